@@ -1,0 +1,20 @@
+//! Saoma (扫码): a WeChat scan-to-login server.
+//!
+//! The arrows point one way: `api` -> `providers` -> (`scene`, `store`, `accounts`, `tokens`,
+//! `wechat`). `scene` depends on nothing; `sandbox` is a fake WeChat mounted by `app`.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::await_holding_lock)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod accounts;
+pub mod api;
+pub mod app;
+pub mod config;
+pub mod ids;
+pub mod providers;
+pub mod sandbox;
+pub mod scene;
+pub mod secret;
+pub mod store;
+pub mod tokens;
+pub mod web;
+pub mod wechat;

@@ -1,0 +1,11 @@
+//! The scene: one pending browser login. Pure: no I/O, no clock of its own.
+
+mod id;
+mod machine;
+mod provider;
+mod record;
+
+pub use id::{Scene, SceneError};
+pub use machine::{Event, SceneStatus, TransitionError};
+pub use provider::Provider;
+pub use record::{Outcome, Requester, SceneRecord, ScannedBy};

@@ -1,0 +1,24 @@
+use serde::{Deserialize, Serialize};
+
+/// How the phone proves who it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, poem_openapi::Enum)]
+#[serde(rename_all = "snake_case")]
+#[oai(rename_all = "snake_case")]
+pub enum Provider {
+    /// A mini-program code; the mini-program confirms with `wx.login()`'s code.
+    MiniProgram,
+    /// A temporary parametric QR of the official account; WeChat pushes the follow/scan event.
+    OfficialAccount,
+    /// WeChat's own QR page (open platform); WeChat redirects back with a code.
+    Website,
+}
+
+impl Provider {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::MiniProgram => "mini_program",
+            Provider::OfficialAccount => "official_account",
+            Provider::Website => "website",
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! A scene as the store keeps it, and the rules that move it. Time is passed in (unix ms).
+
+use super::{Event, Provider, Scene, SceneStatus, TransitionError};
+use crate::ids::AppId;
+use serde::{Deserialize, Serialize};
+
+/// The browser that created the scene, shown on the phone before the user confirms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Requester {
+    pub ip: String,
+    pub user_agent: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
+}
+
+/// What the phone chose to reveal about the user once scanned.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ScannedBy {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+}
+
+/// Who logged in, recorded at `confirmed` (tokens are minted for it at pick-up).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub account_id: String,
+    pub app_id: AppId,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SceneRecord {
+    pub scene: Scene,
+    pub provider: Provider,
+    pub status: SceneStatus,
+    /// Hex SHA-256 of the poll token; the token itself is never stored.
+    pub poll_token_hash: String,
+    pub requester: Requester,
+    /// Unix milliseconds after which a waiting scene is expired.
+    pub expires_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scanned_by: Option<ScannedBy>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+}
+
+impl SceneRecord {
+    /// The status as seen at `now`: a waiting scene past its time is expired even before the
+    /// store has written it so.
+    pub fn status_at(&self, now: i64) -> SceneStatus {
+        if self.status.is_waiting() && now >= self.expires_at {
+            SceneStatus::Expired
+        } else {
+            self.status
+        }
+    }
+
+    /// Seconds left before expiry (0 once expired or final).
+    pub fn expires_in(&self, now: i64) -> u64 {
+        if self.status_at(now).is_final() {
+            return 0;
+        }
+        u64::try_from((self.expires_at - now).max(0)).unwrap_or(0) / 1000
+    }
+
+    /// Apply one event at `now`. A waiting scene past its time is expired first, so a late
+    /// confirmation is refused as `expired --confirm-->`.
+    pub fn apply(&mut self, event: Event, now: i64) -> Result<(), TransitionError> {
+        let current = self.status_at(now);
+        self.status = current.next(event)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(expires_at: i64) -> SceneRecord {
+        SceneRecord {
+            scene: Scene::parse("abcdefgh").unwrap(),
+            provider: Provider::MiniProgram,
+            status: SceneStatus::Pending,
+            poll_token_hash: String::new(),
+            requester: Requester {
+                ip: "127.0.0.1".into(),
+                user_agent: "test".into(),
+                created_at: 0,
+            },
+            expires_at,
+            scanned_by: None,
+            outcome: None,
+        }
+    }
+
+    #[test]
+    fn a_waiting_scene_expires_at_its_deadline() {
+        let r = record(1_000);
+        assert_eq!(r.status_at(999), SceneStatus::Pending);
+        assert_eq!(r.status_at(1_000), SceneStatus::Expired);
+        assert_eq!(r.expires_in(0), 1);
+        assert_eq!(r.expires_in(1_000), 0);
+    }
+
+    #[test]
+    fn a_late_confirmation_is_refused_as_expired() {
+        let mut r = record(1_000);
+        r.apply(Event::Scan, 10).unwrap();
+        let err = r.apply(Event::Confirm, 1_000).unwrap_err();
+        assert_eq!(err.from, SceneStatus::Expired);
+    }
+
+    #[test]
+    fn a_confirmed_scene_can_be_picked_up_after_the_deadline() {
+        let mut r = record(1_000);
+        r.apply(Event::Scan, 10).unwrap();
+        r.apply(Event::Confirm, 20).unwrap();
+        r.apply(Event::PickUp, 5_000).unwrap();
+        assert_eq!(r.status, SceneStatus::Consumed);
+    }
+}

@@ -1,0 +1,73 @@
+//! Ephemeral state: scenes, notifications, cached WeChat access tokens. Split by capability;
+//! `memory` implements them all for one process (the Redis implementation joins it later).
+
+mod memory;
+
+pub use memory::MemoryStore;
+
+use crate::ids::AppId;
+use crate::scene::{Scene, SceneRecord};
+use crate::secret::Secret;
+use async_trait::async_trait;
+use futures::stream::BoxStream;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the scene already exists")]
+    Exists,
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// A record with the version a compare-and-set must name.
+#[derive(Debug, Clone)]
+pub struct Versioned {
+    pub record: SceneRecord,
+    pub version: u64,
+}
+
+/// Scenes with a time to live. Every change is a compare-and-set on the version read.
+#[async_trait]
+pub trait SceneStore: Send + Sync {
+    /// Insert a new scene, kept until `keep_until` (unix ms). Never overwrites: `Exists`.
+    async fn create(&self, record: &SceneRecord, keep_until: i64) -> Result<(), StoreError>;
+    async fn get(&self, scene: &Scene) -> Result<Option<Versioned>, StoreError>;
+    /// Replace the scene if it is still at `version`; `false` when another writer won.
+    async fn replace(
+        &self,
+        record: &SceneRecord,
+        version: u64,
+        keep_until: i64,
+    ) -> Result<bool, StoreError>;
+    async fn delete(&self, scene: &Scene) -> Result<(), StoreError>;
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// "This scene changed": at-most-once hints; listeners re-read the scene.
+#[async_trait]
+pub trait Notifier: Send + Sync {
+    async fn publish(&self, scene: &Scene) -> Result<(), StoreError>;
+    /// A stream that yields once per published change of `scene` (changes may coalesce).
+    fn subscribe(&self, scene: &Scene) -> BoxStream<'static, ()>;
+}
+
+/// A WeChat access token as cached, with its expiry (unix ms).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedToken {
+    pub token: Secret,
+    pub expires_at: i64,
+}
+
+/// WeChat access tokens cached per app id.
+#[async_trait]
+pub trait TokenCache: Send + Sync {
+    async fn get(&self, app_id: &AppId) -> Result<Option<CachedToken>, StoreError>;
+    async fn put(&self, app_id: &AppId, token: &CachedToken) -> Result<(), StoreError>;
+    /// Forget the cached token only if it is still `token` (compare-and-expire), so a caller
+    /// holding a stale failure does not throw away a fresh token another caller just fetched.
+    async fn expire_if(&self, app_id: &AppId, token: &Secret) -> Result<bool, StoreError>;
+}
+
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
