@@ -1,1 +1,198 @@
-//! (under construction)
+//! Builds every part from the config and returns the server. Tests call it with port 0.
+
+use crate::accounts::SqlAccounts;
+use crate::api;
+use crate::config::Config;
+use crate::providers::{MiniProgram, Saoma, Settings};
+use crate::sandbox::{Sandbox, SandboxConfig};
+use crate::store::MemoryStore;
+use crate::tokens::{Signer, TokenSettings};
+use crate::web;
+use crate::wechat::{AppCredentials, WeChatClient};
+use anyhow::Context;
+use poem::listener::{Acceptor, TcpAcceptor};
+use poem::middleware::{SizeLimit, Tracing};
+use poem::{EndpointExt, Route, Server};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long finished or expired scenes stay readable (410 rather than 404).
+const SCENE_GRACE: Duration = Duration::from_secs(120);
+const SWEEP_EVERY: Duration = Duration::from_secs(5);
+
+pub struct Application {
+    acceptor: TcpAcceptor,
+    local_addr: SocketAddr,
+    public_url: url::Url,
+    endpoint: poem::endpoint::BoxEndpoint<'static>,
+}
+
+impl Application {
+    /// Bind the listener, open the stores and the database, and assemble the routes.
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("binding {}", config.listen))?;
+        let local_addr = listener.local_addr()?;
+        let acceptor = TcpAcceptor::from_tokio(listener)?;
+        let public_url = match &config.public_url {
+            Some(url) => url.clone(),
+            None => url::Url::parse(&format!("http://{local_addr}/"))?,
+        };
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+
+        let sandbox = if config.sandbox_enabled() {
+            Some(Sandbox::open(SandboxConfig {
+                data_dir: config.data_dir.clone(),
+                public_url: public_url.clone(),
+            })?)
+        } else {
+            None
+        };
+        let api_base = wechat_api_base(&config, sandbox.is_some(), local_addr)?;
+
+        let store = MemoryStore::new();
+        store.spawn_sweeper(SWEEP_EVERY);
+        let store = Arc::new(store);
+        let accounts = Arc::new(
+            SqlAccounts::connect(&config.database_url())
+                .await
+                .context("opening the account database")?,
+        );
+        let signer = Signer::load_or_generate(
+            &config.signing_key_file(),
+            config.tokens.signing_key_file.is_none(),
+            TokenSettings {
+                issuer: config
+                    .tokens
+                    .issuer
+                    .clone()
+                    .unwrap_or_else(|| public_url.as_str().trim_end_matches('/').to_string()),
+                audience: config.tokens.audience.clone(),
+                access_ttl: Duration::from_secs(config.tokens.access_ttl_seconds),
+            },
+        )
+        .context("loading the token signing key")?;
+        let wechat = WeChatClient::new(
+            api_base.clone(),
+            Duration::from_millis(config.wechat.timeout_ms),
+            store.clone(),
+        )?;
+        let mini_program = config.mini_program_credentials().map(|(app_id, secret)| MiniProgram {
+            app: AppCredentials { app_id, secret },
+            page: config.mini_program.page.clone(),
+            env_version: config.mini_program.env_version.clone(),
+            check_path: config.mini_program.check_path,
+            width: config.mini_program.width,
+        });
+        let settings = Settings {
+            scene_ttl: Duration::from_secs(config.limits.scene_ttl_seconds),
+            grace: SCENE_GRACE,
+            interval_secs: config.limits.poll_interval_ms.div_ceil(1000).max(1),
+            refresh_ttl: Duration::from_secs(config.tokens.refresh_ttl_seconds),
+            secure_cookies: public_url.scheme() == "https",
+        };
+        let saoma = Arc::new(Saoma::new(
+            store.clone(),
+            store,
+            accounts.clone(),
+            accounts,
+            Arc::new(signer),
+            wechat,
+            mini_program,
+            settings,
+        ));
+
+        let api = api::service();
+        let mut route = Route::new()
+            .nest("/docs", api.swagger_ui())
+            .at("/openapi.json", api.spec_endpoint())
+            .nest("/", web::routes())
+            .nest("/api", api.clone())
+            .nest("/healthz", api.clone())
+            .nest("/readyz", api.clone())
+            .nest("/.well-known", api);
+        if let Some(sandbox) = &sandbox {
+            route = route.nest("/sandbox", sandbox.routes());
+        }
+        let endpoint = route
+            .catch_all_error(api::json_errors)
+            .with(SizeLimit::new(config.limits.max_body_bytes))
+            .with(Tracing)
+            .data(saoma)
+            .boxed();
+
+        tracing::info!(
+            %local_addr,
+            %public_url,
+            wechat = %if sandbox.is_some() { "sandbox" } else { api_base.as_str() },
+            "saoma ready"
+        );
+        Ok(Application {
+            acceptor,
+            local_addr,
+            public_url,
+            endpoint,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    pub fn public_url(&self) -> &url::Url {
+        &self.public_url
+    }
+
+    /// Serve until Ctrl-C or SIGTERM.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        Server::new_with_acceptor(self.acceptor.boxed())
+            .run_with_graceful_shutdown(self.endpoint, shutdown_signal(), Some(Duration::from_secs(10)))
+            .await
+    }
+}
+
+/// The embedded sandbox is reached over loopback even when the public URL is elsewhere.
+fn wechat_api_base(
+    config: &Config,
+    sandboxed: bool,
+    local_addr: SocketAddr,
+) -> anyhow::Result<url::Url> {
+    if let Some(base) = &config.wechat.api_base {
+        return Ok(base.clone());
+    }
+    let url = if sandboxed {
+        let mut loopback = local_addr;
+        if loopback.ip().is_unspecified() {
+            loopback.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
+        format!("http://{loopback}/sandbox/wechat")
+    } else {
+        "https://api.weixin.qq.com".to_string()
+    };
+    Ok(url::Url::parse(&url)?)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

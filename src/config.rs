@@ -1,1 +1,283 @@
-//! (under construction)
+//! Typed configuration: defaults < `saoma.toml` (or `--config FILE`) < `SAOMA_*` environment
+//! (`SAOMA_SECTION__KEY` for nested keys). Secrets may come from files (`..._FILE`).
+
+use crate::ids::AppId;
+use crate::secret::Secret;
+use anyhow::Context;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The app id the embedded sandbox plays when no real mini-program is configured.
+pub const SANDBOX_MINI_PROGRAM_APP_ID: &str = "wxsaomasandbox0001";
+const SANDBOX_SECRET: &str = "saoma-sandbox-secret";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    #[default]
+    Memory,
+    Redis,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    pub listen: SocketAddr,
+    /// How browsers and WeChat reach this instance; default `http://<listen>/`.
+    pub public_url: Option<url::Url>,
+    pub data_dir: PathBuf,
+    pub store: StoreKind,
+    pub redis_url: Option<String>,
+    /// `sqlite:...` or `postgres://...`; default a SQLite file in the data directory.
+    pub database_url: Option<String>,
+    /// Run against the embedded sandbox; default: on when no app secret is configured.
+    pub sandbox: Option<bool>,
+    pub wechat: WeChatConfig,
+    pub mini_program: MiniProgramConfig,
+    pub tokens: TokensConfig,
+    pub limits: LimitsConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WeChatConfig {
+    /// Default: the embedded sandbox in sandbox mode, else https://api.weixin.qq.com.
+    pub api_base: Option<url::Url>,
+    pub timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MiniProgramConfig {
+    pub app_id: Option<AppId>,
+    #[serde(skip_serializing)]
+    pub app_secret: Option<Secret>,
+    pub app_secret_file: Option<PathBuf>,
+    pub page: String,
+    pub env_version: String,
+    pub check_path: bool,
+    pub width: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TokensConfig {
+    pub access_ttl_seconds: u64,
+    pub refresh_ttl_seconds: u64,
+    /// PKCS#8 PEM Ed25519 key; default `<data_dir>/signing_key.pem`, generated on first start.
+    pub signing_key_file: Option<PathBuf>,
+    /// Default: the public URL.
+    pub issuer: Option<String>,
+    pub audience: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LimitsConfig {
+    pub scene_ttl_seconds: u64,
+    pub poll_interval_ms: u64,
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LogConfig {
+    /// `text` or `json`.
+    pub format: String,
+    /// A tracing filter such as `info,saoma=debug`; `RUST_LOG` wins when set.
+    pub filter: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: None,
+            data_dir: PathBuf::from("data"),
+            store: StoreKind::Memory,
+            redis_url: None,
+            database_url: None,
+            sandbox: None,
+            wechat: WeChatConfig::default(),
+            mini_program: MiniProgramConfig::default(),
+            tokens: TokensConfig::default(),
+            limits: LimitsConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+impl Default for WeChatConfig {
+    fn default() -> Self {
+        Self {
+            api_base: None,
+            timeout_ms: 5_000,
+        }
+    }
+}
+
+impl Default for MiniProgramConfig {
+    fn default() -> Self {
+        Self {
+            app_id: None,
+            app_secret: None,
+            app_secret_file: None,
+            page: "pages/login/login".into(),
+            env_version: "release".into(),
+            check_path: true,
+            width: 430,
+        }
+    }
+}
+
+impl Default for TokensConfig {
+    fn default() -> Self {
+        Self {
+            access_ttl_seconds: 900,
+            refresh_ttl_seconds: 30 * 24 * 3600,
+            signing_key_file: None,
+            issuer: None,
+            audience: "saoma".into(),
+        }
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            scene_ttl_seconds: 300,
+            poll_interval_ms: 2_000,
+            max_body_bytes: 16 * 1024,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: "text".into(),
+            filter: "info".into(),
+        }
+    }
+}
+
+impl Config {
+    /// Defaults, then the config file (`file`, else `./saoma.toml` when it exists), then the
+    /// environment (`SAOMA_LISTEN`, `SAOMA_MINI_PROGRAM__APP_ID`, ...).
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+        Self::load_from(file, Env::prefixed("SAOMA_").split("__"))
+    }
+
+    fn load_from(file: Option<&Path>, env: Env) -> anyhow::Result<Config> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) => {
+                anyhow::ensure!(path.exists(), "config file {} not found", path.display());
+                figment = figment.merge(Toml::file(path));
+            }
+            None => figment = figment.merge(Toml::file("saoma.toml")),
+        }
+        let mut config: Config = figment
+            .merge(env)
+            .extract()
+            .context("reading the configuration")?;
+        config.read_secret_files()?;
+        Ok(config)
+    }
+
+    fn read_secret_files(&mut self) -> anyhow::Result<()> {
+        if let Some(path) = &self.mini_program.app_secret_file {
+            let secret = std::fs::read_to_string(path)
+                .with_context(|| format!("reading mini_program.app_secret_file {}", path.display()))?;
+            self.mini_program.app_secret = Some(Secret::new(secret.trim()));
+        }
+        Ok(())
+    }
+
+    /// Sandbox mode: explicit, or implied by the absence of any app secret.
+    pub fn sandbox_enabled(&self) -> bool {
+        self.sandbox
+            .unwrap_or_else(|| self.mini_program.app_secret.as_ref().is_none_or(Secret::is_empty))
+    }
+
+    /// The mini-program's credentials: the configured ones, or the sandbox's in sandbox mode.
+    pub fn mini_program_credentials(&self) -> Option<(AppId, Secret)> {
+        match (&self.mini_program.app_id, &self.mini_program.app_secret) {
+            (Some(id), Some(secret)) if !secret.is_empty() => Some((id.clone(), secret.clone())),
+            _ if self.sandbox_enabled() => Some((
+                AppId::parse(SANDBOX_MINI_PROGRAM_APP_ID).ok()?,
+                Secret::new(SANDBOX_SECRET),
+            )),
+            _ => None,
+        }
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!("sqlite://{}", self.data_dir.join("saoma.db").display())
+        })
+    }
+
+    pub fn signing_key_file(&self) -> PathBuf {
+        self.tokens
+            .signing_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("signing_key.pem"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_embedded_ones() {
+        let c = Config::load_from(None, Env::prefixed("SAOMA_TEST_NOTHING_")).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.store, StoreKind::Memory);
+        assert!(c.sandbox_enabled());
+        assert_eq!(c.limits.scene_ttl_seconds, 300);
+        assert!(c.database_url().starts_with("sqlite://"));
+        let (app, _) = c.mini_program_credentials().unwrap();
+        assert_eq!(app.as_str(), SANDBOX_MINI_PROGRAM_APP_ID);
+    }
+
+    #[test]
+    fn file_then_environment_override_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "saoma.toml",
+                "listen = \"127.0.0.1:9000\"\n[mini_program]\napp_id = \"wxfile\"\nwidth = 280\n",
+            )?;
+            jail.create_file("secret.txt", "s3cret\n")?;
+            jail.set_env("SAOMA_LISTEN", "127.0.0.1:9001");
+            jail.set_env("SAOMA_MINI_PROGRAM__APP_ID", "wxenv");
+            jail.set_env("SAOMA_MINI_PROGRAM__APP_SECRET_FILE", "secret.txt");
+            jail.set_env("SAOMA_LIMITS__SCENE_TTL_SECONDS", "60");
+            let c = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(c.listen.to_string(), "127.0.0.1:9001");
+            assert_eq!(c.mini_program.width, 280);
+            assert_eq!(c.limits.scene_ttl_seconds, 60);
+            assert!(!c.sandbox_enabled());
+            let (app, secret) = c.mini_program_credentials().unwrap();
+            assert_eq!((app.as_str(), secret.expose()), ("wxenv", "s3cret"));
+            assert!(!format!("{c:?}").contains("s3cret"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn sandbox_can_be_forced_on_with_credentials() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("SAOMA_SANDBOX", "true");
+            jail.set_env("SAOMA_MINI_PROGRAM__APP_SECRET", "x");
+            let c = Config::load(None).map_err(|e| e.to_string())?;
+            assert!(c.sandbox_enabled());
+            Ok(())
+        });
+    }
+}

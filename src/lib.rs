@@ -15,6 +15,7 @@ pub mod sandbox;
 pub mod scene;
 pub mod secret;
 pub mod store;
+pub mod telemetry;
 pub mod tokens;
 pub mod web;
 pub mod wechat;

@@ -1,1 +1,79 @@
-//! (under construction)
+//! The HTTP contract (poem-openapi): thin operations that parse, call `providers`, and map
+//! errors in one place (`error`).
+
+mod account;
+mod error;
+mod health;
+mod mini_program;
+mod scenes;
+
+pub use error::{ApiError, ErrorBody, ErrorCode, json_errors};
+pub use scenes::scene_path;
+
+use poem::Request;
+use poem_openapi::OpenApiService;
+
+pub type Apis = (
+    scenes::ScenesApi,
+    mini_program::MiniProgramApi,
+    account::AccountApi,
+    health::HealthApi,
+);
+
+/// The OpenAPI service: the operations, `/openapi.json` and `/docs` come from it. Operations
+/// reach the running `Saoma` through request data, so the spec needs no running server.
+pub fn service() -> OpenApiService<Apis, ()> {
+    OpenApiService::new(
+        (
+            scenes::ScenesApi,
+            mini_program::MiniProgramApi,
+            account::AccountApi,
+            health::HealthApi,
+        ),
+        "Saoma",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .summary("WeChat scan-to-login server")
+    .description(
+        "A web page creates a scene and shows its code; the user scans it with WeChat; the page \
+         learns the outcome by polling or Server-Sent Events with its poll token. Every error is \
+         `{code, message}` with a stable `code`.",
+    )
+}
+
+/// The spec as `saoma openapi` prints it and `openapi/openapi.json` holds it.
+pub fn spec_json() -> String {
+    service().spec()
+}
+
+/// The client's address and User-Agent, as shown on the phone.
+pub(crate) fn client_of(req: &Request) -> (String, String) {
+    let ip = req
+        .remote_addr()
+        .as_socket_addr()
+        .map(|a| a.ip().to_canonical().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let user_agent: String = req
+        .header("User-Agent")
+        .unwrap_or("")
+        .chars()
+        .take(256)
+        .collect();
+    (ip, user_agent)
+}
+
+/// The poll-token cookie: HttpOnly, scoped to one scene's path, gone when the scene is.
+pub(crate) struct PollCookie;
+
+impl PollCookie {
+    pub const NAME: &'static str = "saoma_poll";
+
+    pub fn set(scene: &str, token: &str, max_age: u64, secure: bool) -> String {
+        format!(
+            "{}={token}; Path={}; Max-Age={max_age}; HttpOnly; SameSite=Strict{}",
+            Self::NAME,
+            scene_path(scene),
+            if secure { "; Secure" } else { "" }
+        )
+    }
+}

@@ -1,1 +1,82 @@
-//! (under construction)
+//! Providers turn WeChat facts into scene transitions. `Saoma` holds every part, built once
+//! by `app` from the config; the API layer calls its methods.
+
+mod error;
+mod events;
+mod mini_program;
+mod poll_token;
+mod scenes;
+mod views;
+
+pub use error::Error;
+pub use mini_program::{LoginRequest, MiniProgram};
+pub use poll_token::PollToken;
+pub use scenes::NewScene;
+pub use views::{AccountView, CreatedScene, IdentityView, LoginResult, Qr, RequesterView, SceneView, TokenSet};
+
+use crate::accounts::{AccountStore, RefreshTokens};
+use crate::store::{Notifier, SceneStore};
+use crate::tokens::Signer;
+use crate::wechat::WeChatClient;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How scenes behave, from `[limits]` and `[tokens]`.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub scene_ttl: Duration,
+    /// How long a finished or expired scene is kept so that readers learn its fate (410, not 404).
+    pub grace: Duration,
+    /// The polling interval advertised to browsers, in seconds.
+    pub interval_secs: u64,
+    pub refresh_ttl: Duration,
+    /// Whether poll-token cookies carry `Secure` (the public URL is https).
+    pub secure_cookies: bool,
+}
+
+pub struct Saoma {
+    pub(crate) scenes: Arc<dyn SceneStore>,
+    pub(crate) notifier: Arc<dyn Notifier>,
+    pub(crate) accounts: Arc<dyn AccountStore>,
+    pub(crate) refresh: Arc<dyn RefreshTokens>,
+    pub(crate) signer: Arc<Signer>,
+    pub(crate) wechat: WeChatClient,
+    pub(crate) mini_program: Option<MiniProgram>,
+    pub(crate) settings: Settings,
+}
+
+impl Saoma {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        scenes: Arc<dyn SceneStore>,
+        notifier: Arc<dyn Notifier>,
+        accounts: Arc<dyn AccountStore>,
+        refresh: Arc<dyn RefreshTokens>,
+        signer: Arc<Signer>,
+        wechat: WeChatClient,
+        mini_program: Option<MiniProgram>,
+        settings: Settings,
+    ) -> Self {
+        Self {
+            scenes,
+            notifier,
+            accounts,
+            refresh,
+            signer,
+            wechat,
+            mini_program,
+            settings,
+        }
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Readiness: the ephemeral store and the database answer.
+    pub async fn ready(&self) -> Result<(), Error> {
+        self.scenes.ping().await?;
+        self.accounts.ping().await?;
+        Ok(())
+    }
+}

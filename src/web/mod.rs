@@ -1,1 +1,59 @@
-//! (under construction)
+//! The demo login page and the browser SDK, embedded in the binary (no build step).
+
+use poem::http::header;
+use poem::{Response, Route, get, handler};
+
+const INDEX_HTML: &str = include_str!("assets/index.html");
+const DEMO_JS: &str = include_str!("assets/demo.js");
+const SDK_JS: &str = include_str!("assets/saoma.js");
+const STYLE_CSS: &str = include_str!("assets/saoma.css");
+
+/// Everything the page needs and nothing more: its own scripts and styles, code images as
+/// data URLs, and calls back to this origin.
+pub const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; \
+     frame-ancestors 'none'";
+
+fn asset(body: &'static str, content_type: &str) -> Response {
+    Response::builder()
+        .header(header::CONTENT_TYPE, content_type)
+        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
+        .header(header::CACHE_CONTROL, "no-cache")
+        .body(body)
+}
+
+#[handler]
+fn index() -> Response {
+    let mut response = asset(INDEX_HTML, "text/html; charset=utf-8");
+    let headers = response.headers_mut();
+    if let Ok(csp) = PAGE_CSP.parse() {
+        headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    if let Ok(policy) = "no-referrer".parse() {
+        headers.insert(header::REFERRER_POLICY, policy);
+    }
+    response
+}
+
+#[handler]
+fn demo_js() -> Response {
+    asset(DEMO_JS, "text/javascript; charset=utf-8")
+}
+
+#[handler]
+fn sdk_js() -> Response {
+    asset(SDK_JS, "text/javascript; charset=utf-8")
+}
+
+#[handler]
+fn style_css() -> Response {
+    asset(STYLE_CSS, "text/css; charset=utf-8")
+}
+
+pub fn routes() -> Route {
+    Route::new()
+        .at("/", get(index))
+        .at("/demo.js", get(demo_js))
+        .at("/saoma.js", get(sdk_js))
+        .at("/saoma.css", get(style_css))
+}

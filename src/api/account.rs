@@ -1,0 +1,71 @@
+//! `/api/v1/me`, `/api/v1/tokens/*` and the JWKS.
+
+use super::error::ApiError;
+use crate::providers::{AccountView, Saoma, TokenSet};
+use crate::tokens::Jwks;
+use poem_openapi::auth::Bearer;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi, SecurityScheme, Tags};
+use poem::web::Data;
+use std::sync::Arc;
+
+#[derive(Tags)]
+enum ApiTags {
+    /// The logged-in account and its tokens.
+    Account,
+}
+
+/// A Saoma access token (EdDSA JWT).
+#[derive(SecurityScheme)]
+#[oai(ty = "bearer", bearer_format = "JWT")]
+pub struct BearerAuth(Bearer);
+
+#[derive(Object)]
+pub struct RefreshRequest {
+    #[oai(validator(min_length = 1, max_length = 256))]
+    pub refresh_token: String,
+}
+
+#[derive(ApiResponse)]
+pub enum RevokeResponse {
+    /// The token's family is revoked (also when the token was unknown).
+    #[oai(status = 204)]
+    Revoked,
+}
+
+pub struct AccountApi;
+
+#[OpenApi(tag = "ApiTags::Account")]
+impl AccountApi {
+    /// The account behind the bearer access token
+    #[oai(path = "/api/v1/me", method = "get")]
+    async fn me(
+        &self,
+        saoma: Data<&Arc<Saoma>>, auth: BearerAuth) -> Result<Json<AccountView>, ApiError> {
+        let account = saoma.me(Some(&auth.0.token)).await?;
+        Ok(Json(AccountView::from(&account)))
+    }
+
+    /// Exchange a refresh token for a new token set (the old one is spent)
+    #[oai(path = "/api/v1/tokens/refresh", method = "post")]
+    async fn refresh(
+        &self,
+        saoma: Data<&Arc<Saoma>>, body: Json<RefreshRequest>) -> Result<Json<TokenSet>, ApiError> {
+        Ok(Json(saoma.refresh(&body.0.refresh_token).await?))
+    }
+
+    /// Revoke a refresh token and its whole family
+    #[oai(path = "/api/v1/tokens/revoke", method = "post")]
+    async fn revoke(
+        &self,
+        saoma: Data<&Arc<Saoma>>, body: Json<RefreshRequest>) -> Result<RevokeResponse, ApiError> {
+        saoma.revoke(&body.0.refresh_token).await?;
+        Ok(RevokeResponse::Revoked)
+    }
+
+    /// Public keys that verify Saoma's access tokens
+    #[oai(path = "/.well-known/jwks.json", method = "get")]
+    async fn jwks(&self, saoma: Data<&Arc<Saoma>>) -> Json<Jwks> {
+        Json(saoma.jwks())
+    }
+}

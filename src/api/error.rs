@@ -1,0 +1,190 @@
+//! The one place where errors become HTTP: `providers::Error` -> status + stable `code`.
+//! Errors raised by poem itself (bad JSON, unknown route, body too large) are turned into the
+//! same `{code, message}` shape by [`json_errors`].
+
+use crate::providers::Error;
+use poem::{IntoResponse, Response};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Enum, Object};
+
+/// Stable machine-readable error codes.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The request could not be parsed (a parameter or header is malformed).
+    InvalidRequest,
+    /// The body is not valid JSON or does not match the schema.
+    InvalidBody,
+    /// The body is larger than `limits.max_body_bytes`.
+    BodyTooLarge,
+    /// The body's Content-Type is not the one expected.
+    UnsupportedMediaType,
+    /// No such route.
+    NotFound,
+    MethodNotAllowed,
+    /// The scene is not 8..=32 characters of WeChat's scene charset.
+    InvalidScene,
+    /// A scene with this id exists already (never taken over).
+    SceneExists,
+    SceneNotFound,
+    /// The scene's time ran out.
+    SceneExpired,
+    /// The scene's tokens were picked up already.
+    SceneConsumed,
+    /// The scene's state does not allow this (e.g. confirming a cancelled scene).
+    SceneConflict,
+    /// The poll token is missing or wrong.
+    InvalidPollToken,
+    /// The scene belongs to another provider.
+    WrongProvider,
+    /// That provider is not configured on this server.
+    ProviderUnavailable,
+    /// The WeChat login code is invalid, expired or used (40029, 40163, 42003, 40226).
+    InvalidCode,
+    /// A valid bearer access token is required.
+    Unauthenticated,
+    /// The refresh token is invalid, expired, revoked or was already used.
+    InvalidRefreshToken,
+    /// WeChat's quota is exhausted (45009); see Retry-After.
+    WechatQuotaExhausted,
+    /// WeChat did not answer in time.
+    WechatTimeout,
+    /// WeChat answered with an error.
+    WechatError,
+    /// The ephemeral store cannot be reached; see Retry-After.
+    StoreUnavailable,
+    /// The account database cannot be reached; see Retry-After.
+    DatabaseUnavailable,
+    Internal,
+}
+
+/// The body of every error.
+#[derive(Object, Debug, Clone)]
+pub struct ErrorBody {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+fn body(code: ErrorCode, message: impl Into<String>) -> Json<ErrorBody> {
+    Json(ErrorBody {
+        code,
+        message: message.into(),
+    })
+}
+
+#[derive(ApiResponse, Debug)]
+pub enum ApiError {
+    /// The request is malformed.
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// Credentials (poll token, bearer token) are missing or wrong.
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorBody>),
+    /// Not found.
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    /// Conflicts with the current state.
+    #[oai(status = 409)]
+    Conflict(Json<ErrorBody>),
+    /// The scene is over: expired or consumed.
+    #[oai(status = 410)]
+    Gone(Json<ErrorBody>),
+    /// Internal error.
+    #[oai(status = 500)]
+    Internal(Json<ErrorBody>),
+    /// WeChat answered with an error.
+    #[oai(status = 502)]
+    BadGateway(Json<ErrorBody>),
+    /// A dependency (store, database, WeChat quota) is unavailable; retry after the delay.
+    #[oai(status = 503)]
+    Unavailable(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
+    /// WeChat did not answer in time.
+    #[oai(status = 504)]
+    GatewayTimeout(Json<ErrorBody>),
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        use ErrorCode as C;
+        let msg = e.to_string();
+        match &e {
+            Error::InvalidScene(_) => ApiError::BadRequest(body(C::InvalidScene, msg)),
+            Error::WrongProvider(_) => ApiError::BadRequest(body(C::WrongProvider, msg)),
+            Error::InvalidCode(_) => ApiError::BadRequest(body(C::InvalidCode, msg)),
+            Error::ProviderUnavailable(_) => {
+                ApiError::NotFound(body(C::ProviderUnavailable, msg))
+            }
+            Error::SceneExists => ApiError::Conflict(body(C::SceneExists, msg)),
+            Error::SceneConflict(_) => ApiError::Conflict(body(C::SceneConflict, msg)),
+            Error::SceneNotFound => ApiError::NotFound(body(C::SceneNotFound, msg)),
+            Error::SceneExpired => ApiError::Gone(body(C::SceneExpired, msg)),
+            Error::SceneConsumed => ApiError::Gone(body(C::SceneConsumed, msg)),
+            Error::BadPollToken => ApiError::Unauthorized(body(C::InvalidPollToken, msg)),
+            Error::Unauthenticated => ApiError::Unauthorized(body(C::Unauthenticated, msg)),
+            Error::InvalidRefreshToken => {
+                ApiError::Unauthorized(body(C::InvalidRefreshToken, msg))
+            }
+            Error::WeChatQuota { retry_after } => ApiError::Unavailable(
+                body(C::WechatQuotaExhausted, msg),
+                retry_after.as_secs().max(1),
+            ),
+            Error::WeChatTimeout => ApiError::GatewayTimeout(body(C::WechatTimeout, msg)),
+            Error::WeChat(source) => {
+                tracing::warn!(error = %source, "WeChat refused a request");
+                let message = match source.errcode() {
+                    Some(code) => format!("{msg} (errcode {code})"),
+                    None => msg,
+                };
+                ApiError::BadGateway(body(C::WechatError, message))
+            }
+            Error::Store(source) => {
+                tracing::error!(error = %source, "store unavailable");
+                ApiError::Unavailable(body(C::StoreUnavailable, msg), 2)
+            }
+            Error::Accounts(source) => {
+                tracing::error!(error = %source, "account database unavailable");
+                ApiError::Unavailable(body(C::DatabaseUnavailable, msg), 2)
+            }
+            Error::Internal(source) => {
+                tracing::error!(error = ?source, "internal error");
+                ApiError::Internal(body(C::Internal, msg))
+            }
+        }
+    }
+}
+
+/// Turn errors that poem raised before reaching an operation into `{code, message}` JSON.
+/// Responses an operation built itself pass through untouched.
+pub async fn json_errors(err: poem::Error) -> Response {
+    use poem::http::StatusCode as S;
+    let status = err.status();
+    let message = err.to_string();
+    let code = if err.is::<poem_openapi::error::ParseRequestPayloadError>() {
+        ErrorCode::InvalidBody
+    } else if err.is::<poem_openapi::error::ContentTypeError>() {
+        ErrorCode::UnsupportedMediaType
+    } else {
+        match status {
+            S::BAD_REQUEST | S::UNPROCESSABLE_ENTITY => ErrorCode::InvalidRequest,
+            S::NOT_FOUND => ErrorCode::NotFound,
+            S::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
+            S::PAYLOAD_TOO_LARGE => ErrorCode::BodyTooLarge,
+            S::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+            S::UNAUTHORIZED => ErrorCode::Unauthenticated,
+            _ => ErrorCode::Internal,
+        }
+    };
+    let response = err.into_response();
+    let is_json = response
+        .content_type()
+        .is_some_and(|t| t.starts_with("application/json"));
+    if is_json {
+        return response;
+    }
+    let message = if status.is_server_error() {
+        "internal error".to_string()
+    } else {
+        message
+    };
+    (status, body(code, message)).into_response()
+}

@@ -1,0 +1,139 @@
+//! `/api/v1/scenes`: create a scene, poll it, stream it.
+
+use super::error::ApiError;
+use super::{PollCookie, client_of};
+use crate::providers::{CreatedScene, NewScene, Saoma, SceneView};
+use crate::scene::Provider;
+use futures::stream::BoxStream;
+use poem::Request;
+use poem::web::sse::Event;
+use poem_openapi::param::{Cookie, Header, Path};
+use poem_openapi::payload::{EventStream, Json};
+use poem_openapi::types::ToJSON;
+use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
+use poem::web::Data;
+use std::sync::Arc;
+use std::time::Duration;
+
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+#[derive(Tags)]
+enum ApiTags {
+    /// A scene is one pending browser login.
+    Scenes,
+}
+
+/// Start a login.
+#[derive(Object, Debug)]
+pub struct CreateSceneRequest {
+    /// Which WeChat login to use.
+    pub provider: Provider,
+    /// A browser-chosen scene id (8..=32 chars of `0-9A-Za-z!#$&'()*+,/:;=?@-._~`); omit to let
+    /// Saoma generate one (128 random bits).
+    #[oai(validator(max_length = 64))]
+    pub scene: Option<String>,
+}
+
+#[derive(ApiResponse)]
+pub enum CreateSceneResponse {
+    /// The scene exists; show `qr` and wait with `poll_token`. A `saoma_poll` HttpOnly cookie
+    /// scoped to the scene's path carries the poll token for same-origin `EventSource`.
+    #[oai(status = 201)]
+    Created(Json<CreatedScene>, #[oai(header = "Set-Cookie")] String),
+}
+
+#[derive(ApiResponse)]
+pub enum SceneEventsResponse {
+    /// One `status` event per transition (data: the poll body); closes after a final state.
+    #[oai(status = 200)]
+    Stream(
+        EventStream<BoxStream<'static, SceneView>>,
+        #[oai(header = "X-Accel-Buffering")] String,
+        #[oai(header = "Cache-Control")] String,
+    ),
+}
+
+pub struct ScenesApi;
+
+#[OpenApi(prefix_path = "/api/v1/scenes", tag = "ApiTags::Scenes")]
+impl ScenesApi {
+    /// Create a scene and its code
+    #[oai(path = "/", method = "post")]
+    async fn create(
+        &self,
+        saoma: Data<&Arc<Saoma>>,
+        req: &Request,
+        body: Json<CreateSceneRequest>,
+    ) -> Result<CreateSceneResponse, ApiError> {
+        let (ip, user_agent) = client_of(req);
+        let new = NewScene {
+            provider: body.0.provider,
+            scene: body.0.scene,
+            requester_ip: ip,
+            user_agent,
+        };
+        let created = match new.provider {
+            Provider::MiniProgram => saoma.create_mini_program_scene(new).await?,
+            other => return Err(crate::providers::Error::ProviderUnavailable(other).into()),
+        };
+        let cookie = PollCookie::set(
+            &created.scene,
+            &created.poll_token,
+            created.expires_in,
+            saoma.settings().secure_cookies,
+        );
+        tracing::info!(scene = %created.scene, provider = created.provider.as_str(), "scene created");
+        Ok(CreateSceneResponse::Created(Json(created), cookie))
+    }
+
+    /// Poll a scene
+    ///
+    /// The first authorised read that sees `confirmed` carries `tokens`; later reads answer
+    /// 410 `scene_consumed`.
+    #[oai(path = "/:scene", method = "get")]
+    async fn poll(
+        &self,
+        saoma: Data<&Arc<Saoma>>,
+        scene: Path<String>,
+        #[oai(name = "X-Poll-Token")] token: Header<Option<String>>,
+        #[oai(name = "saoma_poll")] cookie: Cookie<Option<String>>,
+    ) -> Result<Json<SceneView>, ApiError> {
+        let token = token.0.or(cookie.0);
+        Ok(Json(saoma.poll(&scene.0, token.as_deref()).await?))
+    }
+
+    /// Stream a scene's status (Server-Sent Events)
+    #[oai(path = "/:scene/events", method = "get")]
+    async fn events(
+        &self,
+        saoma: Data<&Arc<Saoma>>,
+        scene: Path<String>,
+        #[oai(name = "X-Poll-Token")] token: Header<Option<String>>,
+        #[oai(name = "saoma_poll")] cookie: Cookie<Option<String>>,
+    ) -> Result<SceneEventsResponse, ApiError> {
+        let token = token.0.or(cookie.0);
+        let stream = saoma.watch(&scene.0, token.as_deref()).await?;
+        let events = EventStream::new(stream)
+            .keep_alive(KEEP_ALIVE)
+            .to_event(|view| Event::message(view.to_json_string()).event_type("status"));
+        Ok(SceneEventsResponse::Stream(
+            events,
+            "no".into(),
+            "no-cache".into(),
+        ))
+    }
+}
+
+/// The path a scene's cookie is scoped to, percent-encoded as `encodeURIComponent` would.
+pub fn scene_path(scene: &str) -> String {
+    const KEEP: &[u8] = b"-_.!~*'()";
+    let mut out = String::from("/api/v1/scenes/");
+    for b in scene.bytes() {
+        if b.is_ascii_alphanumeric() || KEEP.contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

@@ -1,0 +1,83 @@
+use crate::accounts::AccountError;
+use crate::scene::{Provider, SceneError, SceneStatus, TransitionError};
+use crate::store::StoreError;
+use crate::wechat::WeChatError;
+use std::time::Duration;
+
+/// Everything a login can run into. Mapped to HTTP in exactly one place (`api::error`).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    InvalidScene(#[from] SceneError),
+    #[error("a scene with this id already exists")]
+    SceneExists,
+    #[error("no such scene")]
+    SceneNotFound,
+    #[error("the scene has expired")]
+    SceneExpired,
+    #[error("the scene's tokens were already picked up")]
+    SceneConsumed,
+    #[error("the scene is {}, which does not allow this", .0.from.as_str())]
+    SceneConflict(TransitionError),
+    #[error("the poll token is missing or wrong")]
+    BadPollToken,
+    #[error("the scene belongs to the {} provider", .0.as_str())]
+    WrongProvider(Provider),
+    #[error("the {} provider is not configured", .0.as_str())]
+    ProviderUnavailable(Provider),
+    #[error("the login code is invalid, expired or already used (WeChat errcode {0})")]
+    InvalidCode(i64),
+    #[error("a valid bearer access token is required")]
+    Unauthenticated,
+    #[error("the refresh token is invalid, expired or was already used")]
+    InvalidRefreshToken,
+    #[error("WeChat's quota is exhausted; retry later")]
+    WeChatQuota { retry_after: Duration },
+    #[error("WeChat did not answer in time")]
+    WeChatTimeout,
+    #[error("WeChat refused the request")]
+    WeChat(#[source] WeChatError),
+    #[error("the ephemeral store is unavailable")]
+    Store(#[from] StoreError),
+    #[error("the account database is unavailable")]
+    Accounts(#[source] AccountError),
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl From<TransitionError> for Error {
+    fn from(e: TransitionError) -> Self {
+        match e.from {
+            SceneStatus::Expired => Error::SceneExpired,
+            SceneStatus::Consumed => Error::SceneConsumed,
+            _ => Error::SceneConflict(e),
+        }
+    }
+}
+
+impl From<WeChatError> for Error {
+    fn from(e: WeChatError) -> Self {
+        match e {
+            WeChatError::QuotaExhausted { retry_after } => Error::WeChatQuota { retry_after },
+            WeChatError::Timeout => Error::WeChatTimeout,
+            // Login codes: wrong, used, expired, or the user is blocked. Never retried.
+            WeChatError::Api { errcode, .. }
+                if matches!(errcode, 40029 | 40163 | 42003 | 40226) =>
+            {
+                Error::InvalidCode(errcode)
+            }
+            other => Error::WeChat(other),
+        }
+    }
+}
+
+impl From<AccountError> for Error {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::RefreshReused | AccountError::RefreshInvalid => {
+                Error::InvalidRefreshToken
+            }
+            other => Error::Accounts(other),
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! The scene as a stream of status changes, for Server-Sent Events. The stream re-reads the
+//! scene on every notification (notifications are hints), at the scene's deadline, and on a
+//! slow timer as a safety net; it ends after a final state.
+
+use super::{Error, Saoma, SceneView};
+use crate::scene::{Scene, SceneRecord, SceneStatus};
+use crate::store::now_ms;
+use futures::stream::{BoxStream, StreamExt};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Re-read even without a notification this often (covers a lost hint).
+const SAFETY_NET: Duration = Duration::from_secs(10);
+
+struct Watch {
+    saoma: Arc<Saoma>,
+    scene: Scene,
+    notes: BoxStream<'static, ()>,
+    last: Option<SceneStatus>,
+    done: bool,
+}
+
+impl Saoma {
+    /// Authorise, then stream one `SceneView` per change. Errors before the first event are
+    /// the caller's (401, 404, 410); after that, the end of the scene is an event.
+    pub async fn watch(
+        self: &Arc<Self>,
+        scene: &str,
+        poll_token: Option<&str>,
+    ) -> Result<BoxStream<'static, SceneView>, Error> {
+        let record = self.authorised(scene, poll_token).await?;
+        match record.status_at(now_ms()) {
+            SceneStatus::Expired => return Err(Error::SceneExpired),
+            SceneStatus::Consumed => return Err(Error::SceneConsumed),
+            _ => {}
+        }
+        // Subscribe before the first read so that no change falls between the two.
+        let notes = self.notifier.subscribe(&record.scene);
+        let watch = Watch {
+            saoma: Arc::clone(self),
+            scene: record.scene,
+            notes,
+            last: None,
+            done: false,
+        };
+        Ok(futures::stream::unfold(watch, next_event).boxed())
+    }
+}
+
+async fn next_event(mut w: Watch) -> Option<(SceneView, Watch)> {
+    loop {
+        if w.done {
+            return None;
+        }
+        let (view, deadline) = match read(&w.saoma, &w.scene).await {
+            Ok(read) => read,
+            Err(e) => {
+                tracing::warn!(error = %e, scene = %w.scene, "scene stream could not read its scene");
+                (None, None)
+            }
+        };
+        if let Some(view) = view {
+            w.done = view.status.is_final() || view.tokens.is_some();
+            if w.last != Some(view.status) || view.tokens.is_some() {
+                w.last = Some(view.status);
+                return Some((view, w));
+            }
+        }
+        let wait = deadline
+            .map(|at| Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0)))
+            .map_or(SAFETY_NET, |d| d.min(SAFETY_NET));
+        tokio::select! {
+            note = w.notes.next() => {
+                if note.is_none() {
+                    // The notifier went away; keep going on timers alone.
+                    w.notes = futures::stream::pending().boxed();
+                }
+            }
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+/// The current view (None on a transient failure) and, while waiting, the expiry deadline.
+async fn read(saoma: &Saoma, scene: &Scene) -> Result<(Option<SceneView>, Option<i64>), Error> {
+    let Some(found) = saoma.scenes.get(scene).await? else {
+        return Ok((Some(final_view(saoma, scene, SceneStatus::Expired)), None));
+    };
+    let record: SceneRecord = found.record;
+    let deadline = record.status.is_waiting().then_some(record.expires_at);
+    match saoma.view_or_pick_up(record).await {
+        Ok(view) => Ok((Some(view), deadline)),
+        Err(Error::SceneExpired) => Ok((Some(final_view(saoma, scene, SceneStatus::Expired)), None)),
+        Err(Error::SceneConsumed) => {
+            Ok((Some(final_view(saoma, scene, SceneStatus::Consumed)), None))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn final_view(saoma: &Saoma, scene: &Scene, status: SceneStatus) -> SceneView {
+    SceneView {
+        scene: scene.to_string(),
+        status,
+        expires_in: 0,
+        interval: saoma.settings.interval_secs,
+        scanned_by: None,
+        tokens: None,
+    }
+}

@@ -1,0 +1,163 @@
+//! The mini-program code: the page shows a code carrying the scene; the mini-program opens
+//! with it, reports the scan, and confirms with `wx.login()`'s code.
+
+use super::{
+    AccountView, CreatedScene, Error, LoginResult, NewScene, Qr, RequesterView, Saoma,
+};
+use crate::accounts::NewIdentity;
+use crate::scene::{Event, Outcome, Provider, Scene, SceneRecord, SceneStatus, TransitionError};
+use crate::store::now_ms;
+use crate::wechat::{AppCredentials, WxaCodeRequest};
+use base64::Engine;
+
+/// The configured mini-program and how its code is drawn.
+#[derive(Debug, Clone)]
+pub struct MiniProgram {
+    pub app: AppCredentials,
+    pub page: String,
+    pub env_version: String,
+    pub check_path: bool,
+    pub width: u32,
+}
+
+/// `wx.login()`'s code, and optionally the scene the user is answering.
+pub struct LoginRequest {
+    pub code: String,
+    pub scene: Option<String>,
+    pub approve: bool,
+}
+
+impl Saoma {
+    fn mini_program(&self) -> Result<&MiniProgram, Error> {
+        self.mini_program
+            .as_ref()
+            .ok_or(Error::ProviderUnavailable(Provider::MiniProgram))
+    }
+
+    /// Create a scene and draw its mini-program code. If WeChat fails, the scene is released
+    /// so the browser may retry with the same id.
+    pub async fn create_mini_program_scene(&self, new: NewScene) -> Result<CreatedScene, Error> {
+        let mp = self.mini_program()?.clone();
+        let (record, poll_token) = self.insert_scene(new).await?;
+        let request = WxaCodeRequest {
+            scene: record.scene.to_string(),
+            page: mp.page.clone(),
+            check_path: mp.check_path,
+            env_version: mp.env_version.clone(),
+            width: mp.width,
+        };
+        let image = match self.wechat.wxacode_unlimit(&mp.app, &request).await {
+            Ok(image) => image,
+            Err(e) => {
+                if let Err(del) = self.scenes.delete(&record.scene).await {
+                    tracing::warn!(error = %del, "could not release a scene after a WeChat error");
+                }
+                return Err(e.into());
+            }
+        };
+        let data_url = format!(
+            "data:{};base64,{}",
+            image.content_type,
+            base64::engine::general_purpose::STANDARD.encode(&image.bytes)
+        );
+        let now = now_ms();
+        Ok(CreatedScene {
+            scene: record.scene.to_string(),
+            provider: Provider::MiniProgram,
+            poll_token: poll_token.expose().to_string(),
+            status: record.status,
+            expires_in: record.expires_in(now),
+            interval: self.settings.interval_secs,
+            qr: Qr {
+                image: Some(data_url),
+                url: None,
+            },
+        })
+    }
+
+    /// The mini-program opened the code: mark the scene scanned and say who asked to log in.
+    pub async fn mini_program_scan(&self, scene: &str) -> Result<RequesterView, Error> {
+        let scene = Scene::parse(scene)?;
+        let record = self
+            .transition(&scene, |r, now| {
+                ensure_mini_program(r)?;
+                Ok(r.apply(Event::Scan, now)?)
+            })
+            .await?;
+        Ok(RequesterView::from(&record.requester))
+    }
+
+    /// `jscode2session`, the account, and with a scene: confirm or cancel it.
+    pub async fn mini_program_login(&self, req: LoginRequest) -> Result<LoginResult, Error> {
+        let mp = self.mini_program()?.clone();
+        let scene = req.scene.map(Scene::parse).transpose()?;
+        if let Some(scene) = &scene {
+            // Fail before spending the user's single-use code on a scene that cannot move.
+            let found = self.scenes.get(scene).await?.ok_or(Error::SceneNotFound)?;
+            ensure_mini_program(&found.record)?;
+            let status = found.record.status_at(now_ms());
+            if !status.is_waiting() {
+                let refused = TransitionError {
+                    from: status,
+                    event: Event::Confirm,
+                };
+                return Err(refused.into());
+            }
+        }
+        let session = self.wechat.jscode2session(&mp.app, &req.code).await?;
+        let account = self
+            .accounts
+            .find_or_create(&NewIdentity {
+                provider: Provider::MiniProgram,
+                app_id: mp.app.app_id.clone(),
+                openid: session.openid,
+                unionid: session.unionid,
+                nickname: None,
+                avatar: None,
+            })
+            .await?;
+        let scene_status = match &scene {
+            Some(scene) => {
+                let outcome = Outcome {
+                    account_id: account.id.clone(),
+                    app_id: mp.app.app_id.clone(),
+                };
+                let record = self
+                    .transition(scene, |r, now| answer(r, now, req.approve, &outcome))
+                    .await?;
+                tracing::info!(scene = %scene, status = record.status.as_str(), "mini-program answered");
+                Some(record.status)
+            }
+            None => None,
+        };
+        let tokens = self
+            .mint(&account.id, Provider::MiniProgram, &mp.app.app_id)
+            .await?;
+        Ok(LoginResult {
+            account: AccountView::from(&account),
+            tokens,
+            scene_status,
+        })
+    }
+}
+
+fn ensure_mini_program(record: &SceneRecord) -> Result<(), Error> {
+    if record.provider != Provider::MiniProgram {
+        return Err(Error::WrongProvider(record.provider));
+    }
+    Ok(())
+}
+
+/// Confirm or cancel; a scene the mini-program never reported as scanned is scanned first.
+fn answer(r: &mut SceneRecord, now: i64, approve: bool, outcome: &Outcome) -> Result<(), Error> {
+    if r.status_at(now) == SceneStatus::Pending {
+        r.apply(Event::Scan, now)?;
+    }
+    if approve {
+        r.apply(Event::Confirm, now)?;
+        r.outcome = Some(outcome.clone());
+    } else {
+        r.apply(Event::Cancel, now)?;
+    }
+    Ok(())
+}

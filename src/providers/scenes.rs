@@ -1,0 +1,210 @@
+//! What every provider shares: creating a scene, moving it (compare-and-set), reading it with
+//! the poll token, and handing its tokens to the first authorised reader.
+
+use super::{Error, PollToken, Saoma, SceneView, TokenSet};
+use crate::accounts::Account;
+use crate::ids::AppId;
+use crate::scene::{Event, Provider, Requester, Scene, SceneRecord, SceneStatus};
+use crate::secret::Secret;
+use crate::store::{StoreError, now_ms};
+use crate::tokens::AccessSubject;
+
+/// How many times a transition re-reads after losing a compare-and-set race.
+const CAS_ATTEMPTS: usize = 16;
+
+/// A scene to create: `scene` as the browser sent it (`None`: Saoma picks one).
+pub struct NewScene {
+    pub provider: Provider,
+    pub scene: Option<String>,
+    pub requester_ip: String,
+    pub user_agent: String,
+}
+
+impl Saoma {
+    /// Reserve the scene in the store; `Exists` means another browser holds it.
+    pub(crate) async fn insert_scene(
+        &self,
+        new: NewScene,
+    ) -> Result<(SceneRecord, Secret), Error> {
+        let scene = match new.scene {
+            Some(s) => Scene::parse(s)?,
+            None => Scene::generate(),
+        };
+        let now = now_ms();
+        let (token, poll_token_hash) = PollToken::generate();
+        let record = SceneRecord {
+            scene,
+            provider: new.provider,
+            status: SceneStatus::Pending,
+            poll_token_hash,
+            requester: Requester {
+                ip: new.requester_ip,
+                user_agent: new.user_agent,
+                created_at: now,
+            },
+            expires_at: now + millis(self.settings.scene_ttl),
+            scanned_by: None,
+            outcome: None,
+        };
+        match self.scenes.create(&record, self.keep_until(&record, now)).await {
+            Ok(()) => Ok((record, token)),
+            Err(StoreError::Exists) => Err(Error::SceneExists),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Until when the store keeps a record: while it waits, then a grace period so that late
+    /// readers learn it expired or was consumed.
+    fn keep_until(&self, record: &SceneRecord, now: i64) -> i64 {
+        let grace = millis(self.settings.grace);
+        if record.status.is_waiting() {
+            record.expires_at + grace
+        } else {
+            record.expires_at.max(now) + grace
+        }
+    }
+
+    /// Read, change and compare-and-set, retrying when another writer won; publishes the change.
+    pub(crate) async fn transition<F>(&self, scene: &Scene, change: F) -> Result<SceneRecord, Error>
+    where
+        F: Fn(&mut SceneRecord, i64) -> Result<(), Error>,
+    {
+        for _ in 0..CAS_ATTEMPTS {
+            let current = self.scenes.get(scene).await?.ok_or(Error::SceneNotFound)?;
+            let now = now_ms();
+            let mut record = current.record;
+            change(&mut record, now)?;
+            let keep_until = self.keep_until(&record, now);
+            if self.scenes.replace(&record, current.version, keep_until).await? {
+                if let Err(e) = self.notifier.publish(scene).await {
+                    // Streams also wake at expiry and re-read on reconnect; a lost hint delays,
+                    // never loses, an outcome.
+                    tracing::warn!(error = %e, "could not publish a scene change");
+                }
+                return Ok(record);
+            }
+        }
+        Err(Error::Internal(anyhow::anyhow!(
+            "scene {scene} changed {CAS_ATTEMPTS} times while being updated"
+        )))
+    }
+
+    /// Load a scene for the holder of its poll token. A missing token is refused before the
+    /// store is asked, so that nothing is learnt without one.
+    pub(crate) async fn authorised(
+        &self,
+        scene: &str,
+        poll_token: Option<&str>,
+    ) -> Result<SceneRecord, Error> {
+        let poll_token = poll_token.filter(|t| !t.is_empty()).ok_or(Error::BadPollToken)?;
+        let scene = Scene::parse(scene).map_err(|_| Error::SceneNotFound)?;
+        let found = self.scenes.get(&scene).await?.ok_or(Error::SceneNotFound)?;
+        if !PollToken::matches(poll_token, &found.record.poll_token_hash) {
+            return Err(Error::BadPollToken);
+        }
+        Ok(found.record)
+    }
+
+    /// The poll answer. The first reader to see `confirmed` moves the scene to `consumed` and
+    /// gets the tokens; everyone after gets `SceneConsumed`.
+    pub async fn poll(&self, scene: &str, poll_token: Option<&str>) -> Result<SceneView, Error> {
+        let record = self.authorised(scene, poll_token).await?;
+        self.view_or_pick_up(record).await
+    }
+
+    pub(crate) async fn view_or_pick_up(&self, record: SceneRecord) -> Result<SceneView, Error> {
+        let now = now_ms();
+        match record.status_at(now) {
+            SceneStatus::Expired => Err(Error::SceneExpired),
+            SceneStatus::Consumed => Err(Error::SceneConsumed),
+            SceneStatus::Confirmed => {
+                let consumed = self
+                    .transition(&record.scene, |r, now| Ok(r.apply(Event::PickUp, now)?))
+                    .await?;
+                let outcome = consumed.outcome.clone().ok_or_else(|| {
+                    Error::Internal(anyhow::anyhow!("confirmed scene without an outcome"))
+                })?;
+                let tokens = self
+                    .mint(&outcome.account_id, consumed.provider, &outcome.app_id)
+                    .await?;
+                let mut view = self.view(&record, now);
+                view.tokens = Some(tokens);
+                Ok(view)
+            }
+            _ => Ok(self.view(&record, now)),
+        }
+    }
+
+    pub(crate) fn view(&self, record: &SceneRecord, now: i64) -> SceneView {
+        SceneView {
+            scene: record.scene.to_string(),
+            status: record.status_at(now),
+            expires_in: record.expires_in(now),
+            interval: self.settings.interval_secs,
+            scanned_by: record.scanned_by.clone(),
+            tokens: None,
+        }
+    }
+
+    /// A fresh token set for an account, as authenticated by `provider` of `app_id`.
+    pub(crate) async fn mint(
+        &self,
+        account_id: &str,
+        provider: Provider,
+        app_id: &AppId,
+    ) -> Result<TokenSet, Error> {
+        let refresh = self
+            .refresh
+            .issue(account_id, provider, app_id, self.settings.refresh_ttl)
+            .await?;
+        let subject = AccessSubject {
+            account_id: account_id.to_string(),
+            provider,
+            app_id: app_id.clone(),
+        };
+        self.token_set(&subject, &refresh.token)
+    }
+
+    fn token_set(&self, subject: &AccessSubject, refresh: &Secret) -> Result<TokenSet, Error> {
+        let access = self.signer.issue(subject).map_err(Error::Internal)?;
+        Ok(TokenSet {
+            access_token: access.token.expose().to_string(),
+            token_type: "Bearer".into(),
+            expires_in: access.expires_in,
+            refresh_token: refresh.expose().to_string(),
+        })
+    }
+
+    /// Rotate a refresh token into a new token set (reuse revokes the family).
+    pub async fn refresh(&self, refresh_token: &str) -> Result<TokenSet, Error> {
+        let (issued, subject) = self
+            .refresh
+            .rotate(&Secret::new(refresh_token), self.settings.refresh_ttl)
+            .await?;
+        let subject = AccessSubject {
+            account_id: subject.account_id,
+            provider: subject.provider,
+            app_id: subject.app_id,
+        };
+        self.token_set(&subject, &issued.token)
+    }
+
+    pub async fn revoke(&self, refresh_token: &str) -> Result<(), Error> {
+        Ok(self.refresh.revoke(&Secret::new(refresh_token)).await?)
+    }
+
+    /// The account behind a bearer access token.
+    pub async fn me(&self, bearer: Option<&str>) -> Result<Account, Error> {
+        let claims = bearer
+            .and_then(|t| self.signer.verify(t).ok())
+            .ok_or(Error::Unauthenticated)?;
+        self.accounts
+            .get(&claims.sub)
+            .await?
+            .ok_or(Error::Unauthenticated)
+    }
+}
+
+pub(crate) fn millis(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,154 @@
+//! What the API answers. These are the contract's field names (DESIGN.md).
+
+use crate::accounts::{Account, Identity};
+use crate::scene::{Provider, Requester, ScannedBy, SceneStatus};
+use chrono::{DateTime, TimeZone, Utc};
+use poem_openapi::Object;
+use std::fmt;
+
+/// Access and refresh token for one account.
+#[derive(Object, Clone)]
+pub struct TokenSet {
+    /// EdDSA-signed JWT; verify with `/.well-known/jwks.json`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// Opaque; rotated on every use at `/api/v1/tokens/refresh`.
+    pub refresh_token: String,
+}
+
+impl fmt::Debug for TokenSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenSet")
+            .field("access_token", &"[redacted]")
+            .field("expires_in", &self.expires_in)
+            .field("refresh_token", &"[redacted]")
+            .finish()
+    }
+}
+
+/// The status of a scene, as polled or pushed by SSE.
+#[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
+pub struct SceneView {
+    pub scene: String,
+    pub status: SceneStatus,
+    /// Seconds left before a waiting scene expires.
+    pub expires_in: u64,
+    /// Seconds a poller should wait between polls.
+    pub interval: u64,
+    /// What the phone revealed about the user, once scanned.
+    pub scanned_by: Option<ScannedBy>,
+    /// The token set, present once: in the first answer that sees `confirmed`.
+    pub tokens: Option<TokenSet>,
+}
+
+/// What the page shows to be scanned.
+#[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
+pub struct Qr {
+    /// `data:image/...;base64,...` (mini-program code, official-account QR).
+    pub image: Option<String>,
+    /// A URL to open or embed (website login).
+    pub url: Option<String>,
+}
+
+/// A new scene. `poll_token` is shown once: keep it to read the scene.
+#[derive(Object, Clone)]
+pub struct CreatedScene {
+    pub scene: String,
+    pub provider: Provider,
+    pub poll_token: String,
+    pub status: SceneStatus,
+    pub expires_in: u64,
+    pub interval: u64,
+    pub qr: Qr,
+}
+
+impl fmt::Debug for CreatedScene {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreatedScene")
+            .field("scene", &self.scene)
+            .field("provider", &self.provider)
+            .field("poll_token", &"[redacted]")
+            .finish()
+    }
+}
+
+/// The browser that asked to log in, shown on the phone before the user confirms.
+#[derive(Object, Debug, Clone)]
+pub struct RequesterView {
+    pub ip: String,
+    pub user_agent: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&Requester> for RequesterView {
+    fn from(r: &Requester) -> Self {
+        Self {
+            ip: r.ip.clone(),
+            user_agent: r.user_agent.clone(),
+            created_at: Utc.timestamp_millis_opt(r.created_at).single().unwrap_or_default(),
+        }
+    }
+}
+
+/// A WeChat identity linked to the account.
+#[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
+pub struct IdentityView {
+    pub provider: Provider,
+    pub app_id: String,
+    pub openid: String,
+    pub unionid: Option<String>,
+    pub nickname: Option<String>,
+    pub avatar: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The person, across providers.
+#[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
+pub struct AccountView {
+    pub id: String,
+    pub phone: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub identities: Vec<IdentityView>,
+}
+
+impl From<&Identity> for IdentityView {
+    fn from(i: &Identity) -> Self {
+        Self {
+            provider: i.provider,
+            app_id: i.app_id.to_string(),
+            openid: i.openid.to_string(),
+            unionid: i.unionid.as_ref().map(ToString::to_string),
+            nickname: i.nickname.clone(),
+            avatar: i.avatar.clone(),
+            created_at: i.created_at,
+        }
+    }
+}
+
+impl From<&Account> for AccountView {
+    fn from(a: &Account) -> Self {
+        Self {
+            id: a.id.clone(),
+            phone: a.phone.clone(),
+            created_at: a.created_at,
+            identities: a.identities.iter().map(IdentityView::from).collect(),
+        }
+    }
+}
+
+/// What the mini-program gets back from a login: its own session with Saoma.
+#[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
+pub struct LoginResult {
+    pub account: AccountView,
+    pub tokens: TokenSet,
+    /// The browser scene's status after this login, when a scene was given.
+    pub scene_status: Option<SceneStatus>,
+}

@@ -1,0 +1,209 @@
+//! Spawn Saoma on port 0 with a temporary data directory and talk to it like its clients do.
+
+use futures::StreamExt;
+use saoma::app::Application;
+use saoma::config::Config;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    _data: tempfile::TempDir,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut config = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: data.path().to_path_buf(),
+        ..Config::default()
+    };
+    configure(&mut config);
+    let app = Application::build(config).await.expect("app builds");
+    let base = app.public_url().as_str().trim_end_matches('/').to_string();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        base,
+        http: reqwest::Client::builder()
+            .timeout(Duration::from_secs(20))
+            .build()
+            .unwrap(),
+        _data: data,
+    }
+}
+
+/// A created scene as the browser holds it.
+pub struct Created {
+    pub scene: String,
+    pub poll_token: String,
+    pub body: Value,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> reqwest::Response {
+        self.http.post(self.url(path)).json(&body).send().await.unwrap()
+    }
+
+    pub async fn create_scene(&self, body: Value) -> reqwest::Response {
+        self.http
+            .post(self.url("/api/v1/scenes"))
+            .header("User-Agent", "Mozilla/5.0 (Windows NT 10.0) Chrome/130.0 SaomaTest")
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn create_mp_scene(&self) -> Created {
+        let res = self.create_scene(json!({"provider": "mini_program"})).await;
+        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+        let body: Value = res.json().await.unwrap();
+        Created {
+            scene: body["scene"].as_str().unwrap().to_string(),
+            poll_token: body["poll_token"].as_str().unwrap().to_string(),
+            body,
+        }
+    }
+
+    pub fn scene_url(&self, scene: &str) -> String {
+        let encoded: String = url::form_urlencoded::byte_serialize(scene.as_bytes()).collect();
+        // form encoding writes spaces as '+'; scenes have none, and '+' itself is encoded.
+        self.url(&format!("/api/v1/scenes/{encoded}"))
+    }
+
+    pub async fn poll(&self, scene: &str, token: Option<&str>) -> reqwest::Response {
+        let mut req = self.http.get(self.scene_url(scene));
+        if let Some(token) = token {
+            req = req.header("X-Poll-Token", token);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn new_user(&self, nickname: &str) -> String {
+        let res = self.post("/sandbox/api/users", json!({"nickname": nickname})).await;
+        assert!(res.status().is_success(), "creating a sandbox user");
+        let body: Value = res.json().await.unwrap();
+        body["id"].as_str().unwrap().to_string()
+    }
+
+    /// What `wx.login()` gives the mini-program of this sandbox user.
+    pub async fn wx_login(&self, user: &str) -> String {
+        let res = self.post("/sandbox/api/wx-login", json!({"user": user})).await;
+        assert!(res.status().is_success(), "sandbox wx-login");
+        let body: Value = res.json().await.unwrap();
+        body["code"].as_str().unwrap().to_string()
+    }
+
+    pub async fn scan(&self, scene: &str) -> reqwest::Response {
+        self.post("/api/v1/mini-program/scan", json!({"scene": scene})).await
+    }
+
+    pub async fn mp_login(&self, code: &str, scene: Option<&str>, approve: bool) -> reqwest::Response {
+        let mut body = json!({"code": code, "approve": approve});
+        if let Some(scene) = scene {
+            body["scene"] = json!(scene);
+        }
+        self.post("/api/v1/mini-program/login", body).await
+    }
+
+    /// The phone's whole part: scan, wx.login, confirm (or cancel).
+    pub async fn phone_answers(&self, scene: &str, approve: bool) -> Value {
+        let user = self.new_user("测试用户").await;
+        assert_eq!(self.scan(scene).await.status(), 200);
+        let code = self.wx_login(&user).await;
+        let res = self.mp_login(&code, Some(scene), approve).await;
+        assert_eq!(res.status(), 200);
+        res.json().await.unwrap()
+    }
+
+    pub async fn stats(&self) -> Value {
+        let res = self.http.get(self.url("/sandbox/api/stats")).send().await.unwrap();
+        res.json().await.unwrap()
+    }
+
+    /// How many times the sandbox saw `endpoint` called, over all app ids.
+    pub async fn calls(&self, endpoint: &str) -> u64 {
+        let stats = self.stats().await;
+        stats["calls"][endpoint]
+            .as_object()
+            .map(|per_app| per_app.values().filter_map(Value::as_u64).sum())
+            .unwrap_or(0)
+    }
+
+    pub async fn inject_fault(&self, fault: Value) {
+        let res = self.post("/sandbox/api/faults", fault).await;
+        assert!(res.status().is_success(), "injecting a fault");
+    }
+
+    pub async fn events(&self, scene: &str, token: &str) -> SseReader {
+        let res = self
+            .http
+            .get(format!("{}/events", self.scene_url(scene)))
+            .header("X-Poll-Token", token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        assert!(
+            res.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/event-stream")
+        );
+        SseReader {
+            stream: Box::pin(res.bytes_stream()),
+            buffer: String::new(),
+        }
+    }
+}
+
+/// Reads `event: status` frames from an SSE response.
+pub struct SseReader {
+    stream: std::pin::Pin<
+        Box<dyn futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>,
+    >,
+    buffer: String,
+}
+
+impl SseReader {
+    /// The next `status` event's data, or None when the server closed the stream.
+    pub async fn next_status(&mut self) -> Option<Value> {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let frame: String = self.buffer.drain(..end + 2).collect();
+                let mut event = None;
+                let mut data = String::new();
+                for line in frame.lines() {
+                    if let Some(v) = line.strip_prefix("event:") {
+                        event = Some(v.trim().to_string());
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.trim_start());
+                    }
+                }
+                if event.as_deref() == Some("status") {
+                    return Some(serde_json::from_str(&data).unwrap());
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout(Duration::from_secs(15), self.stream.next())
+                .await
+                .expect("an SSE event within 15 s")?;
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+        }
+    }
+}
+
+pub async fn error_code(res: reqwest::Response) -> String {
+    let body: Value = res.json().await.expect("error bodies are JSON");
+    assert!(body["message"].is_string(), "errors carry a message: {body}");
+    body["code"].as_str().expect("errors carry a code").to_string()
+}
