@@ -1,1 +1,123 @@
-//! (under construction)
+//! Accounts and identities: an account is the person across providers; an identity is one
+//! `(app id, openid)`, linked to others of the same person by WeChat's `unionid`. Durable, behind
+//! small traits split by capability; [`SqlAccounts`] implements them on SQLite.
+
+mod migrations;
+mod refresh;
+mod sql;
+
+#[cfg(test)]
+mod tests;
+
+pub use sql::SqlAccounts;
+
+use crate::ids::{AppId, OpenId, UnionId};
+use crate::scene::Provider;
+use crate::secret::Secret;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::time::Duration;
+
+/// An identity as a login presents it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewIdentity {
+    pub provider: Provider,
+    pub app_id: AppId,
+    pub openid: OpenId,
+    pub unionid: Option<UnionId>,
+    pub nickname: Option<String>,
+    pub avatar: Option<String>,
+}
+
+/// An identity as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub provider: Provider,
+    pub app_id: AppId,
+    pub openid: OpenId,
+    pub unionid: Option<UnionId>,
+    pub nickname: Option<String>,
+    pub avatar: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A person, with every identity linked to them (oldest first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// A UUID v4.
+    pub id: String,
+    pub phone: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub identities: Vec<Identity>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// The database failed or holds data we cannot read; callers fail closed (503).
+    #[error("the account database failed: {0}")]
+    Database(String),
+    /// The refresh token is unknown, expired or revoked.
+    #[error("the refresh token is unknown, expired or revoked")]
+    RefreshInvalid,
+    /// The refresh token was already rotated: it leaked or was replayed, so its family is revoked.
+    #[error("the refresh token was already used; its session is revoked")]
+    RefreshReused,
+}
+
+impl From<sqlx::Error> for AccountError {
+    fn from(error: sqlx::Error) -> Self {
+        AccountError::Database(error.to_string())
+    }
+}
+
+/// Accounts and the identities that log into them.
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// The account of this `(app_id, openid)`; created on first sight. If the identity is new but
+    /// its unionid is already known on another identity, it joins that account (link by unionid);
+    /// an identity first seen without unionid gets it recorded when a later login reveals it.
+    /// Nickname and avatar are updated when given.
+    async fn find_or_create(&self, identity: &NewIdentity) -> Result<Account, AccountError>;
+    async fn get(&self, account_id: &str) -> Result<Option<Account>, AccountError>;
+    async fn ping(&self) -> Result<(), AccountError>;
+}
+
+/// A newly issued refresh token. Shown to the client once; only its hash is stored.
+#[derive(Debug, Clone)]
+pub struct IssuedRefresh {
+    /// Opaque: 256 random bits, base64url without padding.
+    pub token: Secret,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Whom a refresh token was issued for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshSubject {
+    pub account_id: String,
+    pub provider: Provider,
+    pub app_id: AppId,
+}
+
+/// Refresh tokens, rotated on every use. A family is one login session.
+#[async_trait]
+pub trait RefreshTokens: Send + Sync {
+    /// A token of a new family.
+    async fn issue(
+        &self,
+        account_id: &str,
+        provider: Provider,
+        app_id: &AppId,
+        ttl: Duration,
+    ) -> Result<IssuedRefresh, AccountError>;
+    /// Rotate: the presented token must be live; it is marked used and a new token of the same
+    /// family returned, with whom it was issued for. Presenting an already-rotated token revokes
+    /// the whole family and answers `RefreshReused`. Unknown, expired or revoked:
+    /// `RefreshInvalid`.
+    async fn rotate(
+        &self,
+        token: &Secret,
+        ttl: Duration,
+    ) -> Result<(IssuedRefresh, RefreshSubject), AccountError>;
+    /// Revoke the token's family (logout). An unknown token is not an error.
+    async fn revoke(&self, token: &Secret) -> Result<(), AccountError>;
+}

@@ -1,0 +1,176 @@
+use super::*;
+use std::sync::Arc;
+
+#[tokio::test]
+async fn same_identity_twice_is_the_same_account() {
+    let store = memory().await;
+    let first = store
+        .find_or_create(&identity("wxa", "o1", None))
+        .await
+        .unwrap();
+
+    let second = store
+        .find_or_create(&identity("wxa", "o1", None))
+        .await
+        .unwrap();
+
+    assert_eq!(first.id, second.id);
+    assert_eq!(second.identities.len(), 1);
+}
+
+#[tokio::test]
+async fn identities_with_the_same_unionid_share_one_account() {
+    let store = memory().await;
+    let mini = store
+        .find_or_create(&identity("wxmini", "o1", Some("u1")))
+        .await
+        .unwrap();
+
+    let mut web = identity("wxweb", "o2", Some("u1"));
+    web.provider = Provider::Website;
+    let website = store.find_or_create(&web).await.unwrap();
+
+    assert_eq!(mini.id, website.id);
+    assert_eq!(website.identities.len(), 2);
+    assert_eq!(website.identities[1].provider, Provider::Website);
+}
+
+#[tokio::test]
+async fn different_people_get_different_accounts() {
+    let store = memory().await;
+    let a = store
+        .find_or_create(&identity("wxa", "o1", Some("u1")))
+        .await
+        .unwrap();
+
+    let b = store
+        .find_or_create(&identity("wxa", "o2", Some("u2")))
+        .await
+        .unwrap();
+
+    assert_ne!(a.id, b.id);
+}
+
+#[tokio::test]
+async fn a_unionid_revealed_later_is_recorded_and_links_later_identities() {
+    let store = memory().await;
+    let first = store
+        .find_or_create(&identity("wxoa", "o1", None))
+        .await
+        .unwrap();
+
+    let again = store
+        .find_or_create(&identity("wxoa", "o1", Some("u1")))
+        .await
+        .unwrap();
+    let other = store
+        .find_or_create(&identity("wxweb", "o2", Some("u1")))
+        .await
+        .unwrap();
+
+    assert_eq!(again.id, first.id);
+    assert_eq!(
+        again.identities[0].unionid,
+        Some(UnionId::parse("u1").unwrap())
+    );
+    assert_eq!(other.id, first.id);
+}
+
+#[tokio::test]
+async fn nickname_and_avatar_are_updated_when_given_and_kept_otherwise() {
+    let store = memory().await;
+    let mut named = identity("wxa", "o1", None);
+    named.nickname = Some("Ann".into());
+    named.avatar = Some("https://a/1.png".into());
+    store.find_or_create(&named).await.unwrap();
+
+    let unnamed = store
+        .find_or_create(&identity("wxa", "o1", None))
+        .await
+        .unwrap();
+    named.nickname = Some("Anna".into());
+    let renamed = store.find_or_create(&named).await.unwrap();
+
+    assert_eq!(unnamed.identities[0].nickname.as_deref(), Some("Ann"));
+    assert_eq!(
+        unnamed.identities[0].avatar.as_deref(),
+        Some("https://a/1.png")
+    );
+    assert_eq!(renamed.identities[0].nickname.as_deref(), Some("Anna"));
+}
+
+#[tokio::test]
+async fn concurrent_first_logins_of_one_identity_make_one_account() {
+    let (store, _dir) = on_disk().await;
+    let store = Arc::new(store);
+
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .find_or_create(&identity("wxa", "o1", Some("u1")))
+                    .await
+                    .unwrap()
+                    .id
+            })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for task in tasks {
+        ids.push(task.await.unwrap());
+    }
+
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 1);
+    let (accounts,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM accounts")
+        .fetch_one(&store.pool)
+        .await
+        .unwrap();
+    assert_eq!(accounts, 1);
+}
+
+#[tokio::test]
+async fn get_returns_the_account_with_its_identities() {
+    let store = memory().await;
+    let created = store
+        .find_or_create(&identity("wxa", "o1", Some("u1")))
+        .await
+        .unwrap();
+    store
+        .find_or_create(&identity("wxb", "o2", Some("u1")))
+        .await
+        .unwrap();
+
+    let account = store.get(&created.id).await.unwrap().unwrap();
+
+    assert_eq!(account.identities.len(), 2);
+    assert_eq!(account.identities[0].app_id.as_str(), "wxa");
+    assert_eq!(account.identities[1].app_id.as_str(), "wxb");
+    assert!(store.get("no-such-account").await.unwrap().is_none());
+    store.ping().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_database_file_is_created_and_reopened() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("saoma.db").display());
+    let id = {
+        let store = SqlAccounts::connect(&url).await.unwrap();
+        store
+            .find_or_create(&identity("wxa", "o1", None))
+            .await
+            .unwrap()
+            .id
+    };
+
+    let reopened = SqlAccounts::connect(&url).await.unwrap();
+
+    assert!(reopened.get(&id).await.unwrap().is_some());
+    let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+        .fetch_one(&reopened.pool)
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+}

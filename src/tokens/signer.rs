@@ -1,0 +1,134 @@
+//! [`Signer`]: issues and verifies access tokens with this server's Ed25519 key.
+
+use super::{AccessSubject, AccessToken, Claims, Jwk, Jwks, TokenError, TokenSettings, key};
+use crate::secret::Secret;
+use anyhow::Context;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ed25519_dalek::SigningKey;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use std::fmt;
+use std::path::Path;
+
+/// Signs access tokens and verifies them; publishes the public key as a JWKS.
+pub struct Signer {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    /// The RFC 7638 thumbprint of the public key.
+    kid: String,
+    /// The public key, base64url.
+    x: String,
+    settings: TokenSettings,
+}
+
+impl Signer {
+    /// Reads the Ed25519 key from `key_file` (PKCS#8 PEM, `-----BEGIN PRIVATE KEY-----`),
+    /// generating it (OS randomness) and writing it with mode 0600 when `generate_if_missing` and
+    /// it does not exist.
+    pub fn load_or_generate(
+        key_file: &Path,
+        generate_if_missing: bool,
+        settings: TokenSettings,
+    ) -> anyhow::Result<Signer> {
+        let key = key::load_or_generate(key_file, generate_if_missing)?;
+        Self::from_key(&key, settings)
+    }
+
+    pub(super) fn from_key(key: &SigningKey, settings: TokenSettings) -> anyhow::Result<Signer> {
+        let encoding = EncodingKey::from_ed_der(&key::pkcs8_der(key.as_bytes()));
+        let x = URL_SAFE_NO_PAD.encode(key.verifying_key().as_bytes());
+        let decoding = DecodingKey::from_ed_components(&x).context("the Ed25519 public key")?;
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_issuer(&[&settings.issuer]);
+        validation.set_audience(&[&settings.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        Ok(Signer {
+            encoding,
+            decoding,
+            validation,
+            kid: key::thumbprint(&x),
+            x,
+            settings,
+        })
+    }
+
+    /// The key id every token carries in its header.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// A new access token for `subject`, valid for the configured `access_ttl`.
+    pub fn issue(&self, subject: &AccessSubject) -> anyhow::Result<AccessToken> {
+        let now = jsonwebtoken::get_current_timestamp();
+        let ttl = self.settings.access_ttl.as_secs();
+        let claims = Claims {
+            iss: self.settings.issuer.clone(),
+            aud: self.settings.audience.clone(),
+            sub: subject.account_id.clone(),
+            iat: now,
+            exp: now.saturating_add(ttl),
+            jti: uuid::Uuid::new_v4().to_string(),
+            amr: vec!["wechat".to_owned()],
+            provider: subject.provider.as_str().to_owned(),
+            app_id: subject.app_id.as_str().to_owned(),
+        };
+        Ok(AccessToken {
+            token: Secret::new(self.sign(&claims)?),
+            expires_in: ttl,
+        })
+    }
+
+    #[cfg(test)]
+    pub(super) fn encoding_key(&self) -> &EncodingKey {
+        &self.encoding
+    }
+
+    pub(super) fn sign(&self, claims: &Claims) -> anyhow::Result<String> {
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.kid.clone());
+        jsonwebtoken::encode(&header, claims, &self.encoding).context("signing an access token")
+    }
+
+    /// The claims of `token` if this server signed it (signature and `kid`), it has not expired
+    /// (60 s leeway for clock skew), and its issuer and audience are ours.
+    pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|e| TokenError::Invalid(e.to_string()))?;
+        if header.kid.as_deref() != Some(self.kid.as_str()) {
+            return Err(TokenError::UnknownKey);
+        }
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => TokenError::Expired,
+                _ => TokenError::Invalid(e.to_string()),
+            })
+    }
+
+    /// The public key set, for `/.well-known/jwks.json`.
+    pub fn jwks(&self) -> Jwks {
+        Jwks {
+            keys: vec![Jwk {
+                kty: "OKP".to_owned(),
+                crv: "Ed25519".to_owned(),
+                x: self.x.clone(),
+                kid: self.kid.clone(),
+                alg: "EdDSA".to_owned(),
+                use_: "sig".to_owned(),
+            }],
+        }
+    }
+}
+
+impl fmt::Debug for Signer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Signer")
+            .field("kid", &self.kid)
+            .field("issuer", &self.settings.issuer)
+            .field("audience", &self.settings.audience)
+            .field("access_ttl", &self.settings.access_ttl)
+            .finish_non_exhaustive()
+    }
+}
