@@ -1,1 +1,126 @@
-//! (under construction)
+//! The embedded fake WeChat platform (WECHAT.md is its contract) and the phone simulator.
+//!
+//! Mounted by the app at `/sandbox`: the fake API is at `/sandbox/wechat/...`, the tools at
+//! `/sandbox/api/...` and the phone page at `/sandbox/phone`. Everything lives in one [`State`]
+//! behind an `Arc`; only the fake users and the per-data-dir secret are persisted.
+
+mod clock;
+mod errors;
+mod faults;
+mod phone;
+mod sns;
+mod tokens;
+mod users;
+mod wxacode;
+
+#[cfg(test)]
+mod tests;
+
+use anyhow::Context;
+use poem::{EndpointExt, Route, get, post};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::secret::Secret;
+
+/// Where the sandbox keeps its files and how browsers reach the Saoma instance that mounts it.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// Saoma's data directory; the sandbox uses `<data_dir>/sandbox/`.
+    pub data_dir: PathBuf,
+    /// Saoma's public URL (e.g. `http://127.0.0.1:8080/`): the QR codes point at
+    /// `<public_url>sandbox/phone?scene=...`.
+    pub public_url: url::Url,
+}
+
+/// The fake WeChat platform. Cheap to clone.
+#[derive(Clone)]
+pub struct Sandbox {
+    state: Arc<State>,
+}
+
+/// Everything the sandbox knows, each part behind its own lock.
+pub(crate) struct State {
+    /// The phone page's URL (`<public_url>sandbox/phone`), without a query.
+    phone_url: url::Url,
+    clock: clock::Clock,
+    /// Derives openids and unionids, so that they survive restarts of the same data dir.
+    id_secret: Secret,
+    apps: tokens::Apps,
+    tokens: tokens::TokenBook,
+    codes: sns::Codes,
+    users: users::Users,
+    monitor: faults::Monitor,
+}
+
+impl Sandbox {
+    /// Loads (or creates) `<data_dir>/sandbox/{secret,users.json}`.
+    pub fn open(config: SandboxConfig) -> anyhow::Result<Sandbox> {
+        let dir = config.data_dir.join("sandbox");
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("creating the sandbox directory {}", dir.display()))?;
+        let id_secret = users::load_or_create_secret(&dir.join("secret"))?;
+        let users = users::Users::load(dir.join("users.json"))?;
+        let mut base = config.public_url.clone();
+        if !base.path().ends_with('/') {
+            let path = format!("{}/", base.path());
+            base.set_path(&path);
+        }
+        let phone_url = base
+            .join("sandbox/phone")
+            .context("building the phone page URL from the public URL")?;
+        let state = State {
+            phone_url,
+            clock: clock::Clock::default(),
+            id_secret,
+            apps: tokens::Apps::default(),
+            tokens: tokens::TokenBook::default(),
+            codes: sns::Codes::default(),
+            users,
+            monitor: faults::Monitor::default(),
+        };
+        Ok(Sandbox {
+            state: Arc::new(state),
+        })
+    }
+
+    /// Routes relative to the mount point; the app nests them at "/sandbox".
+    pub fn routes(&self) -> Route {
+        let s = &self.state;
+        Route::new()
+            .at("/wechat/cgi-bin/token", get(tokens::cgi_bin_token).data(s.clone()))
+            .at(
+                "/wechat/cgi-bin/stable_token",
+                post(tokens::stable_token).data(s.clone()),
+            )
+            .at(
+                "/wechat/wxa/getwxacodeunlimit",
+                post(wxacode::getwxacodeunlimit).data(s.clone()),
+            )
+            .at(
+                "/wechat/sns/jscode2session",
+                get(sns::jscode2session).data(s.clone()),
+            )
+            .at(
+                "/api/users",
+                get(users::list_users).post(users::create_user).data(s.clone()),
+            )
+            .at("/api/wx-login", post(sns::wx_login).data(s.clone()))
+            .at(
+                "/api/stats",
+                get(faults::get_stats).delete(faults::reset_stats).data(s.clone()),
+            )
+            .at(
+                "/api/faults",
+                post(faults::add_fault)
+                    .delete(faults::clear_faults)
+                    .data(s.clone()),
+            )
+            .at(
+                "/api/invalidate-token",
+                post(tokens::invalidate_token).data(s.clone()),
+            )
+            .at("/api/clock", post(clock::advance).data(s.clone()))
+            .at("/phone", get(phone::page))
+    }
+}
