@@ -1,1 +1,22 @@
-//! (under construction)
+//! The client for the WeChat server APIs (`https://api.weixin.qq.com`, or the embedded sandbox
+//! at another base URL).
+//!
+//! Adding an endpoint is one method: build the query/body, then `get_json`/`post_json` (errcode
+//! check and the bounded retry on -1 included), inside `with_token` when it needs an access token
+//! (expire-and-retry-once on 40001/40014/42001 included). Secrets (app secret, access tokens,
+//! session_key) travel as [`Secret`](crate::secret::Secret) and never reach a log or an error.
+
+mod client;
+mod error;
+mod sns;
+mod token;
+mod wxacode;
+
+#[cfg(test)]
+mod tests;
+
+pub use client::WeChatClient;
+pub use error::WeChatError;
+pub use sns::Session;
+pub use token::AppCredentials;
+pub use wxacode::{CodeImage, WxaCodeRequest};

@@ -1,0 +1,149 @@
+//! Access tokens: `POST cgi-bin/stable_token`, cached per app id, one refresher per app id in
+//! this process, and the "token rejected: expire it, refetch, retry once" wrapper.
+
+use super::client::WeChatClient;
+use super::error::WeChatError;
+use crate::ids::AppId;
+use crate::secret::Secret;
+use crate::store::{CachedToken, now_ms};
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+const STABLE_TOKEN: &str = "cgi-bin/stable_token";
+/// Refresh this long before the platform's expiry (it overlaps old and new tokens for 5 min).
+const REFRESH_MARGIN_MS: i64 = 120_000;
+
+/// An app's id and secret. `Debug` shows the id only.
+#[derive(Clone, Debug)]
+pub struct AppCredentials {
+    pub app_id: AppId,
+    pub secret: Secret,
+}
+
+/// One async mutex per app id: whoever holds it is the only one fetching that app's token.
+#[derive(Default)]
+pub(super) struct RefreshLocks(Mutex<HashMap<AppId, Arc<tokio::sync::Mutex<()>>>>);
+
+impl RefreshLocks {
+    fn for_app(&self, app_id: &AppId) -> Arc<tokio::sync::Mutex<()>> {
+        // The map only grows by one entry per configured app; a poisoned lock still holds a
+        // usable map.
+        let mut locks: MutexGuard<'_, _> = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        locks.entry(app_id.clone()).or_default().clone()
+    }
+}
+
+#[derive(serde::Serialize)]
+struct StableTokenRequest<'a> {
+    grant_type: &'static str,
+    appid: &'a str,
+    secret: &'a str,
+    force_refresh: bool,
+}
+
+#[derive(serde::Deserialize)]
+struct StableTokenReply {
+    access_token: Secret,
+    expires_in: i64,
+}
+
+impl WeChatClient {
+    /// The app's access token: from the cache while it has more than ~2 minutes left, else
+    /// fetched with `stable_token` (never `force_refresh`) by one caller while the others wait.
+    pub async fn access_token(&self, app: &AppCredentials) -> Result<Secret, WeChatError> {
+        let seen = self.cached(&app.app_id).await;
+        if let Some(cached) = &seen
+            && is_fresh(cached, now_ms())
+        {
+            return Ok(cached.token.clone());
+        }
+
+        let lock = self.refresh_locks.for_app(&app.app_id);
+        let _refreshing = lock.lock().await;
+        // Whoever held the lock before us may have fetched already.
+        if let Some(current) = self.cached(&app.app_id).await {
+            let now = now_ms();
+            // A token that changed while we waited was just fetched: take it even when its
+            // whole life is shorter than the margin, so waiters do not refetch one by one.
+            let fetched_meanwhile = seen.as_ref() != Some(&current) && now < current.expires_at;
+            if is_fresh(&current, now) || fetched_meanwhile {
+                return Ok(current.token);
+            }
+        }
+
+        let fetched = self.fetch_stable_token(app).await?;
+        if let Err(err) = self.cache.put(&app.app_id, &fetched).await {
+            tracing::warn!(app_id = %app.app_id, error = %err, "could not cache the access token");
+        }
+        Ok(fetched.token)
+    }
+
+    /// Run `call` with the app's access token. When WeChat rejects the token (40001, 40014,
+    /// 42001), expire it only if the cache still holds that very token, get a token again and
+    /// run `call` once more; a second rejection is returned as is.
+    pub(super) async fn with_token<T, F, Fut>(
+        &self,
+        app: &AppCredentials,
+        call: F,
+    ) -> Result<T, WeChatError>
+    where
+        F: Fn(Secret) -> Fut,
+        Fut: Future<Output = Result<T, WeChatError>>,
+    {
+        let token = self.access_token(app).await?;
+        match call(token.clone()).await {
+            Err(err) if err.is_token_rejected() => {
+                tracing::info!(
+                    app_id = %app.app_id,
+                    errcode = err.errcode(),
+                    "access token rejected, fetching it again"
+                );
+                if let Err(e) = self.cache.expire_if(&app.app_id, &token).await {
+                    tracing::warn!(app_id = %app.app_id, error = %e, "could not expire the token");
+                }
+                let fresh = self.access_token(app).await?;
+                call(fresh.clone()).await.map_err(|e| e.redact(&fresh))
+            }
+            other => other.map_err(|e| e.redact(&token)),
+        }
+    }
+
+    async fn fetch_stable_token(&self, app: &AppCredentials) -> Result<CachedToken, WeChatError> {
+        let body = StableTokenRequest {
+            grant_type: "client_credential",
+            appid: app.app_id.as_str(),
+            secret: app.secret.expose(),
+            force_refresh: false,
+        };
+        let reply: StableTokenReply = self
+            .post_json(STABLE_TOKEN, &app.app_id, &[], &body)
+            .await
+            .map_err(|e| e.redact(&app.secret))?;
+        if reply.access_token.is_empty() || reply.expires_in <= 0 {
+            return Err(WeChatError::Decode(
+                "stable_token answered without a usable token".into(),
+            ));
+        }
+        Ok(CachedToken {
+            token: reply.access_token,
+            expires_at: now_ms().saturating_add(reply.expires_in.saturating_mul(1000)),
+        })
+    }
+
+    /// The cached token, if any. A cache that fails is treated as empty (and logged): WeChat's
+    /// stable_token answers the same token again, so this costs a request, not correctness.
+    async fn cached(&self, app_id: &AppId) -> Option<CachedToken> {
+        match self.cache.get(app_id).await {
+            Ok(cached) => cached,
+            Err(err) => {
+                tracing::warn!(app_id = %app_id, error = %err, "token cache unavailable");
+                None
+            }
+        }
+    }
+}
+
+fn is_fresh(cached: &CachedToken, now: i64) -> bool {
+    now < cached.expires_at.saturating_sub(REFRESH_MARGIN_MS)
+}
