@@ -10,8 +10,7 @@ use crate::tokens::{Signer, TokenSettings};
 use crate::web;
 use crate::wechat::{AppCredentials, WeChatClient};
 use anyhow::Context;
-use poem::listener::{Acceptor, TcpAcceptor};
-use poem::middleware::{SizeLimit, Tracing};
+use poem::listener::TcpAcceptor;
 use poem::{EndpointExt, Route, Server};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -40,8 +39,9 @@ impl Application {
             Some(url) => url.clone(),
             None => url::Url::parse(&format!("http://{local_addr}/"))?,
         };
-        std::fs::create_dir_all(&config.data_dir)
-            .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!("creating the data directory {}", config.data_dir.display())
+        })?;
 
         let sandbox = if config.sandbox_enabled() {
             Some(Sandbox::open(SandboxConfig {
@@ -80,13 +80,15 @@ impl Application {
             Duration::from_millis(config.wechat.timeout_ms),
             store.clone(),
         )?;
-        let mini_program = config.mini_program_credentials().map(|(app_id, secret)| MiniProgram {
-            app: AppCredentials { app_id, secret },
-            page: config.mini_program.page.clone(),
-            env_version: config.mini_program.env_version.clone(),
-            check_path: config.mini_program.check_path,
-            width: config.mini_program.width,
-        });
+        let mini_program = config
+            .mini_program_credentials()
+            .map(|(app_id, secret)| MiniProgram {
+                app: AppCredentials { app_id, secret },
+                page: config.mini_program.page.clone(),
+                env_version: config.mini_program.env_version.clone(),
+                check_path: config.mini_program.check_path,
+                width: config.mini_program.width,
+            });
         let settings = Settings {
             scene_ttl: Duration::from_secs(config.limits.scene_ttl_seconds),
             grace: SCENE_GRACE,
@@ -106,21 +108,23 @@ impl Application {
         ));
 
         let api = api::service();
-        let mut route = Route::new()
+        let mut route = web::mount(Route::new())
             .nest("/docs", api.swagger_ui())
-            .at("/openapi.json", api.spec_endpoint())
-            .nest("/", web::routes())
-            .nest("/api", api.clone())
-            .nest("/healthz", api.clone())
-            .nest("/readyz", api.clone())
-            .nest("/.well-known", api);
+            .at("/openapi.json", api.spec_endpoint());
         if let Some(sandbox) = &sandbox {
             route = route.nest("/sandbox", sandbox.routes());
         }
+        // The operations live under fixed prefixes; each mount gets its own (cheap) service.
+        let route = route
+            .nest_no_strip("/api", api)
+            .at("/healthz", api::service())
+            .at("/readyz", api::service())
+            .nest_no_strip("/.well-known", api::service());
+        let max_body = config.limits.max_body_bytes;
         let endpoint = route
+            .around(move |ep, req| api::body_limit(ep, req, max_body))
             .catch_all_error(api::json_errors)
-            .with(SizeLimit::new(config.limits.max_body_bytes))
-            .with(Tracing)
+            .around(api::access_log)
             .data(saoma)
             .boxed();
 
@@ -148,8 +152,12 @@ impl Application {
 
     /// Serve until Ctrl-C or SIGTERM.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        Server::new_with_acceptor(self.acceptor.boxed())
-            .run_with_graceful_shutdown(self.endpoint, shutdown_signal(), Some(Duration::from_secs(10)))
+        Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(
+                self.endpoint,
+                shutdown_signal(),
+                Some(Duration::from_secs(10)),
+            )
             .await
     }
 }
@@ -179,13 +187,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(term) => term,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

@@ -191,8 +191,9 @@ impl Config {
 
     fn read_secret_files(&mut self) -> anyhow::Result<()> {
         if let Some(path) = &self.mini_program.app_secret_file {
-            let secret = std::fs::read_to_string(path)
-                .with_context(|| format!("reading mini_program.app_secret_file {}", path.display()))?;
+            let secret = std::fs::read_to_string(path).with_context(|| {
+                format!("reading mini_program.app_secret_file {}", path.display())
+            })?;
             self.mini_program.app_secret = Some(Secret::new(secret.trim()));
         }
         Ok(())
@@ -200,8 +201,12 @@ impl Config {
 
     /// Sandbox mode: explicit, or implied by the absence of any app secret.
     pub fn sandbox_enabled(&self) -> bool {
-        self.sandbox
-            .unwrap_or_else(|| self.mini_program.app_secret.as_ref().is_none_or(Secret::is_empty))
+        self.sandbox.unwrap_or_else(|| {
+            self.mini_program
+                .app_secret
+                .as_ref()
+                .is_none_or(Secret::is_empty)
+        })
     }
 
     /// The mini-program's credentials: the configured ones, or the sandbox's in sandbox mode.
@@ -217,9 +222,9 @@ impl Config {
     }
 
     pub fn database_url(&self) -> String {
-        self.database_url.clone().unwrap_or_else(|| {
-            format!("sqlite://{}", self.data_dir.join("saoma.db").display())
-        })
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("saoma.db").display()))
     }
 
     pub fn signing_key_file(&self) -> PathBuf {

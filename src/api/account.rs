@@ -3,10 +3,10 @@
 use super::error::ApiError;
 use crate::providers::{AccountView, Saoma, TokenSet};
 use crate::tokens::Jwks;
+use poem::web::Data;
 use poem_openapi::auth::Bearer;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, SecurityScheme, Tags};
-use poem::web::Data;
 use std::sync::Arc;
 
 #[derive(Tags)]
@@ -41,7 +41,9 @@ impl AccountApi {
     #[oai(path = "/api/v1/me", method = "get")]
     async fn me(
         &self,
-        saoma: Data<&Arc<Saoma>>, auth: BearerAuth) -> Result<Json<AccountView>, ApiError> {
+        saoma: Data<&Arc<Saoma>>,
+        auth: BearerAuth,
+    ) -> Result<Json<AccountView>, ApiError> {
         let account = saoma.me(Some(&auth.0.token)).await?;
         Ok(Json(AccountView::from(&account)))
     }
@@ -50,7 +52,9 @@ impl AccountApi {
     #[oai(path = "/api/v1/tokens/refresh", method = "post")]
     async fn refresh(
         &self,
-        saoma: Data<&Arc<Saoma>>, body: Json<RefreshRequest>) -> Result<Json<TokenSet>, ApiError> {
+        saoma: Data<&Arc<Saoma>>,
+        body: Json<RefreshRequest>,
+    ) -> Result<Json<TokenSet>, ApiError> {
         Ok(Json(saoma.refresh(&body.0.refresh_token).await?))
     }
 
@@ -58,7 +62,9 @@ impl AccountApi {
     #[oai(path = "/api/v1/tokens/revoke", method = "post")]
     async fn revoke(
         &self,
-        saoma: Data<&Arc<Saoma>>, body: Json<RefreshRequest>) -> Result<RevokeResponse, ApiError> {
+        saoma: Data<&Arc<Saoma>>,
+        body: Json<RefreshRequest>,
+    ) -> Result<RevokeResponse, ApiError> {
         saoma.revoke(&body.0.refresh_token).await?;
         Ok(RevokeResponse::Revoked)
     }

@@ -111,9 +111,7 @@ impl From<Error> for ApiError {
             Error::InvalidScene(_) => ApiError::BadRequest(body(C::InvalidScene, msg)),
             Error::WrongProvider(_) => ApiError::BadRequest(body(C::WrongProvider, msg)),
             Error::InvalidCode(_) => ApiError::BadRequest(body(C::InvalidCode, msg)),
-            Error::ProviderUnavailable(_) => {
-                ApiError::NotFound(body(C::ProviderUnavailable, msg))
-            }
+            Error::ProviderUnavailable(_) => ApiError::NotFound(body(C::ProviderUnavailable, msg)),
             Error::SceneExists => ApiError::Conflict(body(C::SceneExists, msg)),
             Error::SceneConflict(_) => ApiError::Conflict(body(C::SceneConflict, msg)),
             Error::SceneNotFound => ApiError::NotFound(body(C::SceneNotFound, msg)),
@@ -121,9 +119,7 @@ impl From<Error> for ApiError {
             Error::SceneConsumed => ApiError::Gone(body(C::SceneConsumed, msg)),
             Error::BadPollToken => ApiError::Unauthorized(body(C::InvalidPollToken, msg)),
             Error::Unauthenticated => ApiError::Unauthorized(body(C::Unauthenticated, msg)),
-            Error::InvalidRefreshToken => {
-                ApiError::Unauthorized(body(C::InvalidRefreshToken, msg))
-            }
+            Error::InvalidRefreshToken => ApiError::Unauthorized(body(C::InvalidRefreshToken, msg)),
             Error::WeChatQuota { retry_after } => ApiError::Unavailable(
                 body(C::WechatQuotaExhausted, msg),
                 retry_after.as_secs().max(1),

@@ -2,9 +2,9 @@
 
 use super::error::ApiError;
 use crate::providers::Saoma;
+use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, Tags};
-use poem::web::Data;
 use std::sync::Arc;
 
 #[derive(Tags)]

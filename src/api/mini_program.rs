@@ -3,9 +3,9 @@
 use super::error::ApiError;
 use crate::providers::{LoginRequest, LoginResult, RequesterView, Saoma};
 use crate::scene::SceneStatus;
+use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, Tags};
-use poem::web::Data;
 use std::sync::Arc;
 
 #[derive(Tags)]
@@ -66,7 +66,9 @@ impl MiniProgramApi {
     #[oai(path = "/scan", method = "post")]
     async fn scan(
         &self,
-        saoma: Data<&Arc<Saoma>>, body: Json<ScanRequest>) -> Result<Json<ScanResponse>, ApiError> {
+        saoma: Data<&Arc<Saoma>>,
+        body: Json<ScanRequest>,
+    ) -> Result<Json<ScanResponse>, ApiError> {
         let requester = saoma.mini_program_scan(&body.0.scene).await?;
         Ok(Json(ScanResponse {
             scene: body.0.scene,
@@ -83,8 +85,7 @@ impl MiniProgramApi {
         body: Json<MiniProgramLoginRequest>,
     ) -> Result<Json<LoginResult>, ApiError> {
         let body = body.0;
-        let result = self
-            .saoma
+        let result = saoma
             .mini_program_login(LoginRequest {
                 code: body.code,
                 scene: body.scene,

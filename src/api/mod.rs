@@ -4,10 +4,12 @@
 mod account;
 mod error;
 mod health;
+mod middleware;
 mod mini_program;
 mod scenes;
 
 pub use error::{ApiError, ErrorBody, ErrorCode, json_errors};
+pub use middleware::{access_log, body_limit};
 pub use scenes::scene_path;
 
 use poem::Request;

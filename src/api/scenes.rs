@@ -6,12 +6,12 @@ use crate::providers::{CreatedScene, NewScene, Saoma, SceneView};
 use crate::scene::Provider;
 use futures::stream::BoxStream;
 use poem::Request;
+use poem::web::Data;
 use poem::web::sse::Event;
 use poem_openapi::param::{Cookie, Header, Path};
 use poem_openapi::payload::{EventStream, Json};
 use poem_openapi::types::ToJSON;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
-use poem::web::Data;
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -90,7 +90,9 @@ async fn read(saoma: &Saoma, scene: &Scene) -> Result<(Option<SceneView>, Option
     let deadline = record.status.is_waiting().then_some(record.expires_at);
     match saoma.view_or_pick_up(record).await {
         Ok(view) => Ok((Some(view), deadline)),
-        Err(Error::SceneExpired) => Ok((Some(final_view(saoma, scene, SceneStatus::Expired)), None)),
+        Err(Error::SceneExpired) => {
+            Ok((Some(final_view(saoma, scene, SceneStatus::Expired)), None))
+        }
         Err(Error::SceneConsumed) => {
             Ok((Some(final_view(saoma, scene, SceneStatus::Consumed)), None))
         }

@@ -12,7 +12,9 @@ pub use error::Error;
 pub use mini_program::{LoginRequest, MiniProgram};
 pub use poll_token::PollToken;
 pub use scenes::NewScene;
-pub use views::{AccountView, CreatedScene, IdentityView, LoginResult, Qr, RequesterView, SceneView, TokenSet};
+pub use views::{
+    AccountView, CreatedScene, IdentityView, LoginResult, Qr, RequesterView, SceneView, TokenSet,
+};
 
 use crate::accounts::{AccountStore, RefreshTokens};
 use crate::store::{Notifier, SceneStore};
@@ -71,6 +73,10 @@ impl Saoma {
 
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    pub fn jwks(&self) -> crate::tokens::Jwks {
+        self.signer.jwks()
     }
 
     /// Readiness: the ephemeral store and the database answer.

@@ -22,10 +22,7 @@ pub struct NewScene {
 
 impl Saoma {
     /// Reserve the scene in the store; `Exists` means another browser holds it.
-    pub(crate) async fn insert_scene(
-        &self,
-        new: NewScene,
-    ) -> Result<(SceneRecord, Secret), Error> {
+    pub(crate) async fn insert_scene(&self, new: NewScene) -> Result<(SceneRecord, Secret), Error> {
         let scene = match new.scene {
             Some(s) => Scene::parse(s)?,
             None => Scene::generate(),
@@ -46,7 +43,11 @@ impl Saoma {
             scanned_by: None,
             outcome: None,
         };
-        match self.scenes.create(&record, self.keep_until(&record, now)).await {
+        match self
+            .scenes
+            .create(&record, self.keep_until(&record, now))
+            .await
+        {
             Ok(()) => Ok((record, token)),
             Err(StoreError::Exists) => Err(Error::SceneExists),
             Err(e) => Err(e.into()),
@@ -75,7 +76,11 @@ impl Saoma {
             let mut record = current.record;
             change(&mut record, now)?;
             let keep_until = self.keep_until(&record, now);
-            if self.scenes.replace(&record, current.version, keep_until).await? {
+            if self
+                .scenes
+                .replace(&record, current.version, keep_until)
+                .await?
+            {
                 if let Err(e) = self.notifier.publish(scene).await {
                     // Streams also wake at expiry and re-read on reconnect; a lost hint delays,
                     // never loses, an outcome.
@@ -96,7 +101,9 @@ impl Saoma {
         scene: &str,
         poll_token: Option<&str>,
     ) -> Result<SceneRecord, Error> {
-        let poll_token = poll_token.filter(|t| !t.is_empty()).ok_or(Error::BadPollToken)?;
+        let poll_token = poll_token
+            .filter(|t| !t.is_empty())
+            .ok_or(Error::BadPollToken)?;
         let scene = Scene::parse(scene).map_err(|_| Error::SceneNotFound)?;
         let found = self.scenes.get(&scene).await?.ok_or(Error::SceneNotFound)?;
         if !PollToken::matches(poll_token, &found.record.poll_token_hash) {

@@ -90,7 +90,10 @@ impl From<&Requester> for RequesterView {
         Self {
             ip: r.ip.clone(),
             user_agent: r.user_agent.clone(),
-            created_at: Utc.timestamp_millis_opt(r.created_at).single().unwrap_or_default(),
+            created_at: Utc
+                .timestamp_millis_opt(r.created_at)
+                .single()
+                .unwrap_or_default(),
         }
     }
 }

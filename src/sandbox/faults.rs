@@ -16,7 +16,12 @@ pub(crate) const CGI_BIN_TOKEN: &str = "cgi-bin/token";
 pub(crate) const STABLE_TOKEN: &str = "cgi-bin/stable_token";
 pub(crate) const GETWXACODEUNLIMIT: &str = "wxa/getwxacodeunlimit";
 pub(crate) const JSCODE2SESSION: &str = "sns/jscode2session";
-const ENDPOINTS: [&str; 4] = [CGI_BIN_TOKEN, STABLE_TOKEN, GETWXACODEUNLIMIT, JSCODE2SESSION];
+const ENDPOINTS: [&str; 4] = [
+    CGI_BIN_TOKEN,
+    STABLE_TOKEN,
+    GETWXACODEUNLIMIT,
+    JSCODE2SESSION,
+];
 
 /// The app id counted when an access token is unknown.
 pub(crate) const UNKNOWN_APP: &str = "unknown";

@@ -9,12 +9,15 @@ mod errors;
 mod faults;
 mod phone;
 mod sns;
+mod standalone;
 mod tokens;
 mod users;
 mod wxacode;
 
 #[cfg(test)]
 mod tests;
+
+pub use standalone::serve_standalone;
 
 use anyhow::Context;
 use poem::{EndpointExt, Route, get, post};
@@ -88,7 +91,10 @@ impl Sandbox {
     pub fn routes(&self) -> Route {
         let s = &self.state;
         Route::new()
-            .at("/wechat/cgi-bin/token", get(tokens::cgi_bin_token).data(s.clone()))
+            .at(
+                "/wechat/cgi-bin/token",
+                get(tokens::cgi_bin_token).data(s.clone()),
+            )
             .at(
                 "/wechat/cgi-bin/stable_token",
                 post(tokens::stable_token).data(s.clone()),
@@ -103,12 +109,16 @@ impl Sandbox {
             )
             .at(
                 "/api/users",
-                get(users::list_users).post(users::create_user).data(s.clone()),
+                get(users::list_users)
+                    .post(users::create_user)
+                    .data(s.clone()),
             )
             .at("/api/wx-login", post(sns::wx_login).data(s.clone()))
             .at(
                 "/api/stats",
-                get(faults::get_stats).delete(faults::reset_stats).data(s.clone()),
+                get(faults::get_stats)
+                    .delete(faults::reset_stats)
+                    .data(s.clone()),
             )
             .at(
                 "/api/faults",

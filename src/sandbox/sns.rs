@@ -145,7 +145,10 @@ pub(crate) async fn wx_login(Data(state): Data<&Arc<State>>, body: Vec<u8>) -> R
         Err(response) => return response,
     };
     if state.users.get(&body.user).is_none() {
-        let message = format!("no fake user {:?}; create one with POST /api/users", body.user);
+        let message = format!(
+            "no fake user {:?}; create one with POST /api/users",
+            body.user
+        );
         return api_error(StatusCode::NOT_FOUND, "unknown_user", &message);
     }
     if let Some(app_id) = &body.app_id
@@ -154,8 +157,6 @@ pub(crate) async fn wx_login(Data(state): Data<&Arc<State>>, body: Vec<u8>) -> R
         let message = format!("invalid app id {app_id:?}");
         return api_error(StatusCode::BAD_REQUEST, "invalid_app_id", &message);
     }
-    let code = state
-        .codes
-        .mint(&body.user, body.app_id, state.clock.now());
+    let code = state.codes.mint(&body.user, body.app_id, state.clock.now());
     Json(serde_json::json!({ "code": code })).into_response()
 }

@@ -168,7 +168,10 @@ pub(crate) async fn create_user(Data(state): Data<&Arc<State>>, body: Vec<u8>) -
             (StatusCode::CREATED, Json(view)).into_response()
         }
         Err(e) => {
-            tracing::error!(error = format!("{e:#}"), "sandbox: saving a fake user failed");
+            tracing::error!(
+                error = format!("{e:#}"),
+                "sandbox: saving a fake user failed"
+            );
             let message = "could not save the user";
             api_error(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
         }

@@ -17,7 +17,9 @@ const PUNCTUATION: &[u8] = b"!#$&'()*+,/:;=?@-._~";
 pub enum SceneError {
     #[error("scene must be {MIN_LEN} to {MAX_LEN} characters long, got {0}")]
     Length(usize),
-    #[error("scene contains {0:?}, outside WeChat's scene charset (0-9 A-Z a-z !#$&'()*+,/:;=?@-._~)")]
+    #[error(
+        "scene contains {0:?}, outside WeChat's scene charset (0-9 A-Z a-z !#$&'()*+,/:;=?@-._~)"
+    )]
     Charset(char),
 }
 
@@ -96,8 +98,18 @@ mod tests {
 
     #[test]
     fn refuses_characters_outside_the_charset() {
-        for bad in ["abcdefg%", "abcd efg", "abcdefg\"", "abcdefg<", "扫码扫码扫码扫码", "abcdefg\n"] {
-            assert!(matches!(Scene::parse(bad), Err(SceneError::Charset(_))), "{bad}");
+        for bad in [
+            "abcdefg%",
+            "abcd efg",
+            "abcdefg\"",
+            "abcdefg<",
+            "扫码扫码扫码扫码",
+            "abcdefg\n",
+        ] {
+            assert!(
+                matches!(Scene::parse(bad), Err(SceneError::Charset(_))),
+                "{bad}"
+            );
         }
     }
 

@@ -8,4 +8,4 @@ mod record;
 pub use id::{Scene, SceneError};
 pub use machine::{Event, SceneStatus, TransitionError};
 pub use provider::Provider;
-pub use record::{Outcome, Requester, SceneRecord, ScannedBy};
+pub use record::{Outcome, Requester, ScannedBy, SceneRecord};

@@ -63,7 +63,10 @@ impl SceneRecord {
         if self.status_at(now).is_final() {
             return 0;
         }
-        u64::try_from((self.expires_at - now).max(0)).unwrap_or(0) / 1000
+        // Rounded up: a scene created this millisecond says 300, not 299.
+        u64::try_from((self.expires_at - now).max(0))
+            .unwrap_or(0)
+            .div_ceil(1000)
     }
 
     /// Apply one event at `now`. A waiting scene past its time is expired first, so a late

@@ -74,13 +74,13 @@ pub enum TokenError {
 }
 
 /// The public keys, as served at the JWKS endpoint.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, poem_openapi::Object)]
 pub struct Jwks {
     pub keys: Vec<Jwk>,
 }
 
 /// One Ed25519 public key (RFC 8037).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, poem_openapi::Object)]
 pub struct Jwk {
     /// `OKP`.
     pub kty: String,
@@ -94,5 +94,6 @@ pub struct Jwk {
     pub alg: String,
     /// `sig`.
     #[serde(rename = "use")]
+    #[oai(rename = "use")]
     pub use_: String,
 }

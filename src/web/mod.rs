@@ -50,8 +50,9 @@ fn style_css() -> Response {
     asset(STYLE_CSS, "text/css; charset=utf-8")
 }
 
-pub fn routes() -> Route {
-    Route::new()
+/// Add the page and its assets to `route`.
+pub fn mount(route: Route) -> Route {
+    route
         .at("/", get(index))
         .at("/demo.js", get(demo_js))
         .at("/saoma.js", get(sdk_js))

@@ -5,8 +5,9 @@ use serde_json::Value;
 
 #[tokio::test]
 async fn the_checked_in_openapi_document_matches_the_code() {
-    let checked_in = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
-        .expect("openapi/openapi.json is checked in");
+    let checked_in =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
+            .expect("openapi/openapi.json is checked in");
     let generated = saoma::api::spec_json();
     let checked_in: Value = serde_json::from_str(&checked_in).unwrap();
     let generated: Value = serde_json::from_str(&generated).unwrap();
@@ -16,7 +17,15 @@ async fn the_checked_in_openapi_document_matches_the_code() {
     );
 
     let app = spawn_app().await;
-    let served: Value = app.http.get(app.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let served: Value = app
+        .http
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(served["paths"], generated["paths"]);
 }
 
@@ -24,8 +33,21 @@ async fn the_checked_in_openapi_document_matches_the_code() {
 async fn every_error_code_is_listed_in_the_spec() {
     let spec: Value = serde_json::from_str(&saoma::api::spec_json()).unwrap();
     let codes = &spec["components"]["schemas"]["ErrorCode"]["enum"];
-    for code in ["invalid_scene", "scene_exists", "scene_expired", "scene_consumed", "invalid_poll_token", "invalid_body", "invalid_code", "wechat_quota_exhausted", "store_unavailable"] {
-        assert!(codes.as_array().unwrap().iter().any(|c| c == code), "{code} missing from the spec");
+    for code in [
+        "invalid_scene",
+        "scene_exists",
+        "scene_expired",
+        "scene_consumed",
+        "invalid_poll_token",
+        "invalid_body",
+        "invalid_code",
+        "wechat_quota_exhausted",
+        "store_unavailable",
+    ] {
+        assert!(
+            codes.as_array().unwrap().iter().any(|c| c == code),
+            "{code} missing from the spec"
+        );
     }
     let statuses = &spec["components"]["schemas"]["SceneStatus"]["enum"];
     assert_eq!(statuses.as_array().unwrap().len(), 7);
@@ -41,7 +63,12 @@ async fn health_readiness_docs_and_unknown_routes() {
     let res = get("/api/v1/nothing-here").await.unwrap();
     assert_eq!(res.status(), 404);
     assert_eq!(error_code(res).await, "not_found");
-    let res = app.http.delete(app.url("/api/v1/scenes")).send().await.unwrap();
+    let res = app
+        .http
+        .delete(app.url("/api/v1/scenes"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 405);
     assert_eq!(error_code(res).await, "method_not_allowed");
 }
@@ -51,10 +78,23 @@ async fn access_tokens_verify_against_the_published_jwks() {
     let app = spawn_app().await;
     let created = app.create_mp_scene().await;
     app.phone_answers(&created.scene, true).await;
-    let view: Value = app.poll(&created.scene, Some(&created.poll_token)).await.json().await.unwrap();
+    let view: Value = app
+        .poll(&created.scene, Some(&created.poll_token))
+        .await
+        .json()
+        .await
+        .unwrap();
     let token = view["tokens"]["access_token"].as_str().unwrap();
 
-    let jwks: Value = app.http.get(app.url("/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
+    let jwks: Value = app
+        .http
+        .get(app.url("/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let key = &jwks["keys"][0];
     assert_eq!(key["kty"], "OKP");
     assert_eq!(key["crv"], "Ed25519");
@@ -62,14 +102,23 @@ async fn access_tokens_verify_against_the_published_jwks() {
     assert_eq!(header.alg, jsonwebtoken::Algorithm::EdDSA);
     assert_eq!(header.kid.as_deref(), key["kid"].as_str());
 
-    let decoding = jsonwebtoken::DecodingKey::from_ed_components(key["x"].as_str().unwrap()).unwrap();
+    let decoding =
+        jsonwebtoken::DecodingKey::from_ed_components(key["x"].as_str().unwrap()).unwrap();
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
     validation.set_audience(&["saoma"]);
-    let claims = jsonwebtoken::decode::<Value>(token, &decoding, &validation).unwrap().claims;
+    let claims = jsonwebtoken::decode::<Value>(token, &decoding, &validation)
+        .unwrap()
+        .claims;
     assert_eq!(claims["provider"], "mini_program");
     assert!(claims["sub"].is_string());
 
-    let res = app.http.get(app.url("/api/v1/me")).bearer_auth("not.a.jwt").send().await.unwrap();
+    let res = app
+        .http
+        .get(app.url("/api/v1/me"))
+        .bearer_auth("not.a.jwt")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 401);
     assert_eq!(error_code(res).await, "unauthenticated");
     let res = app.http.get(app.url("/api/v1/me")).send().await.unwrap();
@@ -81,12 +130,25 @@ async fn the_demo_page_and_sdk_are_served_with_a_strict_csp() {
     let app = spawn_app().await;
     let res = app.http.get(app.url("/")).send().await.unwrap();
     assert_eq!(res.status(), 200);
-    let csp = res.headers()["content-security-policy"].to_str().unwrap().to_string();
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(csp.contains("default-src 'none'"));
     assert!(!csp.contains("unsafe-inline"));
     let html = res.text().await.unwrap();
     assert!(html.contains("/demo.js"));
     let sdk = app.http.get(app.url("/saoma.js")).send().await.unwrap();
-    assert!(sdk.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
-    assert!(sdk.text().await.unwrap().contains("export async function login"));
+    assert!(
+        sdk.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    assert!(
+        sdk.text()
+            .await
+            .unwrap()
+            .contains("export async function login")
+    );
 }

@@ -14,7 +14,12 @@ async fn whole_flow_by_poll_logs_the_browser_in() {
     assert_eq!(created.body["expires_in"], 300);
     assert!(created.body["interval"].as_u64().unwrap() >= 1);
 
-    let pending: Value = app.poll(&created.scene, Some(&created.poll_token)).await.json().await.unwrap();
+    let pending: Value = app
+        .poll(&created.scene, Some(&created.poll_token))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(pending["status"], "pending");
     assert!(pending.get("tokens").is_none());
 
@@ -24,9 +29,19 @@ async fn whole_flow_by_poll_logs_the_browser_in() {
     assert_eq!(scan.status(), 200);
     let scan: Value = scan.json().await.unwrap();
     assert_eq!(scan["requester"]["ip"], "127.0.0.1");
-    assert!(scan["requester"]["user_agent"].as_str().unwrap().contains("SaomaTest"));
+    assert!(
+        scan["requester"]["user_agent"]
+            .as_str()
+            .unwrap()
+            .contains("SaomaTest")
+    );
     assert!(scan["requester"]["created_at"].is_string());
-    let scanned: Value = app.poll(&created.scene, Some(&created.poll_token)).await.json().await.unwrap();
+    let scanned: Value = app
+        .poll(&created.scene, Some(&created.poll_token))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(scanned["status"], "scanned");
 
     // The user confirms: the mini-program gets its own session too.
@@ -39,7 +54,12 @@ async fn whole_flow_by_poll_logs_the_browser_in() {
     let account_id = login["account"]["id"].as_str().unwrap().to_string();
 
     // The browser's next poll carries the tokens, once.
-    let confirmed: Value = app.poll(&created.scene, Some(&created.poll_token)).await.json().await.unwrap();
+    let confirmed: Value = app
+        .poll(&created.scene, Some(&created.poll_token))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(confirmed["status"], "confirmed");
     let access = confirmed["tokens"]["access_token"].as_str().unwrap();
     assert!(confirmed["tokens"]["refresh_token"].is_string());
@@ -56,7 +76,10 @@ async fn whole_flow_by_poll_logs_the_browser_in() {
     let me: Value = me.json().await.unwrap();
     assert_eq!(me["id"], account_id.as_str());
     assert_eq!(me["identities"][0]["provider"], "mini_program");
-    assert_eq!(me["identities"][0]["app_id"], saoma::config::SANDBOX_MINI_PROGRAM_APP_ID);
+    assert_eq!(
+        me["identities"][0]["app_id"],
+        saoma::config::SANDBOX_MINI_PROGRAM_APP_ID
+    );
 }
 
 #[tokio::test]
@@ -71,11 +94,19 @@ async fn whole_flow_by_sse_delivers_one_event_per_transition() {
     assert_eq!(events.next_status().await.unwrap()["status"], "scanned");
 
     let code = app.wx_login(&user).await;
-    assert_eq!(app.mp_login(&code, Some(&created.scene), true).await.status(), 200);
+    assert_eq!(
+        app.mp_login(&code, Some(&created.scene), true)
+            .await
+            .status(),
+        200
+    );
     let confirmed = events.next_status().await.unwrap();
     assert_eq!(confirmed["status"], "confirmed");
     assert!(confirmed["tokens"]["access_token"].is_string());
-    assert!(events.next_status().await.is_none(), "the stream closes after the final state");
+    assert!(
+        events.next_status().await.is_none(),
+        "the stream closes after the final state"
+    );
 
     // The stream was the first reader: a poll now finds the tokens gone.
     let res = app.poll(&created.scene, Some(&created.poll_token)).await;
@@ -98,7 +129,12 @@ async fn a_cancel_on_the_phone_reaches_the_browser_and_mints_nothing() {
     assert!(cancelled.get("tokens").is_none());
     assert!(events.next_status().await.is_none());
 
-    let polled: Value = app.poll(&created.scene, Some(&created.poll_token)).await.json().await.unwrap();
+    let polled: Value = app
+        .poll(&created.scene, Some(&created.poll_token))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(polled["status"], "cancelled");
     assert!(polled.get("tokens").is_none());
 
@@ -138,8 +174,16 @@ async fn concurrent_readers_of_a_confirmed_scene_get_the_tokens_once() {
         .iter()
         .map(|r| r.status().as_u16())
         .collect();
-    assert_eq!(statuses.iter().filter(|&&s| s == 200).count(), 1, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|&&s| s == 410).count(), 9, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|&&s| s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|&&s| s == 410).count(),
+        9,
+        "{statuses:?}"
+    );
 }
 
 #[tokio::test]
@@ -176,8 +220,12 @@ async fn the_code_image_is_a_qr_pointing_the_phone_at_the_scene() {
     assert_eq!(res.status(), 201);
     let body: Value = res.json().await.unwrap();
     let data_url = body["qr"]["image"].as_str().unwrap();
-    let b64 = data_url.strip_prefix("data:image/jpeg;base64,").expect("a JPEG data URL");
-    let jpeg = base64::engine::general_purpose::STANDARD.decode(b64).unwrap();
+    let b64 = data_url
+        .strip_prefix("data:image/jpeg;base64,")
+        .expect("a JPEG data URL");
+    let jpeg = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap();
     let img = image::load_from_memory(&jpeg).unwrap().to_luma8();
     let mut prepared = rqrr::PreparedImage::prepare(img);
     let grids = prepared.detect_grids();
@@ -217,19 +265,28 @@ async fn refresh_tokens_rotate_and_a_reused_one_is_refused() {
     let user = app.new_user("刷新").await;
     let code = app.wx_login(&user).await;
     let body: Value = app.mp_login(&code, None, true).await.json().await.unwrap();
-    let first = body["tokens"]["refresh_token"].as_str().unwrap().to_string();
+    let first = body["tokens"]["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
-    let res = app.post("/api/v1/tokens/refresh", json!({"refresh_token": first})).await;
+    let res = app
+        .post("/api/v1/tokens/refresh", json!({"refresh_token": first}))
+        .await;
     assert_eq!(res.status(), 200);
     let rotated: Value = res.json().await.unwrap();
     let second = rotated["refresh_token"].as_str().unwrap().to_string();
     assert_ne!(first, second);
 
-    let reused = app.post("/api/v1/tokens/refresh", json!({"refresh_token": first})).await;
+    let reused = app
+        .post("/api/v1/tokens/refresh", json!({"refresh_token": first}))
+        .await;
     assert_eq!(reused.status(), 401);
     assert_eq!(error_code(reused).await, "invalid_refresh_token");
     // Reuse revoked the family: the newest token is dead too.
-    let res = app.post("/api/v1/tokens/refresh", json!({"refresh_token": second})).await;
+    let res = app
+        .post("/api/v1/tokens/refresh", json!({"refresh_token": second}))
+        .await;
     assert_eq!(res.status(), 401);
 }
 

@@ -50,13 +50,21 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, body: Value) -> reqwest::Response {
-        self.http.post(self.url(path)).json(&body).send().await.unwrap()
+        self.http
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn create_scene(&self, body: Value) -> reqwest::Response {
         self.http
             .post(self.url("/api/v1/scenes"))
-            .header("User-Agent", "Mozilla/5.0 (Windows NT 10.0) Chrome/130.0 SaomaTest")
+            .header(
+                "User-Agent",
+                "Mozilla/5.0 (Windows NT 10.0) Chrome/130.0 SaomaTest",
+            )
             .json(&body)
             .send()
             .await
@@ -89,7 +97,9 @@ impl TestApp {
     }
 
     pub async fn new_user(&self, nickname: &str) -> String {
-        let res = self.post("/sandbox/api/users", json!({"nickname": nickname})).await;
+        let res = self
+            .post("/sandbox/api/users", json!({"nickname": nickname}))
+            .await;
         assert!(res.status().is_success(), "creating a sandbox user");
         let body: Value = res.json().await.unwrap();
         body["id"].as_str().unwrap().to_string()
@@ -97,17 +107,25 @@ impl TestApp {
 
     /// What `wx.login()` gives the mini-program of this sandbox user.
     pub async fn wx_login(&self, user: &str) -> String {
-        let res = self.post("/sandbox/api/wx-login", json!({"user": user})).await;
+        let res = self
+            .post("/sandbox/api/wx-login", json!({"user": user}))
+            .await;
         assert!(res.status().is_success(), "sandbox wx-login");
         let body: Value = res.json().await.unwrap();
         body["code"].as_str().unwrap().to_string()
     }
 
     pub async fn scan(&self, scene: &str) -> reqwest::Response {
-        self.post("/api/v1/mini-program/scan", json!({"scene": scene})).await
+        self.post("/api/v1/mini-program/scan", json!({"scene": scene}))
+            .await
     }
 
-    pub async fn mp_login(&self, code: &str, scene: Option<&str>, approve: bool) -> reqwest::Response {
+    pub async fn mp_login(
+        &self,
+        code: &str,
+        scene: Option<&str>,
+        approve: bool,
+    ) -> reqwest::Response {
         let mut body = json!({"code": code, "approve": approve});
         if let Some(scene) = scene {
             body["scene"] = json!(scene);
@@ -126,7 +144,12 @@ impl TestApp {
     }
 
     pub async fn stats(&self) -> Value {
-        let res = self.http.get(self.url("/sandbox/api/stats")).send().await.unwrap();
+        let res = self
+            .http
+            .get(self.url("/sandbox/api/stats"))
+            .send()
+            .await
+            .unwrap();
         res.json().await.unwrap()
     }
 
@@ -168,9 +191,7 @@ impl TestApp {
 
 /// Reads `event: status` frames from an SSE response.
 pub struct SseReader {
-    stream: std::pin::Pin<
-        Box<dyn futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>,
-    >,
+    stream: std::pin::Pin<Box<dyn futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
     buffer: String,
 }
 
@@ -197,13 +218,20 @@ impl SseReader {
             let chunk = tokio::time::timeout(Duration::from_secs(15), self.stream.next())
                 .await
                 .expect("an SSE event within 15 s")?;
-            self.buffer.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+            self.buffer
+                .push_str(&String::from_utf8_lossy(&chunk.unwrap()));
         }
     }
 }
 
 pub async fn error_code(res: reqwest::Response) -> String {
     let body: Value = res.json().await.expect("error bodies are JSON");
-    assert!(body["message"].is_string(), "errors carry a message: {body}");
-    body["code"].as_str().expect("errors carry a code").to_string()
+    assert!(
+        body["message"].is_string(),
+        "errors carry a message: {body}"
+    );
+    body["code"]
+        .as_str()
+        .expect("errors carry a code")
+        .to_string()
 }

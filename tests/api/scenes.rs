@@ -6,21 +6,35 @@ use serde_json::json;
 #[tokio::test]
 async fn each_kind_of_invalid_scene_is_400_invalid_scene() {
     let app = spawn_app().await;
-    for bad in ["short", "", &"a".repeat(33), "has space1", "percent%20x", "引号引号引号引号", "abc<def>g"] {
+    for bad in [
+        "short",
+        "",
+        &"a".repeat(33),
+        "has space1",
+        "percent%20x",
+        "引号引号引号引号",
+        "abc<def>g",
+    ] {
         let res = app
             .create_scene(json!({"provider": "mini_program", "scene": bad}))
             .await;
         assert_eq!(res.status(), 400, "scene {bad:?}");
         assert_eq!(error_code(res).await, "invalid_scene", "scene {bad:?}");
     }
-    assert_eq!(app.calls("wxa/getwxacodeunlimit").await, 0, "no WeChat call for a bad scene");
+    assert_eq!(
+        app.calls("wxa/getwxacodeunlimit").await,
+        0,
+        "no WeChat call for a bad scene"
+    );
 }
 
 #[tokio::test]
 async fn a_browser_chosen_scene_with_every_allowed_character_works() {
     let app = spawn_app().await;
     let scene = "Az09!#$&'()*+,/:;=?@-._~";
-    let res = app.create_scene(json!({"provider": "mini_program", "scene": scene})).await;
+    let res = app
+        .create_scene(json!({"provider": "mini_program", "scene": scene}))
+        .await;
     assert_eq!(res.status(), 201);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["scene"], scene);
@@ -82,7 +96,7 @@ async fn malformed_json_is_400_invalid_body() {
         .http
         .post(app.url("/api/v1/mini-program/login"))
         .header("Content-Type", "application/json")
-        .body("{\"code\": 12}")
+        .body("{\"approve\": true}")
         .send()
         .await
         .unwrap();
@@ -104,7 +118,10 @@ async fn a_body_of_the_wrong_type_or_too_large_is_refused() {
     assert_eq!(res.status(), 415);
     assert_eq!(error_code(res).await, "unsupported_media_type");
 
-    let huge = format!("{{\"provider\":\"mini_program\",\"pad\":\"{}\"}}", "x".repeat(100_000));
+    let huge = format!(
+        "{{\"provider\":\"mini_program\",\"pad\":\"{}\"}}",
+        "x".repeat(100_000)
+    );
     let res = app
         .http
         .post(app.url("/api/v1/scenes"))
@@ -126,7 +143,12 @@ async fn polling_needs_the_right_poll_token() {
     assert_eq!(missing.status(), 401);
     assert_eq!(error_code(missing).await, "invalid_poll_token");
 
-    let wrong = app.poll(&created.scene, Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")).await;
+    let wrong = app
+        .poll(
+            &created.scene,
+            Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+        )
+        .await;
     assert_eq!(wrong.status(), 401);
     assert_eq!(error_code(wrong).await, "invalid_poll_token");
 
@@ -139,7 +161,12 @@ async fn polling_needs_the_right_poll_token() {
     assert_eq!(res.status(), 401, "SSE needs the token as well");
 
     // The rightful holder is unaffected by the failed attempts.
-    assert_eq!(app.poll(&created.scene, Some(&created.poll_token)).await.status(), 200);
+    assert_eq!(
+        app.poll(&created.scene, Some(&created.poll_token))
+            .await
+            .status(),
+        200
+    );
 }
 
 #[tokio::test]
@@ -156,15 +183,23 @@ async fn an_unknown_scene_is_404() {
 #[tokio::test]
 async fn the_poll_token_cookie_is_httponly_and_scoped_to_the_scene() {
     let app = spawn_app().await;
-    let res = app.create_scene(json!({"provider": "mini_program", "scene": "cookie-a/b+c"})).await;
+    let res = app
+        .create_scene(json!({"provider": "mini_program", "scene": "cookie-a/b+c"}))
+        .await;
     assert_eq!(res.status(), 201);
     let cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
     let body: serde_json::Value = res.json().await.unwrap();
     let token = body["poll_token"].as_str().unwrap();
-    assert!(cookie.starts_with(&format!("saoma_poll={token};")), "{cookie}");
+    assert!(
+        cookie.starts_with(&format!("saoma_poll={token};")),
+        "{cookie}"
+    );
     assert!(cookie.contains("HttpOnly"));
     assert!(cookie.contains("SameSite=Strict"));
-    assert!(cookie.contains("Path=/api/v1/scenes/cookie-a%2Fb%2Bc;"), "{cookie}");
+    assert!(
+        cookie.contains("Path=/api/v1/scenes/cookie-a%2Fb%2Bc;"),
+        "{cookie}"
+    );
 
     // The cookie alone authorises the scene (what a same-origin EventSource sends).
     let res = app

@@ -15,7 +15,12 @@ async fn a_reused_login_code_is_400_invalid_code() {
     assert_eq!(res.status(), 400);
     assert_eq!(error_code(res).await, "invalid_code");
     // Nothing moved: the scene still waits.
-    let view: Value = app.poll(&created.scene, Some(&created.poll_token)).await.json().await.unwrap();
+    let view: Value = app
+        .poll(&created.scene, Some(&created.poll_token))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(view["status"], "pending");
     // A made-up code is refused the same way.
     let res = app.mp_login("made-up-code", None, true).await;
@@ -31,19 +36,36 @@ async fn wechat_returns_40001_once_then_succeeds() {
 
     // Another server force-refreshed: our cached token is now invalid.
     let res = app
-        .post("/sandbox/api/invalidate-token", json!({"app_id": saoma::config::SANDBOX_MINI_PROGRAM_APP_ID}))
+        .post(
+            "/sandbox/api/invalidate-token",
+            json!({"app_id": saoma::config::SANDBOX_MINI_PROGRAM_APP_ID}),
+        )
         .await;
     assert!(res.status().is_success());
     let created = app.create_mp_scene().await;
-    assert!(created.body["qr"]["image"].as_str().unwrap().starts_with("data:image/jpeg;base64,"));
-    assert_eq!(app.calls("cgi-bin/stable_token").await, 2, "one refetch after 40001");
-    assert_eq!(app.calls("wxa/getwxacodeunlimit").await, 3, "the failed call was retried once");
+    assert!(
+        created.body["qr"]["image"]
+            .as_str()
+            .unwrap()
+            .starts_with("data:image/jpeg;base64,")
+    );
+    assert_eq!(
+        app.calls("cgi-bin/stable_token").await,
+        2,
+        "one refetch after 40001"
+    );
+    assert_eq!(
+        app.calls("wxa/getwxacodeunlimit").await,
+        3,
+        "the failed call was retried once"
+    );
 }
 
 #[tokio::test]
 async fn an_injected_40001_is_retried_once_with_a_fresh_token() {
     let app = spawn_app().await;
-    app.inject_fault(json!({"endpoint": "wxa/getwxacodeunlimit", "errcode": 40001, "times": 1})).await;
+    app.inject_fault(json!({"endpoint": "wxa/getwxacodeunlimit", "errcode": 40001, "times": 1}))
+        .await;
     let res = app.create_scene(json!({"provider": "mini_program"})).await;
     assert_eq!(res.status(), 201);
 }
@@ -51,17 +73,35 @@ async fn an_injected_40001_is_retried_once_with_a_fresh_token() {
 #[tokio::test]
 async fn wechat_quota_exhausted_is_503_with_retry_after() {
     let app = spawn_app().await;
-    app.inject_fault(json!({"endpoint": "wxa/getwxacodeunlimit", "errcode": 45009, "times": 5})).await;
-    let res = app.create_scene(json!({"provider": "mini_program", "scene": "quota-0001"})).await;
+    app.inject_fault(json!({"endpoint": "wxa/getwxacodeunlimit", "errcode": 45009, "times": 5}))
+        .await;
+    let res = app
+        .create_scene(json!({"provider": "mini_program", "scene": "quota-0001"}))
+        .await;
     assert_eq!(res.status(), 503);
-    let retry_after: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry_after: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(retry_after >= 1);
     assert_eq!(error_code(res).await, "wechat_quota_exhausted");
-    assert_eq!(app.calls("wxa/getwxacodeunlimit").await, 1, "45009 is never hammered");
+    assert_eq!(
+        app.calls("wxa/getwxacodeunlimit").await,
+        1,
+        "45009 is never hammered"
+    );
 
     // The scene id was released, so the browser may try again with it once WeChat recovers.
-    let _ = app.http.delete(app.url("/sandbox/api/faults")).send().await.unwrap();
-    let res = app.create_scene(json!({"provider": "mini_program", "scene": "quota-0001"})).await;
+    let _ = app
+        .http
+        .delete(app.url("/sandbox/api/faults"))
+        .send()
+        .await
+        .unwrap();
+    let res = app
+        .create_scene(json!({"provider": "mini_program", "scene": "quota-0001"}))
+        .await;
     assert_eq!(res.status(), 201);
 }
 
@@ -72,7 +112,10 @@ async fn a_json_error_from_getwxacodeunlimit_is_502_with_the_errcode() {
     assert_eq!(res.status(), 502);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["code"], "wechat_error");
-    assert!(body["message"].as_str().unwrap().contains("41030"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("41030"),
+        "{body}"
+    );
 }
 
 async fn spawn_app_with_page(page: &str) -> crate::helpers::TestApp {
@@ -84,7 +127,8 @@ async fn spawn_app_with_page(page: &str) -> crate::helpers::TestApp {
 async fn a_slow_wechat_is_a_504_within_the_timeout() {
     let app = crate::helpers::spawn_app_with(|c| c.wechat.timeout_ms = 300).await;
     app.create_mp_scene().await;
-    app.inject_fault(json!({"endpoint": "wxa/getwxacodeunlimit", "delay_ms": 3000, "times": 1})).await;
+    app.inject_fault(json!({"endpoint": "wxa/getwxacodeunlimit", "delay_ms": 3000, "times": 1}))
+        .await;
     let res = app.create_scene(json!({"provider": "mini_program"})).await;
     assert_eq!(res.status(), 504);
     assert_eq!(error_code(res).await, "wechat_timeout");
