@@ -66,6 +66,12 @@ impl Codes {
         code
     }
 
+    /// How many codes (live or used) the book holds.
+    #[cfg(test)]
+    pub(crate) fn remembered(&self) -> usize {
+        self.book().codes.len()
+    }
+
     /// Marks the code used and returns its user; `Err` is the errcode. Atomic: of two
     /// concurrent redemptions exactly one succeeds.
     pub(crate) fn redeem(&self, code: &str, app_id: &str, now: Instant) -> Result<String, i64> {

@@ -171,6 +171,12 @@ impl TokenBook {
         any
     }
 
+    /// How many tokens (live or recently expired) the book holds.
+    #[cfg(test)]
+    pub(crate) fn remembered(&self) -> usize {
+        self.book().tokens.len()
+    }
+
     pub(crate) fn check(&self, token: &str, now: Instant) -> TokenCheck {
         let book = self.book();
         let Some(record) = book.tokens.get(token) else {
