@@ -16,7 +16,12 @@ pub(crate) const CGI_BIN_TOKEN: &str = "cgi-bin/token";
 pub(crate) const STABLE_TOKEN: &str = "cgi-bin/stable_token";
 pub(crate) const GETWXACODEUNLIMIT: &str = "wxa/getwxacodeunlimit";
 pub(crate) const JSCODE2SESSION: &str = "sns/jscode2session";
-const ENDPOINTS: [&str; 4] = [CGI_BIN_TOKEN, STABLE_TOKEN, GETWXACODEUNLIMIT, JSCODE2SESSION];
+const ENDPOINTS: [&str; 4] = [
+    CGI_BIN_TOKEN,
+    STABLE_TOKEN,
+    GETWXACODEUNLIMIT,
+    JSCODE2SESSION,
+];
 
 /// The app id counted when an access token is unknown.
 pub(crate) const UNKNOWN_APP: &str = "unknown";
@@ -115,7 +120,7 @@ pub(crate) async fn reset_stats(Data(state): Data<&Arc<State>>) -> StatusCode {
 pub(crate) async fn add_fault(Data(state): Data<&Arc<State>>, body: Vec<u8>) -> Response {
     let mut fault: Fault = match parse_api_body(&body) {
         Ok(fault) => fault,
-        Err(response) => return response,
+        Err(bad) => return bad.into_response(),
     };
     fault.endpoint = fault.endpoint.trim_matches('/').to_owned();
     if !ENDPOINTS.contains(&fault.endpoint.as_str()) {

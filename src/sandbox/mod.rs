@@ -88,7 +88,10 @@ impl Sandbox {
     pub fn routes(&self) -> Route {
         let s = &self.state;
         Route::new()
-            .at("/wechat/cgi-bin/token", get(tokens::cgi_bin_token).data(s.clone()))
+            .at(
+                "/wechat/cgi-bin/token",
+                get(tokens::cgi_bin_token).data(s.clone()),
+            )
             .at(
                 "/wechat/cgi-bin/stable_token",
                 post(tokens::stable_token).data(s.clone()),
@@ -103,12 +106,16 @@ impl Sandbox {
             )
             .at(
                 "/api/users",
-                get(users::list_users).post(users::create_user).data(s.clone()),
+                get(users::list_users)
+                    .post(users::create_user)
+                    .data(s.clone()),
             )
             .at("/api/wx-login", post(sns::wx_login).data(s.clone()))
             .at(
                 "/api/stats",
-                get(faults::get_stats).delete(faults::reset_stats).data(s.clone()),
+                get(faults::get_stats)
+                    .delete(faults::reset_stats)
+                    .data(s.clone()),
             )
             .at(
                 "/api/faults",

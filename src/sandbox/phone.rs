@@ -1,7 +1,7 @@
 //! The phone simulator: a page that plays the user's WeChat on a phone.
 
-use poem::web::Html;
 use poem::handler;
+use poem::web::Html;
 
 const PHONE_HTML: &str = include_str!("phone.html");
 

@@ -148,10 +148,13 @@ struct WxLoginBody {
 pub(crate) async fn wx_login(Data(state): Data<&Arc<State>>, body: Vec<u8>) -> Response {
     let body: WxLoginBody = match parse_api_body(&body) {
         Ok(body) => body,
-        Err(response) => return response,
+        Err(bad) => return bad.into_response(),
     };
     if state.users.get(&body.user).is_none() {
-        let message = format!("no fake user {:?}; create one with POST /api/users", body.user);
+        let message = format!(
+            "no fake user {:?}; create one with POST /api/users",
+            body.user
+        );
         return api_error(StatusCode::NOT_FOUND, "unknown_user", &message);
     }
     if let Some(app_id) = &body.app_id
@@ -160,8 +163,6 @@ pub(crate) async fn wx_login(Data(state): Data<&Arc<State>>, body: Vec<u8>) -> R
         let message = format!("invalid app id {app_id:?}");
         return api_error(StatusCode::BAD_REQUEST, "invalid_app_id", &message);
     }
-    let code = state
-        .codes
-        .mint(&body.user, body.app_id, state.clock.now());
+    let code = state.codes.mint(&body.user, body.app_id, state.clock.now());
     Json(serde_json::json!({ "code": code })).into_response()
 }

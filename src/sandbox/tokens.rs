@@ -123,7 +123,8 @@ impl Book {
             return;
         }
         self.last_prune = Some(now);
-        self.tokens.retain(|_, r| now < r.expires_at + REMEMBER_EXPIRED);
+        self.tokens
+            .retain(|_, r| now < r.expires_at + REMEMBER_EXPIRED);
         let tokens = &self.tokens;
         self.latest_plain.retain(|_, t| tokens.contains_key(t));
         self.latest_stable.retain(|_, t| tokens.contains_key(t));
@@ -212,7 +213,10 @@ pub(crate) struct TokenQuery {
 
 /// `GET /wechat/cgi-bin/token?grant_type=client_credential&appid=&secret=`
 #[handler]
-pub(crate) async fn cgi_bin_token(Data(state): Data<&Arc<State>>, Query(q): Query<TokenQuery>) -> Response {
+pub(crate) async fn cgi_bin_token(
+    Data(state): Data<&Arc<State>>,
+    Query(q): Query<TokenQuery>,
+) -> Response {
     let app_id = q.appid.unwrap_or_default();
     if let Some(reply) = observe(state, faults::CGI_BIN_TOKEN, app_label(&app_id)).await {
         return reply;
@@ -273,7 +277,7 @@ struct InvalidateBody {
 pub(crate) async fn invalidate_token(Data(state): Data<&Arc<State>>, body: Vec<u8>) -> Response {
     let body: InvalidateBody = match parse_api_body(&body) {
         Ok(body) => body,
-        Err(response) => return response,
+        Err(bad) => return bad.into_response(),
     };
     if state.tokens.invalidate(&body.app_id, state.clock.now()) {
         Json(serde_json::json!({ "invalidated": true })).into_response()

@@ -97,7 +97,12 @@ impl Harness {
     }
 
     pub async fn new_user(&self) -> Value {
-        let resp = self.cli.post("/api/users").body_json(&json!({})).send().await;
+        let resp = self
+            .cli
+            .post("/api/users")
+            .body_json(&json!({}))
+            .send()
+            .await;
         resp.assert_status(poem::http::StatusCode::CREATED);
         resp.json().await.value().deserialize()
     }

@@ -41,7 +41,14 @@ async fn openid_is_stable_across_reopen_and_differs_per_app() {
 
     let reopened = open(h.dir.path());
     let cli = TestClient::new(reopened.routes());
-    let users: Value = cli.get("/api/users").send().await.json().await.value().deserialize();
+    let users: Value = cli
+        .get("/api/users")
+        .send()
+        .await
+        .json()
+        .await
+        .value()
+        .deserialize();
     assert_eq!(users.as_array().unwrap().len(), 1);
     assert_eq!(users[0]["id"], id);
     assert_eq!(users[0]["unionid"], user["unionid"]);
@@ -83,7 +90,11 @@ async fn add_fault(h: &Harness, fault: Value) {
 async fn wechat_returns_40001_once_then_succeeds() {
     let h = Harness::new();
     let token = h.token().await;
-    add_fault(&h, json!({"endpoint": "wxa/getwxacodeunlimit", "errcode": 40001})).await;
+    add_fault(
+        &h,
+        json!({"endpoint": "wxa/getwxacodeunlimit", "errcode": 40001}),
+    )
+    .await;
     let body = json!({"scene": "s"});
     assert_eq!(h.wxacode_errcode(&token, body.clone()).await, 40001);
     assert_eq!(h.wxacode_errcode(&token, body.clone()).await, 0);
@@ -94,7 +105,8 @@ async fn wechat_returns_40001_once_then_succeeds() {
 #[tokio::test]
 async fn fault_for_one_app_leaves_other_apps_alone_and_counts_times() {
     let h = Harness::new();
-    let fault = json!({"endpoint": "cgi-bin/stable_token", "app_id": APP, "errcode": -1, "times": 2});
+    let fault =
+        json!({"endpoint": "cgi-bin/stable_token", "app_id": APP, "errcode": -1, "times": 2});
     add_fault(&h, fault).await;
     let other = h.stable_token(OTHER_APP, OTHER_SECRET, false).await;
     assert_eq!(errcode(&other), 0);
@@ -106,7 +118,11 @@ async fn fault_for_one_app_leaves_other_apps_alone_and_counts_times() {
 #[tokio::test]
 async fn slow_fault_delays_the_reply() {
     let h = Harness::new();
-    add_fault(&h, json!({"endpoint": "cgi-bin/stable_token", "delay_ms": 200})).await;
+    add_fault(
+        &h,
+        json!({"endpoint": "cgi-bin/stable_token", "delay_ms": 200}),
+    )
+    .await;
     let started = Instant::now();
     assert_eq!(errcode(&h.stable_token(APP, SECRET, false).await), 0);
     assert!(started.elapsed().as_millis() >= 200);
@@ -115,7 +131,11 @@ async fn slow_fault_delays_the_reply() {
 #[tokio::test]
 async fn cleared_faults_no_longer_apply() {
     let h = Harness::new();
-    add_fault(&h, json!({"endpoint": "sns/jscode2session", "errcode": 45011})).await;
+    add_fault(
+        &h,
+        json!({"endpoint": "sns/jscode2session", "errcode": 45011}),
+    )
+    .await;
     let resp = h.cli.delete("/api/faults").send().await;
     resp.assert_status(StatusCode::NO_CONTENT);
     let user = h.new_user().await;
@@ -160,4 +180,23 @@ async fn phone_page_has_the_controls_browser_tests_drive() {
     for id in ["user-select", "new-user", "confirm", "cancel", "result"] {
         assert!(html.contains(&format!("id=\"{id}\"")), "#{id}");
     }
+}
+
+#[tokio::test]
+async fn routes_work_when_nested_at_sandbox() {
+    let h = Harness::new();
+    let app = poem::Route::new().nest("/sandbox", h.sandbox.routes());
+    let cli = TestClient::new(app);
+    cli.get("/sandbox/api/users")
+        .send()
+        .await
+        .assert_status_is_ok();
+    cli.get("/sandbox/phone").send().await.assert_status_is_ok();
+    let resp = cli
+        .post("/sandbox/wechat/cgi-bin/stable_token")
+        .body_json(&json!({"grant_type": "client_credential", "appid": APP, "secret": SECRET}))
+        .send()
+        .await;
+    let body: Value = resp.json().await.value().deserialize();
+    assert_eq!(body["expires_in"], 7200);
 }

@@ -71,8 +71,17 @@ async fn empty_missing_or_long_scene_is_40169() {
     let h = Harness::new();
     let token = h.token().await;
     let long = "a".repeat(33);
-    for body in [json!({"scene": ""}), json!({}), json!({"scene": long}), json!({"scene": 5})] {
-        assert_eq!(h.wxacode_errcode(&token, body.clone()).await, 40169, "{body}");
+    for body in [
+        json!({"scene": ""}),
+        json!({}),
+        json!({"scene": long}),
+        json!({"scene": 5}),
+    ] {
+        assert_eq!(
+            h.wxacode_errcode(&token, body.clone()).await,
+            40169,
+            "{body}"
+        );
     }
     let longest = json!({"scene": "a".repeat(32)});
     assert_eq!(h.wxacode_errcode(&token, longest).await, 0);
