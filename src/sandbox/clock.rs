@@ -40,7 +40,7 @@ struct AdvanceBody {
 pub(crate) async fn advance(Data(state): Data<&Arc<State>>, body: Vec<u8>) -> Response {
     let body: AdvanceBody = match parse_api_body(&body) {
         Ok(body) => body,
-        Err(response) => return response,
+        Err(bad) => return bad.into_response(),
     };
     if body.seconds > 10 * 365 * 24 * 3600 {
         return api_error(

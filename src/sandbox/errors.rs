@@ -75,20 +75,23 @@ pub(crate) fn api_error(status: StatusCode, code: &str, message: &str) -> Respon
     (status, poem::web::Json(body)).into_response()
 }
 
+/// A sandbox tool's request body that is not the JSON it expects: a 400 `bad_request`.
+pub(crate) struct BadBody(String);
+
+impl IntoResponse for BadBody {
+    fn into_response(self) -> Response {
+        api_error(StatusCode::BAD_REQUEST, "bad_request", &self.0)
+    }
+}
+
 /// Parses a sandbox tool's JSON body; an empty body reads as `{}`.
-pub(crate) fn parse_api_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, Response> {
+pub(crate) fn parse_api_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, BadBody> {
     let body = if body.iter().all(u8::is_ascii_whitespace) {
         b"{}".as_slice()
     } else {
         body
     };
-    serde_json::from_slice(body).map_err(|e| {
-        api_error(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            &format!("invalid JSON body: {e}"),
-        )
-    })
+    serde_json::from_slice(body).map_err(|e| BadBody(format!("invalid JSON body: {e}")))
 }
 
 pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {

@@ -120,7 +120,7 @@ pub(crate) async fn reset_stats(Data(state): Data<&Arc<State>>) -> StatusCode {
 pub(crate) async fn add_fault(Data(state): Data<&Arc<State>>, body: Vec<u8>) -> Response {
     let mut fault: Fault = match parse_api_body(&body) {
         Ok(fault) => fault,
-        Err(response) => return response,
+        Err(bad) => return bad.into_response(),
     };
     fault.endpoint = fault.endpoint.trim_matches('/').to_owned();
     if !ENDPOINTS.contains(&fault.endpoint.as_str()) {

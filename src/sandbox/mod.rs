@@ -1,8 +1,15 @@
 //! The embedded fake WeChat platform (WECHAT.md is its contract) and the phone simulator.
 //!
-//! Mounted by the app at `/sandbox`: the fake API is at `/sandbox/wechat/...`, the tools at
-//! `/sandbox/api/...` and the phone page at `/sandbox/phone`. Everything lives in one [`State`]
-//! behind an `Arc`; only the fake users and the per-data-dir secret are persisted.
+//! Mounted by the app at `/sandbox` (the QR codes it draws assume that mount point):
+//!
+//! - `/wechat/cgi-bin/token`, `/wechat/cgi-bin/stable_token`, `/wechat/wxa/getwxacodeunlimit`,
+//!   `/wechat/sns/jscode2session`: the fake platform, WeChat's replies, errcodes and expiries.
+//! - `/api/users` (GET, POST), `/api/wx-login`, `/api/stats` (GET, DELETE), `/api/faults`
+//!   (POST, DELETE), `/api/invalidate-token`, `/api/clock`: tools for tests and the phone page.
+//! - `/phone?scene=`: the phone simulator.
+//!
+//! Everything lives in one [`State`] behind an `Arc`; only the fake users and the secret their
+//! ids derive from are persisted (`<data_dir>/sandbox/`).
 
 mod clock;
 mod errors;

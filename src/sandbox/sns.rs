@@ -66,6 +66,12 @@ impl Codes {
         code
     }
 
+    /// How many codes (live or used) the book holds.
+    #[cfg(test)]
+    pub(crate) fn remembered(&self) -> usize {
+        self.book().codes.len()
+    }
+
     /// Marks the code used and returns its user; `Err` is the errcode. Atomic: of two
     /// concurrent redemptions exactly one succeeds.
     pub(crate) fn redeem(&self, code: &str, app_id: &str, now: Instant) -> Result<String, i64> {
@@ -142,7 +148,7 @@ struct WxLoginBody {
 pub(crate) async fn wx_login(Data(state): Data<&Arc<State>>, body: Vec<u8>) -> Response {
     let body: WxLoginBody = match parse_api_body(&body) {
         Ok(body) => body,
-        Err(response) => return response,
+        Err(bad) => return bad.into_response(),
     };
     if state.users.get(&body.user).is_none() {
         let message = format!(

@@ -172,6 +172,12 @@ impl TokenBook {
         any
     }
 
+    /// How many tokens (live or recently expired) the book holds.
+    #[cfg(test)]
+    pub(crate) fn remembered(&self) -> usize {
+        self.book().tokens.len()
+    }
+
     pub(crate) fn check(&self, token: &str, now: Instant) -> TokenCheck {
         let book = self.book();
         let Some(record) = book.tokens.get(token) else {
@@ -271,7 +277,7 @@ struct InvalidateBody {
 pub(crate) async fn invalidate_token(Data(state): Data<&Arc<State>>, body: Vec<u8>) -> Response {
     let body: InvalidateBody = match parse_api_body(&body) {
         Ok(body) => body,
-        Err(response) => return response,
+        Err(bad) => return bad.into_response(),
     };
     if state.tokens.invalidate(&body.app_id, state.clock.now()) {
         Json(serde_json::json!({ "invalidated": true })).into_response()

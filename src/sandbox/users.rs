@@ -150,7 +150,7 @@ struct CreateUser {
 pub(crate) async fn create_user(Data(state): Data<&Arc<State>>, body: Vec<u8>) -> Response {
     let body: CreateUser = match parse_api_body(&body) {
         Ok(body) => body,
-        Err(response) => return response,
+        Err(bad) => return bad.into_response(),
     };
     let nickname = body.nickname.unwrap_or_default().trim().to_owned();
     if nickname.chars().count() > MAX_NICKNAME_CHARS {

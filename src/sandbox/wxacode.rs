@@ -76,7 +76,7 @@ pub(crate) async fn getwxacodeunlimit(
         TokenCheck::Invalid { errcode, .. } => return wx_error(errcode),
         TokenCheck::Unknown => return wx_error(errors::INVALID_CREDENTIAL),
     }
-    let Ok(request) = serde_json::from_slice::<CodeRequest>(&body) else {
+    let Some(request) = parse_body(&body) else {
         return wx_error(errors::DATA_FORMAT_ERROR);
     };
     let scene = match &request.scene {
@@ -120,6 +120,14 @@ pub(crate) async fn getwxacodeunlimit(
             tracing::error!(error = %e, "sandbox: the rendering task failed");
             wx_error(errors::SYSTEM_ERROR)
         }
+    }
+}
+
+/// The body must be a JSON object (WeChat refuses a form post or an array: 47001).
+fn parse_body(body: &[u8]) -> Option<CodeRequest> {
+    match serde_json::from_slice(body) {
+        Ok(object @ serde_json::Value::Object(_)) => serde_json::from_value(object).ok(),
+        _ => None,
     }
 }
 
