@@ -186,10 +186,7 @@ impl WeChatClient {
             .get(CONTENT_TYPE)
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned);
-        let body = response
-            .bytes()
-            .await
-            .map_err(WeChatError::from_reqwest)?;
+        let body = response.bytes().await.map_err(WeChatError::from_reqwest)?;
         Ok(Reply {
             content_type,
             body: body.to_vec(),
@@ -233,7 +230,8 @@ impl Reply {
 }
 
 pub(super) fn encode_json(body: &impl Serialize) -> Result<Vec<u8>, WeChatError> {
-    serde_json::to_vec(body).map_err(|err| WeChatError::Decode(format!("encoding a request: {err}")))
+    serde_json::to_vec(body)
+        .map_err(|err| WeChatError::Decode(format!("encoding a request: {err}")))
 }
 
 fn decode_error(err: serde_json::Error) -> WeChatError {
@@ -285,7 +283,11 @@ mod tests {
             body: body.as_bytes().to_vec(),
         };
         assert!(reply(r#"{"openid":"o"}"#).check_errcode().is_ok());
-        assert!(reply(r#"{"errcode":0,"errmsg":"ok"}"#).check_errcode().is_ok());
+        assert!(
+            reply(r#"{"errcode":0,"errmsg":"ok"}"#)
+                .check_errcode()
+                .is_ok()
+        );
         let err = reply(r#"{"errcode":40029,"errmsg":"invalid code"}"#)
             .check_errcode()
             .unwrap_err();

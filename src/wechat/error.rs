@@ -79,7 +79,8 @@ impl WeChatError {
     }
 
     pub(super) fn is_token_rejected(&self) -> bool {
-        self.errcode().is_some_and(|code| TOKEN_REJECTED.contains(&code))
+        self.errcode()
+            .is_some_and(|code| TOKEN_REJECTED.contains(&code))
     }
 
     /// Belt and braces: should WeChat ever echo a secret in `errmsg`, blank it out.
@@ -142,7 +143,11 @@ mod tests {
     #[test]
     fn redact_blanks_an_echoed_secret() {
         let secret = Secret::new("s3cr3t");
-        let err = WeChatError::from_errcode(40125, "invalid appsecret s3cr3t".into()).redact(&secret);
-        assert_eq!(err.to_string(), "WeChat answered errcode 40125: invalid appsecret [redacted]");
+        let err =
+            WeChatError::from_errcode(40125, "invalid appsecret s3cr3t".into()).redact(&secret);
+        assert_eq!(
+            err.to_string(),
+            "WeChat answered errcode 40125: invalid appsecret [redacted]"
+        );
     }
 }
