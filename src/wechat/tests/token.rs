@@ -27,6 +27,28 @@ async fn hundred_concurrent_callers_on_an_empty_cache_cause_one_stable_token_req
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_token_shorter_lived_than_the_refresh_margin_is_still_fetched_once_for_concurrent_callers()
+ {
+    let fake = Fake::start().await;
+    *fake.state.expires_in.lock().unwrap() = 60;
+    let client = fake.client();
+
+    let callers = (0..20).map(|_| {
+        let client = client.clone();
+        let app = fake.app.clone();
+        tokio::spawn(async move { client.access_token(&app).await })
+    });
+    let tokens = futures::future::join_all(callers).await;
+
+    assert_eq!(fake.state.hits(STABLE_TOKEN), 1);
+    assert!(
+        tokens
+            .into_iter()
+            .all(|t| t.unwrap().unwrap().expose() == "token-1")
+    );
+}
+
 #[tokio::test]
 async fn stable_token_is_asked_without_force_refresh() {
     let fake = Fake::start().await;
