@@ -139,7 +139,7 @@ impl WeChatClient {
                     endpoint = call.endpoint,
                     app_id = %call.app_id,
                     errcode = err.errcode(),
-                    error = %err,
+                    outcome = err.kind(),
                     latency_ms,
                     attempt,
                     "wechat call failed"

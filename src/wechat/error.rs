@@ -45,6 +45,17 @@ impl WeChatError {
         }
     }
 
+    /// The variant's name, for logs: messages may quote WeChat's `errmsg`, which is not ours.
+    pub(super) fn kind(&self) -> &'static str {
+        match self {
+            Self::Api { .. } => "api",
+            Self::QuotaExhausted { .. } => "quota_exhausted",
+            Self::Timeout => "timeout",
+            Self::Transport(_) => "transport",
+            Self::Decode(_) => "decode",
+        }
+    }
+
     /// An errcode answer (never 0) as an error.
     pub(super) fn from_errcode(errcode: i64, errmsg: String) -> Self {
         match errcode {

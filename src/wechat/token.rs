@@ -49,8 +49,11 @@ struct StableTokenReply {
 }
 
 impl WeChatClient {
-    /// The app's access token: from the cache while it has more than ~2 minutes left, else
-    /// fetched with `stable_token` (never `force_refresh`) by one caller while the others wait.
+    /// The app's access token: from the cache while it has more than 2 minutes left, else
+    /// fetched with `stable_token` (never `force_refresh`) by one caller per app id while the
+    /// others wait and then take what it fetched. The cache keeps the platform's expiry
+    /// (`now + expires_in`); the 2-minute margin is applied when reading. WeChat's `expires_in`
+    /// is always >= 300 s, so the margin is always under half the token's life.
     pub async fn access_token(&self, app: &AppCredentials) -> Result<Secret, WeChatError> {
         let seen = self.cached(&app.app_id).await;
         if let Some(cached) = &seen
