@@ -96,16 +96,16 @@ impl Application {
             refresh_ttl: Duration::from_secs(config.tokens.refresh_ttl_seconds),
             secure_cookies: public_url.scheme() == "https",
         };
-        let saoma = Arc::new(Saoma::new(
-            store.clone(),
-            store,
-            accounts.clone(),
-            accounts,
-            Arc::new(signer),
+        let saoma = Arc::new(Saoma {
+            scenes: store.clone(),
+            notifier: store,
+            accounts: accounts.clone(),
+            refresh: accounts,
+            signer: Arc::new(signer),
             wechat,
             mini_program,
             settings,
-        ));
+        });
 
         let api = api::service();
         let mut route = web::mount(Route::new())

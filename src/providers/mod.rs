@@ -36,41 +36,20 @@ pub struct Settings {
     pub secure_cookies: bool,
 }
 
+/// Every part a login needs, built once by `app` (a struct literal: adding a provider is one
+/// field here and one line there).
 pub struct Saoma {
-    pub(crate) scenes: Arc<dyn SceneStore>,
-    pub(crate) notifier: Arc<dyn Notifier>,
-    pub(crate) accounts: Arc<dyn AccountStore>,
-    pub(crate) refresh: Arc<dyn RefreshTokens>,
-    pub(crate) signer: Arc<Signer>,
-    pub(crate) wechat: WeChatClient,
-    pub(crate) mini_program: Option<MiniProgram>,
-    pub(crate) settings: Settings,
+    pub scenes: Arc<dyn SceneStore>,
+    pub notifier: Arc<dyn Notifier>,
+    pub accounts: Arc<dyn AccountStore>,
+    pub refresh: Arc<dyn RefreshTokens>,
+    pub signer: Arc<Signer>,
+    pub wechat: WeChatClient,
+    pub mini_program: Option<MiniProgram>,
+    pub settings: Settings,
 }
 
 impl Saoma {
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        scenes: Arc<dyn SceneStore>,
-        notifier: Arc<dyn Notifier>,
-        accounts: Arc<dyn AccountStore>,
-        refresh: Arc<dyn RefreshTokens>,
-        signer: Arc<Signer>,
-        wechat: WeChatClient,
-        mini_program: Option<MiniProgram>,
-        settings: Settings,
-    ) -> Self {
-        Self {
-            scenes,
-            notifier,
-            accounts,
-            refresh,
-            signer,
-            wechat,
-            mini_program,
-            settings,
-        }
-    }
-
     pub fn settings(&self) -> &Settings {
         &self.settings
     }
