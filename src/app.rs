@@ -98,7 +98,9 @@ impl Application {
         };
         let saoma = Arc::new(Saoma {
             scenes: store.clone(),
-            notifier: store,
+            notifier: store.clone(),
+            dedupe: store.clone(),
+            limiter: store,
             accounts: accounts.clone(),
             refresh: accounts,
             signer: Arc::new(signer),

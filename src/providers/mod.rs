@@ -17,7 +17,7 @@ pub use views::{
 };
 
 use crate::accounts::{AccountStore, RefreshTokens};
-use crate::store::{Notifier, SceneStore};
+use crate::store::{Dedupe, Notifier, RateLimiter, SceneStore};
 use crate::tokens::Signer;
 use crate::wechat::WeChatClient;
 use std::sync::Arc;
@@ -41,6 +41,8 @@ pub struct Settings {
 pub struct Saoma {
     pub scenes: Arc<dyn SceneStore>,
     pub notifier: Arc<dyn Notifier>,
+    pub dedupe: Arc<dyn Dedupe>,
+    pub limiter: Arc<dyn RateLimiter>,
     pub accounts: Arc<dyn AccountStore>,
     pub refresh: Arc<dyn RefreshTokens>,
     pub signer: Arc<Signer>,

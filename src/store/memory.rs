@@ -1,7 +1,10 @@
 //! One process's store: maps behind mutexes, a sweeper that drops what outlived its TTL, and
 //! per-scene broadcast channels for notifications.
 
-use super::{CachedToken, Notifier, SceneStore, StoreError, TokenCache, Versioned, now_ms};
+use super::{
+    CachedToken, Dedupe, Notifier, RateLimiter, SceneStore, StoreError, TokenCache, Versioned,
+    now_ms,
+};
 use crate::ids::AppId;
 use crate::scene::{Scene, SceneRecord};
 use crate::secret::Secret;
@@ -25,6 +28,10 @@ struct Inner {
     scenes: Mutex<HashMap<Scene, Entry>>,
     channels: Mutex<HashMap<Scene, broadcast::Sender<()>>>,
     tokens: Mutex<HashMap<AppId, CachedToken>>,
+    /// key -> unix ms until which it counts as seen.
+    seen: Mutex<HashMap<String, i64>>,
+    /// key -> (hits, unix ms at which the window resets).
+    counters: Mutex<HashMap<String, (u64, i64)>>,
 }
 
 #[derive(Clone, Default)]
@@ -51,6 +58,8 @@ impl MemoryStore {
         let removed = before - scenes.len();
         drop(scenes);
         lock(&self.inner.channels).retain(|_, tx| tx.receiver_count() > 0);
+        lock(&self.inner.seen).retain(|_, until| *until > now);
+        lock(&self.inner.counters).retain(|_, (_, reset)| *reset > now);
         removed
     }
 
@@ -173,5 +182,122 @@ impl TokenCache for MemoryStore {
             return Ok(true);
         }
         Ok(false)
+    }
+}
+
+#[async_trait]
+impl Dedupe for MemoryStore {
+    async fn first_seen(&self, key: &str, ttl: Duration) -> Result<bool, StoreError> {
+        let now = now_ms();
+        let until = now + i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+        let mut seen = lock(&self.inner.seen);
+        match seen.get(key) {
+            Some(&t) if t > now => Ok(false),
+            _ => {
+                seen.insert(key.to_string(), until);
+                Ok(true)
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl RateLimiter for MemoryStore {
+    async fn hit(&self, key: &str, window: Duration) -> Result<(u64, Duration), StoreError> {
+        let now = now_ms();
+        let length = i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
+        let mut counters = lock(&self.inner.counters);
+        let entry = counters.entry(key.to_string()).or_insert((0, now + length));
+        if entry.1 <= now {
+            *entry = (0, now + length);
+        }
+        entry.0 += 1;
+        let left = u64::try_from(entry.1 - now).unwrap_or(0);
+        Ok((entry.0, Duration::from_millis(left)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scene::{Provider, Requester, SceneStatus};
+
+    fn record(scene: &str) -> SceneRecord {
+        SceneRecord {
+            scene: Scene::parse(scene).unwrap(),
+            provider: Provider::MiniProgram,
+            status: SceneStatus::Pending,
+            poll_token_hash: String::new(),
+            requester: Requester {
+                ip: "127.0.0.1".into(),
+                user_agent: String::new(),
+                created_at: 0,
+            },
+            expires_at: 0,
+            scanned_by: None,
+            outcome: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn expired_scenes_are_removed_from_memory() {
+        let store = MemoryStore::new();
+        let now = now_ms();
+        store
+            .create(&record("short-lived"), now + 50)
+            .await
+            .unwrap();
+        store
+            .create(&record("long-lived1"), now + 60_000)
+            .await
+            .unwrap();
+        assert_eq!(store.sweep(now), 0);
+        assert_eq!(store.sweep(now + 100), 1);
+        assert_eq!(store.scene_count(), 1);
+        let gone = Scene::parse("short-lived").unwrap();
+        assert!(SceneStore::get(&store, &gone).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_scene_is_never_taken_over_and_replace_is_compare_and_set() {
+        let store = MemoryStore::new();
+        let keep = now_ms() + 60_000;
+        let r = record("cas-scene1");
+        store.create(&r, keep).await.unwrap();
+        assert!(matches!(
+            store.create(&r, keep).await,
+            Err(StoreError::Exists)
+        ));
+        let v = SceneStore::get(&store, &r.scene).await.unwrap().unwrap();
+        let mut next = v.record.clone();
+        next.status = SceneStatus::Scanned;
+        assert!(store.replace(&next, v.version, keep).await.unwrap());
+        assert!(
+            !store.replace(&next, v.version, keep).await.unwrap(),
+            "stale version loses"
+        );
+    }
+
+    #[tokio::test]
+    async fn dedupe_and_counters_forget_after_their_time() {
+        let store = MemoryStore::new();
+        let ttl = Duration::from_millis(40);
+        assert!(store.first_seen("evt", ttl).await.unwrap());
+        assert!(!store.first_seen("evt", ttl).await.unwrap());
+        assert_eq!(store.hit("ip", ttl).await.unwrap().0, 1);
+        assert_eq!(store.hit("ip", ttl).await.unwrap().0, 2);
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        assert!(store.first_seen("evt", ttl).await.unwrap());
+        assert_eq!(store.hit("ip", ttl).await.unwrap().0, 1);
+    }
+
+    #[tokio::test]
+    async fn a_subscriber_hears_a_publish() {
+        let store = MemoryStore::new();
+        let scene = Scene::parse("notify-me1").unwrap();
+        let mut notes = store.subscribe(&scene);
+        store.publish(&scene).await.unwrap();
+        let heard = tokio::time::timeout(Duration::from_secs(1), notes.next()).await;
+        assert_eq!(heard.unwrap(), Some(()));
     }
 }

@@ -68,6 +68,25 @@ pub trait TokenCache: Send + Sync {
     async fn expire_if(&self, app_id: &AppId, token: &Secret) -> Result<bool, StoreError>;
 }
 
+/// "Have we handled this already?" across every instance (WeChat retries pushes).
+#[async_trait]
+pub trait Dedupe: Send + Sync {
+    /// True the first time `key` is seen within `ttl`; false for every repeat in that time.
+    async fn first_seen(&self, key: &str, ttl: std::time::Duration) -> Result<bool, StoreError>;
+}
+
+/// Fixed-window counters for rate limits.
+#[async_trait]
+pub trait RateLimiter: Send + Sync {
+    /// Count one hit on `key` in its current window of length `window`. Returns the hits so far
+    /// in this window (this one included) and the time until the window resets.
+    async fn hit(
+        &self,
+        key: &str,
+        window: std::time::Duration,
+    ) -> Result<(u64, std::time::Duration), StoreError>;
+}
+
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
