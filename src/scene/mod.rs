@@ -5,6 +5,9 @@ mod machine;
 mod provider;
 mod record;
 
+#[cfg(test)]
+mod proptests;
+
 pub use id::{Scene, SceneError};
 pub use machine::{Event, SceneStatus, TransitionError};
 pub use provider::Provider;
