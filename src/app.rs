@@ -3,6 +3,7 @@
 use crate::accounts::SqlAccounts;
 use crate::api;
 use crate::config::Config;
+use crate::metrics::Metrics;
 use crate::providers::{MiniProgram, Saoma, Settings};
 use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::store::MemoryStore;
@@ -75,11 +76,13 @@ impl Application {
             },
         )
         .context("loading the token signing key")?;
+        let metrics = Arc::new(Metrics::new()?);
         let wechat = WeChatClient::new(
             api_base.clone(),
             Duration::from_millis(config.wechat.timeout_ms),
             store.clone(),
-        )?;
+        )?
+        .with_metrics(metrics.clone());
         let mini_program = config
             .mini_program_credentials()
             .map(|(app_id, secret)| MiniProgram {
@@ -105,12 +108,14 @@ impl Application {
             refresh: accounts,
             signer: Arc::new(signer),
             wechat,
+            metrics: metrics.clone(),
             mini_program,
             settings,
         });
 
         let api = api::service();
         let mut route = web::mount(Route::new())
+            .at("/metrics", poem::get(render_metrics))
             .nest("/docs", api.swagger_ui())
             .at("/openapi.json", api.spec_endpoint());
         if let Some(sandbox) = &sandbox {
@@ -162,6 +167,14 @@ impl Application {
             )
             .await
     }
+}
+
+/// `GET /metrics`: Prometheus text format.
+#[poem::handler]
+fn render_metrics(saoma: poem::web::Data<&Arc<Saoma>>) -> poem::Response {
+    poem::Response::builder()
+        .content_type("text/plain; version=0.0.4")
+        .body(saoma.metrics.render())
 }
 
 /// The embedded sandbox is reached over loopback even when the public URL is elsewhere.

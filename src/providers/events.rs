@@ -18,6 +18,8 @@ struct Watch {
     notes: BoxStream<'static, ()>,
     last: Option<SceneStatus>,
     done: bool,
+    /// Counts this stream in `saoma_sse_streams` while it is open.
+    _open: crate::metrics::SseGuard,
 }
 
 impl Saoma {
@@ -42,6 +44,7 @@ impl Saoma {
             notes,
             last: None,
             done: false,
+            _open: self.metrics.sse_stream(),
         };
         Ok(futures::stream::unfold(watch, next_event).boxed())
     }

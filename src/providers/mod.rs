@@ -47,6 +47,7 @@ pub struct Saoma {
     pub refresh: Arc<dyn RefreshTokens>,
     pub signer: Arc<Signer>,
     pub wechat: WeChatClient,
+    pub metrics: Arc<crate::metrics::Metrics>,
     pub mini_program: Option<MiniProgram>,
     pub settings: Settings,
 }

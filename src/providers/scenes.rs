@@ -48,9 +48,12 @@ impl Saoma {
             .create(&record, self.keep_until(&record, now))
             .await
         {
-            Ok(()) => Ok((record, token)),
+            Ok(()) => {
+                self.metrics.scene_created(record.provider);
+                Ok((record, token))
+            }
             Err(StoreError::Exists) => Err(Error::SceneExists),
-            Err(e) => Err(e.into()),
+            Err(e) => Err(self.store_failed(e)),
         }
     }
 
@@ -71,16 +74,25 @@ impl Saoma {
         F: Fn(&mut SceneRecord, i64) -> Result<(), Error>,
     {
         for _ in 0..CAS_ATTEMPTS {
-            let current = self.scenes.get(scene).await?.ok_or(Error::SceneNotFound)?;
+            let current = self
+                .scenes
+                .get(scene)
+                .await
+                .map_err(|e| self.store_failed(e))?
+                .ok_or(Error::SceneNotFound)?;
             let now = now_ms();
-            let mut record = current.record;
+            let mut record = current.record.clone();
             change(&mut record, now)?;
             let keep_until = self.keep_until(&record, now);
-            if self
+            let replaced = self
                 .scenes
                 .replace(&record, current.version, keep_until)
-                .await?
-            {
+                .await
+                .map_err(|e| self.store_failed(e))?;
+            if replaced {
+                if record.status != current.record.status {
+                    self.metrics.scene_reached(record.provider, record.status);
+                }
                 if let Err(e) = self.notifier.publish(scene).await {
                     // Streams also wake at expiry and re-read on reconnect; a lost hint delays,
                     // never loses, an outcome.
@@ -105,7 +117,12 @@ impl Saoma {
             .filter(|t| !t.is_empty())
             .ok_or(Error::BadPollToken)?;
         let scene = Scene::parse(scene).map_err(|_| Error::SceneNotFound)?;
-        let found = self.scenes.get(&scene).await?.ok_or(Error::SceneNotFound)?;
+        let found = self
+            .scenes
+            .get(&scene)
+            .await
+            .map_err(|e| self.store_failed(e))?
+            .ok_or(Error::SceneNotFound)?;
         if !PollToken::matches(poll_token, &found.record.poll_token_hash) {
             return Err(Error::BadPollToken);
         }
@@ -122,7 +139,13 @@ impl Saoma {
     pub(crate) async fn view_or_pick_up(&self, record: SceneRecord) -> Result<SceneView, Error> {
         let now = now_ms();
         match record.status_at(now) {
-            SceneStatus::Expired => Err(Error::SceneExpired),
+            SceneStatus::Expired => {
+                if record.status.is_waiting() {
+                    // Write the expiry down once: it reaches every stream and is counted once.
+                    let _ = self.transition(&record.scene, expire).await;
+                }
+                Err(Error::SceneExpired)
+            }
             SceneStatus::Consumed => Err(Error::SceneConsumed),
             SceneStatus::Confirmed => {
                 let consumed = self
@@ -209,6 +232,24 @@ impl Saoma {
             .get(&claims.sub)
             .await?
             .ok_or(Error::Unauthenticated)
+    }
+}
+
+/// Move a waiting scene past its deadline to `expired`; anything else was written already.
+fn expire(r: &mut SceneRecord, now: i64) -> Result<(), Error> {
+    if r.status.is_waiting() && r.status_at(now) == SceneStatus::Expired {
+        r.status = r.status.next(Event::Expire)?;
+        Ok(())
+    } else {
+        Err(Error::SceneExpired)
+    }
+}
+
+impl Saoma {
+    /// Count a store failure and turn it into the domain error (503 for the caller).
+    pub(crate) fn store_failed(&self, e: StoreError) -> Error {
+        self.metrics.store_error("ephemeral");
+        Error::Store(e)
     }
 }
 

@@ -24,6 +24,7 @@ pub struct WeChatClient {
     base: Url,
     pub(super) cache: Arc<dyn TokenCache>,
     pub(super) refresh_locks: Arc<RefreshLocks>,
+    metrics: Option<Arc<crate::metrics::Metrics>>,
 }
 
 /// One request to one endpoint. `endpoint` is the path below the base (`cgi-bin/stable_token`),
@@ -72,7 +73,14 @@ impl WeChatClient {
             base,
             cache,
             refresh_locks: Arc::default(),
+            metrics: None,
         })
+    }
+
+    /// Count every call in `metrics` (by endpoint and errcode, with latency).
+    pub fn with_metrics(mut self, metrics: Arc<crate::metrics::Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// GET a JSON endpoint and decode its success body.
@@ -125,7 +133,15 @@ impl WeChatClient {
                 Ok(reply) => decode(reply),
                 Err(err) => Err(err),
             };
-            let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            let took = started.elapsed();
+            let latency_ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX);
+            if let Some(metrics) = &self.metrics {
+                let errcode = match &result {
+                    Ok(_) => 0,
+                    Err(err) => err.errcode().unwrap_or(-2),
+                };
+                metrics.wechat_call(call.endpoint, errcode, took);
+            }
             match &result {
                 Ok(_) => tracing::debug!(
                     endpoint = call.endpoint,

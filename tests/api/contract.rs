@@ -152,3 +152,33 @@ async fn the_demo_page_and_sdk_are_served_with_a_strict_csp() {
             .contains("export async function login")
     );
 }
+
+#[tokio::test]
+async fn metrics_count_scenes_streams_and_wechat_calls() {
+    let app = spawn_app().await;
+    let created = app.create_mp_scene().await;
+    let mut events = app.events(&created.scene, &created.poll_token).await;
+    events.next_status().await.unwrap();
+    let metrics = |app: &crate::helpers::TestApp| {
+        let url = app.url("/metrics");
+        let http = app.http.clone();
+        async move { http.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let open = metrics(&app).await;
+    assert!(open.contains("saoma_sse_streams 1"), "{open}");
+
+    app.phone_answers(&created.scene, true).await;
+    while events.next_status().await.is_some() {}
+    let text = metrics(&app).await;
+    for line in [
+        r#"saoma_scenes_total{event="created",provider="mini_program"} 1"#,
+        r#"saoma_scenes_total{event="confirmed",provider="mini_program"} 1"#,
+        r#"saoma_scenes_total{event="consumed",provider="mini_program"} 1"#,
+        r#"saoma_wechat_calls_total{endpoint="wxa/getwxacodeunlimit",errcode="0"} 1"#,
+        r#"saoma_wechat_calls_total{endpoint="sns/jscode2session",errcode="0"} 1"#,
+        "saoma_sse_streams 0",
+    ] {
+        assert!(text.contains(line), "missing {line} in\n{text}");
+    }
+    assert!(!text.contains("access_token"), "no secrets in metrics");
+}

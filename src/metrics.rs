@@ -1,0 +1,142 @@
+//! Prometheus metrics (`saoma_` prefix), served at `/metrics`. One `Metrics` per process,
+//! built by `app` and handed to whoever records.
+
+use crate::scene::{Provider, SceneStatus};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+};
+use std::time::Duration;
+
+pub struct Metrics {
+    registry: Registry,
+    scenes: IntCounterVec,
+    wechat_calls: IntCounterVec,
+    wechat_seconds: HistogramVec,
+    sse_streams: IntGauge,
+    store_errors: IntCounterVec,
+}
+
+impl Metrics {
+    pub fn new() -> Result<Metrics, prometheus::Error> {
+        let registry = Registry::new_custom(Some("saoma".into()), None)?;
+        let scenes = IntCounterVec::new(
+            Opts::new(
+                "scenes_total",
+                "Scene events: created, confirmed, cancelled, expired, consumed, need_phone",
+            ),
+            &["provider", "event"],
+        )?;
+        let wechat_calls = IntCounterVec::new(
+            Opts::new(
+                "wechat_calls_total",
+                "WeChat API calls by endpoint and errcode (0: success; -2: transport or timeout)",
+            ),
+            &["endpoint", "errcode"],
+        )?;
+        let wechat_seconds = HistogramVec::new(
+            HistogramOpts::new("wechat_call_seconds", "WeChat API call latency").buckets(vec![
+                0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ]),
+            &["endpoint"],
+        )?;
+        let sse_streams = IntGauge::new("sse_streams", "Open Server-Sent Events streams")?;
+        let store_errors = IntCounterVec::new(
+            Opts::new(
+                "store_errors_total",
+                "Failed calls to the ephemeral store or the database",
+            ),
+            &["store"],
+        )?;
+        registry.register(Box::new(scenes.clone()))?;
+        registry.register(Box::new(wechat_calls.clone()))?;
+        registry.register(Box::new(wechat_seconds.clone()))?;
+        registry.register(Box::new(sse_streams.clone()))?;
+        registry.register(Box::new(store_errors.clone()))?;
+        Ok(Metrics {
+            registry,
+            scenes,
+            wechat_calls,
+            wechat_seconds,
+            sse_streams,
+            store_errors,
+        })
+    }
+
+    pub fn scene_created(&self, provider: Provider) {
+        self.scenes
+            .with_label_values(&[provider.as_str(), "created"])
+            .inc();
+    }
+
+    /// A scene reached `status` (counted once, by the writer that moved it).
+    pub fn scene_reached(&self, provider: Provider, status: SceneStatus) {
+        if status != SceneStatus::Scanned && status != SceneStatus::Pending {
+            self.scenes
+                .with_label_values(&[provider.as_str(), status.as_str()])
+                .inc();
+        }
+    }
+
+    pub fn wechat_call(&self, endpoint: &str, errcode: i64, took: Duration) {
+        self.wechat_calls
+            .with_label_values(&[endpoint, &errcode.to_string()])
+            .inc();
+        self.wechat_seconds
+            .with_label_values(&[endpoint])
+            .observe(took.as_secs_f64());
+    }
+
+    pub fn store_error(&self, store: &str) {
+        self.store_errors.with_label_values(&[store]).inc();
+    }
+
+    /// Counts an open SSE stream until the guard is dropped.
+    pub fn sse_stream(&self) -> SseGuard {
+        self.sse_streams.inc();
+        SseGuard(self.sse_streams.clone())
+    }
+
+    /// The text exposition format.
+    pub fn render(&self) -> String {
+        let mut buffer = Vec::new();
+        if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut buffer) {
+            tracing::warn!(error = %e, "could not encode metrics");
+        }
+        String::from_utf8(buffer).unwrap_or_default()
+    }
+}
+
+pub struct SseGuard(IntGauge);
+
+impl Drop for SseGuard {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_render_with_the_saoma_prefix() {
+        let m = Metrics::new().unwrap();
+        m.scene_created(Provider::MiniProgram);
+        m.scene_reached(Provider::MiniProgram, SceneStatus::Confirmed);
+        m.wechat_call("sns/jscode2session", 40163, Duration::from_millis(12));
+        {
+            let _open = m.sse_stream();
+            assert!(m.render().contains("saoma_sse_streams 1"));
+        }
+        let text = m.render();
+        assert!(text.contains("saoma_sse_streams 0"));
+        assert!(text.contains(r#"saoma_scenes_total{event="created",provider="mini_program"} 1"#));
+        assert!(
+            text.contains(r#"saoma_scenes_total{event="confirmed",provider="mini_program"} 1"#)
+        );
+        assert!(text.contains(
+            r#"saoma_wechat_calls_total{endpoint="sns/jscode2session",errcode="40163"} 1"#
+        ));
+        assert!(text.contains("saoma_wechat_call_seconds_bucket"));
+    }
+}
