@@ -1,5 +1,11 @@
 //! The demo login page and the browser SDK, embedded in the binary (no build step).
 
+mod cors;
+mod sandbox;
+
+pub use cors::allow_origins;
+pub use sandbox::sandbox_helpers;
+
 use poem::http::header;
 use poem::{Response, Route, get, handler};
 

@@ -1,4 +1,5 @@
 //! One integration-test binary: the app on port 0, the embedded sandbox as WeChat.
+mod clients;
 mod contract;
 mod flow;
 mod helpers;
