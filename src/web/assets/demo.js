@@ -82,9 +82,17 @@ function show(state, text) {
   statusEl.textContent = text || t(state);
   const final = FINAL.has(state) || state === 'confirmed';
   if (final) {
-    // The code is of no use any more: hide it so that nobody scans a dead code.
+    // The code is of no use any more: take it away so that nobody scans a dead code.
     codeEl.replaceChildren();
-    codeEl.hidden = true;
+    codeEl.hidden = state === 'confirmed';
+    if (!codeEl.hidden) {
+      const mark = document.createElement('div');
+      mark.className = 'code-gone';
+      mark.dataset.state = state;
+      mark.setAttribute('aria-hidden', 'true');
+      mark.textContent = state === 'cancelled' ? '✕' : '↻';
+      codeEl.append(mark);
+    }
     sandboxHint.hidden = true;
     phoneForm.hidden = true;
   }
