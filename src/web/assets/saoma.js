@@ -212,9 +212,11 @@ export async function login({ provider = 'mini_program', container, onStatus = (
     if (signal.aborted) controller.abort();
     signal.addEventListener('abort', () => controller.abort(), { once: true });
   }
+  let shown = false;
   try {
     const created = await createScene({ provider, baseUrl, signal: controller.signal });
     renderCode(container, created, { alt, linkText, embed });
+    shown = true;
     const handle = handleFor(created, baseUrl, controller.signal);
     let last = '';
     const report = (view) => {
@@ -229,6 +231,8 @@ export async function login({ provider = 'mini_program', container, onStatus = (
     return result.tokens;
   } finally {
     controller.abort();
+    // Whatever the outcome, the code is dead now: nobody should scan it.
+    if (shown && container) container.replaceChildren();
   }
 }
 
