@@ -171,3 +171,16 @@ test('opening the page without a scene explains what to do', async () => {
   assert.equal(page.data.state, 'error');
   assert.match(page.data.message, /扫描电脑上的二维码/);
 });
+
+test('refusing to share the phone number explains that it is needed', async () => {
+  const { page } = loadLoginPage({ base: saoma.base });
+  page.setData({ state: 'need_phone' });
+
+  await page.onGetPhoneNumber({ detail: { errMsg: 'getPhoneNumber:fail user deny' } });
+  const denied = page.data.message;
+  await page.onGetPhoneNumber({ detail: { errMsg: 'getPhoneNumber:fail', errno: 1400001 } });
+
+  assert.equal(page.data.state, 'need_phone');
+  assert.match(denied, /需要授权手机号/);
+  assert.match(page.data.message, /次数已用完/);
+});

@@ -14,6 +14,7 @@ const TEXT = {
   invalid_code: '微信登录凭证无效或已过期，请重试',
   wechat: '微信服务暂时不可用，请稍后重试',
   phone_denied: '需要授权手机号才能完成登录',
+  phone_quota: '手机号验证次数已用完，请稍后重试',
   phone_unavailable: '服务器暂不支持绑定手机号',
   error: '出错了：',
 };
@@ -129,7 +130,8 @@ Page({
   onGetPhoneNumber(e) {
     const detail = (e && e.detail) || {};
     if (!detail.code) {
-      this.setData({ message: TEXT.phone_denied });
+      // No code: the user said no, or WeChat refused (errno 1400001: the quota is used up).
+      this.setData({ message: detail.errno === 1400001 ? TEXT.phone_quota : TEXT.phone_denied });
       return Promise.resolve();
     }
     this.retryAction = null;
