@@ -22,3 +22,35 @@ cargo clippy --all-targets --locked -- -D warnings
 
 echo "==> cargo test"
 cargo test --all-targets --locked --no-fail-fast
+
+# ---- Clients (issue 3): the mini-program page logic in Node, the demo page in Chromium -------
+# Needs Node 20+ (the machine's), Debian's chromium and fonts-noto-cjk (installed here when
+# missing), and e2e/'s npm packages (playwright-core drives the system Chromium; no browser
+# download). The tests start their own Saoma from the binary `cargo build` makes.
+echo "==> clients: system packages"
+need_apt=()
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+[ "$node_major" -ge 20 ] || { echo "Node 20 or newer is required for the client tests" >&2; exit 1; }
+command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need_apt+=(fonts-noto-cjk)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "==> installing ${need_apt[*]}"
+  sudo_=(); [ "$(id -u)" = 0 ] || sudo_=(sudo)
+  "${sudo_[@]}" apt-get update -qq
+  "${sudo_[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
+fi
+
+echo "==> clients: npm packages"
+if [ ! -d e2e/node_modules/playwright-core ] || [ e2e/package-lock.json -nt e2e/node_modules/.package-lock.json ]; then
+  (cd e2e && npm ci --no-audit --no-fund)
+fi
+
+echo "==> clients: cargo build"
+cargo build --locked
+SAOMA_BIN="$(realpath -m "${CARGO_TARGET_DIR:-target}")/debug/saoma"
+export SAOMA_BIN
+
+echo "==> clients: node --test (mini-program page, demo page in Chromium)"
+(cd e2e && node --test --test-concurrency=1 --test-reporter=tap)
+echo "==> screenshots in target/screenshots/"
+# ---- end of the clients block ------------------------------------------------------------------

@@ -98,6 +98,7 @@ impl Application {
             interval_secs: config.limits.poll_interval_ms.div_ceil(1000).max(1),
             refresh_ttl: Duration::from_secs(config.tokens.refresh_ttl_seconds),
             secure_cookies: public_url.scheme() == "https",
+            sandbox: sandbox.is_some(),
         };
         let saoma = Arc::new(Saoma {
             scenes: store.clone(),
@@ -119,7 +120,7 @@ impl Application {
             .nest("/docs", api.swagger_ui())
             .at("/openapi.json", api.spec_endpoint());
         if let Some(sandbox) = &sandbox {
-            route = route.nest("/sandbox", sandbox.routes());
+            route = route.nest("/sandbox", web::sandbox_helpers(sandbox.routes()));
         }
         // The operations live under fixed prefixes; each mount gets its own (cheap) service.
         let route = route
@@ -134,6 +135,7 @@ impl Application {
             .around(api::access_log)
             .data(saoma)
             .boxed();
+        let endpoint = web::allow_origins(endpoint, &config.web.cors_origins)?;
 
         tracing::info!(
             %local_addr,

@@ -40,6 +40,7 @@ pub struct Config {
     pub tokens: TokensConfig,
     pub limits: LimitsConfig,
     pub log: LogConfig,
+    pub web: WebConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -83,6 +84,15 @@ pub struct LimitsConfig {
     pub max_body_bytes: usize,
 }
 
+/// The demo page and the browser SDK.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WebConfig {
+    /// Origins (`https://app.example.com`) whose pages may call the API with the SDK:
+    /// CORS with credentials, for these origins only.
+    pub cors_origins: Vec<String>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct LogConfig {
@@ -107,6 +117,7 @@ impl Default for Config {
             tokens: TokensConfig::default(),
             limits: LimitsConfig::default(),
             log: LogConfig::default(),
+            web: WebConfig::default(),
         }
     }
 }
@@ -283,6 +294,22 @@ mod tests {
             jail.set_env("SAOMA_MINI_PROGRAM__APP_SECRET", "x");
             let c = Config::load(None).map_err(|e| e.to_string())?;
             assert!(c.sandbox_enabled());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn cors_origins_come_from_a_list_in_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env(
+                "SAOMA_WEB__CORS_ORIGINS",
+                "[\"https://a.example.com\", \"http://localhost:3000\"]",
+            );
+            let c = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(
+                c.web.cors_origins,
+                ["https://a.example.com", "http://localhost:3000"]
+            );
             Ok(())
         });
     }

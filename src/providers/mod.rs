@@ -34,6 +34,8 @@ pub struct Settings {
     pub refresh_ttl: Duration,
     /// Whether poll-token cookies carry `Secure` (the public URL is https).
     pub secure_cookies: bool,
+    /// Whether the embedded sandbox plays WeChat (the demo page then offers the phone simulator).
+    pub sandbox: bool,
 }
 
 /// Every part a login needs, built once by `app` (a struct literal: adding a provider is one
@@ -55,6 +57,17 @@ pub struct Saoma {
 impl Saoma {
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// The providers this server can create scenes for: configured, or played by the sandbox.
+    /// A new provider adds one line here.
+    pub fn providers(&self) -> Vec<crate::scene::Provider> {
+        use crate::scene::Provider;
+        let mut enabled = Vec::new();
+        if self.mini_program.is_some() {
+            enabled.push(Provider::MiniProgram);
+        }
+        enabled
     }
 
     pub fn jwks(&self) -> crate::tokens::Jwks {

@@ -1,4 +1,11 @@
-//! The demo login page and the browser SDK, embedded in the binary (no build step).
+//! The demo login page and the browser SDK, embedded in the binary (no build step); CORS for
+//! the SDK on other origins (`cors`); what the sandbox phone page needs from Saoma (`sandbox`).
+
+mod cors;
+mod sandbox;
+
+pub use cors::allow_origins;
+pub use sandbox::sandbox_helpers;
 
 use poem::http::header;
 use poem::{Response, Route, get, handler};

@@ -1,38 +1,59 @@
-// Saoma browser SDK: `login({provider, container, onStatus})` shows a WeChat code in
-// `container` and resolves with the token set once the user confirms on the phone.
-// Same origin: waits by Server-Sent Events (the poll-token cookie authorises it) and falls
-// back to polling. Another origin: pass `baseUrl`; it polls with the X-Poll-Token header.
+// Saoma browser SDK (an ES module, no dependencies).
+//
+//   import { login, me } from 'https://login.example.com/saoma.js';
+//   const tokens = await login({ provider: 'mini_program', container: el, onStatus: (v) => ... });
+//
+// `login` creates a scene, shows its code in `container`, waits for the phone, and resolves with
+// the token set `{access_token, token_type, expires_in, refresh_token}`. It waits by
+// Server-Sent Events and falls back to polling at the server's `interval` (slowing down on
+// 429 `slow_down`). On another origin pass `baseUrl` (the origin must be in the server's
+// `[web] cors_origins`). Failures reject with a SaomaError whose `code` is stable:
+// `cancelled`, `scene_expired`, `scene_consumed`, `network_error`, `aborted`, or an API code.
 
 export class SaomaError extends Error {
-  constructor(code, message, status) {
+  constructor(code, message, status = 0) {
     super(message || code);
+    this.name = 'SaomaError';
     this.code = code;
     this.status = status;
+    this.retryAfter = 0;
   }
 }
 
-async function request(url, options) {
+const MAX_INTERVAL_S = 30;
+const NETWORK_RETRIES = 3;
+
+async function request(url, { method = 'GET', body, headers = {}, signal } = {}) {
+  const init = { method, headers: { ...headers }, credentials: 'include', signal };
+  if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
   let res;
   try {
-    res = await fetch(url, { credentials: 'include', ...options });
+    res = await fetch(url, init);
   } catch (e) {
-    throw new SaomaError('network_error', String(e), 0);
+    if (signal && signal.aborted) throw new SaomaError('aborted', 'login aborted');
+    throw new SaomaError('network_error', 'the server cannot be reached (' + e + ')');
   }
-  const body = await res.json().catch(() => ({}));
+  const data = res.status === 204 ? {} : await res.json().catch(() => ({}));
   if (!res.ok) {
-    const err = new SaomaError(body.code || 'http_' + res.status, body.message, res.status);
+    const err = new SaomaError(data.code || 'http_' + res.status, data.message, res.status);
     err.retryAfter = Number(res.headers.get('Retry-After')) || 0;
     throw err;
   }
-  return body;
+  return data;
 }
 
-/** Create a scene; returns `{scene, provider, poll_token, status, expires_in, interval, qr}`. */
-export function createScene({ provider = 'mini_program', scene, baseUrl = '' } = {}) {
-  return request(baseUrl + '/api/v1/scenes', {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(scene ? { provider, scene } : { provider }),
+function sleep(ms, signal) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    if (signal) {
+      signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        reject(new SaomaError('aborted', 'login aborted'));
+      }, { once: true });
+    }
   });
 }
 
@@ -40,106 +61,182 @@ function scenePath(baseUrl, scene) {
   return baseUrl + '/api/v1/scenes/' + encodeURIComponent(scene);
 }
 
-function sleep(ms) {
-  return new Promise((r) => setTimeout(r, ms));
+/** The providers the server offers: `{providers: [...], sandbox}`. */
+export function providers({ baseUrl = '' } = {}) {
+  return request(baseUrl + '/api/v1/providers');
 }
 
-/** Poll until a final state; `onStatus` sees every status. Resolves with the token set. */
-async function poll(created, baseUrl, onStatus, signal) {
-  let interval = Math.max(1, created.interval || 2) * 1000;
-  let last;
-  while (!signal.aborted) {
+/** Create a scene: `{scene, provider, poll_token, status, expires_in, interval, qr}`. */
+export function createScene({ provider = 'mini_program', scene, baseUrl = '', signal } = {}) {
+  return request(baseUrl + '/api/v1/scenes', {
+    method: 'POST',
+    body: scene ? { provider, scene } : { provider },
+    signal,
+  });
+}
+
+/** Show the scene's code in `container`: an image, or for website scenes a link to WeChat's
+ *  QR page (or an iframe with `embed: true`; the page's CSP must then allow that frame). */
+export function renderCode(container, created, { alt, linkText, embed = false } = {}) {
+  if (!container) return;
+  container.replaceChildren();
+  const qr = created.qr || {};
+  if (qr.image) {
+    const img = document.createElement('img');
+    img.src = qr.image;
+    img.alt = alt || '微信扫码登录 / Scan with WeChat to log in';
+    img.className = 'saoma-code';
+    img.width = 240;
+    img.height = 240;
+    container.append(img);
+  } else if (qr.url && embed) {
+    const frame = document.createElement('iframe');
+    frame.src = qr.url;
+    frame.title = alt || 'WeChat login';
+    frame.className = 'saoma-frame';
+    container.append(frame);
+  } else if (qr.url) {
+    const a = document.createElement('a');
+    a.href = qr.url;
+    a.target = '_blank';
+    a.rel = 'noopener';
+    a.className = 'saoma-link';
+    a.textContent = linkText || alt || '使用微信登录 / Log in with WeChat';
+    container.append(a);
+  }
+}
+
+/** What a page can do while a scene waits: bind a phone when the status is `need_phone`. */
+function handleFor(created, baseUrl, signal) {
+  const headers = { 'X-Poll-Token': created.poll_token };
+  const post = (path, body) =>
+    request(baseUrl + path, { method: 'POST', body: { scene: created.scene, ...body }, headers, signal });
+  return {
+    scene: created.scene,
+    provider: created.provider,
+    /** Send an SMS code to `phone` (`POST /api/v1/phone/sms`). */
+    sendSms: (phone) => post('/api/v1/phone/sms', { phone }),
+    /** Bind `phone` with the SMS `code`; confirms the scene (`POST /api/v1/phone/bind`). */
+    bindPhone: (phone, code) => post('/api/v1/phone/bind', { phone, code }),
+  };
+}
+
+/** The outcome a final view means: tokens, or a SaomaError. `undefined` while waiting. */
+function outcome(view) {
+  if (view.tokens) return { tokens: view.tokens };
+  if (view.status === 'cancelled') return { error: new SaomaError('cancelled', 'login cancelled on the phone') };
+  if (view.status === 'expired') return { error: new SaomaError('scene_expired', 'the code expired') };
+  if (view.status === 'consumed') return { error: new SaomaError('scene_consumed', 'this code was already used') };
+  return undefined;
+}
+
+/** Wait by SSE. Resolves with an outcome, or `null` when the stream cannot be used (the
+ *  caller then polls, which also learns why: 401, 410, ...). */
+function stream(created, baseUrl, report, signal) {
+  return new Promise((resolve) => {
+    if (typeof EventSource === 'undefined') return resolve(null);
+    const crossOrigin = baseUrl && new URL(baseUrl, location.href).origin !== location.origin;
+    const es = new EventSource(scenePath(baseUrl, created.scene) + '/events', { withCredentials: !!crossOrigin });
+    let settled = false;
+    const finish = (value) => {
+      if (settled) return;
+      settled = true;
+      es.close();
+      resolve(value);
+    };
+    signal.addEventListener('abort', () => finish({ error: new SaomaError('aborted', 'login aborted') }), { once: true });
+    es.addEventListener('status', (ev) => {
+      let view;
+      try {
+        view = JSON.parse(ev.data);
+      } catch (_) {
+        return;
+      }
+      report(view);
+      const done = outcome(view);
+      if (done) finish(done);
+    });
+    es.onerror = () => finish(null);
+  });
+}
+
+/** Poll until a final state, honouring `interval`, `slow_down` and Retry-After. */
+async function poll(created, baseUrl, report, signal) {
+  let interval = Math.max(1, created.interval || 2);
+  let failures = 0;
+  for (;;) {
     let view;
     try {
       view = await request(scenePath(baseUrl, created.scene), {
         headers: { 'X-Poll-Token': created.poll_token },
+        signal,
       });
+      failures = 0;
     } catch (e) {
       if (e.code === 'slow_down') {
-        interval += 1000;
+        interval = Math.min(MAX_INTERVAL_S, interval * 2);
+        await sleep(Math.max(interval, e.retryAfter) * 1000, signal);
         continue;
       }
-      if (e.code === 'scene_expired') onStatus({ scene: created.scene, status: 'expired' });
-      throw e;
+      if ((e.code === 'network_error' || e.status >= 502) && ++failures <= NETWORK_RETRIES) {
+        await sleep(Math.max(interval, e.retryAfter) * 1000, signal);
+        continue;
+      }
+      if (e.code === 'scene_expired') report({ scene: created.scene, status: 'expired', expires_in: 0 });
+      if (e.code === 'scene_consumed') report({ scene: created.scene, status: 'consumed', expires_in: 0 });
+      return { error: e };
     }
-    if (view.status !== last) {
-      last = view.status;
-      onStatus(view);
-    }
-    if (view.tokens) return view.tokens;
-    if (view.status === 'cancelled') throw new SaomaError('cancelled', 'login cancelled on the phone');
-    await sleep(view.interval ? view.interval * 1000 : interval);
-  }
-  throw new SaomaError('aborted', 'login aborted');
-}
-
-/** Wait by SSE; resolves with the token set, rejects with a SaomaError, or with `null` when
- *  the stream cannot be used (the caller falls back to polling). */
-function stream(created, baseUrl, onStatus, signal) {
-  return new Promise((resolve, reject) => {
-    if (typeof EventSource === 'undefined') return reject(null);
-    const es = new EventSource(scenePath(baseUrl, created.scene) + '/events', { withCredentials: true });
-    let settled = false;
-    const finish = (fn, value) => {
-      if (settled) return;
-      settled = true;
-      es.close();
-      fn(value);
-    };
-    signal.addEventListener('abort', () => finish(reject, new SaomaError('aborted', 'login aborted')));
-    es.addEventListener('status', (ev) => {
-      const view = JSON.parse(ev.data);
-      onStatus(view);
-      if (view.tokens) finish(resolve, view.tokens);
-      else if (view.status === 'cancelled') finish(reject, new SaomaError('cancelled', 'login cancelled on the phone'));
-      else if (view.status === 'expired') finish(reject, new SaomaError('scene_expired', 'the code expired'));
-      else if (view.status === 'consumed') finish(reject, new SaomaError('scene_consumed', 'already logged in elsewhere'));
-    });
-    es.onerror = () => finish(reject, null);
-  });
-}
-
-/** Render the code into `container` (an element). */
-export function renderCode(container, created, alt) {
-  if (!container) return;
-  container.replaceChildren();
-  if (created.qr && created.qr.image) {
-    const img = document.createElement('img');
-    img.src = created.qr.image;
-    img.alt = alt || '微信扫码登录 / Scan with WeChat to log in';
-    img.className = 'saoma-code';
-    img.dataset.scene = created.scene;
-    container.append(img);
-  } else if (created.qr && created.qr.url) {
-    const a = document.createElement('a');
-    a.href = created.qr.url;
-    a.textContent = alt || 'Log in with WeChat';
-    container.append(a);
+    report(view);
+    const done = outcome(view);
+    if (done) return done;
+    interval = Math.min(MAX_INTERVAL_S, Math.max(interval, view.interval || 0));
+    await sleep(interval * 1000, signal);
   }
 }
 
 /**
  * Log in with WeChat. Resolves with `{access_token, token_type, expires_in, refresh_token}`.
- * Rejects with a SaomaError: `cancelled`, `scene_expired`, `network_error`, or an API code.
+ *
+ * - `provider`: `mini_program` (default), `official_account` or `website`.
+ * - `container`: the element that shows the code (optional: render it yourself from onStatus).
+ * - `onStatus(view, handle)`: called on every status (`pending`, `scanned`, `need_phone`,
+ *   `confirmed`, `cancelled`, `expired`, `consumed`); `handle.sendSms(phone)` and
+ *   `handle.bindPhone(phone, code)` answer `need_phone`.
+ * - `baseUrl`: the Saoma origin when the page is elsewhere; `signal`: an AbortSignal.
+ * - `alt`, `linkText`, `embed`: how the code is rendered (see renderCode).
  */
-export async function login({ provider = 'mini_program', container, onStatus = () => {}, baseUrl = '', signal, alt } = {}) {
+export async function login({ provider = 'mini_program', container, onStatus = () => {}, baseUrl = '', signal, alt, linkText, embed } = {}) {
+  baseUrl = baseUrl.replace(/\/+$/, '');
   const controller = new AbortController();
-  if (signal) signal.addEventListener('abort', () => controller.abort());
-  const created = await createScene({ provider, baseUrl });
-  renderCode(container, created, alt);
-  onStatus({ scene: created.scene, status: created.status, expires_in: created.expires_in });
-  const sameOrigin = !baseUrl || new URL(baseUrl, location.href).origin === location.origin;
-  if (sameOrigin) {
-    try {
-      return await stream(created, baseUrl, onStatus, controller.signal);
-    } catch (e) {
-      if (e) throw e;
-    }
+  if (signal) {
+    if (signal.aborted) controller.abort();
+    signal.addEventListener('abort', () => controller.abort(), { once: true });
   }
-  return poll(created, baseUrl, onStatus, controller.signal);
+  let shown = false;
+  try {
+    const created = await createScene({ provider, baseUrl, signal: controller.signal });
+    renderCode(container, created, { alt, linkText, embed });
+    shown = true;
+    const handle = handleFor(created, baseUrl, controller.signal);
+    let last = '';
+    const report = (view) => {
+      const key = view.status + (view.tokens ? '+tokens' : '');
+      if (key === last) return;
+      last = key;
+      onStatus(view, handle);
+    };
+    report({ scene: created.scene, status: created.status, expires_in: created.expires_in, interval: created.interval });
+    const result = (await stream(created, baseUrl, report, controller.signal)) || (await poll(created, baseUrl, report, controller.signal));
+    if (result.error) throw result.error;
+    return result.tokens;
+  } finally {
+    controller.abort();
+    // Whatever the outcome, the code is dead now: nobody should scan it.
+    if (shown && container) container.replaceChildren();
+  }
 }
 
 /** The account behind an access token (`GET /api/v1/me`). */
 export function me(accessToken, { baseUrl = '' } = {}) {
-  return request(baseUrl + '/api/v1/me', { headers: { Authorization: 'Bearer ' + accessToken } });
+  return request(baseUrl.replace(/\/+$/, '') + '/api/v1/me', { headers: { Authorization: 'Bearer ' + accessToken } });
 }

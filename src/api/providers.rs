@@ -1,0 +1,38 @@
+//! `/api/v1/providers`: which logins this server offers, for the page's tabs.
+
+use crate::providers::Saoma;
+use crate::scene::Provider;
+use poem::web::Data;
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi, Tags};
+use std::sync::Arc;
+
+#[derive(Tags)]
+enum ApiTags {
+    /// Which logins this server offers.
+    Providers,
+}
+
+/// The providers a page may create scenes for.
+#[derive(Object, Debug)]
+pub struct ProvidersResponse {
+    /// Configured providers, or the ones the sandbox plays, in the order to show them.
+    pub providers: Vec<Provider>,
+    /// True when the embedded sandbox plays WeChat: codes open the phone simulator
+    /// (`/sandbox/phone?scene=`).
+    pub sandbox: bool,
+}
+
+pub struct ProvidersApi;
+
+#[OpenApi(tag = "ApiTags::Providers")]
+impl ProvidersApi {
+    /// The login providers this server offers
+    #[oai(path = "/api/v1/providers", method = "get")]
+    async fn providers(&self, saoma: Data<&Arc<Saoma>>) -> Json<ProvidersResponse> {
+        Json(ProvidersResponse {
+            providers: saoma.providers(),
+            sandbox: saoma.settings().sandbox,
+        })
+    }
+}
