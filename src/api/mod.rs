@@ -6,7 +6,9 @@ mod error;
 mod health;
 mod middleware;
 mod mini_program;
+mod pages;
 mod scenes;
+mod website;
 
 pub use error::{ApiError, ErrorBody, ErrorCode, json_errors};
 pub use middleware::{access_log, body_limit};
@@ -20,6 +22,7 @@ pub type Apis = (
     mini_program::MiniProgramApi,
     account::AccountApi,
     health::HealthApi,
+    website::WebsiteApi,
 );
 
 /// The OpenAPI service: the operations, `/openapi.json` and `/docs` come from it. Operations
@@ -31,6 +34,7 @@ pub fn service() -> OpenApiService<Apis, ()> {
             mini_program::MiniProgramApi,
             account::AccountApi,
             health::HealthApi,
+            website::WebsiteApi,
         ),
         "Saoma",
         env!("CARGO_PKG_VERSION"),

@@ -52,6 +52,12 @@ impl Config {
             .context("building the qrconnect URL from website.connect_base")
     }
 
+    /// Saoma's callback, which WeChat sends the browser to: `<public_url>/api/v1/website/callback`.
+    /// Its domain is the one to register on the open platform.
+    pub fn website_callback_url(&self, public_url: &url::Url) -> anyhow::Result<url::Url> {
+        Ok(with_slash(public_url).join("api/v1/website/callback")?)
+    }
+
     /// `website.return_url`, else the public URL's root page.
     pub fn website_return_url(&self, public_url: &url::Url) -> url::Url {
         self.website
@@ -90,6 +96,10 @@ mod tests {
             assert_eq!(
                 c.website_return_url(&public).as_str(),
                 "http://127.0.0.1:8080/login/"
+            );
+            assert_eq!(
+                c.website_callback_url(&public).unwrap().as_str(),
+                "http://127.0.0.1:8080/login/api/v1/website/callback"
             );
             Ok(())
         });

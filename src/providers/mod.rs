@@ -7,14 +7,17 @@ mod mini_program;
 mod poll_token;
 mod scenes;
 mod views;
+mod website;
 
 pub use error::Error;
 pub use mini_program::{LoginRequest, MiniProgram};
 pub use poll_token::PollToken;
 pub use scenes::NewScene;
+pub use views::WxLogin;
 pub use views::{
     AccountView, CreatedScene, IdentityView, LoginResult, Qr, RequesterView, SceneView, TokenSet,
 };
+pub use website::{CallbackOutcome, SELF_REDIRECT, Website, WebsiteCallback};
 
 use crate::accounts::{AccountStore, RefreshTokens};
 use crate::store::{Dedupe, Notifier, RateLimiter, SceneStore};
@@ -48,6 +51,7 @@ pub struct Saoma {
     pub signer: Arc<Signer>,
     pub wechat: WeChatClient,
     pub mini_program: Option<MiniProgram>,
+    pub website: Option<Website>,
     pub settings: Settings,
 }
 
