@@ -67,7 +67,8 @@ impl Website {
     }
 
     /// `qrconnect?appid=&redirect_uri=&response_type=code&scope=snsapi_login&state=#wechat_redirect`
-    fn qrconnect(&self, scene: &Scene, extra: &[(&str, &str)], self_redirect: bool) -> String {
+    /// (iframe mode: `&login_type=jssdk&self_redirect=true`, no fragment, as wxLogin.js builds it).
+    fn qrconnect(&self, scene: &Scene, self_redirect: bool) -> String {
         let mut url = self.qrconnect_url.clone();
         url.query_pairs_mut()
             .clear()
@@ -75,9 +76,14 @@ impl Website {
             .append_pair("redirect_uri", self.redirect_uri(self_redirect).as_str())
             .append_pair("response_type", "code")
             .append_pair("scope", SCOPE)
-            .append_pair("state", scene.as_str())
-            .extend_pairs(extra);
-        url.set_fragment(Some("wechat_redirect"));
+            .append_pair("state", scene.as_str());
+        if self_redirect {
+            url.query_pairs_mut()
+                .append_pair("login_type", "jssdk")
+                .append_pair(SELF_REDIRECT, "true");
+        } else {
+            url.set_fragment(Some("wechat_redirect"));
+        }
         url.into()
     }
 
@@ -85,16 +91,15 @@ impl Website {
         let redirect_uri = self.redirect_uri(true);
         let encoded: String =
             url::form_urlencoded::byte_serialize(redirect_uri.as_str().as_bytes()).collect();
-        let jssdk = [("login_type", "jssdk"), (SELF_REDIRECT, "true")];
         Qr {
-            url: Some(self.qrconnect(scene, &[], false)),
+            url: Some(self.qrconnect(scene, false)),
             wx_login: Some(WxLogin {
                 appid: self.app.app_id.to_string(),
                 scope: SCOPE.into(),
                 redirect_uri: encoded,
                 state: scene.to_string(),
                 self_redirect: true,
-                iframe_url: self.qrconnect(scene, &jssdk, true),
+                iframe_url: self.qrconnect(scene, true),
             }),
             ..Qr::default()
         }

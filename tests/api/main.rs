@@ -3,4 +3,6 @@ mod contract;
 mod flow;
 mod helpers;
 mod scenes;
+mod website;
+mod website_errors;
 mod wechat_faults;
