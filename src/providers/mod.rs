@@ -17,7 +17,7 @@ pub use views::WxLogin;
 pub use views::{
     AccountView, CreatedScene, IdentityView, LoginResult, Qr, RequesterView, SceneView, TokenSet,
 };
-pub use website::{CallbackOutcome, SELF_REDIRECT, Website, WebsiteCallback};
+pub use website::{CallbackOutcome, Website, WebsiteCallback};
 
 use crate::accounts::{AccountStore, RefreshTokens};
 use crate::store::{Dedupe, Notifier, RateLimiter, SceneStore};

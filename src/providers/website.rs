@@ -13,7 +13,7 @@ use crate::wechat::AppCredentials;
 
 const SCOPE: &str = "snsapi_login";
 /// The marker Saoma puts in the iframe-mode redirect_uri (WeChat does not say which mode).
-pub const SELF_REDIRECT: &str = "self_redirect";
+const SELF_REDIRECT: &str = "self_redirect";
 
 /// The configured website app and where browsers go.
 #[derive(Debug, Clone)]
