@@ -4,7 +4,7 @@ use crate::accounts::SqlAccounts;
 use crate::api;
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::providers::{MiniProgram, Saoma, Settings};
+use crate::providers::{MiniProgram, Saoma, Settings, Website};
 use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::store::MemoryStore;
 use crate::tokens::{Signer, TokenSettings};
@@ -92,6 +92,16 @@ impl Application {
                 check_path: config.mini_program.check_path,
                 width: config.mini_program.width,
             });
+        let website = match config.website_credentials() {
+            Some((app_id, secret)) => Some(Website {
+                app: AppCredentials { app_id, secret },
+                qrconnect_url: config.website_qrconnect_url(&public_url)?,
+                callback_url: config.website_callback_url(&public_url)?,
+                return_url: config.website_return_url(&public_url),
+                allowed_return_urls: config.website.allowed_return_urls.clone(),
+            }),
+            None => None,
+        };
         let settings = Settings {
             scene_ttl: Duration::from_secs(config.limits.scene_ttl_seconds),
             grace: SCENE_GRACE,
@@ -111,6 +121,7 @@ impl Application {
             wechat,
             metrics: metrics.clone(),
             mini_program,
+            website,
             settings,
         });
 

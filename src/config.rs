@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+mod website;
+pub use website::{SANDBOX_WEBSITE_APP_ID, WebsiteConfig};
+
 /// The app id the embedded sandbox plays when no real mini-program is configured.
 pub const SANDBOX_MINI_PROGRAM_APP_ID: &str = "wxsaomasandbox0001";
 const SANDBOX_SECRET: &str = "saoma-sandbox-secret";
@@ -37,6 +40,7 @@ pub struct Config {
     pub sandbox: Option<bool>,
     pub wechat: WeChatConfig,
     pub mini_program: MiniProgramConfig,
+    pub website: WebsiteConfig,
     pub tokens: TokensConfig,
     pub limits: LimitsConfig,
     pub log: LogConfig,
@@ -114,6 +118,7 @@ impl Default for Config {
             sandbox: None,
             wechat: WeChatConfig::default(),
             mini_program: MiniProgramConfig::default(),
+            website: WebsiteConfig::default(),
             tokens: TokensConfig::default(),
             limits: LimitsConfig::default(),
             log: LogConfig::default(),
@@ -207,6 +212,11 @@ impl Config {
             })?;
             self.mini_program.app_secret = Some(Secret::new(secret.trim()));
         }
+        if let Some(path) = &self.website.app_secret_file {
+            let secret = std::fs::read_to_string(path)
+                .with_context(|| format!("reading website.app_secret_file {}", path.display()))?;
+            self.website.app_secret = Some(Secret::new(secret.trim()));
+        }
         Ok(())
     }
 
@@ -217,6 +227,11 @@ impl Config {
                 .app_secret
                 .as_ref()
                 .is_none_or(Secret::is_empty)
+                && self
+                    .website
+                    .app_secret
+                    .as_ref()
+                    .is_none_or(Secret::is_empty)
         })
     }
 

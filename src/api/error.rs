@@ -39,6 +39,10 @@ pub enum ErrorCode {
     WrongProvider,
     /// That provider is not configured on this server.
     ProviderUnavailable,
+    /// This provider generates the scene itself (website login): omit `scene`.
+    SceneNotAllowed,
+    /// The return URL is not in `website.allowed_return_urls` (exact match).
+    InvalidReturnUrl,
     /// The WeChat login code is invalid, expired or used (40029, 40163, 42003, 40226).
     InvalidCode,
     /// A valid bearer access token is required.
@@ -112,6 +116,8 @@ impl From<Error> for ApiError {
             Error::WrongProvider(_) => ApiError::BadRequest(body(C::WrongProvider, msg)),
             Error::InvalidCode(_) => ApiError::BadRequest(body(C::InvalidCode, msg)),
             Error::ProviderUnavailable(_) => ApiError::NotFound(body(C::ProviderUnavailable, msg)),
+            Error::SceneNotAllowed(_) => ApiError::BadRequest(body(C::SceneNotAllowed, msg)),
+            Error::InvalidReturnUrl => ApiError::BadRequest(body(C::InvalidReturnUrl, msg)),
             Error::SceneExists => ApiError::Conflict(body(C::SceneExists, msg)),
             Error::SceneConflict(_) => ApiError::Conflict(body(C::SceneConflict, msg)),
             Error::SceneNotFound => ApiError::NotFound(body(C::SceneNotFound, msg)),

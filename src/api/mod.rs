@@ -6,8 +6,10 @@ mod error;
 mod health;
 mod middleware;
 mod mini_program;
+mod pages;
 mod providers;
 mod scenes;
+mod website;
 
 pub use error::{ApiError, ErrorBody, ErrorCode, json_errors};
 pub use middleware::{access_log, body_limit};
@@ -22,6 +24,7 @@ pub type Apis = (
     account::AccountApi,
     health::HealthApi,
     providers::ProvidersApi,
+    website::WebsiteApi,
 );
 
 /// The OpenAPI service: the operations, `/openapi.json` and `/docs` come from it. Operations
@@ -34,6 +37,7 @@ pub fn service() -> OpenApiService<Apis, ()> {
             account::AccountApi,
             health::HealthApi,
             providers::ProvidersApi,
+            website::WebsiteApi,
         ),
         "Saoma",
         env!("CARGO_PKG_VERSION"),

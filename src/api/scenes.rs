@@ -32,6 +32,10 @@ pub struct CreateSceneRequest {
     /// Saoma generate one (128 random bits).
     #[oai(validator(max_length = 64))]
     pub scene: Option<String>,
+    /// Website login only: where the browser goes after WeChat's callback; must be one of
+    /// `website.allowed_return_urls` (default `website.return_url`).
+    #[oai(validator(max_length = 2048))]
+    pub return_url: Option<String>,
 }
 
 #[derive(ApiResponse)]
@@ -71,9 +75,14 @@ impl ScenesApi {
             scene: body.0.scene,
             requester_ip: ip,
             user_agent,
+            return_url: body.0.return_url,
         };
         let created = match new.provider {
+            _ if new.return_url.is_some() && new.provider != Provider::Website => {
+                return Err(crate::providers::Error::InvalidReturnUrl.into());
+            }
             Provider::MiniProgram => saoma.create_mini_program_scene(new).await?,
+            Provider::Website => saoma.create_website_scene(new).await?,
             other => return Err(crate::providers::Error::ProviderUnavailable(other).into()),
         };
         let cookie = PollCookie::set(

@@ -25,6 +25,10 @@ pub enum Error {
     WrongProvider(Provider),
     #[error("the {} provider is not configured", .0.as_str())]
     ProviderUnavailable(Provider),
+    #[error("the {} provider generates the scene itself: omit `scene`", .0.as_str())]
+    SceneNotAllowed(Provider),
+    #[error("the return URL is not one of website.allowed_return_urls")]
+    InvalidReturnUrl,
     #[error("the login code is invalid, expired or already used (WeChat errcode {0})")]
     InvalidCode(i64),
     #[error("a valid bearer access token is required")]

@@ -68,7 +68,7 @@ impl Saoma {
             interval: self.settings.interval_secs,
             qr: Qr {
                 image: Some(data_url),
-                url: None,
+                ..Qr::default()
             },
         })
     }

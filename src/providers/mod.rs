@@ -7,14 +7,17 @@ mod mini_program;
 mod poll_token;
 mod scenes;
 mod views;
+mod website;
 
 pub use error::Error;
 pub use mini_program::{LoginRequest, MiniProgram};
 pub use poll_token::PollToken;
 pub use scenes::NewScene;
+pub use views::WxLogin;
 pub use views::{
     AccountView, CreatedScene, IdentityView, LoginResult, Qr, RequesterView, SceneView, TokenSet,
 };
+pub use website::{CallbackOutcome, Website, WebsiteCallback};
 
 use crate::accounts::{AccountStore, RefreshTokens};
 use crate::store::{Dedupe, Notifier, RateLimiter, SceneStore};
@@ -51,6 +54,7 @@ pub struct Saoma {
     pub wechat: WeChatClient,
     pub metrics: Arc<crate::metrics::Metrics>,
     pub mini_program: Option<MiniProgram>,
+    pub website: Option<Website>,
     pub settings: Settings,
 }
 
@@ -66,6 +70,9 @@ impl Saoma {
         let mut enabled = Vec::new();
         if self.mini_program.is_some() {
             enabled.push(Provider::MiniProgram);
+        }
+        if self.website.is_some() {
+            enabled.push(Provider::Website);
         }
         enabled
     }

@@ -18,6 +18,8 @@ pub struct NewScene {
     pub scene: Option<String>,
     pub requester_ip: String,
     pub user_agent: String,
+    /// Website login only: a return URL from `website.allowed_return_urls`.
+    pub return_url: Option<String>,
 }
 
 impl Saoma {
@@ -42,6 +44,7 @@ impl Saoma {
             expires_at: now + millis(self.settings.scene_ttl),
             scanned_by: None,
             outcome: None,
+            return_url: new.return_url,
         };
         match self
             .scenes

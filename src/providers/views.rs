@@ -46,13 +46,35 @@ pub struct SceneView {
 }
 
 /// What the page shows to be scanned.
-#[derive(Object, Debug, Clone)]
+#[derive(Object, Debug, Clone, Default)]
 #[oai(skip_serializing_if_is_none)]
 pub struct Qr {
     /// `data:image/...;base64,...` (mini-program code, official-account QR).
     pub image: Option<String>,
     /// A URL to open or embed (website login).
     pub url: Option<String>,
+    /// Website login: the parameters of `new WxLogin({...})` (wxLogin.js) to embed WeChat's QR
+    /// in the page (iframe mode).
+    pub wx_login: Option<WxLogin>,
+}
+
+/// Website login embedded in the page: pass `appid`, `scope`, `redirect_uri`, `state` and
+/// `self_redirect` to `new WxLogin({id, ...})`, or use `iframe_url` as an iframe's `src`
+/// (what wxLogin.js builds; also works against the sandbox).
+#[derive(Object, Debug, Clone)]
+pub struct WxLogin {
+    pub appid: String,
+    /// Always `snsapi_login`.
+    pub scope: String,
+    /// Saoma's callback in iframe mode, already percent-encoded as wxLogin.js expects.
+    pub redirect_uri: String,
+    /// The scene.
+    pub state: String,
+    /// Always true: the callback's "done" page replaces the QR inside the iframe, and the
+    /// page learns the outcome from its poll or SSE stream.
+    pub self_redirect: bool,
+    /// The qrconnect URL wxLogin.js would put in its iframe (`login_type=jssdk`).
+    pub iframe_url: String,
 }
 
 /// A new scene. `poll_token` is shown once: keep it to read the scene.

@@ -23,6 +23,10 @@ pub(crate) const INVALID_SCENE_LENGTH: i64 = 40169;
 pub(crate) const INVALID_PAGE: i64 = 41030;
 pub(crate) const ACCESS_TOKEN_EXPIRED: i64 = 42001;
 pub(crate) const DATA_FORMAT_ERROR: i64 = 47001;
+pub(crate) const INVALID_OPENID: i64 = 40003;
+pub(crate) const INVALID_REFRESH_TOKEN: i64 = 40030;
+pub(crate) const REFRESH_TOKEN_EXPIRED: i64 = 42002;
+pub(crate) const CODE_EXPIRED: i64 = 42003;
 
 fn errmsg(errcode: i64) -> &'static str {
     match errcode {
@@ -36,6 +40,8 @@ fn errmsg(errcode: i64) -> &'static str {
         INVALID_ARGS => "invalid args",
         INVALID_APPSECRET => "invalid appsecret",
         INVALID_SCENE => "invalid scene",
+        INVALID_REFRESH_TOKEN => "invalid refresh_token",
+        REFRESH_TOKEN_EXPIRED => "refresh_token expired",
         CODE_BEEN_USED => "code been used",
         40164 => "invalid ip, not in whitelist",
         INVALID_SCENE_LENGTH => "invalid length for scene, or the data is not json string",

@@ -16,11 +16,19 @@ pub(crate) const CGI_BIN_TOKEN: &str = "cgi-bin/token";
 pub(crate) const STABLE_TOKEN: &str = "cgi-bin/stable_token";
 pub(crate) const GETWXACODEUNLIMIT: &str = "wxa/getwxacodeunlimit";
 pub(crate) const JSCODE2SESSION: &str = "sns/jscode2session";
-const ENDPOINTS: [&str; 4] = [
+pub(crate) const OAUTH2_ACCESS_TOKEN: &str = "sns/oauth2/access_token";
+pub(crate) const OAUTH2_REFRESH_TOKEN: &str = "sns/oauth2/refresh_token";
+pub(crate) const USERINFO: &str = "sns/userinfo";
+pub(crate) const SNS_AUTH: &str = "sns/auth";
+const ENDPOINTS: [&str; 8] = [
     CGI_BIN_TOKEN,
     STABLE_TOKEN,
     GETWXACODEUNLIMIT,
     JSCODE2SESSION,
+    OAUTH2_ACCESS_TOKEN,
+    OAUTH2_REFRESH_TOKEN,
+    USERINFO,
+    SNS_AUTH,
 ];
 
 /// The app id counted when an access token is unknown.

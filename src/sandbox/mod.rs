@@ -4,6 +4,9 @@
 //!
 //! - `/wechat/cgi-bin/token`, `/wechat/cgi-bin/stable_token`, `/wechat/wxa/getwxacodeunlimit`,
 //!   `/wechat/sns/jscode2session`: the fake platform, WeChat's replies, errcodes and expiries.
+//! - `/wechat/connect/qrconnect` (the website QR page), `/wechat/sns/oauth2/access_token`,
+//!   `/wechat/sns/oauth2/refresh_token`, `/wechat/sns/userinfo`, `/wechat/sns/auth`; tools
+//!   `/api/website/approve` (POST), `/api/website/session` (GET), `/api/users/:id/avatar`.
 //! - `/api/users` (GET, POST), `/api/wx-login`, `/api/stats` (GET, DELETE), `/api/faults`
 //!   (POST, DELETE), `/api/invalidate-token`, `/api/clock`: tools for tests and the phone page.
 //! - `/phone?scene=`: the phone simulator.
@@ -12,8 +15,11 @@
 //! ids derive from are persisted (`<data_dir>/sandbox/`).
 
 mod clock;
+mod connect;
 mod errors;
 mod faults;
+mod oauth;
+mod pages;
 mod phone;
 mod sns;
 mod standalone;
@@ -61,6 +67,8 @@ pub(crate) struct State {
     codes: sns::Codes,
     users: users::Users,
     monitor: faults::Monitor,
+    oauth: oauth::OAuth,
+    sessions: connect::Sessions,
 }
 
 impl Sandbox {
@@ -88,6 +96,8 @@ impl Sandbox {
             codes: sns::Codes::default(),
             users,
             monitor: faults::Monitor::default(),
+            oauth: oauth::OAuth::default(),
+            sessions: connect::Sessions::default(),
         };
         Ok(Sandbox {
             state: Arc::new(state),
@@ -139,5 +149,28 @@ impl Sandbox {
             )
             .at("/api/clock", post(clock::advance).data(s.clone()))
             .at("/phone", get(phone::page))
+            .at(
+                "/wechat/connect/qrconnect",
+                get(connect::qrconnect).data(s.clone()),
+            )
+            .at(
+                "/wechat/sns/oauth2/access_token",
+                get(oauth::access_token).data(s.clone()),
+            )
+            .at(
+                "/wechat/sns/oauth2/refresh_token",
+                get(oauth::refresh_token).data(s.clone()),
+            )
+            .at("/wechat/sns/userinfo", get(oauth::userinfo).data(s.clone()))
+            .at("/wechat/sns/auth", get(oauth::auth).data(s.clone()))
+            .at(
+                "/api/website/approve",
+                post(connect::approve).data(s.clone()),
+            )
+            .at(
+                "/api/website/session",
+                get(connect::session_status).data(s.clone()),
+            )
+            .at("/api/users/:id/avatar", get(pages::avatar))
     }
 }

@@ -21,6 +21,7 @@ fn record(expires_at: i64) -> SceneRecord {
         expires_at,
         scanned_by: None,
         outcome: None,
+        return_url: None,
     }
 }
 

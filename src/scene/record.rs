@@ -45,6 +45,10 @@ pub struct SceneRecord {
     pub scanned_by: Option<ScannedBy>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<Outcome>,
+    /// Website login: where the callback sends the browser (an allowed URL chosen at creation;
+    /// `None`: the configured `website.return_url`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_url: Option<String>,
 }
 
 impl SceneRecord {
@@ -96,6 +100,7 @@ mod tests {
             expires_at,
             scanned_by: None,
             outcome: None,
+            return_url: None,
         }
     }
 

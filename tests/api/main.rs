@@ -5,4 +5,6 @@ mod contract;
 mod flow;
 mod helpers;
 mod scenes;
+mod website;
+mod website_errors;
 mod wechat_faults;

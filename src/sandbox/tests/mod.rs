@@ -3,6 +3,7 @@
 mod sns;
 mod tokens;
 mod tools;
+mod website;
 mod wxacode;
 
 use poem::Route;

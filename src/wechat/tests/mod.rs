@@ -2,5 +2,6 @@
 
 mod calls;
 mod fake;
+mod oauth;
 mod secrets;
 mod token;

@@ -1,0 +1,241 @@
+//! Website login (open platform): WeChat hosts the QR page (`connect/qrconnect`, `state` = the
+//! scene); after the user approves, WeChat sends the browser to Saoma's callback with a code,
+//! which Saoma exchanges (`sns/oauth2/access_token`, `sns/userinfo`) to confirm the scene. The
+//! page still learns the outcome through its poll token, so no token ever rides in a URL.
+
+use super::{CreatedScene, Error, NewScene, Qr, Saoma, WxLogin};
+use crate::accounts::NewIdentity;
+use crate::scene::{
+    Event, Outcome, Provider, ScannedBy, Scene, SceneRecord, SceneStatus, TransitionError,
+};
+use crate::store::now_ms;
+use crate::wechat::AppCredentials;
+
+const SCOPE: &str = "snsapi_login";
+/// The marker Saoma puts in the iframe-mode redirect_uri (WeChat does not say which mode).
+const SELF_REDIRECT: &str = "self_redirect";
+
+/// The configured website app and where browsers go.
+#[derive(Debug, Clone)]
+pub struct Website {
+    pub app: AppCredentials,
+    /// `https://open.weixin.qq.com/connect/qrconnect` (or the sandbox's).
+    pub qrconnect_url: url::Url,
+    /// `<public_url>/api/v1/website/callback`.
+    pub callback_url: url::Url,
+    /// Where the browser goes after the callback unless the scene names an allowed one.
+    pub return_url: url::Url,
+    pub allowed_return_urls: Vec<url::Url>,
+}
+
+/// What WeChat sent the browser back with.
+pub struct WebsiteCallback {
+    pub code: Option<String>,
+    pub state: Option<String>,
+}
+
+/// How the callback ended: where the browser goes next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallbackOutcome {
+    Confirmed {
+        return_url: String,
+    },
+    /// The user refused on the phone (no code).
+    Cancelled {
+        return_url: String,
+    },
+}
+
+impl Website {
+    /// The return URL a page asked for, if it is allowed (URL-normalised exact match; the
+    /// configured `return_url` itself is always allowed).
+    fn allowed_return_url(&self, asked: &str) -> Result<String, Error> {
+        let asked = url::Url::parse(asked).map_err(|_| Error::InvalidReturnUrl)?;
+        if asked == self.return_url || self.allowed_return_urls.contains(&asked) {
+            Ok(asked.into())
+        } else {
+            Err(Error::InvalidReturnUrl)
+        }
+    }
+
+    fn redirect_uri(&self, self_redirect: bool) -> url::Url {
+        let mut uri = self.callback_url.clone();
+        if self_redirect {
+            uri.query_pairs_mut().append_pair(SELF_REDIRECT, "true");
+        }
+        uri
+    }
+
+    /// `qrconnect?appid=&redirect_uri=&response_type=code&scope=snsapi_login&state=#wechat_redirect`
+    /// (iframe mode: `&login_type=jssdk&self_redirect=true`, no fragment, as wxLogin.js builds it).
+    fn qrconnect(&self, scene: &Scene, self_redirect: bool) -> String {
+        let mut url = self.qrconnect_url.clone();
+        url.query_pairs_mut()
+            .clear()
+            .append_pair("appid", self.app.app_id.as_str())
+            .append_pair("redirect_uri", self.redirect_uri(self_redirect).as_str())
+            .append_pair("response_type", "code")
+            .append_pair("scope", SCOPE)
+            .append_pair("state", scene.as_str());
+        if self_redirect {
+            url.query_pairs_mut()
+                .append_pair("login_type", "jssdk")
+                .append_pair(SELF_REDIRECT, "true");
+        } else {
+            url.set_fragment(Some("wechat_redirect"));
+        }
+        url.into()
+    }
+
+    fn qr(&self, scene: &Scene) -> Qr {
+        let redirect_uri = self.redirect_uri(true);
+        let encoded: String =
+            url::form_urlencoded::byte_serialize(redirect_uri.as_str().as_bytes()).collect();
+        Qr {
+            url: Some(self.qrconnect(scene, false)),
+            wx_login: Some(WxLogin {
+                appid: self.app.app_id.to_string(),
+                scope: SCOPE.into(),
+                redirect_uri: encoded,
+                state: scene.to_string(),
+                self_redirect: true,
+                iframe_url: self.qrconnect(scene, true),
+            }),
+            ..Qr::default()
+        }
+    }
+
+    /// `'self'` plus the origins of the return URLs: the pages that may frame the callback's
+    /// "done" page (CSP `frame-ancestors`).
+    pub fn frame_ancestors(&self) -> String {
+        let mut sources = vec!["'self'".to_string()];
+        for url in std::iter::once(&self.return_url).chain(&self.allowed_return_urls) {
+            let origin = url.origin();
+            if origin.is_tuple() && !sources.contains(&origin.ascii_serialization()) {
+                sources.push(origin.ascii_serialization());
+            }
+        }
+        sources.join(" ")
+    }
+}
+
+impl Saoma {
+    fn website(&self) -> Result<&Website, Error> {
+        self.website
+            .as_ref()
+            .ok_or(Error::ProviderUnavailable(Provider::Website))
+    }
+
+    /// Create a scene (Saoma picks the id: it travels as `state` through WeChat) and answer the
+    /// qrconnect URL plus what wxLogin.js needs to embed it.
+    pub async fn create_website_scene(&self, mut new: NewScene) -> Result<CreatedScene, Error> {
+        let website = self.website()?;
+        if new.scene.is_some() {
+            return Err(Error::SceneNotAllowed(Provider::Website));
+        }
+        new.return_url = new
+            .return_url
+            .as_deref()
+            .map(|asked| website.allowed_return_url(asked))
+            .transpose()?;
+        let (record, poll_token) = self.insert_scene(new).await?;
+        Ok(CreatedScene {
+            scene: record.scene.to_string(),
+            provider: Provider::Website,
+            poll_token: poll_token.expose().to_string(),
+            status: record.status,
+            expires_in: record.expires_in(now_ms()),
+            interval: self.settings.interval_secs,
+            qr: website.qr(&record.scene),
+        })
+    }
+
+    /// WeChat sent the browser back. Without a code the user refused: cancel. With one:
+    /// exchange it and read the profile (before touching any account, so a WeChat error leaves
+    /// nothing half made), find or create the account, then scan and confirm the scene.
+    pub async fn website_callback(&self, cb: WebsiteCallback) -> Result<CallbackOutcome, Error> {
+        let website = self.website()?;
+        let scene = cb
+            .state
+            .and_then(|s| Scene::parse(s).ok())
+            .ok_or(Error::SceneNotFound)?;
+        // Refuse a finished scene before spending the code: a replayed URL mints nothing.
+        let found = self.scenes.get(&scene).await?.ok_or(Error::SceneNotFound)?;
+        ensure_waiting(&found.record, now_ms())?;
+        let return_url = found
+            .record
+            .return_url
+            .clone()
+            .unwrap_or_else(|| website.return_url.to_string());
+
+        let Some(code) = cb.code.filter(|c| !c.is_empty()) else {
+            self.transition(&scene, |r, now| {
+                ensure_waiting(r, now)?;
+                scan_if_pending(r, now)?;
+                Ok(r.apply(Event::Cancel, now)?)
+            })
+            .await?;
+            tracing::info!(scene = %scene, "website login refused");
+            return Ok(CallbackOutcome::Cancelled { return_url });
+        };
+
+        let grant = self.wechat.oauth2_access_token(&website.app, &code).await?;
+        let info = self
+            .wechat
+            .userinfo(&website.app.app_id, &grant.access_token, &grant.openid)
+            .await?;
+        let nickname = Some(info.nickname).filter(|n| !n.is_empty());
+        let avatar = Some(info.headimgurl).filter(|a| !a.is_empty());
+        let account = self
+            .accounts
+            .find_or_create(&NewIdentity {
+                provider: Provider::Website,
+                app_id: website.app.app_id.clone(),
+                openid: grant.openid,
+                unionid: info.unionid.or(grant.unionid),
+                nickname: nickname.clone(),
+                avatar: avatar.clone(),
+            })
+            .await?;
+        let outcome = Outcome {
+            account_id: account.id.clone(),
+            app_id: website.app.app_id.clone(),
+        };
+        let scanned_by = ScannedBy { nickname, avatar };
+        self.transition(&scene, |r, now| {
+            ensure_waiting(r, now)?;
+            scan_if_pending(r, now)?;
+            r.scanned_by = Some(scanned_by.clone());
+            r.apply(Event::Confirm, now)?;
+            r.outcome = Some(outcome.clone());
+            Ok(())
+        })
+        .await?;
+        tracing::info!(scene = %scene, "website login confirmed");
+        Ok(CallbackOutcome::Confirmed { return_url })
+    }
+}
+
+/// A website scene still waiting for WeChat; anything else is refused as it stands.
+fn ensure_waiting(record: &SceneRecord, now: i64) -> Result<(), Error> {
+    if record.provider != Provider::Website {
+        return Err(Error::WrongProvider(record.provider));
+    }
+    let status = record.status_at(now);
+    if !status.is_waiting() {
+        let event = Event::Confirm;
+        return Err(TransitionError {
+            from: status,
+            event,
+        }
+        .into());
+    }
+    Ok(())
+}
+
+fn scan_if_pending(r: &mut SceneRecord, now: i64) -> Result<(), Error> {
+    if r.status_at(now) == SceneStatus::Pending {
+        r.apply(Event::Scan, now)?;
+    }
+    Ok(())
+}
