@@ -6,6 +6,7 @@
 //! (expire-and-retry-once on 40001/40014/42001 included). Secrets (app secret, access tokens,
 //! session_key) travel as [`Secret`](crate::secret::Secret) and never reach a log or an error.
 
+pub mod callback;
 mod client;
 mod error;
 mod sns;
