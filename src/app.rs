@@ -3,7 +3,7 @@
 use crate::accounts::SqlAccounts;
 use crate::api;
 use crate::config::Config;
-use crate::providers::{MiniProgram, Saoma, Settings};
+use crate::providers::{MiniProgram, OfficialAccount, Saoma, Settings};
 use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::store::MemoryStore;
 use crate::tokens::{Signer, TokenSettings};
@@ -89,6 +89,10 @@ impl Application {
                 check_path: config.mini_program.check_path,
                 width: config.mini_program.width,
             });
+        let official_account = config
+            .official_account_settings()?
+            .map(|settings| OfficialAccount::from_settings(settings, config.accounts.unfollow))
+            .transpose()?;
         let settings = Settings {
             scene_ttl: Duration::from_secs(config.limits.scene_ttl_seconds),
             grace: SCENE_GRACE,
@@ -106,6 +110,7 @@ impl Application {
             signer: Arc::new(signer),
             wechat,
             mini_program,
+            official_account,
             settings,
         });
 

@@ -10,6 +10,13 @@ use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+mod official_account;
+pub use official_account::{
+    AccountsConfig, CallbackMode, OfficialAccountConfig, OfficialAccountSettings,
+    SANDBOX_CALLBACK_TOKEN, SANDBOX_ENCODING_AES_KEY, SANDBOX_OFFICIAL_ACCOUNT_APP_ID,
+    UnfollowPolicy,
+};
+
 /// The app id the embedded sandbox plays when no real mini-program is configured.
 pub const SANDBOX_MINI_PROGRAM_APP_ID: &str = "wxsaomasandbox0001";
 const SANDBOX_SECRET: &str = "saoma-sandbox-secret";
@@ -37,6 +44,8 @@ pub struct Config {
     pub sandbox: Option<bool>,
     pub wechat: WeChatConfig,
     pub mini_program: MiniProgramConfig,
+    pub official_account: OfficialAccountConfig,
+    pub accounts: AccountsConfig,
     pub tokens: TokensConfig,
     pub limits: LimitsConfig,
     pub log: LogConfig,
@@ -104,6 +113,8 @@ impl Default for Config {
             sandbox: None,
             wechat: WeChatConfig::default(),
             mini_program: MiniProgramConfig::default(),
+            official_account: OfficialAccountConfig::default(),
+            accounts: AccountsConfig::default(),
             tokens: TokensConfig::default(),
             limits: LimitsConfig::default(),
             log: LogConfig::default(),
@@ -196,6 +207,7 @@ impl Config {
             })?;
             self.mini_program.app_secret = Some(Secret::new(secret.trim()));
         }
+        self.read_official_account_secret_file()?;
         Ok(())
     }
 
@@ -206,6 +218,11 @@ impl Config {
                 .app_secret
                 .as_ref()
                 .is_none_or(Secret::is_empty)
+                && self
+                    .official_account
+                    .app_secret
+                    .as_ref()
+                    .is_none_or(Secret::is_empty)
         })
     }
 

@@ -6,9 +6,10 @@ mod error;
 mod health;
 mod middleware;
 mod mini_program;
+mod official_account;
 mod scenes;
 
-pub use error::{ApiError, ErrorBody, ErrorCode, json_errors};
+pub use error::{ApiError, CallbackError, ErrorBody, ErrorCode, json_errors};
 pub use middleware::{access_log, body_limit};
 pub use scenes::scene_path;
 
@@ -20,6 +21,7 @@ pub type Apis = (
     mini_program::MiniProgramApi,
     account::AccountApi,
     health::HealthApi,
+    official_account::OfficialAccountApi,
 );
 
 /// The OpenAPI service: the operations, `/openapi.json` and `/docs` come from it. Operations
@@ -31,6 +33,7 @@ pub fn service() -> OpenApiService<Apis, ()> {
             mini_program::MiniProgramApi,
             account::AccountApi,
             health::HealthApi,
+            official_account::OfficialAccountApi,
         ),
         "Saoma",
         env!("CARGO_PKG_VERSION"),

@@ -74,6 +74,7 @@ impl ScenesApi {
         };
         let created = match new.provider {
             Provider::MiniProgram => saoma.create_mini_program_scene(new).await?,
+            Provider::OfficialAccount => saoma.create_official_account_scene(new).await?,
             other => return Err(crate::providers::Error::ProviderUnavailable(other).into()),
         };
         let cookie = PollCookie::set(

@@ -23,6 +23,10 @@ pub enum Error {
     BadPollToken,
     #[error("the scene belongs to the {} provider", .0.as_str())]
     WrongProvider(Provider),
+    #[error("the {} provider generates its own scene: omit `scene`", .0.as_str())]
+    SceneNotAllowed(Provider),
+    #[error(transparent)]
+    PushRefused(#[from] super::PushRefusal),
     #[error("the {} provider is not configured", .0.as_str())]
     ProviderUnavailable(Provider),
     #[error("the login code is invalid, expired or already used (WeChat errcode {0})")]

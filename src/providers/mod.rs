@@ -4,12 +4,14 @@
 mod error;
 mod events;
 mod mini_program;
+mod official_account;
 mod poll_token;
 mod scenes;
 mod views;
 
 pub use error::Error;
 pub use mini_program::{LoginRequest, MiniProgram};
+pub use official_account::{OfficialAccount, PushAnswer, PushQuery, PushRefusal, UrlCheck};
 pub use poll_token::PollToken;
 pub use scenes::NewScene;
 pub use views::{
@@ -48,6 +50,7 @@ pub struct Saoma {
     pub signer: Arc<Signer>,
     pub wechat: WeChatClient,
     pub mini_program: Option<MiniProgram>,
+    pub official_account: Option<OfficialAccount>,
     pub settings: Settings,
 }
 

@@ -9,6 +9,7 @@
 pub mod callback;
 mod client;
 mod error;
+mod official_account;
 mod sns;
 mod token;
 mod wxacode;
@@ -18,6 +19,7 @@ mod tests;
 
 pub use client::WeChatClient;
 pub use error::WeChatError;
+pub use official_account::{FollowerInfo, QrCodeRequest, QrTicket};
 pub use sns::Session;
 pub use token::AppCredentials;
 pub use wxacode::{CodeImage, WxaCodeRequest};
