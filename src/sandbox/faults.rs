@@ -16,11 +16,17 @@ pub(crate) const CGI_BIN_TOKEN: &str = "cgi-bin/token";
 pub(crate) const STABLE_TOKEN: &str = "cgi-bin/stable_token";
 pub(crate) const GETWXACODEUNLIMIT: &str = "wxa/getwxacodeunlimit";
 pub(crate) const JSCODE2SESSION: &str = "sns/jscode2session";
-const ENDPOINTS: [&str; 4] = [
+pub(crate) const QRCODE_CREATE: &str = "cgi-bin/qrcode/create";
+pub(crate) const SHOWQRCODE: &str = "cgi-bin/showqrcode";
+pub(crate) const USER_INFO: &str = "cgi-bin/user/info";
+const ENDPOINTS: &[&str] = &[
     CGI_BIN_TOKEN,
     STABLE_TOKEN,
     GETWXACODEUNLIMIT,
     JSCODE2SESSION,
+    QRCODE_CREATE,
+    SHOWQRCODE,
+    USER_INFO,
 ];
 
 /// The app id counted when an access token is unknown.

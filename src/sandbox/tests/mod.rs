@@ -28,6 +28,7 @@ pub(super) fn open(dir: &Path) -> Sandbox {
     let config = SandboxConfig {
         data_dir: dir.to_path_buf(),
         public_url: "http://127.0.0.1:8080/".parse().unwrap(),
+        official_account: None,
     };
     Sandbox::open(config).unwrap()
 }
