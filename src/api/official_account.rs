@@ -8,7 +8,9 @@ use poem::{FromRequest, Request, RequestBody};
 use poem_openapi::param::Query;
 use poem_openapi::payload::PlainText;
 use poem_openapi::registry::{MetaMediaType, MetaRequest, MetaSchema, MetaSchemaRef};
-use poem_openapi::{ApiExtractor, ApiExtractorType, ApiResponse, ExtractParamOptions, OpenApi, Tags};
+use poem_openapi::{
+    ApiExtractor, ApiExtractorType, ApiResponse, ExtractParamOptions, OpenApi, Tags,
+};
 use std::sync::Arc;
 
 #[derive(Tags)]
@@ -65,7 +67,10 @@ impl<'a> ApiExtractor<'a> for XmlBody {
 
 pub struct OfficialAccountApi;
 
-#[OpenApi(prefix_path = "/api/v1/official-account", tag = "ApiTags::OfficialAccount")]
+#[OpenApi(
+    prefix_path = "/api/v1/official-account",
+    tag = "ApiTags::OfficialAccount"
+)]
 impl OfficialAccountApi {
     /// WeChat's URL check
     ///

@@ -89,7 +89,10 @@ impl Config {
     pub(super) fn read_official_account_secret_file(&mut self) -> anyhow::Result<()> {
         if let Some(path) = &self.official_account.app_secret_file {
             let secret = std::fs::read_to_string(path).with_context(|| {
-                format!("reading official_account.app_secret_file {}", path.display())
+                format!(
+                    "reading official_account.app_secret_file {}",
+                    path.display()
+                )
             })?;
             self.official_account.app_secret = Some(Secret::new(secret.trim()));
         }
@@ -189,7 +192,10 @@ mod tests {
             assert!(!c.sandbox_enabled());
             assert_eq!(c.accounts.unfollow, UnfollowPolicy::Unlink);
             let oa = c.official_account_settings().unwrap().unwrap();
-            assert_eq!((oa.app_id.as_str(), oa.app_secret.expose()), ("wxoa", "oa-s3cret"));
+            assert_eq!(
+                (oa.app_id.as_str(), oa.app_secret.expose()),
+                ("wxoa", "oa-s3cret")
+            );
             assert_eq!(oa.mode, CallbackMode::Compatible);
             assert_eq!(oa.qr_expire_seconds, 300, "capped at the scene TTL");
             let debug = format!("{c:?} {oa:?}");

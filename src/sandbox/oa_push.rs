@@ -46,7 +46,13 @@ fn cdata(value: &str) -> String {
 }
 
 /// The event XML as WeChat writes it (CDATA everywhere but CreateTime).
-fn event_xml(to: &str, from: &str, create_time: i64, event: &str, key: Option<(&str, &str)>) -> String {
+fn event_xml(
+    to: &str,
+    from: &str,
+    create_time: i64,
+    event: &str,
+    key: Option<(&str, &str)>,
+) -> String {
     let mut xml = format!(
         "<xml><ToUserName>{}</ToUserName><FromUserName>{}</FromUserName><CreateTime>{create_time}</CreateTime><MsgType>{}</MsgType><Event>{}</Event>",
         cdata(to),
@@ -55,7 +61,11 @@ fn event_xml(to: &str, from: &str, create_time: i64, event: &str, key: Option<(&
         cdata(event)
     );
     if let Some((event_key, ticket)) = key {
-        xml.push_str(&format!("<EventKey>{}</EventKey><Ticket>{}</Ticket>", cdata(event_key), cdata(ticket)));
+        xml.push_str(&format!(
+            "<EventKey>{}</EventKey><Ticket>{}</Ticket>",
+            cdata(event_key),
+            cdata(ticket)
+        ));
     }
     xml.push_str("</xml>");
     xml
@@ -75,14 +85,25 @@ pub(crate) async fn scan(Data(state): Data<&Arc<State>>, body: Vec<u8>) -> Respo
         return unknown_user(&body.user);
     }
     if body.scene.is_none() && body.url.is_none() {
-        return api_error(StatusCode::BAD_REQUEST, "bad_request", "give the QR's scene or url");
+        return api_error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "give the QR's scene or url",
+        );
     }
-    let Some(ticket) = state.oa.find(&oa.app_id, body.scene.as_deref(), body.url.as_deref()) else {
+    let Some(ticket) = state
+        .oa
+        .find(&oa.app_id, body.scene.as_deref(), body.url.as_deref())
+    else {
         let message = "no QR of the official account carries this scene or url";
         return api_error(StatusCode::NOT_FOUND, "unknown_qr", message);
     };
     if ticket.expires_at.is_some_and(|at| state.clock.now() >= at) {
-        return api_error(StatusCode::GONE, "qr_expired", "the QR has expired: WeChat pushes nothing");
+        return api_error(
+            StatusCode::GONE,
+            "qr_expired",
+            "the QR has expired: WeChat pushes nothing",
+        );
     }
     let now = chrono::Utc::now().timestamp();
     let (event, event_key) = if state.oa.follower(&oa.app_id, &body.user).is_some() {
@@ -95,7 +116,13 @@ pub(crate) async fn scan(Data(state): Data<&Arc<State>>, body: Vec<u8>) -> Respo
         return Json(reply).into_response();
     };
     let openid = state.openid(&body.user, &oa.app_id);
-    let xml = event_xml(&original_id(&oa.app_id), &openid, now, event, Some((&event_key, &ticket.ticket)));
+    let xml = event_xml(
+        &original_id(&oa.app_id),
+        &openid,
+        now,
+        event,
+        Some((&event_key, &ticket.ticket)),
+    );
     let mut report = deliver(state, &oa, &openid, &xml).await;
     report["event"] = event.into();
     report["event_key"] = event_key.into();
@@ -117,7 +144,11 @@ pub(crate) async fn unfollow(Data(state): Data<&Arc<State>>, body: Vec<u8>) -> R
         return unknown_user(&body.user);
     }
     if !state.oa.unfollow(&oa.app_id, &body.user) {
-        return api_error(StatusCode::CONFLICT, "not_following", "the user does not follow the account");
+        return api_error(
+            StatusCode::CONFLICT,
+            "not_following",
+            "the user does not follow the account",
+        );
     }
     let openid = state.openid(&body.user, &oa.app_id);
     let now = chrono::Utc::now().timestamp();
@@ -129,7 +160,11 @@ pub(crate) async fn unfollow(Data(state): Data<&Arc<State>>, body: Vec<u8>) -> R
 
 fn not_configured() -> Response {
     let message = "the sandbox has no official account to push for";
-    api_error(StatusCode::NOT_FOUND, "official_account_not_configured", message)
+    api_error(
+        StatusCode::NOT_FOUND,
+        "official_account_not_configured",
+        message,
+    )
 }
 
 fn unknown_user(user: &str) -> Response {
@@ -138,8 +173,16 @@ fn unknown_user(user: &str) -> Response {
 }
 
 /// Sign (and encrypt) the event, POST it up to three times, and describe the outcome.
-async fn deliver(state: &State, oa: &SandboxOfficialAccount, openid: &str, xml: &str) -> serde_json::Value {
-    let key = oa.encoding_aes_key.as_ref().and_then(|k| AesKey::parse(k.expose()).ok());
+async fn deliver(
+    state: &State,
+    oa: &SandboxOfficialAccount,
+    openid: &str,
+    xml: &str,
+) -> serde_json::Value {
+    let key = oa
+        .encoding_aes_key
+        .as_ref()
+        .and_then(|k| AesKey::parse(k.expose()).ok());
     // The thread-local generator is not Send: take what is needed before any await.
     let (nonce, random) = {
         let mut rng = rand::rng();
@@ -160,11 +203,17 @@ async fn deliver(state: &State, oa: &SandboxOfficialAccount, openid: &str, xml: 
             let encrypt = callback::encrypt(key, &oa.app_id, xml.as_bytes(), &random);
             url.query_pairs_mut()
                 .append_pair("encrypt_type", "aes")
-                .append_pair("msg_signature", &callback::msg_signature(token, &timestamp, &nonce, &encrypt));
+                .append_pair(
+                    "msg_signature",
+                    &callback::msg_signature(token, &timestamp, &nonce, &encrypt),
+                );
             let envelope = format!("<Encrypt>{}</Encrypt></xml>", cdata(&encrypt));
             match mode {
                 CallbackMode::Compatible => xml.replacen("</xml>", &envelope, 1),
-                _ => format!("<xml><ToUserName>{}</ToUserName>{envelope}", cdata(&original_id(&oa.app_id))),
+                _ => format!(
+                    "<xml><ToUserName>{}</ToUserName>{envelope}",
+                    cdata(&original_id(&oa.app_id))
+                ),
             }
         }
     };
@@ -191,7 +240,9 @@ async fn deliver(state: &State, oa: &SandboxOfficialAccount, openid: &str, xml: 
                     Err(e) => e.without_url().to_string(),
                 }
             }
-            Err(e) if e.is_timeout() => format!("no answer within {} ms", oa.push_timeout.as_millis()),
+            Err(e) if e.is_timeout() => {
+                format!("no answer within {} ms", oa.push_timeout.as_millis())
+            }
             Err(e) => e.without_url().to_string(),
         };
         tracing::info!(attempt = attempts, error = %failure, "sandbox: push to the callback failed");
@@ -202,7 +253,13 @@ async fn deliver(state: &State, oa: &SandboxOfficialAccount, openid: &str, xml: 
 }
 
 /// What the callback answered, with its passive reply read (decrypted when encrypted).
-fn answered(oa: &SandboxOfficialAccount, key: Option<&AesKey>, attempts: u32, status: u16, body: &str) -> serde_json::Value {
+fn answered(
+    oa: &SandboxOfficialAccount,
+    key: Option<&AesKey>,
+    attempts: u32,
+    status: u16,
+    body: &str,
+) -> serde_json::Value {
     let mut report = serde_json::json!({
         "pushed": true,
         "delivered": true,
@@ -223,7 +280,11 @@ fn answered(oa: &SandboxOfficialAccount, key: Option<&AesKey>, attempts: u32, st
     report
 }
 
-fn read_reply(oa: &SandboxOfficialAccount, key: Option<&AesKey>, body: &str) -> Result<(String, String, bool), String> {
+fn read_reply(
+    oa: &SandboxOfficialAccount,
+    key: Option<&AesKey>,
+    body: &str,
+) -> Result<(String, String, bool), String> {
     let fields = callback::parse(body.as_bytes()).map_err(|e| e.to_string())?;
     let (fields, encrypted) = match fields.get("Encrypt") {
         Some(encrypt) => {

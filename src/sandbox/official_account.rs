@@ -47,7 +47,10 @@ impl OfficialAccounts {
     fn add_ticket(&self, ticket: Ticket, now: Instant) {
         let mut tickets = self.tickets.lock().unwrap_or_else(|e| e.into_inner());
         // Forget QRs a day past their expiry; permanent ones stay.
-        tickets.retain(|_, t| t.expires_at.is_none_or(|at| now < at + Duration::from_secs(86_400)));
+        tickets.retain(|_, t| {
+            t.expires_at
+                .is_none_or(|at| now < at + Duration::from_secs(86_400))
+        });
         tickets.insert(ticket.ticket.clone(), ticket);
     }
 
@@ -57,7 +60,12 @@ impl OfficialAccounts {
     }
 
     /// The QR the phone scanned: by the URL it encodes, or the newest one carrying `scene`.
-    pub(crate) fn find(&self, app_id: &str, scene: Option<&str>, url: Option<&str>) -> Option<Ticket> {
+    pub(crate) fn find(
+        &self,
+        app_id: &str,
+        scene: Option<&str>,
+        url: Option<&str>,
+    ) -> Option<Ticket> {
         let tickets = self.tickets.lock().unwrap_or_else(|e| e.into_inner());
         let matching = tickets.values().filter(|t| {
             t.app_id == app_id
@@ -69,7 +77,9 @@ impl OfficialAccounts {
 
     pub(crate) fn follower(&self, app_id: &str, user: &str) -> Option<(String, i64)> {
         let followers = self.followers.lock().unwrap_or_else(|e| e.into_inner());
-        followers.get(&(app_id.to_owned(), user.to_owned())).cloned()
+        followers
+            .get(&(app_id.to_owned(), user.to_owned()))
+            .cloned()
     }
 
     /// Marks the user a follower; false when they already were.
@@ -125,8 +135,22 @@ fn parse_qr_body(body: &[u8]) -> Option<(String, bool, u64)> {
             let ok = (1..=MAX_SCENE_STR).contains(&s.chars().count());
             (ok.then(|| s.to_owned())?, action == "QR_STR_SCENE")
         }
-        "QR_SCENE" => (scene.get("scene_id")?.as_u64().filter(|&id| (1..=u64::from(u32::MAX)).contains(&id))?.to_string(), true),
-        "QR_LIMIT_SCENE" => (scene.get("scene_id")?.as_u64().filter(|&id| (1..=100_000).contains(&id))?.to_string(), false),
+        "QR_SCENE" => (
+            scene
+                .get("scene_id")?
+                .as_u64()
+                .filter(|&id| (1..=u64::from(u32::MAX)).contains(&id))?
+                .to_string(),
+            true,
+        ),
+        "QR_LIMIT_SCENE" => (
+            scene
+                .get("scene_id")?
+                .as_u64()
+                .filter(|&id| (1..=100_000).contains(&id))?
+                .to_string(),
+            false,
+        ),
         _ => return None,
     };
     let expire = match value.get("expire_seconds") {
@@ -157,7 +181,10 @@ pub(crate) async fn qrcode_create(
     let ticket = Ticket {
         app_id,
         scene,
-        url: format!("http://weixin.qq.com/q/{}", short.encode(random_bytes::<18>())),
+        url: format!(
+            "http://weixin.qq.com/q/{}",
+            short.encode(random_bytes::<18>())
+        ),
         ticket: format!("gQ{}", b64.encode(random_bytes::<47>())),
         created_at: now,
         expires_at: temporary.then(|| now + Duration::from_secs(expire_seconds)),
@@ -178,9 +205,14 @@ pub(crate) struct ShowQuery {
 /// `GET /wechat/cgi-bin/showqrcode?ticket=`: the QR as a JPEG, or 404 for an unknown or
 /// expired ticket (no access token: the ticket is the credential).
 #[handler]
-pub(crate) async fn showqrcode(Data(state): Data<&Arc<State>>, Query(q): Query<ShowQuery>) -> Response {
+pub(crate) async fn showqrcode(
+    Data(state): Data<&Arc<State>>,
+    Query(q): Query<ShowQuery>,
+) -> Response {
     let found = q.ticket.as_deref().and_then(|t| state.oa.by_ticket(t));
-    let label = found.as_ref().map_or(faults::UNKNOWN_APP, |t| t.app_id.as_str());
+    let label = found
+        .as_ref()
+        .map_or(faults::UNKNOWN_APP, |t| t.app_id.as_str());
     if let Some(reply) = observe(state, faults::SHOWQRCODE, label).await {
         return reply;
     }
@@ -188,7 +220,9 @@ pub(crate) async fn showqrcode(Data(state): Data<&Arc<State>>, Query(q): Query<S
     let Some(ticket) = found.filter(|t| t.expires_at.is_none_or(|at| now < at)) else {
         return Response::builder().status(StatusCode::NOT_FOUND).finish();
     };
-    let rendered = tokio::task::spawn_blocking(move || super::wxacode::render_jpeg(&ticket.url, QR_SIDE)).await;
+    let rendered =
+        tokio::task::spawn_blocking(move || super::wxacode::render_jpeg(&ticket.url, QR_SIDE))
+            .await;
     match rendered {
         Ok(Ok(jpeg)) => Response::builder().content_type("image/jpg").body(jpeg),
         _ => wx_error(errors::SYSTEM_ERROR),
@@ -203,7 +237,10 @@ pub(crate) struct UserInfoQuery {
 
 /// `GET /wechat/cgi-bin/user/info?access_token=&openid=&lang=`
 #[handler]
-pub(crate) async fn user_info(Data(state): Data<&Arc<State>>, Query(q): Query<UserInfoQuery>) -> Response {
+pub(crate) async fn user_info(
+    Data(state): Data<&Arc<State>>,
+    Query(q): Query<UserInfoQuery>,
+) -> Response {
     let token = q.access_token.unwrap_or_default();
     let app_id = match authorise(state, faults::USER_INFO, &token).await {
         Ok(app_id) => app_id,

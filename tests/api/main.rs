@@ -2,5 +2,8 @@
 mod contract;
 mod flow;
 mod helpers;
+mod oa_helpers;
+mod oa_refusals;
+mod official_account;
 mod scenes;
 mod wechat_faults;

@@ -45,8 +45,8 @@ impl Saoma {
         let push = push::authenticate(oa, q, body, now_secs()).map_err(Error::PushRefused)?;
         let app = oa.app.app_id.as_str();
         let from = push.field("FromUserName")?.to_owned();
-        let openid = OpenId::parse(from.as_str())
-            .map_err(|_| PushRefusal::MissingField("FromUserName"))?;
+        let openid =
+            OpenId::parse(from.as_str()).map_err(|_| PushRefusal::MissingField("FromUserName"))?;
         let msg_type = push.field("MsgType")?;
         let create_time = push.field("CreateTime")?;
         let event = push.fields.get("Event").unwrap_or_default();

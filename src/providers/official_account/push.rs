@@ -101,9 +101,7 @@ pub(super) fn authenticate(
     let timestamp = q.timestamp.clone().unwrap_or_default();
     let nonce = q.nonce.clone().unwrap_or_default();
     check_signature(oa, q.signature.as_deref(), &timestamp, &nonce)?;
-    let sent_at: i64 = timestamp
-        .parse()
-        .map_err(|_| PushRefusal::StaleTimestamp)?;
+    let sent_at: i64 = timestamp.parse().map_err(|_| PushRefusal::StaleTimestamp)?;
     if (now - sent_at).abs() > TIMESTAMP_WINDOW_SECS {
         return Err(PushRefusal::StaleTimestamp);
     }
