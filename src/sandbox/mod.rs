@@ -17,6 +17,7 @@
 mod clock;
 mod errors;
 mod faults;
+mod oa_deliver;
 mod oa_push;
 mod official_account;
 mod phone;
