@@ -185,7 +185,7 @@ mod tests {
             jail.set_env("SAOMA_OFFICIAL_ACCOUNT__APP_SECRET_FILE", "oa-secret.txt");
             jail.set_env("SAOMA_OFFICIAL_ACCOUNT__TOKEN", "tok3n");
             jail.set_env("SAOMA_OFFICIAL_ACCOUNT__MODE", "compatible");
-            jail.set_env("SAOMA_OFFICIAL_ACCOUNT__ENCODING_AES_KEY", &"k".repeat(43));
+            jail.set_env("SAOMA_OFFICIAL_ACCOUNT__ENCODING_AES_KEY", "k".repeat(43));
             jail.set_env("SAOMA_OFFICIAL_ACCOUNT__QR_EXPIRE_SECONDS", "9999");
             jail.set_env("SAOMA_ACCOUNTS__UNFOLLOW", "unlink");
             let c = Config::load(None).map_err(|e| e.to_string())?;
