@@ -103,6 +103,7 @@ impl OfficialAccountApi {
     /// scene confirm the scene and get a passive reply (登录成功); a push seen before (same
     /// FromUserName + CreateTime, or the same signed query) and every other push get `success`.
     #[oai(path = "/callback", method = "post")]
+    // One argument per documented query parameter, as poem-openapi wants them.
     #[allow(clippy::too_many_arguments)]
     async fn push(
         &self,
