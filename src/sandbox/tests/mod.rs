@@ -1,5 +1,6 @@
 //! The sandbox's own tests: `poem::test::TestClient` on `Sandbox::routes()`, a temp data dir.
 
+mod oa_push;
 mod official_account;
 mod sns;
 mod tokens;
