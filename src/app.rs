@@ -2,10 +2,10 @@
 
 use crate::accounts::SqlAccounts;
 use crate::api;
-use crate::config::Config;
+use crate::config::{Config, OfficialAccountSettings};
 use crate::metrics::Metrics;
-use crate::providers::{MiniProgram, Saoma, Settings, Website};
-use crate::sandbox::{Sandbox, SandboxConfig};
+use crate::providers::{MiniProgram, OfficialAccount, Saoma, Settings, Website};
+use crate::sandbox::{Sandbox, SandboxConfig, SandboxOfficialAccount};
 use crate::store::MemoryStore;
 use crate::tokens::{Signer, TokenSettings};
 use crate::web;
@@ -44,10 +44,15 @@ impl Application {
             format!("creating the data directory {}", config.data_dir.display())
         })?;
 
+        let official_account = config.official_account_settings()?;
         let sandbox = if config.sandbox_enabled() {
             Some(Sandbox::open(SandboxConfig {
                 data_dir: config.data_dir.clone(),
                 public_url: public_url.clone(),
+                official_account: official_account
+                    .as_ref()
+                    .map(|oa| sandbox_official_account(oa, local_addr))
+                    .transpose()?,
             })?)
         } else {
             None
@@ -102,6 +107,9 @@ impl Application {
             }),
             None => None,
         };
+        let official_account = official_account
+            .map(|settings| OfficialAccount::from_settings(settings, config.accounts.unfollow))
+            .transpose()?;
         let settings = Settings {
             scene_ttl: Duration::from_secs(config.limits.scene_ttl_seconds),
             grace: SCENE_GRACE,
@@ -122,6 +130,7 @@ impl Application {
             metrics: metrics.clone(),
             mini_program,
             website,
+            official_account,
             settings,
         });
 
@@ -209,6 +218,27 @@ fn wechat_api_base(
         "https://api.weixin.qq.com".to_string()
     };
     Ok(url::Url::parse(&url)?)
+}
+
+/// The embedded sandbox pushes the official account's events to this instance over loopback.
+fn sandbox_official_account(
+    oa: &OfficialAccountSettings,
+    local_addr: SocketAddr,
+) -> anyhow::Result<SandboxOfficialAccount> {
+    let mut loopback = local_addr;
+    if loopback.ip().is_unspecified() {
+        loopback.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    Ok(SandboxOfficialAccount {
+        app_id: oa.app_id.to_string(),
+        callback_url: url::Url::parse(&format!(
+            "http://{loopback}/api/v1/official-account/callback"
+        ))?,
+        token: oa.token.clone(),
+        encoding_aes_key: oa.encoding_aes_key.clone(),
+        mode: oa.mode,
+        push_timeout: SandboxOfficialAccount::PUSH_TIMEOUT,
+    })
 }
 
 async fn shutdown_signal() {

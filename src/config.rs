@@ -12,6 +12,12 @@ use std::path::{Path, PathBuf};
 
 mod website;
 pub use website::{SANDBOX_WEBSITE_APP_ID, WebsiteConfig};
+mod official_account;
+pub use official_account::{
+    AccountsConfig, CallbackMode, OfficialAccountConfig, OfficialAccountSettings,
+    SANDBOX_CALLBACK_TOKEN, SANDBOX_ENCODING_AES_KEY, SANDBOX_OFFICIAL_ACCOUNT_APP_ID,
+    UnfollowPolicy,
+};
 
 /// The app id the embedded sandbox plays when no real mini-program is configured.
 pub const SANDBOX_MINI_PROGRAM_APP_ID: &str = "wxsaomasandbox0001";
@@ -41,6 +47,8 @@ pub struct Config {
     pub wechat: WeChatConfig,
     pub mini_program: MiniProgramConfig,
     pub website: WebsiteConfig,
+    pub official_account: OfficialAccountConfig,
+    pub accounts: AccountsConfig,
     pub tokens: TokensConfig,
     pub limits: LimitsConfig,
     pub log: LogConfig,
@@ -119,6 +127,8 @@ impl Default for Config {
             wechat: WeChatConfig::default(),
             mini_program: MiniProgramConfig::default(),
             website: WebsiteConfig::default(),
+            official_account: OfficialAccountConfig::default(),
+            accounts: AccountsConfig::default(),
             tokens: TokensConfig::default(),
             limits: LimitsConfig::default(),
             log: LogConfig::default(),
@@ -217,6 +227,7 @@ impl Config {
                 .with_context(|| format!("reading website.app_secret_file {}", path.display()))?;
             self.website.app_secret = Some(Secret::new(secret.trim()));
         }
+        self.read_official_account_secret_file()?;
         Ok(())
     }
 
@@ -229,6 +240,11 @@ impl Config {
                 .is_none_or(Secret::is_empty)
                 && self
                     .website
+                    .app_secret
+                    .as_ref()
+                    .is_none_or(Secret::is_empty)
+                && self
+                    .official_account
                     .app_secret
                     .as_ref()
                     .is_none_or(Secret::is_empty)

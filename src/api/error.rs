@@ -2,7 +2,8 @@
 //! Errors raised by poem itself (bad JSON, unknown route, body too large) are turned into the
 //! same `{code, message}` shape by [`json_errors`].
 
-use crate::providers::Error;
+use crate::providers::{Error, PushRefusal};
+use crate::wechat::callback::CallbackError as CallbackCodecError;
 use poem::{IntoResponse, Response};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object};
@@ -22,6 +23,21 @@ pub enum ErrorCode {
     /// No such route.
     NotFound,
     MethodNotAllowed,
+    /// This provider generates its own scene (official account, website): omit `scene`.
+    SceneNotAllowed,
+    /// An official-account push or URL check whose `signature` or `msg_signature` is missing
+    /// or wrong.
+    InvalidSignature,
+    /// A push whose `timestamp` is missing or minutes away from now (a replay).
+    StaleTimestamp,
+    /// A plaintext push while the official account is in safe mode.
+    EncryptionRequired,
+    /// A push's `<Encrypt>` is not base64, not whole blocks, badly padded, or cannot be read.
+    InvalidCiphertext,
+    /// A push's ciphertext was made for another app id.
+    WrongAppId,
+    /// A push's XML is malformed, has a DOCTYPE or entities, or lacks a required field.
+    InvalidXml,
     /// The scene is not 8..=32 characters of WeChat's scene charset.
     InvalidScene,
     /// A scene with this id exists already (never taken over).
@@ -39,8 +55,6 @@ pub enum ErrorCode {
     WrongProvider,
     /// That provider is not configured on this server.
     ProviderUnavailable,
-    /// This provider generates the scene itself (website login): omit `scene`.
-    SceneNotAllowed,
     /// The return URL is not in `website.allowed_return_urls` (exact match).
     InvalidReturnUrl,
     /// The WeChat login code is invalid, expired or used (40029, 40163, 42003, 40226).
@@ -118,6 +132,8 @@ impl From<Error> for ApiError {
             Error::ProviderUnavailable(_) => ApiError::NotFound(body(C::ProviderUnavailable, msg)),
             Error::SceneNotAllowed(_) => ApiError::BadRequest(body(C::SceneNotAllowed, msg)),
             Error::InvalidReturnUrl => ApiError::BadRequest(body(C::InvalidReturnUrl, msg)),
+            // Only the callback meets these, and it answers with `CallbackError`.
+            Error::PushRefused(refusal) => ApiError::BadRequest(body(refusal_code(refusal), msg)),
             Error::SceneExists => ApiError::Conflict(body(C::SceneExists, msg)),
             Error::SceneConflict(_) => ApiError::Conflict(body(C::SceneConflict, msg)),
             Error::SceneNotFound => ApiError::NotFound(body(C::SceneNotFound, msg)),
@@ -151,6 +167,81 @@ impl From<Error> for ApiError {
                 tracing::error!(error = ?source, "internal error");
                 ApiError::Internal(body(C::Internal, msg))
             }
+        }
+    }
+}
+
+/// What the official-account callback answers when it does not take a push. A refused push
+/// changes nothing and never gets a 5xx; a 503 means Saoma's own store or database failed.
+#[derive(ApiResponse, Debug)]
+pub enum CallbackError {
+    /// The push or URL check is malformed (XML, ciphertext, a missing field).
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// The push is not genuine: signature, msg_signature, replay window, app id, or plaintext
+    /// in safe mode.
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
+    /// The official account is not configured on this server.
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    /// The body is larger than a push can be.
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<ErrorBody>),
+    /// Internal error.
+    #[oai(status = 500)]
+    Internal(Json<ErrorBody>),
+    /// The store or the database is unavailable; WeChat retries.
+    #[oai(status = 503)]
+    Unavailable(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
+}
+
+fn refusal_code(refusal: &PushRefusal) -> ErrorCode {
+    use ErrorCode as C;
+    match refusal {
+        PushRefusal::BadSignature | PushRefusal::BadMsgSignature => C::InvalidSignature,
+        PushRefusal::StaleTimestamp => C::StaleTimestamp,
+        PushRefusal::EncryptionRequired => C::EncryptionRequired,
+        PushRefusal::NoAesKey => C::InvalidCiphertext,
+        PushRefusal::MissingField(_) => C::InvalidXml,
+        PushRefusal::MissingEchostr => C::InvalidRequest,
+        PushRefusal::Message(e) => match e {
+            CallbackCodecError::InvalidAesKey | CallbackCodecError::InvalidCiphertext => {
+                C::InvalidCiphertext
+            }
+            CallbackCodecError::WrongAppId => C::WrongAppId,
+            CallbackCodecError::TooLarge(_) => C::BodyTooLarge,
+            CallbackCodecError::DocType | CallbackCodecError::InvalidXml(_) => C::InvalidXml,
+        },
+    }
+}
+
+impl From<Error> for CallbackError {
+    fn from(e: Error) -> Self {
+        use ErrorCode as C;
+        let msg = e.to_string();
+        match &e {
+            Error::PushRefused(refusal) => {
+                tracing::warn!(refusal = %refusal, "official account: push refused");
+                let body = body(refusal_code(refusal), msg);
+                match refusal_code(refusal) {
+                    C::InvalidSignature
+                    | C::StaleTimestamp
+                    | C::EncryptionRequired
+                    | C::WrongAppId => CallbackError::Forbidden(body),
+                    C::BodyTooLarge => CallbackError::PayloadTooLarge(body),
+                    _ => CallbackError::BadRequest(body),
+                }
+            }
+            Error::ProviderUnavailable(_) => {
+                CallbackError::NotFound(body(C::ProviderUnavailable, msg))
+            }
+            _ => match ApiError::from(e) {
+                ApiError::Unavailable(body, retry_after) => {
+                    CallbackError::Unavailable(body, retry_after)
+                }
+                _ => CallbackError::Internal(body(C::Internal, "internal error")),
+            },
         }
     }
 }

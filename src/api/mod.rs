@@ -6,12 +6,13 @@ mod error;
 mod health;
 mod middleware;
 mod mini_program;
+mod official_account;
 mod pages;
 mod providers;
 mod scenes;
 mod website;
 
-pub use error::{ApiError, ErrorBody, ErrorCode, json_errors};
+pub use error::{ApiError, CallbackError, ErrorBody, ErrorCode, json_errors};
 pub use middleware::{access_log, body_limit};
 pub use scenes::scene_path;
 
@@ -25,6 +26,7 @@ pub type Apis = (
     health::HealthApi,
     providers::ProvidersApi,
     website::WebsiteApi,
+    official_account::OfficialAccountApi,
 );
 
 /// The OpenAPI service: the operations, `/openapi.json` and `/docs` come from it. Operations
@@ -38,6 +40,7 @@ pub fn service() -> OpenApiService<Apis, ()> {
             health::HealthApi,
             providers::ProvidersApi,
             website::WebsiteApi,
+            official_account::OfficialAccountApi,
         ),
         "Saoma",
         env!("CARGO_PKG_VERSION"),

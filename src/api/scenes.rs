@@ -83,7 +83,7 @@ impl ScenesApi {
             }
             Provider::MiniProgram => saoma.create_mini_program_scene(new).await?,
             Provider::Website => saoma.create_website_scene(new).await?,
-            other => return Err(crate::providers::Error::ProviderUnavailable(other).into()),
+            Provider::OfficialAccount => saoma.create_official_account_scene(new).await?,
         };
         let cookie = PollCookie::set(
             &created.scene,

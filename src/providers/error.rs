@@ -23,10 +23,12 @@ pub enum Error {
     BadPollToken,
     #[error("the scene belongs to the {} provider", .0.as_str())]
     WrongProvider(Provider),
+    #[error("the {} provider generates its own scene: omit `scene`", .0.as_str())]
+    SceneNotAllowed(Provider),
+    #[error(transparent)]
+    PushRefused(#[from] super::PushRefusal),
     #[error("the {} provider is not configured", .0.as_str())]
     ProviderUnavailable(Provider),
-    #[error("the {} provider generates the scene itself: omit `scene`", .0.as_str())]
-    SceneNotAllowed(Provider),
     #[error("the return URL is not one of website.allowed_return_urls")]
     InvalidReturnUrl,
     #[error("the login code is invalid, expired or already used (WeChat errcode {0})")]

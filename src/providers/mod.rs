@@ -4,6 +4,7 @@
 mod error;
 mod events;
 mod mini_program;
+mod official_account;
 mod poll_token;
 mod scenes;
 mod views;
@@ -11,6 +12,7 @@ mod website;
 
 pub use error::Error;
 pub use mini_program::{LoginRequest, MiniProgram};
+pub use official_account::{OfficialAccount, PushAnswer, PushQuery, PushRefusal, UrlCheck};
 pub use poll_token::PollToken;
 pub use scenes::NewScene;
 pub use views::WxLogin;
@@ -55,6 +57,7 @@ pub struct Saoma {
     pub metrics: Arc<crate::metrics::Metrics>,
     pub mini_program: Option<MiniProgram>,
     pub website: Option<Website>,
+    pub official_account: Option<OfficialAccount>,
     pub settings: Settings,
 }
 
@@ -70,6 +73,9 @@ impl Saoma {
         let mut enabled = Vec::new();
         if self.mini_program.is_some() {
             enabled.push(Provider::MiniProgram);
+        }
+        if self.official_account.is_some() {
+            enabled.push(Provider::OfficialAccount);
         }
         if self.website.is_some() {
             enabled.push(Provider::Website);

@@ -20,7 +20,10 @@ pub(crate) const OAUTH2_ACCESS_TOKEN: &str = "sns/oauth2/access_token";
 pub(crate) const OAUTH2_REFRESH_TOKEN: &str = "sns/oauth2/refresh_token";
 pub(crate) const USERINFO: &str = "sns/userinfo";
 pub(crate) const SNS_AUTH: &str = "sns/auth";
-const ENDPOINTS: [&str; 8] = [
+pub(crate) const QRCODE_CREATE: &str = "cgi-bin/qrcode/create";
+pub(crate) const SHOWQRCODE: &str = "cgi-bin/showqrcode";
+pub(crate) const USER_INFO: &str = "cgi-bin/user/info";
+const ENDPOINTS: &[&str] = &[
     CGI_BIN_TOKEN,
     STABLE_TOKEN,
     GETWXACODEUNLIMIT,
@@ -29,6 +32,9 @@ const ENDPOINTS: [&str; 8] = [
     OAUTH2_REFRESH_TOKEN,
     USERINFO,
     SNS_AUTH,
+    QRCODE_CREATE,
+    SHOWQRCODE,
+    USER_INFO,
 ];
 
 /// The app id counted when an access token is unknown.

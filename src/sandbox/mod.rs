@@ -7,6 +7,10 @@
 //! - `/wechat/connect/qrconnect` (the website QR page), `/wechat/sns/oauth2/access_token`,
 //!   `/wechat/sns/oauth2/refresh_token`, `/wechat/sns/userinfo`, `/wechat/sns/auth`; tools
 //!   `/api/website/approve` (POST), `/api/website/session` (GET), `/api/users/:id/avatar`.
+//!   `/wechat/sns/jscode2session`, `/wechat/cgi-bin/qrcode/create`, `/wechat/cgi-bin/showqrcode`,
+//!   `/wechat/cgi-bin/user/info`: the fake platform, WeChat's replies, errcodes and expiries.
+//! - `/api/official-account/scan` and `/unfollow`: push the event WeChat would push to Saoma's
+//!   callback (signed, encrypted per the mode, retried like WeChat) and report the answer.
 //! - `/api/users` (GET, POST), `/api/wx-login`, `/api/stats` (GET, DELETE), `/api/faults`
 //!   (POST, DELETE), `/api/invalidate-token`, `/api/clock`: tools for tests and the phone page.
 //! - `/phone?scene=`: the phone simulator.
@@ -18,7 +22,10 @@ mod clock;
 mod connect;
 mod errors;
 mod faults;
+mod oa_deliver;
+mod oa_push;
 mod oauth;
+mod official_account;
 mod pages;
 mod phone;
 mod sns;
@@ -47,6 +54,26 @@ pub struct SandboxConfig {
     /// Saoma's public URL (e.g. `http://127.0.0.1:8080/`): the QR codes point at
     /// `<public_url>sandbox/phone?scene=...`.
     pub public_url: url::Url,
+    /// The official account whose events the scan tool pushes; `None`: the tool answers 404.
+    pub official_account: Option<SandboxOfficialAccount>,
+}
+
+/// What the sandbox needs to push an official account's events as WeChat does.
+#[derive(Debug, Clone)]
+pub struct SandboxOfficialAccount {
+    pub app_id: String,
+    /// Saoma's `/api/v1/official-account/callback`.
+    pub callback_url: url::Url,
+    pub token: Secret,
+    pub encoding_aes_key: Option<Secret>,
+    pub mode: crate::config::CallbackMode,
+    /// How long a push waits for the callback before WeChat tries again (5 s).
+    pub push_timeout: std::time::Duration,
+}
+
+impl SandboxOfficialAccount {
+    /// WeChat's patience with a callback.
+    pub const PUSH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 }
 
 /// The fake WeChat platform. Cheap to clone.
@@ -69,6 +96,10 @@ pub(crate) struct State {
     monitor: faults::Monitor,
     oauth: oauth::OAuth,
     sessions: connect::Sessions,
+    official_account: Option<SandboxOfficialAccount>,
+    oa: official_account::OfficialAccounts,
+    /// Pushes events to Saoma's callback (never follows redirects).
+    push_client: reqwest::Client,
 }
 
 impl Sandbox {
@@ -98,6 +129,12 @@ impl Sandbox {
             monitor: faults::Monitor::default(),
             oauth: oauth::OAuth::default(),
             sessions: connect::Sessions::default(),
+            official_account: config.official_account.clone(),
+            oa: official_account::OfficialAccounts::default(),
+            push_client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .context("building the sandbox's push client")?,
         };
         Ok(Sandbox {
             state: Arc::new(state),
@@ -129,6 +166,26 @@ impl Sandbox {
                 get(users::list_users)
                     .post(users::create_user)
                     .data(s.clone()),
+            )
+            .at(
+                "/wechat/cgi-bin/qrcode/create",
+                post(official_account::qrcode_create).data(s.clone()),
+            )
+            .at(
+                "/wechat/cgi-bin/showqrcode",
+                get(official_account::showqrcode).data(s.clone()),
+            )
+            .at(
+                "/wechat/cgi-bin/user/info",
+                get(official_account::user_info).data(s.clone()),
+            )
+            .at(
+                "/api/official-account/scan",
+                post(oa_push::scan).data(s.clone()),
+            )
+            .at(
+                "/api/official-account/unfollow",
+                post(oa_push::unfollow).data(s.clone()),
             )
             .at("/api/wx-login", post(sns::wx_login).data(s.clone()))
             .at(

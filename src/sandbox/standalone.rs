@@ -1,6 +1,10 @@
 //! `saoma sandbox`: the fake platform alone, for several Saoma instances or a load test.
 
-use super::{Sandbox, SandboxConfig};
+use super::{Sandbox, SandboxConfig, SandboxOfficialAccount};
+use crate::config::{
+    CallbackMode, SANDBOX_CALLBACK_TOKEN, SANDBOX_ENCODING_AES_KEY, SANDBOX_OFFICIAL_ACCOUNT_APP_ID,
+};
+use crate::secret::Secret;
 use anyhow::Context;
 use poem::listener::TcpListener;
 use poem::{EndpointExt, Route, Server};
@@ -20,9 +24,11 @@ pub async fn serve_standalone(
     };
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
+    let official_account = SandboxOfficialAccount::standalone(&public_url)?;
     let sandbox = Sandbox::open(SandboxConfig {
         data_dir,
         public_url,
+        official_account: Some(official_account),
     })?;
     let app = Route::new()
         .nest("/sandbox", sandbox.routes())
@@ -32,4 +38,26 @@ pub async fn serve_standalone(
         .run(app)
         .await
         .context("serving the sandbox")
+}
+
+impl SandboxOfficialAccount {
+    /// The sandbox's own official account, pushing to `<public_url>api/v1/official-account/callback`
+    /// in safe mode (what a Saoma instance in sandbox mode expects by default).
+    pub fn standalone(public_url: &url::Url) -> anyhow::Result<SandboxOfficialAccount> {
+        let mut base = public_url.clone();
+        if !base.path().ends_with('/') {
+            let path = format!("{}/", base.path());
+            base.set_path(&path);
+        }
+        Ok(SandboxOfficialAccount {
+            app_id: SANDBOX_OFFICIAL_ACCOUNT_APP_ID.to_owned(),
+            callback_url: base
+                .join("api/v1/official-account/callback")
+                .context("building the callback URL from the public URL")?,
+            token: Secret::new(SANDBOX_CALLBACK_TOKEN),
+            encoding_aes_key: Some(Secret::new(SANDBOX_ENCODING_AES_KEY)),
+            mode: CallbackMode::Safe,
+            push_timeout: SandboxOfficialAccount::PUSH_TIMEOUT,
+        })
+    }
 }

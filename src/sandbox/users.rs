@@ -53,6 +53,10 @@ impl Users {
         self.list.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    pub(crate) fn all(&self) -> Vec<User> {
+        self.lock().clone()
+    }
+
     pub(crate) fn get(&self, id: &str) -> Option<User> {
         self.lock().iter().find(|u| u.id == id).cloned()
     }

@@ -139,7 +139,7 @@ pub(crate) fn phone_link(phone_url: &url::Url, scene: &str) -> String {
 }
 
 /// A `width` x `width` JPEG of a QR code with its quiet zone, centred on white.
-fn render_jpeg(payload: &str, width: u32) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn render_jpeg(payload: &str, width: u32) -> anyhow::Result<Vec<u8>> {
     let code = QrCode::with_error_correction_level(payload.as_bytes(), EcLevel::M)?;
     let qr: ImageBuffer<Luma<u8>, Vec<u8>> = code
         .render::<Luma<u8>>()

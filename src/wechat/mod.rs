@@ -6,9 +6,11 @@
 //! (expire-and-retry-once on 40001/40014/42001 included). Secrets (app secret, access tokens,
 //! session_key) travel as [`Secret`](crate::secret::Secret) and never reach a log or an error.
 
+pub mod callback;
 mod client;
 mod error;
 mod oauth;
+mod official_account;
 mod sns;
 mod token;
 mod wxacode;
@@ -19,6 +21,7 @@ mod tests;
 pub use client::WeChatClient;
 pub use error::WeChatError;
 pub use oauth::{UserGrant, UserInfo};
+pub use official_account::{FollowerInfo, QrCodeRequest, QrTicket};
 pub use sns::Session;
 pub use token::AppCredentials;
 pub use wxacode::{CodeImage, WxaCodeRequest};

@@ -7,7 +7,7 @@ use serde_json::Value;
 const ALLOWED: &str = "https://shop.example.com";
 
 #[tokio::test]
-async fn the_provider_list_names_the_sandboxed_mini_program() {
+async fn the_provider_list_names_every_sandboxed_provider() {
     let app = spawn_app().await;
 
     let res = app
@@ -19,7 +19,10 @@ async fn the_provider_list_names_the_sandboxed_mini_program() {
 
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
-    assert_eq!(body["providers"], serde_json::json!(["mini_program"]));
+    assert_eq!(
+        body["providers"],
+        serde_json::json!(["mini_program", "official_account", "website"])
+    );
     assert_eq!(body["sandbox"], true);
 }
 

@@ -125,9 +125,10 @@ async fn spawn_app_with_page(page: &str) -> crate::helpers::TestApp {
 
 #[tokio::test]
 async fn a_slow_wechat_is_a_504_within_the_timeout() {
-    let app = crate::helpers::spawn_app_with(|c| c.wechat.timeout_ms = 300).await;
+    // 1 s, not less: the warm-up below (token fetch + drawing) must fit in it on a busy CI box.
+    let app = crate::helpers::spawn_app_with(|c| c.wechat.timeout_ms = 1000).await;
     app.create_mp_scene().await;
-    app.inject_fault(json!({"endpoint": "wxa/getwxacodeunlimit", "delay_ms": 3000, "times": 1}))
+    app.inject_fault(json!({"endpoint": "wxa/getwxacodeunlimit", "delay_ms": 5000, "times": 1}))
         .await;
     let res = app.create_scene(json!({"provider": "mini_program"})).await;
     assert_eq!(res.status(), 504);

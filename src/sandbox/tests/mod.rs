@@ -1,5 +1,7 @@
 //! The sandbox's own tests: `poem::test::TestClient` on `Sandbox::routes()`, a temp data dir.
 
+mod oa_push;
+mod official_account;
 mod sns;
 mod tokens;
 mod tools;
@@ -29,6 +31,7 @@ pub(super) fn open(dir: &Path) -> Sandbox {
     let config = SandboxConfig {
         data_dir: dir.to_path_buf(),
         public_url: "http://127.0.0.1:8080/".parse().unwrap(),
+        official_account: None,
     };
     Sandbox::open(config).unwrap()
 }

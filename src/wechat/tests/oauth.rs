@@ -30,6 +30,7 @@ impl Platform {
         let sandbox = Sandbox::open(SandboxConfig {
             data_dir: dir.path().to_path_buf(),
             public_url: format!("{base}/").parse().unwrap(),
+            official_account: None,
         })
         .unwrap();
         let app = Route::new().nest("/sandbox", sandbox.routes());

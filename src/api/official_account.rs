@@ -1,0 +1,130 @@
+//! `/api/v1/official-account/callback`: the server URL configured on the official account.
+//! WeChat checks it with a GET and pushes events to it with POSTs of XML.
+
+use super::error::CallbackError;
+use crate::providers::{PushQuery, Saoma, UrlCheck};
+use poem::web::Data;
+use poem::{FromRequest, Request, RequestBody};
+use poem_openapi::param::Query;
+use poem_openapi::payload::PlainText;
+use poem_openapi::registry::{MetaMediaType, MetaRequest, MetaSchema, MetaSchemaRef};
+use poem_openapi::{
+    ApiExtractor, ApiExtractorType, ApiResponse, ExtractParamOptions, OpenApi, Tags,
+};
+use std::sync::Arc;
+
+#[derive(Tags)]
+enum ApiTags {
+    /// Called by WeChat on behalf of the official account.
+    OfficialAccount,
+}
+
+#[derive(ApiResponse)]
+pub enum UrlCheckResponse {
+    /// The signature is right: `echostr`, as text.
+    #[oai(status = 200)]
+    Echo(PlainText<String>),
+}
+
+#[derive(ApiResponse)]
+pub enum PushResponse {
+    /// `success` (no reply), or a passive text reply as `<xml>` (its `<Encrypt>` envelope when
+    /// the push was encrypted).
+    #[oai(status = 200)]
+    Answer(PlainText<String>),
+}
+
+/// A push's raw body. WeChat sends `text/xml`; the body is read whatever its Content-Type
+/// says, since it is authenticated and parsed as XML anyway.
+pub struct XmlBody(pub Vec<u8>);
+
+impl<'a> ApiExtractor<'a> for XmlBody {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::RequestObject];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn request_meta() -> Option<MetaRequest> {
+        Some(MetaRequest {
+            description: Some("The event XML (plain, compatible or safe mode)."),
+            content: vec![MetaMediaType {
+                content_type: "text/xml",
+                schema: MetaSchemaRef::Inline(Box::new(MetaSchema::new("string"))),
+            }],
+            required: true,
+        })
+    }
+
+    async fn from_request(
+        request: &'a Request,
+        body: &mut RequestBody,
+        _param_opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        Ok(XmlBody(
+            <Vec<u8> as FromRequest>::from_request(request, body).await?,
+        ))
+    }
+}
+
+pub struct OfficialAccountApi;
+
+#[OpenApi(
+    prefix_path = "/api/v1/official-account",
+    tag = "ApiTags::OfficialAccount"
+)]
+impl OfficialAccountApi {
+    /// WeChat's URL check
+    ///
+    /// Answers `echostr` when `signature = sha1(sorted([token, timestamp, nonce]))`, else 403
+    /// `invalid_signature`.
+    #[oai(path = "/callback", method = "get")]
+    async fn url_check(
+        &self,
+        saoma: Data<&Arc<Saoma>>,
+        signature: Query<Option<String>>,
+        timestamp: Query<Option<String>>,
+        nonce: Query<Option<String>>,
+        echostr: Query<Option<String>>,
+    ) -> Result<UrlCheckResponse, CallbackError> {
+        let check = UrlCheck {
+            signature: signature.0,
+            timestamp: timestamp.0,
+            nonce: nonce.0,
+            echostr: echostr.0,
+        };
+        let echo = saoma.official_account_url_check(&check)?;
+        Ok(UrlCheckResponse::Echo(PlainText(echo)))
+    }
+
+    /// Receive a push from WeChat
+    ///
+    /// Every push: `signature` checked (and `msg_signature` when encrypted, in constant time),
+    /// a timestamp within 5 minutes, at most 16 KiB of XML without DOCTYPE, the app id inside
+    /// the ciphertext. `subscribe` with `EventKey=qrscene_<scene>` and `SCAN` with the bare
+    /// scene confirm the scene and get a passive reply (登录成功); a push seen before (same
+    /// FromUserName + CreateTime, or the same signed query) and every other push get `success`.
+    #[oai(path = "/callback", method = "post")]
+    // One argument per documented query parameter, as poem-openapi wants them.
+    #[allow(clippy::too_many_arguments)]
+    async fn push(
+        &self,
+        saoma: Data<&Arc<Saoma>>,
+        signature: Query<Option<String>>,
+        timestamp: Query<Option<String>>,
+        nonce: Query<Option<String>>,
+        openid: Query<Option<String>>,
+        encrypt_type: Query<Option<String>>,
+        msg_signature: Query<Option<String>>,
+        body: XmlBody,
+    ) -> Result<PushResponse, CallbackError> {
+        let query = PushQuery {
+            signature: signature.0,
+            timestamp: timestamp.0,
+            nonce: nonce.0,
+            openid: openid.0,
+            encrypt_type: encrypt_type.0,
+            msg_signature: msg_signature.0,
+        };
+        let answer = saoma.official_account_push(&query, &body.0).await?;
+        Ok(PushResponse::Answer(PlainText(answer.into_body())))
+    }
+}

@@ -1,0 +1,214 @@
+//! What an authenticated push does. `subscribe` with `qrscene_<scene>` (a new follower) and
+//! `SCAN` with the bare scene (a follower) confirm the scene; `unsubscribe` follows
+//! `accounts.unfollow`; anything else is answered `success` and changes nothing.
+
+use super::push::{self, Push, PushQuery, PushRefusal, UrlCheck};
+use super::{OfficialAccount, PushAnswer};
+use crate::accounts::NewIdentity;
+use crate::config::UnfollowPolicy;
+use crate::ids::{OpenId, UnionId};
+use crate::providers::{Error, Saoma};
+use crate::scene::{Event, Outcome, Provider, Scene, SceneRecord, SceneStatus};
+use crate::store::now_ms;
+use crate::wechat::callback;
+use rand::Rng;
+use std::time::Duration;
+
+/// WeChat gives up after 5 s: user/info (token fetch included) gets this much of it.
+const USER_INFO_BUDGET: Duration = Duration::from_millis(1500);
+/// Longer than WeChat's retries and than the replay window, so a replayed push is caught.
+const DEDUPE_TTL: Duration = Duration::from_secs(2 * push::TIMESTAMP_WINDOW_SECS as u64);
+const SUBSCRIBE_PREFIX: &str = "qrscene_";
+
+const LOGGED_IN: &str = "登录成功";
+const CANCELLED: &str = "已取消";
+const EXPIRED: &str = "二维码已过期";
+const USED: &str = "二维码已失效";
+
+fn now_secs() -> i64 {
+    now_ms().div_euclid(1000)
+}
+
+impl Saoma {
+    /// WeChat's URL check: `echostr` when the signature is right.
+    pub fn official_account_url_check(&self, q: &UrlCheck) -> Result<String, Error> {
+        push::url_check(self.official_account()?, q).map_err(Error::PushRefused)
+    }
+
+    /// One push: authenticated, deduplicated, then acted on. Refusals are `PushRefused`.
+    pub async fn official_account_push(
+        &self,
+        q: &PushQuery,
+        body: &[u8],
+    ) -> Result<PushAnswer, Error> {
+        let oa = self.official_account()?;
+        let push = push::authenticate(oa, q, body, now_secs()).map_err(Error::PushRefused)?;
+        let app = oa.app.app_id.as_str();
+        let from = push.field("FromUserName")?.to_owned();
+        let openid =
+            OpenId::parse(from.as_str()).map_err(|_| PushRefusal::MissingField("FromUserName"))?;
+        let msg_type = push.field("MsgType")?;
+        let create_time = push.field("CreateTime")?;
+        let event = push.fields.get("Event").unwrap_or_default();
+        let event_key = push.fields.get("EventKey").unwrap_or_default();
+        // A signed query is good for one push: in plain mode the signature does not cover the
+        // body, so a captured query must not carry another body.
+        let query_key = format!("oa:{app}:query:{}:{}", push.timestamp, push.nonce);
+        if !self.dedupe.first_seen(&query_key, DEDUPE_TTL).await? {
+            tracing::info!("official account: a push's query seen before; answered success");
+            return Ok(PushAnswer::Success);
+        }
+        // WeChat retries the same event: FromUserName + CreateTime name it (messages: MsgId).
+        // Event and EventKey are added so that two scans in one second stay two.
+        let event_id = match push.fields.get("MsgId") {
+            Some(msg_id) => format!("oa:{app}:msg:{msg_id}"),
+            None => format!("oa:{app}:event:{from}:{create_time}:{event}:{event_key}"),
+        };
+        if !self.dedupe.first_seen(&event_id, DEDUPE_TTL).await? {
+            tracing::info!(event, "official account: a retried push; answered success");
+            return Ok(PushAnswer::Success);
+        }
+        if msg_type != "event" {
+            return Ok(PushAnswer::Success);
+        }
+        let reply = if event.eq_ignore_ascii_case("subscribe") {
+            match event_key.strip_prefix(SUBSCRIBE_PREFIX) {
+                Some(scene) => self.log_in(oa, &openid, scene).await?,
+                None => None,
+            }
+        } else if event.eq_ignore_ascii_case("SCAN") {
+            self.log_in(oa, &openid, event_key).await?
+        } else if event.eq_ignore_ascii_case("unsubscribe") {
+            unfollow(oa, &openid);
+            None
+        } else {
+            None
+        };
+        Ok(match reply {
+            Some(text) => reply_to(oa, &push, &from, text),
+            None => PushAnswer::Success,
+        })
+    }
+
+    /// Confirm `scene` for this follower. `None`: not one of our scenes (no reply).
+    async fn log_in(
+        &self,
+        oa: &OfficialAccount,
+        openid: &OpenId,
+        scene: &str,
+    ) -> Result<Option<&'static str>, Error> {
+        let Ok(scene) = Scene::parse(scene) else {
+            return Ok(None);
+        };
+        let Some(found) = self.scenes.get(&scene).await? else {
+            return Ok(None);
+        };
+        if found.record.provider != Provider::OfficialAccount {
+            return Ok(None);
+        }
+        if let Some(over) = over(found.record.status_at(now_ms())) {
+            return Ok(Some(over));
+        }
+        let unionid = self.unionid_of(oa, openid).await;
+        let account = self
+            .accounts
+            .find_or_create(&NewIdentity {
+                provider: Provider::OfficialAccount,
+                app_id: oa.app.app_id.clone(),
+                openid: openid.clone(),
+                unionid,
+                nickname: None,
+                avatar: None,
+            })
+            .await?;
+        let outcome = Outcome {
+            account_id: account.id,
+            app_id: oa.app.app_id.clone(),
+        };
+        match self
+            .transition(&scene, |r, now| confirm(r, now, &outcome))
+            .await
+        {
+            Ok(_) => {
+                tracing::info!(scene = %scene, "official account: scene confirmed");
+                Ok(Some(LOGGED_IN))
+            }
+            Err(Error::SceneExpired) => Ok(Some(EXPIRED)),
+            Err(Error::SceneConsumed | Error::SceneConflict(_)) => Ok(Some(USED)),
+            Err(Error::SceneNotFound | Error::WrongProvider(_)) => Ok(None),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// The unionid from user/info, within a budget; the login goes on without it on failure.
+    async fn unionid_of(&self, oa: &OfficialAccount, openid: &OpenId) -> Option<UnionId> {
+        let call = self.wechat.user_info(&oa.app, openid);
+        match tokio::time::timeout(USER_INFO_BUDGET, call).await {
+            Ok(Ok(info)) => info.unionid,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "official account: user/info failed; logging in by openid");
+                None
+            }
+            Err(_) => {
+                tracing::warn!("official account: user/info too slow; logging in by openid");
+                None
+            }
+        }
+    }
+}
+
+/// The reply for a scene that can no longer be confirmed, `None` while it waits.
+fn over(status: SceneStatus) -> Option<&'static str> {
+    match status {
+        SceneStatus::Pending | SceneStatus::Scanned | SceneStatus::NeedPhone => None,
+        SceneStatus::Expired => Some(EXPIRED),
+        SceneStatus::Cancelled => Some(CANCELLED),
+        SceneStatus::Confirmed | SceneStatus::Consumed => Some(USED),
+    }
+}
+
+/// Scan (the follow or scan is the scan) and confirm, in one compare-and-set.
+fn confirm(r: &mut SceneRecord, now: i64, outcome: &Outcome) -> Result<(), Error> {
+    if r.provider != Provider::OfficialAccount {
+        return Err(Error::WrongProvider(r.provider));
+    }
+    if r.status_at(now) == SceneStatus::Pending {
+        r.apply(Event::Scan, now)?;
+    }
+    r.apply(Event::Confirm, now)?;
+    r.outcome = Some(outcome.clone());
+    Ok(())
+}
+
+fn unfollow(oa: &OfficialAccount, openid: &OpenId) {
+    match oa.unfollow {
+        UnfollowPolicy::Ignore => {
+            tracing::info!("official account: a user unfollowed (accounts.unfollow = ignore)");
+        }
+        UnfollowPolicy::Unlink => {
+            // The account store has no unlink yet: the identity stays linked for now.
+            tracing::warn!(
+                openid = %openid,
+                "official account: accounts.unfollow = unlink is not supported by the account store yet; nothing unlinked"
+            );
+        }
+    }
+}
+
+/// A passive text reply, encrypted when the push was.
+fn reply_to(oa: &OfficialAccount, push: &Push, to: &str, text: &str) -> PushAnswer {
+    let account = push.fields.get("ToUserName").unwrap_or_default();
+    let xml = callback::text_reply(to, account, now_secs(), text);
+    let Some(key) = oa.aes_key.as_ref().filter(|_| push.encrypted) else {
+        return PushAnswer::Xml(xml);
+    };
+    let mut rng = rand::rng();
+    let random: [u8; 16] = rng.random();
+    let nonce = rng.random_range(100_000_000u32..1_000_000_000).to_string();
+    let timestamp = now_secs().to_string();
+    let encrypt = callback::encrypt(key, oa.app.app_id.as_str(), xml.as_bytes(), &random);
+    let signature = callback::msg_signature(oa.token.expose(), &timestamp, &nonce, &encrypt);
+    PushAnswer::Xml(callback::encrypted_reply(
+        &encrypt, &signature, &timestamp, &nonce,
+    ))
+}
