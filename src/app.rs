@@ -2,10 +2,10 @@
 
 use crate::accounts::SqlAccounts;
 use crate::api;
-use crate::config::Config;
+use crate::config::{Config, StoreKind};
 use crate::providers::{MiniProgram, Saoma, Settings};
 use crate::sandbox::{Sandbox, SandboxConfig};
-use crate::store::MemoryStore;
+use crate::store::{MemoryStore, RedisStore, Stores};
 use crate::tokens::{Signer, TokenSettings};
 use crate::web;
 use crate::wechat::{AppCredentials, WeChatClient};
@@ -53,9 +53,7 @@ impl Application {
         };
         let api_base = wechat_api_base(&config, sandbox.is_some(), local_addr)?;
 
-        let store = MemoryStore::new();
-        store.spawn_sweeper(SWEEP_EVERY);
-        let store = Arc::new(store);
+        let store = open_store(&config)?;
         let accounts = Arc::new(
             SqlAccounts::connect(&config.database_url())
                 .await
@@ -78,7 +76,7 @@ impl Application {
         let wechat = WeChatClient::new(
             api_base.clone(),
             Duration::from_millis(config.wechat.timeout_ms),
-            store.clone(),
+            store.tokens.clone(),
         )?;
         let mini_program = config
             .mini_program_credentials()
@@ -97,10 +95,10 @@ impl Application {
             secure_cookies: public_url.scheme() == "https",
         };
         let saoma = Arc::new(Saoma {
-            scenes: store.clone(),
-            notifier: store.clone(),
-            dedupe: store.clone(),
-            limiter: store,
+            scenes: store.scenes,
+            notifier: store.notifier,
+            dedupe: store.dedupe,
+            limiter: store.limiter,
             accounts: accounts.clone(),
             refresh: accounts,
             signer: Arc::new(signer),
@@ -161,6 +159,26 @@ impl Application {
                 Some(Duration::from_secs(10)),
             )
             .await
+    }
+}
+
+/// The ephemeral store the config names: memory (one process) or Redis (many instances).
+fn open_store(config: &Config) -> anyhow::Result<Stores> {
+    match config.store {
+        StoreKind::Memory => {
+            let store = MemoryStore::new();
+            store.spawn_sweeper(SWEEP_EVERY);
+            Ok(Stores::all(store))
+        }
+        StoreKind::Redis => {
+            let url = config
+                .redis_url
+                .as_deref()
+                .context("store = \"redis\" needs redis_url (SAOMA_REDIS_URL)")?;
+            let store = RedisStore::open(url).context("opening the Redis store")?;
+            tracing::info!(cluster = url.starts_with("redis+cluster://"), "ephemeral store: redis");
+            Ok(Stores::all(store))
+        }
     }
 }
 

@@ -2,8 +2,8 @@
 //! per-scene broadcast channels for notifications.
 
 use super::{
-    CachedToken, Dedupe, Notifier, RateLimiter, SceneStore, StoreError, TokenCache, Versioned,
-    now_ms,
+    CachedToken, Dedupe, Notifier, RateLimiter, RefreshLock, SceneStore, StoreError, TokenCache,
+    Versioned, now_ms,
 };
 use crate::ids::AppId;
 use crate::scene::{Scene, SceneRecord};
@@ -28,6 +28,8 @@ struct Inner {
     scenes: Mutex<HashMap<Scene, Entry>>,
     channels: Mutex<HashMap<Scene, broadcast::Sender<()>>>,
     tokens: Mutex<HashMap<AppId, CachedToken>>,
+    /// app id -> (lock value, unix ms until which it is held).
+    refresh_locks: Mutex<HashMap<AppId, (RefreshLock, i64)>>,
     /// key -> unix ms until which it counts as seen.
     seen: Mutex<HashMap<String, i64>>,
     /// key -> (hits, unix ms at which the window resets).
@@ -182,6 +184,30 @@ impl TokenCache for MemoryStore {
             return Ok(true);
         }
         Ok(false)
+    }
+
+    async fn try_lock_refresh(
+        &self,
+        app_id: &AppId,
+        ttl: Duration,
+    ) -> Result<Option<RefreshLock>, StoreError> {
+        let now = now_ms();
+        let mut locks = lock(&self.inner.refresh_locks);
+        if locks.get(app_id).is_some_and(|(_, until)| *until > now) {
+            return Ok(None);
+        }
+        let held = RefreshLock::generate();
+        let until = now + i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+        locks.insert(app_id.clone(), (held.clone(), until));
+        Ok(Some(held))
+    }
+
+    async fn unlock_refresh(&self, app_id: &AppId, held: RefreshLock) -> Result<(), StoreError> {
+        let mut locks = lock(&self.inner.refresh_locks);
+        if locks.get(app_id).is_some_and(|(current, _)| *current == held) {
+            locks.remove(app_id);
+        }
+        Ok(())
     }
 }
 

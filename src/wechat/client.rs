@@ -24,6 +24,9 @@ pub struct WeChatClient {
     base: Url,
     pub(super) cache: Arc<dyn TokenCache>,
     pub(super) refresh_locks: Arc<RefreshLocks>,
+    /// How long one refresher may hold an app's shared refresh lock (a whole `stable_token`
+    /// call with its retries), and how long the others wait for its result.
+    pub(super) refresh_lock_ttl: Duration,
 }
 
 /// One request to one endpoint. `endpoint` is the path below the base (`cgi-bin/stable_token`),
@@ -72,6 +75,7 @@ impl WeChatClient {
             base,
             cache,
             refresh_locks: Arc::default(),
+            refresh_lock_ttl: timeout.saturating_mul(3) + Duration::from_secs(1),
         })
     }
 
