@@ -2,5 +2,7 @@
 mod contract;
 mod flow;
 mod helpers;
+mod redis_server;
 mod scenes;
+mod store_contract;
 mod wechat_faults;
