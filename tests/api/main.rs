@@ -2,6 +2,8 @@
 mod contract;
 mod flow;
 mod helpers;
+mod redis_instances;
+mod redis_pair;
 mod redis_server;
 mod scenes;
 mod store_contract;
