@@ -3,6 +3,7 @@ mod contract;
 mod flow;
 mod helpers;
 mod redis_instances;
+mod redis_outage;
 mod redis_pair;
 mod redis_server;
 mod scenes;

@@ -203,3 +203,26 @@ async fn a_redis_url_of_another_scheme_is_refused() {
     let refused = RedisStore::open("http://127.0.0.1:6379");
     assert!(matches!(refused, Err(StoreError::Unavailable(_))));
 }
+
+#[tokio::test]
+async fn when_its_pubsub_connection_drops_every_local_subscriber_is_woken_to_re_read() {
+    let redis = RedisServer::start();
+    let store = RedisStore::open(&redis.url()).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !redis
+        .cli(&["PUBSUB", "NUMSUB", "saoma:changes"])
+        .ends_with("1\n")
+    {
+        assert!(std::time::Instant::now() < deadline, "the listener never subscribed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Let the wake-up that follows the first subscription pass.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut notes = store.subscribe(&Scene::generate());
+
+    // Nothing is published: only the reconnect can wake the subscriber.
+    redis.cli(&["CLIENT", "KILL", "TYPE", "pubsub"]);
+
+    let woken = tokio::time::timeout(Duration::from_secs(5), notes.next()).await;
+    assert_eq!(woken.expect("woken after the listener re-subscribed"), Some(()));
+}
