@@ -176,7 +176,10 @@ fn open_store(config: &Config) -> anyhow::Result<Stores> {
                 .as_deref()
                 .context("store = \"redis\" needs redis_url (SAOMA_REDIS_URL)")?;
             let store = RedisStore::open(url).context("opening the Redis store")?;
-            tracing::info!(cluster = url.starts_with("redis+cluster://"), "ephemeral store: redis");
+            tracing::info!(
+                cluster = url.starts_with("redis+cluster://"),
+                "ephemeral store: redis"
+            );
             Ok(Stores::all(store))
         }
     }

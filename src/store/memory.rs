@@ -204,7 +204,10 @@ impl TokenCache for MemoryStore {
 
     async fn unlock_refresh(&self, app_id: &AppId, held: RefreshLock) -> Result<(), StoreError> {
         let mut locks = lock(&self.inner.refresh_locks);
-        if locks.get(app_id).is_some_and(|(current, _)| *current == held) {
+        if locks
+            .get(app_id)
+            .is_some_and(|(current, _)| *current == held)
+        {
             locks.remove(app_id);
         }
         Ok(())

@@ -2,6 +2,7 @@
 mod contract;
 mod flow;
 mod helpers;
+mod redis_footprint;
 mod redis_instances;
 mod redis_outage;
 mod redis_pair;

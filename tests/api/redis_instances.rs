@@ -26,7 +26,11 @@ async fn a_scene_made_on_a_is_confirmed_on_b_and_heard_on_a(pair: &Pair) {
     let access = confirmed["tokens"]["access_token"].as_str().unwrap();
     let late = pair.b.poll(&created.scene, Some(&created.poll_token)).await;
     assert_eq!(error_code(late).await, "scene_consumed");
-    let me = pair.b.http.get(pair.b.url("/api/v1/me")).bearer_auth(access);
+    let me = pair
+        .b
+        .http
+        .get(pair.b.url("/api/v1/me"))
+        .bearer_auth(access);
     let me: Value = me.send().await.unwrap().json().await.unwrap();
     assert_eq!(me["id"], login["account"]["id"]);
 }

@@ -53,7 +53,10 @@ async fn spawn_sandbox(data_dir: &Path) -> TestApp {
         if up.await.is_ok_and(|r| r.status().is_success()) {
             return sandbox;
         }
-        assert!(Instant::now() < deadline, "the standalone sandbox never came up");
+        assert!(
+            Instant::now() < deadline,
+            "the standalone sandbox never came up"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }

@@ -24,7 +24,14 @@ impl RedisServer {
     pub fn start_durable() -> RedisServer {
         Self::start_with(
             free_port(),
-            &["--save", "", "--appendonly", "yes", "--appendfsync", "always"],
+            &[
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+            ],
         )
     }
 
@@ -61,7 +68,11 @@ impl RedisServer {
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
         while self.cli(&["PING"]).trim() != "PONG" {
-            assert!(Instant::now() < deadline, "redis on {} never answered", self.port);
+            assert!(
+                Instant::now() < deadline,
+                "redis on {} never answered",
+                self.port
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -139,7 +150,10 @@ impl RedisCluster {
                 )
             })
             .collect();
-        let addrs: Vec<String> = nodes.iter().map(|n| format!("127.0.0.1:{}", n.port)).collect();
+        let addrs: Vec<String> = nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.port))
+            .collect();
         let out = Command::new("redis-cli")
             .arg("--cluster")
             .arg("create")

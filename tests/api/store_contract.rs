@@ -90,7 +90,10 @@ async fn scenes_live_until_keep_until(store: &impl Store) {
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert!(SceneStore::get(store, &scene).await.unwrap().is_none());
     // Once gone, the id may be used again.
-    store.create(&record(&scene), now_ms() + 60_000).await.unwrap();
+    store
+        .create(&record(&scene), now_ms() + 60_000)
+        .await
+        .unwrap();
     let read = SceneStore::get(store, &scene).await.unwrap().unwrap();
     // A replace sets the new keep_until.
     assert!(
@@ -120,9 +123,19 @@ async fn tokens_expire_only_if_still_the_same(store: &impl Store, other: &impl S
     };
     store.put(&app, &cached).await.unwrap();
     assert_eq!(TokenCache::get(other, &app).await.unwrap(), Some(cached));
-    assert!(!other.expire_if(&app, &Secret::new("token-B")).await.unwrap());
+    assert!(
+        !other
+            .expire_if(&app, &Secret::new("token-B"))
+            .await
+            .unwrap()
+    );
     assert!(TokenCache::get(store, &app).await.unwrap().is_some());
-    assert!(other.expire_if(&app, &Secret::new("token-A")).await.unwrap());
+    assert!(
+        other
+            .expire_if(&app, &Secret::new("token-A"))
+            .await
+            .unwrap()
+    );
     assert!(TokenCache::get(store, &app).await.unwrap().is_none());
 }
 
@@ -213,7 +226,10 @@ async fn when_its_pubsub_connection_drops_every_local_subscriber_is_woken_to_re_
         .cli(&["PUBSUB", "NUMSUB", "saoma:changes"])
         .ends_with("1\n")
     {
-        assert!(std::time::Instant::now() < deadline, "the listener never subscribed");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the listener never subscribed"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     // Let the wake-up that follows the first subscription pass.
@@ -224,5 +240,8 @@ async fn when_its_pubsub_connection_drops_every_local_subscriber_is_woken_to_re_
     redis.cli(&["CLIENT", "KILL", "TYPE", "pubsub"]);
 
     let woken = tokio::time::timeout(Duration::from_secs(5), notes.next()).await;
-    assert_eq!(woken.expect("woken after the listener re-subscribed"), Some(()));
+    assert_eq!(
+        woken.expect("woken after the listener re-subscribed"),
+        Some(())
+    );
 }

@@ -38,7 +38,9 @@ impl RedisTarget {
             .map(|h| format!("redis://{auth}{h}"))
             .collect();
         if seeds.is_empty() || hosts.contains('/') {
-            return Err(invalid("a cluster URL lists host:port seeds and nothing else"));
+            return Err(invalid(
+                "a cluster URL lists host:port seeds and nothing else",
+            ));
         }
         Ok(Self::Cluster(seeds))
     }
