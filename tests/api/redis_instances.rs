@@ -102,3 +102,33 @@ async fn two_instances_creating_many_scenes_fetch_the_wechat_token_once() {
     assert_eq!(pair.sandbox.calls("wxa/getwxacodeunlimit").await, 12);
     assert_eq!(pair.sandbox.calls("cgi-bin/stable_token").await, 1);
 }
+
+#[tokio::test]
+async fn after_wechat_rejects_the_shared_token_both_instances_refetch_it_once() {
+    let redis = RedisServer::start();
+    let pair = spawn_pair(&redis.url()).await;
+    pair.a.create_mp_scene().await; // warms the shared token cache
+    pair.b.create_mp_scene().await;
+    assert_eq!(pair.sandbox.calls("cgi-bin/stable_token").await, 1);
+
+    // Another server force-refreshed: the shared token now answers 40001 everywhere.
+    let invalidate = serde_json::json!({"app_id": crate::redis_pair::APP_ID});
+    let res = pair
+        .sandbox
+        .post("/sandbox/api/invalidate-token", invalidate)
+        .await;
+    assert!(res.status().is_success());
+    let creates = (0..8).map(|i| {
+        let app = if i % 2 == 0 { &pair.a } else { &pair.b };
+        app.create_scene(serde_json::json!({"provider": "mini_program"}))
+    });
+    for res in futures::future::join_all(creates).await {
+        assert_eq!(res.status(), 201);
+    }
+
+    assert_eq!(
+        pair.sandbox.calls("cgi-bin/stable_token").await,
+        2,
+        "one refetch for both instances"
+    );
+}

@@ -87,3 +87,34 @@ async fn a_hung_redis_is_answered_with_503_in_seconds_and_healed_when_it_wakes()
     assert_eq!(pair.b.scan(&created.scene).await.status(), 200);
     assert_eq!(events.next_status().await.unwrap()["status"], "scanned");
 }
+
+#[tokio::test]
+async fn saoma_starts_while_redis_is_down_and_serves_once_it_is_up() {
+    let port = crate::redis_server::free_port();
+    let app = crate::helpers::spawn_app_with(|c| {
+        c.store = saoma::config::StoreKind::Redis;
+        c.redis_url = Some(format!("redis://127.0.0.1:{port}"));
+    })
+    .await;
+    refuses_quickly_while_redis_is_gone(&app).await;
+
+    let _redis = RedisServer::start_on(port);
+    wait_ready(&app, Duration::from_secs(15)).await;
+
+    let created = app.create_mp_scene().await;
+    assert_eq!(created.body["status"], "pending");
+}
+
+#[tokio::test]
+async fn the_redis_store_without_a_url_refuses_to_start() {
+    let data = tempfile::tempdir().unwrap();
+    let config = saoma::config::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: data.path().to_path_buf(),
+        store: saoma::config::StoreKind::Redis,
+        ..Default::default()
+    };
+    let refused = saoma::app::Application::build(config).await;
+    let message = format!("{:#}", refused.err().expect("no redis_url, no start"));
+    assert!(message.contains("redis_url"), "{message}");
+}

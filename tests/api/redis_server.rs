@@ -19,6 +19,11 @@ impl RedisServer {
         Self::start_with(free_port(), &["--save", "", "--appendonly", "no"])
     }
 
+    /// An in-memory server on a chosen port.
+    pub fn start_on(port: u16) -> RedisServer {
+        Self::start_with(port, &["--save", "", "--appendonly", "no"])
+    }
+
     /// A server that writes every change to its append-only file before answering, so that
     /// `kill` then `restart` loses nothing (a production-like Redis for outage tests).
     pub fn start_durable() -> RedisServer {
@@ -188,7 +193,7 @@ impl RedisCluster {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
     listener.local_addr().unwrap().port()
 }
