@@ -132,3 +132,29 @@ async fn after_wechat_rejects_the_shared_token_both_instances_refetch_it_once() 
         "one refetch for both instances"
     );
 }
+
+#[tokio::test]
+async fn a_confirmed_scene_polled_on_both_instances_at_once_hands_its_tokens_out_once() {
+    let redis = RedisServer::start();
+    let pair = spawn_pair(&redis.url()).await;
+    for _ in 0..3 {
+        let created = pair.a.create_mp_scene().await;
+        pair.phone_confirms(&created.scene).await;
+
+        let polls = (0..6).map(|i| {
+            let app = if i % 2 == 0 { &pair.a } else { &pair.b };
+            app.poll(&created.scene, Some(&created.poll_token))
+        });
+        let mut handed_out = 0;
+        for res in futures::future::join_all(polls).await {
+            if res.status() == 200 {
+                let body: Value = res.json().await.unwrap();
+                assert!(body["tokens"]["access_token"].is_string(), "{body}");
+                handed_out += 1;
+            } else {
+                assert_eq!(error_code(res).await, "scene_consumed");
+            }
+        }
+        assert_eq!(handed_out, 1);
+    }
+}

@@ -33,6 +33,19 @@ pub async fn spawn_pair(redis_url: &str) -> Pair {
     }
 }
 
+impl Pair {
+    /// The phone's whole part, on B: scan, wx.login, confirm.
+    pub async fn phone_confirms(&self, scene: &str) {
+        let user = self.sandbox.new_user("手机").await;
+        assert_eq!(self.b.scan(scene).await.status(), 200);
+        let code = self.sandbox.wx_login(&user).await;
+        assert_eq!(
+            self.b.mp_login(&code, Some(scene), true).await.status(),
+            200
+        );
+    }
+}
+
 /// `saoma sandbox` in-process on its own port.
 async fn spawn_sandbox(data_dir: &Path) -> TestApp {
     let port = TcpListener::bind("127.0.0.1:0")
