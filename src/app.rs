@@ -2,11 +2,11 @@
 
 use crate::accounts::SqlAccounts;
 use crate::api;
-use crate::config::{Config, OfficialAccountSettings};
+use crate::config::{Config, OfficialAccountSettings, StoreKind};
 use crate::metrics::Metrics;
 use crate::providers::{MiniProgram, OfficialAccount, Saoma, Settings, Website};
 use crate::sandbox::{Sandbox, SandboxConfig, SandboxOfficialAccount};
-use crate::store::MemoryStore;
+use crate::store::{MemoryStore, RedisStore, Stores};
 use crate::tokens::{Signer, TokenSettings};
 use crate::web;
 use crate::wechat::{AppCredentials, WeChatClient};
@@ -59,9 +59,7 @@ impl Application {
         };
         let api_base = wechat_api_base(&config, sandbox.is_some(), local_addr)?;
 
-        let store = MemoryStore::new();
-        store.spawn_sweeper(SWEEP_EVERY);
-        let store = Arc::new(store);
+        let store = open_store(&config)?;
         let accounts = Arc::new(
             SqlAccounts::connect(&config.database_url())
                 .await
@@ -85,7 +83,7 @@ impl Application {
         let wechat = WeChatClient::new(
             api_base.clone(),
             Duration::from_millis(config.wechat.timeout_ms),
-            store.clone(),
+            store.tokens.clone(),
         )?
         .with_metrics(metrics.clone());
         let mini_program = config
@@ -119,10 +117,10 @@ impl Application {
             sandbox: sandbox.is_some(),
         };
         let saoma = Arc::new(Saoma {
-            scenes: store.clone(),
-            notifier: store.clone(),
-            dedupe: store.clone(),
-            limiter: store,
+            scenes: store.scenes,
+            notifier: store.notifier,
+            dedupe: store.dedupe,
+            limiter: store.limiter,
             accounts: accounts.clone(),
             refresh: accounts,
             signer: Arc::new(signer),
@@ -197,6 +195,29 @@ fn render_metrics(saoma: poem::web::Data<&Arc<Saoma>>) -> poem::Response {
     poem::Response::builder()
         .content_type("text/plain; version=0.0.4")
         .body(saoma.metrics.render())
+}
+
+/// The ephemeral store the config names: memory (one process) or Redis (many instances).
+fn open_store(config: &Config) -> anyhow::Result<Stores> {
+    match config.store {
+        StoreKind::Memory => {
+            let store = MemoryStore::new();
+            store.spawn_sweeper(SWEEP_EVERY);
+            Ok(Stores::all(store))
+        }
+        StoreKind::Redis => {
+            let url = config
+                .redis_url
+                .as_deref()
+                .context("store = \"redis\" needs redis_url (SAOMA_REDIS_URL)")?;
+            let store = RedisStore::open(url).context("opening the Redis store")?;
+            tracing::info!(
+                cluster = url.starts_with("redis+cluster://"),
+                "ephemeral store: redis"
+            );
+            Ok(Stores::all(store))
+        }
+    }
 }
 
 /// The embedded sandbox is reached over loopback even when the public URL is elsewhere.

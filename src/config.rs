@@ -39,6 +39,9 @@ pub struct Config {
     pub public_url: Option<url::Url>,
     pub data_dir: PathBuf,
     pub store: StoreKind,
+    /// With `store = "redis"`: `redis://[user:password@]host:port[/db]` for one server, or
+    /// `redis+cluster://[user:password@]host1:port1,host2:port2,...` for a Redis Cluster (the
+    /// hosts are seeds; the rest of the cluster is discovered from them).
     pub redis_url: Option<String>,
     /// `sqlite:...` or `postgres://...`; default a SQLite file in the data directory.
     pub database_url: Option<String>,

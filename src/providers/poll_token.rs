@@ -1,5 +1,7 @@
-//! The poll token: a 256-bit secret handed to the browser that created a scene. Only its
-//! SHA-256 is stored; presented tokens are compared in constant time.
+//! The poll token: a 256-bit secret handed to the browser that created a scene. Only a hash
+//! is stored (the first 128 bits of its SHA-256, base64url: 22 characters, so that a pending
+//! scene stays small in Redis; finding any token with that hash still costs 2^128 tries);
+//! presented tokens are compared in constant time.
 
 use crate::secret::Secret;
 use base64::Engine;
@@ -18,7 +20,8 @@ impl PollToken {
     }
 
     pub fn hash(token: &str) -> String {
-        hex::encode(Sha256::digest(token.as_bytes()))
+        let digest = Sha256::digest(token.as_bytes());
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16])
     }
 
     /// Whether `presented` is the token whose hash is `stored_hash`.

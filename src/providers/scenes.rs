@@ -11,6 +11,9 @@ use crate::tokens::AccessSubject;
 
 /// How many times a transition re-reads after losing a compare-and-set race.
 const CAS_ATTEMPTS: usize = 16;
+/// The longest User-Agent kept with a scene (real ones are 100-200 bytes; a longer one would
+/// only make every stored scene bigger).
+const MAX_USER_AGENT: usize = 256;
 
 /// A scene to create: `scene` as the browser sent it (`None`: Saoma picks one).
 pub struct NewScene {
@@ -38,7 +41,7 @@ impl Saoma {
             poll_token_hash,
             requester: Requester {
                 ip: new.requester_ip,
-                user_agent: new.user_agent,
+                user_agent: truncate(new.user_agent, MAX_USER_AGENT),
                 created_at: now,
             },
             expires_at: now + millis(self.settings.scene_ttl),
@@ -254,6 +257,18 @@ impl Saoma {
         self.metrics.store_error("ephemeral");
         Error::Store(e)
     }
+}
+
+/// `s` cut to at most `max` bytes, on a character boundary.
+fn truncate(mut s: String, max: usize) -> String {
+    if s.len() > max {
+        let end = (0..=max)
+            .rev()
+            .find(|&i| s.is_char_boundary(i))
+            .unwrap_or(0);
+        s.truncate(end);
+    }
+    s
 }
 
 pub(crate) fn millis(d: std::time::Duration) -> i64 {

@@ -5,11 +5,15 @@ use crate::ids::AppId;
 use serde::{Deserialize, Serialize};
 
 /// The browser that created the scene, shown on the phone before the user confirms.
+/// (Short serde names: this is stored once per pending scene in Redis.)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Requester {
+    #[serde(rename = "i")]
     pub ip: String,
+    #[serde(rename = "u")]
     pub user_agent: String,
     /// Unix milliseconds.
+    #[serde(rename = "c")]
     pub created_at: i64,
 }
 
@@ -31,23 +35,31 @@ pub struct Outcome {
     pub app_id: AppId,
 }
 
+/// A scene as stored. Serde names are one letter: Redis keeps one of these per pending scene,
+/// and the names would be a quarter of its bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SceneRecord {
+    #[serde(rename = "s")]
     pub scene: Scene,
+    #[serde(rename = "p")]
     pub provider: Provider,
+    #[serde(rename = "t")]
     pub status: SceneStatus,
-    /// Hex SHA-256 of the poll token; the token itself is never stored.
+    /// Hash of the poll token (see `PollToken::hash`); the token itself is never stored.
+    #[serde(rename = "h")]
     pub poll_token_hash: String,
+    #[serde(rename = "r")]
     pub requester: Requester,
     /// Unix milliseconds after which a waiting scene is expired.
+    #[serde(rename = "e")]
     pub expires_at: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "b", default, skip_serializing_if = "Option::is_none")]
     pub scanned_by: Option<ScannedBy>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "o", default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<Outcome>,
     /// Website login: where the callback sends the browser (an allowed URL chosen at creation;
     /// `None`: the configured `website.return_url`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "w", default, skip_serializing_if = "Option::is_none")]
     pub return_url: Option<String>,
 }
 

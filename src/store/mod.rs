@@ -1,15 +1,19 @@
 //! Ephemeral state: scenes, notifications, cached WeChat access tokens. Split by capability;
-//! `memory` implements them all for one process (the Redis implementation joins it later).
+//! `memory` implements them all for one process, `redis` for many instances sharing one Redis
+//! (or Redis Cluster).
 
 mod memory;
+pub mod redis;
 
 pub use memory::MemoryStore;
+pub use redis::RedisStore;
 
 use crate::ids::AppId;
 use crate::scene::{Scene, SceneRecord};
 use crate::secret::Secret;
 use async_trait::async_trait;
 use futures::stream::BoxStream;
+use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -66,6 +70,29 @@ pub trait TokenCache: Send + Sync {
     /// Forget the cached token only if it is still `token` (compare-and-expire), so a caller
     /// holding a stale failure does not throw away a fresh token another caller just fetched.
     async fn expire_if(&self, app_id: &AppId, token: &Secret) -> Result<bool, StoreError>;
+    /// Become the one refresher of the app's token for at most `ttl` (a crashed holder frees it
+    /// by expiry): `None` while someone else holds it.
+    async fn try_lock_refresh(
+        &self,
+        app_id: &AppId,
+        ttl: std::time::Duration,
+    ) -> Result<Option<RefreshLock>, StoreError>;
+    /// Give the lock back, only if `lock` still holds it (not one taken after it expired).
+    async fn unlock_refresh(&self, app_id: &AppId, lock: RefreshLock) -> Result<(), StoreError>;
+}
+
+/// Proof of holding an app's refresh lock: a random value only its holder knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshLock(String);
+
+impl RefreshLock {
+    pub fn generate() -> Self {
+        Self(hex::encode(rand::random::<[u8; 16]>()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 /// "Have we handled this already?" across every instance (WeChat retries pushes).
@@ -85,6 +112,33 @@ pub trait RateLimiter: Send + Sync {
         key: &str,
         window: std::time::Duration,
     ) -> Result<(u64, std::time::Duration), StoreError>;
+}
+
+/// One store seen through each capability, as `app` hands them out.
+#[derive(Clone)]
+pub struct Stores {
+    pub scenes: Arc<dyn SceneStore>,
+    pub notifier: Arc<dyn Notifier>,
+    pub tokens: Arc<dyn TokenCache>,
+    pub dedupe: Arc<dyn Dedupe>,
+    pub limiter: Arc<dyn RateLimiter>,
+}
+
+impl Stores {
+    /// Every capability served by the one `store`.
+    pub fn all<S>(store: S) -> Self
+    where
+        S: SceneStore + Notifier + TokenCache + Dedupe + RateLimiter + 'static,
+    {
+        let store = Arc::new(store);
+        Self {
+            scenes: store.clone(),
+            notifier: store.clone(),
+            tokens: store.clone(),
+            dedupe: store.clone(),
+            limiter: store,
+        }
+    }
 }
 
 pub fn now_ms() -> i64 {

@@ -25,6 +25,9 @@ pub struct WeChatClient {
     pub(super) cache: Arc<dyn TokenCache>,
     pub(super) refresh_locks: Arc<RefreshLocks>,
     metrics: Option<Arc<crate::metrics::Metrics>>,
+    /// How long one refresher may hold an app's shared refresh lock (a whole `stable_token`
+    /// call with its retries), and how long the others wait for its result.
+    pub(super) refresh_lock_ttl: Duration,
 }
 
 /// One request to one endpoint. `endpoint` is the path below the base (`cgi-bin/stable_token`),
@@ -74,6 +77,7 @@ impl WeChatClient {
             cache,
             refresh_locks: Arc::default(),
             metrics: None,
+            refresh_lock_ttl: timeout.saturating_mul(3) + Duration::from_secs(1),
         })
     }
 

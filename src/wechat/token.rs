@@ -1,5 +1,6 @@
-//! Access tokens: `POST cgi-bin/stable_token`, cached per app id, one refresher per app id in
-//! this process, and the "token rejected: expire it, refetch, retry once" wrapper.
+//! Access tokens: `POST cgi-bin/stable_token`, cached per app id, one refresher per app id
+//! (in this process, and across instances through the cache's refresh lock), and the "token
+//! rejected: expire it, refetch, retry once" wrapper.
 
 use super::client::WeChatClient;
 use super::error::WeChatError;
@@ -9,10 +10,13 @@ use crate::store::{CachedToken, now_ms};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 const STABLE_TOKEN: &str = "cgi-bin/stable_token";
 /// Refresh this long before the platform's expiry (it overlaps old and new tokens for 5 min).
 const REFRESH_MARGIN_MS: i64 = 120_000;
+/// How often a caller waiting for another instance's refresh looks at the cache again.
+const WAIT_STEP: Duration = Duration::from_millis(50);
 
 /// An app's id and secret. `Debug` shows the id only.
 #[derive(Clone, Debug)]
@@ -51,9 +55,11 @@ struct StableTokenReply {
 impl WeChatClient {
     /// The app's access token: from the cache while it has more than 2 minutes left, else
     /// fetched with `stable_token` (never `force_refresh`) by one caller per app id while the
-    /// others wait and then take what it fetched. The cache keeps the platform's expiry
-    /// (`now + expires_in`); the 2-minute margin is applied when reading. WeChat's `expires_in`
-    /// is always >= 300 s, so the margin is always under half the token's life.
+    /// others wait and then take what it fetched. "One caller" holds twice: first this
+    /// process's mutex, then the cache's refresh lock, shared by every instance on one Redis.
+    /// The cache keeps the platform's expiry (`now + expires_in`); the 2-minute margin is
+    /// applied when reading. WeChat's `expires_in` is always >= 300 s, so the margin is always
+    /// under half the token's life.
     pub async fn access_token(&self, app: &AppCredentials) -> Result<Secret, WeChatError> {
         let seen = self.cached(&app.app_id).await;
         if let Some(cached) = &seen
@@ -64,17 +70,54 @@ impl WeChatClient {
 
         let lock = self.refresh_locks.for_app(&app.app_id);
         let _refreshing = lock.lock().await;
-        // Whoever held the lock before us may have fetched already.
-        if let Some(current) = self.cached(&app.app_id).await {
-            let now = now_ms();
-            // A token that changed while we waited was just fetched: take it even when its
-            // whole life is shorter than the margin, so waiters do not refetch one by one.
-            let fetched_meanwhile = seen.as_ref() != Some(&current) && now < current.expires_at;
-            if is_fresh(&current, now) || fetched_meanwhile {
-                return Ok(current.token);
+        let deadline = Instant::now() + self.refresh_lock_ttl;
+        loop {
+            // Whoever held a lock before us (here or on another instance) may have fetched.
+            if let Some(token) = self.fetched_since(&app.app_id, seen.as_ref()).await {
+                return Ok(token);
+            }
+            match self
+                .cache
+                .try_lock_refresh(&app.app_id, self.refresh_lock_ttl)
+                .await
+            {
+                Ok(Some(held)) => {
+                    let fetched = match self.fetched_since(&app.app_id, seen.as_ref()).await {
+                        Some(token) => Ok(token),
+                        None => self.fetch_and_cache(app).await,
+                    };
+                    if let Err(e) = self.cache.unlock_refresh(&app.app_id, held).await {
+                        tracing::warn!(app_id = %app.app_id, error = %e, "could not release the token refresh lock");
+                    }
+                    return fetched;
+                }
+                // Another instance is fetching: wait for what it caches.
+                Ok(None) if Instant::now() < deadline => tokio::time::sleep(WAIT_STEP).await,
+                Ok(None) => {
+                    tracing::warn!(app_id = %app.app_id, "the token refresher elsewhere did not deliver in time; fetching");
+                    return self.fetch_and_cache(app).await;
+                }
+                // No shared lock to be had: fetch anyway. stable_token answers the same token
+                // to every caller, so this costs a request, not correctness.
+                Err(e) => {
+                    tracing::warn!(app_id = %app.app_id, error = %e, "token refresh lock unavailable; fetching");
+                    return self.fetch_and_cache(app).await;
+                }
             }
         }
+    }
 
+    /// The cached token if it is fresh, or if it changed since `seen` (it was just fetched:
+    /// take it even when its whole life is shorter than the margin, so that waiters do not
+    /// refetch one by one).
+    async fn fetched_since(&self, app_id: &AppId, seen: Option<&CachedToken>) -> Option<Secret> {
+        let current = self.cached(app_id).await?;
+        let now = now_ms();
+        let fetched_meanwhile = seen != Some(&current) && now < current.expires_at;
+        (is_fresh(&current, now) || fetched_meanwhile).then_some(current.token)
+    }
+
+    async fn fetch_and_cache(&self, app: &AppCredentials) -> Result<Secret, WeChatError> {
         let fetched = self.fetch_stable_token(app).await?;
         if let Err(err) = self.cache.put(&app.app_id, &fetched).await {
             tracing::warn!(app_id = %app.app_id, error = %err, "could not cache the access token");

@@ -45,6 +45,18 @@ pub struct Created {
 }
 
 impl TestApp {
+    /// A client for a server that is already running at `base` (a standalone sandbox, say).
+    pub fn at(base: &str) -> TestApp {
+        TestApp {
+            base: base.trim_end_matches('/').to_string(),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(20))
+                .build()
+                .unwrap(),
+            _data: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
