@@ -16,11 +16,13 @@ pub(crate) const CGI_BIN_TOKEN: &str = "cgi-bin/token";
 pub(crate) const STABLE_TOKEN: &str = "cgi-bin/stable_token";
 pub(crate) const GETWXACODEUNLIMIT: &str = "wxa/getwxacodeunlimit";
 pub(crate) const JSCODE2SESSION: &str = "sns/jscode2session";
-const ENDPOINTS: [&str; 4] = [
+pub(crate) const GETUSERPHONENUMBER: &str = "wxa/business/getuserphonenumber";
+const ENDPOINTS: &[&str] = &[
     CGI_BIN_TOKEN,
     STABLE_TOKEN,
     GETWXACODEUNLIMIT,
     JSCODE2SESSION,
+    GETUSERPHONENUMBER,
 ];
 
 /// The app id counted when an access token is unknown.

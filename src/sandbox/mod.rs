@@ -6,6 +6,8 @@
 //!   `/wechat/sns/jscode2session`: the fake platform, WeChat's replies, errcodes and expiries.
 //! - `/api/users` (GET, POST), `/api/wx-login`, `/api/stats` (GET, DELETE), `/api/faults`
 //!   (POST, DELETE), `/api/invalidate-token`, `/api/clock`: tools for tests and the phone page.
+//! - `/wechat/wxa/business/getuserphonenumber` and `/api/phone-code`: the getPhoneNumber button.
+//! - `/api/sms`: the messages of Saoma's `log` SMS sender.
 //! - `/phone?scene=`: the phone simulator.
 //!
 //! Everything lives in one [`State`] behind an `Arc`; only the fake users and the secret their
@@ -15,6 +17,8 @@ mod clock;
 mod errors;
 mod faults;
 mod phone;
+mod phone_number;
+mod sms;
 mod sns;
 mod standalone;
 mod tokens;
@@ -61,6 +65,9 @@ pub(crate) struct State {
     codes: sns::Codes,
     users: users::Users,
     monitor: faults::Monitor,
+    phone_codes: phone_number::PhoneCodes,
+    /// What Saoma's `log` SMS sender delivered (shared with it by `app`).
+    sms: Arc<crate::sms::Inbox>,
 }
 
 impl Sandbox {
@@ -88,10 +95,17 @@ impl Sandbox {
             codes: sns::Codes::default(),
             users,
             monitor: faults::Monitor::default(),
+            phone_codes: phone_number::PhoneCodes::default(),
+            sms: Arc::default(),
         };
         Ok(Sandbox {
             state: Arc::new(state),
         })
+    }
+
+    /// The inbox the `log` SMS sender delivers to, listed at `/api/sms`.
+    pub fn sms_inbox(&self) -> Arc<crate::sms::Inbox> {
+        self.state.sms.clone()
     }
 
     /// Routes relative to the mount point; the app nests them at "/sandbox".
@@ -138,6 +152,12 @@ impl Sandbox {
                 post(tokens::invalidate_token).data(s.clone()),
             )
             .at("/api/clock", post(clock::advance).data(s.clone()))
+            .at(
+                "/wechat/wxa/business/getuserphonenumber",
+                post(phone_number::getuserphonenumber).data(s.clone()),
+            )
+            .at("/api/phone-code", post(phone_number::phone_code).data(s.clone()))
+            .at("/api/sms", get(sms::list_sms).data(s.clone()))
             .at("/phone", get(phone::page))
     }
 }

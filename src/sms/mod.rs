@@ -49,3 +49,42 @@ pub fn code_text(code: &Secret, ttl: Duration) -> String {
 pub(crate) fn ttl_minutes(ttl: Duration) -> u64 {
     ttl.as_secs().div_ceil(60).max(1)
 }
+
+/// The sender `[sms]` asks for. `inbox`: where the `log` sender delivers (sandbox mode).
+pub fn from_config(
+    config: &crate::config::SmsConfig,
+    inbox: Option<std::sync::Arc<Inbox>>,
+) -> anyhow::Result<std::sync::Arc<dyn SmsSender>> {
+    use crate::config::SmsProvider;
+    use anyhow::Context;
+    Ok(match config.provider {
+        SmsProvider::Log => std::sync::Arc::new(LogSender::new(inbox)),
+        SmsProvider::Tencent => {
+            let t = &config.tencent;
+            let need = |value: &Option<String>, key: &str| {
+                value
+                    .clone()
+                    .filter(|v| !v.is_empty())
+                    .with_context(|| format!("sms.provider = \"tencent\" needs sms.tencent.{key}"))
+            };
+            let endpoint = match &t.endpoint {
+                Some(url) => url.clone(),
+                None => url::Url::parse("https://sms.tencentcloudapi.com/")?,
+            };
+            std::sync::Arc::new(TencentSender::new(TencentSettings {
+                secret_id: need(&t.secret_id, "secret_id")?,
+                secret_key: t
+                    .secret_key
+                    .clone()
+                    .filter(|k| !k.is_empty())
+                    .context("sms.provider = \"tencent\" needs sms.tencent.secret_key")?,
+                sdk_app_id: need(&t.sdk_app_id, "sdk_app_id")?,
+                sign_name: need(&t.sign_name, "sign_name")?,
+                template_id: need(&t.template_id, "template_id")?,
+                region: t.region.clone(),
+                endpoint,
+                timeout: Duration::from_millis(t.timeout_ms),
+            })?)
+        }
+    })
+}

@@ -8,6 +8,7 @@
 
 mod client;
 mod error;
+mod phone;
 mod sns;
 mod token;
 mod wxacode;
@@ -17,6 +18,7 @@ mod tests;
 
 pub use client::WeChatClient;
 pub use error::WeChatError;
+pub use phone::{PhoneInfo, Watermark};
 pub use sns::Session;
 pub use token::AppCredentials;
 pub use wxacode::{CodeImage, WxaCodeRequest};

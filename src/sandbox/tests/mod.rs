@@ -1,5 +1,6 @@
 //! The sandbox's own tests: `poem::test::TestClient` on `Sandbox::routes()`, a temp data dir.
 
+mod phone_number;
 mod sns;
 mod tokens;
 mod tools;
