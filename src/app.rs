@@ -3,7 +3,7 @@
 use crate::accounts::SqlAccounts;
 use crate::api;
 use crate::config::Config;
-use crate::providers::{MiniProgram, Saoma, Settings};
+use crate::providers::{MiniProgram, Saoma, Settings, SmsSettings};
 use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::store::MemoryStore;
 use crate::tokens::{Signer, TokenSettings};
@@ -59,7 +59,8 @@ impl Application {
         let accounts = Arc::new(
             SqlAccounts::connect(&config.database_url())
                 .await
-                .context("opening the account database")?,
+                .context("opening the account database")?
+                .link_by_unionid(config.accounts.link_by_unionid),
         );
         let signer = Signer::load_or_generate(
             &config.signing_key_file(),
@@ -95,7 +96,17 @@ impl Application {
             interval_secs: config.limits.poll_interval_ms.div_ceil(1000).max(1),
             refresh_ttl: Duration::from_secs(config.tokens.refresh_ttl_seconds),
             secure_cookies: public_url.scheme() == "https",
+            require_phone: config.accounts.require_phone,
+            sms: SmsSettings {
+                code_ttl: Duration::from_secs(config.sms.code_ttl_seconds),
+                max_attempts: config.sms.max_attempts,
+                resend_interval: Duration::from_secs(config.sms.resend_interval_seconds),
+                max_per_phone_per_hour: config.sms.max_per_phone_per_hour,
+                max_per_scene: config.sms.max_per_scene,
+            },
         };
+        let sms = crate::sms::from_config(&config.sms, sandbox.as_ref().map(Sandbox::sms_inbox))
+            .context("configuring the SMS sender")?;
         let saoma = Arc::new(Saoma {
             scenes: store.clone(),
             notifier: store.clone(),
@@ -107,6 +118,7 @@ impl Application {
             wechat,
             mini_program,
             settings,
+            sms,
         });
 
         let api = api::service();

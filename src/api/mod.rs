@@ -6,6 +6,7 @@ mod error;
 mod health;
 mod middleware;
 mod mini_program;
+mod phone;
 mod scenes;
 
 pub use error::{ApiError, ErrorBody, ErrorCode, json_errors};
@@ -20,6 +21,7 @@ pub type Apis = (
     mini_program::MiniProgramApi,
     account::AccountApi,
     health::HealthApi,
+    phone::PhoneApi,
 );
 
 /// The OpenAPI service: the operations, `/openapi.json` and `/docs` come from it. Operations
@@ -31,6 +33,7 @@ pub fn service() -> OpenApiService<Apis, ()> {
             mini_program::MiniProgramApi,
             account::AccountApi,
             health::HealthApi,
+            phone::PhoneApi,
         ),
         "Saoma",
         env!("CARGO_PKG_VERSION"),

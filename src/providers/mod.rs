@@ -1,15 +1,20 @@
 //! Providers turn WeChat facts into scene transitions. `Saoma` holds every part, built once
 //! by `app` from the config; the API layer calls its methods.
 
+mod confirm;
 mod error;
 mod events;
 mod mini_program;
+mod mini_program_phone;
+mod phone;
 mod poll_token;
 mod scenes;
 mod views;
 
 pub use error::Error;
 pub use mini_program::{LoginRequest, MiniProgram};
+pub use mini_program_phone::PhoneResult;
+pub use phone::{SmsSent, SmsSettings};
 pub use poll_token::PollToken;
 pub use scenes::NewScene;
 pub use views::{
@@ -17,6 +22,7 @@ pub use views::{
 };
 
 use crate::accounts::{AccountStore, RefreshTokens};
+use crate::sms::SmsSender;
 use crate::store::{Dedupe, Notifier, RateLimiter, SceneStore};
 use crate::tokens::Signer;
 use crate::wechat::WeChatClient;
@@ -34,6 +40,9 @@ pub struct Settings {
     pub refresh_ttl: Duration,
     /// Whether poll-token cookies carry `Secure` (the public URL is https).
     pub secure_cookies: bool,
+    /// `accounts.require_phone`: an identity whose account has no phone goes to `need_phone`.
+    pub require_phone: bool,
+    pub sms: SmsSettings,
 }
 
 /// Every part a login needs, built once by `app` (a struct literal: adding a provider is one
@@ -49,6 +58,8 @@ pub struct Saoma {
     pub wechat: WeChatClient,
     pub mini_program: Option<MiniProgram>,
     pub settings: Settings,
+    /// Sends the codes that verify phone numbers of `need_phone` scenes.
+    pub sms: Arc<dyn SmsSender>,
 }
 
 impl Saoma {

@@ -42,6 +42,7 @@ impl Saoma {
             expires_at: now + millis(self.settings.scene_ttl),
             scanned_by: None,
             outcome: None,
+            phone_check: None,
         };
         match self
             .scenes

@@ -31,6 +31,20 @@ pub struct Outcome {
     pub app_id: AppId,
 }
 
+/// The SMS code sent to verify a `need_phone` scene's phone number. Only a hash of the code is
+/// kept; a few wrong guesses burn it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhoneCheck {
+    /// E.164, as the code was sent to.
+    pub phone: String,
+    /// Hex SHA-256 of the scene, the phone and the code.
+    pub code_hash: String,
+    /// Wrong codes presented so far.
+    pub attempts: u32,
+    /// Unix milliseconds after which the code is refused.
+    pub expires_at: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SceneRecord {
     pub scene: Scene,
@@ -45,6 +59,9 @@ pub struct SceneRecord {
     pub scanned_by: Option<ScannedBy>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<Outcome>,
+    /// The SMS code of a `need_phone` scene, once sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_check: Option<PhoneCheck>,
 }
 
 impl SceneRecord {
@@ -96,6 +113,7 @@ mod tests {
             expires_at,
             scanned_by: None,
             outcome: None,
+            phone_check: None,
         }
     }
 

@@ -236,6 +236,7 @@ mod tests {
             expires_at: 0,
             scanned_by: None,
             outcome: None,
+            phone_check: None,
         }
     }
 
