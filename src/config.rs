@@ -82,7 +82,7 @@ pub struct SmsConfig {
     pub code_ttl_seconds: u64,
     /// Wrong codes allowed before the code is burnt.
     pub max_attempts: u32,
-    /// At most one code per phone in this many seconds.
+    /// At most one code per phone in this many seconds (0: no such limit).
     pub resend_interval_seconds: u64,
     /// At most this many codes per phone per hour.
     pub max_per_phone_per_hour: u64,

@@ -63,8 +63,10 @@ impl Saoma {
             self.settings.scene_ttl + self.settings.grace,
         )
         .await?;
-        self.limit(&format!("sms:phone:{phone_key}"), 1, s.resend_interval)
-            .await?;
+        if !s.resend_interval.is_zero() {
+            self.limit(&format!("sms:phone:{phone_key}"), 1, s.resend_interval)
+                .await?;
+        }
         self.limit(
             &format!("sms:phone-hour:{phone_key}"),
             s.max_per_phone_per_hour,
