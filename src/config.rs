@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+mod accounts;
+pub use accounts::{AccountsConfig, SmsConfig, SmsProvider, TencentSmsConfig, UnfollowPolicy};
+
 /// The app id the embedded sandbox plays when no real mini-program is configured.
 pub const SANDBOX_MINI_PROGRAM_APP_ID: &str = "wxsaomasandbox0001";
 const SANDBOX_SECRET: &str = "saoma-sandbox-secret";
@@ -42,71 +45,6 @@ pub struct Config {
     pub log: LogConfig,
     pub accounts: AccountsConfig,
     pub sms: SmsConfig,
-}
-
-/// What to do when a follower unfollows the official account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum UnfollowPolicy {
-    /// Keep the identity linked (default).
-    #[default]
-    Ignore,
-    /// Unlink the official-account identity from its account.
-    Unlink,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
-pub struct AccountsConfig {
-    /// An identity whose account has no phone leaves the scene in `need_phone`.
-    pub require_phone: bool,
-    /// A new identity joins the account that already holds its unionid.
-    pub link_by_unionid: bool,
-    pub unfollow: UnfollowPolicy,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum SmsProvider {
-    /// Log a redacted line; in sandbox mode the message appears at `GET /sandbox/api/sms`.
-    #[default]
-    Log,
-    Tencent,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
-pub struct SmsConfig {
-    pub provider: SmsProvider,
-    /// How long a code is valid.
-    pub code_ttl_seconds: u64,
-    /// Wrong codes allowed before the code is burnt.
-    pub max_attempts: u32,
-    /// At most one code per phone in this many seconds (0: no such limit).
-    pub resend_interval_seconds: u64,
-    /// At most this many codes per phone per hour.
-    pub max_per_phone_per_hour: u64,
-    /// At most this many codes per scene.
-    pub max_per_scene: u64,
-    pub tencent: TencentSmsConfig,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
-pub struct TencentSmsConfig {
-    pub secret_id: Option<String>,
-    #[serde(skip_serializing)]
-    pub secret_key: Option<Secret>,
-    pub secret_key_file: Option<PathBuf>,
-    pub sdk_app_id: Option<String>,
-    /// The approved SMS signature (签名).
-    pub sign_name: Option<String>,
-    /// A template with two parameters: the code and the minutes it is valid.
-    pub template_id: Option<String>,
-    pub region: String,
-    /// Default `https://sms.tencentcloudapi.com/`.
-    pub endpoint: Option<url::Url>,
-    pub timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -176,46 +114,6 @@ impl Default for Config {
             log: LogConfig::default(),
             accounts: AccountsConfig::default(),
             sms: SmsConfig::default(),
-        }
-    }
-}
-
-impl Default for AccountsConfig {
-    fn default() -> Self {
-        Self {
-            require_phone: false,
-            link_by_unionid: true,
-            unfollow: UnfollowPolicy::Ignore,
-        }
-    }
-}
-
-impl Default for SmsConfig {
-    fn default() -> Self {
-        Self {
-            provider: SmsProvider::Log,
-            code_ttl_seconds: 300,
-            max_attempts: 5,
-            resend_interval_seconds: 60,
-            max_per_phone_per_hour: 5,
-            max_per_scene: 3,
-            tencent: TencentSmsConfig::default(),
-        }
-    }
-}
-
-impl Default for TencentSmsConfig {
-    fn default() -> Self {
-        Self {
-            secret_id: None,
-            secret_key: None,
-            secret_key_file: None,
-            sdk_app_id: None,
-            sign_name: None,
-            template_id: None,
-            region: "ap-guangzhou".into(),
-            endpoint: None,
-            timeout_ms: 5_000,
         }
     }
 }

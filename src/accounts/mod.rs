@@ -95,8 +95,11 @@ pub trait AccountStore: Send + Sync {
     /// to another account means the same person: this account's identities and refresh-token
     /// sessions join that account, this one is deleted, and the answer is that account with
     /// `linked: true`. Phone numbers stay unique per account.
-    async fn bind_phone(&self, account_id: &str, phone: &Phone)
-    -> Result<PhoneBinding, AccountError>;
+    async fn bind_phone(
+        &self,
+        account_id: &str,
+        phone: &Phone,
+    ) -> Result<PhoneBinding, AccountError>;
 }
 
 /// The account a phone number ended up on.

@@ -114,7 +114,10 @@ mod tests {
         ] {
             assert_eq!(Phone::parse(input).unwrap().as_str(), "+8613800138000");
         }
-        assert_eq!(Phone::parse("+14155552671").unwrap().as_str(), "+14155552671");
+        assert_eq!(
+            Phone::parse("+14155552671").unwrap().as_str(),
+            "+14155552671"
+        );
         assert_eq!(
             Phone::from_parts("86", "13123456789").unwrap().as_str(),
             "+8613123456789"

@@ -1,7 +1,7 @@
 //! `/api/v1/mini-program`: what the mini-program calls.
 
-use super::error::ApiError;
 use super::account::BearerAuth;
+use super::error::ApiError;
 use crate::providers::{LoginRequest, LoginResult, PhoneResult, RequesterView, Saoma};
 use crate::scene::SceneStatus;
 use poem::web::Data;

@@ -36,7 +36,8 @@ impl Saoma {
         let claims = bearer
             .and_then(|t| self.signer.verify(t).ok())
             .ok_or(Error::Unauthenticated)?;
-        if claims.provider != Provider::MiniProgram.as_str() || claims.app_id != mp.app.app_id.as_str()
+        if claims.provider != Provider::MiniProgram.as_str()
+            || claims.app_id != mp.app.app_id.as_str()
         {
             return Err(Error::TokenNotAccepted);
         }

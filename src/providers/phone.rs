@@ -7,9 +7,7 @@
 
 use super::{Error, Saoma, SceneView};
 use crate::accounts::Phone;
-use crate::scene::{
-    Event, Outcome, PhoneCheck, Scene, SceneRecord, SceneStatus, TransitionError,
-};
+use crate::scene::{Event, Outcome, PhoneCheck, Scene, SceneRecord, SceneStatus, TransitionError};
 use crate::secret::Secret;
 use crate::store::now_ms;
 use rand::Rng;
@@ -122,7 +120,11 @@ impl Saoma {
                 if now >= check.expires_at || check.phone != phone.as_str() {
                     return Err(Error::SmsCodeExpired);
                 }
-                let matches: bool = check.code_hash.as_bytes().ct_eq(presented.as_bytes()).into();
+                let matches: bool = check
+                    .code_hash
+                    .as_bytes()
+                    .ct_eq(presented.as_bytes())
+                    .into();
                 let outcome = if matches {
                     Verdict::Match
                 } else {

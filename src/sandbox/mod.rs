@@ -156,7 +156,10 @@ impl Sandbox {
                 "/wechat/wxa/business/getuserphonenumber",
                 post(phone_number::getuserphonenumber).data(s.clone()),
             )
-            .at("/api/phone-code", post(phone_number::phone_code).data(s.clone()))
+            .at(
+                "/api/phone-code",
+                post(phone_number::phone_code).data(s.clone()),
+            )
             .at("/api/sms", get(sms::list_sms).data(s.clone()))
             .at("/phone", get(phone::page))
     }

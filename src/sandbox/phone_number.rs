@@ -107,7 +107,10 @@ pub(crate) async fn phone_code(Data(state): Data<&Arc<State>>, body: Vec<u8>) ->
         Err(bad) => return bad.into_response(),
     };
     if state.users.get(&body.user).is_none() {
-        let message = format!("no fake user {:?}; create one with POST /api/users", body.user);
+        let message = format!(
+            "no fake user {:?}; create one with POST /api/users",
+            body.user
+        );
         return api_error(StatusCode::NOT_FOUND, "unknown_user", &message);
     }
     if let Some(app_id) = &body.app_id

@@ -1,7 +1,7 @@
 //! `GET /api/sms?phone=`: the messages Saoma's `log` SMS sender delivered, newest last.
 
-use poem::web::{Data, Json, Query};
 use poem::handler;
+use poem::web::{Data, Json, Query};
 use serde::Deserialize;
 use std::sync::Arc;
 

@@ -73,12 +73,7 @@ impl LogSender {
 
 #[async_trait]
 impl SmsSender for LogSender {
-    async fn send_code(
-        &self,
-        phone: &Phone,
-        code: &Secret,
-        ttl: Duration,
-    ) -> Result<(), SmsError> {
+    async fn send_code(&self, phone: &Phone, code: &Secret, ttl: Duration) -> Result<(), SmsError> {
         tracing::info!(
             phone = %phone.masked(),
             inbox = self.inbox.is_some(),

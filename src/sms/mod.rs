@@ -32,8 +32,7 @@ pub enum SmsError {
 #[async_trait]
 pub trait SmsSender: Send + Sync {
     /// Deliver `code`, valid for `ttl`, to `phone`. Implementations never log the code.
-    async fn send_code(&self, phone: &Phone, code: &Secret, ttl: Duration)
-    -> Result<(), SmsError>;
+    async fn send_code(&self, phone: &Phone, code: &Secret, ttl: Duration) -> Result<(), SmsError>;
 }
 
 /// The text of a code message, as the `log` sender delivers it (a Tencent template holds its

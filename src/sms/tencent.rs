@@ -95,12 +95,7 @@ struct SendStatus {
 
 #[async_trait]
 impl SmsSender for TencentSender {
-    async fn send_code(
-        &self,
-        phone: &Phone,
-        code: &Secret,
-        ttl: Duration,
-    ) -> Result<(), SmsError> {
+    async fn send_code(&self, phone: &Phone, code: &Secret, ttl: Duration) -> Result<(), SmsError> {
         let s = &self.settings;
         let minutes = ttl_minutes(ttl).to_string();
         let body = serde_json::to_vec(&SendSms {

@@ -78,7 +78,9 @@ async fn fake_sms(
         .body(state.1.to_string())
 }
 
-async fn fake_endpoint(reply: serde_json::Value) -> (url::Url, Arc<(Mutex<Seen>, serde_json::Value)>) {
+async fn fake_endpoint(
+    reply: serde_json::Value,
+) -> (url::Url, Arc<(Mutex<Seen>, serde_json::Value)>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let state = Arc::new((Mutex::new(Seen::default()), reply));
@@ -121,7 +123,10 @@ async fn tencent_sender_posts_a_signed_send_sms() {
     let seen = state.0.lock().unwrap();
     assert_eq!(seen.checked.len(), 1);
     let body = seen.checked[0].as_ref().unwrap();
-    assert_eq!(body["PhoneNumberSet"], serde_json::json!(["+8613800138000"]));
+    assert_eq!(
+        body["PhoneNumberSet"],
+        serde_json::json!(["+8613800138000"])
+    );
     assert_eq!(body["SmsSdkAppId"], "1400000000");
     assert_eq!(body["SignName"], "Saoma");
     assert_eq!(body["TemplateId"], "123456");

@@ -256,10 +256,17 @@ impl TestApp {
     /// The newest code the `log` SMS sender delivered to `phone` (E.164).
     pub async fn sms_code(&self, phone: &str) -> String {
         let encoded: String = url::form_urlencoded::byte_serialize(phone.as_bytes()).collect();
-        let inbox = self.get_json(&format!("/sandbox/api/sms?phone={encoded}")).await;
+        let inbox = self
+            .get_json(&format!("/sandbox/api/sms?phone={encoded}"))
+            .await;
         let messages = inbox["messages"].as_array().unwrap();
         let last = messages.last().expect("an SMS was delivered");
-        assert!(last["text"].as_str().unwrap().contains(last["code"].as_str().unwrap()));
+        assert!(
+            last["text"]
+                .as_str()
+                .unwrap()
+                .contains(last["code"].as_str().unwrap())
+        );
         last["code"].as_str().unwrap().to_string()
     }
 

@@ -74,7 +74,8 @@ async fn without_require_phone_the_scene_is_confirmed_at_once() {
 async fn a_wrong_code_is_refused_and_says_how_many_attempts_are_left() {
     let app = app_requiring_phone(|_| {}).await;
     let created = scene_needing_phone(&app).await;
-    app.send_sms(&created.scene, &created.poll_token, PHONE).await;
+    app.send_sms(&created.scene, &created.poll_token, PHONE)
+        .await;
     let code = app.sms_code(PHONE).await;
     let wrong = if code == "000000" { "000001" } else { "000000" };
 
@@ -85,7 +86,12 @@ async fn a_wrong_code_is_refused_and_says_how_many_attempts_are_left() {
     assert_eq!(res.status(), 400);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["code"], "invalid_sms_code");
-    assert!(body["message"].as_str().unwrap().contains("4 attempts left"));
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("4 attempts left")
+    );
     assert_eq!(poll_json(&app, &created).await["status"], "need_phone");
     // The right code still works after one wrong guess.
     let ok = app
@@ -98,7 +104,8 @@ async fn a_wrong_code_is_refused_and_says_how_many_attempts_are_left() {
 async fn too_many_wrong_codes_burn_the_code() {
     let app = app_requiring_phone(|c| c.sms.max_attempts = 3).await;
     let created = scene_needing_phone(&app).await;
-    app.send_sms(&created.scene, &created.poll_token, PHONE).await;
+    app.send_sms(&created.scene, &created.poll_token, PHONE)
+        .await;
     let code = app.sms_code(PHONE).await;
     let wrong = if code == "000000" { "000001" } else { "000000" };
 
@@ -125,10 +132,14 @@ async fn too_many_wrong_codes_burn_the_code() {
 async fn sending_is_rate_limited_per_phone_and_per_scene() {
     let app = app_requiring_phone(|c| c.sms.max_per_scene = 3).await;
     let created = scene_needing_phone(&app).await;
-    let first = app.send_sms(&created.scene, &created.poll_token, PHONE).await;
+    let first = app
+        .send_sms(&created.scene, &created.poll_token, PHONE)
+        .await;
     assert_eq!(first.status(), 200);
 
-    let again = app.send_sms(&created.scene, &created.poll_token, PHONE).await;
+    let again = app
+        .send_sms(&created.scene, &created.poll_token, PHONE)
+        .await;
     let other_phone = app
         .send_sms(&created.scene, &created.poll_token, "+8613900139000")
         .await;

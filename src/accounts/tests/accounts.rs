@@ -45,7 +45,9 @@ pub(super) async fn different_people_get_different_accounts(store: SqlAccounts) 
     assert_ne!(a.id, b.id);
 }
 
-pub(super) async fn a_unionid_revealed_later_is_recorded_and_links_later_identities(store: SqlAccounts) {
+pub(super) async fn a_unionid_revealed_later_is_recorded_and_links_later_identities(
+    store: SqlAccounts,
+) {
     let first = store
         .find_or_create(&identity("wxoa", "o1", None))
         .await
@@ -68,7 +70,9 @@ pub(super) async fn a_unionid_revealed_later_is_recorded_and_links_later_identit
     assert_eq!(other.id, first.id);
 }
 
-pub(super) async fn nickname_and_avatar_are_updated_when_given_and_kept_otherwise(store: SqlAccounts) {
+pub(super) async fn nickname_and_avatar_are_updated_when_given_and_kept_otherwise(
+    store: SqlAccounts,
+) {
     let mut named = identity("wxa", "o1", None);
     named.nickname = Some("Ann".into());
     named.avatar = Some("https://a/1.png".into());

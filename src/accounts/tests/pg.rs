@@ -63,7 +63,16 @@ impl PgCluster {
         let log = cluster.dir.path().join("server.log");
         cluster.pg(
             "pg_ctl",
-            &["-D", path(&data), "-l", path(&log), "-o", &options, "-w", "start"],
+            &[
+                "-D",
+                path(&data),
+                "-l",
+                path(&log),
+                "-o",
+                &options,
+                "-w",
+                "start",
+            ],
         );
         Some(cluster)
     }

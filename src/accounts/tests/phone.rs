@@ -62,7 +62,12 @@ pub(super) async fn a_phone_of_another_account_links_this_one_into_it(store: Sql
         .await
         .unwrap();
     let session = store
-        .issue(&other.id, Provider::Website, &AppId::parse("wxb").unwrap(), HOUR)
+        .issue(
+            &other.id,
+            Provider::Website,
+            &AppId::parse("wxb").unwrap(),
+            HOUR,
+        )
         .await
         .unwrap();
 
@@ -86,7 +91,9 @@ pub(super) async fn a_phone_of_another_account_links_this_one_into_it(store: Sql
 }
 
 pub(super) async fn binding_to_an_unknown_account_is_refused(store: SqlAccounts) {
-    let result = store.bind_phone("no-such-account", &phone("13800138000")).await;
+    let result = store
+        .bind_phone("no-such-account", &phone("13800138000"))
+        .await;
 
     assert!(matches!(result, Err(AccountError::UnknownAccount)));
 }
@@ -104,5 +111,8 @@ pub(super) async fn without_unionid_linking_each_identity_has_its_own_account(st
         .unwrap();
 
     assert_ne!(mini.id, web.id);
-    assert_eq!(web.identities[0].unionid, Some(UnionId::parse("u1").unwrap()));
+    assert_eq!(
+        web.identities[0].unionid,
+        Some(UnionId::parse("u1").unwrap())
+    );
 }
