@@ -32,8 +32,8 @@ pub struct Outcome {
 }
 
 /// The SMS code sent to verify a `need_phone` scene's phone number. Only a hash of the code is
-/// kept; a few wrong guesses burn it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// kept; a few wrong guesses burn it. `Debug` leaves the number and the hash out.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PhoneCheck {
     /// E.164, as the code was sent to.
     pub phone: String,
@@ -43,6 +43,15 @@ pub struct PhoneCheck {
     pub attempts: u32,
     /// Unix milliseconds after which the code is refused.
     pub expires_at: i64,
+}
+
+impl std::fmt::Debug for PhoneCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PhoneCheck")
+            .field("attempts", &self.attempts)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -53,10 +53,10 @@ macro_rules! contract {
             };
             let mut cases = 0;
             $(
-                let url = cluster.fresh_database(stringify!($case)).await;
+                cases += 1;
+                let url = cluster.fresh_database(&format!("case{cases}")).await;
                 let store = SqlAccounts::connect(&url).await.unwrap();
                 $module::$case(store).await;
-                cases += 1;
             )*
             assert!(cases > 0);
         }
