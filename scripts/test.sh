@@ -11,10 +11,14 @@ command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 # The Redis store's tests start their own servers and a three-master cluster.
 command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v redis-cli >/dev/null || need_apt+=(redis-tools)
+# The account store's contract suite also runs on PostgreSQL: the tests start their own
+# throwaway cluster with initdb/pg_ctl, so only the binaries are needed, never a running service.
+ls /usr/lib/postgresql/*/bin/initdb /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 \
+  || need_apt+=(postgresql)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "==> installing ${need_apt[*]}"
-  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq "${need_apt[@]}"
-  else sudo apt-get update -qq && sudo apt-get install -y -qq "${need_apt[@]}"; fi
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
+  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"; fi
 fi
 
 echo "==> cargo fmt --check"

@@ -4,7 +4,7 @@ use crate::accounts::SqlAccounts;
 use crate::api;
 use crate::config::{Config, OfficialAccountSettings, StoreKind};
 use crate::metrics::Metrics;
-use crate::providers::{MiniProgram, OfficialAccount, Saoma, Settings, Website};
+use crate::providers::{MiniProgram, OfficialAccount, Saoma, Settings, SmsSettings, Website};
 use crate::sandbox::{Sandbox, SandboxConfig, SandboxOfficialAccount};
 use crate::store::{MemoryStore, RedisStore, Stores};
 use crate::tokens::{Signer, TokenSettings};
@@ -63,7 +63,8 @@ impl Application {
         let accounts = Arc::new(
             SqlAccounts::connect(&config.database_url())
                 .await
-                .context("opening the account database")?,
+                .context("opening the account database")?
+                .link_by_unionid(config.accounts.link_by_unionid),
         );
         let signer = Signer::load_or_generate(
             &config.signing_key_file(),
@@ -115,7 +116,17 @@ impl Application {
             refresh_ttl: Duration::from_secs(config.tokens.refresh_ttl_seconds),
             secure_cookies: public_url.scheme() == "https",
             sandbox: sandbox.is_some(),
+            require_phone: config.accounts.require_phone,
+            sms: SmsSettings {
+                code_ttl: Duration::from_secs(config.sms.code_ttl_seconds),
+                max_attempts: config.sms.max_attempts,
+                resend_interval: Duration::from_secs(config.sms.resend_interval_seconds),
+                max_per_phone_per_hour: config.sms.max_per_phone_per_hour,
+                max_per_scene: config.sms.max_per_scene,
+            },
         };
+        let sms = crate::sms::from_config(&config.sms, sandbox.as_ref().map(Sandbox::sms_inbox))
+            .context("configuring the SMS sender")?;
         let saoma = Arc::new(Saoma {
             scenes: store.scenes,
             notifier: store.notifier,
@@ -130,6 +141,7 @@ impl Application {
             website,
             official_account,
             settings,
+            sms,
         });
 
         let api = api::service();

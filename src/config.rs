@@ -14,10 +14,11 @@ mod website;
 pub use website::{SANDBOX_WEBSITE_APP_ID, WebsiteConfig};
 mod official_account;
 pub use official_account::{
-    AccountsConfig, CallbackMode, OfficialAccountConfig, OfficialAccountSettings,
-    SANDBOX_CALLBACK_TOKEN, SANDBOX_ENCODING_AES_KEY, SANDBOX_OFFICIAL_ACCOUNT_APP_ID,
-    UnfollowPolicy,
+    CallbackMode, OfficialAccountConfig, OfficialAccountSettings, SANDBOX_CALLBACK_TOKEN,
+    SANDBOX_ENCODING_AES_KEY, SANDBOX_OFFICIAL_ACCOUNT_APP_ID,
 };
+mod accounts;
+pub use accounts::{AccountsConfig, SmsConfig, SmsProvider, TencentSmsConfig, UnfollowPolicy};
 
 /// The app id the embedded sandbox plays when no real mini-program is configured.
 pub const SANDBOX_MINI_PROGRAM_APP_ID: &str = "wxsaomasandbox0001";
@@ -56,6 +57,7 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub log: LogConfig,
     pub web: WebConfig,
+    pub sms: SmsConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -136,6 +138,7 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             log: LogConfig::default(),
             web: WebConfig::default(),
+            sms: SmsConfig::default(),
         }
     }
 }
@@ -231,6 +234,12 @@ impl Config {
             self.website.app_secret = Some(Secret::new(secret.trim()));
         }
         self.read_official_account_secret_file()?;
+        if let Some(path) = &self.sms.tencent.secret_key_file {
+            let secret = std::fs::read_to_string(path).with_context(|| {
+                format!("reading sms.tencent.secret_key_file {}", path.display())
+            })?;
+            self.sms.tencent.secret_key = Some(Secret::new(secret.trim()));
+        }
         Ok(())
     }
 

@@ -15,6 +15,7 @@ pub mod providers;
 pub mod sandbox;
 pub mod scene;
 pub mod secret;
+pub mod sms;
 pub mod store;
 pub mod telemetry;
 pub mod tokens;

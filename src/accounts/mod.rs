@@ -1,14 +1,19 @@
 //! Accounts and identities: an account is the person across providers; an identity is one
 //! `(app id, openid)`, linked to others of the same person by WeChat's `unionid`. Durable, behind
-//! small traits split by capability; [`SqlAccounts`] implements them on SQLite.
+//! small traits split by capability; [`SqlAccounts`] implements them on SQLite and PostgreSQL
+//! (one implementation over sqlx's `Any` driver, one set of portable migrations).
 
+mod identities;
 mod migrations;
+mod phone;
+mod phone_binding;
 mod refresh;
 mod sql;
 
 #[cfg(test)]
 mod tests;
 
+pub use phone::{Phone, PhoneError};
 pub use sql::SqlAccounts;
 
 use crate::ids::{AppId, OpenId, UnionId};
@@ -62,6 +67,9 @@ pub enum AccountError {
     /// The refresh token was already rotated: it leaked or was replayed, so its family is revoked.
     #[error("the refresh token was already used; its session is revoked")]
     RefreshReused,
+    /// No account has this id (it was merged into another, or never existed).
+    #[error("no such account")]
+    UnknownAccount,
 }
 
 impl From<sqlx::Error> for AccountError {
@@ -80,6 +88,26 @@ pub trait AccountStore: Send + Sync {
     async fn find_or_create(&self, identity: &NewIdentity) -> Result<Account, AccountError>;
     async fn get(&self, account_id: &str) -> Result<Option<Account>, AccountError>;
     async fn ping(&self) -> Result<(), AccountError>;
+    /// The account this phone number is bound to.
+    async fn find_by_phone(&self, phone: &Phone) -> Result<Option<Account>, AccountError>;
+    /// Bind a phone number the caller has verified (SMS code, or WeChat's getPhoneNumber).
+    /// A free number is set on the account (replacing its previous one). A number already bound
+    /// to another account means the same person: this account's identities and refresh-token
+    /// sessions join that account, this one is deleted, and the answer is that account with
+    /// `linked: true`. Phone numbers stay unique per account.
+    async fn bind_phone(
+        &self,
+        account_id: &str,
+        phone: &Phone,
+    ) -> Result<PhoneBinding, AccountError>;
+}
+
+/// The account a phone number ended up on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhoneBinding {
+    pub account: Account,
+    /// The number belonged to another account, which the caller's identities joined.
+    pub linked: bool,
 }
 
 /// A newly issued refresh token. Shown to the client once; only its hash is stored.

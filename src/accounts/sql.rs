@@ -1,39 +1,71 @@
-//! [`AccountStore`] on SQLite. Queries are portable SQL with `$n` parameters, so the PostgreSQL
-//! implementation can share them.
+//! [`SqlAccounts`]: one implementation for SQLite and PostgreSQL over sqlx's `Any` driver.
+//! Queries are portable SQL with `$n` parameters; the backends differ only in how a writing
+//! transaction serialises with other writers ([`SqlAccounts::begin_write`]) and in SQLite's
+//! connection pragmas.
 
-use super::{Account, AccountError, AccountStore, Identity, NewIdentity, migrations};
-use crate::ids::{AppId, OpenId, UnionId};
+use super::{
+    Account, AccountError, AccountStore, NewIdentity, Phone, PhoneBinding, identities, migrations,
+    phone_binding,
+};
 use crate::scene::Provider;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::SqliteConnection;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
-use std::str::FromStr;
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{Any, AnyPool, Transaction};
 use std::time::Duration;
 
-/// Accounts, identities and refresh tokens in SQLite.
+/// Accounts, identities and refresh tokens in SQLite or PostgreSQL.
 #[derive(Debug, Clone)]
 pub struct SqlAccounts {
-    pub(super) pool: SqlitePool,
+    pub(super) pool: AnyPool,
+    pub(super) backend: Backend,
+    pub(super) link_by_unionid: bool,
 }
 
-// Every writing transaction starts with `BEGIN IMMEDIATE`: it takes SQLite's write lock up front,
-// so a read-then-write (find the unionid's account, then insert) cannot interleave with another
-// writer, and a reader never fails to upgrade to a writer with SQLITE_BUSY.
-pub(super) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Backend {
+    Sqlite,
+    Postgres,
+}
 
 const MAX_CONNECTIONS: u32 = 8;
 
 impl SqlAccounts {
-    /// Opens `database_url` (`sqlite:///path/saoma.db`, created if missing, in WAL mode; or
-    /// `sqlite::memory:`) and runs the migrations.
+    /// Opens `database_url` and runs the migrations: `sqlite:///path/saoma.db` (created if
+    /// missing, in WAL mode), `sqlite::memory:`, or `postgres://user:pass@host:port/db`.
     pub async fn connect(database_url: &str) -> Result<Self, AccountError> {
-        let in_memory = database_url.contains(":memory:") || database_url.contains("mode=memory");
-        let mut options = SqliteConnectOptions::from_str(database_url)?
-            .create_if_missing(true)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
-        let mut pool = SqlitePoolOptions::new();
+        install_default_drivers();
+        let (backend, url) = if database_url.starts_with("sqlite:") {
+            (Backend::Sqlite, sqlite_url(database_url))
+        } else if database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://")
+        {
+            (Backend::Postgres, database_url.to_string())
+        } else {
+            return Err(AccountError::Database(
+                "database_url must start with sqlite: or postgres://".into(),
+            ));
+        };
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let mut pool = AnyPoolOptions::new();
+        if backend == Backend::Sqlite {
+            pool = pool.after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    sqlx::query("PRAGMA foreign_keys = ON")
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query("PRAGMA busy_timeout = 5000")
+                        .execute(&mut *conn)
+                        .await?;
+                    if !in_memory {
+                        sqlx::query("PRAGMA journal_mode = WAL")
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            });
+        }
         if in_memory {
             // An in-memory database lives as long as its last connection, and shared-cache
             // connections fail with SQLITE_LOCKED instead of waiting: keep exactly one, forever.
@@ -42,105 +74,73 @@ impl SqlAccounts {
                 .idle_timeout(None)
                 .max_lifetime(None);
         } else {
-            options = options.journal_mode(SqliteJournalMode::Wal);
-            pool = pool.max_connections(MAX_CONNECTIONS);
+            pool = pool
+                .max_connections(MAX_CONNECTIONS)
+                .acquire_timeout(Duration::from_secs(5));
         }
-        let pool = pool.connect_with(options).await?;
+        let pool = pool.connect(&url).await.map_err(|e| {
+            // The URL may carry a password: name the backend, not the URL.
+            AccountError::Database(format!("connecting to {backend:?}: {e}"))
+        })?;
         migrations::migrator()
             .await
             .map_err(|e| AccountError::Database(format!("migrations: {e}")))?
             .run(&pool)
             .await
             .map_err(|e| AccountError::Database(format!("migrations: {e}")))?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            backend,
+            link_by_unionid: true,
+        })
     }
 
-    /// One attempt; `None` when another writer inserted the same identity first.
-    async fn try_find_or_create(
-        &self,
-        identity: &NewIdentity,
-    ) -> Result<Option<Account>, AccountError> {
-        let now = now_ms();
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        let existing: Option<(String,)> =
-            sqlx::query_as("SELECT account_id FROM identities WHERE app_id = $1 AND openid = $2")
-                .bind(identity.app_id.as_str())
-                .bind(identity.openid.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
+    /// `accounts.link_by_unionid`: whether a new identity joins the account that already holds
+    /// its unionid (default) or always gets an account of its own.
+    pub fn link_by_unionid(mut self, on: bool) -> Self {
+        self.link_by_unionid = on;
+        self
+    }
 
-        let account_id = match existing {
-            Some((account_id,)) => {
-                sqlx::query(
-                    "UPDATE identities SET unionid = COALESCE(unionid, $3), \
-                     nickname = COALESCE($4, nickname), avatar = COALESCE($5, avatar) \
-                     WHERE app_id = $1 AND openid = $2",
-                )
-                .bind(identity.app_id.as_str())
-                .bind(identity.openid.as_str())
-                .bind(identity.unionid.as_ref().map(UnionId::as_str))
-                .bind(identity.nickname.as_deref())
-                .bind(identity.avatar.as_deref())
-                .execute(&mut *tx)
-                .await?;
-                account_id
+    /// A transaction that serialises with every other writer touching `key`. SQLite: `BEGIN
+    /// IMMEDIATE` takes the database's write lock up front, so a read-then-write cannot
+    /// interleave with another writer and a reader never fails to upgrade with SQLITE_BUSY.
+    /// PostgreSQL: a transaction-scoped advisory lock on the key (a unionid, an identity, a
+    /// phone number), so that two first logins of one person cannot create two accounts.
+    pub(super) async fn begin_write(
+        &self,
+        key: &str,
+    ) -> Result<Transaction<'static, Any>, AccountError> {
+        match self.backend {
+            Backend::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                // Wrapped in a subquery: the lock function returns `void`, which the `Any`
+                // driver cannot decode.
+                sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock(hashtext($1))) AS l")
+                    .bind(key)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(tx)
             }
-            None => {
-                let account_id = match account_of_unionid(&mut tx, identity).await? {
-                    Some(account_id) => account_id,
-                    None => {
-                        let account_id = uuid::Uuid::new_v4().to_string();
-                        sqlx::query(
-                            "INSERT INTO accounts (id, phone, created_at) VALUES ($1, NULL, $2)",
-                        )
-                        .bind(&account_id)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
-                        account_id
-                    }
-                };
-                let inserted = sqlx::query(
-                    "INSERT INTO identities \
-                     (provider, app_id, openid, unionid, account_id, nickname, avatar, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-                     ON CONFLICT (app_id, openid) DO NOTHING",
-                )
-                .bind(identity.provider.as_str())
-                .bind(identity.app_id.as_str())
-                .bind(identity.openid.as_str())
-                .bind(identity.unionid.as_ref().map(UnionId::as_str))
-                .bind(&account_id)
-                .bind(identity.nickname.as_deref())
-                .bind(identity.avatar.as_deref())
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                if inserted.rows_affected() == 0 {
-                    // Lost a race (possible where writers are not serialized, as on PostgreSQL):
-                    // drop the account we may have created and read the winner's.
-                    tx.rollback().await?;
-                    return Ok(None);
-                }
-                account_id
-            }
-        };
-        let account = load_account(&mut tx, &account_id).await?;
-        tx.commit().await?;
-        match account {
-            Some(account) => Ok(Some(account)),
-            None => Err(AccountError::Database(format!(
-                "identity points at missing account {account_id}"
-            ))),
         }
     }
+}
+
+/// `sqlite://path` opens read-write and creates the file (`mode=rwc`) unless a mode is given.
+fn sqlite_url(url: &str) -> String {
+    if url.contains(":memory:") || url.contains("mode=") {
+        return url.to_string();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}mode=rwc")
 }
 
 #[async_trait]
 impl AccountStore for SqlAccounts {
     async fn find_or_create(&self, identity: &NewIdentity) -> Result<Account, AccountError> {
         for _ in 0..3 {
-            if let Some(account) = self.try_find_or_create(identity).await? {
+            if let Some(account) = identities::try_find_or_create(self, identity).await? {
                 return Ok(account);
             }
         }
@@ -151,87 +151,33 @@ impl AccountStore for SqlAccounts {
 
     async fn get(&self, account_id: &str) -> Result<Option<Account>, AccountError> {
         let mut conn = self.pool.acquire().await?;
-        load_account(&mut conn, account_id).await
+        identities::load_account(&mut conn, account_id).await
     }
 
     async fn ping(&self) -> Result<(), AccountError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
-}
 
-/// The account already holding this identity's unionid, if any. Should two accounts hold it (an
-/// identity that learnt its unionid after another identity had created an account for it), the
-/// oldest wins, so the answer is stable.
-async fn account_of_unionid(
-    conn: &mut SqliteConnection,
-    identity: &NewIdentity,
-) -> Result<Option<String>, AccountError> {
-    let Some(unionid) = &identity.unionid else {
-        return Ok(None);
-    };
-    let row: Option<(String,)> = sqlx::query_as(
-        "SELECT i.account_id FROM identities i JOIN accounts a ON a.id = i.account_id \
-         WHERE i.unionid = $1 ORDER BY a.created_at, a.id LIMIT 1",
-    )
-    .bind(unionid.as_str())
-    .fetch_optional(&mut *conn)
-    .await?;
-    Ok(row.map(|(account_id,)| account_id))
-}
-
-type IdentityRow = (
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    i64,
-);
-
-async fn load_account(
-    conn: &mut SqliteConnection,
-    account_id: &str,
-) -> Result<Option<Account>, AccountError> {
-    let account: Option<(String, Option<String>, i64)> =
-        sqlx::query_as("SELECT id, phone, created_at FROM accounts WHERE id = $1")
-            .bind(account_id)
+    async fn find_by_phone(&self, phone: &Phone) -> Result<Option<Account>, AccountError> {
+        let mut conn = self.pool.acquire().await?;
+        let row: Option<(String,)> = sqlx::query_as("SELECT id FROM accounts WHERE phone = $1")
+            .bind(phone.as_str())
             .fetch_optional(&mut *conn)
             .await?;
-    let Some((id, phone, created_at)) = account else {
-        return Ok(None);
-    };
-    let rows: Vec<IdentityRow> = sqlx::query_as(
-        "SELECT provider, app_id, openid, unionid, nickname, avatar, created_at \
-         FROM identities WHERE account_id = $1 ORDER BY created_at, app_id, openid",
-    )
-    .bind(account_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let identities = rows
-        .into_iter()
-        .map(identity_from_row)
-        .collect::<Result<_, _>>()?;
-    Ok(Some(Account {
-        id,
-        phone,
-        created_at: from_ms(created_at)?,
-        identities,
-    }))
-}
+        match row {
+            Some((id,)) => identities::load_account(&mut conn, &id).await,
+            None => Ok(None),
+        }
+    }
 
-fn identity_from_row(row: IdentityRow) -> Result<Identity, AccountError> {
-    let (provider, app_id, openid, unionid, nickname, avatar, created_at) = row;
-    Ok(Identity {
-        provider: parse_provider(&provider)?,
-        app_id: AppId::parse(app_id).map_err(corrupt)?,
-        openid: OpenId::parse(openid).map_err(corrupt)?,
-        unionid: unionid.map(UnionId::parse).transpose().map_err(corrupt)?,
-        nickname,
-        avatar,
-        created_at: from_ms(created_at)?,
-    })
+    async fn bind_phone(
+        &self,
+        account_id: &str,
+        phone: &Phone,
+    ) -> Result<PhoneBinding, AccountError> {
+        phone_binding::bind_phone(self, account_id, phone).await
+    }
 }
 
 pub(super) fn parse_provider(value: &str) -> Result<Provider, AccountError> {

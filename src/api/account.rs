@@ -18,7 +18,7 @@ enum ApiTags {
 /// A Saoma access token (EdDSA JWT).
 #[derive(SecurityScheme)]
 #[oai(ty = "bearer", bearer_format = "JWT")]
-pub struct BearerAuth(Bearer);
+pub struct BearerAuth(pub Bearer);
 
 #[derive(Object)]
 pub struct RefreshRequest {

@@ -74,6 +74,20 @@ pub enum ErrorCode {
     /// The account database cannot be reached; see Retry-After.
     DatabaseUnavailable,
     Internal,
+    /// The phone number is not `+<country code><number>` or an 11-digit mainland mobile number.
+    InvalidPhone,
+    /// Too many requests (SMS per phone or per scene); see Retry-After.
+    RateLimited,
+    /// The SMS code is wrong; the message says how many attempts are left.
+    InvalidSmsCode,
+    /// No SMS code is pending for this scene and phone, or it expired.
+    SmsCodeExpired,
+    /// Too many wrong SMS codes: the code is burnt; request a new one.
+    TooManyAttempts,
+    /// The SMS provider refused or could not be reached.
+    SmsUnavailable,
+    /// The access token was not issued to the configured mini-program.
+    TokenNotAccepted,
 }
 
 /// The body of every error.
@@ -98,6 +112,9 @@ pub enum ApiError {
     /// Credentials (poll token, bearer token) are missing or wrong.
     #[oai(status = 401)]
     Unauthorized(Json<ErrorBody>),
+    /// The credentials are valid but not for this operation.
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
     /// Not found.
     #[oai(status = 404)]
     NotFound(Json<ErrorBody>),
@@ -107,6 +124,9 @@ pub enum ApiError {
     /// The scene is over: expired or consumed.
     #[oai(status = 410)]
     Gone(Json<ErrorBody>),
+    /// Too many requests; retry after the delay.
+    #[oai(status = 429)]
+    TooManyRequests(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
     /// Internal error.
     #[oai(status = 500)]
     Internal(Json<ErrorBody>),
@@ -167,6 +187,19 @@ impl From<Error> for ApiError {
                 tracing::error!(error = ?source, "internal error");
                 ApiError::Internal(body(C::Internal, msg))
             }
+            Error::InvalidPhone => ApiError::BadRequest(body(C::InvalidPhone, msg)),
+            Error::RateLimited { retry_after } => ApiError::TooManyRequests(
+                body(C::RateLimited, msg),
+                retry_after.as_secs_f64().ceil().max(1.0) as u64,
+            ),
+            Error::WrongSmsCode { .. } => ApiError::BadRequest(body(C::InvalidSmsCode, msg)),
+            Error::SmsCodeExpired => ApiError::BadRequest(body(C::SmsCodeExpired, msg)),
+            Error::TooManyAttempts => ApiError::BadRequest(body(C::TooManyAttempts, msg)),
+            Error::Sms(source) => {
+                tracing::warn!(error = %source, "SMS not sent");
+                ApiError::BadGateway(body(C::SmsUnavailable, msg))
+            }
+            Error::TokenNotAccepted => ApiError::Forbidden(body(C::TokenNotAccepted, msg)),
         }
     }
 }

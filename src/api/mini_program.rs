@@ -1,7 +1,8 @@
 //! `/api/v1/mini-program`: what the mini-program calls.
 
+use super::account::BearerAuth;
 use super::error::ApiError;
-use crate::providers::{LoginRequest, LoginResult, RequesterView, Saoma};
+use crate::providers::{LoginRequest, LoginResult, PhoneResult, RequesterView, Saoma};
 use crate::scene::SceneStatus;
 use poem::web::Data;
 use poem_openapi::payload::Json;
@@ -56,6 +57,25 @@ impl std::fmt::Debug for MiniProgramLoginRequest {
     }
 }
 
+/// The code of the getPhoneNumber button; optionally the `need_phone` scene to confirm.
+#[derive(Object)]
+pub struct PhoneRequest {
+    /// From `<button open-type="getPhoneNumber">` (single use, 5 minutes).
+    #[oai(validator(min_length = 1, max_length = 256))]
+    pub code: String,
+    #[oai(validator(max_length = 64))]
+    pub scene: Option<String>,
+}
+
+impl std::fmt::Debug for PhoneRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PhoneRequest")
+            .field("code", &"[redacted]")
+            .field("scene", &self.scene)
+            .finish()
+    }
+}
+
 pub struct MiniProgramApi;
 
 #[OpenApi(prefix_path = "/api/v1/mini-program", tag = "ApiTags::MiniProgram")]
@@ -91,6 +111,26 @@ impl MiniProgramApi {
                 scene: body.scene,
                 approve: body.approve,
             })
+            .await?;
+        Ok(Json(result))
+    }
+
+    /// Bind the phone number of the getPhoneNumber button to the bearer's account
+    ///
+    /// Needs an access token issued to this mini-program. WeChat vouches for the number, so a
+    /// number already bound to another account links this identity to that account (`linked`,
+    /// with new `tokens`). With `scene` (a `need_phone` scene this account is logging into),
+    /// the scene is confirmed too. A used or expired code is 400 `invalid_code`.
+    #[oai(path = "/phone", method = "post")]
+    async fn phone(
+        &self,
+        saoma: Data<&Arc<Saoma>>,
+        auth: BearerAuth,
+        body: Json<PhoneRequest>,
+    ) -> Result<Json<PhoneResult>, ApiError> {
+        let body = body.0;
+        let result = saoma
+            .mini_program_phone(Some(&auth.0.token), &body.code, body.scene.as_deref())
             .await?;
         Ok(Json(result))
     }

@@ -8,6 +8,7 @@ mod middleware;
 mod mini_program;
 mod official_account;
 mod pages;
+mod phone;
 mod providers;
 mod scenes;
 mod website;
@@ -27,6 +28,7 @@ pub type Apis = (
     providers::ProvidersApi,
     website::WebsiteApi,
     official_account::OfficialAccountApi,
+    phone::PhoneApi,
 );
 
 /// The OpenAPI service: the operations, `/openapi.json` and `/docs` come from it. Operations
@@ -41,6 +43,7 @@ pub fn service() -> OpenApiService<Apis, ()> {
             providers::ProvidersApi,
             website::WebsiteApi,
             official_account::OfficialAccountApi,
+            phone::PhoneApi,
         ),
         "Saoma",
         env!("CARGO_PKG_VERSION"),

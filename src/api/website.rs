@@ -101,7 +101,13 @@ fn error_page(error: ApiError) -> CallbackResponse {
             CallbackResponse::BadRequest(page(b))
         }
         ApiError::NotFound(b) => CallbackResponse::NotFound(page(b)),
-        ApiError::Unauthorized(b) | ApiError::Internal(b) => CallbackResponse::Internal(page(b)),
+        ApiError::Unauthorized(b) | ApiError::Forbidden(b) | ApiError::Internal(b) => {
+            CallbackResponse::Internal(page(b))
+        }
+        // Nothing on this path is rate-limited today; if it ever is, say so and when to retry.
+        ApiError::TooManyRequests(b, retry_after) => {
+            CallbackResponse::Unavailable(page(b), retry_after)
+        }
         ApiError::BadGateway(b) => CallbackResponse::BadGateway(page(b)),
         ApiError::Unavailable(b, retry_after) => {
             CallbackResponse::Unavailable(page(b), retry_after)

@@ -56,23 +56,6 @@ pub struct OfficialAccountConfig {
     pub qr_expire_seconds: Option<u64>,
 }
 
-/// What an `unsubscribe` push does to the identity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum UnfollowPolicy {
-    /// Nothing: the account keeps the identity.
-    #[default]
-    Ignore,
-    /// Unlink the official-account identity from its account.
-    Unlink,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct AccountsConfig {
-    pub unfollow: UnfollowPolicy,
-}
-
 /// The official account as the provider and the sandbox use it: credentials resolved (the
 /// sandbox's in sandbox mode), mode decided, QR lifetime capped.
 #[derive(Debug, Clone)]
@@ -190,7 +173,7 @@ mod tests {
             jail.set_env("SAOMA_ACCOUNTS__UNFOLLOW", "unlink");
             let c = Config::load(None).map_err(|e| e.to_string())?;
             assert!(!c.sandbox_enabled());
-            assert_eq!(c.accounts.unfollow, UnfollowPolicy::Unlink);
+            assert_eq!(c.accounts.unfollow, crate::config::UnfollowPolicy::Unlink);
             let oa = c.official_account_settings().unwrap().unwrap();
             assert_eq!(
                 (oa.app_id.as_str(), oa.app_secret.expose()),

@@ -1,5 +1,6 @@
 use crate::accounts::AccountError;
 use crate::scene::{Provider, SceneError, SceneStatus, TransitionError};
+use crate::sms::SmsError;
 use crate::store::StoreError;
 use crate::wechat::WeChatError;
 use std::time::Duration;
@@ -49,6 +50,22 @@ pub enum Error {
     Accounts(#[source] AccountError),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
+    #[error(
+        "invalid phone number: expected +<country code><number> or an 11-digit mainland China mobile number"
+    )]
+    InvalidPhone,
+    #[error("too many requests; retry later")]
+    RateLimited { retry_after: Duration },
+    #[error("the SMS code is wrong ({attempts_left} attempts left)")]
+    WrongSmsCode { attempts_left: u32 },
+    #[error("no SMS code is pending for this scene and phone, or it expired: request a new one")]
+    SmsCodeExpired,
+    #[error("too many wrong SMS codes: the code is burnt, request a new one")]
+    TooManyAttempts,
+    #[error("the SMS could not be sent")]
+    Sms(#[source] SmsError),
+    #[error("this operation needs an access token issued to the configured mini-program")]
+    TokenNotAccepted,
 }
 
 impl From<TransitionError> for Error {
@@ -83,6 +100,8 @@ impl From<AccountError> for Error {
             AccountError::RefreshReused | AccountError::RefreshInvalid => {
                 Error::InvalidRefreshToken
             }
+            // The account was merged into another (phone binding) or never existed.
+            AccountError::UnknownAccount => Error::Unauthenticated,
             other => Error::Accounts(other),
         }
     }

@@ -3,7 +3,7 @@
 
 use super::{AccountView, CreatedScene, Error, LoginResult, NewScene, Qr, RequesterView, Saoma};
 use crate::accounts::NewIdentity;
-use crate::scene::{Event, Outcome, Provider, Scene, SceneRecord, SceneStatus, TransitionError};
+use crate::scene::{Event, Provider, Scene, SceneRecord, SceneStatus, TransitionError};
 use crate::store::now_ms;
 use crate::wechat::{AppCredentials, WxaCodeRequest};
 use base64::Engine;
@@ -26,7 +26,7 @@ pub struct LoginRequest {
 }
 
 impl Saoma {
-    fn mini_program(&self) -> Result<&MiniProgram, Error> {
+    pub(super) fn mini_program(&self) -> Result<&MiniProgram, Error> {
         self.mini_program
             .as_ref()
             .ok_or(Error::ProviderUnavailable(Provider::MiniProgram))
@@ -116,14 +116,20 @@ impl Saoma {
             .await?;
         let scene_status = match &scene {
             Some(scene) => {
-                let outcome = Outcome {
-                    account_id: account.id.clone(),
-                    app_id: mp.app.app_id.clone(),
+                let record = if req.approve {
+                    self.confirm_identity(
+                        scene,
+                        Provider::MiniProgram,
+                        &account,
+                        &mp.app.app_id,
+                        None,
+                    )
+                    .await?
+                } else {
+                    let record = self.transition(scene, cancel).await?;
+                    tracing::info!(scene = %scene, "mini-program cancelled");
+                    record
                 };
-                let record = self
-                    .transition(scene, |r, now| answer(r, now, req.approve, &outcome))
-                    .await?;
-                tracing::info!(scene = %scene, status = record.status.as_str(), "mini-program answered");
                 Some(record.status)
             }
             None => None,
@@ -139,23 +145,18 @@ impl Saoma {
     }
 }
 
-fn ensure_mini_program(record: &SceneRecord) -> Result<(), Error> {
+pub(super) fn ensure_mini_program(record: &SceneRecord) -> Result<(), Error> {
     if record.provider != Provider::MiniProgram {
         return Err(Error::WrongProvider(record.provider));
     }
     Ok(())
 }
 
-/// Confirm or cancel; a scene the mini-program never reported as scanned is scanned first.
-fn answer(r: &mut SceneRecord, now: i64, approve: bool, outcome: &Outcome) -> Result<(), Error> {
+/// The user refused; a scene the mini-program never reported as scanned is scanned first.
+fn cancel(r: &mut SceneRecord, now: i64) -> Result<(), Error> {
     if r.status_at(now) == SceneStatus::Pending {
         r.apply(Event::Scan, now)?;
     }
-    if approve {
-        r.apply(Event::Confirm, now)?;
-        r.outcome = Some(outcome.clone());
-    } else {
-        r.apply(Event::Cancel, now)?;
-    }
+    r.apply(Event::Cancel, now)?;
     Ok(())
 }

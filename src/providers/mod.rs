@@ -1,10 +1,13 @@
 //! Providers turn WeChat facts into scene transitions. `Saoma` holds every part, built once
 //! by `app` from the config; the API layer calls its methods.
 
+mod confirm;
 mod error;
 mod events;
 mod mini_program;
+mod mini_program_phone;
 mod official_account;
+mod phone;
 mod poll_token;
 mod scenes;
 mod views;
@@ -12,7 +15,9 @@ mod website;
 
 pub use error::Error;
 pub use mini_program::{LoginRequest, MiniProgram};
+pub use mini_program_phone::PhoneResult;
 pub use official_account::{OfficialAccount, PushAnswer, PushQuery, PushRefusal, UrlCheck};
+pub use phone::{SmsSent, SmsSettings};
 pub use poll_token::PollToken;
 pub use scenes::NewScene;
 pub use views::WxLogin;
@@ -22,6 +27,7 @@ pub use views::{
 pub use website::{CallbackOutcome, Website, WebsiteCallback};
 
 use crate::accounts::{AccountStore, RefreshTokens};
+use crate::sms::SmsSender;
 use crate::store::{Dedupe, Notifier, RateLimiter, SceneStore};
 use crate::tokens::Signer;
 use crate::wechat::WeChatClient;
@@ -41,6 +47,9 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// Whether the embedded sandbox plays WeChat (the demo page then offers the phone simulator).
     pub sandbox: bool,
+    /// `accounts.require_phone`: an identity whose account has no phone goes to `need_phone`.
+    pub require_phone: bool,
+    pub sms: SmsSettings,
 }
 
 /// Every part a login needs, built once by `app` (a struct literal: adding a provider is one
@@ -59,6 +68,8 @@ pub struct Saoma {
     pub website: Option<Website>,
     pub official_account: Option<OfficialAccount>,
     pub settings: Settings,
+    /// Sends the codes that verify phone numbers of `need_phone` scenes.
+    pub sms: Arc<dyn SmsSender>,
 }
 
 impl Saoma {

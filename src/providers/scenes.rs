@@ -48,6 +48,7 @@ impl Saoma {
             scanned_by: None,
             outcome: None,
             return_url: new.return_url,
+            phone_check: None,
         };
         match self
             .scenes

@@ -5,9 +5,7 @@
 
 use super::{CreatedScene, Error, NewScene, Qr, Saoma, WxLogin};
 use crate::accounts::NewIdentity;
-use crate::scene::{
-    Event, Outcome, Provider, ScannedBy, Scene, SceneRecord, SceneStatus, TransitionError,
-};
+use crate::scene::{Event, Provider, ScannedBy, Scene, SceneRecord, SceneStatus, TransitionError};
 use crate::store::now_ms;
 use crate::wechat::AppCredentials;
 
@@ -197,19 +195,14 @@ impl Saoma {
                 avatar: avatar.clone(),
             })
             .await?;
-        let outcome = Outcome {
-            account_id: account.id.clone(),
-            app_id: website.app.app_id.clone(),
-        };
         let scanned_by = ScannedBy { nickname, avatar };
-        self.transition(&scene, |r, now| {
-            ensure_waiting(r, now)?;
-            scan_if_pending(r, now)?;
-            r.scanned_by = Some(scanned_by.clone());
-            r.apply(Event::Confirm, now)?;
-            r.outcome = Some(outcome.clone());
-            Ok(())
-        })
+        self.confirm_identity(
+            &scene,
+            Provider::Website,
+            &account,
+            &website.app.app_id,
+            Some(scanned_by),
+        )
         .await?;
         tracing::info!(scene = %scene, "website login confirmed");
         Ok(CallbackOutcome::Confirmed { return_url })

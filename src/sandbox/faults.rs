@@ -23,6 +23,7 @@ pub(crate) const SNS_AUTH: &str = "sns/auth";
 pub(crate) const QRCODE_CREATE: &str = "cgi-bin/qrcode/create";
 pub(crate) const SHOWQRCODE: &str = "cgi-bin/showqrcode";
 pub(crate) const USER_INFO: &str = "cgi-bin/user/info";
+pub(crate) const GETUSERPHONENUMBER: &str = "wxa/business/getuserphonenumber";
 const ENDPOINTS: &[&str] = &[
     CGI_BIN_TOKEN,
     STABLE_TOKEN,
@@ -35,6 +36,7 @@ const ENDPOINTS: &[&str] = &[
     QRCODE_CREATE,
     SHOWQRCODE,
     USER_INFO,
+    GETUSERPHONENUMBER,
 ];
 
 /// The app id counted when an access token is unknown.

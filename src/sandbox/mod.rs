@@ -13,6 +13,8 @@
 //!   callback (signed, encrypted per the mode, retried like WeChat) and report the answer.
 //! - `/api/users` (GET, POST), `/api/wx-login`, `/api/stats` (GET, DELETE), `/api/faults`
 //!   (POST, DELETE), `/api/invalidate-token`, `/api/clock`: tools for tests and the phone page.
+//! - `/wechat/wxa/business/getuserphonenumber` and `/api/phone-code`: the getPhoneNumber button.
+//! - `/api/sms`: the messages of Saoma's `log` SMS sender.
 //! - `/phone?scene=`: the phone simulator.
 //!
 //! Everything lives in one [`State`] behind an `Arc`; only the fake users and the secret their
@@ -28,6 +30,8 @@ mod oauth;
 mod official_account;
 mod pages;
 mod phone;
+mod phone_number;
+mod sms;
 mod sns;
 mod standalone;
 mod tokens;
@@ -100,6 +104,9 @@ pub(crate) struct State {
     oa: official_account::OfficialAccounts,
     /// Pushes events to Saoma's callback (never follows redirects).
     push_client: reqwest::Client,
+    phone_codes: phone_number::PhoneCodes,
+    /// What Saoma's `log` SMS sender delivered (shared with it by `app`).
+    sms: Arc<crate::sms::Inbox>,
 }
 
 impl Sandbox {
@@ -135,10 +142,17 @@ impl Sandbox {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .context("building the sandbox's push client")?,
+            phone_codes: phone_number::PhoneCodes::default(),
+            sms: Arc::default(),
         };
         Ok(Sandbox {
             state: Arc::new(state),
         })
+    }
+
+    /// The inbox the `log` SMS sender delivers to, listed at `/api/sms`.
+    pub fn sms_inbox(&self) -> Arc<crate::sms::Inbox> {
+        self.state.sms.clone()
     }
 
     /// Routes relative to the mount point; the app nests them at "/sandbox".
@@ -205,6 +219,15 @@ impl Sandbox {
                 post(tokens::invalidate_token).data(s.clone()),
             )
             .at("/api/clock", post(clock::advance).data(s.clone()))
+            .at(
+                "/wechat/wxa/business/getuserphonenumber",
+                post(phone_number::getuserphonenumber).data(s.clone()),
+            )
+            .at(
+                "/api/phone-code",
+                post(phone_number::phone_code).data(s.clone()),
+            )
+            .at("/api/sms", get(sms::list_sms).data(s.clone()))
             .at("/phone", get(phone::page))
             .at(
                 "/wechat/connect/qrconnect",

@@ -11,4 +11,4 @@ mod proptests;
 pub use id::{Scene, SceneError};
 pub use machine::{Event, SceneStatus, TransitionError};
 pub use provider::Provider;
-pub use record::{Outcome, Requester, ScannedBy, SceneRecord};
+pub use record::{Outcome, PhoneCheck, Requester, ScannedBy, SceneRecord};

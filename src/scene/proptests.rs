@@ -22,6 +22,7 @@ fn record(expires_at: i64) -> SceneRecord {
         scanned_by: None,
         outcome: None,
         return_url: None,
+        phone_check: None,
     }
 }
 

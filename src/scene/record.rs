@@ -37,6 +37,29 @@ pub struct Outcome {
 
 /// A scene as stored. Serde names are one letter: Redis keeps one of these per pending scene,
 /// and the names would be a quarter of its bytes.
+/// The SMS code sent to verify a `need_phone` scene's phone number. Only a hash of the code is
+/// kept; a few wrong guesses burn it. `Debug` leaves the number and the hash out.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhoneCheck {
+    /// E.164, as the code was sent to.
+    pub phone: String,
+    /// Hex SHA-256 of the scene, the phone and the code.
+    pub code_hash: String,
+    /// Wrong codes presented so far.
+    pub attempts: u32,
+    /// Unix milliseconds after which the code is refused.
+    pub expires_at: i64,
+}
+
+impl std::fmt::Debug for PhoneCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PhoneCheck")
+            .field("attempts", &self.attempts)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SceneRecord {
     #[serde(rename = "s")]
@@ -61,6 +84,9 @@ pub struct SceneRecord {
     /// `None`: the configured `website.return_url`).
     #[serde(rename = "w", default, skip_serializing_if = "Option::is_none")]
     pub return_url: Option<String>,
+    /// The SMS code of a `need_phone` scene, once sent.
+    #[serde(rename = "k", default, skip_serializing_if = "Option::is_none")]
+    pub phone_check: Option<PhoneCheck>,
 }
 
 impl SceneRecord {
@@ -113,6 +139,7 @@ mod tests {
             scanned_by: None,
             outcome: None,
             return_url: None,
+            phone_check: None,
         }
     }
 

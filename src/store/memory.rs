@@ -266,6 +266,7 @@ mod tests {
             scanned_by: None,
             outcome: None,
             return_url: None,
+            phone_check: None,
         }
     }
 

@@ -247,3 +247,104 @@ pub async fn error_code(res: reqwest::Response) -> String {
         .expect("errors carry a code")
         .to_string()
 }
+
+/// Accounts and phone binding.
+impl TestApp {
+    pub async fn get_json(&self, path: &str) -> Value {
+        let res = self.http.get(self.url(path)).send().await.unwrap();
+        assert!(res.status().is_success(), "GET {path}: {}", res.status());
+        res.json().await.unwrap()
+    }
+
+    pub async fn me(&self, access_token: &str) -> reqwest::Response {
+        self.http
+            .get(self.url("/api/v1/me"))
+            .bearer_auth(access_token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The newest code the `log` SMS sender delivered to `phone` (E.164).
+    pub async fn sms_code(&self, phone: &str) -> String {
+        let encoded: String = url::form_urlencoded::byte_serialize(phone.as_bytes()).collect();
+        let inbox = self
+            .get_json(&format!("/sandbox/api/sms?phone={encoded}"))
+            .await;
+        let messages = inbox["messages"].as_array().unwrap();
+        let last = messages.last().expect("an SMS was delivered");
+        assert!(
+            last["text"]
+                .as_str()
+                .unwrap()
+                .contains(last["code"].as_str().unwrap())
+        );
+        last["code"].as_str().unwrap().to_string()
+    }
+
+    pub async fn send_sms(&self, scene: &str, poll_token: &str, phone: &str) -> reqwest::Response {
+        self.http
+            .post(self.url("/api/v1/phone/sms"))
+            .header("X-Poll-Token", poll_token)
+            .json(&serde_json::json!({"scene": scene, "phone": phone}))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn bind_phone(
+        &self,
+        scene: &str,
+        poll_token: &str,
+        phone: &str,
+        code: &str,
+    ) -> reqwest::Response {
+        self.http
+            .post(self.url("/api/v1/phone/bind"))
+            .header("X-Poll-Token", poll_token)
+            .json(&serde_json::json!({"scene": scene, "phone": phone, "code": code}))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// What the getPhoneNumber button gives the mini-program of this sandbox user.
+    pub async fn phone_code(&self, user: &str, phone: Option<&str>) -> String {
+        let res = self
+            .post(
+                "/sandbox/api/phone-code",
+                serde_json::json!({"user": user, "phone": phone}),
+            )
+            .await;
+        assert!(res.status().is_success(), "sandbox phone-code");
+        let body: Value = res.json().await.unwrap();
+        body["code"].as_str().unwrap().to_string()
+    }
+
+    pub async fn mp_phone(
+        &self,
+        access_token: &str,
+        code: &str,
+        scene: Option<&str>,
+    ) -> reqwest::Response {
+        self.http
+            .post(self.url("/api/v1/mini-program/phone"))
+            .bearer_auth(access_token)
+            .json(&serde_json::json!({"code": code, "scene": scene}))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A sandbox user logs in on the mini-program, without a scene: `(account id, access token)`.
+    pub async fn mp_session(&self, user: &str) -> (String, String) {
+        let code = self.wx_login(user).await;
+        let res = self.mp_login(&code, None, true).await;
+        assert_eq!(res.status(), 200);
+        let body: Value = res.json().await.unwrap();
+        (
+            body["account"]["id"].as_str().unwrap().to_string(),
+            body["tokens"]["access_token"].as_str().unwrap().to_string(),
+        )
+    }
+}

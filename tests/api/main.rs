@@ -1,4 +1,5 @@
 //! One integration-test binary: the app on port 0, the embedded sandbox as WeChat.
+mod accounts;
 mod cli;
 mod clients;
 mod contract;
@@ -7,6 +8,7 @@ mod helpers;
 mod oa_helpers;
 mod oa_refusals;
 mod official_account;
+mod phone_sms;
 mod redis_footprint;
 mod redis_instances;
 mod redis_outage;

@@ -30,6 +30,7 @@ fn record(scene: &Scene) -> SceneRecord {
         scanned_by: None,
         outcome: None,
         return_url: None,
+        phone_check: None,
     }
 }
 

@@ -1,9 +1,7 @@
 use super::*;
 use std::sync::Arc;
 
-#[tokio::test]
-async fn same_identity_twice_is_the_same_account() {
-    let store = memory().await;
+pub(super) async fn same_identity_twice_is_the_same_account(store: SqlAccounts) {
     let first = store
         .find_or_create(&identity("wxa", "o1", None))
         .await
@@ -18,9 +16,7 @@ async fn same_identity_twice_is_the_same_account() {
     assert_eq!(second.identities.len(), 1);
 }
 
-#[tokio::test]
-async fn identities_with_the_same_unionid_share_one_account() {
-    let store = memory().await;
+pub(super) async fn identities_with_the_same_unionid_share_one_account(store: SqlAccounts) {
     let mini = store
         .find_or_create(&identity("wxmini", "o1", Some("u1")))
         .await
@@ -35,9 +31,7 @@ async fn identities_with_the_same_unionid_share_one_account() {
     assert_eq!(website.identities[1].provider, Provider::Website);
 }
 
-#[tokio::test]
-async fn different_people_get_different_accounts() {
-    let store = memory().await;
+pub(super) async fn different_people_get_different_accounts(store: SqlAccounts) {
     let a = store
         .find_or_create(&identity("wxa", "o1", Some("u1")))
         .await
@@ -51,9 +45,9 @@ async fn different_people_get_different_accounts() {
     assert_ne!(a.id, b.id);
 }
 
-#[tokio::test]
-async fn a_unionid_revealed_later_is_recorded_and_links_later_identities() {
-    let store = memory().await;
+pub(super) async fn a_unionid_revealed_later_is_recorded_and_links_later_identities(
+    store: SqlAccounts,
+) {
     let first = store
         .find_or_create(&identity("wxoa", "o1", None))
         .await
@@ -76,9 +70,9 @@ async fn a_unionid_revealed_later_is_recorded_and_links_later_identities() {
     assert_eq!(other.id, first.id);
 }
 
-#[tokio::test]
-async fn nickname_and_avatar_are_updated_when_given_and_kept_otherwise() {
-    let store = memory().await;
+pub(super) async fn nickname_and_avatar_are_updated_when_given_and_kept_otherwise(
+    store: SqlAccounts,
+) {
     let mut named = identity("wxa", "o1", None);
     named.nickname = Some("Ann".into());
     named.avatar = Some("https://a/1.png".into());
@@ -99,9 +93,7 @@ async fn nickname_and_avatar_are_updated_when_given_and_kept_otherwise() {
     assert_eq!(renamed.identities[0].nickname.as_deref(), Some("Anna"));
 }
 
-#[tokio::test]
-async fn concurrent_first_logins_of_one_identity_make_one_account() {
-    let (store, _dir) = on_disk().await;
+pub(super) async fn concurrent_first_logins_of_one_identity_make_one_account(store: SqlAccounts) {
     let store = Arc::new(store);
 
     let tasks: Vec<_> = (0..20)
@@ -131,9 +123,37 @@ async fn concurrent_first_logins_of_one_identity_make_one_account() {
     assert_eq!(accounts, 1);
 }
 
-#[tokio::test]
-async fn get_returns_the_account_with_its_identities() {
-    let store = memory().await;
+pub(super) async fn concurrent_first_logins_of_one_person_by_two_apps_make_one_account(
+    store: SqlAccounts,
+) {
+    let store = Arc::new(store);
+
+    let tasks: Vec<_> = (0..10)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let app = format!("wxapp{i}");
+                store
+                    .find_or_create(&identity(&app, "o1", Some("u1")))
+                    .await
+                    .unwrap()
+                    .id
+            })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for task in tasks {
+        ids.push(task.await.unwrap());
+    }
+
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 1);
+    let account = store.get(&ids[0]).await.unwrap().unwrap();
+    assert_eq!(account.identities.len(), 10);
+}
+
+pub(super) async fn get_returns_the_account_with_its_identities(store: SqlAccounts) {
     let created = store
         .find_or_create(&identity("wxa", "o1", Some("u1")))
         .await

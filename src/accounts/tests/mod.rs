@@ -1,6 +1,10 @@
-//! Contract tests of the SQL store: accounts and identities, then refresh-token families.
+//! The contract suite of the SQL store (accounts and identities, phone binding, refresh-token
+//! families), run on SQLite (one test per case) and on PostgreSQL (one throwaway cluster, a
+//! fresh database per case), plus SQLite-only checks of the database file.
 
 mod accounts;
+mod pg;
+mod phone;
 mod refresh;
 
 use super::*;
@@ -27,4 +31,71 @@ pub(super) fn identity(app_id: &str, openid: &str, unionid: Option<&str>) -> New
         nickname: None,
         avatar: None,
     }
+}
+
+/// Every case of the contract, each an `async fn(SqlAccounts)`.
+macro_rules! contract {
+    ($($module:ident :: $case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let (store, _dir) = super::on_disk().await;
+                    super::$module::$case(store).await;
+                }
+            )*
+        }
+
+        #[tokio::test]
+        async fn postgres_passes_the_whole_contract() {
+            let Some(cluster) = pg::PgCluster::start() else {
+                return;
+            };
+            let mut cases = 0;
+            $(
+                cases += 1;
+                let url = cluster.fresh_database(&format!("case{cases}")).await;
+                let store = SqlAccounts::connect(&url).await.unwrap();
+                $module::$case(store).await;
+            )*
+            assert!(cases > 0);
+        }
+    };
+}
+
+contract!(
+    accounts::same_identity_twice_is_the_same_account,
+    accounts::identities_with_the_same_unionid_share_one_account,
+    accounts::different_people_get_different_accounts,
+    accounts::a_unionid_revealed_later_is_recorded_and_links_later_identities,
+    accounts::nickname_and_avatar_are_updated_when_given_and_kept_otherwise,
+    accounts::concurrent_first_logins_of_one_identity_make_one_account,
+    accounts::concurrent_first_logins_of_one_person_by_two_apps_make_one_account,
+    accounts::get_returns_the_account_with_its_identities,
+    phone::a_free_phone_is_bound_and_found,
+    phone::binding_the_same_phone_again_changes_nothing,
+    phone::a_phone_of_another_account_links_this_one_into_it,
+    phone::binding_to_an_unknown_account_is_refused,
+    phone::without_unionid_linking_each_identity_has_its_own_account,
+    refresh::rotation_returns_a_working_token_and_the_subject,
+    refresh::a_reused_token_revokes_its_family,
+    refresh::concurrent_rotations_of_one_token_have_one_winner,
+    refresh::unknown_and_expired_tokens_are_invalid,
+    refresh::revoke_kills_the_family_and_ignores_unknown_tokens,
+);
+
+#[tokio::test]
+async fn an_in_memory_database_works() {
+    let store = memory().await;
+    let account = store
+        .find_or_create(&identity("wxa", "o1", None))
+        .await
+        .unwrap();
+    assert!(store.get(&account.id).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn an_unknown_database_scheme_is_refused() {
+    let result = SqlAccounts::connect("mysql://localhost/saoma").await;
+    assert!(matches!(result, Err(AccountError::Database(_))));
 }

@@ -14,9 +14,7 @@ fn app() -> AppId {
     AppId::parse("wxa").unwrap()
 }
 
-#[tokio::test]
-async fn rotation_returns_a_working_token_and_the_subject() {
-    let store = memory().await;
+pub(super) async fn rotation_returns_a_working_token_and_the_subject(store: SqlAccounts) {
     let account_id = account(&store).await;
     let issued = store
         .issue(&account_id, Provider::Website, &app(), HOUR)
@@ -32,9 +30,7 @@ async fn rotation_returns_a_working_token_and_the_subject() {
     assert!(store.rotate(&rotated.token, HOUR).await.is_ok());
 }
 
-#[tokio::test]
-async fn a_reused_token_revokes_its_family() {
-    let store = memory().await;
+pub(super) async fn a_reused_token_revokes_its_family(store: SqlAccounts) {
     let account_id = account(&store).await;
     let issued = store
         .issue(&account_id, Provider::MiniProgram, &app(), HOUR)
@@ -49,9 +45,7 @@ async fn a_reused_token_revokes_its_family() {
     assert!(matches!(newest, Err(AccountError::RefreshInvalid)));
 }
 
-#[tokio::test]
-async fn concurrent_rotations_of_one_token_have_one_winner() {
-    let (store, _dir) = on_disk().await;
+pub(super) async fn concurrent_rotations_of_one_token_have_one_winner(store: SqlAccounts) {
     let store = Arc::new(store);
     let account_id = account(&store).await;
     let issued = store
@@ -78,9 +72,7 @@ async fn concurrent_rotations_of_one_token_have_one_winner() {
     assert!(matches!(after, Err(AccountError::RefreshInvalid)));
 }
 
-#[tokio::test]
-async fn unknown_and_expired_tokens_are_invalid() {
-    let store = memory().await;
+pub(super) async fn unknown_and_expired_tokens_are_invalid(store: SqlAccounts) {
     let account_id = account(&store).await;
     let expired = store
         .issue(&account_id, Provider::MiniProgram, &app(), Duration::ZERO)
@@ -94,9 +86,7 @@ async fn unknown_and_expired_tokens_are_invalid() {
     assert!(matches!(late, Err(AccountError::RefreshInvalid)));
 }
 
-#[tokio::test]
-async fn revoke_kills_the_family_and_ignores_unknown_tokens() {
-    let store = memory().await;
+pub(super) async fn revoke_kills_the_family_and_ignores_unknown_tokens(store: SqlAccounts) {
     let account_id = account(&store).await;
     let issued = store
         .issue(&account_id, Provider::MiniProgram, &app(), HOUR)

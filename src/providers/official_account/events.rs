@@ -8,7 +8,7 @@ use crate::accounts::NewIdentity;
 use crate::config::UnfollowPolicy;
 use crate::ids::{OpenId, UnionId};
 use crate::providers::{Error, Saoma};
-use crate::scene::{Event, Outcome, Provider, Scene, SceneRecord, SceneStatus};
+use crate::scene::{Provider, Scene, SceneStatus};
 use crate::store::now_ms;
 use crate::wechat::callback;
 use rand::Rng;
@@ -121,12 +121,14 @@ impl Saoma {
                 avatar: None,
             })
             .await?;
-        let outcome = Outcome {
-            account_id: account.id,
-            app_id: oa.app.app_id.clone(),
-        };
         match self
-            .transition(&scene, |r, now| confirm(r, now, &outcome))
+            .confirm_identity(
+                &scene,
+                Provider::OfficialAccount,
+                &account,
+                &oa.app.app_id,
+                None,
+            )
             .await
         {
             Ok(_) => {
@@ -165,19 +167,6 @@ fn over(status: SceneStatus) -> Option<&'static str> {
         SceneStatus::Cancelled => Some(CANCELLED),
         SceneStatus::Confirmed | SceneStatus::Consumed => Some(USED),
     }
-}
-
-/// Scan (the follow or scan is the scan) and confirm, in one compare-and-set.
-fn confirm(r: &mut SceneRecord, now: i64, outcome: &Outcome) -> Result<(), Error> {
-    if r.provider != Provider::OfficialAccount {
-        return Err(Error::WrongProvider(r.provider));
-    }
-    if r.status_at(now) == SceneStatus::Pending {
-        r.apply(Event::Scan, now)?;
-    }
-    r.apply(Event::Confirm, now)?;
-    r.outcome = Some(outcome.clone());
-    Ok(())
 }
 
 fn unfollow(oa: &OfficialAccount, openid: &OpenId) {

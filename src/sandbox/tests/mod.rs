@@ -2,6 +2,7 @@
 
 mod oa_push;
 mod official_account;
+mod phone_number;
 mod sns;
 mod tokens;
 mod tools;

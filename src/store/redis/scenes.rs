@@ -118,6 +118,7 @@ mod tests {
             scanned_by: None,
             outcome: None,
             return_url: None,
+            phone_check: None,
         };
         let json = encode(&record).unwrap();
         assert!(!json.contains("abcdefgh"));

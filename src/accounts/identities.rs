@@ -1,0 +1,169 @@
+//! Identities and the accounts they log into: find or create, link by unionid, load.
+
+use super::sql::{SqlAccounts, corrupt, from_ms, now_ms, parse_provider};
+use super::{Account, AccountError, Identity, NewIdentity};
+use crate::ids::{AppId, OpenId, UnionId};
+use sqlx::AnyConnection;
+
+/// One attempt; `None` when another writer inserted the same identity first.
+pub(super) async fn try_find_or_create(
+    store: &SqlAccounts,
+    identity: &NewIdentity,
+) -> Result<Option<Account>, AccountError> {
+    let now = now_ms();
+    let lock_key = match (&identity.unionid, store.link_by_unionid) {
+        (Some(unionid), true) => format!("unionid:{unionid}"),
+        _ => format!("identity:{}:{}", identity.app_id, identity.openid),
+    };
+    let mut tx = store.begin_write(&lock_key).await?;
+    let existing: Option<(String,)> =
+        sqlx::query_as("SELECT account_id FROM identities WHERE app_id = $1 AND openid = $2")
+            .bind(identity.app_id.as_str())
+            .bind(identity.openid.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+
+    let account_id = match existing {
+        Some((account_id,)) => {
+            sqlx::query(
+                "UPDATE identities SET unionid = COALESCE(unionid, $3), \
+                 nickname = COALESCE($4, nickname), avatar = COALESCE($5, avatar) \
+                 WHERE app_id = $1 AND openid = $2",
+            )
+            .bind(identity.app_id.as_str())
+            .bind(identity.openid.as_str())
+            .bind(identity.unionid.as_ref().map(UnionId::as_str))
+            .bind(identity.nickname.as_deref())
+            .bind(identity.avatar.as_deref())
+            .execute(&mut *tx)
+            .await?;
+            account_id
+        }
+        None => {
+            let linked = if store.link_by_unionid {
+                account_of_unionid(&mut tx, identity).await?
+            } else {
+                None
+            };
+            let account_id = match linked {
+                Some(account_id) => account_id,
+                None => {
+                    let account_id = uuid::Uuid::new_v4().to_string();
+                    sqlx::query(
+                        "INSERT INTO accounts (id, phone, created_at) VALUES ($1, NULL, $2)",
+                    )
+                    .bind(&account_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    account_id
+                }
+            };
+            let inserted = sqlx::query(
+                "INSERT INTO identities \
+                 (provider, app_id, openid, unionid, account_id, nickname, avatar, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 ON CONFLICT (app_id, openid) DO NOTHING",
+            )
+            .bind(identity.provider.as_str())
+            .bind(identity.app_id.as_str())
+            .bind(identity.openid.as_str())
+            .bind(identity.unionid.as_ref().map(UnionId::as_str))
+            .bind(&account_id)
+            .bind(identity.nickname.as_deref())
+            .bind(identity.avatar.as_deref())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            if inserted.rows_affected() == 0 {
+                // Lost a race (possible where writers are not serialized, as on PostgreSQL):
+                // drop the account we may have created and read the winner's.
+                tx.rollback().await?;
+                return Ok(None);
+            }
+            account_id
+        }
+    };
+    let account = load_account(&mut tx, &account_id).await?;
+    tx.commit().await?;
+    match account {
+        Some(account) => Ok(Some(account)),
+        None => Err(AccountError::Database(format!(
+            "identity points at missing account {account_id}"
+        ))),
+    }
+}
+
+/// The account already holding this identity's unionid, if any. Should two accounts hold it (an
+/// identity that learnt its unionid after another identity had created an account for it), the
+/// oldest wins, so the answer is stable.
+async fn account_of_unionid(
+    conn: &mut AnyConnection,
+    identity: &NewIdentity,
+) -> Result<Option<String>, AccountError> {
+    let Some(unionid) = &identity.unionid else {
+        return Ok(None);
+    };
+    let row: Option<(String,)> = sqlx::query_as(
+        "SELECT i.account_id FROM identities i JOIN accounts a ON a.id = i.account_id \
+         WHERE i.unionid = $1 ORDER BY a.created_at, a.id LIMIT 1",
+    )
+    .bind(unionid.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.map(|(account_id,)| account_id))
+}
+
+type IdentityRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    i64,
+);
+
+pub(super) async fn load_account(
+    conn: &mut AnyConnection,
+    account_id: &str,
+) -> Result<Option<Account>, AccountError> {
+    let account: Option<(String, Option<String>, i64)> =
+        sqlx::query_as("SELECT id, phone, created_at FROM accounts WHERE id = $1")
+            .bind(account_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some((id, phone, created_at)) = account else {
+        return Ok(None);
+    };
+    let rows: Vec<IdentityRow> = sqlx::query_as(
+        "SELECT provider, app_id, openid, unionid, nickname, avatar, created_at \
+         FROM identities WHERE account_id = $1 ORDER BY created_at, app_id, openid",
+    )
+    .bind(account_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let identities = rows
+        .into_iter()
+        .map(identity_from_row)
+        .collect::<Result<_, _>>()?;
+    Ok(Some(Account {
+        id,
+        phone,
+        created_at: from_ms(created_at)?,
+        identities,
+    }))
+}
+
+fn identity_from_row(row: IdentityRow) -> Result<Identity, AccountError> {
+    let (provider, app_id, openid, unionid, nickname, avatar, created_at) = row;
+    Ok(Identity {
+        provider: parse_provider(&provider)?,
+        app_id: AppId::parse(app_id).map_err(corrupt)?,
+        openid: OpenId::parse(openid).map_err(corrupt)?,
+        unionid: unionid.map(UnionId::parse).transpose().map_err(corrupt)?,
+        nickname,
+        avatar,
+        created_at: from_ms(created_at)?,
+    })
+}

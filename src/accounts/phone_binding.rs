@@ -1,0 +1,59 @@
+//! Binding a verified phone number, and linking accounts that turn out to share one.
+
+use super::identities::load_account;
+use super::sql::SqlAccounts;
+use super::{AccountError, Phone, PhoneBinding};
+
+pub(super) async fn bind_phone(
+    store: &SqlAccounts,
+    account_id: &str,
+    phone: &Phone,
+) -> Result<PhoneBinding, AccountError> {
+    let mut tx = store.begin_write(&format!("phone:{phone}")).await?;
+    let exists: Option<(String,)> = sqlx::query_as("SELECT id FROM accounts WHERE id = $1")
+        .bind(account_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if exists.is_none() {
+        return Err(AccountError::UnknownAccount);
+    }
+    let owner: Option<(String,)> = sqlx::query_as("SELECT id FROM accounts WHERE phone = $1")
+        .bind(phone.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+    let (target, linked) = match owner {
+        Some((owner,)) if owner == account_id => (owner, false),
+        None => {
+            sqlx::query("UPDATE accounts SET phone = $2 WHERE id = $1")
+                .bind(account_id)
+                .bind(phone.as_str())
+                .execute(&mut *tx)
+                .await?;
+            (account_id.to_string(), false)
+        }
+        Some((owner,)) => {
+            // The phone proves this is the owner's person: everything that logs into this
+            // account moves there, sessions included, and this account is gone.
+            for statement in [
+                "UPDATE identities SET account_id = $2 WHERE account_id = $1",
+                "UPDATE refresh_families SET account_id = $2 WHERE account_id = $1",
+            ] {
+                sqlx::query(statement)
+                    .bind(account_id)
+                    .bind(&owner)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query("DELETE FROM accounts WHERE id = $1")
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await?;
+            (owner, true)
+        }
+    };
+    let account = load_account(&mut tx, &target)
+        .await?
+        .ok_or(AccountError::UnknownAccount)?;
+    tx.commit().await?;
+    Ok(PhoneBinding { account, linked })
+}

@@ -1,0 +1,93 @@
+//! `/api/v1/phone`: verify a phone number by SMS for a `need_phone` scene (poll token required).
+
+use super::error::ApiError;
+use crate::providers::{Saoma, SceneView, SmsSent};
+use poem::web::Data;
+use poem_openapi::param::{Cookie, Header};
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi, Tags};
+use std::sync::Arc;
+
+#[derive(Tags)]
+enum ApiTags {
+    /// Phone verification for scenes in `need_phone` (`accounts.require_phone`).
+    Phone,
+}
+
+/// Where to send a code.
+#[derive(Object, Debug)]
+pub struct SendCodeRequest {
+    #[oai(validator(max_length = 64))]
+    pub scene: String,
+    /// `+<country code><number>` or an 11-digit mainland China mobile number.
+    #[oai(validator(max_length = 32))]
+    pub phone: String,
+}
+
+/// The phone and the code it received.
+#[derive(Object)]
+pub struct BindPhoneRequest {
+    #[oai(validator(max_length = 64))]
+    pub scene: String,
+    #[oai(validator(max_length = 32))]
+    pub phone: String,
+    /// The 6-digit code from the SMS.
+    #[oai(validator(max_length = 16))]
+    pub code: String,
+}
+
+impl std::fmt::Debug for BindPhoneRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BindPhoneRequest")
+            .field("scene", &self.scene)
+            .field("code", &"[redacted]")
+            .finish_non_exhaustive()
+    }
+}
+
+pub struct PhoneApi;
+
+#[OpenApi(prefix_path = "/api/v1/phone", tag = "ApiTags::Phone")]
+impl PhoneApi {
+    /// Send a verification code by SMS
+    ///
+    /// The scene must be `need_phone`. Limited per phone (one code per
+    /// `sms.resend_interval_seconds`, `sms.max_per_phone_per_hour`) and per scene
+    /// (`sms.max_per_scene`): beyond, 429 `rate_limited` with Retry-After. A new code replaces
+    /// the previous one.
+    #[oai(path = "/sms", method = "post")]
+    async fn send_code(
+        &self,
+        saoma: Data<&Arc<Saoma>>,
+        body: Json<SendCodeRequest>,
+        #[oai(name = "X-Poll-Token")] token: Header<Option<String>>,
+        #[oai(name = "saoma_poll")] cookie: Cookie<Option<String>>,
+    ) -> Result<Json<SmsSent>, ApiError> {
+        let token = token.0.or(cookie.0);
+        let sent = saoma
+            .send_phone_code(&body.0.scene, token.as_deref(), &body.0.phone)
+            .await?;
+        Ok(Json(sent))
+    }
+
+    /// Bind the phone with its code, which confirms the scene
+    ///
+    /// A phone already bound to an account links this login's identity to that account (the
+    /// SMS proves ownership). After `sms.max_attempts` wrong codes the code is burnt
+    /// (`too_many_attempts`). The tokens are then picked up by polling the scene as usual.
+    #[oai(path = "/bind", method = "post")]
+    async fn bind(
+        &self,
+        saoma: Data<&Arc<Saoma>>,
+        body: Json<BindPhoneRequest>,
+        #[oai(name = "X-Poll-Token")] token: Header<Option<String>>,
+        #[oai(name = "saoma_poll")] cookie: Cookie<Option<String>>,
+    ) -> Result<Json<SceneView>, ApiError> {
+        let token = token.0.or(cookie.0);
+        let body = body.0;
+        let view = saoma
+            .bind_phone_by_sms(&body.scene, token.as_deref(), &body.phone, &body.code)
+            .await?;
+        Ok(Json(view))
+    }
+}
