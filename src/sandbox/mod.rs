@@ -13,7 +13,8 @@
 //!   callback (signed, encrypted per the mode, retried like WeChat) and report the answer.
 //! - `/api/users` (GET, POST), `/api/wx-login`, `/api/stats` (GET, DELETE), `/api/faults`
 //!   (POST, DELETE), `/api/invalidate-token`, `/api/clock`: tools for tests and the phone page.
-//! - `/phone?scene=`: the phone simulator.
+//! - `/phone?scene=` (also `?url=<official-account QR payload>`, `?state=&provider=website`),
+//!   `/phone.js`, `/phone.css`: the phone simulator.
 //!
 //! Everything lives in one [`State`] behind an `Arc`; only the fake users and the secret their
 //! ids derive from are persisted (`<data_dir>/sandbox/`).
@@ -206,6 +207,8 @@ impl Sandbox {
             )
             .at("/api/clock", post(clock::advance).data(s.clone()))
             .at("/phone", get(phone::page))
+            .at("/phone.js", get(phone::script))
+            .at("/phone.css", get(phone::style))
             .at(
                 "/wechat/connect/qrconnect",
                 get(connect::qrconnect).data(s.clone()),
