@@ -73,7 +73,12 @@ async fn the_phone_simulator_and_its_files_are_served_under_a_strict_csp() {
     assert!(html.contains("src=\"phone.js\"") && !html.contains("<script>"));
     let js = app.http.get(app.url("/sandbox/phone.js")).send().await;
     let js = js.unwrap();
-    assert!(js.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    assert!(
+        js.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
 }
 
 async fn follows(app: &TestApp, user: &str) -> Value {
@@ -100,7 +105,10 @@ async fn the_sandbox_users_say_whether_they_follow_the_official_account() {
     app.oa_scan(&user, &created.scene, true).await;
     let after_follow = follows(&app, &user).await;
     let unfollowed = app
-        .post("/sandbox/api/official-account/unfollow", json!({"user": user}))
+        .post(
+            "/sandbox/api/official-account/unfollow",
+            json!({"user": user}),
+        )
         .await;
     let after_unfollow = follows(&app, &user).await;
 
