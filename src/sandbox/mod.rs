@@ -15,7 +15,8 @@
 //!   (POST, DELETE), `/api/invalidate-token`, `/api/clock`: tools for tests and the phone page.
 //! - `/wechat/wxa/business/getuserphonenumber` and `/api/phone-code`: the getPhoneNumber button.
 //! - `/api/sms`: the messages of Saoma's `log` SMS sender.
-//! - `/phone?scene=`: the phone simulator.
+//! - `/phone?scene=` (also `?url=<official-account QR payload>`, `?state=&provider=website`),
+//!   `/phone.js`, `/phone.css`: the phone simulator.
 //!
 //! Everything lives in one [`State`] behind an `Arc`; only the fake users and the secret their
 //! ids derive from are persisted (`<data_dir>/sandbox/`).
@@ -229,6 +230,8 @@ impl Sandbox {
             )
             .at("/api/sms", get(sms::list_sms).data(s.clone()))
             .at("/phone", get(phone::page))
+            .at("/phone.js", get(phone::script))
+            .at("/phone.css", get(phone::style))
             .at(
                 "/wechat/connect/qrconnect",
                 get(connect::qrconnect).data(s.clone()),

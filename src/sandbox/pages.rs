@@ -12,9 +12,12 @@ use std::sync::LazyLock;
 
 use super::State;
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;background:#f7f7f7;margin:0}\
-main{max-width:320px;margin:24px auto;padding:16px;background:#fff;border-radius:8px;\
-text-align:center}img{width:240px;height:240px}.hint{color:#888;font-size:13px}";
+/// Fits the 300x400 iframe wxLogin.js embeds; a whole window gets the grey page and a card.
+const STYLE: &str = "body{font-family:system-ui,sans-serif;background:#fff;margin:0}\
+main{max-width:320px;margin:0 auto;padding:8px 12px;background:#fff;border-radius:8px;\
+text-align:center}h1{font-size:20px;margin:8px 0}img{width:240px;height:240px}\
+p{margin:6px 0}.hint{color:#888;font-size:12px}\
+@media (min-height:480px){body{background:#f7f7f7}main{margin:24px auto;padding:16px}}";
 
 /// Follows the phone's answer: polls the session, then goes where WeChat would send the browser.
 const SCRIPT: &str = r#"(function () {

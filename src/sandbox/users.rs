@@ -133,12 +133,19 @@ impl State {
             .iter()
             .map(|app| (app, self.openid(&user.id, app)))
             .collect();
+        // Whether they follow the sandbox's official account (`null`: none configured): the
+        // phone page offers "follow and log in" or "log in" accordingly.
+        let follows = self
+            .official_account
+            .as_ref()
+            .map(|oa| self.oa.follower(&oa.app_id, &user.id).is_some());
         serde_json::json!({
             "id": user.id,
             "nickname": user.nickname,
             "unionid": self.unionid(&user.id),
             "openids": openids,
             "created_at": user.created_at,
+            "follows_official_account": follows,
         })
     }
 }
@@ -148,7 +155,8 @@ struct CreateUser {
     nickname: Option<String>,
 }
 
-/// `POST /api/users {nickname?}`: a new fake WeChat user `{id, nickname, unionid, openids}`
+/// `POST /api/users {nickname?}`: a new fake WeChat user
+/// `{id, nickname, unionid, openids, follows_official_account}`
 /// (`openids`: one per app the sandbox has seen so far).
 #[handler]
 pub(crate) async fn create_user(Data(state): Data<&Arc<State>>, body: Vec<u8>) -> Response {

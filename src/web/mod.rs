@@ -7,19 +7,40 @@ mod sandbox;
 pub use cors::allow_origins;
 pub use sandbox::sandbox_helpers;
 
+use crate::providers::Saoma;
 use poem::http::header;
+use poem::web::Data;
 use poem::{Response, Route, get, handler};
+use std::sync::Arc;
 
 const INDEX_HTML: &str = include_str!("assets/index.html");
 const DEMO_JS: &str = include_str!("assets/demo.js");
+const DEMO_TEXT_JS: &str = include_str!("assets/demo-text.js");
 const SDK_JS: &str = include_str!("assets/saoma.js");
 const STYLE_CSS: &str = include_str!("assets/saoma.css");
 
 /// Everything the page needs and nothing more: its own scripts and styles, code images as
-/// data URLs, and calls back to this origin.
+/// data URLs, and calls back to this origin. [`page_csp`] adds the one frame it may show.
 pub const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
      img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; \
      frame-ancestors 'none'";
+
+/// [`PAGE_CSP`] plus `frame-src` for the website tab's embedded QR page: `'self'` when it is
+/// served here (the sandbox), else WeChat's origin (`open.weixin.qq.com`). Without the website
+/// provider the page frames nothing.
+pub fn page_csp(saoma: &Saoma) -> String {
+    let Some(website) = &saoma.website else {
+        return PAGE_CSP.to_string();
+    };
+    let framed = website.qrconnect_url.origin();
+    if framed == website.callback_url.origin() {
+        format!("{PAGE_CSP}; frame-src 'self'")
+    } else if framed.is_tuple() {
+        format!("{PAGE_CSP}; frame-src {}", framed.ascii_serialization())
+    } else {
+        PAGE_CSP.to_string()
+    }
+}
 
 fn asset(body: &'static str, content_type: &str) -> Response {
     Response::builder()
@@ -30,10 +51,10 @@ fn asset(body: &'static str, content_type: &str) -> Response {
 }
 
 #[handler]
-fn index() -> Response {
+fn index(saoma: Data<&Arc<Saoma>>) -> Response {
     let mut response = asset(INDEX_HTML, "text/html; charset=utf-8");
     let headers = response.headers_mut();
-    if let Ok(csp) = PAGE_CSP.parse() {
+    if let Ok(csp) = page_csp(&saoma).parse() {
         headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     }
     if let Ok(policy) = "no-referrer".parse() {
@@ -45,6 +66,11 @@ fn index() -> Response {
 #[handler]
 fn demo_js() -> Response {
     asset(DEMO_JS, "text/javascript; charset=utf-8")
+}
+
+#[handler]
+fn demo_text_js() -> Response {
+    asset(DEMO_TEXT_JS, "text/javascript; charset=utf-8")
 }
 
 #[handler]
@@ -62,6 +88,7 @@ pub fn mount(route: Route) -> Route {
     route
         .at("/", get(index))
         .at("/demo.js", get(demo_js))
+        .at("/demo-text.js", get(demo_text_js))
         .at("/saoma.js", get(sdk_js))
         .at("/saoma.css", get(style_css))
 }

@@ -2,6 +2,7 @@
 mod accounts;
 mod cli;
 mod clients;
+mod clients_pages;
 mod contract;
 mod flow;
 mod helpers;

@@ -1,49 +1,7 @@
 // The demo login page: one tab per provider, the code, a clear text for every state, the
 // phone form for need_phone, and the account once logged in. Everything goes through the SDK.
 import { login, me, providers } from '/saoma.js';
-
-const TEXT = {
-  zh: {
-    title: '微信扫码登录', tabs_label: '登录方式', loading: '正在生成二维码…',
-    mini_program: '小程序码', official_account: '公众号', website: '网站应用',
-    pending: '请使用微信扫一扫登录', scanned: '扫码成功，请在手机上确认登录',
-    scanned_by: '扫码成功：{name}，请在手机上确认登录',
-    need_phone: '请绑定手机号以完成登录', confirmed: '登录成功', cancelled: '你已在手机上取消登录',
-    expired: '二维码已过期，请刷新', consumed: '该二维码已被使用，请刷新', error: '出错了：{message}',
-    network_error: '无法连接服务器，请检查网络后重试', no_providers: '此服务器尚未配置任何登录方式',
-    refresh: '刷新二维码', again: '重新登录', account: '账号', raw: '/api/v1/me 原始数据',
-    account_id: '账号 ID', phone_field: '手机号', phone_none: '未绑定', identities: '微信身份',
-    phone_intro: '首次登录需要绑定手机号', phone_label: '手机号', code_label: '短信验证码',
-    send_sms: '发送验证码', bind: '绑定并登录', sms_sent: '验证码已发送',
-    phone_missing: '请输入手机号', code_missing: '请输入验证码',
-    phone_unavailable: '此服务器暂不支持短信验证，请在手机上完成登录',
-    sandbox_hint: '沙盒模式：用手机模拟器扫码', phone: '打开手机模拟器',
-    alt_mini_program: '微信小程序码：请用微信扫一扫登录',
-    alt_official_account: '微信公众号二维码：请用微信扫一扫登录',
-    link_website: '打开微信扫码登录页面',
-  },
-  en: {
-    title: 'Log in with WeChat', tabs_label: 'Login method', loading: 'Getting a code…',
-    mini_program: 'Mini-program', official_account: 'Official account', website: 'Website',
-    pending: 'Scan the code with WeChat to log in', scanned: 'Scanned. Confirm the login on your phone',
-    scanned_by: 'Scanned by {name}. Confirm the login on your phone',
-    need_phone: 'Bind your phone number to finish logging in', confirmed: 'Logged in',
-    cancelled: 'You cancelled the login on your phone', expired: 'The code has expired. Get a new one',
-    consumed: 'This code was already used. Get a new one', error: 'Something went wrong: {message}',
-    network_error: 'Cannot reach the server. Check your connection and try again',
-    no_providers: 'No login method is configured on this server',
-    refresh: 'Get a new code', again: 'Log in again', account: 'Account', raw: 'Raw /api/v1/me',
-    account_id: 'Account id', phone_field: 'Phone', phone_none: 'not bound', identities: 'WeChat identities',
-    phone_intro: 'First login: bind your phone number', phone_label: 'Phone number', code_label: 'SMS code',
-    send_sms: 'Send code', bind: 'Bind and log in', sms_sent: 'The code was sent',
-    phone_missing: 'Enter your phone number', code_missing: 'Enter the code',
-    phone_unavailable: 'This server cannot send SMS codes yet; finish the login on your phone',
-    sandbox_hint: 'Sandbox: scan with the phone simulator', phone: 'Open the phone simulator',
-    alt_mini_program: 'WeChat mini-program code: scan with WeChat to log in',
-    alt_official_account: 'WeChat official account QR code: scan with WeChat to log in',
-    link_website: 'Open the WeChat login page',
-  },
-};
+import { TEXT } from '/demo-text.js';
 
 function pickLanguage() {
   const asked = new URLSearchParams(location.search).get('lang');
@@ -76,6 +34,27 @@ const FINAL = new Set(['cancelled', 'expired', 'consumed', 'error']);
 
 let current = null; // {provider, controller, handle}
 let sandbox = false;
+let returned = false; // this tab is where WeChat sent another tab's website login back to
+
+// The website tab's link fallback opens WeChat's QR page in a new tab, which WeChat sends to the
+// return URL (this page) once the phone answers; the page that opened it gets the tokens. A new
+// page asks whether it is that tab; the opener answers for a while after using the link.
+const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel('saoma-demo') : null;
+const OPENED_TAB_MS = 10 * 60 * 1000;
+let openedTabUntil = 0;
+if (channel) {
+  const asking = Math.random().toString(36).slice(2);
+  channel.onmessage = ({ data }) => {
+    if (data && data.ask && Date.now() < openedTabUntil) {
+      openedTabUntil = 0;
+      channel.postMessage({ answer: data.ask });
+    } else if (data && data.answer === asking) {
+      returnedHere();
+    }
+  };
+  // Only a tab that got here by navigating (WeChat's page, then the callback) asks.
+  if (history.length > 1) channel.postMessage({ ask: asking });
+}
 
 function show(state, text) {
   statusEl.dataset.state = state;
@@ -103,9 +82,16 @@ function show(state, text) {
   }
 }
 
+/** Where the sandbox phone opens this scene: what its code encodes, or for the official
+ *  account (whose code is WeChat's ticket URL) the scene itself. */
+function phoneUrl(provider, scene) {
+  const id = encodeURIComponent(scene);
+  return provider === 'website' ? '/sandbox/phone?state=' + id + '&provider=website' : '/sandbox/phone?scene=' + id;
+}
+
 function onStatus(view, handle) {
   current.handle = handle;
-  if (sandbox) $('phone-link').href = '/sandbox/phone?scene=' + encodeURIComponent(view.scene);
+  if (sandbox) $('phone-link').href = phoneUrl(current.provider, view.scene);
   const nickname = view.scanned_by && view.scanned_by.nickname;
   if (view.status === 'scanned' && nickname) show('scanned', t('scanned_by', { name: nickname }));
   else show(view.status);
@@ -141,6 +127,20 @@ function renderAccount(account) {
   refreshBtn.hidden = false;
 }
 
+function returnedHere() {
+  returned = true;
+  if (current) current.controller.abort();
+  codeEl.replaceChildren();
+  codeEl.hidden = true;
+  sandboxHint.hidden = true;
+  phoneForm.hidden = true;
+  accountEl.hidden = true;
+  statusEl.dataset.state = 'returned';
+  statusEl.textContent = t('returned');
+  refreshBtn.textContent = t('login_here');
+  refreshBtn.hidden = false;
+}
+
 async function start(provider) {
   if (current) current.controller.abort();
   const controller = new AbortController();
@@ -162,6 +162,9 @@ async function start(provider) {
       signal: controller.signal,
       alt: t('alt_' + provider),
       linkText: t('link_' + provider),
+      openedText: t('opened_' + provider),
+      // The website tab embeds WeChat's QR page (the page's CSP allows that one frame).
+      embed: provider === 'website',
     });
     show('confirmed');
     renderAccount(await me(tokens.access_token));
@@ -217,7 +220,13 @@ tabsEl.addEventListener('keydown', (ev) => {
   selectTab(tabs[(to + tabs.length) % tabs.length], true);
 });
 
-refreshBtn.addEventListener('click', () => start(current.provider));
+refreshBtn.addEventListener('click', () => {
+  if (current) start(current.provider);
+  else selectTab(tabsEl.querySelector('[role=tab]'), false);
+});
+codeEl.addEventListener('click', (ev) => {
+  if (ev.target.closest('.saoma-fallback a')) openedTabUntil = Date.now() + OPENED_TAB_MS;
+});
 $('send-sms').addEventListener('click', () => phoneStep('sms'));
 phoneForm.addEventListener('submit', (ev) => {
   ev.preventDefault();
@@ -249,7 +258,7 @@ async function main() {
     tab.addEventListener('click', () => selectTab(tab, false));
     tabsEl.append(tab);
   }
-  selectTab(tabsEl.querySelector('[role=tab]'), false);
+  if (!returned) selectTab(tabsEl.querySelector('[role=tab]'), false);
 }
 
 main();

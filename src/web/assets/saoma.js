@@ -75,12 +75,25 @@ export function createScene({ provider = 'mini_program', scene, baseUrl = '', si
   });
 }
 
-/** Show the scene's code in `container`: an image, or for website scenes a link to WeChat's
- *  QR page (or an iframe with `embed: true`; the page's CSP must then allow that frame). */
-export function renderCode(container, created, { alt, linkText, embed = false } = {}) {
+/** Show the scene's code in `container`: an image; for website scenes a link to WeChat's QR
+ *  page, or with `embed: true` that page in an iframe (`qr.wx_login.iframe_url`, which stays in
+ *  its frame) with the link below it as a fallback. The page's CSP must then allow the frame
+ *  (`frame-src https://open.weixin.qq.com`). `openedText` replaces the frame once the link is
+ *  used, so that one QR page at a time waits for the phone. */
+export function renderCode(container, created, { alt, linkText, openedText, embed = false } = {}) {
   if (!container) return;
   container.replaceChildren();
   const qr = created.qr || {};
+  const link = (className) => {
+    const a = document.createElement('a');
+    a.href = qr.url;
+    a.target = '_blank';
+    a.rel = 'noopener';
+    a.className = className;
+    a.textContent = linkText || alt || '使用微信登录 / Log in with WeChat';
+    return a;
+  };
+  const iframeUrl = qr.wx_login && qr.wx_login.iframe_url;
   if (qr.image) {
     const img = document.createElement('img');
     img.src = qr.image;
@@ -89,20 +102,27 @@ export function renderCode(container, created, { alt, linkText, embed = false } 
     img.width = 240;
     img.height = 240;
     container.append(img);
-  } else if (qr.url && embed) {
+  } else if (embed && iframeUrl) {
     const frame = document.createElement('iframe');
-    frame.src = qr.url;
+    frame.src = iframeUrl;
     frame.title = alt || 'WeChat login';
     frame.className = 'saoma-frame';
     container.append(frame);
+    if (qr.url) {
+      const fallback = document.createElement('p');
+      fallback.className = 'saoma-fallback';
+      const a = link('saoma-fallback-link');
+      a.addEventListener('click', () => {
+        const note = document.createElement('p');
+        note.className = 'saoma-opened';
+        note.textContent = openedText || '已在新窗口打开 / Opened in a new window';
+        frame.replaceWith(note);
+      });
+      fallback.append(a);
+      container.append(fallback);
+    }
   } else if (qr.url) {
-    const a = document.createElement('a');
-    a.href = qr.url;
-    a.target = '_blank';
-    a.rel = 'noopener';
-    a.className = 'saoma-link';
-    a.textContent = linkText || alt || '使用微信登录 / Log in with WeChat';
-    container.append(a);
+    container.append(link('saoma-link'));
   }
 }
 
@@ -203,9 +223,9 @@ async function poll(created, baseUrl, report, signal) {
  *   `confirmed`, `cancelled`, `expired`, `consumed`); `handle.sendSms(phone)` and
  *   `handle.bindPhone(phone, code)` answer `need_phone`.
  * - `baseUrl`: the Saoma origin when the page is elsewhere; `signal`: an AbortSignal.
- * - `alt`, `linkText`, `embed`: how the code is rendered (see renderCode).
+ * - `alt`, `linkText`, `openedText`, `embed`: how the code is rendered (see renderCode).
  */
-export async function login({ provider = 'mini_program', container, onStatus = () => {}, baseUrl = '', signal, alt, linkText, embed } = {}) {
+export async function login({ provider = 'mini_program', container, onStatus = () => {}, baseUrl = '', signal, alt, linkText, openedText, embed } = {}) {
   baseUrl = baseUrl.replace(/\/+$/, '');
   const controller = new AbortController();
   if (signal) {
@@ -215,7 +235,7 @@ export async function login({ provider = 'mini_program', container, onStatus = (
   let shown = false;
   try {
     const created = await createScene({ provider, baseUrl, signal: controller.signal });
-    renderCode(container, created, { alt, linkText, embed });
+    renderCode(container, created, { alt, linkText, openedText, embed });
     shown = true;
     const handle = handleFor(created, baseUrl, controller.signal);
     let last = '';
