@@ -124,3 +124,134 @@ async fn saoma_serve_takes_flags_and_environment_and_prints_the_url() {
     .unwrap();
     assert!(first_line.contains(&format!("{base}/")), "{first_line}");
 }
+
+#[tokio::test]
+async fn no_secret_reaches_the_logs_even_at_debug_level() {
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let log_path = data.path().join("stderr.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let _serve = Running(
+        Command::new(BIN)
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--data-dir",
+            ])
+            .arg(data.path())
+            .env("RUST_LOG", "debug")
+            .env("SAOMA_LOG__FORMAT", "json")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap(),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    wait_for(&format!("{base}/healthz")).await;
+    let http = reqwest::Client::new();
+    let post =
+        |path: &str, body: serde_json::Value| http.post(format!("{base}{path}")).json(&body).send();
+
+    let created: serde_json::Value = post(
+        "/api/v1/scenes",
+        serde_json::json!({"provider": "mini_program"}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let scene = created["scene"].as_str().unwrap();
+    let poll_token = created["poll_token"].as_str().unwrap();
+    let user: serde_json::Value = post("/sandbox/api/users", serde_json::json!({}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let code: serde_json::Value = post(
+        "/sandbox/api/wx-login",
+        serde_json::json!({"user": user["id"]}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let code = code["code"].as_str().unwrap();
+    post(
+        "/api/v1/mini-program/scan",
+        serde_json::json!({"scene": scene}),
+    )
+    .await
+    .unwrap();
+    let login: serde_json::Value = post(
+        "/api/v1/mini-program/login",
+        serde_json::json!({"code": code, "scene": scene, "approve": true}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let view: serde_json::Value = http
+        .get(format!("{base}/api/v1/scenes/{scene}"))
+        .header("X-Poll-Token", poll_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let refresh = view["tokens"]["refresh_token"].as_str().unwrap();
+    let rotated: serde_json::Value = post(
+        "/api/v1/tokens/refresh",
+        serde_json::json!({"refresh_token": refresh}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let logs = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        logs.contains("request_id"),
+        "JSON log lines carry the request id"
+    );
+    assert!(
+        logs.contains("/api/v1/mini-program/login"),
+        "the log is not empty"
+    );
+    let secrets = [
+        ("poll token", poll_token),
+        ("wx.login code", code),
+        (
+            "browser access token",
+            view["tokens"]["access_token"].as_str().unwrap(),
+        ),
+        ("refresh token", refresh),
+        (
+            "rotated refresh token",
+            rotated["refresh_token"].as_str().unwrap(),
+        ),
+        (
+            "mini-program access token",
+            login["tokens"]["access_token"].as_str().unwrap(),
+        ),
+        ("app secret", "saoma-sandbox-secret"),
+    ];
+    for (what, secret) in secrets {
+        assert!(!logs.contains(secret), "the {what} appears in the logs");
+    }
+    assert!(
+        !logs.contains("access_token="),
+        "no WeChat query string in the logs"
+    );
+    assert!(
+        !logs.contains("secret="),
+        "no WeChat query string in the logs"
+    );
+}
