@@ -3,6 +3,8 @@
 use crate::accounts::SqlAccounts;
 use crate::api;
 use crate::config::{Config, OfficialAccountSettings, StoreKind};
+use crate::limits::Limits;
+use crate::shutdown::Shutdown;
 use crate::metrics::Metrics;
 use crate::providers::{MiniProgram, OfficialAccount, Saoma, Settings, Website};
 use crate::sandbox::{Sandbox, SandboxConfig, SandboxOfficialAccount};
@@ -23,6 +25,9 @@ const SWEEP_EVERY: Duration = Duration::from_secs(5);
 
 pub struct Application {
     acceptor: TcpAcceptor,
+    shutdown: Shutdown,
+    grace: Duration,
+    max_header_bytes: usize,
     local_addr: SocketAddr,
     public_url: url::Url,
     endpoint: poem::endpoint::BoxEndpoint<'static>,
@@ -116,6 +121,8 @@ impl Application {
             secure_cookies: public_url.scheme() == "https",
             sandbox: sandbox.is_some(),
         };
+        let limits = Arc::new(Limits::from_config(&config.limits)?);
+        let shutdown = Shutdown::new();
         let saoma = Arc::new(Saoma {
             scenes: store.scenes,
             notifier: store.notifier,
@@ -130,6 +137,8 @@ impl Application {
             website,
             official_account,
             settings,
+            limits: limits.clone(),
+            shutdown: shutdown.clone(),
         });
 
         let api = api::service();
@@ -147,13 +156,17 @@ impl Application {
             .at("/readyz", api::service())
             .nest_no_strip("/.well-known", api::service());
         let max_body = config.limits.max_body_bytes;
+        let max_headers = config.limits.max_header_bytes;
         let endpoint = route
             .around(move |ep, req| api::body_limit(ep, req, max_body))
+            .around(move |ep, req| api::header_limit(ep, req, max_headers))
             .catch_all_error(api::json_errors)
             .around(api::access_log)
             .data(saoma)
             .boxed();
-        let endpoint = web::allow_origins(endpoint, &config.web.cors_origins)?;
+        let endpoint = web::allow_origins(endpoint, &config.web.cors_origins)?
+            .around(web::security_headers)
+            .boxed();
 
         tracing::info!(
             %local_addr,
@@ -163,6 +176,9 @@ impl Application {
         );
         Ok(Application {
             acceptor,
+            shutdown,
+            grace: Duration::from_secs(config.shutdown_grace_seconds),
+            max_header_bytes: config.limits.max_header_bytes,
             local_addr,
             public_url,
             endpoint,
@@ -177,14 +193,28 @@ impl Application {
         &self.public_url
     }
 
-    /// Serve until Ctrl-C or SIGTERM.
+    /// Serve until Ctrl-C or SIGTERM, then shut down gracefully (see `shutdown`).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let signal = shutdown_signal();
+        self.run_until(signal).await
+    }
+
+    /// Serve until `signal` resolves: stop accepting, tell SSE streams to reconnect elsewhere,
+    /// let in-flight requests finish for at most `shutdown_grace_seconds`.
+    pub async fn run_until(self, signal: impl Future<Output = ()>) -> std::io::Result<()> {
+        let shutdown = self.shutdown.clone();
+        let grace = self.grace;
+        let signal = async move {
+            signal.await;
+            tracing::info!(
+                grace_seconds = grace.as_secs(),
+                "shutting down: not accepting, streams told to reconnect"
+            );
+            shutdown.trigger();
+        };
         Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(
-                self.endpoint,
-                shutdown_signal(),
-                Some(Duration::from_secs(10)),
-            )
+            .http2_max_header_list_size(u32::try_from(self.max_header_bytes).unwrap_or(u32::MAX))
+            .run_with_graceful_shutdown(self.endpoint, signal, Some(grace))
             .await
     }
 }

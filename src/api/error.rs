@@ -71,6 +71,14 @@ pub enum ErrorCode {
     WechatError,
     /// The ephemeral store cannot be reached; see Retry-After.
     StoreUnavailable,
+    /// A limit in `[limits]` was reached (scenes or SSE streams per client address); see
+    /// Retry-After.
+    RateLimited,
+    /// The scene was polled faster than its `interval` (RFC 8628): wait Retry-After, then poll
+    /// no faster than `interval`.
+    SlowDown,
+    /// The request's headers are larger than `limits.max_header_bytes`.
+    HeadersTooLarge,
     /// The account database cannot be reached; see Retry-After.
     DatabaseUnavailable,
     Internal,
@@ -107,6 +115,19 @@ pub enum ApiError {
     /// The scene is over: expired or consumed.
     #[oai(status = 410)]
     Gone(Json<ErrorBody>),
+    /// The body is larger than `limits.max_body_bytes`.
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<ErrorBody>),
+    /// The body's Content-Type is not `application/json`.
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<ErrorBody>),
+    /// A limit was reached (`rate_limited`) or the scene was polled too fast (`slow_down`);
+    /// retry after the delay.
+    #[oai(status = 429)]
+    TooManyRequests(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
+    /// The request's headers are larger than `limits.max_header_bytes`.
+    #[oai(status = 431)]
+    HeadersTooLarge(Json<ErrorBody>),
     /// Internal error.
     #[oai(status = 500)]
     Internal(Json<ErrorBody>),
@@ -142,6 +163,14 @@ impl From<Error> for ApiError {
             Error::BadPollToken => ApiError::Unauthorized(body(C::InvalidPollToken, msg)),
             Error::Unauthenticated => ApiError::Unauthorized(body(C::Unauthenticated, msg)),
             Error::InvalidRefreshToken => ApiError::Unauthorized(body(C::InvalidRefreshToken, msg)),
+            Error::RateLimited { retry_after, .. } => ApiError::TooManyRequests(
+                body(C::RateLimited, msg),
+                crate::limits::retry_after_secs(*retry_after),
+            ),
+            Error::SlowDown { retry_after } => ApiError::TooManyRequests(
+                body(C::SlowDown, msg),
+                crate::limits::retry_after_secs(*retry_after),
+            ),
             Error::WeChatQuota { retry_after } => ApiError::Unavailable(
                 body(C::WechatQuotaExhausted, msg),
                 retry_after.as_secs().max(1),
@@ -263,6 +292,7 @@ pub async fn json_errors(err: poem::Error) -> Response {
             S::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
             S::PAYLOAD_TOO_LARGE => ErrorCode::BodyTooLarge,
             S::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+            S::REQUEST_HEADER_FIELDS_TOO_LARGE => ErrorCode::HeadersTooLarge,
             S::UNAUTHORIZED => ErrorCode::Unauthenticated,
             _ => ErrorCode::Internal,
         }
@@ -279,5 +309,12 @@ pub async fn json_errors(err: poem::Error) -> Response {
     } else {
         message
     };
-    (status, body(code, message)).into_response()
+    let body = body(code, message);
+    // The documented answers, built by the same enum the operations answer with.
+    match status {
+        S::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(body).into_response(),
+        S::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType(body).into_response(),
+        S::REQUEST_HEADER_FIELDS_TOO_LARGE => ApiError::HeadersTooLarge(body).into_response(),
+        _ => (status, body).into_response(),
+    }
 }

@@ -37,6 +37,13 @@ pub enum Error {
     Unauthenticated,
     #[error("the refresh token is invalid, expired or was already used")]
     InvalidRefreshToken,
+    #[error("too many {what}; retry after {}s", crate::limits::retry_after_secs(*retry_after))]
+    RateLimited {
+        what: &'static str,
+        retry_after: Duration,
+    },
+    #[error("polled faster than the interval; wait {}s", crate::limits::retry_after_secs(*retry_after))]
+    SlowDown { retry_after: Duration },
     #[error("WeChat's quota is exhausted; retry later")]
     WeChatQuota { retry_after: Duration },
     #[error("WeChat did not answer in time")]

@@ -9,6 +9,7 @@ mod record;
 mod proptests;
 
 pub use id::{Scene, SceneError};
+pub use id::{MAX_LEN as SCENE_MAX_LEN, MIN_LEN as SCENE_MIN_LEN};
 pub use machine::{Event, SceneStatus, TransitionError};
 pub use provider::Provider;
 pub use record::{Outcome, Requester, ScannedBy, SceneRecord};
