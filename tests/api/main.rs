@@ -4,6 +4,7 @@ mod clients;
 mod contract;
 mod flow;
 mod helpers;
+mod limits;
 mod oa_helpers;
 mod oa_refusals;
 mod official_account;
