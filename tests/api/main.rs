@@ -14,6 +14,7 @@ mod redis_outage;
 mod redis_pair;
 mod redis_server;
 mod scenes;
+mod shutdown;
 mod store_contract;
 mod website;
 mod website_errors;
