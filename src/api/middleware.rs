@@ -49,7 +49,11 @@ pub async fn access_log<E: Endpoint>(next: E, req: Request) -> poem::Result<Resp
 /// hyper has read them already (HTTP/1: at most 100 headers in a buffer of about 400 KiB;
 /// HTTP/2: a header list of `max` bytes, set on the server); this keeps big headers away from
 /// the handlers and the logs.
-pub async fn header_limit<E: Endpoint>(next: E, req: Request, max: usize) -> poem::Result<Response> {
+pub async fn header_limit<E: Endpoint>(
+    next: E,
+    req: Request,
+    max: usize,
+) -> poem::Result<Response> {
     let size: usize = req
         .headers()
         .iter()

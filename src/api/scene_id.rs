@@ -89,7 +89,9 @@ mod tests {
         ] {
             assert_eq!(Scene::parse(scene).is_ok(), valid, "{scene}");
             let inner = &SCENE_PATTERN[2..SCENE_PATTERN.len() - 8];
-            let charset_ok = scene.chars().all(|c| c.is_ascii() && (c.is_ascii_alphanumeric() || inner.contains(c)));
+            let charset_ok = scene
+                .chars()
+                .all(|c| c.is_ascii() && (c.is_ascii_alphanumeric() || inner.contains(c)));
             let length_ok = (MIN_LEN..=MAX_LEN).contains(&scene.len());
             assert_eq!(charset_ok && length_ok, valid, "{scene}");
         }

@@ -2,9 +2,9 @@
 
 use super::error::ApiError;
 use super::{PollCookie, SceneId, client_ip, client_of};
+use crate::providers::Error;
 use crate::providers::{CreatedScene, NewScene, Saoma, SceneView};
 use crate::scene::Provider;
-use crate::providers::Error;
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use poem::Request;

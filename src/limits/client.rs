@@ -81,8 +81,14 @@ mod tests {
     #[test]
     fn an_untrusted_peer_is_the_client_whatever_it_forwards() {
         let p = proxies(&["10.0.0.0/8"]);
-        assert_eq!(p.client_ip(ip("203.0.113.9"), ["1.1.1.1"].into_iter()), ip("203.0.113.9"));
-        assert_eq!(proxies(&[]).client_ip(ip("127.0.0.1"), ["1.1.1.1"].into_iter()), ip("127.0.0.1"));
+        assert_eq!(
+            p.client_ip(ip("203.0.113.9"), ["1.1.1.1"].into_iter()),
+            ip("203.0.113.9")
+        );
+        assert_eq!(
+            proxies(&[]).client_ip(ip("127.0.0.1"), ["1.1.1.1"].into_iter()),
+            ip("127.0.0.1")
+        );
     }
 
     #[test]
@@ -92,9 +98,19 @@ mod tests {
             ip("10.1.2.3"),
             ["6.6.6.6, 198.51.100.7", "192.168.1.10"].into_iter(),
         );
-        assert_eq!(client, ip("198.51.100.7"), "the spoofed leftmost hop is ignored");
-        assert_eq!(p.client_ip(ip("10.1.2.3"), std::iter::empty()), ip("10.1.2.3"));
-        assert_eq!(p.client_ip(ip("10.1.2.3"), ["garbage"].into_iter()), ip("10.1.2.3"));
+        assert_eq!(
+            client,
+            ip("198.51.100.7"),
+            "the spoofed leftmost hop is ignored"
+        );
+        assert_eq!(
+            p.client_ip(ip("10.1.2.3"), std::iter::empty()),
+            ip("10.1.2.3")
+        );
+        assert_eq!(
+            p.client_ip(ip("10.1.2.3"), ["garbage"].into_iter()),
+            ip("10.1.2.3")
+        );
         assert_eq!(
             p.client_ip(ip("10.1.2.3"), ["[2001:db8::1]:443"].into_iter()),
             ip("2001:db8::1")

@@ -41,7 +41,9 @@ impl Rule {
 pub enum Verdict {
     Allowed,
     /// Over the limit until the window resets, `retry_after` from now.
-    Refused { retry_after: Duration },
+    Refused {
+        retry_after: Duration,
+    },
 }
 
 /// Count one hit on `key` and judge it against `rule` (an off rule counts nothing).
@@ -63,7 +65,11 @@ pub async fn check(
 
 /// Whole seconds for a `Retry-After` header: rounded up, at least 1.
 pub fn retry_after_secs(d: Duration) -> u64 {
-    d.as_millis().div_ceil(1000).max(1).try_into().unwrap_or(u64::MAX)
+    d.as_millis()
+        .div_ceil(1000)
+        .max(1)
+        .try_into()
+        .unwrap_or(u64::MAX)
 }
 
 /// Every limit, built once from the config.
@@ -90,8 +96,7 @@ const POLL_JITTER_DENOMINATOR: u64 = 10;
 
 impl Limits {
     pub fn from_config(config: &LimitsConfig) -> anyhow::Result<Self> {
-        let poll_window =
-            config.poll_interval_ms * POLL_JITTER_NUMERATOR / POLL_JITTER_DENOMINATOR;
+        let poll_window = config.poll_interval_ms * POLL_JITTER_NUMERATOR / POLL_JITTER_DENOMINATOR;
         Ok(Self {
             scenes_per_minute: Rule::per_minute(config.scenes_per_ip_per_minute),
             pending_scenes: Rule::new(
@@ -126,7 +131,10 @@ mod tests {
             panic!("the third hit is refused");
         };
         assert!(retry_after <= Duration::from_millis(200));
-        assert_eq!(check(&store, "other", rule).await.unwrap(), Verdict::Allowed);
+        assert_eq!(
+            check(&store, "other", rule).await.unwrap(),
+            Verdict::Allowed
+        );
         tokio::time::sleep(Duration::from_millis(250)).await;
         assert_eq!(check(&store, "k", rule).await.unwrap(), Verdict::Allowed);
     }

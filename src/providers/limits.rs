@@ -80,7 +80,11 @@ impl Saoma {
         if rule.is_off() {
             return err;
         }
-        let hits = match self.limiter.hit(&format!("fail:{scene}"), rule.window).await {
+        let hits = match self
+            .limiter
+            .hit(&format!("fail:{scene}"), rule.window)
+            .await
+        {
             Ok((hits, _)) => hits,
             Err(e) => {
                 tracing::warn!(error = %e, "could not count a failed login");

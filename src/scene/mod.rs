@@ -8,8 +8,8 @@ mod record;
 #[cfg(test)]
 mod proptests;
 
-pub use id::{Scene, SceneError};
 pub use id::{MAX_LEN as SCENE_MAX_LEN, MIN_LEN as SCENE_MIN_LEN};
+pub use id::{Scene, SceneError};
 pub use machine::{Event, SceneStatus, TransitionError};
 pub use provider::Provider;
 pub use record::{Outcome, Requester, ScannedBy, SceneRecord};

@@ -23,7 +23,11 @@ pub async fn security_headers<E: Endpoint>(next: E, req: Request) -> poem::Resul
     let is_html = response
         .content_type()
         .is_some_and(|t| t.starts_with("text/html"));
-    if !is_html || response.headers().contains_key(header::CONTENT_SECURITY_POLICY) {
+    if !is_html
+        || response
+            .headers()
+            .contains_key(header::CONTENT_SECURITY_POLICY)
+    {
         return Ok(response);
     }
     let (parts, body) = response.into_parts();
@@ -74,12 +78,16 @@ fn hashes(html: &str, tag: &str) -> Vec<String> {
             rest = after;
             continue;
         }
-        let Some(tag_end) = after.find('>') else { break };
+        let Some(tag_end) = after.find('>') else {
+            break;
+        };
         let attributes = &after[..tag_end];
         let body = &after[tag_end + 1..];
-        let Some(body_end) = body.find(&close) else { break };
+        let Some(body_end) = body.find(&close) else {
+            break;
+        };
         if !attributes.contains("src=") {
-            let digest = Sha256::digest(body[..body_end].as_bytes());
+            let digest = Sha256::digest(&body.as_bytes()[..body_end]);
             let hash = format!(
                 "sha256-{}",
                 base64::engine::general_purpose::STANDARD.encode(digest)
@@ -105,9 +113,18 @@ mod tests {
         let sha = |s: &str| {
             base64::engine::general_purpose::STANDARD.encode(Sha256::digest(s.as_bytes()))
         };
-        assert!(csp.contains(&format!("script-src 'sha256-{}';", sha("go()"))), "{csp}");
-        assert!(csp.contains(&format!("style-src 'sha256-{}';", sha("a{}"))), "{csp}");
-        assert!(!csp.contains(&sha("")), "the external script's empty body is not allowed");
+        assert!(
+            csp.contains(&format!("script-src 'sha256-{}';", sha("go()"))),
+            "{csp}"
+        );
+        assert!(
+            csp.contains(&format!("style-src 'sha256-{}';", sha("a{}"))),
+            "{csp}"
+        );
+        assert!(
+            !csp.contains(&sha("")),
+            "the external script's empty body is not allowed"
+        );
         assert!(csp.contains("frame-ancestors 'none'"));
     }
 

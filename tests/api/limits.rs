@@ -142,7 +142,11 @@ async fn repeated_bad_login_codes_cancel_the_scene_and_spend_no_more_wechat_call
     let res = app.mp_login(&good, Some(&created.scene), true).await;
     assert_eq!(res.status(), 409);
     assert_eq!(error_code(res).await, "scene_conflict");
-    assert_eq!(app.calls("sns/jscode2session").await, 2, "no call for a dead scene");
+    assert_eq!(
+        app.calls("sns/jscode2session").await,
+        2,
+        "no call for a dead scene"
+    );
 
     // A new scene is unaffected.
     let fresh = app.create_mp_scene().await;
@@ -168,12 +172,17 @@ async fn the_wxacode_budget_answers_503_before_calling_wechat() {
     let other_provider = app
         .create_scene(json!({"provider": "official_account"}))
         .await;
-    assert_eq!(other_provider.status(), 201, "other WeChat calls are not held back");
+    assert_eq!(
+        other_provider.status(),
+        201,
+        "other WeChat calls are not held back"
+    );
     let metrics = app.http.get(app.url("/metrics")).send().await.unwrap();
     let metrics = metrics.text().await.unwrap();
     assert!(metrics.contains(r#"saoma_rate_limited_total{limit="wxacode_budget"} 1"#));
     assert!(
-        metrics.contains(r#"saoma_wechat_calls_total{endpoint="cgi-bin/stable_token",errcode="0"}"#),
+        metrics
+            .contains(r#"saoma_wechat_calls_total{endpoint="cgi-bin/stable_token",errcode="0"}"#),
         "token fetches are counted"
     );
 }
@@ -190,14 +199,30 @@ async fn x_forwarded_for_is_believed_only_from_a_trusted_proxy() {
     let res = create_from(&trusted, "6.6.6.6, 203.0.113.7").await;
     assert_eq!(res.status(), 201);
     let scene: Value = res.json().await.unwrap();
-    let shown: Value = trusted.scan(scene["scene"].as_str().unwrap()).await.json().await.unwrap();
-    assert_eq!(shown["requester"]["ip"], "203.0.113.7", "the rightmost untrusted hop");
+    let shown: Value = trusted
+        .scan(scene["scene"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        shown["requester"]["ip"], "203.0.113.7",
+        "the rightmost untrusted hop"
+    );
     // Counted per forwarded client: another client behind the proxy is not limited.
     assert_eq!(create_from(&trusted, "198.51.100.1").await.status(), 201);
     assert_eq!(create_from(&trusted, "203.0.113.7").await.status(), 429);
 
     let res = create_from(&untrusted, "203.0.113.7").await;
     let scene: Value = res.json().await.unwrap();
-    let shown: Value = untrusted.scan(scene["scene"].as_str().unwrap()).await.json().await.unwrap();
-    assert_eq!(shown["requester"]["ip"], "127.0.0.1", "a spoofed header is ignored");
+    let shown: Value = untrusted
+        .scan(scene["scene"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        shown["requester"]["ip"], "127.0.0.1",
+        "a spoofed header is ignored"
+    );
 }

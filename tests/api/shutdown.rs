@@ -45,7 +45,12 @@ async fn sigterm_tells_streams_to_reconnect_finishes_requests_and_exits_zero() {
     let log = data.path().join("saoma.log");
     let port = free_port();
     let mut child = Command::new(BIN)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
         .arg(data.path().join("data"))
         .env("SAOMA_SHUTDOWN_GRACE_SECONDS", GRACE_SECONDS.to_string())
         .env("SAOMA_LOG__FORMAT", "json")
@@ -76,7 +81,10 @@ async fn sigterm_tells_streams_to_reconnect_finishes_requests_and_exits_zero() {
         .json()
         .await
         .unwrap();
-    let (scene, token) = (created["scene"].as_str().unwrap(), created["poll_token"].as_str().unwrap());
+    let (scene, token) = (
+        created["scene"].as_str().unwrap(),
+        created["poll_token"].as_str().unwrap(),
+    );
     let res = http
         .get(format!("{base}/api/v1/scenes/{scene}/events"))
         .header("X-Poll-Token", token)
@@ -86,11 +94,19 @@ async fn sigterm_tells_streams_to_reconnect_finishes_requests_and_exits_zero() {
     assert_eq!(res.status(), 200);
     let mut stream = res.bytes_stream();
     let mut buffer = String::new();
-    assert!(next_event_of(&mut stream, &mut buffer, "status").await.is_some());
+    assert!(
+        next_event_of(&mut stream, &mut buffer, "status")
+            .await
+            .is_some()
+    );
 
     // A request in flight when the signal comes: WeChat (the sandbox) takes 1.5 s to answer.
     let fault = json!({"endpoint": "wxa/getwxacodeunlimit", "delay_ms": 1500, "times": 1});
-    let injected = http.post(format!("{base}/sandbox/api/faults")).json(&fault).send().await;
+    let injected = http
+        .post(format!("{base}/sandbox/api/faults"))
+        .json(&fault)
+        .send()
+        .await;
     assert!(injected.unwrap().status().is_success());
     let in_flight = tokio::spawn({
         let http = http.clone();
@@ -114,9 +130,21 @@ async fn sigterm_tells_streams_to_reconnect_finishes_requests_and_exits_zero() {
 
     let reconnect = next_event_of(&mut stream, &mut buffer, "reconnect").await;
     assert!(reconnect.is_some(), "the stream was told to reconnect");
-    assert!(next_event_of(&mut stream, &mut buffer, "status").await.is_none(), "then it closed");
-    assert_eq!(in_flight.await.unwrap().unwrap(), 201, "the request in flight finished");
-    let status = tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap();
+    assert!(
+        next_event_of(&mut stream, &mut buffer, "status")
+            .await
+            .is_none(),
+        "then it closed"
+    );
+    assert_eq!(
+        in_flight.await.unwrap().unwrap(),
+        201,
+        "the request in flight finished"
+    );
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(status.success(), "exit status {status:?}");
     assert!(signalled.elapsed() < Duration::from_secs(GRACE_SECONDS + 2));
     assert!(
@@ -133,13 +161,22 @@ async fn sigterm_tells_streams_to_reconnect_finishes_requests_and_exits_zero() {
         .iter()
         .filter(|l| l.to_string().contains("req-create-0001"))
         .collect();
-    assert!(of_create.len() >= 2, "the access log and the handler's lines: {of_create:?}");
+    assert!(
+        of_create.len() >= 2,
+        "the access log and the handler's lines: {of_create:?}"
+    );
     for line in &lines {
         let text = line.to_string();
         if text.contains("\"scene created\"") || text.contains("\"wechat call\"") {
-            assert!(line["span"]["request_id"].is_string(), "no request id: {text}");
+            assert!(
+                line["span"]["request_id"].is_string(),
+                "no request id: {text}"
+            );
         }
-        assert!(!text.contains("saoma-sandbox-secret"), "a secret in the log: {text}");
+        assert!(
+            !text.contains("saoma-sandbox-secret"),
+            "a secret in the log: {text}"
+        );
         assert!(!text.contains(token), "a poll token in the log: {text}");
     }
 }
