@@ -6,6 +6,7 @@ mod flow;
 mod headers;
 mod helpers;
 mod limits;
+mod limits_redis;
 mod oa_helpers;
 mod oa_refusals;
 mod official_account;
