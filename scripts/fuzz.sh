@@ -44,13 +44,14 @@ done
 
 echo "==> fuzz: schemathesis against $base/openapi.json"
 # One worker: hypothesis' lambda introspection is not thread-safe on every Python 3.11.
-timeout 170 "$venv/bin/schemathesis" run "$base/openapi.json" \
+# From the temporary directory: schemathesis keeps a cache (.schemathesis/) in its working directory.
+(cd "$work" && timeout 170 "$venv/bin/schemathesis" run "$base/openapi.json" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
   --max-examples "${FUZZ_EXAMPLES:-100}" \
   --workers 1 \
   --request-timeout 15 \
   --no-color \
-  --report junit --report-dir "$target/schemathesis-report" || {
+  --report junit --report-dir "$target/schemathesis-report") || {
     echo "==> fuzz: schemathesis found problems (server log: last lines)" >&2
     tail -n 40 "$work/saoma.log" >&2
     exit 1
