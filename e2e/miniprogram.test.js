@@ -14,9 +14,12 @@ let saoma;
 let shortLived;
 
 before(async () => {
+  // These tests play a browser that polls right after each phone step, faster than
+  // `interval`: slow_down (limits.poll_interval_ms) is off for them.
+  const fastPolls = { SAOMA_LIMITS__POLL_INTERVAL_MS: '0' };
   [saoma, shortLived] = await Promise.all([
-    startSaoma(),
-    startSaoma({ SAOMA_LIMITS__SCENE_TTL_SECONDS: String(SHORT_TTL_SECONDS) }),
+    startSaoma(fastPolls),
+    startSaoma({ ...fastPolls, SAOMA_LIMITS__SCENE_TTL_SECONDS: String(SHORT_TTL_SECONDS) }),
   ]);
 });
 

@@ -30,6 +30,10 @@ cargo clippy --all-targets --locked -- -D warnings
 echo "==> cargo test"
 cargo test --all-targets --locked --no-fail-fast
 
+# ---- Fuzzing (issue 8): schemathesis from PyPI against the live server; fails on any finding --
+echo "==> fuzz"
+scripts/fuzz.sh
+
 # ---- Clients (issue 3): the mini-program page logic in Node, the demo page in Chromium -------
 # Needs Node 20+ (the machine's), Debian's chromium and fonts-noto-cjk (installed here when
 # missing), and e2e/'s npm packages (playwright-core drives the system Chromium; no browser

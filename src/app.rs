@@ -3,9 +3,11 @@
 use crate::accounts::SqlAccounts;
 use crate::api;
 use crate::config::{Config, OfficialAccountSettings, StoreKind};
+use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::providers::{MiniProgram, OfficialAccount, Saoma, Settings, SmsSettings, Website};
 use crate::sandbox::{Sandbox, SandboxConfig, SandboxOfficialAccount};
+use crate::shutdown::Shutdown;
 use crate::store::{MemoryStore, RedisStore, Stores};
 use crate::tokens::{Signer, TokenSettings};
 use crate::web;
@@ -23,6 +25,9 @@ const SWEEP_EVERY: Duration = Duration::from_secs(5);
 
 pub struct Application {
     acceptor: TcpAcceptor,
+    shutdown: Shutdown,
+    grace: Duration,
+    max_header_bytes: usize,
     local_addr: SocketAddr,
     public_url: url::Url,
     endpoint: poem::endpoint::BoxEndpoint<'static>,
@@ -127,6 +132,8 @@ impl Application {
         };
         let sms = crate::sms::from_config(&config.sms, sandbox.as_ref().map(Sandbox::sms_inbox))
             .context("configuring the SMS sender")?;
+        let limits = Arc::new(Limits::from_config(&config.limits)?);
+        let shutdown = Shutdown::new();
         let saoma = Arc::new(Saoma {
             scenes: store.scenes,
             notifier: store.notifier,
@@ -142,6 +149,8 @@ impl Application {
             official_account,
             settings,
             sms,
+            limits: limits.clone(),
+            shutdown: shutdown.clone(),
         });
 
         let api = api::service();
@@ -159,13 +168,17 @@ impl Application {
             .at("/readyz", api::service())
             .nest_no_strip("/.well-known", api::service());
         let max_body = config.limits.max_body_bytes;
+        let max_headers = config.limits.max_header_bytes;
         let endpoint = route
             .around(move |ep, req| api::body_limit(ep, req, max_body))
+            .around(move |ep, req| api::header_limit(ep, req, max_headers))
             .catch_all_error(api::json_errors)
             .around(api::access_log)
             .data(saoma)
             .boxed();
-        let endpoint = web::allow_origins(endpoint, &config.web.cors_origins)?;
+        let endpoint = web::allow_origins(endpoint, &config.web.cors_origins)?
+            .around(web::security_headers)
+            .boxed();
 
         tracing::info!(
             %local_addr,
@@ -175,6 +188,9 @@ impl Application {
         );
         Ok(Application {
             acceptor,
+            shutdown,
+            grace: Duration::from_secs(config.shutdown_grace_seconds),
+            max_header_bytes: config.limits.max_header_bytes,
             local_addr,
             public_url,
             endpoint,
@@ -189,14 +205,28 @@ impl Application {
         &self.public_url
     }
 
-    /// Serve until Ctrl-C or SIGTERM.
+    /// Serve until Ctrl-C or SIGTERM, then shut down gracefully (see `shutdown`).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let signal = shutdown_signal();
+        self.run_until(signal).await
+    }
+
+    /// Serve until `signal` resolves: stop accepting, tell SSE streams to reconnect elsewhere,
+    /// let in-flight requests finish for at most `shutdown_grace_seconds`.
+    pub async fn run_until(self, signal: impl Future<Output = ()>) -> std::io::Result<()> {
+        let shutdown = self.shutdown.clone();
+        let grace = self.grace;
+        let signal = async move {
+            signal.await;
+            tracing::info!(
+                grace_seconds = grace.as_secs(),
+                "shutting down: not accepting, streams told to reconnect"
+            );
+            shutdown.trigger();
+        };
         Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(
-                self.endpoint,
-                shutdown_signal(),
-                Some(Duration::from_secs(10)),
-            )
+            .http2_max_header_list_size(u32::try_from(self.max_header_bytes).unwrap_or(u32::MAX))
+            .run_with_graceful_shutdown(self.endpoint, signal, Some(grace))
             .await
     }
 }

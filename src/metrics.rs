@@ -14,6 +14,7 @@ pub struct Metrics {
     wechat_seconds: HistogramVec,
     sse_streams: IntGauge,
     store_errors: IntCounterVec,
+    rate_limited: IntCounterVec,
 }
 
 impl Metrics {
@@ -47,6 +48,14 @@ impl Metrics {
             ),
             &["store"],
         )?;
+        let rate_limited = IntCounterVec::new(
+            Opts::new(
+                "rate_limited_total",
+                "Requests refused by a limit in [limits] (and scenes cancelled after bad codes)",
+            ),
+            &["limit"],
+        )?;
+        registry.register(Box::new(rate_limited.clone()))?;
         registry.register(Box::new(scenes.clone()))?;
         registry.register(Box::new(wechat_calls.clone()))?;
         registry.register(Box::new(wechat_seconds.clone()))?;
@@ -59,6 +68,7 @@ impl Metrics {
             wechat_seconds,
             sse_streams,
             store_errors,
+            rate_limited,
         })
     }
 
@@ -88,6 +98,11 @@ impl Metrics {
 
     pub fn store_error(&self, store: &str) {
         self.store_errors.with_label_values(&[store]).inc();
+    }
+
+    /// A request refused by the limit named `limit` (`scenes_per_ip`, `slow_down`, ...).
+    pub fn rate_limited(&self, limit: &str) {
+        self.rate_limited.with_label_values(&[limit]).inc();
     }
 
     /// Counts an open SSE stream until the guard is dropped.

@@ -71,13 +71,19 @@ pub enum ErrorCode {
     WechatError,
     /// The ephemeral store cannot be reached; see Retry-After.
     StoreUnavailable,
+    /// A limit was reached (`[limits]`: scenes or SSE streams per client address; `[sms]`: codes
+    /// per phone or per scene); see Retry-After.
+    RateLimited,
+    /// The scene was polled faster than its `interval` (RFC 8628): wait Retry-After, then poll
+    /// no faster than `interval`.
+    SlowDown,
+    /// The request's headers are larger than `limits.max_header_bytes`.
+    HeadersTooLarge,
     /// The account database cannot be reached; see Retry-After.
     DatabaseUnavailable,
     Internal,
     /// The phone number is not `+<country code><number>` or an 11-digit mainland mobile number.
     InvalidPhone,
-    /// Too many requests (SMS per phone or per scene); see Retry-After.
-    RateLimited,
     /// The SMS code is wrong; the message says how many attempts are left.
     InvalidSmsCode,
     /// No SMS code is pending for this scene and phone, or it expired.
@@ -124,9 +130,19 @@ pub enum ApiError {
     /// The scene is over: expired or consumed.
     #[oai(status = 410)]
     Gone(Json<ErrorBody>),
-    /// Too many requests; retry after the delay.
+    /// The body is larger than `limits.max_body_bytes`.
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<ErrorBody>),
+    /// The body's Content-Type is not `application/json`.
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<ErrorBody>),
+    /// A limit was reached (`rate_limited`) or the scene was polled too fast (`slow_down`);
+    /// retry after the delay.
     #[oai(status = 429)]
     TooManyRequests(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
+    /// The request's headers are larger than `limits.max_header_bytes`.
+    #[oai(status = 431)]
+    HeadersTooLarge(Json<ErrorBody>),
     /// Internal error.
     #[oai(status = 500)]
     Internal(Json<ErrorBody>),
@@ -162,6 +178,14 @@ impl From<Error> for ApiError {
             Error::BadPollToken => ApiError::Unauthorized(body(C::InvalidPollToken, msg)),
             Error::Unauthenticated => ApiError::Unauthorized(body(C::Unauthenticated, msg)),
             Error::InvalidRefreshToken => ApiError::Unauthorized(body(C::InvalidRefreshToken, msg)),
+            Error::RateLimited { retry_after, .. } => ApiError::TooManyRequests(
+                body(C::RateLimited, msg),
+                crate::limits::retry_after_secs(*retry_after),
+            ),
+            Error::SlowDown { retry_after } => ApiError::TooManyRequests(
+                body(C::SlowDown, msg),
+                crate::limits::retry_after_secs(*retry_after),
+            ),
             Error::WeChatQuota { retry_after } => ApiError::Unavailable(
                 body(C::WechatQuotaExhausted, msg),
                 retry_after.as_secs().max(1),
@@ -188,10 +212,6 @@ impl From<Error> for ApiError {
                 ApiError::Internal(body(C::Internal, msg))
             }
             Error::InvalidPhone => ApiError::BadRequest(body(C::InvalidPhone, msg)),
-            Error::RateLimited { retry_after } => ApiError::TooManyRequests(
-                body(C::RateLimited, msg),
-                retry_after.as_secs_f64().ceil().max(1.0) as u64,
-            ),
             Error::WrongSmsCode { .. } => ApiError::BadRequest(body(C::InvalidSmsCode, msg)),
             Error::SmsCodeExpired => ApiError::BadRequest(body(C::SmsCodeExpired, msg)),
             Error::TooManyAttempts => ApiError::BadRequest(body(C::TooManyAttempts, msg)),
@@ -296,6 +316,7 @@ pub async fn json_errors(err: poem::Error) -> Response {
             S::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
             S::PAYLOAD_TOO_LARGE => ErrorCode::BodyTooLarge,
             S::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+            S::REQUEST_HEADER_FIELDS_TOO_LARGE => ErrorCode::HeadersTooLarge,
             S::UNAUTHORIZED => ErrorCode::Unauthenticated,
             _ => ErrorCode::Internal,
         }
@@ -312,5 +333,12 @@ pub async fn json_errors(err: poem::Error) -> Response {
     } else {
         message
     };
-    (status, body(code, message)).into_response()
+    let body = body(code, message);
+    // The documented answers, built by the same enum the operations answer with.
+    match status {
+        S::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(body).into_response(),
+        S::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType(body).into_response(),
+        S::REQUEST_HEADER_FIELDS_TOO_LARGE => ApiError::HeadersTooLarge(body).into_response(),
+        _ => (status, body).into_response(),
+    }
 }

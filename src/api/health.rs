@@ -1,10 +1,9 @@
 //! Liveness and readiness.
 
-use super::error::ApiError;
 use crate::providers::Saoma;
 use poem::web::Data;
 use poem_openapi::payload::Json;
-use poem_openapi::{Object, OpenApi, Tags};
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Tags};
 use std::sync::Arc;
 
 #[derive(Tags)]
@@ -19,6 +18,41 @@ pub struct Health {
     pub status: String,
 }
 
+/// The state of one component.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum ComponentState {
+    Ok,
+    Unavailable,
+}
+
+impl ComponentState {
+    fn of(up: bool) -> Self {
+        if up { Self::Ok } else { Self::Unavailable }
+    }
+}
+
+/// Each dependency's state.
+#[derive(Object)]
+pub struct Readiness {
+    /// `ok` when every component is.
+    pub status: ComponentState,
+    /// The ephemeral store (memory or Redis): scenes, limits, WeChat tokens.
+    pub store: ComponentState,
+    /// The account database (SQLite or PostgreSQL).
+    pub database: ComponentState,
+}
+
+#[derive(ApiResponse)]
+pub enum ReadyResponse {
+    /// Every component answers.
+    #[oai(status = 200)]
+    Ready(Json<Readiness>),
+    /// A component does not answer; the body says which.
+    #[oai(status = 503)]
+    NotReady(Json<Readiness>, #[oai(header = "Retry-After")] u64),
+}
+
 pub struct HealthApi;
 
 #[OpenApi(tag = "ApiTags::Health")]
@@ -31,12 +65,19 @@ impl HealthApi {
         })
     }
 
-    /// The store and the database answer
+    /// The store and the database answer (each component's state)
     #[oai(path = "/readyz", method = "get")]
-    async fn readyz(&self, saoma: Data<&Arc<Saoma>>) -> Result<Json<Health>, ApiError> {
-        saoma.ready().await?;
-        Ok(Json(Health {
-            status: "ok".into(),
-        }))
+    async fn readyz(&self, saoma: Data<&Arc<Saoma>>) -> ReadyResponse {
+        let (store, database) = saoma.readiness().await;
+        let body = Readiness {
+            status: ComponentState::of(store && database),
+            store: ComponentState::of(store),
+            database: ComponentState::of(database),
+        };
+        if store && database {
+            ReadyResponse::Ready(Json(body))
+        } else {
+            ReadyResponse::NotReady(Json(body), 2)
+        }
     }
 }

@@ -45,6 +45,29 @@ pub async fn access_log<E: Endpoint>(next: E, req: Request) -> poem::Result<Resp
     .await
 }
 
+/// Refuse requests whose header names and values add up to more than `max` bytes with 431.
+/// hyper has read them already (HTTP/1: at most 100 headers in a buffer of about 400 KiB;
+/// HTTP/2: a header list of `max` bytes, set on the server); this keeps big headers away from
+/// the handlers and the logs.
+pub async fn header_limit<E: Endpoint>(
+    next: E,
+    req: Request,
+    max: usize,
+) -> poem::Result<Response> {
+    let size: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    if size > max {
+        return Err(poem::Error::from_string(
+            format!("the request headers are larger than {max} bytes"),
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        ));
+    }
+    next.call(req).await.map(IntoResponse::into_response)
+}
+
 /// Refuse bodies over `max` bytes with 413: by Content-Length when given, else by reading at
 /// most `max + 1` bytes of a chunked body.
 pub async fn body_limit<E: Endpoint>(

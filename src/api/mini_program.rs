@@ -1,5 +1,6 @@
 //! `/api/v1/mini-program`: what the mini-program calls.
 
+use super::SceneId;
 use super::account::BearerAuth;
 use super::error::ApiError;
 use crate::providers::{LoginRequest, LoginResult, PhoneResult, RequesterView, Saoma};
@@ -18,8 +19,7 @@ enum ApiTags {
 /// The scene the mini-program was opened with (`decodeURIComponent(query.scene)`).
 #[derive(Object, Debug)]
 pub struct ScanRequest {
-    #[oai(validator(max_length = 64))]
-    pub scene: String,
+    pub scene: SceneId,
 }
 
 /// Who asked to log in: show it before the user confirms.
@@ -36,8 +36,7 @@ pub struct MiniProgramLoginRequest {
     /// The code from `wx.login()` (single use, 5 minutes).
     #[oai(validator(min_length = 1, max_length = 256))]
     pub code: String,
-    #[oai(validator(max_length = 64))]
-    pub scene: Option<String>,
+    pub scene: Option<SceneId>,
     /// Confirm (true) or cancel (false) the scene's login.
     #[oai(default = "default_approve")]
     pub approve: bool,
@@ -89,9 +88,9 @@ impl MiniProgramApi {
         saoma: Data<&Arc<Saoma>>,
         body: Json<ScanRequest>,
     ) -> Result<Json<ScanResponse>, ApiError> {
-        let requester = saoma.mini_program_scan(&body.0.scene).await?;
+        let requester = saoma.mini_program_scan(&body.0.scene.0).await?;
         Ok(Json(ScanResponse {
-            scene: body.0.scene,
+            scene: body.0.scene.0,
             status: SceneStatus::Scanned,
             requester,
         }))
@@ -108,7 +107,7 @@ impl MiniProgramApi {
         let result = saoma
             .mini_program_login(LoginRequest {
                 code: body.code,
-                scene: body.scene,
+                scene: body.scene.map(|s| s.0),
                 approve: body.approve,
             })
             .await?;

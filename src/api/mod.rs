@@ -10,15 +10,19 @@ mod official_account;
 mod pages;
 mod phone;
 mod providers;
+mod scene_id;
 mod scenes;
 mod website;
 
 pub use error::{ApiError, CallbackError, ErrorBody, ErrorCode, json_errors};
-pub use middleware::{access_log, body_limit};
+pub use middleware::{access_log, body_limit, header_limit};
+pub use scene_id::{SCENE_PATTERN, SceneId};
 pub use scenes::scene_path;
 
 use poem::Request;
 use poem_openapi::OpenApiService;
+use std::net::IpAddr;
+use std::sync::Arc;
 
 pub type Apis = (
     scenes::ScenesApi,
@@ -63,11 +67,7 @@ pub fn spec_json() -> String {
 
 /// The client's address and User-Agent, as shown on the phone.
 pub(crate) fn client_of(req: &Request) -> (String, String) {
-    let ip = req
-        .remote_addr()
-        .as_socket_addr()
-        .map(|a| a.ip().to_canonical().to_string())
-        .unwrap_or_else(|| "unknown".into());
+    let ip = client_ip(req).map_or_else(|| "unknown".into(), |ip| ip.to_string());
     let user_agent: String = req
         .header("User-Agent")
         .unwrap_or("")
@@ -75,6 +75,21 @@ pub(crate) fn client_of(req: &Request) -> (String, String) {
         .take(256)
         .collect();
     (ip, user_agent)
+}
+
+/// The client's address: the TCP peer, or the client a trusted proxy forwards for
+/// (`limits.trusted_proxies`). What limits count and what the phone shows.
+pub(crate) fn client_ip(req: &Request) -> Option<IpAddr> {
+    let peer = req.remote_addr().as_socket_addr()?.ip();
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    Some(match req.data::<Arc<crate::providers::Saoma>>() {
+        Some(saoma) => saoma.limits.proxies.client_ip(peer, forwarded),
+        None => peer.to_canonical(),
+    })
 }
 
 /// The poll-token cookie: HttpOnly, scoped to one scene's path, gone when the scene is.

@@ -80,10 +80,10 @@ impl OfficialAccountApi {
     async fn url_check(
         &self,
         saoma: Data<&Arc<Saoma>>,
-        signature: Query<Option<String>>,
-        timestamp: Query<Option<String>>,
-        nonce: Query<Option<String>>,
-        echostr: Query<Option<String>>,
+        #[oai(validator(max_length = 128))] signature: Query<Option<String>>,
+        #[oai(validator(max_length = 32))] timestamp: Query<Option<String>>,
+        #[oai(validator(max_length = 128))] nonce: Query<Option<String>>,
+        #[oai(validator(max_length = 1024))] echostr: Query<Option<String>>,
     ) -> Result<UrlCheckResponse, CallbackError> {
         let check = UrlCheck {
             signature: signature.0,
@@ -108,12 +108,12 @@ impl OfficialAccountApi {
     async fn push(
         &self,
         saoma: Data<&Arc<Saoma>>,
-        signature: Query<Option<String>>,
-        timestamp: Query<Option<String>>,
-        nonce: Query<Option<String>>,
-        openid: Query<Option<String>>,
-        encrypt_type: Query<Option<String>>,
-        msg_signature: Query<Option<String>>,
+        #[oai(validator(max_length = 128))] signature: Query<Option<String>>,
+        #[oai(validator(max_length = 32))] timestamp: Query<Option<String>>,
+        #[oai(validator(max_length = 128))] nonce: Query<Option<String>>,
+        #[oai(validator(max_length = 128))] openid: Query<Option<String>>,
+        #[oai(validator(max_length = 16))] encrypt_type: Query<Option<String>>,
+        #[oai(validator(max_length = 128))] msg_signature: Query<Option<String>>,
         body: XmlBody,
     ) -> Result<PushResponse, CallbackError> {
         let query = PushQuery {

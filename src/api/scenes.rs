@@ -1,9 +1,11 @@
 //! `/api/v1/scenes`: create a scene, poll it, stream it.
 
 use super::error::ApiError;
-use super::{PollCookie, client_of};
+use super::{PollCookie, SceneId, client_ip, client_of};
+use crate::providers::Error;
 use crate::providers::{CreatedScene, NewScene, Saoma, SceneView};
 use crate::scene::Provider;
+use futures::StreamExt;
 use futures::stream::BoxStream;
 use poem::Request;
 use poem::web::Data;
@@ -12,10 +14,13 @@ use poem_openapi::param::{Cookie, Header, Path};
 use poem_openapi::payload::{EventStream, Json};
 use poem_openapi::types::ToJSON;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::Duration;
 
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// When an address has `max_sse_per_ip` streams open: polling works meanwhile.
+const SSE_RETRY_AFTER: Duration = Duration::from_secs(5);
 
 #[derive(Tags)]
 enum ApiTags {
@@ -30,8 +35,7 @@ pub struct CreateSceneRequest {
     pub provider: Provider,
     /// A browser-chosen scene id (8..=32 chars of `0-9A-Za-z!#$&'()*+,/:;=?@-._~`); omit to let
     /// Saoma generate one (128 random bits).
-    #[oai(validator(max_length = 64))]
-    pub scene: Option<String>,
+    pub scene: Option<SceneId>,
     /// Website login only: where the browser goes after WeChat's callback; must be one of
     /// `website.allowed_return_urls` (default `website.return_url`).
     #[oai(validator(max_length = 2048))]
@@ -49,9 +53,11 @@ pub enum CreateSceneResponse {
 #[derive(ApiResponse)]
 pub enum SceneEventsResponse {
     /// One `status` event per transition (data: the poll body); closes after a final state.
+    /// When the server shuts down, an `event: reconnect` comes last: reconnect (the load
+    /// balancer picks another instance) or poll.
     #[oai(status = 200)]
     Stream(
-        EventStream<BoxStream<'static, SceneView>>,
+        EventStream<BoxStream<'static, Option<SceneView>>>,
         #[oai(header = "X-Accel-Buffering")] String,
         #[oai(header = "Cache-Control")] String,
     ),
@@ -72,7 +78,7 @@ impl ScenesApi {
         let (ip, user_agent) = client_of(req);
         let new = NewScene {
             provider: body.0.provider,
-            scene: body.0.scene,
+            scene: body.0.scene.map(|s| s.0),
             requester_ip: ip,
             user_agent,
             return_url: body.0.return_url,
@@ -103,12 +109,12 @@ impl ScenesApi {
     async fn poll(
         &self,
         saoma: Data<&Arc<Saoma>>,
-        scene: Path<String>,
-        #[oai(name = "X-Poll-Token")] token: Header<Option<String>>,
-        #[oai(name = "saoma_poll")] cookie: Cookie<Option<String>>,
+        scene: Path<SceneId>,
+        #[oai(name = "X-Poll-Token", validator(max_length = 128))] token: Header<Option<String>>,
+        #[oai(name = "saoma_poll", validator(max_length = 128))] cookie: Cookie<Option<String>>,
     ) -> Result<Json<SceneView>, ApiError> {
         let token = token.0.or(cookie.0);
-        Ok(Json(saoma.poll(&scene.0, token.as_deref()).await?))
+        Ok(Json(saoma.poll(&scene.0.0, token.as_deref()).await?))
     }
 
     /// Stream a scene's status (Server-Sent Events)
@@ -116,15 +122,33 @@ impl ScenesApi {
     async fn events(
         &self,
         saoma: Data<&Arc<Saoma>>,
-        scene: Path<String>,
-        #[oai(name = "X-Poll-Token")] token: Header<Option<String>>,
-        #[oai(name = "saoma_poll")] cookie: Cookie<Option<String>>,
+        req: &Request,
+        scene: Path<SceneId>,
+        #[oai(name = "X-Poll-Token", validator(max_length = 128))] token: Header<Option<String>>,
+        #[oai(name = "saoma_poll", validator(max_length = 128))] cookie: Cookie<Option<String>>,
     ) -> Result<SceneEventsResponse, ApiError> {
         let token = token.0.or(cookie.0);
-        let stream = saoma.watch(&scene.0, token.as_deref()).await?;
-        let events = EventStream::new(stream)
+        let stream = saoma.watch(&scene.0.0, token.as_deref()).await?;
+        let ip = client_ip(req).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let Some(slot) = saoma.limits.streams.try_open(ip) else {
+            saoma.metrics.rate_limited("sse_per_ip");
+            return Err(Error::RateLimited {
+                what: "open event streams from this address",
+                retry_after: SSE_RETRY_AFTER,
+            }
+            .into());
+        };
+        let stream = saoma.shutdown.interrupt(stream).map(move |item| {
+            // The slot counts this stream until the stream is dropped.
+            let _open = &slot;
+            item
+        });
+        let events = EventStream::new(stream.boxed())
             .keep_alive(KEEP_ALIVE)
-            .to_event(|view| Event::message(view.to_json_string()).event_type("status"));
+            .to_event(|item| match item {
+                Some(view) => Event::message(view.to_json_string()).event_type("status"),
+                None => Event::message("shutting down").event_type("reconnect"),
+            });
         Ok(SceneEventsResponse::Stream(
             events,
             "no".into(),

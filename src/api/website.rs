@@ -94,8 +94,15 @@ fn error_page(error: ApiError) -> CallbackResponse {
     let page =
         |b: poem_openapi::payload::Json<ErrorBody>| Html(pages::error(b.0.code, &b.0.message));
     match error {
-        ApiError::BadRequest(b) | ApiError::Conflict(b) | ApiError::Gone(b) => {
-            CallbackResponse::BadRequest(page(b))
+        ApiError::BadRequest(b)
+        | ApiError::Conflict(b)
+        | ApiError::Gone(b)
+        | ApiError::PayloadTooLarge(b)
+        | ApiError::UnsupportedMediaType(b)
+        | ApiError::HeadersTooLarge(b) => CallbackResponse::BadRequest(page(b)),
+        // No limit applies to WeChat's redirect; a limit of the store's would be a retry.
+        ApiError::TooManyRequests(b, retry_after) => {
+            CallbackResponse::Unavailable(page(b), retry_after)
         }
         ApiError::NotFound(b) if b.0.code == ErrorCode::SceneNotFound => {
             CallbackResponse::BadRequest(page(b))
@@ -103,10 +110,6 @@ fn error_page(error: ApiError) -> CallbackResponse {
         ApiError::NotFound(b) => CallbackResponse::NotFound(page(b)),
         ApiError::Unauthorized(b) | ApiError::Forbidden(b) | ApiError::Internal(b) => {
             CallbackResponse::Internal(page(b))
-        }
-        // Nothing on this path is rate-limited today; if it ever is, say so and when to retry.
-        ApiError::TooManyRequests(b, retry_after) => {
-            CallbackResponse::Unavailable(page(b), retry_after)
         }
         ApiError::BadGateway(b) => CallbackResponse::BadGateway(page(b)),
         ApiError::Unavailable(b, retry_after) => {

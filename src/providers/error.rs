@@ -38,6 +38,13 @@ pub enum Error {
     Unauthenticated,
     #[error("the refresh token is invalid, expired or was already used")]
     InvalidRefreshToken,
+    #[error("too many {what}; retry after {}s", crate::limits::retry_after_secs(*retry_after))]
+    RateLimited {
+        what: &'static str,
+        retry_after: Duration,
+    },
+    #[error("polled faster than the interval; wait {}s", crate::limits::retry_after_secs(*retry_after))]
+    SlowDown { retry_after: Duration },
     #[error("WeChat's quota is exhausted; retry later")]
     WeChatQuota { retry_after: Duration },
     #[error("WeChat did not answer in time")]
@@ -54,8 +61,6 @@ pub enum Error {
         "invalid phone number: expected +<country code><number> or an 11-digit mainland China mobile number"
     )]
     InvalidPhone,
-    #[error("too many requests; retry later")]
-    RateLimited { retry_after: Duration },
     #[error("the SMS code is wrong ({attempts_left} attempts left)")]
     WrongSmsCode { attempts_left: u32 },
     #[error("no SMS code is pending for this scene and phone, or it expired: request a new one")]

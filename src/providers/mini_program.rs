@@ -44,13 +44,21 @@ impl Saoma {
             env_version: mp.env_version.clone(),
             width: mp.width,
         };
-        let image = match self.wechat.wxacode_unlimit(&mp.app, &request).await {
+        let drawn = match self.wxacode_budget(&mp.app.app_id).await {
+            Ok(()) => self
+                .wechat
+                .wxacode_unlimit(&mp.app, &request)
+                .await
+                .map_err(Error::from),
+            Err(e) => Err(e),
+        };
+        let image = match drawn {
             Ok(image) => image,
             Err(e) => {
                 if let Err(del) = self.scenes.delete(&record.scene).await {
                     tracing::warn!(error = %del, "could not release a scene after a WeChat error");
                 }
-                return Err(e.into());
+                return Err(e);
             }
         };
         let data_url = format!(
@@ -102,7 +110,10 @@ impl Saoma {
                 return Err(refused.into());
             }
         }
-        let session = self.wechat.jscode2session(&mp.app, &req.code).await?;
+        let session = match self.wechat.jscode2session(&mp.app, &req.code).await {
+            Ok(session) => session,
+            Err(e) => return Err(self.login_failed(scene.as_ref(), e.into()).await),
+        };
         let account = self
             .accounts
             .find_or_create(&NewIdentity {

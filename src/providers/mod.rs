@@ -4,6 +4,7 @@
 mod confirm;
 mod error;
 mod events;
+mod limits;
 mod mini_program;
 mod mini_program_phone;
 mod official_account;
@@ -70,6 +71,10 @@ pub struct Saoma {
     pub settings: Settings,
     /// Sends the codes that verify phone numbers of `need_phone` scenes.
     pub sms: Arc<dyn SmsSender>,
+    /// `[limits]`: rate rules, open-stream counts, trusted proxies.
+    pub limits: Arc<crate::limits::Limits>,
+    /// Tripped on SIGTERM: open SSE streams tell their browsers to reconnect elsewhere.
+    pub shutdown: crate::shutdown::Shutdown,
 }
 
 impl Saoma {
@@ -96,6 +101,20 @@ impl Saoma {
 
     pub fn jwks(&self) -> crate::tokens::Jwks {
         self.signer.jwks()
+    }
+
+    /// Whether the ephemeral store and the database answer, each on its own.
+    pub async fn readiness(&self) -> (bool, bool) {
+        let (store, database) = tokio::join!(self.scenes.ping(), self.accounts.ping());
+        if let Err(e) = &store {
+            tracing::warn!(error = %e, "readiness: the store does not answer");
+            self.metrics.store_error("ephemeral");
+        }
+        if let Err(e) = &database {
+            tracing::warn!(error = %e, "readiness: the database does not answer");
+            self.metrics.store_error("database");
+        }
+        (store.is_ok(), database.is_ok())
     }
 
     /// Readiness: the ephemeral store and the database answer.

@@ -184,7 +184,10 @@ impl Saoma {
     pub(crate) async fn limit(&self, key: &str, max: u64, window: Duration) -> Result<(), Error> {
         let (hits, reset) = self.limiter.hit(key, window).await?;
         if hits > max {
-            return Err(Error::RateLimited { retry_after: reset });
+            return Err(Error::RateLimited {
+                what: "SMS codes",
+                retry_after: reset,
+            });
         }
         Ok(())
     }

@@ -28,6 +28,7 @@ pub struct NewScene {
 impl Saoma {
     /// Reserve the scene in the store; `Exists` means another browser holds it.
     pub(crate) async fn insert_scene(&self, new: NewScene) -> Result<(SceneRecord, Secret), Error> {
+        self.admit_scene(&new.requester_ip).await?;
         let scene = match new.scene {
             Some(s) => Scene::parse(s)?,
             None => Scene::generate(),
@@ -140,6 +141,7 @@ impl Saoma {
     /// gets the tokens; everyone after gets `SceneConsumed`.
     pub async fn poll(&self, scene: &str, poll_token: Option<&str>) -> Result<SceneView, Error> {
         let record = self.authorised(scene, poll_token).await?;
+        self.pace_poll(&record.scene).await?;
         self.view_or_pick_up(record).await
     }
 

@@ -177,7 +177,10 @@ impl Saoma {
             return Ok(CallbackOutcome::Cancelled { return_url });
         };
 
-        let grant = self.wechat.oauth2_access_token(&website.app, &code).await?;
+        let grant = match self.wechat.oauth2_access_token(&website.app, &code).await {
+            Ok(grant) => grant,
+            Err(e) => return Err(self.login_failed(Some(&scene), e.into()).await),
+        };
         let info = self
             .wechat
             .userinfo(&website.app.app_id, &grant.access_token, &grant.openid)

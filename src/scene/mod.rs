@@ -8,6 +8,7 @@ mod record;
 #[cfg(test)]
 mod proptests;
 
+pub use id::{MAX_LEN as SCENE_MAX_LEN, MIN_LEN as SCENE_MIN_LEN};
 pub use id::{Scene, SceneError};
 pub use machine::{Event, SceneStatus, TransitionError};
 pub use provider::Provider;

@@ -2,9 +2,11 @@
 //! the SDK on other origins (`cors`); what the sandbox phone page needs from Saoma (`sandbox`).
 
 mod cors;
+mod headers;
 mod sandbox;
 
 pub use cors::allow_origins;
+pub use headers::{csp_for_page, security_headers};
 pub use sandbox::sandbox_helpers;
 
 use crate::providers::Saoma;

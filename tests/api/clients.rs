@@ -235,3 +235,27 @@ async fn the_phone_simulator_lookup_of_an_unknown_scene_is_404() {
     assert_eq!(malformed.status(), 404);
     assert_eq!(error_code(malformed).await, "scene_not_found");
 }
+
+#[tokio::test]
+async fn a_preflight_from_a_refused_origin_gets_no_permission() {
+    let app = spawn_app_with(|c| c.web.cors_origins = vec![ALLOWED.into()]).await;
+
+    let preflight = app
+        .http
+        .request(reqwest::Method::OPTIONS, app.url("/api/v1/scenes"))
+        .header("Origin", "https://evil.example.net")
+        .header("Access-Control-Request-Method", "POST")
+        .header(
+            "Access-Control-Request-Headers",
+            "content-type, x-poll-token",
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let h = preflight.headers();
+    assert!(h.get("access-control-allow-origin").is_none(), "{h:?}");
+    assert!(h.get("access-control-allow-credentials").is_none());
+    assert!(h.get("access-control-allow-headers").is_none());
+    assert_eq!(h["x-content-type-options"], "nosniff");
+}

@@ -23,6 +23,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         data_dir: data.path().to_path_buf(),
         ..Config::default()
     };
+    relax_limits(&mut config);
     configure(&mut config);
     let app = Application::build(config).await.expect("app builds");
     let base = app.public_url().as_str().trim_end_matches('/').to_string();
@@ -35,6 +36,14 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
             .unwrap(),
         _data: data,
     }
+}
+
+/// Tests poll as fast as they like and share one address (and, with Redis, one server): the
+/// per-address and pace limits are off unless a test turns them on (tests/api/limits.rs).
+pub fn relax_limits(config: &mut Config) {
+    config.limits.poll_interval_ms = 0;
+    config.limits.scenes_per_ip_per_minute = 0;
+    config.limits.pending_scenes_per_ip = 0;
 }
 
 /// A created scene as the browser holds it.

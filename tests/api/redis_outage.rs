@@ -23,6 +23,11 @@ async fn refuses_quickly_while_redis_is_gone(app: &TestApp) {
     assert_eq!(error_code(res).await, "store_unavailable");
     let ready = app.http.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 503);
+    let ready: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(
+        ready,
+        json!({"status": "unavailable", "store": "unavailable", "database": "ok"})
+    );
     let alive = app.http.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(alive.status(), 200);
 }

@@ -190,7 +190,12 @@ async fn each_wechat_code_error_shows_a_clear_page_and_creates_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("accounts.db");
     let url = format!("sqlite://{}", db.display());
-    let app = spawn_app_with(move |c| c.database_url = Some(url)).await;
+    let app = spawn_app_with(move |c| {
+        c.database_url = Some(url);
+        // Seven bad codes against one scene on purpose (the limit has its own test).
+        c.limits.failed_logins_per_scene = 0;
+    })
+    .await;
     let user = app.new_user("出错").await;
     let created = create_website_scene(&app, json!({"provider": "website"})).await;
     let callback = app.url("/api/v1/website/callback");

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# A third-party fuzzer against the live server: schemathesis (from PyPI, installed in a venv
+# under the cargo target directory when missing) reads /openapi.json, generates requests for
+# every operation, and fails on any 5xx or any response the document does not describe
+# (status, Content-Type, headers, body schema). Limits are relaxed so that it is not throttled.
+# Usage: scripts/fuzz.sh        FUZZ_EXAMPLES=N for more or fewer cases per operation.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+target="$(realpath -m "${CARGO_TARGET_DIR:-target}")"
+venv="$target/schemathesis-venv"
+if [ ! -x "$venv/bin/schemathesis" ]; then
+  echo "==> fuzz: installing schemathesis from PyPI into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis>=4,<5"
+fi
+
+cargo build --locked --quiet
+work="$(mktemp -d)"
+# A private copy: other builds may replace the binary in a shared target directory meanwhile.
+cp "$target/debug/saoma" "$work/saoma"
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+base="http://127.0.0.1:$port"
+
+# Short scenes so that an event stream the fuzzer opens with a real poll token ends quickly.
+SAOMA_LIMITS__POLL_INTERVAL_MS=0 \
+SAOMA_LIMITS__SCENES_PER_IP_PER_MINUTE=0 \
+SAOMA_LIMITS__PENDING_SCENES_PER_IP=0 \
+SAOMA_LIMITS__SCENE_TTL_SECONDS=3 \
+RUST_LOG=warn \
+  "$work/saoma" serve --listen "127.0.0.1:$port" --data-dir "$work/data" >"$work/saoma.log" 2>&1 &
+pid=$!
+cleanup() {
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+for _ in $(seq 100); do
+  python3 -c "import urllib.request; urllib.request.urlopen('$base/healthz', timeout=1)" 2>/dev/null && break
+  sleep 0.1
+done
+
+echo "==> fuzz: schemathesis against $base/openapi.json"
+# One worker: hypothesis' lambda introspection is not thread-safe on every Python 3.11.
+# From the temporary directory: schemathesis keeps a cache (.schemathesis/) in its working directory.
+(cd "$work" && timeout 170 "$venv/bin/schemathesis" run "$base/openapi.json" \
+  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
+  --max-examples "${FUZZ_EXAMPLES:-100}" \
+  --workers 1 \
+  --request-timeout 15 \
+  --no-color \
+  --report junit --report-dir "$target/schemathesis-report") || {
+    echo "==> fuzz: schemathesis found problems (server log: last lines)" >&2
+    tail -n 40 "$work/saoma.log" >&2
+    exit 1
+  }

@@ -1,0 +1,128 @@
+//! Where the scene flow meets `[limits]`: admitting a new scene from a client address, the
+//! poll pace (`slow_down`), rejected login codes against one scene, and the cluster-wide
+//! `getwxacodeunlimit` budget. Other features (SMS sends) use [`Saoma::enforce`] with their
+//! own key and rule.
+
+use super::{Error, Saoma};
+use crate::ids::AppId;
+use crate::limits::{self, Rule, Verdict};
+use crate::scene::{Event, Scene, SceneStatus};
+use std::time::Duration;
+
+impl Saoma {
+    /// Count one hit on `key` against `rule`: past it, 429 `rate_limited` ("too many `what`"),
+    /// counted in `saoma_rate_limited_total{limit}`.
+    pub async fn enforce(
+        &self,
+        key: &str,
+        rule: Rule,
+        limit: &'static str,
+        what: &'static str,
+    ) -> Result<(), Error> {
+        match self.hit(key, rule).await? {
+            Verdict::Allowed => Ok(()),
+            Verdict::Refused { retry_after } => {
+                tracing::info!(limit, "rate limited");
+                self.metrics.rate_limited(limit);
+                Err(Error::RateLimited { what, retry_after })
+            }
+        }
+    }
+
+    async fn hit(&self, key: &str, rule: Rule) -> Result<Verdict, Error> {
+        limits::check(self.limiter.as_ref(), key, rule)
+            .await
+            .map_err(|e| self.store_failed(e))
+    }
+
+    /// A client address may create so many scenes a minute, and have so many waiting.
+    pub(crate) async fn admit_scene(&self, ip: &str) -> Result<(), Error> {
+        let rules = &self.limits;
+        self.enforce(
+            &format!("scenes:{ip}"),
+            rules.scenes_per_minute,
+            "scenes_per_ip",
+            "scenes created from this address",
+        )
+        .await?;
+        self.enforce(
+            &format!("pending:{ip}"),
+            rules.pending_scenes,
+            "pending_scenes_per_ip",
+            "waiting scenes from this address",
+        )
+        .await
+    }
+
+    /// RFC 8628's `slow_down`: one poll per scene per interval. Only called once the poll
+    /// token is checked, so that nobody else can spend the holder's polls.
+    pub(crate) async fn pace_poll(&self, scene: &Scene) -> Result<(), Error> {
+        match self
+            .hit(&format!("poll:{scene}"), self.limits.poll_pace)
+            .await?
+        {
+            Verdict::Allowed => Ok(()),
+            Verdict::Refused { retry_after } => {
+                self.metrics.rate_limited("slow_down");
+                Err(Error::SlowDown { retry_after })
+            }
+        }
+    }
+
+    /// Count a rejected login code against `scene`; at `failed_logins_per_scene` the scene is
+    /// cancelled, so that no further code is spent on it (each costs a WeChat call). Returns
+    /// `err` for the caller to answer with.
+    pub(crate) async fn login_failed(&self, scene: Option<&Scene>, err: Error) -> Error {
+        let (Error::InvalidCode(_), Some(scene)) = (&err, scene) else {
+            return err;
+        };
+        let rule = self.limits.failed_logins;
+        if rule.is_off() {
+            return err;
+        }
+        let hits = match self
+            .limiter
+            .hit(&format!("fail:{scene}"), rule.window)
+            .await
+        {
+            Ok((hits, _)) => hits,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not count a failed login");
+                return err;
+            }
+        };
+        if hits >= rule.max {
+            let cancelled = self
+                .transition(scene, |r, now| {
+                    if r.status_at(now) == SceneStatus::Pending {
+                        r.apply(Event::Scan, now)?;
+                    }
+                    Ok(r.apply(Event::Cancel, now)?)
+                })
+                .await;
+            if cancelled.is_ok() {
+                tracing::warn!(scene = %scene, hits, "scene cancelled after repeated bad login codes");
+                self.metrics.rate_limited("failed_logins");
+            }
+        }
+        err
+    }
+
+    /// Keep `getwxacodeunlimit` under its per-minute budget for the whole cluster: past it,
+    /// 503 `wechat_quota_exhausted` before WeChat is called.
+    pub(crate) async fn wxacode_budget(&self, app_id: &AppId) -> Result<(), Error> {
+        match self
+            .hit(&format!("wxacode:{app_id}"), self.limits.wxacode)
+            .await?
+        {
+            Verdict::Allowed => Ok(()),
+            Verdict::Refused { retry_after } => {
+                tracing::warn!(app_id = %app_id, "getwxacodeunlimit budget spent for this minute");
+                self.metrics.rate_limited("wxacode_budget");
+                Err(Error::WeChatQuota {
+                    retry_after: retry_after.max(Duration::from_secs(1)),
+                })
+            }
+        }
+    }
+}
