@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod api;
 pub mod app;
 pub mod config;
+pub mod html;
 pub mod ids;
 pub mod limits;
 pub mod metrics;

@@ -2,41 +2,19 @@
 //! callback): small, every value escaped, the one style pinned by hash in a strict CSP.
 
 use super::error::ErrorCode;
-use base64::Engine;
 use poem::http::header;
 use poem::{Endpoint, EndpointExt, IntoResponse, Response};
 use poem_openapi::types::ToJSON;
-use sha2::{Digest, Sha256};
 use std::sync::{Arc, LazyLock};
 
+use crate::html::{csp_hash, escape};
 use crate::providers::Saoma;
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;background:#fff;color:#222}\
 main{max-width:360px;margin:32px auto;padding:0 16px;text-align:center}\
 h1{font-size:20px}p{color:#555}code{background:#f2f2f2;padding:2px 6px;border-radius:4px}";
 
-static STYLE_HASH: LazyLock<String> = LazyLock::new(|| {
-    let digest = Sha256::digest(STYLE.as_bytes());
-    format!(
-        "sha256-{}",
-        base64::engine::general_purpose::STANDARD.encode(digest)
-    )
-});
-
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+static STYLE_HASH: LazyLock<String> = LazyLock::new(|| csp_hash(STYLE.as_bytes()));
 
 fn html(title: &str, body: &str) -> String {
     format!(

@@ -7,10 +7,11 @@ use poem::http::{StatusCode, header};
 use poem::web::Path;
 use poem::{Response, handler};
 use qrcode::{EcLevel, QrCode};
-use sha2::{Digest, Sha256};
 use std::sync::LazyLock;
 
 use super::State;
+use crate::html::{csp_hash, escape};
+use sha2::{Digest, Sha256};
 
 /// Fits the 300x400 iframe wxLogin.js embeds; a whole window gets the grey page and a card.
 const STYLE: &str = "body{font-family:system-ui,sans-serif;background:#fff;margin:0}\
@@ -46,33 +47,10 @@ static CSP: LazyLock<String> = LazyLock::new(|| {
     format!(
         "default-src 'none'; img-src data:; style-src '{}'; script-src '{}'; \
          connect-src 'self'; base-uri 'none'; form-action 'none'",
-        hash_source(STYLE),
-        hash_source(SCRIPT)
+        csp_hash(STYLE.as_bytes()),
+        csp_hash(SCRIPT.as_bytes())
     )
 });
-
-fn hash_source(text: &str) -> String {
-    let digest = Sha256::digest(text.as_bytes());
-    format!(
-        "sha256-{}",
-        base64::engine::general_purpose::STANDARD.encode(digest)
-    )
-}
-
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(

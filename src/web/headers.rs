@@ -5,10 +5,8 @@
 //! its own inline scripts and styles, by hash, computed from the page itself, so that the page
 //! can change without the policy going stale.
 
-use base64::Engine;
 use poem::http::{HeaderValue, header};
 use poem::{Endpoint, IntoResponse, Request, Response};
-use sha2::{Digest, Sha256};
 
 /// Add the security headers to whatever `next` answers.
 pub async fn security_headers<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
@@ -87,11 +85,7 @@ fn hashes(html: &str, tag: &str) -> Vec<String> {
             break;
         };
         if !attributes.contains("src=") {
-            let digest = Sha256::digest(&body.as_bytes()[..body_end]);
-            let hash = format!(
-                "sha256-{}",
-                base64::engine::general_purpose::STANDARD.encode(digest)
-            );
+            let hash = crate::html::csp_hash(&body.as_bytes()[..body_end]);
             if !found.contains(&hash) {
                 found.push(hash);
             }
@@ -104,6 +98,8 @@ fn hashes(html: &str, tag: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
 
     #[test]
     fn inline_blocks_are_allowed_by_hash_and_external_scripts_are_not() {
