@@ -18,7 +18,9 @@ pub use official_account::{
     SANDBOX_ENCODING_AES_KEY, SANDBOX_OFFICIAL_ACCOUNT_APP_ID,
 };
 mod accounts;
+mod limits;
 pub use accounts::{AccountsConfig, SmsConfig, SmsProvider, TencentSmsConfig, UnfollowPolicy};
+pub use limits::LimitsConfig;
 
 /// The app id the embedded sandbox plays when no real mini-program is configured.
 pub const SANDBOX_MINI_PROGRAM_APP_ID: &str = "wxsaomasandbox0001";
@@ -96,34 +98,6 @@ pub struct TokensConfig {
     pub audience: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
-pub struct LimitsConfig {
-    pub scene_ttl_seconds: u64,
-    /// The fastest a browser may poll one scene (advertised as `interval`, rounded up to whole
-    /// seconds); faster polls get 429 `slow_down`. 0 turns `slow_down` off (load tests).
-    pub poll_interval_ms: u64,
-    pub max_body_bytes: usize,
-    /// Scenes one client address may create per minute (429 `rate_limited`); 0: no limit.
-    pub scenes_per_ip_per_minute: u64,
-    /// Scenes one client address may have waiting at once, counted as the scenes it created
-    /// within one scene TTL (an upper bound of the waiting ones); 0: no limit.
-    pub pending_scenes_per_ip: u64,
-    /// Open SSE streams per client address, per instance; 0: no limit.
-    pub max_sse_per_ip: u64,
-    /// Rejected login codes against one scene before the scene is cancelled; 0: no limit.
-    pub failed_logins_per_scene: u64,
-    /// `getwxacodeunlimit` calls per minute for the whole cluster (WeChat allows 5,000); past
-    /// it, 503 `wechat_quota_exhausted` without calling WeChat; 0: no budget.
-    pub wxacode_per_minute: u64,
-    /// Total bytes of request header names and values (431 past it). HTTP/2 header lists are
-    /// capped at the same size by the server.
-    pub max_header_bytes: usize,
-    /// Proxies (IPs or CIDRs, `10.0.0.0/8`) whose `X-Forwarded-For` names the client.
-    /// Requests from anyone else are attributed to their peer address.
-    pub trusted_proxies: Vec<String>,
-}
-
 /// The demo page and the browser SDK.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
@@ -198,23 +172,6 @@ impl Default for TokensConfig {
             signing_key_file: None,
             issuer: None,
             audience: "saoma".into(),
-        }
-    }
-}
-
-impl Default for LimitsConfig {
-    fn default() -> Self {
-        Self {
-            scene_ttl_seconds: 300,
-            poll_interval_ms: 2_000,
-            max_body_bytes: 16 * 1024,
-            scenes_per_ip_per_minute: 60,
-            pending_scenes_per_ip: 200,
-            max_sse_per_ip: 100,
-            failed_logins_per_scene: 5,
-            wxacode_per_minute: 4_000,
-            max_header_bytes: 16 * 1024,
-            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -322,69 +279,4 @@ impl Config {
 
 #[cfg(test)]
 #[allow(clippy::result_large_err)] // figment::Jail's own error type
-mod tests {
-    use super::*;
-
-    #[test]
-    fn defaults_are_the_embedded_ones() {
-        let c = Config::load_from(None, Env::prefixed("SAOMA_TEST_NOTHING_")).unwrap();
-        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
-        assert_eq!(c.store, StoreKind::Memory);
-        assert!(c.sandbox_enabled());
-        assert_eq!(c.limits.scene_ttl_seconds, 300);
-        assert!(c.database_url().starts_with("sqlite://"));
-        let (app, _) = c.mini_program_credentials().unwrap();
-        assert_eq!(app.as_str(), SANDBOX_MINI_PROGRAM_APP_ID);
-    }
-
-    #[test]
-    fn file_then_environment_override_defaults() {
-        figment::Jail::expect_with(|jail| {
-            jail.create_file(
-                "saoma.toml",
-                "listen = \"127.0.0.1:9000\"\n[mini_program]\napp_id = \"wxfile\"\nwidth = 280\n",
-            )?;
-            jail.create_file("secret.txt", "s3cret\n")?;
-            jail.set_env("SAOMA_LISTEN", "127.0.0.1:9001");
-            jail.set_env("SAOMA_MINI_PROGRAM__APP_ID", "wxenv");
-            jail.set_env("SAOMA_MINI_PROGRAM__APP_SECRET_FILE", "secret.txt");
-            jail.set_env("SAOMA_LIMITS__SCENE_TTL_SECONDS", "60");
-            let c = Config::load(None).map_err(|e| e.to_string())?;
-            assert_eq!(c.listen.to_string(), "127.0.0.1:9001");
-            assert_eq!(c.mini_program.width, 280);
-            assert_eq!(c.limits.scene_ttl_seconds, 60);
-            assert!(!c.sandbox_enabled());
-            let (app, secret) = c.mini_program_credentials().unwrap();
-            assert_eq!((app.as_str(), secret.expose()), ("wxenv", "s3cret"));
-            assert!(!format!("{c:?}").contains("s3cret"));
-            Ok(())
-        });
-    }
-
-    #[test]
-    fn sandbox_can_be_forced_on_with_credentials() {
-        figment::Jail::expect_with(|jail| {
-            jail.set_env("SAOMA_SANDBOX", "true");
-            jail.set_env("SAOMA_MINI_PROGRAM__APP_SECRET", "x");
-            let c = Config::load(None).map_err(|e| e.to_string())?;
-            assert!(c.sandbox_enabled());
-            Ok(())
-        });
-    }
-
-    #[test]
-    fn cors_origins_come_from_a_list_in_the_environment() {
-        figment::Jail::expect_with(|jail| {
-            jail.set_env(
-                "SAOMA_WEB__CORS_ORIGINS",
-                "[\"https://a.example.com\", \"http://localhost:3000\"]",
-            );
-            let c = Config::load(None).map_err(|e| e.to_string())?;
-            assert_eq!(
-                c.web.cors_origins,
-                ["https://a.example.com", "http://localhost:3000"]
-            );
-            Ok(())
-        });
-    }
-}
+mod tests;

@@ -1,0 +1,66 @@
+//! Layering: defaults < file < environment.
+
+use super::*;
+
+#[test]
+fn defaults_are_the_embedded_ones() {
+    let c = Config::load_from(None, Env::prefixed("SAOMA_TEST_NOTHING_")).unwrap();
+    assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+    assert_eq!(c.store, StoreKind::Memory);
+    assert!(c.sandbox_enabled());
+    assert_eq!(c.limits.scene_ttl_seconds, 300);
+    assert!(c.database_url().starts_with("sqlite://"));
+    let (app, _) = c.mini_program_credentials().unwrap();
+    assert_eq!(app.as_str(), SANDBOX_MINI_PROGRAM_APP_ID);
+}
+
+#[test]
+fn file_then_environment_override_defaults() {
+    figment::Jail::expect_with(|jail| {
+        jail.create_file(
+            "saoma.toml",
+            "listen = \"127.0.0.1:9000\"\n[mini_program]\napp_id = \"wxfile\"\nwidth = 280\n",
+        )?;
+        jail.create_file("secret.txt", "s3cret\n")?;
+        jail.set_env("SAOMA_LISTEN", "127.0.0.1:9001");
+        jail.set_env("SAOMA_MINI_PROGRAM__APP_ID", "wxenv");
+        jail.set_env("SAOMA_MINI_PROGRAM__APP_SECRET_FILE", "secret.txt");
+        jail.set_env("SAOMA_LIMITS__SCENE_TTL_SECONDS", "60");
+        let c = Config::load(None).map_err(|e| e.to_string())?;
+        assert_eq!(c.listen.to_string(), "127.0.0.1:9001");
+        assert_eq!(c.mini_program.width, 280);
+        assert_eq!(c.limits.scene_ttl_seconds, 60);
+        assert!(!c.sandbox_enabled());
+        let (app, secret) = c.mini_program_credentials().unwrap();
+        assert_eq!((app.as_str(), secret.expose()), ("wxenv", "s3cret"));
+        assert!(!format!("{c:?}").contains("s3cret"));
+        Ok(())
+    });
+}
+
+#[test]
+fn sandbox_can_be_forced_on_with_credentials() {
+    figment::Jail::expect_with(|jail| {
+        jail.set_env("SAOMA_SANDBOX", "true");
+        jail.set_env("SAOMA_MINI_PROGRAM__APP_SECRET", "x");
+        let c = Config::load(None).map_err(|e| e.to_string())?;
+        assert!(c.sandbox_enabled());
+        Ok(())
+    });
+}
+
+#[test]
+fn cors_origins_come_from_a_list_in_the_environment() {
+    figment::Jail::expect_with(|jail| {
+        jail.set_env(
+            "SAOMA_WEB__CORS_ORIGINS",
+            "[\"https://a.example.com\", \"http://localhost:3000\"]",
+        );
+        let c = Config::load(None).map_err(|e| e.to_string())?;
+        assert_eq!(
+            c.web.cors_origins,
+            ["https://a.example.com", "http://localhost:3000"]
+        );
+        Ok(())
+    });
+}
