@@ -5,15 +5,11 @@ use crate::ids::AppId;
 use serde::{Deserialize, Serialize};
 
 /// The browser that created the scene, shown on the phone before the user confirms.
-/// (Short serde names: this is stored once per pending scene in Redis.)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Requester {
-    #[serde(rename = "i")]
     pub ip: String,
-    #[serde(rename = "u")]
     pub user_agent: String,
     /// Unix milliseconds.
-    #[serde(rename = "c")]
     pub created_at: i64,
 }
 
@@ -21,10 +17,9 @@ pub struct Requester {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, poem_openapi::Object)]
 #[oai(skip_serializing_if_is_none)]
 pub struct ScannedBy {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    // Every field is always written: stored records are positional (see store/redis/scenes.rs).
     pub nickname: Option<String>,
     /// URL of the avatar image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avatar: Option<String>,
 }
 
@@ -35,8 +30,6 @@ pub struct Outcome {
     pub app_id: AppId,
 }
 
-/// A scene as stored. Serde names are one letter: Redis keeps one of these per pending scene,
-/// and the names would be a quarter of its bytes.
 /// The SMS code sent to verify a `need_phone` scene's phone number. Only a hash of the code is
 /// kept; a few wrong guesses burn it. `Debug` leaves the number and the hash out.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,32 +53,24 @@ impl std::fmt::Debug for PhoneCheck {
     }
 }
 
+/// A scene as stored. Redis keeps it as positional MessagePack (`store/redis/scenes.rs`), so
+/// field names cost nothing there and the order of the fields is the format.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SceneRecord {
-    #[serde(rename = "s")]
     pub scene: Scene,
-    #[serde(rename = "p")]
     pub provider: Provider,
-    #[serde(rename = "t")]
     pub status: SceneStatus,
     /// Hash of the poll token (see `PollToken::hash`); the token itself is never stored.
-    #[serde(rename = "h")]
     pub poll_token_hash: String,
-    #[serde(rename = "r")]
     pub requester: Requester,
     /// Unix milliseconds after which a waiting scene is expired.
-    #[serde(rename = "e")]
     pub expires_at: i64,
-    #[serde(rename = "b", default, skip_serializing_if = "Option::is_none")]
     pub scanned_by: Option<ScannedBy>,
-    #[serde(rename = "o", default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<Outcome>,
     /// Website login: where the callback sends the browser (an allowed URL chosen at creation;
     /// `None`: the configured `website.return_url`).
-    #[serde(rename = "w", default, skip_serializing_if = "Option::is_none")]
     pub return_url: Option<String>,
     /// The SMS code of a `need_phone` scene, once sent.
-    #[serde(rename = "k", default, skip_serializing_if = "Option::is_none")]
     pub phone_check: Option<PhoneCheck>,
 }
 

@@ -1,19 +1,21 @@
-//! Scenes: one string key per scene, `<version>|<record json>` (the scene id is in the key,
-//! not repeated in the JSON), with the TTL from `keep_until`.
+//! Scenes: one string key per scene, `<version>|<record as positional MessagePack>` (the
+//! scene id is in the key, not repeated in the value), with the TTL from `keep_until`.
 //! Creating is `SET NX` (never a takeover); replacing is a Lua compare-and-set on the version,
-//! so two instances racing on one scene produce one outcome.
+//! so two instances racing on one scene produce one outcome. MessagePack without field names
+//! keeps a pending scene under 300 bytes of Redis memory (see README, Operations).
 
 use super::{RedisStore, keys, ttl_ms};
-use crate::scene::{Scene, SceneRecord};
+use crate::scene::{
+    Outcome, PhoneCheck, Provider, Requester, ScannedBy, Scene, SceneRecord, SceneStatus,
+};
 use crate::store::{SceneStore, StoreError, Versioned};
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 use std::sync::LazyLock;
 
-/// The serde name of `SceneRecord::scene`.
-const SCENE_FIELD: &str = "s";
-
-/// KEYS[1] scene; ARGV[1] expected version; ARGV[2] new record json; ARGV[3] ttl ms.
-/// Returns 1 when replaced, 0 when the scene is gone or at another version.
+/// KEYS[1] scene; ARGV[1] expected version; ARGV[2] new encoded record; ARGV[3] ttl ms.
+/// Returns 1 when replaced, 0 when the scene is gone or at another version. The version is
+/// digits, so the first `|` ends it whatever bytes the record holds.
 static REPLACE: LazyLock<redis::Script> = LazyLock::new(|| {
     redis::Script::new(
         r"
@@ -27,26 +29,99 @@ return 1
     )
 });
 
-/// The record's JSON without its scene id: the key already says it (bytes per pending scene).
-fn encode(record: &SceneRecord) -> Result<String, StoreError> {
-    let failed = |e: serde_json::Error| StoreError::Unavailable(format!("encoding a scene: {e}"));
-    let mut json = serde_json::to_value(record).map_err(failed)?;
-    if let Some(fields) = json.as_object_mut() {
-        fields.remove(SCENE_FIELD);
-    }
-    serde_json::to_string(&json).map_err(failed)
+/// Every field of `SceneRecord` but the scene id, in order (a MessagePack array).
+#[derive(Serialize)]
+struct StoredRef<'a>(
+    Provider,
+    SceneStatus,
+    &'a str,
+    &'a Requester,
+    i64,
+    &'a Option<ScannedBy>,
+    &'a Option<Outcome>,
+    &'a Option<String>,
+    &'a Option<PhoneCheck>,
+);
+
+#[derive(Deserialize)]
+struct Stored(
+    Provider,
+    SceneStatus,
+    String,
+    Requester,
+    i64,
+    Option<ScannedBy>,
+    Option<Outcome>,
+    Option<String>,
+    Option<PhoneCheck>,
+);
+
+fn encode(record: &SceneRecord) -> Result<Vec<u8>, StoreError> {
+    // Destructured so that a new field cannot be forgotten here.
+    let SceneRecord {
+        scene: _,
+        provider,
+        status,
+        poll_token_hash,
+        requester,
+        expires_at,
+        scanned_by,
+        outcome,
+        return_url,
+        phone_check,
+    } = record;
+    let stored = StoredRef(
+        *provider,
+        *status,
+        poll_token_hash,
+        requester,
+        *expires_at,
+        scanned_by,
+        outcome,
+        return_url,
+        phone_check,
+    );
+    rmp_serde::to_vec(&stored)
+        .map_err(|e| StoreError::Unavailable(format!("encoding a scene: {e}")))
 }
 
-fn decode(scene: &Scene, stored: &str) -> Result<Versioned, StoreError> {
-    let corrupt = || StoreError::Unavailable("a stored scene is not `<version>|<json>`".into());
-    let (version, json) = stored.split_once('|').ok_or_else(corrupt)?;
-    let version = version.parse().map_err(|_| corrupt())?;
-    let mut json: serde_json::Value = serde_json::from_str(json).map_err(|_| corrupt())?;
-    json.as_object_mut()
-        .ok_or_else(corrupt)?
-        .insert(SCENE_FIELD.into(), scene.to_string().into());
-    let record = serde_json::from_value(json).map_err(|_| corrupt())?;
+fn decode(scene: &Scene, stored: &[u8]) -> Result<Versioned, StoreError> {
+    let corrupt = || StoreError::Unavailable("a stored scene is not `<version>|<record>`".into());
+    let bar = stored.iter().position(|&b| b == b'|').ok_or_else(corrupt)?;
+    let version = std::str::from_utf8(&stored[..bar])
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(corrupt)?;
+    let Stored(
+        provider,
+        status,
+        poll_token_hash,
+        requester,
+        expires_at,
+        scanned_by,
+        outcome,
+        return_url,
+        phone_check,
+    ) = rmp_serde::from_slice(&stored[bar + 1..]).map_err(|_| corrupt())?;
+    let record = SceneRecord {
+        scene: scene.clone(),
+        provider,
+        status,
+        poll_token_hash,
+        requester,
+        expires_at,
+        scanned_by,
+        outcome,
+        return_url,
+        phone_check,
+    };
     Ok(Versioned { record, version })
+}
+
+fn versioned(version: u64, record: &SceneRecord) -> Result<Vec<u8>, StoreError> {
+    let mut value = format!("{version}|").into_bytes();
+    value.extend(encode(record)?);
+    Ok(value)
 }
 
 #[async_trait]
@@ -54,7 +129,7 @@ impl SceneStore for RedisStore {
     async fn create(&self, record: &SceneRecord, keep_until: i64) -> Result<(), StoreError> {
         let mut cmd = redis::cmd("SET");
         cmd.arg(keys::scene(&record.scene))
-            .arg(format!("1|{}", encode(record)?))
+            .arg(versioned(1, record)?)
             .arg("NX")
             .arg("PX")
             .arg(ttl_ms(keep_until));
@@ -67,7 +142,7 @@ impl SceneStore for RedisStore {
     async fn get(&self, scene: &Scene) -> Result<Option<Versioned>, StoreError> {
         let mut cmd = redis::cmd("GET");
         cmd.arg(keys::scene(scene));
-        let stored: Option<String> = self.cmd(cmd).await?;
+        let stored: Option<Vec<u8>> = self.cmd(cmd).await?;
         stored.map(|s| decode(scene, &s)).transpose()
     }
 
@@ -77,9 +152,9 @@ impl SceneStore for RedisStore {
         version: u64,
         keep_until: i64,
     ) -> Result<bool, StoreError> {
-        let json = encode(record)?;
+        let encoded = encode(record)?;
         let mut call = REPLACE.key(keys::scene(&record.scene));
-        call.arg(version).arg(json).arg(ttl_ms(keep_until));
+        call.arg(version).arg(encoded).arg(ttl_ms(keep_until));
         let replaced: i64 = self
             .run(|mut conn| async move { call.invoke_async(&mut conn).await })
             .await?;
@@ -100,11 +175,9 @@ impl SceneStore for RedisStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scene::{Provider, Requester, SceneStatus};
 
-    #[test]
-    fn a_stored_scene_leaves_its_id_to_the_key_and_reads_back_whole() {
-        let record = SceneRecord {
+    fn record() -> SceneRecord {
+        SceneRecord {
             scene: Scene::parse("abcdefgh").unwrap(),
             provider: Provider::MiniProgram,
             status: SceneStatus::Pending,
@@ -119,11 +192,41 @@ mod tests {
             outcome: None,
             return_url: None,
             phone_check: None,
-        };
-        let json = encode(&record).unwrap();
-        assert!(!json.contains("abcdefgh"));
-        let read = decode(&record.scene, &format!("7|{json}")).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_stored_scene_leaves_its_id_to_the_key_and_reads_back_whole() {
+        let record = record();
+        let value = versioned(7, &record).unwrap();
+        assert!(!value.windows(8).any(|w| w == b"abcdefgh"));
+        let read = decode(&record.scene, &value).unwrap();
         assert_eq!((read.record, read.version), (record, 7));
-        assert!(decode(&Scene::parse("abcdefgh").unwrap(), "no version").is_err());
+        assert!(decode(&Scene::parse("abcdefgh").unwrap(), b"no version").is_err());
+        assert!(decode(&Scene::parse("abcdefgh").unwrap(), b"3|not msgpack").is_err());
+    }
+
+    #[test]
+    fn every_optional_part_survives_the_round_trip() {
+        let mut full = record();
+        full.status = SceneStatus::NeedPhone;
+        // Only the second field of ScannedBy set: positions must not shift.
+        full.scanned_by = Some(ScannedBy {
+            nickname: None,
+            avatar: Some("https://example.com/a|b.png".into()),
+        });
+        full.outcome = Some(Outcome {
+            account_id: "acct".into(),
+            app_id: crate::ids::AppId::parse("wx123").unwrap(),
+        });
+        full.return_url = Some("https://example.com/|back".into());
+        full.phone_check = Some(PhoneCheck {
+            phone: "+8613800138000".into(),
+            code_hash: "h".into(),
+            attempts: 2,
+            expires_at: 9,
+        });
+        let read = decode(&full.scene, &versioned(12, &full).unwrap()).unwrap();
+        assert_eq!((read.record, read.version), (full, 12));
     }
 }
