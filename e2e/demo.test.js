@@ -12,18 +12,25 @@ const PHONE = { viewport: { width: 390, height: 760 }, isMobile: true, hasTouch:
 
 let saoma;
 let shortLived;
+let phoneRequired;
 let browser;
 
 before(async () => {
-  [saoma, shortLived, browser] = await Promise.all([
+  [saoma, shortLived, phoneRequired, browser] = await Promise.all([
     startSaoma(),
     startSaoma({ SAOMA_LIMITS__SCENE_TTL_SECONDS: String(SHORT_TTL_SECONDS) }),
+    startSaoma({ SAOMA_ACCOUNTS__REQUIRE_PHONE: 'true' }),
     launch(),
   ]);
 });
 
 after(async () => {
-  await Promise.all([browser && browser.close(), saoma && saoma.stop(), shortLived && shortLived.stop()]);
+  await Promise.all([
+    browser && browser.close(),
+    saoma && saoma.stop(),
+    shortLived && shortLived.stop(),
+    phoneRequired && phoneRequired.stop(),
+  ]);
 });
 
 /** A desktop page on `/`, failing the test on any CSP violation or script error. */
@@ -151,33 +158,44 @@ test('without Server-Sent Events the page polls, honouring interval and slow_dow
   await Promise.all([context.close(), phoneContext.close()]);
 });
 
-test('need_phone shows the phone form, which explains a server without SMS', async () => {
-  const { context, page, problems } = await openDemo(saoma.base);
-  // The scene is played as need_phone (no provider asks for a phone yet); the SMS call is real.
-  await context.route(/\/events$/, (route) => route.abort());
-  await context.route(/\/api\/v1\/scenes\/[^/]+$/, (route) => {
-    const scene = decodeURIComponent(route.request().url().split('/').pop());
-    route.fulfill({
-      contentType: 'application/json',
-      body: JSON.stringify({ scene, status: 'need_phone', expires_in: 250, interval: 2 }),
-    });
-  });
-  await page.reload();
+test('need_phone: the page asks for a phone, the SMS code binds it, and the page logs in', async () => {
+  const { context, page, problems } = await openDemo(phoneRequired.base);
+  const url = await scanCode(page, phoneRequired.base);
+  const { context: phoneContext, phone } = await phoneOpens(url);
+  await phone.locator('#confirm').click();
+
   await statusOf(page).getByText('请绑定手机号以完成登录').waitFor();
   const focused = await page.evaluate(() => document.activeElement && document.activeElement.id);
   assert.equal(focused, 'phone-number', 'focus goes to the phone field');
-
   await page.keyboard.type('13800138000');
   await page.locator('#send-sms').click();
-
-  await page.locator('#phone-message').getByText('此服务器暂不支持短信验证').waitFor();
   await screenshot(page, '6-need-phone');
-  await page.locator('#sms-code').fill('123456');
+
+  // The sandbox's SMS inbox plays the user's phone: read the code it was sent.
+  let code;
+  for (let i = 0; i < 50 && !code; i++) {
+    const res = await fetch(phoneRequired.base + '/sandbox/api/sms?phone=%2B8613800138000');
+    const { messages } = await res.json();
+    code = messages.length ? messages[messages.length - 1].code : undefined;
+    if (!code) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.match(code, /^\d{6}$/);
+  const wrong = code === '000000' ? '111111' : '000000';
+  await page.locator('#sms-code').fill(wrong);
   await page.locator('#bind-phone').click();
-  await page.locator('#phone-message').getByText('此服务器暂不支持短信验证').waitFor();
-  // Expected: the aborted event stream, and the SMS endpoint this server does not have.
-  assert.deepEqual(problems.filter((p) => !/404|ERR_FAILED/.test(p)), []);
-  await context.close();
+  await page.locator('#phone-message').getByText(/验证码|code/).waitFor();
+  await page.locator('#sms-code').fill(code);
+  await page.locator('#bind-phone').click();
+
+  await statusOf(page).getByText('登录成功').waitFor();
+  const account = JSON.parse(await page.locator('#account-json').textContent());
+  assert.equal(account.phone, '+8613800138000');
+  await screenshot(page, '6-need-phone-bound');
+  // The wrong code's 400 (as a response and as the console's note of it) is the one expected.
+  const expected = (p) => /^400 .*\/api\/v1\/phone\/bind$/.test(p) || /status of 400/.test(p);
+  assert.equal(problems.filter((p) => /^400 /.test(p)).length, 1, problems.join('\n'));
+  assert.deepEqual(problems.filter((p) => !expected(p)), []);
+  await Promise.all([context.close(), phoneContext.close()]);
 });
 
 test('a browser that prefers English gets English', async () => {

@@ -269,8 +269,10 @@ $("oa-scan").addEventListener("click", officialAccountScan);
 $("oa-unfollow").addEventListener("click", officialAccountUnfollow);
 $("approve").addEventListener("click", () => websiteAnswer(true));
 $("refuse").addEventListener("click", () => websiteAnswer(false));
-// A first visit has no fake user yet: make one so that Confirm works at once.
+// A first visit has no fake user yet: make one so that Confirm works at once. The scene is
+// opened (and its buttons enabled) only once a user is selected, so a quick tap never goes
+// out without one.
 loadUsers()
   .then(() => ($("user-select").value ? null : newUser()))
-  .catch((e) => show("无法读取用户 (cannot list users): " + e.message, false));
-open();
+  .catch((e) => show("无法读取用户 (cannot list users): " + e.message, false))
+  .finally(open);
