@@ -4,7 +4,9 @@ use crate::accounts::SqlAccounts;
 use crate::api;
 use crate::config::{Config, OfficialAccountSettings, StoreKind};
 use crate::metrics::Metrics;
-use crate::providers::{MiniProgram, OfficialAccount, Saoma, Settings, Website};
+use crate::providers::{
+    CodePool, MiniProgram, OfficialAccount, PoolSettings, Saoma, Settings, Website,
+};
 use crate::sandbox::{Sandbox, SandboxConfig, SandboxOfficialAccount};
 use crate::store::{MemoryStore, RedisStore, Stores};
 use crate::tokens::{Signer, TokenSettings};
@@ -105,6 +107,7 @@ impl Application {
             }),
             None => None,
         };
+        let code_pool = code_pool(&config, mini_program.as_ref(), &wechat, &metrics);
         let official_account = official_account
             .map(|settings| OfficialAccount::from_settings(settings, config.accounts.unfollow))
             .transpose()?;
@@ -127,6 +130,7 @@ impl Application {
             wechat,
             metrics: metrics.clone(),
             mini_program,
+            code_pool,
             website,
             official_account,
             settings,
@@ -218,6 +222,31 @@ fn open_store(config: &Config) -> anyhow::Result<Stores> {
             Ok(Stores::all(store))
         }
     }
+}
+
+/// The mini-program code pool, filling in the background; `None` when `pool_size` is 0.
+fn code_pool(
+    config: &Config,
+    mini_program: Option<&MiniProgram>,
+    wechat: &WeChatClient,
+    metrics: &Metrics,
+) -> Option<Arc<CodePool>> {
+    let mp = mini_program?;
+    let settings = PoolSettings {
+        size: config.mini_program.pool_size,
+        max_age: Duration::from_secs(config.mini_program.pool_max_age_seconds),
+        refill_per_minute: config.mini_program.pool_refill_per_minute,
+    };
+    if settings.size == 0 {
+        return None;
+    }
+    if settings.max_age.is_zero() {
+        tracing::warn!("mini_program.pool_max_age_seconds = 0 keeps no code: the pool is off");
+        return None;
+    }
+    let pool = Arc::new(CodePool::new(settings).with_gauge(metrics.code_pool_gauge()));
+    pool.spawn_refill(wechat.clone(), mp.clone());
+    Some(pool)
 }
 
 /// The embedded sandbox is reached over loopback even when the public URL is elsewhere.

@@ -14,6 +14,7 @@ pub struct Metrics {
     wechat_seconds: HistogramVec,
     sse_streams: IntGauge,
     store_errors: IntCounterVec,
+    code_pool: IntGauge,
 }
 
 impl Metrics {
@@ -47,6 +48,11 @@ impl Metrics {
             ),
             &["store"],
         )?;
+        let code_pool = IntGauge::new(
+            "code_pool_codes",
+            "Mini-program codes drawn ahead of time and ready to hand out",
+        )?;
+        registry.register(Box::new(code_pool.clone()))?;
         registry.register(Box::new(scenes.clone()))?;
         registry.register(Box::new(wechat_calls.clone()))?;
         registry.register(Box::new(wechat_seconds.clone()))?;
@@ -59,6 +65,7 @@ impl Metrics {
             wechat_seconds,
             sse_streams,
             store_errors,
+            code_pool,
         })
     }
 
@@ -94,6 +101,11 @@ impl Metrics {
     pub fn sse_stream(&self) -> SseGuard {
         self.sse_streams.inc();
         SseGuard(self.sse_streams.clone())
+    }
+
+    /// The gauge the code pool keeps at its number of ready codes.
+    pub fn code_pool_gauge(&self) -> IntGauge {
+        self.code_pool.clone()
     }
 
     /// The text exposition format.

@@ -1,6 +1,7 @@
 //! One integration-test binary: the app on port 0, the embedded sandbox as WeChat.
 mod cli;
 mod clients;
+mod code_pool;
 mod contract;
 mod flow;
 mod helpers;
