@@ -96,16 +96,37 @@ pub async fn run(c: &Common, messages: usize, drivers: &Path) -> anyhow::Result<
         "in-process decrypt + parse, saoma (1 core)",
         format!("{ours:.0} ops/s"),
     );
-    let python = driver(&["python3", &drivers.join("wechatpy_decrypt.py").display().to_string()], &path)?;
-    let node = driver(&["node", &drivers.join("wechat_crypto_decrypt.js").display().to_string()], &path)?;
+    let python = driver(
+        &[
+            "python3",
+            &drivers.join("wechatpy_decrypt.py").display().to_string(),
+        ],
+        &path,
+    )?;
+    let node = driver(
+        &[
+            "node",
+            &drivers
+                .join("wechat_crypto_decrypt.js")
+                .display()
+                .to_string(),
+        ],
+        &path,
+    )?;
     for (who, ops) in [&python, &node] {
-        s.line(format!("in-process, {who} (1 core)"), format!("{ops:.0} ops/s"));
+        s.line(
+            format!("in-process, {who} (1 core)"),
+            format!("{ops:.0} ops/s"),
+        );
     }
     s.line(
         "saoma / wechatpy (target >= 10)",
         format!("{:.1}x", ours / python.1),
     );
-    s.line("saoma / wechat-crypto + xml2js", format!("{:.1}x", ours / node.1));
+    s.line(
+        "saoma / wechat-crypto + xml2js",
+        format!("{:.1}x", ours / node.1),
+    );
     s.table = rec.table();
     s.errors = rec.error_count();
     Ok(s)

@@ -39,7 +39,9 @@ async fn json_ok(res: reqwest::Response, what: &str) -> anyhow::Result<Value> {
             .unwrap_or(body);
         bail!("{what}: HTTP {} {code}", status.as_u16());
     }
-    res.json().await.with_context(|| format!("{what}: not JSON"))
+    res.json()
+        .await
+        .with_context(|| format!("{what}: not JSON"))
 }
 
 fn send_error(what: &str) -> impl FnOnce(reqwest::Error) -> anyhow::Error + '_ {
@@ -74,7 +76,10 @@ pub async fn create_scene(
     let v = json_ok(res, "create").await?;
     Ok(Created {
         scene: v["scene"].as_str().context("no scene")?.to_string(),
-        poll_token: v["poll_token"].as_str().context("no poll_token")?.to_string(),
+        poll_token: v["poll_token"]
+            .as_str()
+            .context("no poll_token")?
+            .to_string(),
     })
 }
 
@@ -88,7 +93,11 @@ pub async fn scan(http: &reqwest::Client, base: &str, scene: &str) -> anyhow::Re
     json_ok(res, "scan").await.map(|_| ())
 }
 
-pub async fn new_user(http: &reqwest::Client, sandbox: &str, nickname: &str) -> anyhow::Result<String> {
+pub async fn new_user(
+    http: &reqwest::Client,
+    sandbox: &str,
+    nickname: &str,
+) -> anyhow::Result<String> {
     let res = http
         .post(format!("{sandbox}/sandbox/api/users"))
         .json(&json!({ "nickname": nickname }))

@@ -59,7 +59,10 @@ async fn creations(stack: &Stack, n: usize, step: &str, rec: &Recorder) {
     let _ = client::create_scene(&stack.http, base, "mini_program", None).await;
     for _ in 0..n {
         let created = rec
-            .time(step, client::create_scene(&stack.http, base, "mini_program", None))
+            .time(
+                step,
+                client::create_scene(&stack.http, base, "mini_program", None),
+            )
             .await;
         if created.is_ok() {
             rec.done();

@@ -109,7 +109,10 @@ async fn one_login(
 ) -> Result<(), ()> {
     let t0 = Instant::now();
     let created: Created = rec
-        .time(STEPS[0], client::create_scene(http, base, "mini_program", None))
+        .time(
+            STEPS[0],
+            client::create_scene(http, base, "mini_program", None),
+        )
         .await?;
     let t = Instant::now();
     let mut sse = match Sse::open(http, base, &created).await {

@@ -220,7 +220,12 @@ pub fn pool_env(size: usize) -> Vec<(String, String)> {
 }
 
 /// CPU used by each process over the run, as a share of one core.
-pub fn cpu_lines(s: &mut Summary, before: &[(String, f64)], after: &[(String, f64)], took: Duration) {
+pub fn cpu_lines(
+    s: &mut Summary,
+    before: &[(String, f64)],
+    after: &[(String, f64)],
+    took: Duration,
+) {
     let mut parts = Vec::new();
     for (name, end) in after {
         let start = before

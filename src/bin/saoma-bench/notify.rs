@@ -30,7 +30,11 @@ pub async fn run(c: &Common, rate: u32) -> anyhow::Result<Summary> {
     let http = client::http(None)?;
     let total = ((f64::from(rate) * c.duration.as_secs_f64()).ceil() as usize).max(1);
     let redis = match &stack.redis_url {
-        Some(url) => Some(redis::Client::open(url.as_str())?.get_multiplexed_async_connection().await?),
+        Some(url) => Some(
+            redis::Client::open(url.as_str())?
+                .get_multiplexed_async_connection()
+                .await?,
+        ),
         None => None,
     };
     let mut redis = redis;
@@ -57,28 +61,27 @@ pub async fn run(c: &Common, rate: u32) -> anyhow::Result<Summary> {
 
     eprintln!("  opening {total} streams on A");
     let rec = Recorder::new();
-    let listening: Vec<(Created, oneshot::Receiver<Result<Heard, String>>)> =
-        stream::iter(created)
-            .map(|c| {
-                let (http, a) = (http.clone(), a.clone());
-                async move {
-                    let mut sse = Sse::open(&http, &a, &c).await?;
-                    match sse.next().await? {
-                        Some(ev) if ev.status == "pending" => {}
-                        other => anyhow::bail!("first event {other:?}"),
-                    }
-                    let (tx, rx) = oneshot::channel();
-                    tokio::spawn(async move {
-                        let _ = tx.send(listen(sse).await);
-                    });
-                    Ok((c, rx))
+    let listening: Vec<(Created, oneshot::Receiver<Result<Heard, String>>)> = stream::iter(created)
+        .map(|c| {
+            let (http, a) = (http.clone(), a.clone());
+            async move {
+                let mut sse = Sse::open(&http, &a, &c).await?;
+                match sse.next().await? {
+                    Some(ev) if ev.status == "pending" => {}
+                    other => anyhow::bail!("first event {other:?}"),
                 }
-            })
-            .buffer_unordered(256)
-            .collect::<Vec<_>>()
-            .await
-            .into_iter()
-            .collect::<anyhow::Result<_>>()?;
+                let (tx, rx) = oneshot::channel();
+                tokio::spawn(async move {
+                    let _ = tx.send(listen(sse).await);
+                });
+                Ok((c, rx))
+            }
+        })
+        .buffer_unordered(256)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<anyhow::Result<_>>()?;
 
     let mut users = Vec::new();
     for i in 0..USERS {
@@ -101,14 +104,26 @@ pub async fn run(c: &Common, rate: u32) -> anyhow::Result<Summary> {
         );
         tasks.push(tokio::spawn(async move {
             let user = &users[i % users.len()];
-            let Ok(()) = rec.time("scan on B", client::scan(&http, &b, &scene.scene)).await else {
+            let Ok(()) = rec
+                .time("scan on B", client::scan(&http, &b, &scene.scene))
+                .await
+            else {
                 return;
             };
             let scanned = Instant::now();
-            let Ok(code) = rec.time("wx-login (sandbox)", client::wx_login(&http, &sandbox, user)).await else {
+            let Ok(code) = rec
+                .time(
+                    "wx-login (sandbox)",
+                    client::wx_login(&http, &sandbox, user),
+                )
+                .await
+            else {
                 return;
             };
-            let Ok(()) = rec.time("login on B", client::login(&http, &b, &code, &scene.scene)).await else {
+            let Ok(()) = rec
+                .time("login on B", client::login(&http, &b, &code, &scene.scene))
+                .await
+            else {
                 return;
             };
             let confirmed = Instant::now();
@@ -135,7 +150,11 @@ pub async fn run(c: &Common, rate: u32) -> anyhow::Result<Summary> {
     s.line("confirmations asked", format!("{total} at {rate}/s"));
     s.line(
         "confirmations sent in",
-        format!("{:.2} s ({:.0}/s achieved)", sent_in.as_secs_f64(), total as f64 / sent_in.as_secs_f64()),
+        format!(
+            "{:.2} s ({:.0}/s achieved)",
+            sent_in.as_secs_f64(),
+            total as f64 / sent_in.as_secs_f64()
+        ),
     );
     s.line("heard on A", rec.done_count().to_string());
     for step in [SCAN_HEARD, CONFIRM_HEARD] {
@@ -154,7 +173,10 @@ pub async fn run(c: &Common, rate: u32) -> anyhow::Result<Summary> {
     if let (Some(b0), Some(a0)) = (before, after) {
         s.line(
             "Redis used_memory per pending scene",
-            format!("{:.0} B (target <= 300)", (a0.saturating_sub(b0)) as f64 / total as f64),
+            format!(
+                "{:.0} B (target <= 300)",
+                (a0.saturating_sub(b0)) as f64 / total as f64
+            ),
         );
     }
     if let Some(u) = key_usage {

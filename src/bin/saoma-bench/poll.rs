@@ -44,7 +44,10 @@ pub async fn run(c: &Common, scenes: usize) -> anyhow::Result<Summary> {
     s.line("concurrent clients", c.n.to_string());
     s.line("scenes polled", scenes.to_string());
     s.line("GET /healthz", format!("{health_rate:.0} req/s"));
-    s.line("GET /api/v1/scenes/{scene}", format!("{poll_rate:.0} req/s"));
+    s.line(
+        "GET /api/v1/scenes/{scene}",
+        format!("{poll_rate:.0} req/s"),
+    );
     s.line(
         "polls / healthz (target >= 0.5)",
         format!("{:.2}", poll_rate / health_rate),

@@ -115,7 +115,10 @@ impl Launcher {
         let env: Vec<(&str, String)> = vec![
             ("SAOMA_LISTEN", format!("127.0.0.1:{port}")),
             ("SAOMA_DATA_DIR", data.display().to_string()),
-            ("SAOMA_WECHAT__API_BASE", format!("{sandbox}/sandbox/wechat")),
+            (
+                "SAOMA_WECHAT__API_BASE",
+                format!("{sandbox}/sandbox/wechat"),
+            ),
             ("SAOMA_MINI_PROGRAM__APP_ID", MP_APP_ID.into()),
             ("SAOMA_MINI_PROGRAM__APP_SECRET", APP_SECRET.into()),
             ("SAOMA_WEBSITE__APP_ID", WEB_APP_ID.into()),
@@ -123,7 +126,10 @@ impl Launcher {
             ("SAOMA_OFFICIAL_ACCOUNT__APP_ID", OA_APP_ID.into()),
             ("SAOMA_OFFICIAL_ACCOUNT__APP_SECRET", APP_SECRET.into()),
             ("SAOMA_OFFICIAL_ACCOUNT__TOKEN", OA_TOKEN.into()),
-            ("SAOMA_OFFICIAL_ACCOUNT__ENCODING_AES_KEY", OA_AES_KEY.into()),
+            (
+                "SAOMA_OFFICIAL_ACCOUNT__ENCODING_AES_KEY",
+                OA_AES_KEY.into(),
+            ),
             ("SAOMA_OFFICIAL_ACCOUNT__MODE", "safe".into()),
             ("SAOMA_LOG__FILTER", self.log.clone()),
             ("RUST_LOG", self.log.clone()),
@@ -199,7 +205,10 @@ pub async fn wait_tcp(proc_: &mut Proc) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         if let Some(status) = proc_.child.try_wait()? {
-            bail!("{} exited ({status}); is redis-server installed?", proc_.name);
+            bail!(
+                "{} exited ({status}); is redis-server installed?",
+                proc_.name
+            );
         }
         if tokio::net::TcpStream::connect(&addr).await.is_ok() {
             return Ok(());
@@ -242,7 +251,12 @@ pub fn cpu_secs(pid: u32) -> f64 {
     // Fields after the command name (which may hold spaces) start after the last ')'.
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     // utime and stime are fields 14 and 15 of stat, 12 and 13 after the name.
     // USER_HZ: 100 on every Linux the tool runs on.
     (ticks(11) + ticks(12)) / 100.0

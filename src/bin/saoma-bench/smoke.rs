@@ -1,10 +1,10 @@
 //! `smoke`: every scenario once, at a tiny size (a few seconds in all), failing on any error.
 //! `scripts/test.sh` runs it so that the scenarios cannot rot; the figures mean nothing.
 
+use crate::stack::Stack;
 use crate::stack::Target;
 use crate::stats::Summary;
 use crate::{Common, callback, create, full_login, notify, poll, pool_env, sse_idle};
-use crate::stack::Stack;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -53,6 +53,9 @@ pub async fn run(drivers: &Path, saoma_bin: Option<PathBuf>) -> anyhow::Result<(
         }
     }
     anyhow::ensure!(failed.is_empty(), "errors in: {}", failed.join(", "));
-    println!("\nsaoma-bench smoke: {} scenarios ran without errors", summaries.len());
+    println!(
+        "\nsaoma-bench smoke: {} scenarios ran without errors",
+        summaries.len()
+    );
     Ok(())
 }

@@ -118,10 +118,16 @@ fn nofile_of(pid: u32) -> String {
     std::fs::read_to_string(format!("/proc/{pid}/limits"))
         .ok()
         .and_then(|l| {
-            l.lines().find(|l| l.starts_with("Max open files")).map(|l| {
-                let v: Vec<&str> = l.split_whitespace().collect();
-                format!("{} / {}", v.get(3).unwrap_or(&"?"), v.get(4).unwrap_or(&"?"))
-            })
+            l.lines()
+                .find(|l| l.starts_with("Max open files"))
+                .map(|l| {
+                    let v: Vec<&str> = l.split_whitespace().collect();
+                    format!(
+                        "{} / {}",
+                        v.get(3).unwrap_or(&"?"),
+                        v.get(4).unwrap_or(&"?")
+                    )
+                })
         })
         .unwrap_or_default()
 }
