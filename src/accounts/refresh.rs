@@ -1,7 +1,7 @@
 //! [`RefreshTokens`] on SQLite: opaque random tokens, stored as SHA-256 hashes, rotated on use,
 //! grouped in families so that a replayed token revokes its whole session.
 
-use super::sql::{BEGIN_WRITE, SqlAccounts, corrupt, from_ms, now_ms, parse_provider};
+use super::sql::{SqlAccounts, corrupt, from_ms, now_ms, parse_provider};
 use super::{AccountError, IssuedRefresh, RefreshSubject, RefreshTokens};
 use crate::ids::AppId;
 use crate::scene::Provider;
@@ -26,7 +26,7 @@ impl RefreshTokens for SqlAccounts {
     ) -> Result<IssuedRefresh, AccountError> {
         let now = now_ms();
         let family_id = uuid::Uuid::new_v4().to_string();
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO refresh_families (id, account_id, provider, app_id, created_at) \
              VALUES ($1, $2, $3, $4, $5)",
@@ -50,7 +50,7 @@ impl RefreshTokens for SqlAccounts {
     ) -> Result<(IssuedRefresh, RefreshSubject), AccountError> {
         let now = now_ms();
         let hash = hash_token(token);
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let mut tx = self.begin_write().await?;
         let row: Option<(
             String,
             i64,

@@ -18,7 +18,7 @@ pub async fn run(c: &Common, pool: usize) -> anyhow::Result<Summary> {
         creations(&stack, n, "create, no pool", &rec).await;
     }
     {
-        let stack = Stack::start(&c.target, 1, &pool_env(pool)).await?;
+        let stack = Stack::start(&c.target, 1, &pool_env(pool, 1_000_000)).await?;
         wait_for_pool(&stack, pool).await?;
         creations(&stack, n, "create, pool warm", &rec).await;
     }
@@ -70,11 +70,13 @@ async fn creations(stack: &Stack, n: usize, step: &str, rec: &Recorder) {
     }
 }
 
-/// Wait (60 s at most) for `saoma_code_pool_codes` to reach `size`.
-async fn wait_for_pool(stack: &Stack, size: usize) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(60);
+/// Wait for `saoma_code_pool_codes` to reach `size` (a minute, plus 20 ms a code).
+pub async fn wait_for_pool(stack: &Stack, size: usize) -> anyhow::Result<()> {
+    let deadline =
+        Instant::now() + Duration::from_secs(60) + Duration::from_millis(20) * size as u32;
     let want = format!("saoma_code_pool_codes {size}\n");
     eprintln!("  waiting for the pool to hold {size} codes");
+    let started = Instant::now();
     loop {
         let metrics = stack
             .http
@@ -84,6 +86,7 @@ async fn wait_for_pool(stack: &Stack, size: usize) -> anyhow::Result<()> {
             .text()
             .await?;
         if metrics.contains(&want) {
+            eprintln!("  pool full after {:.1} s", started.elapsed().as_secs_f64());
             return Ok(());
         }
         anyhow::ensure!(Instant::now() < deadline, "the pool never filled");

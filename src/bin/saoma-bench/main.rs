@@ -48,9 +48,15 @@ enum Scenario {
     FullLogin {
         #[command(flatten)]
         common: Common,
-        /// Hand out pooled codes (`mini_program.pool_size`); 0: no pool.
+        /// Hand out pooled codes (`mini_program.pool_size`), filled before the measured
+        /// phase starts; 0: no pool (every scene waits for the sandbox to draw its code).
         #[arg(long, default_value_t = 0)]
         pool: usize,
+        /// The pool's refill, codes a minute (`mini_program.pool_refill_per_minute`). A low
+        /// value keeps the refill out of the measured phase: logins then use codes drawn
+        /// before it, and the figure is Saoma's cost without the sandbox drawing codes.
+        #[arg(long, default_value_t = 1_000_000)]
+        pool_refill_per_minute: u32,
     },
     /// Status polls over many scenes, as a ratio to `/healthz` in the same run.
     Poll {
@@ -154,9 +160,16 @@ async fn run(scenario: Scenario) -> anyhow::Result<()> {
     let nofile = procs::raise_nofile();
     header(nofile);
     let summaries = match scenario {
-        Scenario::FullLogin { common, pool } => {
-            let extra = pool_env(pool);
+        Scenario::FullLogin {
+            common,
+            pool,
+            pool_refill_per_minute,
+        } => {
+            let extra = pool_env(pool, pool_refill_per_minute);
             let stack = Stack::start(&common.target, 1, &extra).await?;
+            if pool > 0 {
+                create::wait_for_pool(&stack, pool).await?;
+            }
             let label = format!(
                 "full-login ({} store{})",
                 common.target.store,
@@ -205,8 +218,8 @@ fn header(nofile: u64) {
     );
 }
 
-/// Environment turning the code pool on with `size` codes (refill well inside the quota).
-pub fn pool_env(size: usize) -> Vec<(String, String)> {
+/// Environment turning the code pool on with `size` codes, refilled at `per_minute`.
+pub fn pool_env(size: usize, per_minute: u32) -> Vec<(String, String)> {
     if size == 0 {
         return Vec::new();
     }
@@ -214,7 +227,7 @@ pub fn pool_env(size: usize) -> Vec<(String, String)> {
         ("SAOMA_MINI_PROGRAM__POOL_SIZE".into(), size.to_string()),
         (
             "SAOMA_MINI_PROGRAM__POOL_REFILL_PER_MINUTE".into(),
-            "1000000".into(),
+            per_minute.to_string(),
         ),
     ]
 }

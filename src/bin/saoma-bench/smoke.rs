@@ -37,7 +37,8 @@ pub async fn run(drivers: &Path, saoma_bin: Option<PathBuf>) -> anyhow::Result<(
         summaries.push(full_login::run(&tiny(2), &stack, "smoke: full-login (memory)").await?);
     }
     {
-        let stack = Stack::start(&redis.target, 1, &pool_env(4)).await?;
+        let stack = Stack::start(&redis.target, 1, &pool_env(4, 1_000_000)).await?;
+        crate::create::wait_for_pool(&stack, 4).await?;
         summaries.push(full_login::run(&redis, &stack, "smoke: full-login (redis, pool)").await?);
     }
     summaries.push(poll::run(&tiny(2), 5).await?);
