@@ -3,6 +3,7 @@
 use crate::accounts::SqlAccounts;
 use crate::api;
 use crate::config::{Config, OfficialAccountSettings, StoreKind};
+use crate::listener::NoDelayAcceptor;
 use crate::metrics::Metrics;
 use crate::providers::{
     CodePool, MiniProgram, OfficialAccount, PoolSettings, Saoma, Settings, Website,
@@ -24,7 +25,7 @@ const SCENE_GRACE: Duration = Duration::from_secs(120);
 const SWEEP_EVERY: Duration = Duration::from_secs(5);
 
 pub struct Application {
-    acceptor: TcpAcceptor,
+    acceptor: NoDelayAcceptor,
     local_addr: SocketAddr,
     public_url: url::Url,
     endpoint: poem::endpoint::BoxEndpoint<'static>,
@@ -37,7 +38,7 @@ impl Application {
             .await
             .with_context(|| format!("binding {}", config.listen))?;
         let local_addr = listener.local_addr()?;
-        let acceptor = TcpAcceptor::from_tokio(listener)?;
+        let acceptor = NoDelayAcceptor(TcpAcceptor::from_tokio(listener)?);
         let public_url = match &config.public_url {
             Some(url) => url.clone(),
             None => url::Url::parse(&format!("http://{local_addr}/"))?,

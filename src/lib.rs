@@ -10,6 +10,7 @@ pub mod api;
 pub mod app;
 pub mod config;
 pub mod ids;
+pub mod listener;
 pub mod metrics;
 pub mod providers;
 pub mod sandbox;

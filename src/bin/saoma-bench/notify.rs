@@ -16,6 +16,9 @@ use tokio::sync::oneshot;
 const USERS: usize = 64;
 const SCAN_HEARD: &str = "B scan -> A 'scanned' event";
 const CONFIRM_HEARD: &str = "B confirm -> A tokens event";
+/// Tokens heard on A before B answered the phone (B confirms, publishes, then mints the
+/// phone's own tokens): counted as 0 ms above.
+const EARLY: &str = "(tokens on A before B's answer)";
 
 /// What A's stream of one scene heard, and when.
 struct Heard {
@@ -131,6 +134,9 @@ pub async fn run(c: &Common, rate: u32) -> anyhow::Result<Summary> {
                 Ok(Ok(Ok(h))) => {
                     if let Some(at) = h.scanned {
                         rec.record(SCAN_HEARD, at.saturating_duration_since(scanned));
+                    }
+                    if h.tokens < confirmed {
+                        rec.record(EARLY, Duration::ZERO);
                     }
                     rec.record(CONFIRM_HEARD, h.tokens.saturating_duration_since(confirmed));
                     rec.done();
