@@ -65,3 +65,17 @@ echo "==> clients: node --test (mini-program page, demo page in Chromium)"
 (cd e2e && node --test --test-concurrency=1 --test-reporter=tap)
 echo "==> screenshots in target/screenshots/"
 # ---- end of the clients block ------------------------------------------------------------------
+
+# ---- Benchmarks (issue 9): every saoma-bench scenario once at a tiny size, so they cannot rot --
+# The figures of a smoke run mean nothing (debug build, seconds); BENCHMARKS.md has the real
+# commands. Needs redis-server (above), python3 with wechatpy and node with wechat-crypto +
+# xml2js for the callback comparison: installed here, never skipped.
+echo "==> bench: drivers (wechatpy from PyPI, wechat-crypto + xml2js from npm)"
+python3 -c "import wechatpy" 2>/dev/null || python3 -m pip install -q -r bench/requirements.txt
+if [ ! -d bench/node_modules/wechat-crypto ] || [ bench/package-lock.json -nt bench/node_modules/.package-lock.json ]; then
+  (cd bench && npm ci --no-audit --no-fund)
+fi
+echo "==> bench: saoma-bench smoke"
+cargo build --locked --bin saoma-bench
+"$(realpath -m "${CARGO_TARGET_DIR:-target}")/debug/saoma-bench" smoke --drivers bench
+# ---- end of the benchmarks block ---------------------------------------------------------------

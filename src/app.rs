@@ -4,8 +4,11 @@ use crate::accounts::SqlAccounts;
 use crate::api;
 use crate::config::{Config, OfficialAccountSettings, StoreKind};
 use crate::limits::Limits;
+use crate::listener::NoDelayAcceptor;
 use crate::metrics::Metrics;
-use crate::providers::{MiniProgram, OfficialAccount, Saoma, Settings, SmsSettings, Website};
+use crate::providers::{
+    CodePool, MiniProgram, OfficialAccount, PoolSettings, Saoma, Settings, SmsSettings, Website,
+};
 use crate::sandbox::{Sandbox, SandboxConfig, SandboxOfficialAccount};
 use crate::shutdown::Shutdown;
 use crate::store::{MemoryStore, RedisStore, Stores};
@@ -24,7 +27,7 @@ const SCENE_GRACE: Duration = Duration::from_secs(120);
 const SWEEP_EVERY: Duration = Duration::from_secs(5);
 
 pub struct Application {
-    acceptor: TcpAcceptor,
+    acceptor: NoDelayAcceptor,
     shutdown: Shutdown,
     grace: Duration,
     max_header_bytes: usize,
@@ -40,7 +43,7 @@ impl Application {
             .await
             .with_context(|| format!("binding {}", config.listen))?;
         let local_addr = listener.local_addr()?;
-        let acceptor = TcpAcceptor::from_tokio(listener)?;
+        let acceptor = NoDelayAcceptor(TcpAcceptor::from_tokio(listener)?);
         let public_url = match &config.public_url {
             Some(url) => url.clone(),
             None => url::Url::parse(&format!("http://{local_addr}/"))?,
@@ -111,6 +114,7 @@ impl Application {
             }),
             None => None,
         };
+        let code_pool = code_pool(&config, mini_program.as_ref(), &wechat, &metrics);
         let official_account = official_account
             .map(|settings| OfficialAccount::from_settings(settings, config.accounts.unfollow))
             .transpose()?;
@@ -145,6 +149,7 @@ impl Application {
             wechat,
             metrics: metrics.clone(),
             mini_program,
+            code_pool,
             website,
             official_account,
             settings,
@@ -260,6 +265,31 @@ fn open_store(config: &Config) -> anyhow::Result<Stores> {
             Ok(Stores::all(store))
         }
     }
+}
+
+/// The mini-program code pool, filling in the background; `None` when `pool_size` is 0.
+fn code_pool(
+    config: &Config,
+    mini_program: Option<&MiniProgram>,
+    wechat: &WeChatClient,
+    metrics: &Metrics,
+) -> Option<Arc<CodePool>> {
+    let mp = mini_program?;
+    let settings = PoolSettings {
+        size: config.mini_program.pool_size,
+        max_age: Duration::from_secs(config.mini_program.pool_max_age_seconds),
+        refill_per_minute: config.mini_program.pool_refill_per_minute,
+    };
+    if settings.size == 0 {
+        return None;
+    }
+    if settings.max_age.is_zero() {
+        tracing::warn!("mini_program.pool_max_age_seconds = 0 keeps no code: the pool is off");
+        return None;
+    }
+    let pool = Arc::new(CodePool::new(settings).with_gauge(metrics.code_pool_gauge()));
+    pool.spawn_refill(wechat.clone(), mp.clone());
+    Some(pool)
 }
 
 /// The embedded sandbox is reached over loopback even when the public URL is elsewhere.

@@ -84,6 +84,12 @@ pub struct MiniProgramConfig {
     pub env_version: String,
     pub check_path: bool,
     pub width: u32,
+    /// Codes drawn ahead of time for scenes Saoma picks (0: off). See `providers::CodePool`.
+    pub pool_size: usize,
+    /// Pooled codes older than this are dropped unused.
+    pub pool_max_age_seconds: u64,
+    /// The pool's share of getwxacodeunlimit's 5,000-a-minute quota.
+    pub pool_refill_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -160,6 +166,9 @@ impl Default for MiniProgramConfig {
             env_version: "release".into(),
             check_path: true,
             width: 430,
+            pool_size: 0,
+            pool_max_age_seconds: 3600,
+            pool_refill_per_minute: 1000,
         }
     }
 }

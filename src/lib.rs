@@ -12,6 +12,7 @@ pub mod config;
 pub mod html;
 pub mod ids;
 pub mod limits;
+pub mod listener;
 pub mod metrics;
 pub mod providers;
 pub mod sandbox;

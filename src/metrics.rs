@@ -15,6 +15,7 @@ pub struct Metrics {
     sse_streams: IntGauge,
     store_errors: IntCounterVec,
     rate_limited: IntCounterVec,
+    code_pool: IntGauge,
 }
 
 impl Metrics {
@@ -56,6 +57,11 @@ impl Metrics {
             &["limit"],
         )?;
         registry.register(Box::new(rate_limited.clone()))?;
+        let code_pool = IntGauge::new(
+            "code_pool_codes",
+            "Mini-program codes drawn ahead of time and ready to hand out",
+        )?;
+        registry.register(Box::new(code_pool.clone()))?;
         registry.register(Box::new(scenes.clone()))?;
         registry.register(Box::new(wechat_calls.clone()))?;
         registry.register(Box::new(wechat_seconds.clone()))?;
@@ -69,6 +75,7 @@ impl Metrics {
             sse_streams,
             store_errors,
             rate_limited,
+            code_pool,
         })
     }
 
@@ -109,6 +116,11 @@ impl Metrics {
     pub fn sse_stream(&self) -> SseGuard {
         self.sse_streams.inc();
         SseGuard(self.sse_streams.clone())
+    }
+
+    /// The gauge the code pool keeps at its number of ready codes.
+    pub fn code_pool_gauge(&self) -> IntGauge {
+        self.code_pool.clone()
     }
 
     /// The text exposition format.

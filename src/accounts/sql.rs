@@ -10,8 +10,10 @@ use super::{
 use crate::scene::Provider;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sqlx::AnyConnection;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyPool, Transaction};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Accounts, identities and refresh tokens in SQLite or PostgreSQL.
@@ -20,6 +22,42 @@ pub struct SqlAccounts {
     pub(super) pool: AnyPool,
     pub(super) backend: Backend,
     pub(super) link_by_unionid: bool,
+    /// SQLite: one writing transaction at a time in this process. SQLite has one writer anyway;
+    /// a second `BEGIN IMMEDIATE` gets SQLITE_BUSY and sleeps in SQLite's busy handler (1, 2, 5,
+    /// ... 100 ms), which under load made logins wait ~100 ms (BENCHMARKS.md). Queued here, a
+    /// writer starts the moment the previous one commits.
+    write_turn: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// A writing transaction, holding this process's SQLite write turn until it ends.
+pub(super) struct WriteTx {
+    // Declared first, dropped first: the transaction ends (rolls back if not committed)
+    // before the turn passes on.
+    tx: Transaction<'static, Any>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub(super) async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    pub(super) async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +99,13 @@ impl SqlAccounts {
                         sqlx::query("PRAGMA journal_mode = WAL")
                             .execute(&mut *conn)
                             .await?;
+                        // A commit appends to the WAL without an fsync (the WAL is synced at
+                        // checkpoints). The database never corrupts; a power cut (not a crash
+                        // of Saoma) may lose the last commits, i.e. refresh tokens just issued,
+                        // whose holders log in again. FULL cost an fsync per login.
+                        sqlx::query("PRAGMA synchronous = NORMAL")
+                            .execute(&mut *conn)
+                            .await?;
                     }
                     Ok(())
                 })
@@ -92,6 +137,7 @@ impl SqlAccounts {
             pool,
             backend,
             link_by_unionid: true,
+            write_turn: Arc::default(),
         })
     }
 
@@ -102,17 +148,21 @@ impl SqlAccounts {
         self
     }
 
-    /// A transaction that serialises with every other writer touching `key`. SQLite: `BEGIN
-    /// IMMEDIATE` takes the database's write lock up front, so a read-then-write cannot
+    /// A transaction that serialises with every other writer touching `key`. SQLite: this
+    /// process's write turn, then `BEGIN IMMEDIATE`, which takes the database's write lock up front, so a read-then-write cannot
     /// interleave with another writer and a reader never fails to upgrade with SQLITE_BUSY.
     /// PostgreSQL: a transaction-scoped advisory lock on the key (a unionid, an identity, a
     /// phone number), so that two first logins of one person cannot create two accounts.
-    pub(super) async fn begin_write(
-        &self,
-        key: &str,
-    ) -> Result<Transaction<'static, Any>, AccountError> {
+    pub(super) async fn begin_write(&self, key: &str) -> Result<WriteTx, AccountError> {
         match self.backend {
-            Backend::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
+            Backend::Sqlite => {
+                let turn = Arc::clone(&self.write_turn).lock_owned().await;
+                let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+                Ok(WriteTx {
+                    tx,
+                    _turn: Some(turn),
+                })
+            }
             Backend::Postgres => {
                 let mut tx = self.pool.begin().await?;
                 // Wrapped in a subquery: the lock function returns `void`, which the `Any`
@@ -121,7 +171,7 @@ impl SqlAccounts {
                     .bind(key)
                     .execute(&mut *tx)
                     .await?;
-                Ok(tx)
+                Ok(WriteTx { tx, _turn: None })
             }
         }
     }

@@ -4,8 +4,9 @@
 use super::{AccountView, CreatedScene, Error, LoginResult, NewScene, Qr, RequesterView, Saoma};
 use crate::accounts::NewIdentity;
 use crate::scene::{Event, Provider, Scene, SceneRecord, SceneStatus, TransitionError};
+use crate::secret::Secret;
 use crate::store::now_ms;
-use crate::wechat::{AppCredentials, WxaCodeRequest};
+use crate::wechat::{AppCredentials, CodeImage, WxaCodeRequest};
 use base64::Engine;
 
 /// The configured mini-program and how its code is drawn.
@@ -32,10 +33,23 @@ impl Saoma {
             .ok_or(Error::ProviderUnavailable(Provider::MiniProgram))
     }
 
-    /// Create a scene and draw its mini-program code. If WeChat fails, the scene is released
-    /// so the browser may retry with the same id.
+    /// Create a scene and draw its mini-program code. Without a browser-chosen scene, a code
+    /// from the pool is used when one is ready (no WeChat call). If WeChat fails, the scene is
+    /// released so the browser may retry with the same id.
     pub async fn create_mini_program_scene(&self, new: NewScene) -> Result<CreatedScene, Error> {
         let mp = self.mini_program()?.clone();
+        let pooled = match (&new.scene, &self.code_pool) {
+            (None, Some(pool)) => pool.take(std::time::Instant::now()),
+            _ => None,
+        };
+        if let Some(pooled) = pooled {
+            let new = NewScene {
+                scene: Some(pooled.scene.to_string()),
+                ..new
+            };
+            let (record, poll_token) = self.insert_scene(new).await?;
+            return Ok(self.created_mini_program_scene(&record, &poll_token, &pooled.image));
+        }
         let (record, poll_token) = self.insert_scene(new).await?;
         let request = WxaCodeRequest {
             scene: record.scene.to_string(),
@@ -61,24 +75,32 @@ impl Saoma {
                 return Err(e);
             }
         };
+        Ok(self.created_mini_program_scene(&record, &poll_token, &image))
+    }
+
+    fn created_mini_program_scene(
+        &self,
+        record: &SceneRecord,
+        poll_token: &Secret,
+        image: &CodeImage,
+    ) -> CreatedScene {
         let data_url = format!(
             "data:{};base64,{}",
             image.content_type,
             base64::engine::general_purpose::STANDARD.encode(&image.bytes)
         );
-        let now = now_ms();
-        Ok(CreatedScene {
+        CreatedScene {
             scene: record.scene.to_string(),
             provider: Provider::MiniProgram,
             poll_token: poll_token.expose().to_string(),
             status: record.status,
-            expires_in: record.expires_in(now),
+            expires_in: record.expires_in(now_ms()),
             interval: self.settings.interval_secs,
             qr: Qr {
                 image: Some(data_url),
                 ..Qr::default()
             },
-        })
+        }
     }
 
     /// The mini-program opened the code: mark the scene scanned and say who asked to log in.

@@ -1,6 +1,7 @@
 //! Providers turn WeChat facts into scene transitions. `Saoma` holds every part, built once
 //! by `app` from the config; the API layer calls its methods.
 
+mod code_pool;
 mod confirm;
 mod error;
 mod events;
@@ -14,6 +15,7 @@ mod scenes;
 mod views;
 mod website;
 
+pub use code_pool::{CodePool, PoolSettings, PooledCode};
 pub use error::Error;
 pub use mini_program::{LoginRequest, MiniProgram};
 pub use mini_program_phone::PhoneResult;
@@ -66,6 +68,8 @@ pub struct Saoma {
     pub wechat: WeChatClient,
     pub metrics: Arc<crate::metrics::Metrics>,
     pub mini_program: Option<MiniProgram>,
+    /// Mini-program codes drawn ahead of time (`mini_program.pool_size`; `None`: off).
+    pub code_pool: Option<Arc<CodePool>>,
     pub website: Option<Website>,
     pub official_account: Option<OfficialAccount>,
     pub settings: Settings,

@@ -3,6 +3,7 @@ mod accounts;
 mod cli;
 mod clients;
 mod clients_pages;
+mod code_pool;
 mod contract;
 mod flow;
 mod headers;

@@ -1,0 +1,325 @@
+//! Mini-program codes drawn ahead of time. When the browser sends no scene, Saoma picks the
+//! scene itself, so it can fetch the code for it before anyone asks: creating a scene then
+//! costs no WeChat round trip, only the store write.
+//!
+//! - Each pooled entry is a scene id Saoma generated (128 random bits, never shown to anyone
+//!   before it is handed out) and the code WeChat drew for it. An entry leaves the pool once,
+//!   under the lock, so no code is ever handed out twice.
+//! - The scene itself is created in the store at hand-out time, so the scene TTL starts then;
+//!   only the code's own age matters. WeChat's codes never expire, but the code carries the
+//!   page and `env_version` of the day, so entries older than `max_age` are dropped unused.
+//! - The background refill spends WeChat's getwxacodeunlimit quota (5,000 calls a minute per
+//!   app, shared with browser-chosen scenes) through a token bucket: at most `size` at once
+//!   (the initial fill), then `refill_per_minute`. On an error it backs off, and on a quota
+//!   error (45009/45011) it waits a whole minute.
+//! - With Redis, every instance keeps its own pool: entries are process memory, the scene ids
+//!   are random, and the scene is written to the shared store only at hand-out.
+
+use super::MiniProgram;
+use crate::scene::Scene;
+use crate::wechat::{CodeImage, WeChatClient, WeChatError, WxaCodeRequest};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+/// How the pool is sized and paced (`mini_program.pool_*`).
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSettings {
+    /// Codes kept ready; 0 turns the pool off.
+    pub size: usize,
+    /// Entries older than this are dropped unused.
+    pub max_age: Duration,
+    /// The refill's share of the getwxacodeunlimit quota, in calls a minute.
+    pub refill_per_minute: u32,
+}
+
+/// A code drawn for a scene nobody has seen yet.
+#[derive(Debug, Clone)]
+pub struct PooledCode {
+    pub scene: Scene,
+    pub image: CodeImage,
+    pub drawn_at: Instant,
+}
+
+/// The pooled codes, oldest first.
+pub struct CodePool {
+    settings: PoolSettings,
+    entries: Mutex<VecDeque<PooledCode>>,
+    /// Wakes the refill when an entry was taken (a permit is kept if it is not waiting).
+    taken: Arc<tokio::sync::Notify>,
+    /// Kept at the number of entries (`saoma_code_pool_codes`).
+    gauge: Option<prometheus::IntGauge>,
+}
+
+impl CodePool {
+    pub fn new(settings: PoolSettings) -> CodePool {
+        CodePool {
+            settings,
+            entries: Mutex::new(VecDeque::with_capacity(settings.size)),
+            taken: Arc::new(tokio::sync::Notify::new()),
+            gauge: None,
+        }
+    }
+
+    /// Report the number of ready entries in `gauge`.
+    pub fn with_gauge(mut self, gauge: prometheus::IntGauge) -> CodePool {
+        self.gauge = Some(gauge);
+        self
+    }
+
+    fn report(&self, len: usize) {
+        if let Some(gauge) = &self.gauge {
+            gauge.set(i64::try_from(len).unwrap_or(i64::MAX));
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<PooledCode>> {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The oldest fresh entry, taken out for good; stale entries met on the way are dropped.
+    pub fn take(&self, now: Instant) -> Option<PooledCode> {
+        let taken = {
+            let mut entries = self.lock();
+            drop_stale(&mut entries, now, self.settings.max_age);
+            let taken = entries.pop_front();
+            self.report(entries.len());
+            taken
+        };
+        if taken.is_some() {
+            self.taken.notify_one();
+        }
+        taken
+    }
+
+    /// How many fresh entries are ready.
+    pub fn len(&self, now: Instant) -> usize {
+        let mut entries = self.lock();
+        drop_stale(&mut entries, now, self.settings.max_age);
+        self.report(entries.len());
+        entries.len()
+    }
+
+    pub fn is_empty(&self, now: Instant) -> bool {
+        self.len(now) == 0
+    }
+
+    /// Add a freshly drawn entry; refused (returned) when the pool is full.
+    pub fn put(&self, code: PooledCode) -> Result<(), PooledCode> {
+        let mut entries = self.lock();
+        if entries.len() >= self.settings.size {
+            return Err(code);
+        }
+        entries.push_back(code);
+        self.report(entries.len());
+        Ok(())
+    }
+
+    /// Keep the pool full in the background, for as long as the pool exists.
+    pub fn spawn_refill(self: &Arc<Self>, wechat: WeChatClient, mp: MiniProgram) {
+        if self.settings.size == 0 {
+            return;
+        }
+        tokio::spawn(refill(Arc::downgrade(self), wechat, mp));
+    }
+}
+
+/// Entries are in drawing order, so the stale ones are at the front.
+fn drop_stale(entries: &mut VecDeque<PooledCode>, now: Instant, max_age: Duration) {
+    while entries
+        .front()
+        .is_some_and(|e| now.saturating_duration_since(e.drawn_at) >= max_age)
+    {
+        entries.pop_front();
+    }
+}
+
+/// How long to wait after a failed draw: doubling from 1 s to 1 min; a quota error waits as
+/// long as WeChat said.
+fn backoff(failures: u32, error: &WeChatError) -> Duration {
+    if let WeChatError::QuotaExhausted { retry_after } = error {
+        return *retry_after;
+    }
+    Duration::from_secs(1u64 << failures.min(6)).min(Duration::from_secs(60))
+}
+
+/// A token bucket over the quota share: starts full (`size` draws at once), then
+/// `per_minute` draws a minute.
+struct Budget {
+    tokens: f64,
+    capacity: f64,
+    per_sec: f64,
+    at: Instant,
+}
+
+impl Budget {
+    fn new(capacity: usize, per_minute: u32, now: Instant) -> Budget {
+        let capacity = capacity.max(1) as f64;
+        Budget {
+            tokens: capacity,
+            capacity,
+            per_sec: f64::from(per_minute.max(1)) / 60.0,
+            at: now,
+        }
+    }
+
+    /// Spend one draw now, or say how long until one is available.
+    fn spend(&mut self, now: Instant) -> Result<(), Duration> {
+        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * self.per_sec).min(self.capacity);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64((1.0 - self.tokens) / self.per_sec))
+        }
+    }
+}
+
+async fn refill(pool: Weak<CodePool>, wechat: WeChatClient, mp: MiniProgram) {
+    let Some(settings) = pool.upgrade().map(|p| p.settings) else {
+        return;
+    };
+    let mut budget = Budget::new(settings.size, settings.refill_per_minute, Instant::now());
+    let mut failures = 0u32;
+    loop {
+        let Some(strong) = pool.upgrade() else {
+            return;
+        };
+        let now = Instant::now();
+        if strong.len(now) >= settings.size {
+            // Full: wait for a hand-out, or for the oldest entry to go stale.
+            let oldest = strong.lock().front().map(|e| e.drawn_at);
+            let stale_in = oldest.map_or(settings.max_age, |at| {
+                (at + settings.max_age).saturating_duration_since(now)
+            });
+            let taken = Arc::clone(&strong.taken);
+            drop(strong);
+            tokio::select! {
+                _ = taken.notified() => {}
+                _ = tokio::time::sleep(stale_in.max(Duration::from_millis(10))) => {}
+            }
+            continue;
+        }
+        if let Err(wait) = budget.spend(now) {
+            drop(strong);
+            tokio::time::sleep(wait).await;
+            continue;
+        }
+        drop(strong);
+        let scene = Scene::generate();
+        let request = WxaCodeRequest {
+            scene: scene.to_string(),
+            page: mp.page.clone(),
+            check_path: mp.check_path,
+            env_version: mp.env_version.clone(),
+            width: mp.width,
+        };
+        match wechat.wxacode_unlimit(&mp.app, &request).await {
+            Ok(image) => {
+                failures = 0;
+                let code = PooledCode {
+                    scene,
+                    image,
+                    drawn_at: Instant::now(),
+                };
+                let Some(strong) = pool.upgrade() else {
+                    return;
+                };
+                // Full meanwhile (cannot happen with one refill task): the code is dropped.
+                let _ = strong.put(code);
+            }
+            Err(e) => {
+                failures = failures.saturating_add(1);
+                let wait = backoff(failures, &e);
+                tracing::warn!(error = %e, retry_in_ms = wait.as_millis() as u64, "code pool: drawing a code failed");
+                tokio::time::sleep(wait).await;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pool(size: usize, max_age_secs: u64) -> CodePool {
+        CodePool::new(PoolSettings {
+            size,
+            max_age: Duration::from_secs(max_age_secs),
+            refill_per_minute: 60,
+        })
+    }
+
+    fn code(drawn_at: Instant) -> PooledCode {
+        PooledCode {
+            scene: Scene::generate(),
+            image: CodeImage {
+                bytes: vec![1, 2, 3],
+                content_type: "image/jpeg".into(),
+            },
+            drawn_at,
+        }
+    }
+
+    #[test]
+    fn entries_leave_the_pool_once_oldest_first() {
+        let p = pool(3, 60);
+        let t0 = Instant::now();
+        let (a, b) = (code(t0), code(t0 + Duration::from_secs(1)));
+        let (scene_a, scene_b) = (a.scene.clone(), b.scene.clone());
+        p.put(a).unwrap();
+        p.put(b).unwrap();
+        let now = t0 + Duration::from_secs(2);
+        assert_eq!(p.take(now).unwrap().scene, scene_a);
+        assert_eq!(p.take(now).unwrap().scene, scene_b);
+        assert!(p.take(now).is_none());
+    }
+
+    #[test]
+    fn a_full_pool_refuses_more() {
+        let p = pool(1, 60);
+        let t0 = Instant::now();
+        p.put(code(t0)).unwrap();
+        assert!(p.put(code(t0)).is_err());
+        assert_eq!(p.len(t0), 1);
+    }
+
+    #[test]
+    fn entries_older_than_max_age_are_dropped_not_handed_out() {
+        let p = pool(3, 10);
+        let t0 = Instant::now();
+        p.put(code(t0)).unwrap();
+        let young = code(t0 + Duration::from_secs(5));
+        let young_scene = young.scene.clone();
+        p.put(young).unwrap();
+        let now = t0 + Duration::from_secs(12);
+        assert_eq!(p.len(now), 1, "the old entry is gone");
+        assert_eq!(p.take(now).unwrap().scene, young_scene);
+        assert!(p.take(t0 + Duration::from_secs(30)).is_none());
+    }
+
+    #[test]
+    fn the_budget_allows_a_burst_of_size_then_the_rate() {
+        let t0 = Instant::now();
+        let mut b = Budget::new(3, 60, t0);
+        assert!(b.spend(t0).is_ok());
+        assert!(b.spend(t0).is_ok());
+        assert!(b.spend(t0).is_ok());
+        let wait = b.spend(t0).unwrap_err();
+        assert!(wait > Duration::from_millis(900) && wait <= Duration::from_secs(1));
+        assert!(b.spend(t0 + Duration::from_secs(1)).is_ok());
+    }
+
+    #[test]
+    fn a_quota_error_waits_what_wechat_said_others_back_off() {
+        let quota = WeChatError::QuotaExhausted {
+            retry_after: Duration::from_secs(60),
+        };
+        assert_eq!(backoff(1, &quota), Duration::from_secs(60));
+        let other = WeChatError::Transport("refused".into());
+        assert_eq!(backoff(1, &other), Duration::from_secs(2));
+        assert_eq!(backoff(30, &other), Duration::from_secs(60));
+    }
+}
