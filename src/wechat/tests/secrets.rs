@@ -89,18 +89,24 @@ async fn logs_at_trace_level_show_no_secret() {
         .with_writer(move || writer.clone())
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
-    // Other tests run in parallel with no subscriber; a callsite they registered while ours was
-    // being installed may have cached "never". Ask tracing to recompute.
-    tracing::callsite::rebuild_interest_cache();
     let client = fake.client();
 
-    client
-        .wxacode_unlimit(&fake.app, &WxaCodeRequest::new("s", "p"))
-        .await
-        .unwrap();
-    client.jscode2session(&fake.app, "code").await.unwrap();
-
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    // Other tests run in parallel with no subscriber, and a callsite they register while ours is
+    // being installed may cache "never" for the whole process. Recompute and try again until
+    // our subscriber sees the calls (the cache settles once every callsite is registered).
+    let mut logs = String::new();
+    for _ in 0..10 {
+        tracing::callsite::rebuild_interest_cache();
+        client
+            .wxacode_unlimit(&fake.app, &WxaCodeRequest::new("s", "p"))
+            .await
+            .unwrap();
+        client.jscode2session(&fake.app, "code").await.unwrap();
+        logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        if logs.contains("getwxacodeunlimit") && logs.contains("jscode2session") {
+            break;
+        }
+    }
     assert!(
         logs.contains("getwxacodeunlimit") && logs.contains("wx-fake-app"),
         "{logs}"
