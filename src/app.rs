@@ -1,17 +1,18 @@
 //! Builds every part from the config and returns the server. Tests call it with port 0.
 
+mod parts;
+
+use parts::{code_pool, open_store, render_metrics, sandbox_official_account, wechat_api_base};
+
 use crate::accounts::SqlAccounts;
 use crate::api;
-use crate::config::{Config, OfficialAccountSettings, StoreKind};
+use crate::config::Config;
 use crate::limits::Limits;
 use crate::listener::NoDelayAcceptor;
 use crate::metrics::Metrics;
-use crate::providers::{
-    CodePool, MiniProgram, OfficialAccount, PoolSettings, Saoma, Settings, SmsSettings, Website,
-};
-use crate::sandbox::{Sandbox, SandboxConfig, SandboxOfficialAccount};
+use crate::providers::{MiniProgram, OfficialAccount, Saoma, Settings, SmsSettings, Website};
+use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::shutdown::Shutdown;
-use crate::store::{MemoryStore, RedisStore, Stores};
 use crate::tokens::{Signer, TokenSettings};
 use crate::web;
 use crate::wechat::{AppCredentials, WeChatClient};
@@ -212,7 +213,7 @@ impl Application {
 
     /// Serve until Ctrl-C or SIGTERM, then shut down gracefully (see `shutdown`).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let signal = shutdown_signal();
+        let signal = crate::shutdown::signal();
         self.run_until(signal).await
     }
 
@@ -233,126 +234,5 @@ impl Application {
             .http2_max_header_list_size(u32::try_from(self.max_header_bytes).unwrap_or(u32::MAX))
             .run_with_graceful_shutdown(self.endpoint, signal, Some(grace))
             .await
-    }
-}
-
-/// `GET /metrics`: Prometheus text format.
-#[poem::handler]
-fn render_metrics(saoma: poem::web::Data<&Arc<Saoma>>) -> poem::Response {
-    poem::Response::builder()
-        .content_type("text/plain; version=0.0.4")
-        .body(saoma.metrics.render())
-}
-
-/// The ephemeral store the config names: memory (one process) or Redis (many instances).
-fn open_store(config: &Config) -> anyhow::Result<Stores> {
-    match config.store {
-        StoreKind::Memory => {
-            let store = MemoryStore::new();
-            store.spawn_sweeper(SWEEP_EVERY);
-            Ok(Stores::all(store))
-        }
-        StoreKind::Redis => {
-            let url = config
-                .redis_url
-                .as_deref()
-                .context("store = \"redis\" needs redis_url (SAOMA_REDIS_URL)")?;
-            let store = RedisStore::open(url).context("opening the Redis store")?;
-            tracing::info!(
-                cluster = url.starts_with("redis+cluster://"),
-                "ephemeral store: redis"
-            );
-            Ok(Stores::all(store))
-        }
-    }
-}
-
-/// The mini-program code pool, filling in the background; `None` when `pool_size` is 0.
-fn code_pool(
-    config: &Config,
-    mini_program: Option<&MiniProgram>,
-    wechat: &WeChatClient,
-    metrics: &Metrics,
-) -> Option<Arc<CodePool>> {
-    let mp = mini_program?;
-    let settings = PoolSettings {
-        size: config.mini_program.pool_size,
-        max_age: Duration::from_secs(config.mini_program.pool_max_age_seconds),
-        refill_per_minute: config.mini_program.pool_refill_per_minute,
-    };
-    if settings.size == 0 {
-        return None;
-    }
-    if settings.max_age.is_zero() {
-        tracing::warn!("mini_program.pool_max_age_seconds = 0 keeps no code: the pool is off");
-        return None;
-    }
-    let pool = Arc::new(CodePool::new(settings).with_gauge(metrics.code_pool_gauge()));
-    pool.spawn_refill(wechat.clone(), mp.clone());
-    Some(pool)
-}
-
-/// The embedded sandbox is reached over loopback even when the public URL is elsewhere.
-fn wechat_api_base(
-    config: &Config,
-    sandboxed: bool,
-    local_addr: SocketAddr,
-) -> anyhow::Result<url::Url> {
-    if let Some(base) = &config.wechat.api_base {
-        return Ok(base.clone());
-    }
-    let url = if sandboxed {
-        let mut loopback = local_addr;
-        if loopback.ip().is_unspecified() {
-            loopback.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
-        }
-        format!("http://{loopback}/sandbox/wechat")
-    } else {
-        "https://api.weixin.qq.com".to_string()
-    };
-    Ok(url::Url::parse(&url)?)
-}
-
-/// The embedded sandbox pushes the official account's events to this instance over loopback.
-fn sandbox_official_account(
-    oa: &OfficialAccountSettings,
-    local_addr: SocketAddr,
-) -> anyhow::Result<SandboxOfficialAccount> {
-    let mut loopback = local_addr;
-    if loopback.ip().is_unspecified() {
-        loopback.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
-    }
-    Ok(SandboxOfficialAccount {
-        app_id: oa.app_id.to_string(),
-        callback_url: url::Url::parse(&format!(
-            "http://{loopback}/api/v1/official-account/callback"
-        ))?,
-        token: oa.token.clone(),
-        encoding_aes_key: oa.encoding_aes_key.clone(),
-        mode: oa.mode,
-        push_timeout: SandboxOfficialAccount::PUSH_TIMEOUT,
-    })
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(term) => term,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
     }
 }

@@ -1,0 +1,115 @@
+//! The parts `Application::build` assembles: the store the config names, the code pool, where
+//! WeChat (or the embedded sandbox) is, and the metrics endpoint.
+
+use super::SWEEP_EVERY;
+use crate::config::{Config, OfficialAccountSettings, StoreKind};
+use crate::metrics::Metrics;
+use crate::providers::{CodePool, MiniProgram, PoolSettings, Saoma};
+use crate::sandbox::SandboxOfficialAccount;
+use crate::store::{MemoryStore, RedisStore, Stores};
+use crate::wechat::WeChatClient;
+use anyhow::Context;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// This instance over loopback, even when it listens on every address: the embedded sandbox
+/// and Saoma reach each other this way whatever the public URL is.
+fn loopback(local_addr: SocketAddr) -> SocketAddr {
+    let mut loopback = local_addr;
+    if loopback.ip().is_unspecified() {
+        loopback.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    loopback
+}
+
+/// `GET /metrics`: Prometheus text format.
+#[poem::handler]
+pub(super) fn render_metrics(saoma: poem::web::Data<&Arc<Saoma>>) -> poem::Response {
+    poem::Response::builder()
+        .content_type("text/plain; version=0.0.4")
+        .body(saoma.metrics.render())
+}
+
+/// The ephemeral store the config names: memory (one process) or Redis (many instances).
+pub(super) fn open_store(config: &Config) -> anyhow::Result<Stores> {
+    match config.store {
+        StoreKind::Memory => {
+            let store = MemoryStore::new();
+            store.spawn_sweeper(SWEEP_EVERY);
+            Ok(Stores::all(store))
+        }
+        StoreKind::Redis => {
+            let url = config
+                .redis_url
+                .as_deref()
+                .context("store = \"redis\" needs redis_url (SAOMA_REDIS_URL)")?;
+            let store = RedisStore::open(url).context("opening the Redis store")?;
+            tracing::info!(
+                cluster = url.starts_with("redis+cluster://"),
+                "ephemeral store: redis"
+            );
+            Ok(Stores::all(store))
+        }
+    }
+}
+
+/// The mini-program code pool, filling in the background; `None` when `pool_size` is 0.
+pub(super) fn code_pool(
+    config: &Config,
+    mini_program: Option<&MiniProgram>,
+    wechat: &WeChatClient,
+    metrics: &Metrics,
+) -> Option<Arc<CodePool>> {
+    let mp = mini_program?;
+    let settings = PoolSettings {
+        size: config.mini_program.pool_size,
+        max_age: Duration::from_secs(config.mini_program.pool_max_age_seconds),
+        refill_per_minute: config.mini_program.pool_refill_per_minute,
+    };
+    if settings.size == 0 {
+        return None;
+    }
+    if settings.max_age.is_zero() {
+        tracing::warn!("mini_program.pool_max_age_seconds = 0 keeps no code: the pool is off");
+        return None;
+    }
+    let pool = Arc::new(CodePool::new(settings).with_gauge(metrics.code_pool_gauge()));
+    pool.spawn_refill(wechat.clone(), mp.clone());
+    Some(pool)
+}
+
+/// The embedded sandbox is reached over loopback even when the public URL is elsewhere.
+pub(super) fn wechat_api_base(
+    config: &Config,
+    sandboxed: bool,
+    local_addr: SocketAddr,
+) -> anyhow::Result<url::Url> {
+    if let Some(base) = &config.wechat.api_base {
+        return Ok(base.clone());
+    }
+    let url = if sandboxed {
+        format!("http://{}/sandbox/wechat", loopback(local_addr))
+    } else {
+        "https://api.weixin.qq.com".to_string()
+    };
+    Ok(url::Url::parse(&url)?)
+}
+
+/// The embedded sandbox pushes the official account's events to this instance over loopback.
+pub(super) fn sandbox_official_account(
+    oa: &OfficialAccountSettings,
+    local_addr: SocketAddr,
+) -> anyhow::Result<SandboxOfficialAccount> {
+    let loopback = loopback(local_addr);
+    Ok(SandboxOfficialAccount {
+        app_id: oa.app_id.to_string(),
+        callback_url: url::Url::parse(&format!(
+            "http://{loopback}/api/v1/official-account/callback"
+        ))?,
+        token: oa.token.clone(),
+        encoding_aes_key: oa.encoding_aes_key.clone(),
+        mode: oa.mode,
+        push_timeout: SandboxOfficialAccount::PUSH_TIMEOUT,
+    })
+}
