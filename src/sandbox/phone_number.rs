@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 use super::State;
 use super::errors::{self, api_error, parse_api_body, random_hex, wx_error, wx_json};
 use super::faults::{self, observe};
-use super::tokens::{TokenCheck, is_valid_app_id};
+use super::sns::known_user_and_app;
+use super::tokens::TokenCheck;
 
 const CODE_TTL: Duration = Duration::from_secs(300);
 
@@ -106,18 +107,8 @@ pub(crate) async fn phone_code(Data(state): Data<&Arc<State>>, body: Vec<u8>) ->
         Ok(body) => body,
         Err(bad) => return bad.into_response(),
     };
-    if state.users.get(&body.user).is_none() {
-        let message = format!(
-            "no fake user {:?}; create one with POST /api/users",
-            body.user
-        );
-        return api_error(StatusCode::NOT_FOUND, "unknown_user", &message);
-    }
-    if let Some(app_id) = &body.app_id
-        && !is_valid_app_id(app_id)
-    {
-        let message = format!("invalid app id {app_id:?}");
-        return api_error(StatusCode::BAD_REQUEST, "invalid_app_id", &message);
+    if let Err(refused) = known_user_and_app(state, &body.user, body.app_id.as_deref()) {
+        return refused;
     }
     let phone = match &body.phone {
         None => state.default_phone(&body.user),

@@ -136,6 +136,29 @@ pub(crate) async fn jscode2session(
     }))
 }
 
+/// A sandbox tool's `user` must be a fake user, and its `app_id`, when given, well formed.
+pub(crate) fn known_user_and_app(
+    state: &State,
+    user: &str,
+    app_id: Option<&str>,
+) -> Result<(), Response> {
+    if state.users.get(user).is_none() {
+        let message = format!("no fake user {user:?}; create one with POST /api/users");
+        return Err(api_error(StatusCode::NOT_FOUND, "unknown_user", &message));
+    }
+    if let Some(app_id) = app_id
+        && !is_valid_app_id(app_id)
+    {
+        let message = format!("invalid app id {app_id:?}");
+        return Err(api_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_app_id",
+            &message,
+        ));
+    }
+    Ok(())
+}
+
 #[derive(Deserialize)]
 struct WxLoginBody {
     user: String,
@@ -150,18 +173,8 @@ pub(crate) async fn wx_login(Data(state): Data<&Arc<State>>, body: Vec<u8>) -> R
         Ok(body) => body,
         Err(bad) => return bad.into_response(),
     };
-    if state.users.get(&body.user).is_none() {
-        let message = format!(
-            "no fake user {:?}; create one with POST /api/users",
-            body.user
-        );
-        return api_error(StatusCode::NOT_FOUND, "unknown_user", &message);
-    }
-    if let Some(app_id) = &body.app_id
-        && !is_valid_app_id(app_id)
-    {
-        let message = format!("invalid app id {app_id:?}");
-        return api_error(StatusCode::BAD_REQUEST, "invalid_app_id", &message);
+    if let Err(refused) = known_user_and_app(state, &body.user, body.app_id.as_deref()) {
+        return refused;
     }
     let code = state.codes.mint(&body.user, body.app_id, state.clock.now());
     Json(serde_json::json!({ "code": code })).into_response()
