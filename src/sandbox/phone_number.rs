@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use super::State;
 use super::errors::{self, api_error, parse_api_body, random_hex, wx_error, wx_json};
 use super::faults::{self, observe};
-use super::sns::known_user_and_app;
+use super::sns::unknown_user_or_app;
 use super::tokens::TokenCheck;
 
 const CODE_TTL: Duration = Duration::from_secs(300);
@@ -107,7 +107,7 @@ pub(crate) async fn phone_code(Data(state): Data<&Arc<State>>, body: Vec<u8>) ->
         Ok(body) => body,
         Err(bad) => return bad.into_response(),
     };
-    if let Err(refused) = known_user_and_app(state, &body.user, body.app_id.as_deref()) {
+    if let Some(refused) = unknown_user_or_app(state, &body.user, body.app_id.as_deref()) {
         return refused;
     }
     let phone = match &body.phone {

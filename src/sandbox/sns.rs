@@ -136,27 +136,28 @@ pub(crate) async fn jscode2session(
     }))
 }
 
-/// A sandbox tool's `user` must be a fake user, and its `app_id`, when given, well formed.
-pub(crate) fn known_user_and_app(
+/// A sandbox tool's `user` must be a fake user, and its `app_id`, when given, well formed: the
+/// refusal to answer otherwise.
+pub(crate) fn unknown_user_or_app(
     state: &State,
     user: &str,
     app_id: Option<&str>,
-) -> Result<(), Response> {
+) -> Option<Response> {
     if state.users.get(user).is_none() {
         let message = format!("no fake user {user:?}; create one with POST /api/users");
-        return Err(api_error(StatusCode::NOT_FOUND, "unknown_user", &message));
+        return Some(api_error(StatusCode::NOT_FOUND, "unknown_user", &message));
     }
     if let Some(app_id) = app_id
         && !is_valid_app_id(app_id)
     {
         let message = format!("invalid app id {app_id:?}");
-        return Err(api_error(
+        return Some(api_error(
             StatusCode::BAD_REQUEST,
             "invalid_app_id",
             &message,
         ));
     }
-    Ok(())
+    None
 }
 
 #[derive(Deserialize)]
@@ -173,7 +174,7 @@ pub(crate) async fn wx_login(Data(state): Data<&Arc<State>>, body: Vec<u8>) -> R
         Ok(body) => body,
         Err(bad) => return bad.into_response(),
     };
-    if let Err(refused) = known_user_and_app(state, &body.user, body.app_id.as_deref()) {
+    if let Some(refused) = unknown_user_or_app(state, &body.user, body.app_id.as_deref()) {
         return refused;
     }
     let code = state.codes.mint(&body.user, body.app_id, state.clock.now());
