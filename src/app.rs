@@ -115,7 +115,14 @@ impl Application {
             }),
             None => None,
         };
-        let code_pool = code_pool(&config, mini_program.as_ref(), &wechat, &metrics);
+        let limits = Arc::new(Limits::from_config(&config.limits)?);
+        let code_pool = code_pool(
+            &config,
+            mini_program.as_ref(),
+            &wechat,
+            &metrics,
+            (&store.limiter, limits.wxacode),
+        );
         let official_account = official_account
             .map(|settings| OfficialAccount::from_settings(settings, config.accounts.unfollow))
             .transpose()?;
@@ -137,7 +144,6 @@ impl Application {
         };
         let sms = crate::sms::from_config(&config.sms, sandbox.as_ref().map(Sandbox::sms_inbox))
             .context("configuring the SMS sender")?;
-        let limits = Arc::new(Limits::from_config(&config.limits)?);
         let shutdown = Shutdown::new();
         let saoma = Arc::new(Saoma {
             scenes: store.scenes,

@@ -26,7 +26,10 @@ impl RefreshTokens for SqlAccounts {
     ) -> Result<IssuedRefresh, AccountError> {
         let now = now_ms();
         let family_id = uuid::Uuid::new_v4().to_string();
-        let mut tx = self.begin_write(&format!("family:{family_id}")).await?;
+        // Two statements, no transaction: a family whose token failed to insert is harmless
+        // (nothing can present it), and a login is two round trips instead of four.
+        let _turn = self.write_turn().await;
+        let mut conn = self.pool.acquire().await?;
         sqlx::query(
             "INSERT INTO refresh_families (id, account_id, provider, app_id, created_at) \
              VALUES ($1, $2, $3, $4, $5)",
@@ -36,11 +39,9 @@ impl RefreshTokens for SqlAccounts {
         .bind(provider.as_str())
         .bind(app_id.as_str())
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
-        let issued = insert_token(&mut tx, &family_id, now, ttl).await?;
-        tx.commit().await?;
-        Ok(issued)
+        insert_token(&mut conn, &family_id, now, ttl).await
     }
 
     async fn rotate(

@@ -156,12 +156,9 @@ impl SqlAccounts {
     pub(super) async fn begin_write(&self, key: &str) -> Result<WriteTx, AccountError> {
         match self.backend {
             Backend::Sqlite => {
-                let turn = Arc::clone(&self.write_turn).lock_owned().await;
+                let turn = self.write_turn().await;
                 let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-                Ok(WriteTx {
-                    tx,
-                    _turn: Some(turn),
-                })
+                Ok(WriteTx { tx, _turn: turn })
             }
             Backend::Postgres => {
                 let mut tx = self.pool.begin().await?;
@@ -173,6 +170,17 @@ impl SqlAccounts {
                     .await?;
                 Ok(WriteTx { tx, _turn: None })
             }
+        }
+    }
+}
+
+impl SqlAccounts {
+    /// SQLite: this process's write turn, for writes that need no transaction (each statement
+    /// its own); see `write_turn` on the struct. PostgreSQL needs none.
+    pub(super) async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match self.backend {
+            Backend::Sqlite => Some(Arc::clone(&self.write_turn).lock_owned().await),
+            Backend::Postgres => None,
         }
     }
 }

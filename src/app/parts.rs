@@ -3,10 +3,11 @@
 
 use super::SWEEP_EVERY;
 use crate::config::{Config, OfficialAccountSettings, StoreKind};
+use crate::limits::Rule;
 use crate::metrics::Metrics;
-use crate::providers::{CodePool, MiniProgram, PoolSettings, Saoma};
+use crate::providers::{CodePool, MiniProgram, PoolSettings, Saoma, SharedBudget, wxacode_key};
 use crate::sandbox::SandboxOfficialAccount;
-use crate::store::{MemoryStore, RedisStore, Stores};
+use crate::store::{MemoryStore, RateLimiter, RedisStore, Stores};
 use crate::wechat::WeChatClient;
 use anyhow::Context;
 use std::net::SocketAddr;
@@ -60,6 +61,7 @@ pub(super) fn code_pool(
     mini_program: Option<&MiniProgram>,
     wechat: &WeChatClient,
     metrics: &Metrics,
+    (limiter, wxacode): (&Arc<dyn RateLimiter>, Rule),
 ) -> Option<Arc<CodePool>> {
     let mp = mini_program?;
     let settings = PoolSettings {
@@ -75,7 +77,12 @@ pub(super) fn code_pool(
         return None;
     }
     let pool = Arc::new(CodePool::new(settings).with_gauge(metrics.code_pool_gauge()));
-    pool.spawn_refill(wechat.clone(), mp.clone());
+    let shared = SharedBudget {
+        limiter: Arc::clone(limiter),
+        key: wxacode_key(&mp.app.app_id),
+        rule: wxacode,
+    };
+    pool.spawn_refill(wechat.clone(), mp.clone(), shared);
     Some(pool)
 }
 

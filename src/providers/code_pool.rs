@@ -16,8 +16,10 @@
 //!   are random, and the scene is written to the shared store only at hand-out.
 
 use super::MiniProgram;
+use crate::limits::{self, Rule, Verdict};
 use crate::scene::Scene;
-use crate::wechat::{CodeImage, WeChatClient, WeChatError, WxaCodeRequest};
+use crate::store::RateLimiter;
+use crate::wechat::{WeChatClient, WeChatError, WxaCodeRequest};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
@@ -33,12 +35,33 @@ pub struct PoolSettings {
     pub refill_per_minute: u32,
 }
 
-/// A code drawn for a scene nobody has seen yet.
-#[derive(Debug, Clone)]
+/// A code drawn for a scene nobody has seen yet, kept as the `data:` URL the browser gets (so
+/// the base64 encoding is done ahead of time too).
+#[derive(Clone)]
 pub struct PooledCode {
     pub scene: Scene,
-    pub image: CodeImage,
+    pub data_url: String,
     pub drawn_at: Instant,
+}
+
+impl std::fmt::Debug for PooledCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PooledCode")
+            .field("scene", &self.scene)
+            .field("data_url_len", &self.data_url.len())
+            .field("drawn_at", &self.drawn_at)
+            .finish()
+    }
+}
+
+/// The cluster-wide `getwxacodeunlimit` budget (`limits.wxacode_per_minute`), which the refill
+/// spends from like every browser-chosen scene does: with Redis, all instances' pools and
+/// scenes count together.
+#[derive(Clone)]
+pub struct SharedBudget {
+    pub limiter: Arc<dyn RateLimiter>,
+    pub key: String,
+    pub rule: Rule,
 }
 
 /// The pooled codes, oldest first.
@@ -116,11 +139,16 @@ impl CodePool {
     }
 
     /// Keep the pool full in the background, for as long as the pool exists.
-    pub fn spawn_refill(self: &Arc<Self>, wechat: WeChatClient, mp: MiniProgram) {
+    pub fn spawn_refill(
+        self: &Arc<Self>,
+        wechat: WeChatClient,
+        mp: MiniProgram,
+        shared: SharedBudget,
+    ) {
         if self.settings.size == 0 {
             return;
         }
-        tokio::spawn(refill(Arc::downgrade(self), wechat, mp));
+        tokio::spawn(refill(Arc::downgrade(self), wechat, mp, shared));
     }
 }
 
@@ -177,7 +205,21 @@ impl Budget {
     }
 }
 
-async fn refill(pool: Weak<CodePool>, wechat: WeChatClient, mp: MiniProgram) {
+/// Spend one call from the cluster's budget; `Err` is how long to wait first.
+async fn spend_shared(shared: &SharedBudget) -> Result<(), Duration> {
+    match limits::check(shared.limiter.as_ref(), &shared.key, shared.rule).await {
+        Ok(Verdict::Allowed) => Ok(()),
+        Ok(Verdict::Refused { retry_after }) => Err(retry_after.max(Duration::from_secs(1))),
+        Err(e) => {
+            tracing::warn!(error = %e, "code pool: the store did not count a draw; waiting");
+            Err(STORE_RETRY)
+        }
+    }
+}
+
+const STORE_RETRY: Duration = Duration::from_secs(2);
+
+async fn refill(pool: Weak<CodePool>, wechat: WeChatClient, mp: MiniProgram, shared: SharedBudget) {
     let Some(settings) = pool.upgrade().map(|p| p.settings) else {
         return;
     };
@@ -208,6 +250,10 @@ async fn refill(pool: Weak<CodePool>, wechat: WeChatClient, mp: MiniProgram) {
             continue;
         }
         drop(strong);
+        if let Err(wait) = spend_shared(&shared).await {
+            tokio::time::sleep(wait).await;
+            continue;
+        }
         let scene = Scene::generate();
         let request = WxaCodeRequest {
             scene: scene.to_string(),
@@ -221,7 +267,7 @@ async fn refill(pool: Weak<CodePool>, wechat: WeChatClient, mp: MiniProgram) {
                 failures = 0;
                 let code = PooledCode {
                     scene,
-                    image,
+                    data_url: image.data_url(),
                     drawn_at: Instant::now(),
                 };
                 let Some(strong) = pool.upgrade() else {
@@ -255,10 +301,7 @@ mod tests {
     fn code(drawn_at: Instant) -> PooledCode {
         PooledCode {
             scene: Scene::generate(),
-            image: CodeImage {
-                bytes: vec![1, 2, 3],
-                content_type: "image/jpeg".into(),
-            },
+            data_url: "data:image/jpeg;base64,AQID".into(),
             drawn_at,
         }
     }

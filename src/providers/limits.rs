@@ -111,10 +111,7 @@ impl Saoma {
     /// Keep `getwxacodeunlimit` under its per-minute budget for the whole cluster: past it,
     /// 503 `wechat_quota_exhausted` before WeChat is called.
     pub(crate) async fn wxacode_budget(&self, app_id: &AppId) -> Result<(), Error> {
-        match self
-            .hit(&format!("wxacode:{app_id}"), self.limits.wxacode)
-            .await?
-        {
+        match self.hit(&wxacode_key(app_id), self.limits.wxacode).await? {
             Verdict::Allowed => Ok(()),
             Verdict::Refused { retry_after } => {
                 tracing::warn!(app_id = %app_id, "getwxacodeunlimit budget spent for this minute");
@@ -125,4 +122,9 @@ impl Saoma {
             }
         }
     }
+}
+
+/// The counter of `getwxacodeunlimit` calls for one app, shared with the code pool's refill.
+pub(crate) fn wxacode_key(app_id: &AppId) -> String {
+    format!("wxacode:{app_id}")
 }

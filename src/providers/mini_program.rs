@@ -6,8 +6,7 @@ use crate::accounts::NewIdentity;
 use crate::scene::{Event, Provider, Scene, SceneRecord, SceneStatus, TransitionError};
 use crate::secret::Secret;
 use crate::store::now_ms;
-use crate::wechat::{AppCredentials, CodeImage, WxaCodeRequest};
-use base64::Engine;
+use crate::wechat::{AppCredentials, WxaCodeRequest};
 
 /// The configured mini-program and how its code is drawn.
 #[derive(Debug, Clone)]
@@ -48,7 +47,7 @@ impl Saoma {
                 ..new
             };
             let (record, poll_token) = self.insert_scene(new).await?;
-            return Ok(self.created_mini_program_scene(&record, &poll_token, &pooled.image));
+            return Ok(self.created_mini_program_scene(&record, &poll_token, pooled.data_url));
         }
         let (record, poll_token) = self.insert_scene(new).await?;
         let request = WxaCodeRequest {
@@ -75,20 +74,15 @@ impl Saoma {
                 return Err(e);
             }
         };
-        Ok(self.created_mini_program_scene(&record, &poll_token, &image))
+        Ok(self.created_mini_program_scene(&record, &poll_token, image.data_url()))
     }
 
     fn created_mini_program_scene(
         &self,
         record: &SceneRecord,
         poll_token: &Secret,
-        image: &CodeImage,
+        data_url: String,
     ) -> CreatedScene {
-        let data_url = format!(
-            "data:{};base64,{}",
-            image.content_type,
-            base64::engine::general_purpose::STANDARD.encode(&image.bytes)
-        );
         CreatedScene {
             scene: record.scene.to_string(),
             provider: Provider::MiniProgram,

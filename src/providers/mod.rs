@@ -15,8 +15,9 @@ mod scenes;
 mod views;
 mod website;
 
-pub use code_pool::{CodePool, PoolSettings, PooledCode};
+pub use code_pool::{CodePool, PoolSettings, PooledCode, SharedBudget};
 pub use error::Error;
+pub(crate) use limits::wxacode_key;
 pub use mini_program::{LoginRequest, MiniProgram};
 pub use mini_program_phone::PhoneResult;
 pub use official_account::{OfficialAccount, PushAnswer, PushQuery, PushRefusal, UrlCheck};

@@ -40,6 +40,18 @@ pub struct CodeImage {
     pub content_type: String,
 }
 
+impl CodeImage {
+    /// `data:<type>;base64,<bytes>`, as the scene API hands the code to the browser.
+    pub fn data_url(&self) -> String {
+        use base64::Engine;
+        format!(
+            "data:{};base64,{}",
+            self.content_type,
+            base64::engine::general_purpose::STANDARD.encode(&self.bytes)
+        )
+    }
+}
+
 impl fmt::Debug for CodeImage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CodeImage")

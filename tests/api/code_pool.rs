@@ -157,3 +157,31 @@ async fn a_code_older_than_the_max_age_is_dropped_not_handed_out() {
     assert_eq!(res.status(), 503);
     assert_eq!(error_code(res).await, "wechat_quota_exhausted");
 }
+
+#[tokio::test]
+async fn the_pool_spends_the_clusters_code_budget_with_the_browsers() {
+    // A budget of 3 codes a minute, a pool that would hold 5.
+    let app = spawn_app_with(|c| {
+        c.mini_program.pool_size = 5;
+        c.mini_program.pool_refill_per_minute = 60;
+        c.mini_program.pool_max_age_seconds = 3600;
+        c.limits.wxacode_per_minute = 3;
+    })
+    .await;
+    wait_for_pool(&app, 3, 3).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        app.calls(WXACODE).await,
+        3,
+        "the refill stops at the budget"
+    );
+
+    // The budget is spent: a browser-chosen scene is refused before WeChat is called.
+    let res = app
+        .create_scene(json!({"provider": "mini_program", "scene": "chosen-by-browser"}))
+        .await;
+    assert_eq!(res.status(), 503);
+    assert!(res.headers().contains_key("retry-after"));
+    assert_eq!(error_code(res).await, "wechat_quota_exhausted");
+    assert_eq!(app.calls(WXACODE).await, 3);
+}
