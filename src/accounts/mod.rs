@@ -8,6 +8,7 @@ mod migrations;
 mod phone;
 mod phone_binding;
 mod refresh;
+mod refresh_batch;
 mod sql;
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! [`RefreshTokens`] in SQL: opaque random tokens, stored as SHA-256 hashes, rotated on use,
 //! grouped in families so that a replayed token revokes its whole session.
 
+use super::refresh_batch::{self, NewSession};
 use super::sql::{SqlAccounts, corrupt, from_ms, now_ms, parse_provider};
 use super::{AccountError, IssuedRefresh, RefreshSubject, RefreshTokens};
 use crate::ids::AppId;
@@ -25,23 +26,22 @@ impl RefreshTokens for SqlAccounts {
         ttl: Duration,
     ) -> Result<IssuedRefresh, AccountError> {
         let now = now_ms();
-        let family_id = uuid::Uuid::new_v4().to_string();
-        // Two statements, no transaction: a family whose token failed to insert is harmless
-        // (nothing can present it), and a login is two round trips instead of four.
-        let _turn = self.write_turn().await;
-        let mut conn = self.pool.acquire().await?;
-        sqlx::query(
-            "INSERT INTO refresh_families (id, account_id, provider, app_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&family_id)
-        .bind(account_id)
-        .bind(provider.as_str())
-        .bind(app_id.as_str())
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-        insert_token(&mut conn, &family_id, now, ttl).await
+        let token = new_token()?;
+        let expires_at = now.saturating_add(ttl_ms(ttl));
+        let session = NewSession {
+            family_id: uuid::Uuid::new_v4().to_string(),
+            account_id: account_id.to_owned(),
+            provider,
+            app_id: app_id.clone(),
+            created_at: now,
+            expires_at,
+            token_hash: hash_token(&token),
+        };
+        refresh_batch::write(self, session).await?;
+        Ok(IssuedRefresh {
+            token,
+            expires_at: from_ms(expires_at)?,
+        })
     }
 
     async fn rotate(
@@ -129,8 +129,7 @@ async fn insert_token(
     ttl: Duration,
 ) -> Result<IssuedRefresh, AccountError> {
     let token = new_token()?;
-    let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
-    let expires_at = now.saturating_add(ttl_ms);
+    let expires_at = now.saturating_add(ttl_ms(ttl));
     sqlx::query(
         "INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at) \
          VALUES ($1, $2, $3, $4)",
@@ -158,6 +157,10 @@ async fn revoke_family(
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+fn ttl_ms(ttl: Duration) -> i64 {
+    i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// 256 bits from the operating system, base64url without padding.

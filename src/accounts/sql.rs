@@ -7,6 +7,7 @@ use super::{
     Account, AccountError, AccountStore, NewIdentity, Phone, PhoneBinding, identities, migrations,
     phone_binding,
 };
+use super::refresh_batch::SessionWriter;
 use crate::scene::Provider;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -27,6 +28,8 @@ pub struct SqlAccounts {
     /// ... 100 ms), which under load made logins wait ~100 ms (BENCHMARKS.md). Queued here, a
     /// writer starts the moment the previous one commits.
     write_turn: Arc<tokio::sync::Mutex<()>>,
+    /// New sessions (refresh-token families), written in groups.
+    pub(super) sessions: Arc<SessionWriter>,
 }
 
 /// A writing transaction, holding this process's SQLite write turn until it ends.
@@ -138,6 +141,7 @@ impl SqlAccounts {
             backend,
             link_by_unionid: true,
             write_turn: Arc::default(),
+            sessions: Arc::default(),
         })
     }
 
@@ -157,7 +161,7 @@ impl SqlAccounts {
         match self.backend {
             Backend::Sqlite => {
                 let turn = self.write_turn().await;
-                let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+                let tx = self.begin_holding_turn().await?;
                 Ok(WriteTx { tx, _turn: turn })
             }
             Backend::Postgres => {
@@ -175,6 +179,15 @@ impl SqlAccounts {
 }
 
 impl SqlAccounts {
+    /// A transaction for a caller holding the write turn. SQLite: `BEGIN IMMEDIATE`, which
+    /// takes the database's write lock up front.
+    pub(super) async fn begin_holding_turn(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
     /// SQLite: this process's write turn, for writes that need no transaction (each statement
     /// its own); see `write_turn` on the struct. PostgreSQL needs none.
     pub(super) async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {

@@ -80,6 +80,8 @@ contract!(
     refresh::rotation_returns_a_working_token_and_the_subject,
     refresh::a_reused_token_revokes_its_family,
     refresh::concurrent_rotations_of_one_token_have_one_winner,
+    refresh::sessions_issued_at_once_are_each_their_own,
+    refresh::a_bad_session_in_a_batch_fails_alone,
     refresh::unknown_and_expired_tokens_are_invalid,
     refresh::revoke_kills_the_family_and_ignores_unknown_tokens,
 );

@@ -72,6 +72,68 @@ pub(super) async fn concurrent_rotations_of_one_token_have_one_winner(store: Sql
     assert!(matches!(after, Err(AccountError::RefreshInvalid)));
 }
 
+/// Many logins at once are written together (one transaction for all that queued up): each
+/// gets its own session, and each session works.
+pub(super) async fn sessions_issued_at_once_are_each_their_own(store: SqlAccounts) {
+    let store = Arc::new(store);
+    let account_id = account(&store).await;
+    let tasks: Vec<_> = (0..40)
+        .map(|_| {
+            let (store, account_id) = (store.clone(), account_id.clone());
+            tokio::spawn(async move {
+                store
+                    .issue(&account_id, Provider::MiniProgram, &app(), HOUR)
+                    .await
+            })
+        })
+        .collect();
+    let mut tokens = Vec::new();
+    for task in tasks {
+        tokens.push(task.await.unwrap().unwrap().token);
+    }
+    let distinct: std::collections::HashSet<_> = tokens.iter().map(|t| t.expose()).collect();
+    assert_eq!(distinct.len(), 40);
+    let mut rotated = Vec::new();
+    for token in &tokens {
+        let (next, subject) = store.rotate(token, HOUR).await.unwrap();
+        assert_eq!(subject.account_id, account_id);
+        rotated.push(next.token);
+    }
+    // Each is its own family: replaying one revokes that session only.
+    let replayed = store.rotate(&tokens[0], HOUR).await;
+    assert!(matches!(replayed, Err(AccountError::RefreshReused)));
+    assert!(store.rotate(&rotated[0], HOUR).await.is_err());
+    assert!(store.rotate(&rotated[1], HOUR).await.is_ok());
+}
+
+/// A session for an account that no longer exists (merged away) fails its own login only,
+/// even when it was written together with others.
+pub(super) async fn a_bad_session_in_a_batch_fails_alone(store: SqlAccounts) {
+    let store = Arc::new(store);
+    let account_id = account(&store).await;
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let store = store.clone();
+            let owner = if i == 7 { "gone".to_string() } else { account_id.clone() };
+            tokio::spawn(async move {
+                store.issue(&owner, Provider::MiniProgram, &app(), HOUR).await
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await.unwrap());
+    }
+    for (i, result) in results.into_iter().enumerate() {
+        if i == 7 {
+            assert!(matches!(result, Err(AccountError::Database(_))));
+        } else {
+            let token = result.unwrap().token;
+            assert!(store.rotate(&token, HOUR).await.is_ok());
+        }
+    }
+}
+
 pub(super) async fn unknown_and_expired_tokens_are_invalid(store: SqlAccounts) {
     let account_id = account(&store).await;
     let expired = store
