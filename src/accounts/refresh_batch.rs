@@ -53,14 +53,16 @@ impl SessionWriter {
 
 /// Write `session`, with whatever else is queued; resolves once it is committed.
 pub(super) async fn write(store: &SqlAccounts, session: NewSession) -> Result<(), AccountError> {
-    let (answer, answered) = oneshot::channel();
+    let (answer, mut answered) = oneshot::channel();
     store.sessions.queue().push((session, answer));
-    let leader = Arc::clone(&store.sessions.leader).lock_owned().await;
+    // Either an earlier leader writes ours along (and we leave the line), or we lead.
+    let leader = tokio::select! {
+        biased;
+        written = &mut answered => return stopped_if_dropped(written),
+        leader = Arc::clone(&store.sessions.leader).lock_owned() => leader,
+    };
     let batch = std::mem::take(&mut *store.sessions.queue());
-    if batch.is_empty() {
-        // An earlier leader took ours along.
-        drop(leader);
-    } else {
+    if !batch.is_empty() {
         let store = store.clone();
         tokio::spawn(async move {
             let _leader = leader;
@@ -68,9 +70,13 @@ pub(super) async fn write(store: &SqlAccounts, session: NewSession) -> Result<()
             write_batches(&store, batch).await;
         });
     }
-    answered
-        .await
-        .map_err(|_| AccountError::Database("the session writer stopped".into()))?
+    stopped_if_dropped(answered.await)
+}
+
+fn stopped_if_dropped(
+    answer: Result<Result<(), AccountError>, oneshot::error::RecvError>,
+) -> Result<(), AccountError> {
+    answer.map_err(|_| AccountError::Database("the session writer stopped".into()))?
 }
 
 async fn write_batches(store: &SqlAccounts, mut queued: Vec<(NewSession, Answer)>) {

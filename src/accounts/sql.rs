@@ -3,11 +3,11 @@
 //! transaction serialises with other writers ([`SqlAccounts::begin_write`]) and in SQLite's
 //! connection pragmas.
 
+use super::refresh_batch::SessionWriter;
 use super::{
     Account, AccountError, AccountStore, NewIdentity, Phone, PhoneBinding, identities, migrations,
     phone_binding,
 };
-use super::refresh_batch::SessionWriter;
 use crate::scene::Provider;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -181,7 +181,9 @@ impl SqlAccounts {
 impl SqlAccounts {
     /// A transaction for a caller holding the write turn. SQLite: `BEGIN IMMEDIATE`, which
     /// takes the database's write lock up front.
-    pub(super) async fn begin_holding_turn(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
+    pub(super) async fn begin_holding_turn(
+        &self,
+    ) -> Result<Transaction<'static, Any>, sqlx::Error> {
         match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.pool.begin().await,

@@ -114,9 +114,15 @@ pub(super) async fn a_bad_session_in_a_batch_fails_alone(store: SqlAccounts) {
     let tasks: Vec<_> = (0..20)
         .map(|i| {
             let store = store.clone();
-            let owner = if i == 7 { "gone".to_string() } else { account_id.clone() };
+            let owner = if i == 7 {
+                "gone".to_string()
+            } else {
+                account_id.clone()
+            };
             tokio::spawn(async move {
-                store.issue(&owner, Provider::MiniProgram, &app(), HOUR).await
+                store
+                    .issue(&owner, Provider::MiniProgram, &app(), HOUR)
+                    .await
             })
         })
         .collect();
