@@ -17,8 +17,8 @@ run callback --n 32 --duration 10s --messages 20000
 run poll --n 64 --duration 16s --scenes 10000
 run create --n 200 --pool 201
 run full-login --n 64 --duration 15s
-run full-login --n 64 --duration 15s --pool 10000 --pool-refill-per-minute 1
+run full-login --n 64 --duration 10s --pool 25000 --pool-refill-per-minute 1
 run full-login --n 64 --duration 15s --store redis
-run full-login --n 64 --duration 15s --store redis --pool 10000 --pool-refill-per-minute 1
+run full-login --n 64 --duration 10s --store redis --pool 20000 --pool-refill-per-minute 1
 run notify --rate 500 --duration 10s
 run sse-idle --n 19000

@@ -6,6 +6,7 @@ use crate::client;
 use crate::stack::Stack;
 use crate::stats::{Recorder, Summary, ms};
 use crate::{Common, pool_env};
+use anyhow::Context;
 use std::time::{Duration, Instant};
 
 pub async fn run(c: &Common, pool: usize) -> anyhow::Result<Summary> {
@@ -71,6 +72,22 @@ async fn creations(stack: &Stack, n: usize, step: &str, rec: &Recorder) {
 }
 
 /// Wait for `saoma_code_pool_codes` to reach `size` (a minute, plus 20 ms a code).
+/// The codes the first instance's pool holds now (`saoma_code_pool_codes`).
+pub async fn pool_left(stack: &Stack) -> anyhow::Result<u64> {
+    let metrics = stack
+        .http
+        .get(format!("{}/metrics", stack.saoma[0]))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let value = metrics
+        .lines()
+        .find_map(|line| line.strip_prefix("saoma_code_pool_codes "))
+        .context("no saoma_code_pool_codes in /metrics")?;
+    Ok(value.trim().parse()?)
+}
+
 pub async fn wait_for_pool(stack: &Stack, size: usize) -> anyhow::Result<()> {
     let deadline =
         Instant::now() + Duration::from_secs(60) + Duration::from_millis(20) * size as u32;

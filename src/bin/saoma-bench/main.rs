@@ -175,7 +175,19 @@ async fn run(scenario: Scenario) -> anyhow::Result<()> {
                 common.target.store,
                 if pool > 0 { ", code pool" } else { "" }
             );
-            vec![full_login::run(&common, &stack, &label).await?]
+            let mut summary = full_login::run(&common, &stack, &label).await?;
+            if pool > 0 {
+                let left = create::pool_left(&stack).await?;
+                let note = if left == 0 {
+                    " (ran dry: later scenes waited for the sandbox; give a larger --pool)"
+                } else {
+                    ""
+                };
+                summary
+                    .lines
+                    .push(("codes left in the pool".into(), format!("{left}{note}")));
+            }
+            vec![summary]
         }
         Scenario::Poll { common, scenes } => vec![poll::run(&common, scenes).await?],
         Scenario::SseIdle { common } => vec![sse_idle::run(&common).await?],
