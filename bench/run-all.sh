@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-bench/results-$(date +%Y%m%d-%H%M).txt}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/perf-target}"
+# The callback scenario's comparison drivers (as scripts/test.sh installs them).
+python3 -c "import wechatpy" 2>/dev/null || python3 -m pip install -q -r bench/requirements.txt
+[ -d bench/node_modules/wechat-crypto ] || (cd bench && npm ci --no-audit --no-fund)
 cargo build --release --locked --bin saoma-bench
 bin="$CARGO_TARGET_DIR/release/saoma-bench"
 run() {

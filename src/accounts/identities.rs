@@ -97,6 +97,45 @@ pub(super) async fn try_find_or_create(
     }
 }
 
+/// See [`super::AccountStore::unlink`].
+pub(super) async fn unlink(
+    store: &SqlAccounts,
+    app_id: &AppId,
+    openid: &OpenId,
+) -> Result<bool, AccountError> {
+    let mut tx = store
+        .begin_write(&format!("identity:{app_id}:{openid}"))
+        .await?;
+    let owner: Option<(String,)> = sqlx::query_as(
+        "DELETE FROM identities WHERE app_id = $1 AND openid = $2 RETURNING account_id",
+    )
+    .bind(app_id.as_str())
+    .bind(openid.as_str())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((account_id,)) = owner else {
+        return Ok(false);
+    };
+    sqlx::query(
+        "UPDATE refresh_families SET revoked_at = $3 \
+         WHERE account_id = $1 AND app_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(&account_id)
+    .bind(app_id.as_str())
+    .bind(now_ms())
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "DELETE FROM accounts WHERE id = $1 AND phone IS NULL \
+         AND NOT EXISTS (SELECT 1 FROM identities WHERE account_id = $1)",
+    )
+    .bind(&account_id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
 /// The account already holding this identity's unionid, if any. Should two accounts hold it (an
 /// identity that learnt its unionid after another identity had created an account for it), the
 /// oldest wins, so the answer is stable.

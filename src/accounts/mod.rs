@@ -101,6 +101,10 @@ pub trait AccountStore: Send + Sync {
         account_id: &str,
         phone: &Phone,
     ) -> Result<PhoneBinding, AccountError>;
+    /// Forget the identity `(app_id, openid)` (its user unfollowed the official account, with
+    /// `accounts.unfollow = "unlink"`): the sessions logged in through that app end, and an
+    /// account left with no identity and no phone is deleted. `false`: no such identity.
+    async fn unlink(&self, app_id: &AppId, openid: &OpenId) -> Result<bool, AccountError>;
 }
 
 /// The account a phone number ended up on.

@@ -8,6 +8,7 @@ use super::{
     Account, AccountError, AccountStore, NewIdentity, Phone, PhoneBinding, identities, migrations,
     phone_binding,
 };
+use crate::ids::{AppId, OpenId};
 use crate::scene::Provider;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -250,6 +251,10 @@ impl AccountStore for SqlAccounts {
         phone: &Phone,
     ) -> Result<PhoneBinding, AccountError> {
         phone_binding::bind_phone(self, account_id, phone).await
+    }
+
+    async fn unlink(&self, app_id: &AppId, openid: &OpenId) -> Result<bool, AccountError> {
+        identities::unlink(self, app_id, openid).await
     }
 }
 

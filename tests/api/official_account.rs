@@ -251,6 +251,45 @@ async fn an_unfollow_is_pushed_and_ignored_by_default() {
 }
 
 #[tokio::test]
+async fn with_unfollow_unlink_an_unfollow_ends_the_sessions_it_logged_in() {
+    let app = spawn_app_with(|c| c.accounts.unfollow = saoma::config::UnfollowPolicy::Unlink).await;
+    let user = app.new_user("取关解绑").await;
+    let created = app.create_oa_scene().await;
+    app.oa_scan(&user, &created.scene, true).await;
+    let confirmed: Value = app
+        .poll(&created.scene, Some(&created.poll_token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let refresh = confirmed["tokens"]["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let pushed: Value = app
+        .post(
+            "/sandbox/api/official-account/unfollow",
+            json!({"user": user}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(pushed["callback"]["body"], "success");
+
+    let res = app
+        .post("/api/v1/tokens/refresh", json!({"refresh_token": refresh}))
+        .await;
+    assert_eq!(res.status(), 401);
+    assert_eq!(error_code(res).await, "invalid_refresh_token");
+    // Following again logs in as a new account (nothing else was linked to the old one).
+    let again = app.create_oa_scene().await;
+    let pushed = app.oa_scan(&user, &again.scene, true).await;
+    assert_eq!(pushed["reply"]["content"], "登录成功");
+}
+
+#[tokio::test]
 async fn a_user_who_does_not_follow_pushes_nothing() {
     let app = spawn_app().await;
     let user = app.new_user("路人").await;

@@ -194,3 +194,41 @@ async fn a_database_file_is_created_and_reopened() {
         .unwrap();
     assert_eq!(mode, "wal");
 }
+
+/// `accounts.unfollow = "unlink"`: the identity goes, its sessions through that app end, the
+/// person's other identities and sessions stay; an account left with nothing is deleted.
+pub(super) async fn unlinking_an_identity_ends_its_sessions_only(store: SqlAccounts) {
+    let oa = identity("wxoa", "o_follower", Some("u1"));
+    let mp = identity("wxmp", "o_mini", Some("u1"));
+    let account = store.find_or_create(&oa).await.unwrap();
+    assert_eq!(store.find_or_create(&mp).await.unwrap().id, account.id);
+    let through_oa = store
+        .issue(&account.id, Provider::OfficialAccount, &oa.app_id, HOUR)
+        .await
+        .unwrap();
+    let through_mp = store
+        .issue(&account.id, Provider::MiniProgram, &mp.app_id, HOUR)
+        .await
+        .unwrap();
+
+    assert!(store.unlink(&oa.app_id, &oa.openid).await.unwrap());
+
+    let left = store.get(&account.id).await.unwrap().unwrap();
+    assert_eq!(left.identities.len(), 1);
+    assert_eq!(left.identities[0].app_id, mp.app_id);
+    assert!(matches!(
+        store.rotate(&through_oa.token, HOUR).await,
+        Err(AccountError::RefreshInvalid)
+    ));
+    assert!(store.rotate(&through_mp.token, HOUR).await.is_ok());
+    assert!(
+        !store.unlink(&oa.app_id, &oa.openid).await.unwrap(),
+        "already gone"
+    );
+
+    // The last identity: the account goes too; following again starts afresh.
+    assert!(store.unlink(&mp.app_id, &mp.openid).await.unwrap());
+    assert!(store.get(&account.id).await.unwrap().is_none());
+    let again = store.find_or_create(&oa).await.unwrap();
+    assert_ne!(again.id, account.id);
+}

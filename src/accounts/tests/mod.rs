@@ -72,6 +72,7 @@ contract!(
     accounts::concurrent_first_logins_of_one_identity_make_one_account,
     accounts::concurrent_first_logins_of_one_person_by_two_apps_make_one_account,
     accounts::get_returns_the_account_with_its_identities,
+    accounts::unlinking_an_identity_ends_its_sessions_only,
     phone::a_free_phone_is_bound_and_found,
     phone::binding_the_same_phone_again_changes_nothing,
     phone::a_phone_of_another_account_links_this_one_into_it,

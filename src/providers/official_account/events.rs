@@ -79,7 +79,7 @@ impl Saoma {
         } else if event.eq_ignore_ascii_case("SCAN") {
             self.log_in(oa, &openid, event_key).await?
         } else if event.eq_ignore_ascii_case("unsubscribe") {
-            unfollow(oa, &openid);
+            self.unfollow(oa, &openid).await;
             None
         } else {
             None
@@ -169,17 +169,25 @@ fn over(status: SceneStatus) -> Option<&'static str> {
     }
 }
 
-fn unfollow(oa: &OfficialAccount, openid: &OpenId) {
-    match oa.unfollow {
-        UnfollowPolicy::Ignore => {
-            tracing::info!("official account: a user unfollowed (accounts.unfollow = ignore)");
-        }
-        UnfollowPolicy::Unlink => {
-            // The account store has no unlink yet: the identity stays linked for now.
-            tracing::warn!(
-                openid = %openid,
-                "official account: accounts.unfollow = unlink is not supported by the account store yet; nothing unlinked"
-            );
+impl Saoma {
+    /// `accounts.unfollow`: keep the identity, or unlink it (its sessions through this account
+    /// end). A failed unlink is logged; WeChat still gets `success` (it would only retry).
+    async fn unfollow(&self, oa: &OfficialAccount, openid: &OpenId) {
+        match oa.unfollow {
+            UnfollowPolicy::Ignore => {
+                tracing::info!("official account: a user unfollowed (accounts.unfollow = ignore)");
+            }
+            UnfollowPolicy::Unlink => match self.accounts.unlink(&oa.app.app_id, openid).await {
+                Ok(found) => {
+                    tracing::info!(
+                        found,
+                        "official account: a user unfollowed; identity unlinked"
+                    )
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "official account: could not unlink an unfollower")
+                }
+            },
         }
     }
 }
