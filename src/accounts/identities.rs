@@ -126,7 +126,7 @@ pub(super) async fn unlink(
     .execute(&mut *tx)
     .await?;
     sqlx::query(
-        "DELETE FROM accounts WHERE id = $1 AND phone IS NULL \
+        "DELETE FROM accounts WHERE id = $1 \
          AND NOT EXISTS (SELECT 1 FROM identities WHERE account_id = $1)",
     )
     .bind(&account_id)

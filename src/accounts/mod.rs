@@ -103,7 +103,8 @@ pub trait AccountStore: Send + Sync {
     ) -> Result<PhoneBinding, AccountError>;
     /// Forget the identity `(app_id, openid)` (its user unfollowed the official account, with
     /// `accounts.unfollow = "unlink"`): the sessions logged in through that app end, and an
-    /// account left with no identity and no phone is deleted. `false`: no such identity.
+    /// account left with no identity is deleted, phone binding and all (an account always has
+    /// an identity: nothing could log into it). `false`: no such identity.
     async fn unlink(&self, app_id: &AppId, openid: &OpenId) -> Result<bool, AccountError>;
 }
 

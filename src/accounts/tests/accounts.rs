@@ -226,9 +226,13 @@ pub(super) async fn unlinking_an_identity_ends_its_sessions_only(store: SqlAccou
         "already gone"
     );
 
-    // The last identity: the account goes too; following again starts afresh.
+    // The last identity: the account goes too, phone binding and all; following again starts
+    // afresh, and the phone is free to bind.
+    let phone = Phone::parse("13800138000").unwrap();
+    store.bind_phone(&account.id, &phone).await.unwrap();
     assert!(store.unlink(&mp.app_id, &mp.openid).await.unwrap());
     assert!(store.get(&account.id).await.unwrap().is_none());
+    assert!(store.find_by_phone(&phone).await.unwrap().is_none());
     let again = store.find_or_create(&oa).await.unwrap();
     assert_ne!(again.id, account.id);
 }
