@@ -10,8 +10,10 @@
 //!   page and `env_version` of the day, so entries older than `max_age` are dropped unused.
 //! - The background refill spends WeChat's getwxacodeunlimit quota (5,000 calls a minute per
 //!   app, shared with browser-chosen scenes) through a token bucket: at most `size` at once
-//!   (the initial fill), then `refill_per_minute`. On an error it backs off, and on a quota
-//!   error (45009/45011) it waits a whole minute.
+//!   (the initial fill), then `refill_per_minute`. Each draw also counts in the cluster-wide
+//!   `limits.wxacode_per_minute` budget ([`SharedBudget`]), like a browser-chosen scene's; when
+//!   that is spent the refill waits for the next window. On an error it backs off, and on a
+//!   quota error (45009/45011) it waits a whole minute.
 //! - With Redis, every instance keeps its own pool: entries are process memory, the scene ids
 //!   are random, and the scene is written to the shared store only at hand-out.
 
