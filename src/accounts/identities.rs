@@ -156,11 +156,19 @@ async fn account_of_unionid(
     Ok(row.map(|(account_id,)| account_id))
 }
 
-/// An account and its identities, one row per identity (an account always has one).
-const ACCOUNT_ROWS: &str = "SELECT a.id, a.phone, a.created_at, \
-     i.provider, i.app_id, i.openid, i.unionid, i.nickname, i.avatar, i.created_at \
-     FROM accounts a JOIN identities i ON i.account_id = a.id";
-const IDENTITY_ORDER: &str = "ORDER BY i.created_at, i.app_id, i.openid";
+/// An account and its identities, one row per identity (an account always has one), for the
+/// accounts `$which` selects. A literal, so no SQL is built per call on the login path.
+macro_rules! account_rows {
+    ($which:literal) => {
+        concat!(
+            "SELECT a.id, a.phone, a.created_at, ",
+            "i.provider, i.app_id, i.openid, i.unionid, i.nickname, i.avatar, i.created_at ",
+            "FROM accounts a JOIN identities i ON i.account_id = a.id WHERE a.id = ",
+            $which,
+            " ORDER BY i.created_at, i.app_id, i.openid"
+        )
+    };
+}
 
 type AccountRow = (
     String,
@@ -182,9 +190,8 @@ async fn known_unchanged(
     store: &SqlAccounts,
     identity: &NewIdentity,
 ) -> Result<Option<Account>, AccountError> {
-    let rows: Vec<AccountRow> = sqlx::query_as(&format!(
-        "{ACCOUNT_ROWS} WHERE a.id = \
-         (SELECT account_id FROM identities WHERE app_id = $1 AND openid = $2) {IDENTITY_ORDER}"
+    let rows: Vec<AccountRow> = sqlx::query_as(account_rows!(
+        "(SELECT account_id FROM identities WHERE app_id = $1 AND openid = $2)"
     ))
     .bind(identity.app_id.as_str())
     .bind(identity.openid.as_str())
@@ -208,11 +215,10 @@ pub(super) async fn load_account(
     conn: &mut AnyConnection,
     account_id: &str,
 ) -> Result<Option<Account>, AccountError> {
-    let rows: Vec<AccountRow> =
-        sqlx::query_as(&format!("{ACCOUNT_ROWS} WHERE a.id = $1 {IDENTITY_ORDER}"))
-            .bind(account_id)
-            .fetch_all(&mut *conn)
-            .await?;
+    let rows: Vec<AccountRow> = sqlx::query_as(account_rows!("$1"))
+        .bind(account_id)
+        .fetch_all(&mut *conn)
+        .await?;
     account_from_rows(rows)
 }
 

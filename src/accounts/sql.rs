@@ -177,9 +177,7 @@ impl SqlAccounts {
             }
         }
     }
-}
 
-impl SqlAccounts {
     /// A transaction for a caller holding the write turn. SQLite: `BEGIN IMMEDIATE`, which
     /// takes the database's write lock up front.
     pub(super) async fn begin_holding_turn(
@@ -191,8 +189,8 @@ impl SqlAccounts {
         }
     }
 
-    /// SQLite: this process's write turn, for writes that need no transaction (each statement
-    /// its own); see `write_turn` on the struct. PostgreSQL needs none.
+    /// SQLite: this process's write turn (see the field); `begin_write` and the session writer
+    /// take it. PostgreSQL needs none.
     pub(super) async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
         match self.backend {
             Backend::Sqlite => Some(Arc::clone(&self.write_turn).lock_owned().await),
