@@ -7,8 +7,8 @@ use parts::{code_pool, open_store, render_metrics, sandbox_official_account, wec
 use crate::accounts::SqlAccounts;
 use crate::api;
 use crate::config::Config;
+use crate::http1;
 use crate::limits::Limits;
-use crate::listener::NoDelayAcceptor;
 use crate::metrics::Metrics;
 use crate::providers::{MiniProgram, OfficialAccount, Saoma, Settings, SmsSettings, Website};
 use crate::sandbox::{Sandbox, SandboxConfig};
@@ -17,8 +17,7 @@ use crate::tokens::{Signer, TokenSettings};
 use crate::web;
 use crate::wechat::{AppCredentials, WeChatClient};
 use anyhow::Context;
-use poem::listener::TcpAcceptor;
-use poem::{EndpointExt, Route, Server};
+use poem::{EndpointExt, Route};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,10 +27,10 @@ const SCENE_GRACE: Duration = Duration::from_secs(120);
 const SWEEP_EVERY: Duration = Duration::from_secs(5);
 
 pub struct Application {
-    acceptor: NoDelayAcceptor,
+    listener: tokio::net::TcpListener,
     shutdown: Shutdown,
     grace: Duration,
-    max_header_bytes: usize,
+    limits: http1::Limits,
     local_addr: SocketAddr,
     public_url: url::Url,
     endpoint: poem::endpoint::BoxEndpoint<'static>,
@@ -44,7 +43,6 @@ impl Application {
             .await
             .with_context(|| format!("binding {}", config.listen))?;
         let local_addr = listener.local_addr()?;
-        let acceptor = NoDelayAcceptor(TcpAcceptor::from_tokio(listener)?);
         let public_url = match &config.public_url {
             Some(url) => url.clone(),
             None => url::Url::parse(&format!("http://{local_addr}/"))?,
@@ -199,10 +197,10 @@ impl Application {
             "saoma ready"
         );
         Ok(Application {
-            acceptor,
+            listener,
             shutdown,
             grace: Duration::from_secs(config.shutdown_grace_seconds),
-            max_header_bytes: config.limits.max_header_bytes,
+            limits: http1::Limits::new(max_headers, max_body),
             local_addr,
             public_url,
             endpoint,
@@ -236,9 +234,27 @@ impl Application {
             );
             shutdown.trigger();
         };
-        Server::new_with_acceptor(self.acceptor)
-            .http2_max_header_list_size(u32::try_from(self.max_header_bytes).unwrap_or(u32::MAX))
-            .run_with_graceful_shutdown(self.endpoint, signal, Some(grace))
-            .await
+        // Refusals made before a request reaches the endpoint (400, 431) look like its own.
+        let on_error: http1::OnError = Arc::new(|e| {
+            Box::pin(async move {
+                let mut response = api::json_errors(e).await;
+                web::base_headers(&mut response);
+                response
+            })
+        });
+        let server = http1::Server::new(
+            self.listener,
+            self.endpoint,
+            self.limits,
+            on_error,
+            self.shutdown,
+        )?;
+        tokio::select! {
+            served = server.run(grace) => served,
+            never = async move {
+                signal.await;
+                futures::future::pending().await
+            } => never,
+        }
     }
 }

@@ -3,6 +3,7 @@
 
 mod account;
 mod error;
+mod events;
 mod health;
 mod middleware;
 mod mini_program;

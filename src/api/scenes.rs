@@ -1,18 +1,16 @@
 //! `/api/v1/scenes`: create a scene, poll it, stream it.
 
 use super::error::ApiError;
+use super::events::SceneEvents;
 use super::{PollCookie, SceneId, client_ip, client_of};
 use crate::providers::Error;
 use crate::providers::{CreatedScene, NewScene, Saoma, SceneView};
 use crate::scene::Provider;
 use futures::StreamExt;
-use futures::stream::BoxStream;
 use poem::Request;
 use poem::web::Data;
-use poem::web::sse::Event;
 use poem_openapi::param::{Cookie, Header, Path};
-use poem_openapi::payload::{EventStream, Json};
-use poem_openapi::types::ToJSON;
+use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
@@ -57,7 +55,7 @@ pub enum SceneEventsResponse {
     /// balancer picks another instance) or poll.
     #[oai(status = 200)]
     Stream(
-        EventStream<BoxStream<'static, Option<SceneView>>>,
+        SceneEvents,
         #[oai(header = "X-Accel-Buffering")] String,
         #[oai(header = "Cache-Control")] String,
     ),
@@ -143,12 +141,7 @@ impl ScenesApi {
             let _open = &slot;
             item
         });
-        let events = EventStream::new(stream.boxed())
-            .keep_alive(KEEP_ALIVE)
-            .to_event(|item| match item {
-                Some(view) => Event::message(view.to_json_string()).event_type("status"),
-                None => Event::message("shutting down").event_type("reconnect"),
-            });
+        let events = SceneEvents::new(stream.boxed(), KEEP_ALIVE);
         Ok(SceneEventsResponse::Stream(
             events,
             "no".into(),

@@ -55,7 +55,8 @@ async fn next_event(mut w: Watch) -> Option<(SceneView, Watch)> {
         if w.done {
             return None;
         }
-        let (view, deadline) = match read(&w.saoma, &w.scene).await {
+        // Boxed: reading may mint tokens, a large future that a waiting stream need not carry.
+        let (view, deadline) = match Box::pin(read(&w.saoma, &w.scene)).await {
             Ok(read) => read,
             Err(e) => {
                 tracing::warn!(error = %e, scene = %w.scene, "scene stream could not read its scene");

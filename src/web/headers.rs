@@ -11,13 +11,7 @@ use poem::{Endpoint, IntoResponse, Request, Response};
 /// Add the security headers to whatever `next` answers.
 pub async fn security_headers<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
     let mut response = next.call(req).await?.into_response();
-    let headers = response.headers_mut();
-    headers
-        .entry(header::X_CONTENT_TYPE_OPTIONS)
-        .or_insert(HeaderValue::from_static("nosniff"));
-    headers
-        .entry(header::REFERRER_POLICY)
-        .or_insert(HeaderValue::from_static("no-referrer"));
+    base_headers(&mut response);
     let is_html = response
         .content_type()
         .is_some_and(|t| t.starts_with("text/html"));
@@ -37,6 +31,17 @@ pub async fn security_headers<E: Endpoint>(next: E, req: Request) -> poem::Resul
             .insert(header::CONTENT_SECURITY_POLICY, csp);
     }
     Ok(response)
+}
+
+/// The headers every response carries (unless it set its own).
+pub fn base_headers(response: &mut Response) {
+    let headers = response.headers_mut();
+    headers
+        .entry(header::X_CONTENT_TYPE_OPTIONS)
+        .or_insert(HeaderValue::from_static("nosniff"));
+    headers
+        .entry(header::REFERRER_POLICY)
+        .or_insert(HeaderValue::from_static("no-referrer"));
 }
 
 /// A strict policy for `html`: nothing from elsewhere, its inline `<script>` and `<style>`

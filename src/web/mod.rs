@@ -6,7 +6,7 @@ mod headers;
 mod sandbox;
 
 pub use cors::allow_origins;
-pub use headers::{csp_for_page, security_headers};
+pub use headers::{base_headers, csp_for_page, security_headers};
 pub use sandbox::sandbox_helpers;
 
 use crate::providers::Saoma;
