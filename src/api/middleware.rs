@@ -46,9 +46,9 @@ pub async fn access_log<E: Endpoint>(next: E, req: Request) -> poem::Result<Resp
 }
 
 /// Refuse requests whose header names and values add up to more than `max` bytes with 431.
-/// hyper has read them already (HTTP/1: at most 100 headers in a buffer of about 400 KiB;
-/// HTTP/2: a header list of `max` bytes, set on the server); this keeps big headers away from
-/// the handlers and the logs.
+/// The server has read them already (at most 100 headers, in a head of at most
+/// `http1::Limits::max_head_bytes`, twice `max` and more); this is the exact cap, and keeps big
+/// headers away from the handlers and the logs.
 pub async fn header_limit<E: Endpoint>(
     next: E,
     req: Request,

@@ -22,6 +22,8 @@
 
 mod request;
 mod response;
+#[cfg(test)]
+mod tests;
 
 use crate::shutdown::Shutdown;
 use bytes::BytesMut;
