@@ -106,6 +106,11 @@ fn parse_head(buf: &[u8], max: usize) -> Result<Option<(Head, usize)>, ReadError
             .map_err(|_| ReadError::Malformed("invalid header value"))?;
         map.append(name, value);
     }
+    if version == Version::HTTP_11 && !map.contains_key(header::HOST) {
+        return Err(ReadError::Malformed(
+            "an HTTP/1.1 request needs a Host header",
+        ));
+    }
     let framing = framing(&map)?;
     let keep_alive = keep_alive(version, &map);
     let expects_continue = version == Version::HTTP_11
@@ -320,18 +325,21 @@ mod tests {
     #[test]
     fn keep_alive_follows_the_version_and_connection_header() {
         let ka = |raw: &str| parse(raw).unwrap().unwrap().0.keep_alive;
-        assert!(!ka("GET / HTTP/1.1\r\nConnection: close\r\n\r\n"));
+        assert!(!ka(
+            "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+        ));
         assert!(!ka("GET / HTTP/1.0\r\n\r\n"));
         assert!(ka("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"));
     }
 
     #[test]
-    fn ambiguous_framing_is_refused() {
+    fn ambiguous_framing_and_a_missing_host_are_refused() {
         for raw in [
-            "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
-            "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
-            "POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n",
-            "POST / HTTP/1.1\r\nContent-Length: +3\r\n\r\n",
+            "GET / HTTP/1.1\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +3\r\n\r\n",
         ] {
             assert!(
                 matches!(parse(raw), Err(ReadError::Malformed(_))),

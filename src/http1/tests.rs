@@ -65,14 +65,17 @@ fn quick() -> Limits {
 async fn read_to_close(io: &mut TcpStream) -> Option<String> {
     let mut all = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(10), io.read_to_end(&mut all)).await;
-    read.ok().map(|_| String::from_utf8_lossy(&all).into_owned())
+    read.ok()
+        .map(|_| String::from_utf8_lossy(&all).into_owned())
 }
 
 #[tokio::test]
 async fn a_head_sent_too_slowly_is_cut_off() {
     let app = start(quick()).await;
     let mut io = TcpStream::connect(app.addr).await.unwrap();
-    io.write_all(b"GET /hello HTTP/1.1\r\nHost: a\r\n").await.unwrap();
+    io.write_all(b"GET /hello HTTP/1.1\r\nHost: a\r\n")
+        .await
+        .unwrap();
     let seen = read_to_close(&mut io).await;
     assert_eq!(seen.as_deref(), Some(""), "closed without an answer");
 }

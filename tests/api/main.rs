@@ -8,6 +8,7 @@ mod contract;
 mod flow;
 mod headers;
 mod helpers;
+mod http1;
 mod limits;
 mod limits_redis;
 mod oa_helpers;
