@@ -28,8 +28,8 @@ mod tests;
 use crate::shutdown::Shutdown;
 use bytes::BytesMut;
 use futures::future::BoxFuture;
+use poem::http::StatusCode;
 use poem::http::uri::Scheme;
-use poem::http::{StatusCode, header};
 use poem::web::{LocalAddr, RemoteAddr};
 use poem::{Addr, Body, Endpoint, Request, RequestParts};
 use request::ReadError;
@@ -164,11 +164,9 @@ async fn serve(shared: &Shared, mut io: TcpStream, peer: SocketAddr) {
             Ok(body) => body,
             Err(e) => return Box::pin(refuse(shared, io, e)).await,
         };
-        if buf.is_empty() {
-            // Nothing pipelined: hold no buffer while the request is served or the
-            // connection waits.
-            buf = BytesMut::new();
-        }
+        // Hold no buffer while the request is served or the connection waits, or only
+        // what was pipelined (not the allocation the head and body were read into).
+        buf = BytesMut::from(&buf[..]);
         let method = head.parts.method.clone();
         let version = head.parts.version;
         let parts = RequestParts::from((
@@ -202,10 +200,7 @@ async fn serve(shared: &Shared, mut io: TcpStream, peer: SocketAddr) {
 }
 
 fn asks_to_close(response: &poem::Response) -> bool {
-    response
-        .headers()
-        .get(header::CONNECTION)
-        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"))
+    request::connection_has(response.headers(), "close")
 }
 
 /// Answer a request that could not be read (if it deserves an answer), then close.

@@ -38,7 +38,8 @@ enum Framing {
 }
 
 /// Wait for and parse the next request head in `buf` (reading more from `io` as needed).
-/// `idle` bounds the wait for its first byte, `limits.head_timeout` the rest.
+/// `idle` bounds the wait for its first byte, `limits.head_timeout` the rest. A quiet
+/// connection holds no buffer: room is made only once bytes are there to read.
 pub async fn read_head(
     io: &mut TcpStream,
     buf: &mut BytesMut,
@@ -47,30 +48,36 @@ pub async fn read_head(
 ) -> Result<Head, ReadError> {
     let mut idle = std::pin::pin!(idle);
     let mut started = (!buf.is_empty()).then(Instant::now);
+    // Parsing starts over each time, so it runs only when a line has ended since the last
+    // try (at most once per header line, whatever the packets), not on every read.
+    let mut scanned = 0;
     loop {
-        if !buf.is_empty()
-            && let Some((head, len)) = parse_head(buf, limits.max_head_bytes)?
-        {
-            buf.advance(len);
-            return Ok(head);
+        if buf[scanned..].contains(&b'\n') {
+            if let Some((head, len)) = parse_head(buf, limits.max_head_bytes)? {
+                buf.advance(len);
+                return Ok(head);
+            }
+        } else if buf.len() > limits.max_head_bytes {
+            return Err(ReadError::HeadTooLarge);
         }
-        let read = async {
-            buf.reserve(READ_CHUNK);
-            io.read_buf(buf).await
-        };
-        let n = match started {
+        scanned = buf.len();
+        let ready = match started {
             // Waiting for a request to begin: the idle bound, or the server stopping.
             None => tokio::select! {
-                n = read => n,
+                ready = io.readable() => ready,
                 () = &mut idle => return Err(ReadError::Gone),
             },
-            Some(at) => wait_until(at + limits.head_timeout, read)
+            Some(at) => wait_until(at + limits.head_timeout, io.readable())
                 .await
                 .ok_or(ReadError::Gone)?,
         };
-        match n {
-            Ok(0) | Err(_) => return Err(ReadError::Gone),
+        ready.map_err(|_| ReadError::Gone)?;
+        buf.reserve(READ_CHUNK);
+        match io.try_read_buf(buf) {
+            Ok(0) => return Err(ReadError::Gone),
             Ok(_) => started = started.or_else(|| Some(Instant::now())),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(_) => return Err(ReadError::Gone),
         }
     }
 }
@@ -106,12 +113,20 @@ fn parse_head(buf: &[u8], max: usize) -> Result<Option<(Head, usize)>, ReadError
             .map_err(|_| ReadError::Malformed("invalid header value"))?;
         map.append(name, value);
     }
-    if version == Version::HTTP_11 && !map.contains_key(header::HOST) {
+    // RFC 9112 §3.2: exactly one Host in HTTP/1.1.
+    let hosts = map.get_all(header::HOST).iter().count();
+    if hosts > 1 || (version == Version::HTTP_11 && hosts == 0) {
         return Err(ReadError::Malformed(
-            "an HTTP/1.1 request needs a Host header",
+            "an HTTP/1.1 request needs one Host header",
         ));
     }
     let framing = framing(&map)?;
+    if version == Version::HTTP_10 && matches!(framing, Framing::Chunked) {
+        // §6.1: an HTTP/1.0 hop would not see this framing.
+        return Err(ReadError::Malformed(
+            "Transfer-Encoding in an HTTP/1.0 request",
+        ));
+    }
     let keep_alive = keep_alive(version, &map);
     let expects_continue = version == Version::HTTP_11
         && map
@@ -166,19 +181,21 @@ fn framing(headers: &HeaderMap) -> Result<Framing, ReadError> {
 }
 
 fn keep_alive(version: Version, headers: &HeaderMap) -> bool {
-    let has = |token: &str| {
-        headers.get_all(header::CONNECTION).iter().any(|v| {
-            v.to_str()
-                .unwrap_or("")
-                .split(',')
-                .any(|t| t.trim().eq_ignore_ascii_case(token))
-        })
-    };
     if version == Version::HTTP_11 {
-        !has("close")
+        !connection_has(headers, "close")
     } else {
-        has("keep-alive")
+        connection_has(headers, "keep-alive")
     }
+}
+
+/// Whether the `Connection` header lists `token`.
+pub fn connection_has(headers: &HeaderMap, token: &str) -> bool {
+    headers.get_all(header::CONNECTION).iter().any(|v| {
+        v.to_str()
+            .unwrap_or("")
+            .split(',')
+            .any(|t| t.trim().eq_ignore_ascii_case(token))
+    })
 }
 
 /// The body of `head`, read whole. A body over `limits.max_body_bytes` is not read: the
@@ -196,13 +213,13 @@ pub async fn read_body(
         Framing::Empty => Ok((Bytes::new(), true)),
         Framing::Length(n) if n > max => Ok((Bytes::new(), false)),
         Framing::Length(n) => {
-            continue_if_asked(io, head).await?;
+            continue_if_asked(io, head, limits).await?;
             let n = usize::try_from(n).map_err(|_| ReadError::Gone)?;
             fill(io, buf, n, deadline).await?;
             Ok((buf.split_to(n).freeze(), true))
         }
         Framing::Chunked => {
-            continue_if_asked(io, head).await?;
+            continue_if_asked(io, head, limits).await?;
             let mut body = BytesMut::new();
             let whole = dechunk(io, buf, &mut body, max, deadline).await?;
             Ok((body.freeze(), whole))
@@ -210,11 +227,17 @@ pub async fn read_body(
     }
 }
 
-async fn continue_if_asked(io: &mut TcpStream, head: &Head) -> Result<(), ReadError> {
+async fn continue_if_asked(
+    io: &mut TcpStream,
+    head: &Head,
+    limits: &Limits,
+) -> Result<(), ReadError> {
     if head.expects_continue {
-        io.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
-            .await
-            .map_err(|_| ReadError::Gone)?;
+        let write = io.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
+        match wait_until(Instant::now() + limits.write_timeout, write).await {
+            Some(Ok(())) => {}
+            _ => return Err(ReadError::Gone),
+        }
     }
     Ok(())
 }
@@ -246,25 +269,21 @@ async fn dechunk(
     deadline: Instant,
 ) -> Result<bool, ReadError> {
     loop {
-        let line = read_line(io, buf, deadline).await?;
-        let size = line
-            .split(|&b| b == b';')
-            .next()
-            .and_then(|s| std::str::from_utf8(s).ok())
-            .and_then(|s| u64::from_str_radix(s.trim(), 16).ok())
-            .ok_or(ReadError::Malformed("invalid chunk size"))?;
+        let size = chunk_size(&read_line(io, buf, deadline).await?)?;
         if size == 0 {
-            // Trailers, ignored, up to the blank line.
-            while !read_line(io, buf, deadline).await?.is_empty() {}
-            return Ok(true);
+            return skip_trailers(io, buf, deadline).await.map(|()| true);
         }
-        if body.len() as u64 + size > max {
+        if (body.len() as u64)
+            .checked_add(size)
+            .is_none_or(|t| t > max)
+        {
             let room = usize::try_from(max + 1 - body.len() as u64).unwrap_or(usize::MAX);
             let take = room.min(usize::try_from(size).unwrap_or(usize::MAX));
             fill(io, buf, take, deadline).await?;
             body.extend_from_slice(&buf.split_to(take));
             return Ok(false);
         }
+        // Within `max`, so `size + 2` fits.
         let size = usize::try_from(size).map_err(|_| ReadError::Gone)?;
         fill(io, buf, size + 2, deadline).await?;
         body.extend_from_slice(&buf[..size]);
@@ -275,24 +294,73 @@ async fn dechunk(
     }
 }
 
-/// One CRLF-terminated line (without the CRLF), at most 4 KiB.
+/// RFC 9112 §7.1: `1*HEXDIG [ BWS ";" extensions ]`. Extensions are ignored, but may hold
+/// no control bytes but HTAB: a proxy that ends lines at a bare LF must not read this line
+/// differently from us.
+fn chunk_size(line: &[u8]) -> Result<u64, ReadError> {
+    let invalid = ReadError::Malformed("invalid chunk size");
+    let digits = line.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+    if digits == 0 || digits > 16 || !plain(line) {
+        return Err(invalid);
+    }
+    let rest = line[digits..].trim_ascii_start();
+    if !(rest.is_empty() || rest.starts_with(b";")) {
+        return Err(invalid);
+    }
+    std::str::from_utf8(&line[..digits])
+        .ok()
+        .and_then(|hex| u64::from_str_radix(hex, 16).ok())
+        .ok_or(invalid)
+}
+
+/// Trailer lines, ignored up to the blank line, at most 16 KiB in all.
+async fn skip_trailers(
+    io: &mut TcpStream,
+    buf: &mut BytesMut,
+    deadline: Instant,
+) -> Result<(), ReadError> {
+    const MAX_TRAILERS: usize = 16 * 1024;
+    let mut seen = 0;
+    loop {
+        let line = read_line(io, buf, deadline).await?;
+        if line.is_empty() {
+            return Ok(());
+        }
+        seen += line.len();
+        if seen > MAX_TRAILERS || !plain(&line) {
+            return Err(ReadError::Malformed("invalid trailers"));
+        }
+    }
+}
+
+/// No control bytes but HTAB.
+fn plain(line: &[u8]) -> bool {
+    !line.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f)
+}
+
+/// One CRLF-terminated line (without the CRLF), at most 4 KiB. A bare CR or LF is refused.
 async fn read_line(
     io: &mut TcpStream,
     buf: &mut BytesMut,
     deadline: Instant,
 ) -> Result<Bytes, ReadError> {
     const MAX_LINE: usize = 4096;
+    let mut scanned = 0;
     loop {
-        if let Some(end) = buf.windows(2).position(|w| w == b"\r\n") {
-            let line = buf.split_to(end).freeze();
+        if let Some(at) = buf[scanned..].iter().position(|&b| b == b'\n') {
+            let end = scanned + at;
+            if end == 0 || buf[end - 1] != b'\r' || buf[..end - 1].contains(&b'\r') {
+                return Err(ReadError::Malformed("a line must end with CRLF"));
+            }
+            let line = buf.split_to(end - 1).freeze();
             buf.advance(2);
             return Ok(line);
         }
         if buf.len() > MAX_LINE {
             return Err(ReadError::Malformed("chunk line too long"));
         }
-        let have = buf.len();
-        fill(io, buf, have + 1, deadline).await?;
+        scanned = buf.len();
+        fill(io, buf, scanned + 1, deadline).await?;
     }
 }
 
@@ -346,6 +414,39 @@ mod tests {
                 "{raw:?}"
             );
         }
+    }
+
+    #[test]
+    fn chunk_sizes_are_hex_digits_then_extensions_without_control_bytes() {
+        assert_eq!(chunk_size(b"1a").unwrap(), 26);
+        assert_eq!(chunk_size(b"5 ;name=value").unwrap(), 5);
+        assert_eq!(chunk_size(b"ffffffffffffffff").unwrap(), u64::MAX);
+        for bad in [
+            &b""[..],
+            b"+5",
+            b"\x0c5",
+            b"\xc2\xa05",
+            b"5 x",
+            b"2;\nxx",
+            b"2;a\rb",
+            b"10000000000000000",
+        ] {
+            assert!(chunk_size(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn one_host_is_required_and_tranfer_encoding_needs_http_1_1() {
+        for raw in [
+            "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+            "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
+        ] {
+            assert!(
+                matches!(parse(raw), Err(ReadError::Malformed(_))),
+                "{raw:?}"
+            );
+        }
+        assert!(parse("GET / HTTP/1.0\r\n\r\n").unwrap().is_some());
     }
 
     #[test]

@@ -60,6 +60,8 @@ pub fn write<'a>(
     let length = http_body::Body::size_hint(&body).exact();
     let framing = match length {
         _ if status.is_informational() || status == StatusCode::NO_CONTENT => Framing::None,
+        // poem answers HEAD with the GET response emptied: its size is not this body's.
+        _ if method == Method::HEAD || status == StatusCode::NOT_MODIFIED => Framing::AsDeclared,
         Some(n) => Framing::Length(n),
         None if version == Version::HTTP_11 => Framing::Chunked,
         None => Framing::UntilClose,
@@ -78,18 +80,20 @@ pub fn write<'a>(
         timeout: write_timeout,
     };
     let body = (!bodiless).then_some(body);
-    send(out, buf, body, matches!(framing, Framing::Chunked))
+    send(out, buf, body, framing)
 }
 
 async fn send(
     mut out: Out<'_>,
     buf: &mut BytesMut,
     body: Option<http_body_util::combinators::BoxBody<Bytes, std::io::Error>>,
-    chunked: bool,
+    framing: Framing,
 ) -> Result<(), Gone> {
     let Some(mut body) = body else {
         return out.flush(None).await;
     };
+    let chunked = matches!(framing, Framing::Chunked);
+    let mut sent: u64 = 0;
     loop {
         // A part that is ready goes out with what is waiting; otherwise what is waiting goes
         // out now and the wait for the next part watches the peer.
@@ -116,6 +120,7 @@ async fn send(
         if data.is_empty() {
             continue;
         }
+        sent += data.len() as u64;
         if chunked {
             out.buf
                 .extend_from_slice(format!("{:x}\r\n", data.len()).as_bytes());
@@ -132,14 +137,19 @@ async fn send(
             out.flush(None).await?;
         }
     }
-    if chunked {
-        out.buf.extend_from_slice(b"0\r\n\r\n");
+    match framing {
+        Framing::Chunked => out.buf.extend_from_slice(b"0\r\n\r\n"),
+        // A body that broke its own size hint would misframe the next response.
+        Framing::Length(n) if n != sent => return Err(Gone),
+        _ => {}
     }
     out.flush(None).await
 }
 
 enum Framing {
     None,
+    /// No body follows: keep the Content-Length the endpoint declared, if any.
+    AsDeclared,
     Length(u64),
     Chunked,
     UntilClose,
@@ -159,7 +169,9 @@ fn write_head(
     out.extend_from_slice(b"\r\n");
     for (name, value) in headers {
         // Framing and connection headers are this layer's to write.
-        if name == header::CONTENT_LENGTH
+        let declared_length =
+            name == header::CONTENT_LENGTH && matches!(framing, Framing::AsDeclared);
+        if (name == header::CONTENT_LENGTH && !declared_length)
             || name == header::TRANSFER_ENCODING
             || name == header::CONNECTION
         {
@@ -176,7 +188,7 @@ fn write_head(
         out.extend_from_slice(b"\r\n");
     }
     match framing {
-        Framing::None | Framing::UntilClose => {}
+        Framing::None | Framing::AsDeclared | Framing::UntilClose => {}
         Framing::Length(n) => out.extend_from_slice(format!("content-length: {n}\r\n").as_bytes()),
         Framing::Chunked => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
     }
@@ -225,9 +237,10 @@ impl Out<'_> {
 }
 
 /// Resolves when the peer closes (or errs). Anything it sends first is kept in `buf`; past
-/// `KEEP_AT_MOST` bytes the peer is no longer watched (it is ahead of us, not gone).
+/// `KEEP_AT_MOST` bytes the peer is no longer watched (it is ahead of us, not gone: the
+/// kernel holds the rest, and a dead peer still fails the next keep-alive write).
 async fn hang_up(io: &mut TcpStream, buf: &mut BytesMut) {
-    const KEEP_AT_MOST: usize = 64 * 1024;
+    const KEEP_AT_MOST: usize = 4096;
     let mut scratch = [0u8; 64];
     loop {
         if buf.len() > KEEP_AT_MOST {

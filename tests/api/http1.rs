@@ -462,6 +462,44 @@ async fn a_chunked_body_over_the_limit_is_413() {
     assert_eq!(refused.code(), "body_too_large");
 }
 
+/// A front proxy that ends a line at a bare LF would read this body as a 2-byte chunk and a
+/// 40-byte chunk holding `GET /smuggled`; a server that did not refuse it would read the
+/// `GET` as a second request. Refused, and nothing after it is answered.
+#[tokio::test]
+async fn a_chunk_line_with_a_bare_lf_is_refused_not_read_as_a_second_request() {
+    let app = spawn_app().await;
+    let mut conn = Conn::open(&app).await;
+    conn.send(
+        "POST /api/v1/scenes HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+         Transfer-Encoding: chunked\r\n\r\n\
+         2;\nxx\r\n28\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n\r\n0\r\n\r\n",
+    )
+    .await;
+    let refused = conn.response().await;
+    assert_eq!(refused.status, 400, "{refused:?}");
+    assert_eq!(refused.code(), "invalid_request");
+    assert!(conn.until_closed().await.is_empty(), "no second answer");
+}
+
+/// A chunk size that would overflow a running total counts as over the limit.
+#[tokio::test]
+async fn a_chunk_size_near_the_largest_number_is_413_and_the_server_goes_on() {
+    let app = spawn_app_with(|c| c.limits.max_body_bytes = SMALL_BODY_LIMIT).await;
+    let mut conn = Conn::open(&app).await;
+    conn.send(
+        "POST /api/v1/scenes HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+         Transfer-Encoding: chunked\r\n\r\n1\r\n{\r\nffffffffffffffff\r\n",
+    )
+    .await;
+    conn.send("x".repeat(SMALL_BODY_LIMIT)).await;
+    let refused = conn.response().await;
+    assert_eq!(refused.status, 413, "{refused:?}");
+
+    let mut other = Conn::open(&app).await;
+    other.send(get("/healthz")).await;
+    assert_healthy(&other.response().await);
+}
+
 // 6.
 #[tokio::test]
 async fn head_sends_headers_without_a_body_and_the_next_request_parses() {
