@@ -2,6 +2,7 @@
 //! errors in one place (`error`).
 
 mod account;
+mod created;
 mod error;
 mod events;
 mod health;

@@ -1,10 +1,11 @@
 //! `/api/v1/scenes`: create a scene, poll it, stream it.
 
+use super::created::CreatedJson;
 use super::error::ApiError;
 use super::events::SceneEvents;
 use super::{PollCookie, SceneId, client_ip, client_of};
 use crate::providers::Error;
-use crate::providers::{CreatedScene, NewScene, Saoma, SceneView};
+use crate::providers::{NewScene, Saoma, SceneView};
 use crate::scene::Provider;
 use futures::StreamExt;
 use poem::Request;
@@ -45,7 +46,7 @@ pub enum CreateSceneResponse {
     /// The scene exists; show `qr` and wait with `poll_token`. A `saoma_poll` HttpOnly cookie
     /// scoped to the scene's path carries the poll token for same-origin `EventSource`.
     #[oai(status = 201)]
-    Created(Json<CreatedScene>, #[oai(header = "Set-Cookie")] String),
+    Created(CreatedJson, #[oai(header = "Set-Cookie")] String),
 }
 
 #[derive(ApiResponse)]
@@ -96,7 +97,7 @@ impl ScenesApi {
             saoma.settings().secure_cookies,
         );
         tracing::info!(scene = %created.scene, provider = created.provider.as_str(), "scene created");
-        Ok(CreateSceneResponse::Created(Json(created), cookie))
+        Ok(CreateSceneResponse::Created(CreatedJson(created), cookie))
     }
 
     /// Poll a scene
