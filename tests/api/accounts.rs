@@ -32,12 +32,7 @@ async fn one_sandbox_user_is_one_account_across_providers() {
     // The same WeChat user follows the official account to log in ...
     let oa = app.create_oa_scene().await;
     app.oa_scan(&user, &oa.scene, true).await;
-    let view: Value = app
-        .poll(&oa.scene, Some(&oa.poll_token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let view: Value = app.poll_json(&oa.scene, Some(&oa.poll_token)).await;
     assert_eq!(view["status"], "confirmed");
     let oa_me = website::me(&app, view["tokens"]["access_token"].as_str().unwrap()).await;
     assert_eq!(
@@ -51,12 +46,7 @@ async fn one_sandbox_user_is_one_account_across_providers() {
     let redirect = website::approved_redirect(&app, &web, &user).await;
     let res = website::browser().get(&redirect).send().await.unwrap();
     assert_eq!(res.status(), 302);
-    let view: Value = app
-        .poll(&web.scene, Some(&web.poll_token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let view: Value = app.poll_json(&web.scene, Some(&web.poll_token)).await;
     assert_eq!(view["status"], "confirmed");
     let web_me = website::me(&app, view["tokens"]["access_token"].as_str().unwrap()).await;
     assert_eq!(
@@ -209,11 +199,8 @@ async fn get_phone_number_confirms_a_need_phone_scene() {
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["scene_status"], "confirmed");
     let polled: Value = app
-        .poll(&created.scene, Some(&created.poll_token))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .poll_json(&created.scene, Some(&created.poll_token))
+        .await;
     assert!(polled["tokens"]["access_token"].is_string());
 }
 

@@ -76,11 +76,8 @@ async fn with_the_pool_warm_a_scene_is_created_without_calling_wechat() {
     // The pooled scene is an ordinary scene: the phone confirms it, the browser gets tokens.
     app.phone_answers(&created.scene, true).await;
     let view: Value = app
-        .poll(&created.scene, Some(&created.poll_token))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .poll_json(&created.scene, Some(&created.poll_token))
+        .await;
     assert_eq!(view["status"], "confirmed");
     assert!(view["tokens"]["access_token"].is_string());
 }

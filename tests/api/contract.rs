@@ -79,11 +79,8 @@ async fn access_tokens_verify_against_the_published_jwks() {
     let created = app.create_mp_scene().await;
     app.phone_answers(&created.scene, true).await;
     let view: Value = app
-        .poll(&created.scene, Some(&created.poll_token))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .poll_json(&created.scene, Some(&created.poll_token))
+        .await;
     let token = view["tokens"]["access_token"].as_str().unwrap();
 
     let jwks: Value = app

@@ -15,11 +15,8 @@ async fn whole_flow_by_poll_logs_the_browser_in() {
     assert!(created.body["interval"].as_u64().unwrap() >= 1);
 
     let pending: Value = app
-        .poll(&created.scene, Some(&created.poll_token))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .poll_json(&created.scene, Some(&created.poll_token))
+        .await;
     assert_eq!(pending["status"], "pending");
     assert!(pending.get("tokens").is_none());
 
@@ -37,11 +34,8 @@ async fn whole_flow_by_poll_logs_the_browser_in() {
     );
     assert!(scan["requester"]["created_at"].is_string());
     let scanned: Value = app
-        .poll(&created.scene, Some(&created.poll_token))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .poll_json(&created.scene, Some(&created.poll_token))
+        .await;
     assert_eq!(scanned["status"], "scanned");
 
     // The user confirms: the mini-program gets its own session too.
@@ -55,11 +49,8 @@ async fn whole_flow_by_poll_logs_the_browser_in() {
 
     // The browser's next poll carries the tokens, once.
     let confirmed: Value = app
-        .poll(&created.scene, Some(&created.poll_token))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .poll_json(&created.scene, Some(&created.poll_token))
+        .await;
     assert_eq!(confirmed["status"], "confirmed");
     let access = confirmed["tokens"]["access_token"].as_str().unwrap();
     assert!(confirmed["tokens"]["refresh_token"].is_string());
@@ -130,11 +121,8 @@ async fn a_cancel_on_the_phone_reaches_the_browser_and_mints_nothing() {
     assert!(events.next_status().await.is_none());
 
     let polled: Value = app
-        .poll(&created.scene, Some(&created.poll_token))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .poll_json(&created.scene, Some(&created.poll_token))
+        .await;
     assert_eq!(polled["status"], "cancelled");
     assert!(polled.get("tokens").is_none());
 

@@ -117,6 +117,11 @@ impl TestApp {
         req.send().await.unwrap()
     }
 
+    /// The poll's body, whatever its status.
+    pub async fn poll_json(&self, scene: &str, token: Option<&str>) -> Value {
+        self.poll(scene, token).await.json().await.unwrap()
+    }
+
     pub async fn new_user(&self, nickname: &str) -> String {
         let res = self
             .post("/sandbox/api/users", json!({"nickname": nickname}))

@@ -175,11 +175,8 @@ async fn user_info_failing_still_logs_in_without_unionid() {
     assert_eq!(pushed["reply"]["content"], "登录成功");
 
     let view: serde_json::Value = app
-        .poll(&created.scene, Some(&created.poll_token))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .poll_json(&created.scene, Some(&created.poll_token))
+        .await;
     let access = view["tokens"]["access_token"].as_str().unwrap();
     let me: serde_json::Value = app
         .http

@@ -53,11 +53,8 @@ async fn a_new_follower_logs_the_browser_in_in_every_mode() {
         assert_eq!(pushed["reply"]["encrypted"], mode != CallbackMode::Plain);
 
         let confirmed: Value = app
-            .poll(&created.scene, Some(&created.poll_token))
-            .await
-            .json()
-            .await
-            .unwrap();
+            .poll_json(&created.scene, Some(&created.poll_token))
+            .await;
         assert_eq!(confirmed["status"], "confirmed");
         let access = confirmed["tokens"]["access_token"].as_str().unwrap();
         let me: Value = app
@@ -257,11 +254,8 @@ async fn with_unfollow_unlink_an_unfollow_ends_the_sessions_it_logged_in() {
     let created = app.create_oa_scene().await;
     app.oa_scan(&user, &created.scene, true).await;
     let confirmed: Value = app
-        .poll(&created.scene, Some(&created.poll_token))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .poll_json(&created.scene, Some(&created.poll_token))
+        .await;
     let refresh = confirmed["tokens"]["refresh_token"]
         .as_str()
         .unwrap()

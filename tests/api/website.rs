@@ -119,11 +119,8 @@ async fn website_login_in_redirect_mode_confirms_and_redirects_without_tokens() 
 
     // The page picks the tokens up with its poll token, once.
     let view: Value = app
-        .poll(&created.scene, Some(&created.poll_token))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .poll_json(&created.scene, Some(&created.poll_token))
+        .await;
     assert_eq!(view["status"], "confirmed");
     assert_eq!(view["scanned_by"]["nickname"], "网站用户");
     let avatar = view["scanned_by"]["avatar"].as_str().unwrap();
@@ -207,11 +204,8 @@ async fn the_same_user_by_website_then_mini_program_is_one_account() {
     let redirect = approved_redirect(&app, &created, &user).await;
     assert_eq!(browser().get(&redirect).send().await.unwrap().status(), 302);
     let view: Value = app
-        .poll(&created.scene, Some(&created.poll_token))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .poll_json(&created.scene, Some(&created.poll_token))
+        .await;
     let web_account = me(&app, view["tokens"]["access_token"].as_str().unwrap()).await;
 
     let code = app.wx_login(&user).await;

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use std::time::Duration;
 
 async fn status_of(app: &TestApp, scene: &str, token: &str) -> Value {
-    let view: Value = app.poll(scene, Some(token)).await.json().await.unwrap();
+    let view: Value = app.poll_json(scene, Some(token)).await;
     view["status"].clone()
 }
 
@@ -48,11 +48,8 @@ async fn a_refusal_on_the_phone_cancels_the_scene() {
     assert_eq!(res.status(), 302);
     assert_eq!(res.headers()["location"], app.url("/").as_str());
     let view: Value = app
-        .poll(&created.scene, Some(&created.poll_token))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .poll_json(&created.scene, Some(&created.poll_token))
+        .await;
     assert_eq!(view["status"], "cancelled");
     assert!(view.get("tokens").is_none());
     assert_eq!(app.calls("sns/oauth2/access_token").await, 0);
@@ -73,11 +70,8 @@ async fn a_replayed_callback_is_refused_and_mints_nothing() {
         (400, "scene_conflict".into())
     );
     let view: Value = app
-        .poll(&created.scene, Some(&created.poll_token))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .poll_json(&created.scene, Some(&created.poll_token))
+        .await;
     assert!(view["tokens"]["access_token"].is_string(), "tokens once");
     assert_eq!(
         callback_page(&redirect).await,

@@ -16,11 +16,8 @@ async fn a_reused_login_code_is_400_invalid_code() {
     assert_eq!(error_code(res).await, "invalid_code");
     // Nothing moved: the scene still waits.
     let view: Value = app
-        .poll(&created.scene, Some(&created.poll_token))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .poll_json(&created.scene, Some(&created.poll_token))
+        .await;
     assert_eq!(view["status"], "pending");
     // A made-up code is refused the same way.
     let res = app.mp_login("made-up-code", None, true).await;

@@ -71,38 +71,24 @@ async fn creations(stack: &Stack, n: usize, step: &str, rec: &Recorder) {
     }
 }
 
-/// Wait for `saoma_code_pool_codes` to reach `size` (a minute, plus 20 ms a code).
 /// The codes the first instance's pool holds now (`saoma_code_pool_codes`).
 pub async fn pool_left(stack: &Stack) -> anyhow::Result<u64> {
-    let metrics = stack
-        .http
-        .get(format!("{}/metrics", stack.saoma[0]))
-        .send()
+    let value = stack
+        .metric("saoma_code_pool_codes")
         .await?
-        .text()
-        .await?;
-    let value = metrics
-        .lines()
-        .find_map(|line| line.strip_prefix("saoma_code_pool_codes "))
         .context("no saoma_code_pool_codes in /metrics")?;
-    Ok(value.trim().parse()?)
+    Ok(value.parse()?)
 }
 
+/// Wait for `saoma_code_pool_codes` to reach `size` (a minute, plus 20 ms a code).
 pub async fn wait_for_pool(stack: &Stack, size: usize) -> anyhow::Result<()> {
     let deadline =
         Instant::now() + Duration::from_secs(60) + Duration::from_millis(20) * size as u32;
-    let want = format!("saoma_code_pool_codes {size}\n");
+    let want = size.to_string();
     eprintln!("  waiting for the pool to hold {size} codes");
     let started = Instant::now();
     loop {
-        let metrics = stack
-            .http
-            .get(format!("{}/metrics", stack.saoma[0]))
-            .send()
-            .await?
-            .text()
-            .await?;
-        if metrics.contains(&want) {
+        if stack.metric("saoma_code_pool_codes").await?.as_deref() == Some(want.as_str()) {
             eprintln!("  pool full after {:.1} s", started.elapsed().as_secs_f64());
             return Ok(());
         }

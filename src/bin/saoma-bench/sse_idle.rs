@@ -99,18 +99,10 @@ pub async fn run(c: &Common) -> anyhow::Result<Summary> {
 }
 
 async fn open_streams(stack: &Stack) -> anyhow::Result<String> {
-    let text = stack
-        .http
-        .get(format!("{}/metrics", stack.saoma[0]))
-        .send()
+    Ok(stack
+        .metric("saoma_sse_streams")
         .await?
-        .text()
-        .await?;
-    Ok(text
-        .lines()
-        .find_map(|l| l.strip_prefix("saoma_sse_streams "))
-        .unwrap_or("?")
-        .to_string())
+        .unwrap_or_else(|| "?".to_string()))
 }
 
 /// "soft / hard" from /proc/<pid>/limits.

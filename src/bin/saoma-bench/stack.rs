@@ -46,6 +46,21 @@ pub struct Stack {
 }
 
 impl Stack {
+    /// The value of metric `name` (a line `name value`) in the first instance's `/metrics`.
+    pub async fn metric(&self, name: &str) -> anyhow::Result<Option<String>> {
+        let text = self
+            .http
+            .get(format!("{}/metrics", self.saoma[0]))
+            .send()
+            .await?
+            .text()
+            .await?;
+        Ok(text
+            .lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+            .map(|value| value.trim().to_string()))
+    }
+
     /// Start (or attach to) `instances` Saoma instances; `extra` env goes to each started one.
     pub async fn start(
         target: &Target,
