@@ -36,8 +36,8 @@ pub struct Answer<'a> {
 /// Write `answer` to `io`. Bytes the peer sends meanwhile (a pipelined request) are kept in
 /// `buf` for the next read.
 ///
-/// Not an `async fn`: the head is written out here, and only the body and the connection
-/// go into the future, which a streamed response keeps for as long as it lasts.
+/// Not an `async fn`: the head is built here, and only it, the body and the connection go
+/// into the future, which a streamed response keeps for as long as it lasts.
 pub fn write<'a>(
     io: &'a mut TcpStream,
     buf: &'a mut BytesMut,
@@ -53,10 +53,6 @@ pub fn write<'a>(
     let response: poem::http::Response<_> = response.into();
     let (parts, body) = response.into_parts();
     let status = parts.status;
-    let bodiless = method == Method::HEAD
-        || status.is_informational()
-        || status == StatusCode::NO_CONTENT
-        || status == StatusCode::NOT_MODIFIED;
     let length = http_body::Body::size_hint(&body).exact();
     let framing = match length {
         _ if status.is_informational() || status == StatusCode::NO_CONTENT => Framing::None,
@@ -79,6 +75,7 @@ pub fn write<'a>(
         buf: head,
         timeout: write_timeout,
     };
+    let bodiless = matches!(framing, Framing::None | Framing::AsDeclared);
     let body = (!bodiless).then_some(body);
     send(out, buf, body, framing)
 }

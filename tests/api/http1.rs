@@ -481,6 +481,25 @@ async fn a_chunk_line_with_a_bare_lf_is_refused_not_read_as_a_second_request() {
     assert!(conn.until_closed().await.is_empty(), "no second answer");
 }
 
+/// Trailers are skipped, but not without end: past 16 KiB the request is refused.
+#[tokio::test]
+async fn endless_trailers_are_refused() {
+    let app = spawn_app().await;
+    let mut conn = Conn::open(&app).await;
+    let trailers: String = (0..300)
+        .map(|i| format!("X-T-{i}: {}\r\n", "t".repeat(60)))
+        .collect();
+    conn.send(format!(
+        "POST /api/v1/scenes HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+         Transfer-Encoding: chunked\r\n\r\n{:x}\r\n{CREATE_MP}\r\n0\r\n{trailers}\r\n",
+        CREATE_MP.len()
+    ))
+    .await;
+    let refused = conn.response().await;
+    assert_eq!(refused.status, 400, "{refused:?}");
+    assert_eq!(refused.code(), "invalid_request");
+}
+
 /// A chunk size that would overflow a running total counts as over the limit.
 #[tokio::test]
 async fn a_chunk_size_near_the_largest_number_is_413_and_the_server_goes_on() {
