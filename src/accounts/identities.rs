@@ -40,7 +40,11 @@ pub(super) async fn try_find_or_create(
             .bind(identity.avatar.as_deref())
             .execute(&mut *tx)
             .await?;
-            account_id
+            if store.link_by_unionid {
+                join_by_unionid(&mut tx, identity, account_id).await?
+            } else {
+                account_id
+            }
         }
         None => {
             let linked = if store.link_by_unionid {
@@ -154,6 +158,38 @@ async fn account_of_unionid(
     .fetch_optional(&mut *conn)
     .await?;
     Ok(row.map(|(account_id,)| account_id))
+}
+
+/// A login revealed this identity's unionid: every account holding it is the same person, and
+/// they become one, the oldest surviving (the account `account_of_unionid` links new
+/// identities to). See `merge.rs` for what moves. The survivor's id.
+async fn join_by_unionid(
+    conn: &mut AnyConnection,
+    identity: &NewIdentity,
+    account_id: String,
+) -> Result<String, AccountError> {
+    let Some(unionid) = &identity.unionid else {
+        return Ok(account_id);
+    };
+    let holders: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT DISTINCT a.id, a.created_at FROM identities i JOIN accounts a \
+         ON a.id = i.account_id WHERE i.unionid = $1 ORDER BY a.created_at, a.id",
+    )
+    .bind(unionid.as_str())
+    .fetch_all(&mut *conn)
+    .await?;
+    let Some(((survivor, _), others)) = holders.split_first() else {
+        return Ok(account_id);
+    };
+    for (other, _) in others {
+        tracing::info!(
+            into = %survivor,
+            from = %other,
+            "accounts joined: a login revealed that they share a unionid"
+        );
+        super::merge::merge_into(conn, other, survivor).await?;
+    }
+    Ok(survivor.clone())
 }
 
 /// An account and its identities, one row per identity (an account always has one), for the

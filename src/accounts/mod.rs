@@ -4,6 +4,7 @@
 //! (one implementation over sqlx's `Any` driver, one set of portable migrations).
 
 mod identities;
+mod merge;
 mod migrations;
 mod phone;
 mod phone_binding;

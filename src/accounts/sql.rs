@@ -146,6 +146,23 @@ impl SqlAccounts {
         })
     }
 
+    /// This database's name, given on first use: instances that share a Redis compare it to
+    /// tell whether they share their accounts too (`providers::cluster`).
+    pub async fn database_id(&self) -> Result<String, AccountError> {
+        sqlx::query(
+            "INSERT INTO saoma_meta (key, value) VALUES ('database_id', $1) \
+             ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .execute(&self.pool)
+        .await?;
+        let (id,): (String,) =
+            sqlx::query_as("SELECT value FROM saoma_meta WHERE key = 'database_id'")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(id)
+    }
+
     /// `accounts.link_by_unionid`: whether a new identity joins the account that already holds
     /// its unionid (default) or always gets an account of its own.
     pub fn link_by_unionid(mut self, on: bool) -> Self {

@@ -157,6 +157,28 @@ pub enum ApiError {
     GatewayTimeout(Json<ErrorBody>),
 }
 
+impl ApiError {
+    /// The `{code, message}` body, for a channel with no status line (an SSE `error` event).
+    pub fn into_body(self) -> ErrorBody {
+        match self {
+            ApiError::BadRequest(b)
+            | ApiError::Unauthorized(b)
+            | ApiError::Forbidden(b)
+            | ApiError::NotFound(b)
+            | ApiError::Conflict(b)
+            | ApiError::Gone(b)
+            | ApiError::PayloadTooLarge(b)
+            | ApiError::UnsupportedMediaType(b)
+            | ApiError::TooManyRequests(b, _)
+            | ApiError::HeadersTooLarge(b)
+            | ApiError::Internal(b)
+            | ApiError::BadGateway(b)
+            | ApiError::Unavailable(b, _)
+            | ApiError::GatewayTimeout(b) => b.0,
+        }
+    }
+}
+
 impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
         use ErrorCode as C;

@@ -3,7 +3,9 @@
 use super::created::CreatedJson;
 use super::error::ApiError;
 use super::events::SceneEvents;
-use super::{PollCookie, SceneId, client_ip, client_of};
+use super::{
+    ExtraCookie, PollCookie, SceneId, WebsiteCookie, client_ip, client_of, with_extra_cookie,
+};
 use crate::providers::Error;
 use crate::providers::{NewScene, Saoma, SceneView};
 use crate::scene::Provider;
@@ -67,10 +69,14 @@ pub struct ScenesApi;
 #[OpenApi(prefix_path = "/api/v1/scenes", tag = "ApiTags::Scenes")]
 impl ScenesApi {
     /// Create a scene and its code
-    #[oai(path = "/", method = "post")]
+    ///
+    /// A website scene also gets a `saoma_website` cookie (HttpOnly, SameSite=Lax, path
+    /// `/api/v1/website/callback`), by which a refusal is taken only from this browser.
+    #[oai(path = "/", method = "post", transform = "with_extra_cookie")]
     async fn create(
         &self,
         saoma: Data<&Arc<Saoma>>,
+        extra_cookie: Data<&ExtraCookie>,
         req: &Request,
         body: Json<CreateSceneRequest>,
     ) -> Result<CreateSceneResponse, ApiError> {
@@ -96,6 +102,13 @@ impl ScenesApi {
             created.expires_in,
             saoma.settings().secure_cookies,
         );
+        if created.provider == Provider::Website {
+            extra_cookie.put(WebsiteCookie::set(
+                &created.poll_token,
+                created.expires_in,
+                saoma.settings().secure_cookies,
+            ));
+        }
         tracing::info!(scene = %created.scene, provider = created.provider.as_str(), "scene created");
         Ok(CreateSceneResponse::Created(CreatedJson(created), cookie))
     }
@@ -140,7 +153,7 @@ impl ScenesApi {
         let stream = saoma.shutdown.interrupt(stream).map(move |item| {
             // The slot counts this stream until the stream is dropped.
             let _open = &slot;
-            item
+            item.map(|read| read.map_err(|e| ApiError::from(e).into_body()))
         });
         let events = SceneEvents::new(stream.boxed(), KEEP_ALIVE);
         Ok(SceneEventsResponse::Stream(

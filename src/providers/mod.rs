@@ -1,6 +1,7 @@
 //! Providers turn WeChat facts into scene transitions. `Saoma` holds every part, built once
 //! by `app` from the config; the API layer calls its methods.
 
+mod cluster;
 mod code_pool;
 mod confirm;
 mod error;
@@ -15,6 +16,7 @@ mod scenes;
 mod views;
 mod website;
 
+pub use cluster::{Cluster, ClusterState};
 pub use code_pool::{CodePool, PoolSettings, PooledCode, SharedBudget};
 pub use error::Error;
 pub(crate) use limits::wxacode_key;
@@ -78,6 +80,8 @@ pub struct Saoma {
     pub sms: Arc<dyn SmsSender>,
     /// `[limits]`: rate rules, open-stream counts, trusted proxies.
     pub limits: Arc<crate::limits::Limits>,
+    /// Whether the instances on this store share the database and the signing key.
+    pub cluster: Arc<Cluster>,
     /// Tripped on SIGTERM: open SSE streams tell their browsers to reconnect elsewhere.
     pub shutdown: crate::shutdown::Shutdown,
 }
@@ -106,6 +110,11 @@ impl Saoma {
 
     pub fn jwks(&self) -> crate::tokens::Jwks {
         self.signer.jwks()
+    }
+
+    /// Whether this instance agrees with its peers, looked at now (claims renewed).
+    pub async fn cluster_state(&self) -> ClusterState {
+        self.cluster.check().await
     }
 
     /// Whether the ephemeral store and the database answer, each on its own.

@@ -100,6 +100,22 @@ impl RefreshLock {
 pub trait Dedupe: Send + Sync {
     /// True the first time `key` is seen within `ttl`; false for every repeat in that time.
     async fn first_seen(&self, key: &str, ttl: std::time::Duration) -> Result<bool, StoreError>;
+    /// Forget `key`, so that it is seen for the first time again (what it named failed, and
+    /// its retry must be handled).
+    async fn forget(&self, key: &str) -> Result<(), StoreError>;
+}
+
+/// What the instances sharing a store must agree on: the account database and the signing key.
+#[async_trait]
+pub trait Peers: Send + Sync {
+    /// Hold `name = value` for `ttl`, renewed by every call that brings the same value. `Some`
+    /// with the other value when another instance holds `name` with a different one.
+    async fn agree(
+        &self,
+        name: &str,
+        value: &str,
+        ttl: std::time::Duration,
+    ) -> Result<Option<String>, StoreError>;
 }
 
 /// Fixed-window counters for rate limits.
@@ -122,13 +138,14 @@ pub struct Stores {
     pub tokens: Arc<dyn TokenCache>,
     pub dedupe: Arc<dyn Dedupe>,
     pub limiter: Arc<dyn RateLimiter>,
+    pub peers: Arc<dyn Peers>,
 }
 
 impl Stores {
     /// Every capability served by the one `store`.
     pub fn all<S>(store: S) -> Self
     where
-        S: SceneStore + Notifier + TokenCache + Dedupe + RateLimiter + 'static,
+        S: SceneStore + Notifier + TokenCache + Dedupe + RateLimiter + Peers + 'static,
     {
         let store = Arc::new(store);
         Self {
@@ -136,7 +153,8 @@ impl Stores {
             notifier: store.clone(),
             tokens: store.clone(),
             dedupe: store.clone(),
-            limiter: store,
+            limiter: store.clone(),
+            peers: store,
         }
     }
 }

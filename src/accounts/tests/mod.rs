@@ -68,6 +68,8 @@ contract!(
     accounts::identities_with_the_same_unionid_share_one_account,
     accounts::different_people_get_different_accounts,
     accounts::a_unionid_revealed_later_is_recorded_and_links_later_identities,
+    accounts::a_unionid_revealed_later_joins_the_account_that_holds_it,
+    accounts::when_both_have_a_phone_the_survivor_keeps_its_own,
     accounts::nickname_and_avatar_are_updated_when_given_and_kept_otherwise,
     accounts::concurrent_first_logins_of_one_identity_make_one_account,
     accounts::concurrent_first_logins_of_one_person_by_two_apps_make_one_account,

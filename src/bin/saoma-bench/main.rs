@@ -9,6 +9,7 @@ mod create;
 mod full_login;
 mod notify;
 mod poll;
+mod postgres;
 mod procs;
 mod smoke;
 mod sse_idle;

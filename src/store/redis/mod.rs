@@ -14,6 +14,7 @@ mod conn;
 mod keys;
 mod limits;
 mod notify;
+mod peers;
 mod scenes;
 mod target;
 mod tokens;
