@@ -69,7 +69,7 @@ Page({
   },
 
   onLoad(query) {
-    // The code carries the scene URL-encoded (WECHAT.md section 2).
+    // The code carries the scene URL-encoded (docs/wechat.md section 2).
     const scene = query && query.scene ? decodeURIComponent(query.scene) : '';
     this.setData({ scene });
     if (!scene) {
