@@ -3,6 +3,7 @@
 //! small traits split by capability; [`SqlAccounts`] implements them on SQLite and PostgreSQL
 //! (one implementation over sqlx's `Any` driver, one set of portable migrations).
 
+mod db;
 mod identities;
 mod merge;
 mod migrations;
@@ -10,6 +11,7 @@ mod phone;
 mod phone_binding;
 mod refresh;
 mod refresh_batch;
+mod rows;
 mod sql;
 
 #[cfg(test)]

@@ -1,16 +1,16 @@
 //! Binding a verified phone number, and linking accounts that turn out to share one.
 
+use super::db::Db;
 use super::identities::load_account;
 use super::merge::merge_into;
-use super::sql::SqlAccounts;
 use super::{AccountError, Phone, PhoneBinding};
 
 pub(super) async fn bind_phone(
-    store: &SqlAccounts,
+    db: &Db,
     account_id: &str,
     phone: &Phone,
 ) -> Result<PhoneBinding, AccountError> {
-    let mut tx = store.begin_write(&format!("phone:{phone}")).await?;
+    let mut tx = db.begin_write(&format!("phone:{phone}")).await?;
     let exists: Option<(String,)> = sqlx::query_as("SELECT id FROM accounts WHERE id = $1")
         .bind(account_id)
         .fetch_optional(&mut *tx)

@@ -2,7 +2,8 @@
 //! grouped in families so that a replayed token revokes its whole session.
 
 use super::refresh_batch::{self, NewSession};
-use super::sql::{SqlAccounts, corrupt, from_ms, now_ms, parse_provider};
+use super::rows::{corrupt, from_ms, now_ms, parse_provider};
+use super::sql::SqlAccounts;
 use super::{AccountError, IssuedRefresh, RefreshSubject, RefreshTokens};
 use crate::ids::AppId;
 use crate::scene::Provider;
@@ -37,7 +38,7 @@ impl RefreshTokens for SqlAccounts {
             expires_at,
             token_hash: hash_token(&token),
         };
-        refresh_batch::write(self, session).await?;
+        refresh_batch::write(&self.db, &self.sessions, session).await?;
         Ok(IssuedRefresh {
             token,
             expires_at: from_ms(expires_at)?,
@@ -51,7 +52,7 @@ impl RefreshTokens for SqlAccounts {
     ) -> Result<(IssuedRefresh, RefreshSubject), AccountError> {
         let now = now_ms();
         let hash = hash_token(token);
-        let mut tx = self.begin_write(&format!("refresh:{hash}")).await?;
+        let mut tx = self.db.begin_write(&format!("refresh:{hash}")).await?;
         let row: Option<(
             String,
             i64,
@@ -116,7 +117,7 @@ impl RefreshTokens for SqlAccounts {
         )
         .bind(hash_token(token))
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(&self.db.pool)
         .await?;
         Ok(())
     }

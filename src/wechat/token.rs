@@ -7,9 +7,8 @@ use super::error::WeChatError;
 use crate::ids::AppId;
 use crate::secret::Secret;
 use crate::store::{CachedToken, now_ms};
-use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex, MutexGuard};
+
 use std::time::{Duration, Instant};
 
 const STABLE_TOKEN: &str = "cgi-bin/stable_token";
@@ -23,19 +22,6 @@ const WAIT_STEP: Duration = Duration::from_millis(50);
 pub struct AppCredentials {
     pub app_id: AppId,
     pub secret: Secret,
-}
-
-/// One async mutex per app id: whoever holds it is the only one fetching that app's token.
-#[derive(Default)]
-pub(super) struct RefreshLocks(Mutex<HashMap<AppId, Arc<tokio::sync::Mutex<()>>>>);
-
-impl RefreshLocks {
-    fn for_app(&self, app_id: &AppId) -> Arc<tokio::sync::Mutex<()>> {
-        // The map only grows by one entry per configured app; a poisoned lock still holds a
-        // usable map.
-        let mut locks: MutexGuard<'_, _> = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        locks.entry(app_id.clone()).or_default().clone()
-    }
 }
 
 #[derive(serde::Serialize)]

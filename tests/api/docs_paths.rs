@@ -70,5 +70,8 @@ fn every_path_the_readme_and_architecture_name_exists() {
         }
     }
     assert!(checked > 10, "the maps name paths: {checked} found");
-    assert!(missing.is_empty(), "named but not in the tree: {missing:#?}");
+    assert!(
+        missing.is_empty(),
+        "named but not in the tree: {missing:#?}"
+    );
 }

@@ -188,7 +188,7 @@ pub(super) async fn concurrent_first_logins_of_one_identity_make_one_account(sto
     ids.dedup();
     assert_eq!(ids.len(), 1);
     let (accounts,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM accounts")
-        .fetch_one(&store.pool)
+        .fetch_one(&store.db.pool)
         .await
         .unwrap();
     assert_eq!(accounts, 1);
@@ -260,7 +260,7 @@ async fn a_database_file_is_created_and_reopened() {
 
     assert!(reopened.get(&id).await.unwrap().is_some());
     let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
-        .fetch_one(&reopened.pool)
+        .fetch_one(&reopened.db.pool)
         .await
         .unwrap();
     assert_eq!(mode, "wal");
