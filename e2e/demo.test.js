@@ -211,7 +211,11 @@ test('need_phone: the phone shares its number (getPhoneNumber) and the page logs
   await statusOf(page).getByText('请绑定手机号以完成登录').waitFor();
   await phone.locator('#result').getByText('请授权手机号').waitFor();
   await screenshot(phone, 'phone-3-need-phone');
+  // The first try gets no answer (the phone's network drops): the same button tries again.
+  await phoneContext.route(/\/api\/v1\/mini-program\/phone$/, (route) => route.abort('internetdisconnected'), { times: 1 });
   await phone.locator('#share-phone').click();
+  await phone.locator('#result').getByText('网络错误').waitFor();
+  await phone.locator('#share-phone:enabled').click();
 
   await phone.locator('#result').getByText('登录成功').waitFor();
   await statusOf(page).getByText('登录成功').waitFor();
