@@ -63,7 +63,7 @@ pub struct HealthApi;
 #[OpenApi(tag = "ApiTags::Health")]
 impl HealthApi {
     /// The process is alive
-    #[oai(path = "/healthz", method = "get")]
+    #[oai(path = "/healthz", method = "get", operation_id = "getHealth")]
     async fn healthz(&self) -> Json<Health> {
         Json(Health {
             status: "ok".into(),
@@ -71,7 +71,7 @@ impl HealthApi {
     }
 
     /// The store and the database answer, and the instance agrees with its peers
-    #[oai(path = "/readyz", method = "get")]
+    #[oai(path = "/readyz", method = "get", operation_id = "getReadiness")]
     async fn readyz(&self, saoma: Data<&Arc<Saoma>>) -> ReadyResponse {
         let (store, database) = saoma.readiness().await;
         let cluster = saoma.cluster_state().await;

@@ -54,9 +54,8 @@ pub fn service() -> OpenApiService<Apis, ()> {
         "Saoma",
         env!("CARGO_PKG_VERSION"),
     )
-    .summary("WeChat scan-to-login server")
     .description(
-        "A web page creates a scene and shows its code; the user scans it with WeChat; the page \
+        "WeChat scan-to-login server. A web page creates a scene and shows its code; the user scans it with WeChat; the page \
          learns the outcome by polling or Server-Sent Events with its poll token. Every error is \
          `{code, message}` with a stable `code`.",
     )
