@@ -59,6 +59,15 @@ pub(super) enum Backend {
     Postgres,
 }
 
+impl Backend {
+    fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+}
+
 const MAX_CONNECTIONS: u32 = 8;
 
 impl Db {
@@ -73,9 +82,7 @@ impl Db {
         {
             (Backend::Postgres, database_url.to_string())
         } else {
-            return Err(AccountError::Database(
-                "database_url must start with sqlite: or postgres://".into(),
-            ));
+            return Err(AccountError::BadUrl);
         };
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let mut pool = AnyPoolOptions::new();
@@ -116,16 +123,15 @@ impl Db {
                 .max_connections(MAX_CONNECTIONS)
                 .acquire_timeout(Duration::from_secs(5));
         }
-        let pool = pool.connect(&url).await.map_err(|e| {
-            // The URL may carry a password: name the backend, not the URL.
-            AccountError::Database(format!("connecting to {backend:?}: {e}"))
-        })?;
-        migrations::migrator()
+        // The URL may carry a password: name the backend, not the URL.
+        let pool = pool
+            .connect(&url)
             .await
-            .map_err(|e| AccountError::Database(format!("migrations: {e}")))?
-            .run(&pool)
-            .await
-            .map_err(|e| AccountError::Database(format!("migrations: {e}")))?;
+            .map_err(|source| AccountError::Connect {
+                backend: backend.name(),
+                source,
+            })?;
+        migrations::migrator().await?.run(&pool).await?;
         Ok(Self {
             pool,
             backend,

@@ -97,8 +97,8 @@ pub(super) async fn try_find_or_create(
     tx.commit().await?;
     match account {
         Some(account) => Ok(Some(account)),
-        None => Err(AccountError::Database(format!(
-            "identity points at missing account {account_id}"
+        None => Err(AccountError::Inconsistent(format!(
+            "has an identity pointing at a missing account {account_id}"
         ))),
     }
 }

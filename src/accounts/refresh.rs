@@ -167,9 +167,9 @@ fn ttl_ms(ttl: Duration) -> i64 {
 /// 256 bits from the operating system, base64url without padding.
 fn new_token() -> Result<Secret, AccountError> {
     let mut bytes = [0u8; 32];
-    OsRng
-        .try_fill_bytes(&mut bytes)
-        .map_err(|e| AccountError::Database(format!("no randomness for a refresh token: {e}")))?;
+    OsRng.try_fill_bytes(&mut bytes).map_err(|e| {
+        AccountError::Inconsistent(format!("has no randomness for a refresh token: {e}"))
+    })?;
     Ok(Secret::new(URL_SAFE_NO_PAD.encode(bytes)))
 }
 

@@ -80,7 +80,7 @@ pub(super) async fn write(
 fn stopped_if_dropped(
     answer: Result<Result<(), AccountError>, oneshot::error::RecvError>,
 ) -> Result<(), AccountError> {
-    answer.map_err(|_| AccountError::Database("the session writer stopped".into()))?
+    answer.map_err(|_| AccountError::Inconsistent("session writer stopped".into()))?
 }
 
 async fn write_batches(db: &Db, mut queued: Vec<(NewSession, Answer)>) {
@@ -97,7 +97,7 @@ async fn write_batches(db: &Db, mut queued: Vec<(NewSession, Answer)>) {
                 }
             }
             Err(e) => {
-                tracing::warn!(error = %e, sessions = sessions.len(), "a batch of new sessions failed; writing each alone");
+                tracing::warn!(error = %crate::telemetry::chain(&e), sessions = sessions.len(), "a batch of new sessions failed; writing each alone");
                 for (session, answer) in sessions.into_iter().zip(answers) {
                     let _ = answer.send(insert(db, std::slice::from_ref(&session)).await);
                 }

@@ -6,11 +6,11 @@ use chrono::{DateTime, Utc};
 
 pub(super) fn parse_provider(value: &str) -> Result<Provider, AccountError> {
     serde_json::from_value(serde_json::Value::String(value.to_owned()))
-        .map_err(|_| AccountError::Database(format!("unknown provider {value:?} in the database")))
+        .map_err(|_| AccountError::Inconsistent(format!("holds an unknown provider {value:?}")))
 }
 
 pub(super) fn corrupt(error: impl std::fmt::Display) -> AccountError {
-    AccountError::Database(format!("invalid data in the database: {error}"))
+    AccountError::Inconsistent(format!("holds invalid data: {error}"))
 }
 
 pub(super) fn now_ms() -> i64 {

@@ -55,8 +55,8 @@ impl AccountStore for SqlAccounts {
                 return Ok(account);
             }
         }
-        Err(AccountError::Database(
-            "the identity kept being created concurrently".into(),
+        Err(AccountError::Inconsistent(
+            "saw the identity created concurrently three times".into(),
         ))
     }
 

@@ -49,7 +49,11 @@ impl AccountApi {
     }
 
     /// Exchange a refresh token for a new token set (the old one is spent)
-    #[oai(path = "/api/v1/tokens/refresh", method = "post", operation_id = "refreshTokens")]
+    #[oai(
+        path = "/api/v1/tokens/refresh",
+        method = "post",
+        operation_id = "refreshTokens"
+    )]
     async fn refresh(
         &self,
         saoma: Data<&Arc<Saoma>>,
@@ -59,7 +63,11 @@ impl AccountApi {
     }
 
     /// Revoke a refresh token and its whole family
-    #[oai(path = "/api/v1/tokens/revoke", method = "post", operation_id = "revokeTokens")]
+    #[oai(
+        path = "/api/v1/tokens/revoke",
+        method = "post",
+        operation_id = "revokeTokens"
+    )]
     async fn revoke(
         &self,
         saoma: Data<&Arc<Saoma>>,
@@ -70,7 +78,11 @@ impl AccountApi {
     }
 
     /// Public keys that verify Saoma's access tokens
-    #[oai(path = "/.well-known/jwks.json", method = "get", operation_id = "getJwks")]
+    #[oai(
+        path = "/.well-known/jwks.json",
+        method = "get",
+        operation_id = "getJwks"
+    )]
     async fn jwks(&self, saoma: Data<&Arc<Saoma>>) -> Json<Jwks> {
         Json(saoma.jwks())
     }

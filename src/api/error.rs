@@ -214,7 +214,7 @@ impl From<Error> for ApiError {
             ),
             Error::WeChatTimeout => ApiError::GatewayTimeout(body(C::WechatTimeout, msg)),
             Error::WeChat(source) => {
-                tracing::warn!(error = %source, "WeChat refused a request");
+                tracing::warn!(error = %crate::telemetry::chain(&source), "WeChat refused a request");
                 let message = match source.errcode() {
                     Some(code) => format!("{msg} (errcode {code})"),
                     None => msg,
@@ -222,11 +222,11 @@ impl From<Error> for ApiError {
                 ApiError::BadGateway(body(C::WechatError, message))
             }
             Error::Store(source) => {
-                tracing::error!(error = %source, "store unavailable");
+                tracing::error!(error = %crate::telemetry::chain(&source), "store unavailable");
                 ApiError::Unavailable(body(C::StoreUnavailable, msg), 2)
             }
             Error::Accounts(source) => {
-                tracing::error!(error = %source, "account database unavailable");
+                tracing::error!(error = %crate::telemetry::chain(&source), "account database unavailable");
                 ApiError::Unavailable(body(C::DatabaseUnavailable, msg), 2)
             }
             Error::Internal(source) => {
@@ -238,7 +238,7 @@ impl From<Error> for ApiError {
             Error::SmsCodeExpired => ApiError::BadRequest(body(C::SmsCodeExpired, msg)),
             Error::TooManyAttempts => ApiError::BadRequest(body(C::TooManyAttempts, msg)),
             Error::Sms(source) => {
-                tracing::warn!(error = %source, "SMS not sent");
+                tracing::warn!(error = %crate::telemetry::chain(&source), "SMS not sent");
                 ApiError::BadGateway(body(C::SmsUnavailable, msg))
             }
             Error::TokenNotAccepted => ApiError::Forbidden(body(C::TokenNotAccepted, msg)),

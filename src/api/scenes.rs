@@ -72,7 +72,12 @@ impl ScenesApi {
     ///
     /// A website scene also gets a `saoma_website` cookie (HttpOnly, SameSite=Lax, path
     /// `/api/v1/website/callback`), by which a refusal is taken only from this browser.
-    #[oai(path = "/", method = "post", operation_id = "createScene", transform = "with_extra_cookie")]
+    #[oai(
+        path = "/",
+        method = "post",
+        operation_id = "createScene",
+        transform = "with_extra_cookie"
+    )]
     async fn create(
         &self,
         saoma: Data<&Arc<Saoma>>,
@@ -130,7 +135,11 @@ impl ScenesApi {
     }
 
     /// Stream a scene's status (Server-Sent Events)
-    #[oai(path = "/:scene/events", method = "get", operation_id = "streamSceneEvents")]
+    #[oai(
+        path = "/:scene/events",
+        method = "get",
+        operation_id = "streamSceneEvents"
+    )]
     async fn events(
         &self,
         saoma: Data<&Arc<Saoma>>,

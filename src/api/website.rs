@@ -56,7 +56,12 @@ impl WebsiteApi {
     /// Saoma exchanges it (`sns/oauth2/access_token`, `sns/userinfo`), confirms the scene and
     /// sends the browser to the return URL, or, in iframe mode, shows a "done" page. A state
     /// that is unknown or no longer waiting is refused, so a replayed URL mints nothing.
-    #[oai(path = "/callback", method = "get", operation_id = "websiteCallback", transform = "page_headers")]
+    #[oai(
+        path = "/callback",
+        method = "get",
+        operation_id = "websiteCallback",
+        transform = "page_headers"
+    )]
     async fn callback(
         &self,
         saoma: Data<&Arc<Saoma>>,

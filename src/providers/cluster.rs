@@ -75,7 +75,7 @@ impl Cluster {
                 state
             }
             Err(e) => {
-                tracing::warn!(error = %e, "could not compare this instance with its peers");
+                tracing::warn!(error = %crate::telemetry::chain(&e), "could not compare this instance with its peers");
                 ClusterState::Unknown
             }
         };

@@ -71,7 +71,7 @@ async fn next_event(mut w: Watch) -> Option<(Result<SceneView, Error>, Watch)> {
         let (view, deadline) = match Box::pin(read(&w.saoma, &w.scene)).await {
             Ok(read) => read,
             Err(e) => {
-                tracing::warn!(error = %e, scene = %w.scene, "scene stream could not read its scene; retrying");
+                tracing::warn!(error = %crate::telemetry::chain(&e), scene = %w.scene, "scene stream could not read its scene; retrying");
                 w.failed = true;
                 return Some((Err(e), w));
             }

@@ -121,11 +121,11 @@ impl Saoma {
     pub async fn readiness(&self) -> (bool, bool) {
         let (store, database) = tokio::join!(self.scenes.ping(), self.accounts.ping());
         if let Err(e) = &store {
-            tracing::warn!(error = %e, "readiness: the store does not answer");
+            tracing::warn!(error = %crate::telemetry::chain(&e), "readiness: the store does not answer");
             self.metrics.store_error("ephemeral");
         }
         if let Err(e) = &database {
-            tracing::warn!(error = %e, "readiness: the database does not answer");
+            tracing::warn!(error = %crate::telemetry::chain(&e), "readiness: the database does not answer");
             self.metrics.store_error("database");
         }
         (store.is_ok(), database.is_ok())

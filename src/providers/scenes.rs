@@ -104,7 +104,7 @@ impl Saoma {
                 if let Err(e) = self.notifier.publish(scene).await {
                     // Streams also wake at expiry and re-read on reconnect; a lost hint delays,
                     // never loses, an outcome.
-                    tracing::warn!(error = %e, "could not publish a scene change");
+                    tracing::warn!(error = %crate::telemetry::chain(&e), "could not publish a scene change");
                 }
                 return Ok(record);
             }
@@ -184,7 +184,7 @@ impl Saoma {
             Err(e) => {
                 // Another reader took the login, or the store failed: these tokens go to nobody.
                 if let Err(revoke) = self.revoke(&tokens.refresh_token).await {
-                    tracing::warn!(error = %revoke, "could not revoke the tokens of a lost pick-up");
+                    tracing::warn!(error = %crate::telemetry::chain(&revoke), "could not revoke the tokens of a lost pick-up");
                 }
                 Err(e)
             }

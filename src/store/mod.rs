@@ -19,8 +19,22 @@ use std::sync::Arc;
 pub enum StoreError {
     #[error("the scene already exists")]
     Exists,
-    #[error("the store is unavailable: {0}")]
-    Unavailable(String),
+    /// A Redis command failed (the connection, or the server's answer).
+    #[error("Redis failed")]
+    Redis(#[source] ::redis::RedisError),
+    #[error("Redis did not answer within {} ms", .0.as_millis())]
+    Timeout(std::time::Duration),
+    /// Redis failed a moment ago: calls fail at once for a short while instead of waiting.
+    #[error("Redis was unreachable a moment ago; not asking again yet")]
+    BackingOff,
+    /// `redis_url` names nothing Saoma can connect to (the message never holds the URL).
+    #[error("redis_url is not usable: {0}")]
+    BadUrl(&'static str),
+    #[error("a scene could not be encoded")]
+    Encoding(#[source] rmp_serde::encode::Error),
+    /// The store holds what Saoma cannot read.
+    #[error("the store holds data Saoma cannot read: {0}")]
+    Corrupt(&'static str),
 }
 
 /// A record with the version a compare-and-set must name.

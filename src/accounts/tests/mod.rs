@@ -102,5 +102,5 @@ async fn an_in_memory_database_works() {
 #[tokio::test]
 async fn an_unknown_database_scheme_is_refused() {
     let result = SqlAccounts::connect("mysql://localhost/saoma").await;
-    assert!(matches!(result, Err(AccountError::Database(_))));
+    assert!(matches!(result, Err(AccountError::BadUrl)));
 }

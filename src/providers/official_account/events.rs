@@ -75,7 +75,7 @@ impl Saoma {
             Err(e) => {
                 for key in [&query_key, &event_id] {
                     if let Err(forget) = self.dedupe.forget(key).await {
-                        tracing::warn!(error = %forget, "could not forget a failed push");
+                        tracing::warn!(error = %crate::telemetry::chain(&forget), "could not forget a failed push");
                     }
                 }
                 Err(e)
@@ -174,7 +174,7 @@ impl Saoma {
         match tokio::time::timeout(USER_INFO_BUDGET, call).await {
             Ok(Ok(info)) => info.unionid,
             Ok(Err(e)) => {
-                tracing::warn!(error = %e, "official account: user/info failed; logging in by openid");
+                tracing::warn!(error = %crate::telemetry::chain(&e), "official account: user/info failed; logging in by openid");
                 None
             }
             Err(_) => {
@@ -211,7 +211,7 @@ impl Saoma {
                     )
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, "official account: could not unlink an unfollower")
+                    tracing::warn!(error = %crate::telemetry::chain(&e), "official account: could not unlink an unfollower")
                 }
             },
         }
