@@ -16,6 +16,7 @@ pub struct Metrics {
     store_errors: IntCounterVec,
     rate_limited: IntCounterVec,
     code_pool: IntGauge,
+    connections_refused: IntCounterVec,
 }
 
 impl Metrics {
@@ -62,6 +63,15 @@ impl Metrics {
             "Mini-program codes drawn ahead of time and ready to hand out",
         )?;
         registry.register(Box::new(code_pool.clone()))?;
+        let connections_refused = IntCounterVec::new(
+            Opts::new(
+                "connections_refused_total",
+                "Connections refused at once by limits.max_connections (total) or \
+                 limits.max_connections_per_ip (per_ip)",
+            ),
+            &["cap"],
+        )?;
+        registry.register(Box::new(connections_refused.clone()))?;
         registry.register(Box::new(scenes.clone()))?;
         registry.register(Box::new(wechat_calls.clone()))?;
         registry.register(Box::new(wechat_seconds.clone()))?;
@@ -76,6 +86,7 @@ impl Metrics {
             store_errors,
             rate_limited,
             code_pool,
+            connections_refused,
         })
     }
 
@@ -110,6 +121,11 @@ impl Metrics {
     /// A request refused by the limit named `limit` (`scenes_per_ip`, `slow_down`, ...).
     pub fn rate_limited(&self, limit: &str) {
         self.rate_limited.with_label_values(&[limit]).inc();
+    }
+
+    /// A connection refused by the cap named `cap` (`total`, `per_ip`).
+    pub fn connection_refused(&self, cap: &str) {
+        self.connections_refused.with_label_values(&[cap]).inc();
     }
 
     /// Counts an open SSE stream until the guard is dropped.

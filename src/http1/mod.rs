@@ -21,33 +21,46 @@
 //! after the request with the Redis store (0.2 ms once fixed).
 
 mod body;
+mod chunked;
+mod conns;
+mod fields;
+mod parse;
 mod request;
 mod response;
 #[cfg(test)]
 mod tests;
 
-use crate::shutdown::Shutdown;
+pub use conns::Refused;
+
+/// The parser without a socket, for the differential test and the fuzz target.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use super::parse::{End, Parsed, ParsedRequest, parse_all, parse_in_two};
+}
+
 use bytes::BytesMut;
+use conns::{Conns, Slot};
 use futures::future::BoxFuture;
 use poem::http::StatusCode;
 use poem::http::uri::Scheme;
 use poem::web::{LocalAddr, RemoteAddr};
 use poem::{Addr, Body, Endpoint, Request, RequestParts};
 use request::ReadError;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-/// Bounds on what one connection may send and how long it may take.
+/// Bounds on what one connection may send and how long it may take, and on how many
+/// connections may be open.
 #[derive(Clone, Debug)]
 pub struct Limits {
-    /// The request line and headers, in bytes; over it is 431.
+    /// The request line and headers, in bytes; a request line over it is 414, a head 431.
     pub max_head_bytes: usize,
-    /// A body over this is not read (see `request::read_body`).
+    /// A body over this is not read (see `body::read_body`).
     pub max_body_bytes: usize,
     /// A connection with no request under way is closed after this.
     pub idle_timeout: Duration,
@@ -56,9 +69,15 @@ pub struct Limits {
     pub body_timeout: Duration,
     /// Each write of a response part (a peer that stops reading is dropped).
     pub write_timeout: Duration,
+    /// Open connections in all; past it new ones are refused at once. 0: no cap.
+    pub max_connections: usize,
+    /// Open connections from one client address (see `Hooks::uncapped`). 0: no cap.
+    pub max_connections_per_ip: usize,
 }
 
 impl Limits {
+    /// Default time bounds (75 s idle, 30 s for a head, a body and each write) and no
+    /// connection caps.
     pub fn new(max_header_bytes: usize, max_body_bytes: usize) -> Self {
         Self {
             // The header cap counts names and values; the head adds the request line (a URL
@@ -69,13 +88,36 @@ impl Limits {
             head_timeout: Duration::from_secs(30),
             body_timeout: Duration::from_secs(30),
             write_timeout: Duration::from_secs(30),
+            max_connections: 0,
+            max_connections_per_ip: 0,
         }
     }
 }
 
-/// Turns a request the server refused before the endpoint saw it (400, 431) into the
-/// response it gets, so such refusals look like the endpoint's own.
+/// Turns a request the server refused before the endpoint saw it (400, 414, 431, 501) into
+/// the response it gets, so such refusals look like the endpoint's own.
 pub type OnError = Arc<dyn Fn(poem::Error) -> BoxFuture<'static, poem::Response> + Send + Sync>;
+
+/// What the server calls back into its user for.
+#[derive(Clone)]
+pub struct Hooks {
+    pub on_error: OnError,
+    /// Told of each connection refused by a cap (to count it).
+    pub on_refused: Arc<dyn Fn(Refused) + Send + Sync>,
+    /// Peers not counted per address (a proxy that carries many clients' connections).
+    pub uncapped: Arc<dyn Fn(IpAddr) -> bool + Send + Sync>,
+}
+
+impl Hooks {
+    /// `on_error`, nothing told of refusals, every peer capped.
+    pub fn new(on_error: OnError) -> Self {
+        Hooks {
+            on_error,
+            on_refused: Arc::new(|_| {}),
+            uncapped: Arc::new(|_| false),
+        }
+    }
+}
 
 pub struct Server {
     listener: TcpListener,
@@ -85,18 +127,38 @@ pub struct Server {
 struct Shared {
     endpoint: poem::endpoint::BoxEndpoint<'static>,
     limits: Limits,
-    on_error: OnError,
+    hooks: Hooks,
     local: SocketAddr,
-    shutdown: Shutdown,
+    stop: Stop,
+}
+
+/// The server's view of a shutdown: `true` once it has begun.
+#[derive(Clone)]
+struct Stop(watch::Receiver<bool>);
+
+impl Stop {
+    fn is_stopping(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Resolves once stopping (at once if already).
+    async fn stopping(&self) {
+        let mut rx = self.0.clone();
+        if rx.wait_for(|stopping| *stopping).await.is_err() {
+            // Nobody can stop us any more.
+            futures::future::pending::<()>().await;
+        }
+    }
 }
 
 impl Server {
+    /// `stop` turns `true` when the server is to stop (see [`Server::run`]).
     pub fn new(
         listener: TcpListener,
         endpoint: poem::endpoint::BoxEndpoint<'static>,
         limits: Limits,
-        on_error: OnError,
-        shutdown: Shutdown,
+        hooks: Hooks,
+        stop: watch::Receiver<bool>,
     ) -> std::io::Result<Self> {
         let local = listener.local_addr()?;
         Ok(Self {
@@ -104,18 +166,24 @@ impl Server {
             shared: Arc::new(Shared {
                 endpoint,
                 limits,
-                on_error,
+                hooks,
                 local,
-                shutdown,
+                stop: Stop(stop),
             }),
         })
     }
 
-    /// Serve until the shutdown is triggered; then stop accepting, close quiet connections,
-    /// and wait at most `grace` for requests under way to finish.
+    /// Serve until `stop` turns `true`; then stop accepting, close quiet connections and
+    /// those still sending a request, and wait at most `grace` for requests under way to
+    /// finish.
     pub async fn run(self, grace: Duration) -> std::io::Result<()> {
         let (alive, mut all_closed) = mpsc::channel::<()>(1);
-        let mut stop = std::pin::pin!(self.shared.shutdown.triggered());
+        let conns = Conns::new(
+            self.shared.limits.max_connections,
+            self.shared.limits.max_connections_per_ip,
+        );
+        let stop = self.shared.stop.clone();
+        let mut stop = std::pin::pin!(stop.stopping());
         loop {
             let accepted = tokio::select! {
                 accepted = self.listener.accept() => accepted,
@@ -130,6 +198,15 @@ impl Server {
                     continue;
                 }
             };
+            let uncapped = (self.shared.hooks.uncapped)(peer.ip());
+            let slot = match conns.admit(peer.ip(), uncapped) {
+                Ok(slot) => slot,
+                Err(refused) => {
+                    (self.shared.hooks.on_refused)(refused);
+                    let _ = io.try_write(conns::REFUSAL);
+                    continue;
+                }
+            };
             if let Err(e) = io.set_nodelay(true) {
                 tracing::debug!(error = %e, "could not set TCP_NODELAY");
             }
@@ -137,6 +214,7 @@ impl Server {
             let alive = alive.clone();
             tokio::spawn(async move {
                 serve(&shared, io, peer).await;
+                drop::<Slot>(slot);
                 drop(alive);
             });
         }
@@ -151,18 +229,19 @@ async fn serve(shared: &Shared, mut io: TcpStream, peer: SocketAddr) {
     let limits = &shared.limits;
     let mut buf = BytesMut::new();
     loop {
-        let idle = async {
-            tokio::select! {
-                () = tokio::time::sleep(limits.idle_timeout) => {}
-                () = shared.shutdown.triggered() => {}
-            }
+        let read = async {
+            let idle = tokio::time::sleep(limits.idle_timeout);
+            let head = request::read_head(&mut io, &mut buf, limits, idle).await?;
+            let (body, whole) = body::read_body(&mut io, &mut buf, &head, limits).await?;
+            Ok((head, body, whole))
         };
-        let head = match request::read_head(&mut io, &mut buf, limits, idle).await {
-            Ok(head) => head,
-            Err(e) => return Box::pin(refuse(shared, io, e)).await,
+        // A request not yet whole when the server stops will not be served: close now.
+        let read = tokio::select! {
+            read = read => read,
+            () = shared.stop.stopping() => Err(ReadError::Gone),
         };
-        let (body, whole) = match body::read_body(&mut io, &mut buf, &head, limits).await {
-            Ok(body) => body,
+        let (head, body, whole) = match read {
+            Ok(read) => read,
             Err(e) => return Box::pin(refuse(shared, io, e)).await,
         };
         // Hold no buffer while the request is served or the connection waits, or only
@@ -180,10 +259,8 @@ async fn serve(shared: &Shared, mut io: TcpStream, peer: SocketAddr) {
         // for as long as it lives, idle streams included.
         let request = Request::from_parts(parts, Body::from(body));
         let response = Box::pin(shared.endpoint.get_response(request)).await;
-        let keep_alive = head.keep_alive
-            && whole
-            && !shared.shutdown.is_triggered()
-            && !asks_to_close(&response);
+        let keep_alive =
+            head.keep_alive && whole && !shared.stop.is_stopping() && !asks_to_close(&response);
         let answer = response::Answer {
             response,
             method: &method,
@@ -201,7 +278,7 @@ async fn serve(shared: &Shared, mut io: TcpStream, peer: SocketAddr) {
 }
 
 fn asks_to_close(response: &poem::Response) -> bool {
-    request::connection_has(response.headers(), "close")
+    fields::connection_has(response.headers(), "close")
 }
 
 /// Answer a request that could not be read (if it deserves an answer), then close.
@@ -209,12 +286,14 @@ async fn refuse(shared: &Shared, mut io: TcpStream, e: ReadError) {
     let (status, message) = match e {
         ReadError::Gone => return,
         ReadError::Malformed(message) => (StatusCode::BAD_REQUEST, message),
+        ReadError::TargetTooLong => (StatusCode::URI_TOO_LONG, "the request target is too long"),
         ReadError::HeadTooLarge => (
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             "the request head is too large",
         ),
+        ReadError::NotImplemented(message) => (StatusCode::NOT_IMPLEMENTED, message),
     };
-    let response = (shared.on_error)(poem::Error::from_string(message, status)).await;
+    let response = (shared.hooks.on_error)(poem::Error::from_string(message, status)).await;
     let answer = response::Answer {
         response,
         method: &poem::http::Method::GET,

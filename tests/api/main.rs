@@ -5,6 +5,7 @@ mod clients;
 mod clients_pages;
 mod code_pool;
 mod contract;
+mod docs_memory;
 mod flow;
 mod headers;
 mod helpers;
