@@ -8,7 +8,6 @@ use parts::{code_pool, open_store, render_metrics, sandbox_official_account, wec
 use crate::accounts::SqlAccounts;
 use crate::api;
 use crate::config::Config;
-use crate::http1;
 use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::providers::{MiniProgram, OfficialAccount, Saoma, Settings, SmsSettings, Website};
@@ -31,8 +30,8 @@ pub struct Application {
     listener: tokio::net::TcpListener,
     shutdown: Shutdown,
     grace: Duration,
-    limits: http1::Limits,
-    hooks: http1::Hooks,
+    limits: saoma_http::Limits,
+    hooks: saoma_http::Hooks,
     local_addr: SocketAddr,
     public_url: url::Url,
     endpoint: poem::endpoint::BoxEndpoint<'static>,
@@ -237,7 +236,7 @@ impl Application {
             );
             shutdown.trigger();
         };
-        let server = http1::Server::new(
+        let server = saoma_http::Server::new(
             self.listener,
             self.endpoint,
             self.limits,

@@ -2,7 +2,6 @@
 
 use crate::api;
 use crate::config::LimitsConfig;
-use crate::http1;
 use crate::limits::TrustedProxies;
 use crate::metrics::Metrics;
 use crate::web;
@@ -15,7 +14,7 @@ const RESERVED_FDS: u64 = 256;
 
 /// `[limits]`' bounds on connections. The size caps and time bounds cannot be off (0 is
 /// refused): the server reads each head and body whole, and a connection must end.
-pub(super) fn limits(config: &LimitsConfig) -> anyhow::Result<http1::Limits> {
+pub(super) fn limits(config: &LimitsConfig) -> anyhow::Result<saoma_http::Limits> {
     for (key, value) in [
         ("max_header_bytes", config.max_header_bytes as u64),
         ("max_body_bytes", config.max_body_bytes as u64),
@@ -29,14 +28,14 @@ pub(super) fn limits(config: &LimitsConfig) -> anyhow::Result<http1::Limits> {
             "limits.{key} must be above 0 (a size cap or time bound cannot be turned off)"
         );
     }
-    Ok(http1::Limits {
+    Ok(saoma_http::Limits {
         idle_timeout: Duration::from_secs(config.idle_timeout_seconds),
         head_timeout: Duration::from_secs(config.head_timeout_seconds),
         body_timeout: Duration::from_secs(config.body_timeout_seconds),
         write_timeout: Duration::from_secs(config.write_timeout_seconds),
         max_connections: max_connections(config.max_connections),
         max_connections_per_ip: config.max_connections_per_ip,
-        ..http1::Limits::new(config.max_header_bytes, config.max_body_bytes)
+        ..saoma_http::Limits::new(config.max_header_bytes, config.max_body_bytes)
     })
 }
 
@@ -62,15 +61,15 @@ fn max_connections(configured: usize) -> usize {
 
 /// Refusals look like the API's own errors; refused connections are counted; trusted
 /// proxies carry many clients, so they are not capped per address.
-pub(super) fn hooks(metrics: Arc<Metrics>, proxies: TrustedProxies) -> http1::Hooks {
-    let on_error: http1::OnError = Arc::new(|e| {
+pub(super) fn hooks(metrics: Arc<Metrics>, proxies: TrustedProxies) -> saoma_http::Hooks {
+    let on_error: saoma_http::OnError = Arc::new(|e| {
         Box::pin(async move {
             let mut response = api::json_errors(e).await;
             web::base_headers(&mut response);
             response
         })
     });
-    http1::Hooks {
+    saoma_http::Hooks {
         on_error,
         on_refused: Arc::new(move |refused| metrics.connection_refused(refused.as_str())),
         uncapped: Arc::new(move |ip| proxies.trusts(ip)),

@@ -1,7 +1,7 @@
 //! HTTP/1.1 on a raw socket: what any client notices about the connection handling itself
 //! (keep-alive, pipelining, chunked bodies, `Expect: 100-continue`, HEAD, closing, refusals
 //! before the body, SSE). They were written against poem's hyper-based server and pass on
-//! Saoma's own (`src/http1/`), which also answers malformed requests with JSON and frees a
+//! Saoma's own (`crates/saoma-http/`), which also answers malformed requests with JSON and frees a
 //! vanished browser's stream at once. Every read has a deadline: running into it means "the
 //! server hangs".
 

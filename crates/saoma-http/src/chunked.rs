@@ -109,7 +109,8 @@ fn invalid_chunk() -> ReadError {
 /// LF, or any other control byte but HTAB, is refused as soon as it arrives: a proxy that
 /// ends lines differently must not read this body differently from us.
 fn take_line(buf: &mut BytesMut) -> Result<Option<BytesMut>, ReadError> {
-    let bad = ReadError::Malformed("a line must end with CRLF and hold no control bytes");
+    let bare = ReadError::Malformed("a chunk or trailer line must end with CRLF");
+    let control = ReadError::Malformed("a control byte in a chunk or trailer line");
     let mut end = None;
     for (i, &b) in buf.iter().enumerate() {
         match b {
@@ -118,11 +119,12 @@ fn take_line(buf: &mut BytesMut) -> Result<Option<BytesMut>, ReadError> {
                     end = Some(i);
                     break;
                 }
-                Some(_) => return Err(bad),
+                Some(_) => return Err(bare),
                 None => break,
             },
+            b'\n' => return Err(bare),
             b'\t' => {}
-            _ if b < 0x20 || b == 0x7f => return Err(bad),
+            _ if b < 0x20 || b == 0x7f => return Err(control),
             _ => {}
         }
         if i >= MAX_LINE {
