@@ -8,8 +8,8 @@ use crate::web;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// File descriptors kept for what is not a client connection (the store, the database,
-/// WeChat, logs): the larger of this and 1/16 of the limit.
+/// File descriptors kept for what is not a client connection (the listener, the store's and
+/// the database's pools, WeChat, logs).
 const RESERVED_FDS: u64 = 256;
 
 /// `[limits]`' bounds on connections. The size caps and time bounds cannot be off (0 is
@@ -44,7 +44,7 @@ fn max_connections(configured: usize) -> usize {
     let Ok((soft, _)) = rlimit::getrlimit(rlimit::Resource::NOFILE) else {
         return configured;
     };
-    let room = soft.saturating_sub(RESERVED_FDS.max(soft / 16));
+    let room = soft.saturating_sub(RESERVED_FDS);
     let room = usize::try_from(room).unwrap_or(usize::MAX).max(1);
     if configured == 0 || configured > room {
         tracing::info!(

@@ -60,7 +60,7 @@ impl Default for LimitsConfig {
             failed_logins_per_scene: 5,
             wxacode_per_minute: 4_000,
             max_header_bytes: 16 * 1024,
-            max_connections: 50_000,
+            max_connections: 100_000,
             max_connections_per_ip: 256,
             idle_timeout_seconds: 75,
             head_timeout_seconds: 30,
