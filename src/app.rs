@@ -1,5 +1,6 @@
 //! Builds every part from the config and returns the server. Tests call it with port 0.
 
+mod http;
 mod parts;
 
 use parts::{code_pool, open_store, render_metrics, sandbox_official_account, wechat_api_base};
@@ -7,7 +8,6 @@ use parts::{code_pool, open_store, render_metrics, sandbox_official_account, wec
 use crate::accounts::SqlAccounts;
 use crate::api;
 use crate::config::Config;
-use crate::http1;
 use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::providers::{
@@ -32,7 +32,8 @@ pub struct Application {
     listener: tokio::net::TcpListener,
     shutdown: Shutdown,
     grace: Duration,
-    limits: http1::Limits,
+    limits: saoma_http::Limits,
+    hooks: saoma_http::Hooks,
     local_addr: SocketAddr,
     public_url: url::Url,
     endpoint: poem::endpoint::BoxEndpoint<'static>,
@@ -125,6 +126,8 @@ impl Application {
             None => None,
         };
         let limits = Arc::new(Limits::from_config(&config.limits)?);
+        let http_limits = http::limits(&config.limits)?;
+        let hooks = http::hooks(metrics.clone(), limits.proxies.clone());
         let code_pool = code_pool(
             &config,
             mini_program.as_ref(),
@@ -186,10 +189,8 @@ impl Application {
         });
 
         let api = api::service();
-        let mut route = web::mount(Route::new())
-            .at("/metrics", poem::get(render_metrics))
-            .nest("/docs", api.swagger_ui())
-            .at("/openapi.json", api.spec_endpoint());
+        let route = web::mount(Route::new()).at("/metrics", poem::get(render_metrics));
+        let mut route = web::mount_docs(route, api.swagger_ui_html(), api.spec(), api.swagger_ui());
         if let Some(sandbox) = &sandbox {
             route = route.nest("/sandbox", web::sandbox_helpers(sandbox.routes()));
         }
@@ -222,7 +223,8 @@ impl Application {
             listener,
             shutdown,
             grace: Duration::from_secs(config.shutdown_grace_seconds),
-            limits: http1::Limits::new(max_headers, max_body),
+            limits: http_limits,
+            hooks,
             local_addr,
             public_url,
             endpoint,
@@ -256,20 +258,12 @@ impl Application {
             );
             shutdown.trigger();
         };
-        // Refusals made before a request reaches the endpoint (400, 431) look like its own.
-        let on_error: http1::OnError = Arc::new(|e| {
-            Box::pin(async move {
-                let mut response = api::json_errors(e).await;
-                web::base_headers(&mut response);
-                response
-            })
-        });
-        let server = http1::Server::new(
+        let server = saoma_http::Server::new(
             self.listener,
             self.endpoint,
             self.limits,
-            on_error,
-            self.shutdown,
+            self.hooks,
+            self.shutdown.subscribe(),
         )?;
         tokio::select! {
             served = server.run(grace) => served,

@@ -10,7 +10,6 @@ pub mod api;
 pub mod app;
 pub mod config;
 pub mod html;
-pub mod http1;
 pub mod ids;
 pub mod limits;
 pub mod metrics;

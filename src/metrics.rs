@@ -17,6 +17,7 @@ pub struct Metrics {
     rate_limited: IntCounterVec,
     code_pool: IntGauge,
     sandbox: IntGauge,
+    connections_refused: IntCounterVec,
 }
 
 impl Metrics {
@@ -63,6 +64,15 @@ impl Metrics {
             "Mini-program codes drawn ahead of time and ready to hand out",
         )?;
         registry.register(Box::new(code_pool.clone()))?;
+        let connections_refused = IntCounterVec::new(
+            Opts::new(
+                "connections_refused_total",
+                "Connections refused at once by limits.max_connections (total) or \
+                 limits.max_connections_per_ip (per_ip)",
+            ),
+            &["cap"],
+        )?;
+        registry.register(Box::new(connections_refused.clone()))?;
         registry.register(Box::new(scenes.clone()))?;
         registry.register(Box::new(wechat_calls.clone()))?;
         registry.register(Box::new(wechat_seconds.clone()))?;
@@ -83,6 +93,7 @@ impl Metrics {
             rate_limited,
             code_pool,
             sandbox,
+            connections_refused,
         })
     }
 
@@ -122,6 +133,11 @@ impl Metrics {
     /// A request refused by the limit named `limit` (`scenes_per_ip`, `slow_down`, ...).
     pub fn rate_limited(&self, limit: &str) {
         self.rate_limited.with_label_values(&[limit]).inc();
+    }
+
+    /// A connection refused by the cap named `cap` (`total`, `per_ip`).
+    pub fn connection_refused(&self, cap: &str) {
+        self.connections_refused.with_label_values(&[cap]).inc();
     }
 
     /// Counts an open SSE stream until the guard is dropped.

@@ -32,6 +32,11 @@ impl Shutdown {
         self.tx.send_replace(true);
     }
 
+    /// A receiver that turns `true` at the trigger (what the HTTP server watches).
+    pub fn subscribe(&self) -> watch::Receiver<bool> {
+        self.tx.subscribe()
+    }
+
     pub fn is_triggered(&self) -> bool {
         *self.tx.borrow()
     }

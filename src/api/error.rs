@@ -333,7 +333,11 @@ pub async fn json_errors(err: poem::Error) -> Response {
         ErrorCode::UnsupportedMediaType
     } else {
         match status {
-            S::BAD_REQUEST | S::UNPROCESSABLE_ENTITY => ErrorCode::InvalidRequest,
+            // 414 and 501 come from the HTTP server (a target too long, a transfer coding it
+            // does not implement): the request is what is wrong.
+            S::BAD_REQUEST | S::UNPROCESSABLE_ENTITY | S::URI_TOO_LONG | S::NOT_IMPLEMENTED => {
+                ErrorCode::InvalidRequest
+            }
             S::NOT_FOUND => ErrorCode::NotFound,
             S::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
             S::PAYLOAD_TOO_LARGE => ErrorCode::BodyTooLarge,
@@ -350,7 +354,7 @@ pub async fn json_errors(err: poem::Error) -> Response {
     if is_json {
         return response;
     }
-    let message = if status.is_server_error() {
+    let message = if status.is_server_error() && status != S::NOT_IMPLEMENTED {
         "internal error".to_string()
     } else {
         message

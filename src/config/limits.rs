@@ -9,6 +9,8 @@ pub struct LimitsConfig {
     /// The fastest a browser may poll one scene (advertised as `interval`, rounded up to whole
     /// seconds); faster polls get 429 `slow_down`. 0 turns `slow_down` off (load tests).
     pub poll_interval_ms: u64,
+    /// A request body past this is 413 and is not read. Must be above 0: the server reads a
+    /// body whole, so this bounds its memory.
     pub max_body_bytes: usize,
     /// Scenes one client address may create per minute (429 `rate_limited`); 0: no limit.
     pub scenes_per_ip_per_minute: u64,
@@ -22,9 +24,25 @@ pub struct LimitsConfig {
     /// `getwxacodeunlimit` calls per minute for the whole cluster (WeChat allows 5,000); past
     /// it, 503 `wechat_quota_exhausted` without calling WeChat; 0: no budget.
     pub wxacode_per_minute: u64,
-    /// Total bytes of request header names and values (431 past it). HTTP/2 header lists are
-    /// capped at the same size by the server.
+    /// Total bytes of request header names and values (431 past it); the server also caps
+    /// the whole head (request line and headers) at twice this plus 8 KiB (at least 16 KiB).
+    /// Must be above 0.
     pub max_header_bytes: usize,
+    /// Open connections in all; past it new ones get a bare 503 and are closed at once.
+    /// Lowered at start to what the file-descriptor limit allows (less a reserve for the
+    /// store, the database and WeChat); 0: only that limit.
+    pub max_connections: usize,
+    /// Open connections from one peer address (trusted proxies are not counted); past it,
+    /// as `max_connections`. 0: no limit.
+    pub max_connections_per_ip: usize,
+    /// A connection with no request under way is closed after this many seconds.
+    pub idle_timeout_seconds: u64,
+    /// From a request's first byte to the end of its head; past it the connection closes.
+    pub head_timeout_seconds: u64,
+    /// For a request's whole body; past it the connection closes.
+    pub body_timeout_seconds: u64,
+    /// For each write of a response part; a peer that stops reading is dropped.
+    pub write_timeout_seconds: u64,
     /// Proxies (IPs or CIDRs, `10.0.0.0/8`) whose `X-Forwarded-For` names the client.
     /// Requests from anyone else are attributed to their peer address.
     pub trusted_proxies: Vec<String>,
@@ -42,6 +60,12 @@ impl Default for LimitsConfig {
             failed_logins_per_scene: 5,
             wxacode_per_minute: 4_000,
             max_header_bytes: 16 * 1024,
+            max_connections: 100_000,
+            max_connections_per_ip: 256,
+            idle_timeout_seconds: 75,
+            head_timeout_seconds: 30,
+            body_timeout_seconds: 30,
+            write_timeout_seconds: 30,
             trusted_proxies: Vec::new(),
         }
     }

@@ -2,10 +2,12 @@
 //! the SDK on other origins (`cors`); what the sandbox phone page needs from Saoma (`sandbox`).
 
 mod cors;
+mod docs;
 mod headers;
 mod sandbox;
 
 pub use cors::allow_origins;
+pub use docs::mount_docs;
 pub use headers::{base_headers, csp_for_page, security_headers};
 pub use sandbox::sandbox_helpers;
 

@@ -1,7 +1,7 @@
 //! HTTP/1.1 on a raw socket: what any client notices about the connection handling itself
 //! (keep-alive, pipelining, chunked bodies, `Expect: 100-continue`, HEAD, closing, refusals
 //! before the body, SSE). They were written against poem's hyper-based server and pass on
-//! Saoma's own (`src/http1/`), which also answers malformed requests with JSON and frees a
+//! Saoma's own (`crates/saoma-http/`), which also answers malformed requests with JSON and frees a
 //! vanished browser's stream at once. Every read has a deadline: running into it means "the
 //! server hangs".
 
@@ -853,4 +853,139 @@ async fn a_request_dribbled_over_several_writes_is_answered() {
         sleep(Duration::from_millis(10)).await;
     }
     assert_healthy(&conn.response().await);
+}
+
+// Issue 14: each defect found in review, with the exact bytes.
+
+#[tokio::test]
+async fn http_1_0_keep_alive_and_close_together_closes_after_the_first_answer() {
+    let app = spawn_app().await;
+    for connection in [
+        "Connection: keep-alive, close\r\n",
+        "Connection: keep-alive\r\nConnection: close\r\n",
+    ] {
+        let mut conn = Conn::open(&app).await;
+        conn.send(format!(
+            "GET /healthz HTTP/1.0\r\n{connection}\r\nGET /second HTTP/1.1\r\nHost: a\r\n\r\n"
+        ))
+        .await;
+        let res = conn.response().await;
+        assert_healthy(&res);
+        assert_eq!(res.header("connection"), Some("close"), "{res:?}");
+        let rest = conn.until_closed().await;
+        assert!(rest.is_empty(), "{:?}", String::from_utf8_lossy(&rest));
+    }
+}
+
+#[tokio::test]
+async fn a_request_line_where_a_trailer_goes_is_400_not_swallowed() {
+    let app = spawn_app_with(|c| c.limits.max_body_bytes = SMALL_BODY_LIMIT).await;
+    let mut conn = Conn::open(&app).await;
+    conn.send(
+        "POST /api/v1/scenes HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n\
+         Transfer-Encoding: chunked\r\n\r\n0\r\nGET /x HTTP/1.1\r\n\r\n",
+    )
+    .await;
+    let res = conn.response().await;
+    assert_eq!(res.status, 400, "{res:?}");
+    assert_eq!(res.code(), "invalid_request");
+    conn.until_closed().await;
+}
+
+#[tokio::test]
+async fn nul_bytes_and_bare_cr_line_ends_are_400_at_once() {
+    let app = spawn_app().await;
+    for bytes in [
+        vec![0u8; 2048],
+        b"GET /healthz HTTP/1.1\rHost: a\r\r".to_vec(),
+    ] {
+        let mut conn = Conn::open(&app).await;
+        conn.send(&bytes).await;
+        // Within HANG (5 s), not the 30 s head bound.
+        let res = conn.response().await;
+        assert_eq!(res.status, 400, "{res:?}");
+        assert_eq!(res.code(), "invalid_request");
+    }
+}
+
+#[tokio::test]
+async fn a_target_over_the_head_limit_is_414() {
+    let app = spawn_app_with(|c| c.limits.max_header_bytes = 1024).await;
+    let mut conn = Conn::open(&app).await;
+    let target = "a".repeat(40 * 1024);
+    conn.send(format!("GET /{target} HTTP/1.1\r\nHost: a\r\n\r\n"))
+        .await;
+    let res = conn.response().await;
+    assert_eq!(res.status, 414, "{res:?}");
+    assert_eq!(res.code(), "invalid_request");
+}
+
+#[tokio::test]
+async fn a_host_that_is_not_an_authority_is_400() {
+    let app = spawn_app().await;
+    let mut conn = Conn::open(&app).await;
+    conn.send("GET /healthz HTTP/1.1\r\nHost: a b\r\n\r\n")
+        .await;
+    let res = conn.response().await;
+    assert_eq!(res.status, 400, "{res:?}");
+    assert_eq!(res.code(), "invalid_request");
+}
+
+#[tokio::test]
+async fn a_transfer_coding_before_chunked_is_501() {
+    let app = spawn_app().await;
+    let mut conn = Conn::open(&app).await;
+    conn.send(
+        "POST /api/v1/scenes HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n\
+         Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+    )
+    .await;
+    let res = conn.response().await;
+    assert_eq!(res.status, 501, "{res:?}");
+    assert_eq!(res.code(), "invalid_request");
+    assert_eq!(res.header("connection"), Some("close"));
+}
+
+#[tokio::test]
+async fn connections_past_the_per_address_cap_are_refused_counted_and_healthz_answers_others() {
+    let app = spawn_app_with(|c| c.limits.max_connections_per_ip = 4).await;
+    let port = app.base.rsplit(':').next().unwrap().parse::<u16>().unwrap();
+    let from = |ip: [u8; 4]| async move {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind((ip, 0).into()).unwrap();
+        let stream = socket.connect(([127, 0, 0, 1], port).into()).await.unwrap();
+        Conn {
+            stream,
+            buf: Vec::new(),
+        }
+    };
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let mut conn = from([127, 0, 0, 9]).await;
+        conn.send(get("/healthz")).await;
+        assert_healthy(&conn.response().await);
+        held.push(conn);
+    }
+
+    let mut refused = from([127, 0, 0, 9]).await;
+    let seen = refused.until_closed().await;
+    let seen = String::from_utf8_lossy(&seen);
+    assert!(
+        seen.is_empty() || seen.starts_with("HTTP/1.1 503 "),
+        "{seen}"
+    );
+
+    let mut other = from([127, 0, 0, 10]).await;
+    other.send(get("/healthz")).await;
+    assert_healthy(&other.response().await);
+    let metrics = reqwest::get(app.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("saoma_connections_refused_total{cap=\"per_ip\"} 1"),
+        "{metrics}"
+    );
 }

@@ -7,6 +7,7 @@ mod cluster;
 mod code_pool;
 mod config_refusals;
 mod contract;
+mod docs_memory;
 mod docs_paths;
 mod flow;
 mod headers;

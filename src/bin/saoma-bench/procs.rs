@@ -138,6 +138,8 @@ impl Launcher {
             ("SAOMA_LIMITS__SCENES_PER_IP_PER_MINUTE", "0".into()),
             ("SAOMA_LIMITS__PENDING_SCENES_PER_IP", "0".into()),
             ("SAOMA_LIMITS__MAX_SSE_PER_IP", "0".into()),
+            // Every bench connection comes from one address.
+            ("SAOMA_LIMITS__MAX_CONNECTIONS_PER_IP", "0".into()),
             ("SAOMA_LIMITS__FAILED_LOGINS_PER_SCENE", "0".into()),
             ("SAOMA_LIMITS__WXACODE_PER_MINUTE", "0".into()),
         ];

@@ -1,6 +1,8 @@
 //! Reading one request's head: parsed by `httparse`, copied into `http` types, bounded in size
-//! and time. Its body is `body.rs`'s.
+//! and time. What its header fields mean for the connection is `fields.rs`'s; its body is
+//! `body.rs`'s.
 
+use super::fields::{self, Framing};
 use super::{Limits, wait_until};
 use bytes::{Buf, BytesMut};
 use poem::http::{self, HeaderMap, HeaderName, HeaderValue, Method, Uri, Version, header};
@@ -12,28 +14,26 @@ const MAX_HEADERS: usize = 100;
 const READ_CHUNK: usize = 1024;
 
 /// Why no request could be read. The connection closes after each.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub enum ReadError {
     /// The peer closed, went quiet, or the server is stopping: close without a word.
     Gone,
     /// A malformed request: answer 400 with this message.
     Malformed(&'static str),
+    /// The request line is over the head cap: answer 414.
+    TargetTooLong,
     /// The head is over the cap: answer 431.
     HeadTooLarge,
+    /// A transfer coding this server does not implement: answer 501.
+    NotImplemented(&'static str),
 }
 
 /// A request head, parsed.
 pub struct Head {
     pub parts: http::request::Parts,
     pub keep_alive: bool,
-    pub(super) framing: Framing,
-    pub(super) expects_continue: bool,
-}
-
-pub(super) enum Framing {
-    Empty,
-    Length(u64),
-    Chunked,
+    pub framing: Framing,
+    pub expects_continue: bool,
 }
 
 /// Wait for and parse the next request head in `buf` (reading more from `io` as needed).
@@ -47,17 +47,19 @@ pub async fn read_head(
 ) -> Result<Head, ReadError> {
     let mut idle = std::pin::pin!(idle);
     let mut started = (!buf.is_empty()).then(Instant::now);
-    // Parsing starts over each time, so it runs only when a line has ended since the last
-    // try (at most once per header line, whatever the packets), not on every read.
+    // Parsing starts over each time, so it runs only when a byte that ends or breaks a line
+    // has arrived since the last try (a few times per header line, whatever the packets),
+    // not on every read: a CR, an LF, or any other control byte (invalid in a head, and
+    // answered at once rather than when a line ends that never will).
     let mut scanned = 0;
     loop {
-        if buf[scanned..].contains(&b'\n') {
+        if buf[scanned..].iter().any(|&b| b < 0x20 || b == 0x7f) {
             if let Some((head, len)) = parse_head(buf, limits.max_head_bytes)? {
                 buf.advance(len);
                 return Ok(head);
             }
         } else if buf.len() > limits.max_head_bytes {
-            return Err(ReadError::HeadTooLarge);
+            return Err(too_large(buf));
         }
         scanned = buf.len();
         let ready = match started {
@@ -81,14 +83,28 @@ pub async fn read_head(
     }
 }
 
+/// Over the head cap: 414 while the request line has not ended (its target is what is too
+/// long), 431 once it has (the header fields are).
+fn too_large(buf: &[u8]) -> ReadError {
+    let start = buf
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(buf.len());
+    if buf[start..].contains(&b'\n') {
+        ReadError::HeadTooLarge
+    } else {
+        ReadError::TargetTooLong
+    }
+}
+
 /// `Some((head, bytes it took))` once `buf` holds a whole head.
-fn parse_head(buf: &[u8], max: usize) -> Result<Option<(Head, usize)>, ReadError> {
+pub fn parse_head(buf: &[u8], max: usize) -> Result<Option<(Head, usize)>, ReadError> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut headers);
     let len = match req.parse(buf) {
         Ok(httparse::Status::Complete(len)) if len <= max => len,
-        Ok(httparse::Status::Complete(_)) => return Err(ReadError::HeadTooLarge),
-        Ok(httparse::Status::Partial) if buf.len() > max => return Err(ReadError::HeadTooLarge),
+        Ok(httparse::Status::Complete(_)) => return Err(too_large(&buf[..max + 1])),
+        Ok(httparse::Status::Partial) if buf.len() > max => return Err(too_large(buf)),
         Ok(httparse::Status::Partial) => return Ok(None),
         Err(httparse::Error::TooManyHeaders) => return Err(ReadError::HeadTooLarge),
         Err(_) => return Err(ReadError::Malformed("malformed request")),
@@ -112,21 +128,15 @@ fn parse_head(buf: &[u8], max: usize) -> Result<Option<(Head, usize)>, ReadError
             .map_err(|_| ReadError::Malformed("invalid header value"))?;
         map.append(name, value);
     }
-    // RFC 9112 §3.2: exactly one Host in HTTP/1.1.
-    let hosts = map.get_all(header::HOST).iter().count();
-    if hosts > 1 || (version == Version::HTTP_11 && hosts == 0) {
-        return Err(ReadError::Malformed(
-            "an HTTP/1.1 request needs one Host header",
-        ));
-    }
-    let framing = framing(&map)?;
+    fields::check_host(version, &map)?;
+    let framing = fields::framing(&map)?;
     if version == Version::HTTP_10 && matches!(framing, Framing::Chunked) {
         // §6.1: an HTTP/1.0 hop would not see this framing.
         return Err(ReadError::Malformed(
             "Transfer-Encoding in an HTTP/1.0 request",
         ));
     }
-    let keep_alive = keep_alive(version, &map);
+    let keep_alive = fields::keep_alive(version, &map);
     let expects_continue = version == Version::HTTP_11
         && map
             .get(header::EXPECT)
@@ -145,64 +155,19 @@ fn parse_head(buf: &[u8], max: usize) -> Result<Option<(Head, usize)>, ReadError
     Ok(Some((head, len)))
 }
 
-/// RFC 9112 §6.3: chunked (as the final coding) wins; Transfer-Encoding without it, or with
-/// a Content-Length beside it, or disagreeing Content-Lengths, cannot be framed safely.
-fn framing(headers: &HeaderMap) -> Result<Framing, ReadError> {
-    let mut codings = headers.get_all(header::TRANSFER_ENCODING).iter().peekable();
-    if codings.peek().is_some() {
-        let last = codings.last().and_then(|v| v.to_str().ok()).unwrap_or("");
-        let chunked = last
-            .rsplit(',')
-            .next()
-            .is_some_and(|c| c.trim().eq_ignore_ascii_case("chunked"));
-        if !chunked || headers.contains_key(header::CONTENT_LENGTH) {
-            return Err(ReadError::Malformed("unsupported Transfer-Encoding"));
-        }
-        return Ok(Framing::Chunked);
-    }
-    let mut length = None;
-    for value in headers.get_all(header::CONTENT_LENGTH) {
-        let n = value
-            .to_str()
-            .ok()
-            .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|s| s.parse::<u64>().ok())
-            .ok_or(ReadError::Malformed("invalid Content-Length"))?;
-        if length.is_some_and(|l| l != n) {
-            return Err(ReadError::Malformed("conflicting Content-Length"));
-        }
-        length = Some(n);
-    }
-    Ok(match length {
-        None | Some(0) => Framing::Empty,
-        Some(n) => Framing::Length(n),
-    })
-}
-
-fn keep_alive(version: Version, headers: &HeaderMap) -> bool {
-    if version == Version::HTTP_11 {
-        !connection_has(headers, "close")
-    } else {
-        connection_has(headers, "keep-alive")
-    }
-}
-
-/// Whether the `Connection` header lists `token`.
-pub fn connection_has(headers: &HeaderMap, token: &str) -> bool {
-    headers.get_all(header::CONNECTION).iter().any(|v| {
-        v.to_str()
-            .unwrap_or("")
-            .split(',')
-            .any(|t| t.trim().eq_ignore_ascii_case(token))
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn parse(raw: &str) -> Result<Option<(Head, usize)>, ReadError> {
         parse_head(raw.as_bytes(), 8192)
+    }
+
+    fn refusal(raw: &str) -> ReadError {
+        match parse(raw) {
+            Err(e) => e,
+            Ok(_) => panic!("accepted: {raw:?}"),
+        }
     }
 
     #[test]
@@ -221,56 +186,49 @@ mod tests {
     #[test]
     fn a_partial_head_waits_for_more() {
         assert!(parse("GET / HTTP/1.1\r\nHost: a\r\n").unwrap().is_none());
+        assert!(parse("GET / HTTP/1.1\r\nHost: a\r").unwrap().is_none());
     }
 
     #[test]
-    fn keep_alive_follows_the_version_and_connection_header() {
-        let ka = |raw: &str| parse(raw).unwrap().unwrap().0.keep_alive;
-        assert!(!ka(
-            "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+    fn nul_bytes_and_bare_crs_are_refused_before_any_line_ends() {
+        assert!(matches!(
+            refusal(&"\0".repeat(2048)),
+            ReadError::Malformed(_)
         ));
-        assert!(!ka("GET / HTTP/1.0\r\n\r\n"));
-        assert!(ka("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"));
+        assert!(matches!(
+            refusal("GET / HTTP/1.1\rHost: a\r"),
+            ReadError::Malformed(_)
+        ));
+        assert!(matches!(
+            refusal("GET / HTTP/1.1\r\nHost: a\rX: b"),
+            ReadError::Malformed(_)
+        ));
     }
 
     #[test]
-    fn ambiguous_framing_and_a_missing_host_are_refused() {
-        for raw in [
-            "GET / HTTP/1.1\r\n\r\n",
-            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
-            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n",
-            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n",
-            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +3\r\n\r\n",
-        ] {
-            assert!(
-                matches!(parse(raw), Err(ReadError::Malformed(_))),
-                "{raw:?}"
-            );
-        }
+    fn a_target_over_the_cap_is_414_and_headers_over_it_431() {
+        let target = format!("GET /{} HTTP/1.1\r\nHost: a\r\n\r\n", "a".repeat(9000));
+        assert_eq!(refusal(&target), ReadError::TargetTooLong);
+        let unfinished = format!("GET /{}", "a".repeat(9000));
+        assert_eq!(refusal(&unfinished), ReadError::TargetTooLong);
+        let long = format!("GET / HTTP/1.1\r\nX: {}\r\n\r\n", "a".repeat(9000));
+        assert_eq!(refusal(&long), ReadError::HeadTooLarge);
+        let unfinished = format!("GET / HTTP/1.1\r\nX: {}", "a".repeat(9000));
+        assert_eq!(refusal(&unfinished), ReadError::HeadTooLarge);
+        let many: String = (0..=MAX_HEADERS).map(|i| format!("X-{i}: 1\r\n")).collect();
+        let many = format!("GET / HTTP/1.1\r\n{many}\r\n");
+        assert_eq!(refusal(&many), ReadError::HeadTooLarge);
     }
 
     #[test]
     fn one_host_is_required_and_transfer_encoding_needs_http_1_1() {
         for raw in [
+            "GET / HTTP/1.1\r\n\r\n",
             "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
             "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
         ] {
-            assert!(
-                matches!(parse(raw), Err(ReadError::Malformed(_))),
-                "{raw:?}"
-            );
+            assert!(matches!(refusal(raw), ReadError::Malformed(_)), "{raw:?}");
         }
         assert!(parse("GET / HTTP/1.0\r\n\r\n").unwrap().is_some());
-    }
-
-    #[test]
-    fn heads_over_the_cap_or_with_too_many_lines_are_too_large() {
-        let long = format!("GET / HTTP/1.1\r\nX: {}\r\n\r\n", "a".repeat(9000));
-        assert!(matches!(parse(&long), Err(ReadError::HeadTooLarge)));
-        let unfinished = format!("GET / HTTP/1.1\r\nX: {}", "a".repeat(9000));
-        assert!(matches!(parse(&unfinished), Err(ReadError::HeadTooLarge)));
-        let many: String = (0..=MAX_HEADERS).map(|i| format!("X-{i}: 1\r\n")).collect();
-        let many = format!("GET / HTTP/1.1\r\n{many}\r\n");
-        assert!(matches!(parse(&many), Err(ReadError::HeadTooLarge)));
     }
 }
