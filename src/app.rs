@@ -148,6 +148,7 @@ impl Application {
             notifier: store.notifier,
             dedupe: store.dedupe,
             limiter: store.limiter,
+            ephemeral: store.ephemeral,
             accounts: accounts.clone(),
             refresh: accounts,
             signer: Arc::new(signer),
@@ -163,6 +164,10 @@ impl Application {
             shutdown: shutdown.clone(),
         });
 
+        let issuer = saoma.signer.settings().issuer.clone();
+        let oidc = crate::oidc::Oidc::from_config(&config, saoma.clone(), issuer)
+            .context("configuring the OpenID Provider ([oidc])")?;
+
         let api = api::service();
         let mut route = web::mount(Route::new())
             .at("/metrics", poem::get(render_metrics))
@@ -170,6 +175,9 @@ impl Application {
             .at("/openapi.json", api.spec_endpoint());
         if let Some(sandbox) = &sandbox {
             route = route.nest("/sandbox", web::sandbox_helpers(sandbox.routes()));
+        }
+        if let Some(oidc) = oidc {
+            route = crate::oidc::mount(route, oidc);
         }
         // The operations live under fixed prefixes; each mount gets its own (cheap) service.
         let route = route

@@ -14,6 +14,7 @@ pub mod http1;
 pub mod ids;
 pub mod limits;
 pub mod metrics;
+pub mod oidc;
 pub mod providers;
 pub mod sandbox;
 pub mod scene;

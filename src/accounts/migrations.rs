@@ -20,6 +20,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "refresh tokens",
         include_str!("../../migrations/0002_refresh_tokens.sql"),
     ),
+    (
+        3,
+        "refresh client",
+        include_str!("../../migrations/0003_refresh_client.sql"),
+    ),
 ];
 
 #[derive(Debug)]

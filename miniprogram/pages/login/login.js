@@ -62,6 +62,7 @@ Page({
     scene: '',
     browser: '',
     ip: '',
+    client: '',
     time: '',
     message: '',
     busy: false,
@@ -90,6 +91,7 @@ Page({
           state: 'ask',
           browser: describeBrowser(requester.user_agent),
           ip: requester.ip || '',
+          client: requester.client_name || '',
           time: requester.created_at ? new Date(requester.created_at).toLocaleTimeString() : '',
         });
       })

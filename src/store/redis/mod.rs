@@ -17,6 +17,7 @@ mod notify;
 mod scenes;
 mod target;
 mod tokens;
+mod values;
 
 pub use target::RedisTarget;
 
