@@ -3,17 +3,12 @@
 
 use super::Oidc;
 use super::userinfo::CLAIMS;
-use poem::http::header;
-use poem::web::Data;
-use poem::{Response, handler};
-use std::sync::Arc;
 
 /// The scopes and what each grants (see `userinfo::CLAIMS`).
 pub const SCOPES: &[&str] = &["openid", "profile", "phone", "wechat", "offline_access"];
 
-#[handler]
-pub fn configuration(oidc: Data<&Arc<Oidc>>) -> Response {
-    let doc = serde_json::json!({
+pub fn configuration(oidc: &Oidc) -> serde_json::Value {
+    serde_json::json!({
         "issuer": oidc.issuer,
         "authorization_endpoint": oidc.url("/oidc/authorize"),
         "token_endpoint": oidc.url("/oidc/token"),
@@ -40,25 +35,14 @@ pub fn configuration(oidc: Data<&Arc<Oidc>>) -> Response {
         "request_uri_parameter_supported": false,
         "authorization_response_iss_parameter_supported": true,
         "service_documentation": oidc.url("/docs"),
-    });
-    public_json(&doc)
+    })
 }
 
-#[handler]
-pub fn jwks(oidc: Data<&Arc<Oidc>>) -> Response {
+pub fn jwks(oidc: &Oidc) -> serde_json::Value {
     let mut keys = vec![oidc.rsa.jwk()];
     keys.extend(oidc.published.iter().map(|k| k.jwk()));
     for key in oidc.saoma.jwks().keys {
         keys.push(serde_json::to_value(key).unwrap_or_default());
     }
-    public_json(&serde_json::json!({ "keys": keys }))
-}
-
-/// Public, cacheable for a few minutes (a new key is published before it signs).
-fn public_json(value: &serde_json::Value) -> Response {
-    Response::builder()
-        .content_type("application/json")
-        .header(header::CACHE_CONTROL, "public, max-age=300")
-        .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")
-        .body(value.to_string())
+    serde_json::json!({ "keys": keys })
 }

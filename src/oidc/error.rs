@@ -85,6 +85,17 @@ impl OAuthError {
     }
 }
 
+impl OAuthError {
+    /// The `WWW-Authenticate` challenge of a 401.
+    pub fn www_authenticate(&self) -> String {
+        if self.code == "invalid_token" {
+            format!("Bearer error=\"{}\"", self.code)
+        } else {
+            "Basic realm=\"saoma\"".to_string()
+        }
+    }
+}
+
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({
@@ -97,27 +108,8 @@ impl IntoResponse for OAuthError {
             .header(header::CACHE_CONTROL, "no-store")
             .header(header::PRAGMA, "no-cache");
         if self.status == StatusCode::UNAUTHORIZED {
-            let scheme = if self.code == "invalid_token" {
-                format!("Bearer error=\"{}\"", self.code)
-            } else {
-                "Basic realm=\"saoma\"".to_string()
-            };
-            response = response.header(header::WWW_AUTHENTICATE, scheme);
+            response = response.header(header::WWW_AUTHENTICATE, self.www_authenticate());
         }
         response.body(body.to_string())
     }
-}
-
-/// JSON with `Cache-Control: no-store` (token and userinfo answers).
-pub fn no_store_json(value: &serde_json::Value) -> Response {
-    Response::builder()
-        .content_type("application/json")
-        .header(header::CACHE_CONTROL, "no-store")
-        .header(header::PRAGMA, "no-cache")
-        .body(value.to_string())
-}
-
-/// Either branch as a response.
-pub fn respond(result: Result<Response, OAuthError>) -> Response {
-    result.unwrap_or_else(IntoResponse::into_response)
 }

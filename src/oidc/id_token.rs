@@ -3,10 +3,12 @@
 
 use super::error::OAuthError;
 use super::state::CodeGrant;
+use super::userinfo::UserInfo;
 use super::{IdTokenAlg, Oidc};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, Validation};
+use poem_openapi::types::ToJSON;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256, Sha512};
 
@@ -20,7 +22,7 @@ impl Oidc {
         grant: &CodeGrant,
         alg: IdTokenAlg,
         access_token: &str,
-        scope_claims: Map<String, Value>,
+        scope_claims: &UserInfo,
     ) -> Result<String, OAuthError> {
         let now = chrono::Utc::now().timestamp();
         let mut claims = Map::new();
@@ -37,8 +39,10 @@ impl Oidc {
         }
         claims.insert("amr".into(), vec![AMR].into());
         claims.insert("at_hash".into(), at_hash(alg, access_token).into());
-        for (k, v) in scope_claims {
-            claims.entry(k).or_insert(v);
+        if let Some(Value::Object(granted)) = scope_claims.to_json() {
+            for (k, v) in granted {
+                claims.entry(k).or_insert(v);
+            }
         }
         let signed = match alg {
             IdTokenAlg::Rs256 => self.rsa.sign(&claims),

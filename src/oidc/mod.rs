@@ -4,6 +4,7 @@
 //! through `providers` (a scene bound to the authorization request); this module only speaks
 //! OAuth. See the README, "Use Saoma as the WeChat login of an existing app".
 
+mod api;
 mod authorize;
 mod clients;
 mod discovery;
@@ -16,6 +17,7 @@ mod state;
 mod token;
 mod userinfo;
 
+pub use api::OidcApi;
 pub use clients::{Client, Clients, IdTokenAlg};
 
 use crate::config::Config;
@@ -106,18 +108,17 @@ pub fn mount(route: Route, oidc: Arc<Oidc>) -> Route {
         .at("/login/scene", post(login_page::create_scene))
         .at("/resume", get(authorize::resume))
         .at("/abort", get(authorize::abort))
-        .at("/token", post(token::token))
-        .at(
-            "/userinfo",
-            get(userinfo::userinfo).post(userinfo::userinfo),
-        )
-        .at("/revoke", post(userinfo::revoke))
-        .at("/logout", get(logout::end_session))
-        .at("/jwks", get(discovery::jwks));
+        .at("/logout", get(logout::end_session));
+    // The OAuth operations are poem-openapi's (in the OpenAPI document), at their full paths.
+    let mut route = route.nest("/oidc", routes.data(oidc.clone()));
+    for path in [
+        "/.well-known/openid-configuration",
+        "/oidc/jwks",
+        "/oidc/token",
+        "/oidc/userinfo",
+        "/oidc/revoke",
+    ] {
+        route = route.at(path, crate::api::service().data(oidc.clone()));
+    }
     route
-        .at(
-            "/.well-known/openid-configuration",
-            get(discovery::configuration).data(oidc.clone()),
-        )
-        .nest("/oidc", routes.data(oidc))
 }

@@ -2,33 +2,29 @@
 //! verifier; a replay revokes what the code gave) and `refresh_token` (rotation, bound to the
 //! client). Client authentication: `client_secret_basic`, `client_secret_post`, `none`.
 
-use super::error::{OAuthError, no_store_json, respond};
+use super::api::TokenBody;
+use super::error::OAuthError;
 use super::state::{CodeGrant, code_key, used_code_key};
 use super::userinfo::scope_claims;
 use super::{Client, Oidc};
 use crate::accounts::RefreshSubject;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use poem::web::Data;
-use poem::{Body, Request, Response, handler};
-use serde_json::json;
+use poem::Request;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Duration;
 use subtle::ConstantTimeEq;
 
 /// How long a used code is remembered, so that its replay revokes what it gave.
 const USED_CODE_MEMORY: Duration = Duration::from_secs(600);
-const MAX_FORM_BYTES: usize = 16 * 1024;
 
-#[handler]
-pub async fn token(oidc: Data<&Arc<Oidc>>, req: &Request, body: Body) -> Response {
-    respond(token_inner(&oidc, req, body).await)
-}
-
-async fn token_inner(oidc: &Oidc, req: &Request, body: Body) -> Result<Response, OAuthError> {
-    let mut params = form(body).await?;
+/// The token endpoint's work, on the form's parameters.
+pub async fn token(
+    oidc: &Oidc,
+    req: &Request,
+    mut params: HashMap<String, String>,
+) -> Result<TokenBody, OAuthError> {
     let client = authenticate(oidc, req, &mut params)?;
     match params.get("grant_type").map(String::as_str) {
         Some("authorization_code") => exchange_code(oidc, client, &params).await,
@@ -40,23 +36,6 @@ async fn token_inner(oidc: &Oidc, req: &Request, body: Body) -> Result<Response,
         )),
         None => Err(OAuthError::invalid_request("grant_type is missing")),
     }
-}
-
-/// An `application/x-www-form-urlencoded` body; a repeated parameter is refused.
-pub async fn form(body: Body) -> Result<HashMap<String, String>, OAuthError> {
-    let bytes = body
-        .into_bytes_limit(MAX_FORM_BYTES)
-        .await
-        .map_err(|_| OAuthError::invalid_request("the body is not a readable form"))?;
-    let mut params = HashMap::new();
-    for (k, v) in url::form_urlencoded::parse(&bytes) {
-        if params.insert(k.to_string(), v.to_string()).is_some() {
-            return Err(OAuthError::invalid_request(format!(
-                "{k} appears more than once"
-            )));
-        }
-    }
-    Ok(params)
 }
 
 /// The client, authenticated by one method: HTTP Basic, the form's `client_secret`, or none
@@ -130,7 +109,7 @@ async fn exchange_code(
     oidc: &Oidc,
     client: &Client,
     params: &HashMap<String, String>,
-) -> Result<Response, OAuthError> {
+) -> Result<TokenBody, OAuthError> {
     let code = params
         .get("code")
         .ok_or_else(|| OAuthError::invalid_request("code is missing"))?;
@@ -182,17 +161,17 @@ async fn exchange_code(
         &grant,
         client.alg,
         &issued.tokens.access_token,
-        scope_claims(&account, &scopes),
+        &scope_claims(&account, &scopes),
     )?;
     tracing::info!(client = %client.id, "oidc: code exchanged");
-    Ok(no_store_json(&json!({
-        "access_token": issued.tokens.access_token,
-        "token_type": "Bearer",
-        "expires_in": issued.tokens.expires_in,
-        "refresh_token": issued.tokens.refresh_token,
-        "id_token": id_token,
-        "scope": scope,
-    })))
+    Ok(TokenBody {
+        access_token: issued.tokens.access_token,
+        token_type: "Bearer".into(),
+        expires_in: issued.tokens.expires_in,
+        refresh_token: issued.tokens.refresh_token,
+        id_token: Some(id_token),
+        scope,
+    })
 }
 
 /// RFC 7636 4.6: S256(verifier) must equal the challenge; a verifier without a challenge is
@@ -223,7 +202,7 @@ async fn refresh(
     oidc: &Oidc,
     client: &Client,
     params: &HashMap<String, String>,
-) -> Result<Response, OAuthError> {
+) -> Result<TokenBody, OAuthError> {
     let presented = params
         .get("refresh_token")
         .ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
@@ -232,11 +211,12 @@ async fn refresh(
         .refresh_for_client(presented, &client.id)
         .await
         .map_err(OAuthError::domain)?;
-    Ok(no_store_json(&json!({
-        "access_token": issued.tokens.access_token,
-        "token_type": "Bearer",
-        "expires_in": issued.tokens.expires_in,
-        "refresh_token": issued.tokens.refresh_token,
-        "scope": issued.subject.scope.unwrap_or_default(),
-    })))
+    Ok(TokenBody {
+        access_token: issued.tokens.access_token,
+        token_type: "Bearer".into(),
+        expires_in: issued.tokens.expires_in,
+        refresh_token: issued.tokens.refresh_token,
+        id_token: None,
+        scope: issued.subject.scope.unwrap_or_default(),
+    })
 }

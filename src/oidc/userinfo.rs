@@ -1,15 +1,14 @@
-//! The claims scopes grant, the userinfo endpoint (GET and POST, Bearer), and revocation
-//! (RFC 7009).
+//! The claims scopes grant, the userinfo endpoint (Bearer), and revocation (RFC 7009).
 
 use super::Oidc;
-use super::error::{OAuthError, no_store_json, respond};
-use super::token::{authenticate, form};
+use super::error::OAuthError;
+use super::token::authenticate;
 use crate::accounts::Account;
+use crate::scene::Provider;
 use crate::tokens::ClientClaims;
-use poem::web::Data;
-use poem::{Body, Request, Response, handler};
-use serde_json::{Map, Value, json};
-use std::sync::Arc;
+use poem::Request;
+use poem_openapi::Object;
+use std::collections::HashMap;
 
 /// Every claim Saoma can assert (discovery's `claims_supported`).
 pub const CLAIMS: &[&str] = &[
@@ -30,55 +29,73 @@ pub const CLAIMS: &[&str] = &[
     "wechat_identities",
 ];
 
-/// What the scopes grant: `profile`: name (the WeChat nickname) and picture; `phone`:
-/// phone_number (E.164) and phone_number_verified (always true: Saoma binds only verified
-/// numbers); `wechat`: `wechat_identities`, one object per WeChat app the person logged in
-/// with: `{provider, app_id, openid, unionid?}`.
-pub fn scope_claims(account: &Account, scopes: &[&str]) -> Map<String, Value> {
-    let mut claims = Map::new();
-    if scopes.contains(&"profile") {
-        if let Some(name) = account
-            .identities
-            .iter()
-            .rev()
-            .find_map(|i| i.nickname.clone())
-        {
-            claims.insert("name".into(), name.into());
-        }
-        if let Some(picture) = account
-            .identities
-            .iter()
-            .rev()
-            .find_map(|i| i.avatar.clone())
-        {
-            claims.insert("picture".into(), picture.into());
-        }
-    }
-    if scopes.contains(&"phone")
-        && let Some(phone) = &account.phone
-    {
-        claims.insert("phone_number".into(), phone.clone().into());
-        claims.insert("phone_number_verified".into(), true.into());
-    }
-    if scopes.contains(&"wechat") {
-        let identities: Vec<Value> = account
-            .identities
-            .iter()
-            .map(|i| {
-                let mut id = json!({
-                    "provider": i.provider.as_str(),
-                    "app_id": i.app_id.as_str(),
-                    "openid": i.openid.to_string(),
-                });
-                if let (Some(unionid), Some(obj)) = (&i.unionid, id.as_object_mut()) {
-                    obj.insert("unionid".into(), unionid.to_string().into());
-                }
-                id
+/// What the access token's scopes grant. `profile`: `name` (the WeChat nickname, when WeChat
+/// gave one) and `picture`; `phone`: `phone_number` (E.164) and `phone_number_verified`
+/// (always true: Saoma binds only verified numbers); `wechat`: `wechat_identities`.
+#[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
+pub struct UserInfo {
+    /// The account id.
+    pub sub: String,
+    pub name: Option<String>,
+    /// URL of the avatar.
+    pub picture: Option<String>,
+    pub phone_number: Option<String>,
+    pub phone_number_verified: Option<bool>,
+    /// One per WeChat app the person logged in with.
+    pub wechat_identities: Option<Vec<WeChatIdentity>>,
+}
+
+/// A WeChat identity: the openid is per app; the unionid (when WeChat gives one) is the same
+/// across the apps of one WeChat Open Platform account.
+#[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
+pub struct WeChatIdentity {
+    pub provider: Provider,
+    pub app_id: String,
+    pub openid: String,
+    pub unionid: Option<String>,
+}
+
+pub fn scope_claims(account: &Account, scopes: &[&str]) -> UserInfo {
+    let profile = scopes.contains(&"profile");
+    let phone = scopes.contains(&"phone");
+    let phone_number = account.phone.clone().filter(|_| phone);
+    UserInfo {
+        sub: account.id.clone(),
+        name: profile
+            .then(|| {
+                account
+                    .identities
+                    .iter()
+                    .rev()
+                    .find_map(|i| i.nickname.clone())
             })
-            .collect();
-        claims.insert("wechat_identities".into(), identities.into());
+            .flatten(),
+        picture: profile
+            .then(|| {
+                account
+                    .identities
+                    .iter()
+                    .rev()
+                    .find_map(|i| i.avatar.clone())
+            })
+            .flatten(),
+        phone_number_verified: phone_number.as_ref().map(|_| true),
+        phone_number,
+        wechat_identities: scopes.contains(&"wechat").then(|| {
+            account
+                .identities
+                .iter()
+                .map(|i| WeChatIdentity {
+                    provider: i.provider,
+                    app_id: i.app_id.to_string(),
+                    openid: i.openid.to_string(),
+                    unionid: i.unionid.as_ref().map(ToString::to_string),
+                })
+                .collect()
+        }),
     }
-    claims
 }
 
 impl Oidc {
@@ -93,30 +110,19 @@ impl Oidc {
     }
 }
 
-#[handler]
-pub async fn userinfo(oidc: Data<&Arc<Oidc>>, req: &Request, body: Body) -> Response {
-    respond(userinfo_inner(&oidc, req, body).await)
-}
-
-async fn userinfo_inner(oidc: &Oidc, req: &Request, body: Body) -> Result<Response, OAuthError> {
-    let bearer = req
+/// The claims behind the request's Bearer access token.
+pub async fn userinfo(oidc: &Oidc, req: &Request) -> Result<UserInfo, OAuthError> {
+    let token = req
         .header("Authorization")
         .and_then(|h| {
             h.strip_prefix("Bearer ")
                 .or_else(|| h.strip_prefix("bearer "))
         })
-        .map(str::to_string);
-    let token = match bearer {
-        Some(token) => token,
-        None => form(body)
-            .await?
-            .remove("access_token")
-            .ok_or_else(|| OAuthError::invalid_token("a Bearer access token is required"))?,
-    };
+        .ok_or_else(|| OAuthError::invalid_token("a Bearer access token is required"))?;
     let claims: ClientClaims = oidc
         .saoma
         .signer
-        .verify_as(&token)
+        .verify_as(token)
         .map_err(|_| OAuthError::invalid_token("the access token is invalid or expired"))?;
     let scopes: Vec<&str> = claims.scope.split(' ').collect();
     if !scopes.contains(&"openid") {
@@ -128,21 +134,17 @@ async fn userinfo_inner(oidc: &Oidc, req: &Request, body: Body) -> Result<Respon
         .account(&claims.base.sub)
         .await
         .map_err(|_| OAuthError::invalid_token("the account no longer exists"))?;
-    let mut out = scope_claims(&account, &scopes);
-    out.insert("sub".into(), claims.base.sub.into());
-    Ok(no_store_json(&Value::Object(out)))
+    Ok(scope_claims(&account, &scopes))
 }
 
 /// RFC 7009: the client authenticates like at the token endpoint; a refresh token ends its
 /// whole session (family). Unknown tokens and access tokens (which expire by themselves) are
 /// answered 200 as well.
-#[handler]
-pub async fn revoke(oidc: Data<&Arc<Oidc>>, req: &Request, body: Body) -> Response {
-    respond(revoke_inner(&oidc, req, body).await)
-}
-
-async fn revoke_inner(oidc: &Oidc, req: &Request, body: Body) -> Result<Response, OAuthError> {
-    let mut params = form(body).await?;
+pub async fn revoke(
+    oidc: &Oidc,
+    req: &Request,
+    mut params: HashMap<String, String>,
+) -> Result<(), OAuthError> {
     authenticate(oidc, req, &mut params)?;
     let token = params
         .remove("token")
@@ -153,7 +155,5 @@ async fn revoke_inner(oidc: &Oidc, req: &Request, body: Body) -> Result<Response
             .await
             .map_err(OAuthError::domain)?;
     }
-    Ok(Response::builder()
-        .header("Cache-Control", "no-store")
-        .body(""))
+    Ok(())
 }
