@@ -2,8 +2,9 @@
 //! `post_logout_redirect_uri` (registered, matched exactly), `state`. Ends the SSO session.
 
 use super::Oidc;
-use super::authorize::{see_other, ui_lang};
+use super::authorize::see_other;
 use super::login_page::{error_page, simple_page};
+use super::request::ui_lang;
 use super::session::clear_cookie;
 use super::state::Lang;
 use poem::http::{StatusCode, header};

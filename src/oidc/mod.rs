@@ -12,6 +12,8 @@ mod error;
 mod id_token;
 mod login_page;
 mod logout;
+mod request;
+mod resume;
 mod session;
 mod state;
 mod token;
@@ -106,8 +108,8 @@ pub fn mount(route: Route, oidc: Arc<Oidc>) -> Route {
         .at("/login", get(login_page::page))
         .at("/login.js", get(login_page::script))
         .at("/login/scene", post(login_page::create_scene))
-        .at("/resume", get(authorize::resume))
-        .at("/abort", get(authorize::abort))
+        .at("/resume", get(resume::resume))
+        .at("/abort", get(resume::abort))
         .at("/logout", get(logout::end_session));
     // The OAuth operations are poem-openapi's (in the OpenAPI document), at their full paths.
     let mut route = route.nest("/oidc", routes.data(oidc.clone()));
