@@ -168,9 +168,10 @@ pub async fn create_scene(
         return_url: None,
         for_client: Some(ClientRequest {
             client_name,
-            request: body.request,
+            request: body.request.clone(),
         }),
     };
+    let request_id = body.request;
     let saoma = &oidc.saoma;
     let created = match request.provider {
         Provider::MiniProgram => saoma.create_mini_program_scene(new).await,
@@ -190,13 +191,19 @@ pub async fn create_scene(
         created.expires_in,
         oidc.secure_cookies,
     );
+    let bound = super::session::login_cookie(&request_id, oidc.request_ttl, oidc.secure_cookies);
     let body = created.to_json().unwrap_or_default();
-    Response::builder()
+    let mut response = Response::builder()
         .status(StatusCode::CREATED)
         .content_type("application/json")
         .header(header::CACHE_CONTROL, "no-store")
-        .header(header::SET_COOKIE, cookie)
-        .body(body.to_string())
+        .body(body.to_string());
+    for value in [cookie, bound] {
+        if let Ok(value) = value.parse() {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
 }
 
 /// The API's error shape (`{code, message}`), as the SDK reads it.

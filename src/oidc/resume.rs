@@ -6,12 +6,12 @@ use super::Oidc;
 use super::authorize::{error_redirect, see_other};
 use super::error::OAuthError;
 use super::login_page::error_page;
-use super::session::session_cookie;
+use super::session::{cookie, login_cookie_name, session_cookie};
 use super::state::{AuthRequest, Lang, Login, request_key, session_key};
 use crate::providers::random_token;
 use poem::http::{StatusCode, header};
 use poem::web::{Data, Query};
-use poem::{Response, handler};
+use poem::{Request, Response, handler};
 use std::sync::Arc;
 
 #[derive(serde::Deserialize)]
@@ -22,7 +22,7 @@ pub struct Ticket {
 /// The hosted page's next stop once the phone confirmed: sign the browser in, then send it to
 /// the client with a code.
 #[handler]
-pub async fn resume(oidc: Data<&Arc<Oidc>>, Query(q): Query<Ticket>) -> Response {
+pub async fn resume(oidc: Data<&Arc<Oidc>>, req: &Request, Query(q): Query<Ticket>) -> Response {
     let expired = |lang| {
         error_page(
             StatusCode::BAD_REQUEST,
@@ -36,6 +36,14 @@ pub async fn resume(oidc: Data<&Arc<Oidc>>, Query(q): Query<Ticket>) -> Response
         Ok(None) => return expired(Lang::Zh),
         Err(e) => return OAuthError::domain(e).into_page(),
     };
+    if cookie(req, &login_cookie_name(&login.request)).is_none() {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "login_elsewhere",
+            "this login was started in another browser: log in from the app in this browser",
+            Lang::Zh,
+        );
+    }
     let request: AuthRequest = match oidc.take(&request_key(&login.request)).await {
         Ok(Some(request)) => request,
         Ok(None) => return expired(Lang::Zh),

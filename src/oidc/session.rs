@@ -4,7 +4,7 @@
 
 use super::Oidc;
 use super::error::OAuthError;
-use super::state::{Login, session_key};
+use super::state::{Login, hash, session_key};
 use poem::Request;
 use std::time::Duration;
 
@@ -27,14 +27,36 @@ pub fn clear_cookie(secure: bool) -> String {
 
 /// The session id the browser sent, if any.
 pub fn session_id(req: &Request) -> Option<String> {
-    // Parsed here: the app runs no cookie-jar middleware (the API reads its one cookie itself).
+    cookie(req, SESSION_COOKIE)
+}
+
+/// Binds a hosted-page login to the browser that started it: the one-time ticket of
+/// `/oidc/resume` signs a browser in only if it holds this cookie, so a ticket URL opened in
+/// another browser (login CSRF) signs nobody in. Named after the request, so that logins in
+/// several tabs do not overwrite each other.
+pub fn login_cookie_name(request: &str) -> String {
+    format!("saoma_login_{}", &hash(request)[..16])
+}
+
+pub fn login_cookie(request: &str, ttl: Duration, secure: bool) -> String {
+    format!(
+        "{}=1; Path=/oidc; Max-Age={}; HttpOnly; SameSite=Lax{}",
+        login_cookie_name(request),
+        ttl.as_secs(),
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// A cookie's value. Parsed here: the app runs no cookie-jar middleware (the API reads its one
+/// cookie itself).
+pub fn cookie(req: &Request, wanted: &str) -> Option<String> {
     req.headers()
         .get_all(poem::http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(name, _)| *name == wanted)
         .map(|(_, value)| value.to_string())
         .filter(|v| !v.is_empty())
 }

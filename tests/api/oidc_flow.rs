@@ -219,3 +219,32 @@ async fn an_eddsa_client_gets_eddsa_id_tokens() {
     assert_eq!(header(id_token)["alg"], "EdDSA");
     assert_eq!(payload(id_token)["aud"], "edapp");
 }
+
+#[tokio::test]
+async fn a_login_link_opened_in_another_browser_signs_nobody_in() {
+    let app = spawn_oidc_app().await;
+    let attacker = browser();
+    let (to, _) = location(&authorize(&app, &attacker, &grafana_params(&[])).await);
+    let request = to.trim_start_matches("/oidc/login?request=");
+    let created: Value = attacker
+        .post(app.url("/oidc/login/scene"))
+        .json(&serde_json::json!({ "request": request }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let scene = created["scene"].as_str().unwrap();
+    app.phone_answers(scene, true).await;
+    let view = app
+        .poll_json(scene, Some(created["poll_token"].as_str().unwrap()))
+        .await;
+    let ticket_url = view["redirect"].as_str().unwrap();
+
+    let victim = browser();
+    let res = victim.get(app.url(ticket_url)).send().await.unwrap();
+    assert_eq!(res.status(), 400);
+    assert!(res.headers().get("location").is_none());
+    assert!(res.headers().get("set-cookie").is_none(), "no session");
+}
