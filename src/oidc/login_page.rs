@@ -15,6 +15,17 @@ use poem_openapi::types::ToJSON;
 use std::sync::{Arc, LazyLock};
 
 const LOGIN_JS: &str = include_str!("assets/login.js");
+/// The demo card's form for `need_phone` (`accounts.require_phone`); the script fills in the
+/// words in the page's language.
+const PHONE_FORM: &str = "<form id=\"phone-form\" hidden novalidate>\
+<p data-i18n=\"phone_intro\"></p>\
+<label for=\"phone-number\" data-i18n=\"phone_label\"></label>\
+<div class=\"row\"><input id=\"phone-number\" name=\"phone\" type=\"tel\" inputmode=\"tel\" \
+autocomplete=\"tel\" required><button id=\"send-sms\" type=\"button\" data-i18n=\"send_sms\"></button></div>\
+<label for=\"sms-code\" data-i18n=\"code_label\"></label>\
+<input id=\"sms-code\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" required>\
+<button id=\"bind-phone\" type=\"submit\" class=\"primary\" data-i18n=\"bind\"></button>\
+<p id=\"phone-message\" class=\"message\" role=\"alert\" aria-live=\"assertive\"></p></form>\n";
 
 #[derive(serde::Deserialize)]
 pub struct PageQuery {
@@ -112,7 +123,7 @@ fn login_html(p: &LoginPage<'_>) -> String {
          data-lang=\"{lang}\" data-sandbox=\"{sandbox}\">\n<h1 id=\"title\">{title}</h1>\n{wechat}\
          <section id=\"panel\">\n<div id=\"code\" class=\"code\"></div>\n\
          <p id=\"status\" role=\"status\" aria-live=\"polite\" data-state=\"loading\">{loading}</p>\n\
-         </section>\n<p id=\"sandbox-hint\" class=\"hint\" hidden><span>{sandbox_hint}</span> \
+         {PHONE_FORM}</section>\n<p id=\"sandbox-hint\" class=\"hint\" hidden><span>{sandbox_hint}</span> \
          <a id=\"phone-link\" href=\"/sandbox/phone\" target=\"_blank\" rel=\"noopener\">{phone}</a></p>\n\
          </main>\n</body>\n</html>\n",
         title = escape(&title),

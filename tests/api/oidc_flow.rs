@@ -248,3 +248,71 @@ async fn a_login_link_opened_in_another_browser_signs_nobody_in() {
     assert!(res.headers().get("location").is_none());
     assert!(res.headers().get("set-cookie").is_none(), "no session");
 }
+
+#[tokio::test]
+async fn with_require_phone_the_login_page_binds_a_phone_and_the_phone_claim_carries_it() {
+    let app = crate::helpers::spawn_app_with(|c| {
+        configure(c);
+        c.accounts.require_phone = true;
+    })
+    .await;
+    let browser = browser();
+    let (to, _) = location(&authorize(&app, &browser, &grafana_params(&[])).await);
+    let page = browser
+        .get(app.url(&to))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"phone-form\""), "the card's phone form");
+    let request = to.trim_start_matches("/oidc/login?request=");
+    let created: Value = browser
+        .post(app.url("/oidc/login/scene"))
+        .json(&serde_json::json!({ "request": request }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (scene, poll_token) = (
+        created["scene"].as_str().unwrap(),
+        created["poll_token"].as_str().unwrap(),
+    );
+    app.phone_answers(scene, true).await;
+    assert_eq!(
+        app.poll_json(scene, Some(poll_token)).await["status"],
+        "need_phone"
+    );
+    let phone = "+8613800138000";
+    assert!(
+        app.send_sms(scene, poll_token, phone)
+            .await
+            .status()
+            .is_success()
+    );
+    let code = app.sms_code(phone).await;
+    assert!(
+        app.bind_phone(scene, poll_token, phone, &code)
+            .await
+            .status()
+            .is_success()
+    );
+    let view = app.poll_json(scene, Some(poll_token)).await;
+    let res = browser
+        .get(app.url(view["redirect"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    let callback = location(&res).1;
+    let tokens: Value = exchange(&app, &callback["code"])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let claims = payload(tokens["id_token"].as_str().unwrap());
+    assert_eq!(claims["phone_number"], phone);
+    assert_eq!(claims["phone_number_verified"], true);
+}

@@ -12,6 +12,35 @@ const t = (key, vars = {}) => (TEXT[lang][key] || key).replace(/\{(\w+)\}/g, (_,
 const $ = (id) => document.getElementById(id);
 const codeEl = $('code');
 const statusEl = $('status');
+const phoneForm = $('phone-form');
+const phoneMessage = $('phone-message');
+let handle = null;
+for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+
+// need_phone (accounts.require_phone): the same steps as the demo page.
+async function phoneStep(action) {
+  const phone = $('phone-number').value.trim();
+  const code = $('sms-code').value.trim();
+  if (!phone) return (phoneMessage.textContent = t('phone_missing'), $('phone-number').focus());
+  if (action === 'bind' && !code) return (phoneMessage.textContent = t('code_missing'), $('sms-code').focus());
+  try {
+    if (action === 'sms') {
+      await handle.sendSms(phone);
+      phoneMessage.textContent = t('sms_sent');
+      $('sms-code').focus();
+    } else {
+      await handle.bindPhone(phone, code);
+      phoneMessage.textContent = '';
+    }
+  } catch (e) {
+    phoneMessage.textContent = t('error', { message: e.message || e.code });
+  }
+}
+$('send-sms').addEventListener('click', () => phoneStep('sms'));
+phoneForm.addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  phoneStep('bind');
+});
 
 function show(state, text) {
   statusEl.dataset.state = state;
@@ -51,7 +80,14 @@ async function start() {
       provider,
       create,
       container: codeEl,
-      onStatus: (view) => {
+      onStatus: (view, h) => {
+        handle = h;
+        if (view.status === 'need_phone' && phoneForm.hidden) {
+          phoneForm.hidden = false;
+          $('phone-number').focus();
+        } else if (view.status !== 'need_phone') {
+          phoneForm.hidden = true;
+        }
         if (sandbox) $('phone-link').href = phoneUrl(view.scene);
         const nickname = view.scanned_by && view.scanned_by.nickname;
         if (view.status === 'scanned' && nickname) show('scanned', t('scanned_by', { name: nickname }));
