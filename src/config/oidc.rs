@@ -37,8 +37,10 @@ impl Default for OidcConfig {
     }
 }
 
-/// One relying party, exactly as in `[[oidc.clients]]`.
+/// One relying party, exactly as in `[[oidc.clients]]`. A misspelt key (`redirect_uri`) stops
+/// the start rather than leaving a client half-configured.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct OidcClientConfig {
     pub client_id: String,
     /// Absent (and no `client_secret_file`): a public client, which must use PKCE.

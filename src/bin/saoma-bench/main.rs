@@ -8,6 +8,7 @@ mod client;
 mod create;
 mod full_login;
 mod notify;
+mod oidc_login;
 mod poll;
 mod procs;
 mod smoke;
@@ -57,6 +58,12 @@ enum Scenario {
         /// before it, and the figure is Saoma's cost without the sandbox drawing codes.
         #[arg(long, default_value_t = 1_000_000)]
         pool_refill_per_minute: u32,
+    },
+    /// The same login for an OpenID client: authorize, the hosted page's scene, scan,
+    /// confirm, the code, and the client's code exchange; logins/s and each step.
+    OidcLogin {
+        #[command(flatten)]
+        common: Common,
     },
     /// Status polls over many scenes, as a ratio to `/healthz` in the same run.
     Poll {
@@ -188,6 +195,11 @@ async fn run(scenario: Scenario) -> anyhow::Result<()> {
                     .push(("codes left in the pool".into(), format!("{left}{note}")));
             }
             vec![summary]
+        }
+        Scenario::OidcLogin { common } => {
+            let stack = Stack::start(&common.target, 1, &oidc_login::env()).await?;
+            let label = format!("oidc-login ({} store)", common.target.store);
+            vec![oidc_login::run(&common, &stack, &label).await?]
         }
         Scenario::Poll { common, scenes } => vec![poll::run(&common, scenes).await?],
         Scenario::SseIdle { common } => vec![sse_idle::run(&common).await?],
