@@ -64,6 +64,12 @@ enum Scenario {
     OidcLogin {
         #[command(flatten)]
         common: Common,
+        /// As for full-login: pooled codes filled before the measured phase (0: no pool).
+        #[arg(long, default_value_t = 0)]
+        pool: usize,
+        /// As for full-login.
+        #[arg(long, default_value_t = 1_000_000)]
+        pool_refill_per_minute: u32,
     },
     /// Status polls over many scenes, as a ratio to `/healthz` in the same run.
     Poll {
@@ -196,10 +202,30 @@ async fn run(scenario: Scenario) -> anyhow::Result<()> {
             }
             vec![summary]
         }
-        Scenario::OidcLogin { common } => {
-            let stack = Stack::start(&common.target, 1, &oidc_login::env()).await?;
-            let label = format!("oidc-login ({} store)", common.target.store);
-            vec![oidc_login::run(&common, &stack, &label).await?]
+        Scenario::OidcLogin {
+            common,
+            pool,
+            pool_refill_per_minute,
+        } => {
+            let mut extra = pool_env(pool, pool_refill_per_minute);
+            extra.extend(oidc_login::env());
+            let stack = Stack::start(&common.target, 1, &extra).await?;
+            if pool > 0 {
+                create::wait_for_pool(&stack, pool).await?;
+            }
+            let label = format!(
+                "oidc-login ({} store{})",
+                common.target.store,
+                if pool > 0 { ", code pool" } else { "" }
+            );
+            let mut summary = oidc_login::run(&common, &stack, &label).await?;
+            if pool > 0 {
+                let left = create::pool_left(&stack).await?;
+                summary
+                    .lines
+                    .push(("codes left in the pool".into(), left.to_string()));
+            }
+            vec![summary]
         }
         Scenario::Poll { common, scenes } => vec![poll::run(&common, scenes).await?],
         Scenario::SseIdle { common } => vec![sse_idle::run(&common).await?],
