@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-bench/results-$(date +%Y%m%d-%H%M).txt}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/perf-target}"
+# Its own target directory beside the debug one, so that a release build never evicts it.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target/perf}"
 # The callback scenario's comparison drivers (as scripts/test.sh installs them).
 python3 -c "import wechatpy" 2>/dev/null || python3 -m pip install -q -r bench/requirements.txt
 [ -d bench/node_modules/wechat-crypto ] || (cd bench && npm ci --no-audit --no-fund)
@@ -24,4 +25,5 @@ run full-login --n 64 --duration 10s --pool 25000 --pool-refill-per-minute 1
 run full-login --n 64 --duration 15s --store redis
 run full-login --n 64 --duration 10s --store redis --pool 20000 --pool-refill-per-minute 1
 run notify --rate 500 --duration 10s
+run notify --rate 500 --duration 10s --database postgres
 run sse-idle --n 19000

@@ -198,6 +198,36 @@ test('need_phone: the page asks for a phone, the SMS code binds it, and the page
   await Promise.all([context.close(), phoneContext.close()]);
 });
 
+test('need_phone: the phone shares its number (getPhoneNumber) and the page logs in', async () => {
+  const { context, page, problems } = await openDemo(phoneRequired.base);
+  const url = await scanCode(page, phoneRequired.base);
+  const { context: phoneContext, phone } = await phoneOpens(url);
+  // A WeChat user of its own: the phone picks the sandbox's latest user, who may have a number.
+  const before = await phone.locator('#user-select').inputValue();
+  await phone.locator('#new-user').click();
+  await phone.waitForFunction((old) => document.getElementById('user-select').value !== old, before);
+  await phone.locator('#confirm').click();
+
+  await statusOf(page).getByText('请绑定手机号以完成登录').waitFor();
+  await phone.locator('#result').getByText('请授权手机号').waitFor();
+  await screenshot(phone, 'phone-3-need-phone');
+  // The first try gets no answer (the phone's network drops): the same button tries again.
+  await phoneContext.route(/\/api\/v1\/mini-program\/phone$/, (route) => route.abort('internetdisconnected'), { times: 1 });
+  await phone.locator('#share-phone').click();
+  await phone.locator('#result').getByText('网络错误').waitFor();
+  await phone.locator('#share-phone:enabled').click();
+
+  await phone.locator('#result').getByText('登录成功').waitFor();
+  await statusOf(page).getByText('登录成功').waitFor();
+  const account = JSON.parse(await page.locator('#account-json').textContent());
+  assert.match(account.phone, /^\+86139\d{8}$/, 'the number WeChat vouched for');
+  assert.equal(account.identities[0].provider, 'mini_program');
+  await screenshot(page, '6-need-phone-shared');
+  await screenshot(phone, 'phone-4-phone-shared');
+  assert.deepEqual(problems, []);
+  await Promise.all([context.close(), phoneContext.close()]);
+});
+
 test('a browser that prefers English gets English', async () => {
   const { context, page, problems } = await openDemo(saoma.base, { ...DESKTOP, locale: 'en-US' });
 

@@ -1,30 +1,36 @@
-// The mini-program's login page (miniprogram/pages/login) driven in Node against a real Saoma:
-// the page's own code, a stand-in `wx` whose request is real HTTP and whose login comes from
-// the sandbox.
+// The mini-program's login page (miniprogram/pages/login) rendered by miniprogram-simulate and
+// used as a person would: read the screen, tap 确认登录 / 取消 / the phone button. WeChat is
+// played by lib/miniprogram.js: real HTTP to a running Saoma, codes from its sandbox.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
+const path = require('node:path');
 const { randomBytes } = require('node:crypto');
 const { startSaoma, freePort, postJson } = require('./lib/saoma');
-const { loadLoginPage } = require('./lib/wx');
+const { WeChat, openLoginPage, ROOT } = require('./lib/miniprogram');
 
 const DESKTOP_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36';
 const SHORT_TTL_SECONDS = 1;
 
+const CONFIRMED = '登录成功，请回到电脑继续';
+const PHONE_BUTTON = '授权手机号并登录';
+
 let saoma;
 let shortLived;
+let phoneRequired;
 
 before(async () => {
   // These tests play a browser that polls right after each phone step, faster than
   // `interval`: slow_down (limits.poll_interval_ms) is off for them.
   const fastPolls = { SAOMA_LIMITS__POLL_INTERVAL_MS: '0' };
-  [saoma, shortLived] = await Promise.all([
+  [saoma, shortLived, phoneRequired] = await Promise.all([
     startSaoma(fastPolls),
     startSaoma({ ...fastPolls, SAOMA_LIMITS__SCENE_TTL_SECONDS: String(SHORT_TTL_SECONDS) }),
+    startSaoma({ ...fastPolls, SAOMA_ACCOUNTS__REQUIRE_PHONE: 'true' }),
   ]);
 });
 
 after(async () => {
-  await Promise.all([saoma && saoma.stop(), shortLived && shortLived.stop()]);
+  await Promise.all([saoma && saoma.stop(), shortLived && shortLived.stop(), phoneRequired && phoneRequired.stop()]);
 });
 
 /** What the browser does: create a scene (with characters that the code URL-encodes). */
@@ -46,144 +52,279 @@ async function browserPolls(base, created) {
   return { status: res.status, body: await res.json() };
 }
 
-async function newUser(base, nickname) {
-  return (await postJson(base + '/sandbox/api/users', { nickname })).id;
+async function me(base, accessToken) {
+  const res = await fetch(base + '/api/v1/me', { headers: { Authorization: 'Bearer ' + accessToken } });
+  assert.equal(res.status, 200);
+  return res.json();
+}
+
+/** A person with WeChat: a new sandbox user of `base`'s sandbox. */
+async function person(base, nickname, options = {}) {
+  const user = (await postJson(base + '/sandbox/api/users', { nickname })).id;
+  return new WeChat({ sandbox: base, user, ...options });
 }
 
 /** How WeChat opens the page from a code: the scene arrives URL-encoded in `query.scene`. */
 const queryFor = (scene) => ({ scene: encodeURIComponent(scene) });
 
-test('a whole login: the page shows the requester, Confirm logs the browser in', async () => {
+/** Scan the browser's code: the page opens on the requester, ready for 确认登录. */
+async function scan(base, wechat, created) {
+  const mp = await openLoginPage({ base, wechat, query: queryFor(created.scene) });
+  await mp.waitForText('在电脑上登录？');
+  return mp;
+}
+
+test('a whole login: the page shows the requester, 确认登录 logs the browser in', async () => {
   const created = await browserCreatesScene(saoma.base);
-  const user = await newUser(saoma.base, '小程序用户');
-  const { page } = loadLoginPage({ base: saoma.base, user });
+  const wechat = await person(saoma.base, '小程序用户');
 
-  await page.onLoad(queryFor(created.scene));
+  const mp = await scan(saoma.base, wechat, created);
 
-  assert.equal(page.data.state, 'ask');
-  assert.equal(page.data.scene, created.scene);
-  assert.equal(page.data.browser, 'Chrome · Windows');
-  assert.equal(page.data.ip, '127.0.0.1');
+  assert.match(mp.text(), /浏览器 Chrome · Windows/);
+  assert.match(mp.text(), /IP 地址 127\.0\.0\.1/);
+  assert.deepEqual(mp.labels(), ['确认登录', '取消']);
   assert.equal((await browserPolls(saoma.base, created)).body.status, 'scanned');
 
-  await page.onConfirm();
+  await mp.tap('确认登录');
 
-  assert.equal(page.data.state, 'confirmed');
-  assert.match(page.data.message, /登录成功/);
+  await mp.waitForText(CONFIRMED);
+  assert.deepEqual(mp.labels(), [], 'nothing left to tap');
   const polled = await browserPolls(saoma.base, created);
   assert.equal(polled.body.status, 'confirmed');
-  assert.ok(polled.body.tokens.access_token, 'the browser picks up its tokens');
-  const me = await fetch(saoma.base + '/api/v1/me', {
-    headers: { Authorization: 'Bearer ' + polled.body.tokens.access_token },
-  }).then((r) => r.json());
-  const mine = await fetch(saoma.base + '/api/v1/me', {
-    headers: { Authorization: 'Bearer ' + page.session.access_token },
-  }).then((r) => r.json());
-  assert.equal(me.id, mine.id, 'the browser and the mini-program share one account');
-  assert.equal(me.identities[0].provider, 'mini_program');
+  const account = await me(saoma.base, polled.body.tokens.access_token);
+  assert.equal(account.identities[0].provider, 'mini_program');
+  assert.equal(account.id, (await me(saoma.base, mp.page.instance.session.access_token)).id,
+    'the browser and the mini-program share one account');
 });
 
-test('Cancel refuses the browser login', async () => {
+test('取消 refuses the browser login', async () => {
   const created = await browserCreatesScene(saoma.base);
-  const user = await newUser(saoma.base, '取消的人');
-  const { page } = loadLoginPage({ base: saoma.base, user });
-  await page.onLoad(queryFor(created.scene));
+  const mp = await scan(saoma.base, await person(saoma.base, '取消的人'), created);
 
-  await page.onCancel();
+  await mp.tap('取消');
 
-  assert.equal(page.data.state, 'cancelled');
-  assert.match(page.data.message, /取消/);
+  await mp.waitForText('已取消登录');
   const polled = await browserPolls(saoma.base, created);
   assert.equal(polled.body.status, 'cancelled');
   assert.equal(polled.body.tokens, undefined);
 });
 
-test('an expired scene says so, on opening and on confirming late', async () => {
+test('an expired code says so, on opening and on confirming late; no Retry', async () => {
   const opened = await browserCreatesScene(shortLived.base);
   const lingering = await browserCreatesScene(shortLived.base);
-  const user = await newUser(shortLived.base, '太慢的人');
-  const late = loadLoginPage({ base: shortLived.base, user }).page;
-  await late.onLoad(queryFor(lingering.scene));
-  assert.equal(late.data.state, 'ask');
+  const wechat = await person(shortLived.base, '太慢的人');
+  const late = await scan(shortLived.base, wechat, lingering);
 
   await new Promise((r) => setTimeout(r, SHORT_TTL_SECONDS * 1000 + 600));
-  const { page } = loadLoginPage({ base: shortLived.base, user });
-  await page.onLoad(queryFor(opened.scene));
-  await late.onConfirm();
+  const mp = await openLoginPage({ base: shortLived.base, wechat, query: queryFor(opened.scene) });
+  await late.tap('确认登录');
 
-  for (const p of [page, late]) {
-    assert.equal(p.data.state, 'expired');
-    assert.match(p.data.message, /二维码已过期/);
-    assert.equal(p.data.retry, false);
+  for (const page of [mp, late]) {
+    await page.waitForText('二维码已过期，请在电脑上刷新二维码后重新扫码');
+    assert.deepEqual(page.labels(), []);
   }
   assert.equal((await browserPolls(shortLived.base, lingering)).body.code, 'scene_expired');
 });
 
-test('a network error offers Retry, which works once the server is back', async () => {
-  const created = await browserCreatesScene(saoma.base);
-  const user = await newUser(saoma.base, '断网的人');
-  const nobody = 'http://127.0.0.1:' + (await freePort());
-  const { page, api } = loadLoginPage({ base: nobody, sandbox: saoma.base, user });
-
-  await page.onLoad(queryFor(created.scene));
-
-  assert.equal(page.data.state, 'error');
-  assert.match(page.data.message, /网络连接失败/);
-  assert.equal(page.data.retry, true);
-
-  api.setBaseUrl(saoma.base);
-  await page.onRetry();
-
-  assert.equal(page.data.state, 'ask');
-});
-
-test('a failing wx.login shows a WeChat error and spends nothing', async () => {
-  const created = await browserCreatesScene(saoma.base);
-  const { page } = loadLoginPage({
+test('a code the server does not know is worded from its error code, not as a missing feature', async () => {
+  const mp = await openLoginPage({
     base: saoma.base,
-    login: ({ fail }) => fail({ errMsg: 'login:fail timeout', errno: 1 }),
+    wechat: await person(saoma.base, '扫了旧码的人'),
+    query: queryFor('mp:never-created-' + randomBytes(4).toString('hex')),
   });
-  await page.onLoad(queryFor(created.scene));
 
-  await page.onConfirm();
-
-  assert.equal(page.data.state, 'error');
-  assert.match(page.data.message, /微信登录失败/);
-  assert.equal((await browserPolls(saoma.base, created)).body.status, 'scanned');
-});
-
-test('a code WeChat refuses is reported as an invalid login code', async () => {
-  const created = await browserCreatesScene(saoma.base);
-  const { page } = loadLoginPage({
-    base: saoma.base,
-    login: ({ success }) => success({ code: 'not-a-real-code', errMsg: 'login:ok' }),
-  });
-  await page.onLoad(queryFor(created.scene));
-
-  await page.onConfirm();
-
-  assert.equal(page.data.state, 'error');
-  assert.match(page.data.message, /凭证无效/);
+  await mp.waitForText('二维码已过期');
+  assert.doesNotMatch(mp.text(), /暂不支持/);
 });
 
 test('opening the page without a scene explains what to do', async () => {
-  const { page } = loadLoginPage({ base: saoma.base });
+  const mp = await openLoginPage({ base: saoma.base, wechat: await person(saoma.base, '无码'), query: {} });
 
-  await page.onLoad({});
-
-  assert.equal(page.data.state, 'error');
-  assert.match(page.data.message, /扫描电脑上的二维码/);
+  await mp.waitForText('请用微信扫描电脑上的二维码');
+  assert.deepEqual(mp.labels(), []);
 });
 
-test('refusing to share the phone number explains that it is needed', async () => {
-  const { page } = loadLoginPage({ base: saoma.base });
-  page.setData({ state: 'need_phone' });
+test('no network on opening: 重试 scans again once the server answers', async () => {
+  const created = await browserCreatesScene(saoma.base);
+  const nobody = 'http://127.0.0.1:' + (await freePort());
+  const wechat = await person(saoma.base, '断网的人');
+  const mp = await openLoginPage({ base: nobody, wechat, query: queryFor(created.scene) });
 
-  await page.onGetPhoneNumber({ detail: { errMsg: 'getPhoneNumber:fail user deny' } });
-  const denied = page.data.message;
-  await page.onGetPhoneNumber({ detail: { errMsg: 'getPhoneNumber:fail', errno: 1400001 } });
+  await mp.waitForText('网络连接失败，请检查网络后重试');
+  assert.deepEqual(mp.labels(), ['重试']);
 
-  assert.equal(page.data.state, 'need_phone');
-  assert.match(denied, /需要授权手机号/);
-  assert.match(page.data.message, /次数已用完/);
+  mp.api.setBaseUrl(saoma.base);
+  await mp.tap('重试');
+
+  await mp.waitForText('在电脑上登录？');
+  assert.equal((await browserPolls(saoma.base, created)).body.status, 'scanned');
+});
+
+test('no network on 确认登录: 重试 confirms (it does not scan again)', async () => {
+  const created = await browserCreatesScene(saoma.base);
+  const mp = await scan(saoma.base, await person(saoma.base, '确认时断网'), created);
+  mp.api.setBaseUrl('http://127.0.0.1:' + (await freePort()));
+
+  await mp.tap('确认登录');
+  await mp.waitForText('网络连接失败');
+  mp.api.setBaseUrl(saoma.base);
+  await mp.tap('重试');
+
+  await mp.waitForText(CONFIRMED);
+  assert.equal((await browserPolls(saoma.base, created)).body.status, 'confirmed');
+});
+
+test('wx.login failing is a WeChat login failure, spends nothing, and 重试 logs in', async () => {
+  const created = await browserCreatesScene(saoma.base);
+  const wechat = await person(saoma.base, '微信断网');
+  const mp = await scan(saoma.base, wechat, created);
+  // WeChat's own servers are out of reach: wx.login fails.
+  wechat.sandbox = 'http://127.0.0.1:' + (await freePort());
+
+  await mp.tap('确认登录');
+
+  await mp.waitForText('微信登录失败，请重试');
+  assert.equal((await browserPolls(saoma.base, created)).body.status, 'scanned');
+  wechat.sandbox = saoma.base;
+  await mp.tap('重试');
+  await mp.waitForText(CONFIRMED);
+});
+
+test('a login code WeChat refuses is reported as an invalid login code', async () => {
+  const created = await browserCreatesScene(saoma.base);
+  // A code from another WeChat (another Saoma's sandbox) means nothing to this server's.
+  const stranger = await person(phoneRequired.base, '别处的用户');
+  const mp = await scan(saoma.base, stranger, created);
+
+  await mp.tap('确认登录');
+
+  await mp.waitForText('微信登录凭证无效或已过期，请重试');
+  assert.deepEqual(mp.labels(), ['重试']);
+});
+
+/** Scan a `need_phone` server's code and confirm: the page asks for the phone number. */
+async function reachPhoneStep(wechat) {
+  const created = await browserCreatesScene(phoneRequired.base);
+  const mp = await scan(phoneRequired.base, wechat, created);
+  await mp.tap('确认登录');
+  await mp.waitForText('首次登录需要绑定手机号');
+  assert.deepEqual(mp.labels(), [PHONE_BUTTON]);
+  assert.equal((await browserPolls(phoneRequired.base, created)).body.status, 'need_phone');
+  return { created, mp };
+}
+
+/** The browser, polling, ends confirmed with tokens for the account that has the number. */
+async function browserLoggedInWithPhone(created) {
+  const polled = await browserPolls(phoneRequired.base, created);
+  assert.equal(polled.body.status, 'confirmed');
+  const account = await me(phoneRequired.base, polled.body.tokens.access_token);
+  assert.match(account.phone, /^\+86139\d{8}$/);
+  return account;
+}
+
+test('need_phone: the privacy popup, then the phone button confirms the browser login', async () => {
+  const wechat = await person(phoneRequired.base, '要手机号的人');
+  const { created, mp } = await reachPhoneStep(wechat);
+
+  const { done } = await mp.tapAndWait(PHONE_BUTTON, '隐私保护提示');
+  assert.deepEqual(wechat.privacyPrompts, ['button.getPhoneNumber']);
+  assert.match(mp.text(), /《Saoma 小程序隐私保护指引》/);
+  await mp.tap('同意');
+  await done;
+
+  await mp.waitForText(CONFIRMED);
+  await browserLoggedInWithPhone(created);
+});
+
+test('refusing the privacy agreement (errno 104) says so, and the phone button asks again', async () => {
+  const wechat = await person(phoneRequired.base, '先拒绝隐私的人');
+  const { created, mp } = await reachPhoneStep(wechat);
+
+  const refused = await mp.tapAndWait(PHONE_BUTTON, '隐私保护提示');
+  await mp.tap('拒绝');
+  await refused.done;
+  await mp.waitForText('需要先同意隐私保护指引才能授权手机号');
+  assert.doesNotMatch(mp.text(), /需要授权手机号才能/);
+  assert.deepEqual(mp.labels(), [PHONE_BUTTON]);
+
+  const agreed = await mp.tapAndWait(PHONE_BUTTON, '隐私保护提示');
+  await mp.tap('同意');
+  await agreed.done;
+  await mp.waitForText(CONFIRMED);
+  await browserLoggedInWithPhone(created);
+});
+
+test('refusing to share the number, or WeChat\'s quota, keeps the phone button', async () => {
+  const wechat = await person(phoneRequired.base, '不给手机号的人', { privacyAgreed: true });
+  const { created, mp } = await reachPhoneStep(wechat);
+
+  wechat.phoneAnswer = 'deny';
+  await mp.tap(PHONE_BUTTON);
+  await mp.waitForText('需要授权手机号才能完成登录');
+  wechat.phoneAnswer = 'quota';
+  await mp.tap(PHONE_BUTTON);
+  await mp.waitForText('手机号验证次数已用完');
+  assert.deepEqual(mp.labels(), [PHONE_BUTTON]);
+  assert.equal((await browserPolls(phoneRequired.base, created)).body.status, 'need_phone');
+
+  wechat.phoneAnswer = 'allow';
+  await mp.tap(PHONE_BUTTON);
+  await mp.waitForText(CONFIRMED);
+  await browserLoggedInWithPhone(created);
+});
+
+test('an expired phone code is worded as such, and a new tap finishes the login', async () => {
+  const wechat = await person(phoneRequired.base, '手机号码过期', { privacyAgreed: true });
+  const { created, mp } = await reachPhoneStep(wechat);
+  // The person leaves WeChat's sheet open for more than 5 minutes: the code is dead on arrival.
+  wechat.onPhoneCode = async () => {
+    wechat.onPhoneCode = null;
+    await postJson(phoneRequired.base + '/sandbox/api/clock', { seconds: 301 });
+  };
+
+  await mp.tap(PHONE_BUTTON);
+
+  await mp.waitForText('手机号授权已失效，请重新授权手机号');
+  assert.doesNotMatch(mp.text(), /微信登录/);
+  assert.deepEqual(mp.labels(), [PHONE_BUTTON]);
+  await mp.tap(PHONE_BUTTON);
+  await mp.waitForText(CONFIRMED);
+  await browserLoggedInWithPhone(created);
+});
+
+test('no network at the phone step: the phone button is the retry, never a new scan', async () => {
+  const wechat = await person(phoneRequired.base, '绑定时断网', { privacyAgreed: true });
+  const { created, mp } = await reachPhoneStep(wechat);
+  mp.api.setBaseUrl('http://127.0.0.1:' + (await freePort()));
+
+  await mp.tap(PHONE_BUTTON);
+
+  await mp.waitForText('网络连接失败，请检查网络后重新授权手机号');
+  assert.deepEqual(mp.labels(), [PHONE_BUTTON]);
+  mp.api.setBaseUrl(phoneRequired.base);
+  await mp.tap(PHONE_BUTTON);
+  await mp.waitForText(CONFIRMED);
+  await browserLoggedInWithPhone(created);
+});
+
+test('the server address comes from the config file of the build\'s environment', () => {
+  const config = path.join(ROOT, 'config');
+  const fresh = (file) => {
+    delete require.cache[require.resolve(file)];
+    return require(file);
+  };
+  const saved = global.wx;
+  try {
+    for (const env of ['develop', 'trial', 'release']) {
+      global.wx = { getAccountInfoSync: () => ({ miniProgram: { appId: 'wx0', envVersion: env, version: '' } }) };
+      const chosen = fresh(path.join(config, 'index.js')).current();
+      assert.equal(chosen.envVersion, env);
+      assert.equal(chosen.baseUrl, fresh(path.join(config, env + '.js')).baseUrl);
+    }
+    const urls = ['develop', 'trial', 'release'].map((env) => require(path.join(config, env + '.js')).baseUrl);
+    assert.equal(new Set(urls).size, 3, 'each environment has its own server');
+    assert.ok(urls.slice(1).every((u) => u.startsWith('https://')), 'trial and release need https');
+  } finally {
+    global.wx = saved;
+  }
 });

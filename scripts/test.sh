@@ -34,14 +34,15 @@ cargo test --all-targets --locked --no-fail-fast
 echo "==> fuzz"
 scripts/fuzz.sh
 
-# ---- Clients (issue 3): the mini-program page logic in Node, the demo page in Chromium -------
-# Needs Node 20+ (the machine's), Debian's chromium and fonts-noto-cjk (installed here when
+# ---- Clients (issue 3): the mini-program page (miniprogram-simulate), the demo page in Chromium
+# Needs Node 20.19+ (the machine's), Debian's chromium and fonts-noto-cjk (installed here when
 # missing), and e2e/'s npm packages (playwright-core drives the system Chromium; no browser
 # download). The tests start their own Saoma from the binary `cargo build` makes.
 echo "==> clients: system packages"
 need_apt=()
-node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
-[ "$node_major" -ge 20 ] || { echo "Node 20 or newer is required for the client tests" >&2; exit 1; }
+# jsdom (the mini-program page's document) needs Node 20.19 or newer.
+node_ok=$(node -p 'const [a, b] = process.versions.node.split(".").map(Number); a > 20 || (a === 20 && b >= 19)' 2>/dev/null || echo false)
+[ "$node_ok" = true ] || { echo "Node 20.19 or newer is required for the client tests" >&2; exit 1; }
 command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need_apt+=(fonts-noto-cjk)
 if [ ${#need_apt[@]} -gt 0 ]; then

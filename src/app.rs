@@ -10,7 +10,9 @@ use crate::config::Config;
 use crate::http1;
 use crate::limits::Limits;
 use crate::metrics::Metrics;
-use crate::providers::{MiniProgram, OfficialAccount, Saoma, Settings, SmsSettings, Website};
+use crate::providers::{
+    Cluster, MiniProgram, OfficialAccount, Saoma, Settings, SmsSettings, Website,
+};
 use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::shutdown::Shutdown;
 use crate::tokens::{Signer, TokenSettings};
@@ -39,6 +41,7 @@ pub struct Application {
 impl Application {
     /// Bind the listener, open the stores and the database, and assemble the routes.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
+        config.check()?;
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
@@ -52,6 +55,13 @@ impl Application {
         })?;
 
         let official_account = config.official_account_settings()?;
+        if let Some(reason) = config.sandbox_reason() {
+            tracing::warn!(
+                reason = reason.describe(),
+                "SANDBOX MODE: WeChat is Saoma's embedded fake, logins prove nothing; \
+                 never serve real users like this"
+            );
+        }
         let sandbox = if config.sandbox_enabled() {
             Some(Sandbox::open(SandboxConfig {
                 data_dir: config.data_dir.clone(),
@@ -88,6 +98,7 @@ impl Application {
         )
         .context("loading the token signing key")?;
         let metrics = Arc::new(Metrics::new()?);
+        metrics.set_sandbox(sandbox.is_some());
         let wechat = WeChatClient::new(
             api_base.clone(),
             Duration::from_millis(config.wechat.timeout_ms),
@@ -142,6 +153,16 @@ impl Application {
         };
         let sms = crate::sms::from_config(&config.sms, sandbox.as_ref().map(Sandbox::sms_inbox))
             .context("configuring the SMS sender")?;
+        let cluster = Arc::new(Cluster::new(
+            store.peers.clone(),
+            accounts
+                .database_id()
+                .await
+                .context("naming the account database")?,
+            signer.kid().to_string(),
+        ));
+        cluster.check().await;
+        cluster.spawn_rechecks();
         let shutdown = Shutdown::new();
         let saoma = Arc::new(Saoma {
             scenes: store.scenes,
@@ -161,6 +182,7 @@ impl Application {
             settings,
             sms,
             limits: limits.clone(),
+            cluster,
             shutdown: shutdown.clone(),
         });
 

@@ -18,10 +18,13 @@ pub use official_account::{
     SANDBOX_ENCODING_AES_KEY, SANDBOX_OFFICIAL_ACCOUNT_APP_ID,
 };
 mod accounts;
+mod keys;
 mod limits;
+mod mode;
 mod oidc;
 pub use accounts::{AccountsConfig, SmsConfig, SmsProvider, TencentSmsConfig, UnfollowPolicy};
 pub use limits::LimitsConfig;
+pub use mode::SandboxReason;
 pub use oidc::{OidcClientConfig, OidcConfig};
 
 /// The app id the embedded sandbox plays when no real mini-program is configured.
@@ -50,7 +53,8 @@ pub struct Config {
     pub redis_url: Option<String>,
     /// `sqlite:...` or `postgres://...`; default a SQLite file in the data directory.
     pub database_url: Option<String>,
-    /// Run against the embedded sandbox; default: on when no app secret is configured.
+    /// Run against the embedded sandbox; default: on only when nothing real is configured (no
+    /// WeChat credential, the embedded SQLite database). See `mode.rs`.
     pub sandbox: Option<bool>,
     pub wechat: WeChatConfig,
     pub mini_program: MiniProgramConfig,
@@ -81,7 +85,6 @@ pub struct WeChatConfig {
 #[serde(default)]
 pub struct MiniProgramConfig {
     pub app_id: Option<AppId>,
-    #[serde(skip_serializing)]
     pub app_secret: Option<Secret>,
     pub app_secret_file: Option<PathBuf>,
     pub page: String,
@@ -202,20 +205,24 @@ impl Default for LogConfig {
 impl Config {
     /// Defaults, then the config file (`file`, else `./saoma.toml` when it exists), then the
     /// environment (`SAOMA_LISTEN`, `SAOMA_MINI_PROGRAM__APP_ID`, ...).
+    /// Unknown keys and variables stop the start (see `keys.rs`).
     pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
-        Self::load_from(file, Env::prefixed("SAOMA_").split("__"))
+        Self::load_from(file, "SAOMA_")
     }
 
-    fn load_from(file: Option<&Path>, env: Env) -> anyhow::Result<Config> {
-        let mut figment = Figment::from(Serialized::defaults(Config::default()));
-        match file {
+    fn load_from(file: Option<&Path>, env_prefix: &str) -> anyhow::Result<Config> {
+        let path = match file {
             Some(path) => {
                 anyhow::ensure!(path.exists(), "config file {} not found", path.display());
-                figment = figment.merge(Toml::file(path));
+                path
             }
-            None => figment = figment.merge(Toml::file("saoma.toml")),
-        }
-        let mut config: Config = figment
+            None => Path::new("saoma.toml"),
+        };
+        let toml = Toml::file(path);
+        let env = Env::prefixed(env_prefix).split("__");
+        keys::check(Some((path, &toml)), &env, env_prefix)?;
+        let mut config: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(toml)
             .merge(env)
             .extract()
             .context("reading the configuration")?;
@@ -243,26 +250,6 @@ impl Config {
             self.sms.tencent.secret_key = Some(Secret::new(secret.trim()));
         }
         Ok(())
-    }
-
-    /// Sandbox mode: explicit, or implied by the absence of any app secret.
-    pub fn sandbox_enabled(&self) -> bool {
-        self.sandbox.unwrap_or_else(|| {
-            self.mini_program
-                .app_secret
-                .as_ref()
-                .is_none_or(Secret::is_empty)
-                && self
-                    .website
-                    .app_secret
-                    .as_ref()
-                    .is_none_or(Secret::is_empty)
-                && self
-                    .official_account
-                    .app_secret
-                    .as_ref()
-                    .is_none_or(Secret::is_empty)
-        })
     }
 
     /// The mini-program's credentials: the configured ones, or the sandbox's in sandbox mode.

@@ -16,6 +16,7 @@ pub struct Metrics {
     store_errors: IntCounterVec,
     rate_limited: IntCounterVec,
     code_pool: IntGauge,
+    sandbox: IntGauge,
 }
 
 impl Metrics {
@@ -67,6 +68,11 @@ impl Metrics {
         registry.register(Box::new(wechat_seconds.clone()))?;
         registry.register(Box::new(sse_streams.clone()))?;
         registry.register(Box::new(store_errors.clone()))?;
+        let sandbox = IntGauge::new(
+            "sandbox",
+            "1 when WeChat is the embedded sandbox (logins prove nothing), else 0",
+        )?;
+        registry.register(Box::new(sandbox.clone()))?;
         Ok(Metrics {
             registry,
             scenes,
@@ -76,7 +82,13 @@ impl Metrics {
             store_errors,
             rate_limited,
             code_pool,
+            sandbox,
         })
+    }
+
+    /// Whether this instance plays WeChat with its sandbox.
+    pub fn set_sandbox(&self, on: bool) {
+        self.sandbox.set(i64::from(on));
     }
 
     pub fn scene_created(&self, provider: Provider) {

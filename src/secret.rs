@@ -34,6 +34,14 @@ impl fmt::Display for Secret {
     }
 }
 
+/// Serialized as `[redacted]`: the configuration serializes to list its own keys, never to
+/// carry a secret anywhere.
+impl serde::Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("[redacted]")
+    }
+}
+
 impl<'de> serde::Deserialize<'de> for Secret {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         String::deserialize(d).map(Secret)

@@ -57,9 +57,12 @@ async function startSaoma(env = {}, { toml } = {}) {
   if (toml) fs.writeFileSync(path.join(dir, 'saoma.toml'), toml);
   const out = fs.openSync(logFile, 'a');
   // cwd = the temp dir, so that a developer's ./saoma.toml does not leak into the tests.
+  // Saoma refuses SAOMA_* variables it does not know: only the test's own settings go through
+  // (SAOMA_BIN, say, is this harness's).
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SAOMA_')));
   const child = spawn(bin, ['serve', '--listen', '127.0.0.1:' + port, '--data-dir', path.join(dir, 'data')], {
     cwd: dir,
-    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'info', ...env },
+    env: { ...inherited, RUST_LOG: process.env.RUST_LOG || 'info', ...env },
     stdio: ['ignore', out, out],
   });
   const log = () => fs.readFileSync(logFile, 'utf8');

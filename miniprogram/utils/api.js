@@ -1,13 +1,19 @@
-// The mini-program's calls to Saoma and to WeChat, as promises. The server's URL is here and
-// nowhere else: in production an https domain listed under the mini-program's "request
-// legal domains"; in WeChat DevTools (with "do not verify domains" ticked) any reachable URL.
-let baseUrl = 'http://127.0.0.1:8080';
+// The mini-program's calls to Saoma and to WeChat, as promises. The server's URL comes from
+// config/: one file per WeChat environment (develop, trial, release), chosen by the build's
+// envVersion.
+const config = require('../config/index.js');
+
+let baseUrl = trimUrl(config.current().baseUrl);
 
 const REQUEST_TIMEOUT_MS = 10000;
 
-/** Point the mini-program at another Saoma (tests, or a DevTools session). */
+function trimUrl(url) {
+  return String(url).replace(/\/+$/, '');
+}
+
+/** Point the mini-program at another Saoma than its config/ file names (the tests' own server). */
 function setBaseUrl(url) {
-  baseUrl = String(url).replace(/\/+$/, '');
+  baseUrl = trimUrl(url);
 }
 
 function getBaseUrl() {
@@ -81,9 +87,15 @@ function login(code, scene, approve) {
   return request('/api/v1/mini-program/login', { code, scene, approve });
 }
 
-/** Bind the phone number from the getPhoneNumber button's code. */
-function bindPhone(code, accessToken) {
-  return request('/api/v1/mini-program/phone', { code }, accessToken);
+/**
+ * Bind the phone number from the getPhoneNumber button's code to the mini-program's account;
+ * with the browser's `need_phone` scene, that login is confirmed too. Resolves with
+ * `{account, linked, tokens?, scene_status?}`.
+ */
+function bindPhone(code, accessToken, scene) {
+  const body = { code };
+  if (scene) body.scene = scene;
+  return request('/api/v1/mini-program/phone', body, accessToken);
 }
 
 module.exports = { ApiError, setBaseUrl, getBaseUrl, wxLogin, scan, login, bindPhone };

@@ -1,24 +1,26 @@
 //! Identities and the accounts they log into: find or create, link by unionid, load.
 
-use super::sql::{SqlAccounts, corrupt, from_ms, now_ms, parse_provider};
+use super::db::Db;
+use super::rows::{corrupt, from_ms, now_ms, parse_provider};
 use super::{Account, AccountError, Identity, NewIdentity};
 use crate::ids::{AppId, OpenId, UnionId};
 use sqlx::AnyConnection;
 
 /// One attempt; `None` when another writer inserted the same identity first.
 pub(super) async fn try_find_or_create(
-    store: &SqlAccounts,
+    db: &Db,
+    link_by_unionid: bool,
     identity: &NewIdentity,
 ) -> Result<Option<Account>, AccountError> {
-    if let Some(account) = known_unchanged(store, identity).await? {
+    if let Some(account) = known_unchanged(db, identity).await? {
         return Ok(Some(account));
     }
     let now = now_ms();
-    let lock_key = match (&identity.unionid, store.link_by_unionid) {
+    let lock_key = match (&identity.unionid, link_by_unionid) {
         (Some(unionid), true) => format!("unionid:{unionid}"),
         _ => format!("identity:{}:{}", identity.app_id, identity.openid),
     };
-    let mut tx = store.begin_write(&lock_key).await?;
+    let mut tx = db.begin_write(&lock_key).await?;
     let existing: Option<(String,)> =
         sqlx::query_as("SELECT account_id FROM identities WHERE app_id = $1 AND openid = $2")
             .bind(identity.app_id.as_str())
@@ -40,10 +42,14 @@ pub(super) async fn try_find_or_create(
             .bind(identity.avatar.as_deref())
             .execute(&mut *tx)
             .await?;
-            account_id
+            if link_by_unionid {
+                join_by_unionid(&mut tx, identity, account_id).await?
+            } else {
+                account_id
+            }
         }
         None => {
-            let linked = if store.link_by_unionid {
+            let linked = if link_by_unionid {
                 account_of_unionid(&mut tx, identity).await?
             } else {
                 None
@@ -91,19 +97,15 @@ pub(super) async fn try_find_or_create(
     tx.commit().await?;
     match account {
         Some(account) => Ok(Some(account)),
-        None => Err(AccountError::Database(format!(
-            "identity points at missing account {account_id}"
+        None => Err(AccountError::Inconsistent(format!(
+            "has an identity pointing at a missing account {account_id}"
         ))),
     }
 }
 
 /// See [`super::AccountStore::unlink`].
-pub(super) async fn unlink(
-    store: &SqlAccounts,
-    app_id: &AppId,
-    openid: &OpenId,
-) -> Result<bool, AccountError> {
-    let mut tx = store
+pub(super) async fn unlink(db: &Db, app_id: &AppId, openid: &OpenId) -> Result<bool, AccountError> {
+    let mut tx = db
         .begin_write(&format!("identity:{app_id}:{openid}"))
         .await?;
     let owner: Option<(String,)> = sqlx::query_as(
@@ -156,6 +158,38 @@ async fn account_of_unionid(
     Ok(row.map(|(account_id,)| account_id))
 }
 
+/// A login revealed this identity's unionid: every account holding it is the same person, and
+/// they become one, the oldest surviving (the account `account_of_unionid` links new
+/// identities to). See `merge.rs` for what moves. The survivor's id.
+async fn join_by_unionid(
+    conn: &mut AnyConnection,
+    identity: &NewIdentity,
+    account_id: String,
+) -> Result<String, AccountError> {
+    let Some(unionid) = &identity.unionid else {
+        return Ok(account_id);
+    };
+    let holders: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT DISTINCT a.id, a.created_at FROM identities i JOIN accounts a \
+         ON a.id = i.account_id WHERE i.unionid = $1 ORDER BY a.created_at, a.id",
+    )
+    .bind(unionid.as_str())
+    .fetch_all(&mut *conn)
+    .await?;
+    let Some(((survivor, _), others)) = holders.split_first() else {
+        return Ok(account_id);
+    };
+    for (other, _) in others {
+        tracing::info!(
+            into = %survivor,
+            from = %other,
+            "accounts joined: a login revealed that they share a unionid"
+        );
+        super::merge::merge_into(conn, other, survivor).await?;
+    }
+    Ok(survivor.clone())
+}
+
 /// An account and its identities, one row per identity (an account always has one), for the
 /// accounts `$which` selects. A literal, so no SQL is built per call on the login path.
 macro_rules! account_rows {
@@ -186,16 +220,13 @@ type AccountRow = (
 /// A returning user's login: the identity exists and this login tells nothing new about it
 /// (no unionid it lacks, no other nickname or avatar). One read, outside the write turn,
 /// instead of a writing transaction of five statements.
-async fn known_unchanged(
-    store: &SqlAccounts,
-    identity: &NewIdentity,
-) -> Result<Option<Account>, AccountError> {
+async fn known_unchanged(db: &Db, identity: &NewIdentity) -> Result<Option<Account>, AccountError> {
     let rows: Vec<AccountRow> = sqlx::query_as(account_rows!(
         "(SELECT account_id FROM identities WHERE app_id = $1 AND openid = $2)"
     ))
     .bind(identity.app_id.as_str())
     .bind(identity.openid.as_str())
-    .fetch_all(&store.pool)
+    .fetch_all(&db.pool)
     .await?;
     let Some(account) = account_from_rows(rows)? else {
         return Ok(None);

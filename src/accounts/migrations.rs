@@ -20,6 +20,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "refresh tokens",
         include_str!("../../migrations/0002_refresh_tokens.sql"),
     ),
+    (
+        3,
+        "database id",
+        include_str!("../../migrations/0003_database_id.sql"),
+    ),
     // 4, not 3: main's 0003_database_id.sql came meanwhile; versions need not be contiguous.
     (
         4,

@@ -3,12 +3,15 @@
 //! small traits split by capability; [`SqlAccounts`] implements them on SQLite and PostgreSQL
 //! (one implementation over sqlx's `Any` driver, one set of portable migrations).
 
+mod db;
 mod identities;
+mod merge;
 mod migrations;
 mod phone;
 mod phone_binding;
 mod refresh;
 mod refresh_batch;
+mod rows;
 mod sql;
 
 #[cfg(test)]
@@ -59,9 +62,25 @@ pub struct Account {
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
-    /// The database failed or holds data we cannot read; callers fail closed (503).
-    #[error("the account database failed: {0}")]
-    Database(String),
+    /// A query failed; callers fail closed (503).
+    #[error("the account database failed")]
+    Database(#[from] sqlx::Error),
+    #[error("database_url must start with sqlite: or postgres://")]
+    BadUrl,
+    /// The database could not be opened (the message names the backend, never the URL).
+    #[error("could not open the {backend} account database")]
+    Connect {
+        backend: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
+    /// The migrations could not be read or applied.
+    #[error("the account database's migrations failed")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// The database holds what Saoma cannot read, or the store cannot go on (callers fail
+    /// closed, 503): the message says what.
+    #[error("the account store {0}")]
+    Inconsistent(String),
     /// The refresh token is unknown, expired or revoked.
     #[error("the refresh token is unknown, expired or revoked")]
     RefreshInvalid,
@@ -71,12 +90,6 @@ pub enum AccountError {
     /// No account has this id (it was merged into another, or never existed).
     #[error("no such account")]
     UnknownAccount,
-}
-
-impl From<sqlx::Error> for AccountError {
-    fn from(error: sqlx::Error) -> Self {
-        AccountError::Database(error.to_string())
-    }
 }
 
 /// Accounts and the identities that log into them.

@@ -1,15 +1,16 @@
 //! Binding a verified phone number, and linking accounts that turn out to share one.
 
+use super::db::Db;
 use super::identities::load_account;
-use super::sql::SqlAccounts;
+use super::merge::merge_into;
 use super::{AccountError, Phone, PhoneBinding};
 
 pub(super) async fn bind_phone(
-    store: &SqlAccounts,
+    db: &Db,
     account_id: &str,
     phone: &Phone,
 ) -> Result<PhoneBinding, AccountError> {
-    let mut tx = store.begin_write(&format!("phone:{phone}")).await?;
+    let mut tx = db.begin_write(&format!("phone:{phone}")).await?;
     let exists: Option<(String,)> = sqlx::query_as("SELECT id FROM accounts WHERE id = $1")
         .bind(account_id)
         .fetch_optional(&mut *tx)
@@ -34,20 +35,7 @@ pub(super) async fn bind_phone(
         Some((owner,)) => {
             // The phone proves this is the owner's person: everything that logs into this
             // account moves there, sessions included, and this account is gone.
-            for statement in [
-                "UPDATE identities SET account_id = $2 WHERE account_id = $1",
-                "UPDATE refresh_families SET account_id = $2 WHERE account_id = $1",
-            ] {
-                sqlx::query(statement)
-                    .bind(account_id)
-                    .bind(&owner)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            sqlx::query("DELETE FROM accounts WHERE id = $1")
-                .bind(account_id)
-                .execute(&mut *tx)
-                .await?;
+            merge_into(&mut tx, account_id, &owner).await?;
             (owner, true)
         }
     };

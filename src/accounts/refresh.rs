@@ -2,7 +2,8 @@
 //! grouped in families so that a replayed token revokes its whole session.
 
 use super::refresh_batch::{self, NewSession};
-use super::sql::{SqlAccounts, corrupt, from_ms, now_ms, parse_provider};
+use super::rows::{corrupt, from_ms, now_ms, parse_provider};
+use super::sql::SqlAccounts;
 use super::{AccountError, IssuedRefresh, RefreshSubject, RefreshTokens};
 use crate::ids::AppId;
 use crate::scene::Provider;
@@ -37,7 +38,7 @@ impl RefreshTokens for SqlAccounts {
             expires_at,
             token_hash: hash_token(&token),
         };
-        refresh_batch::write(self, session).await?;
+        refresh_batch::write(&self.db, &self.sessions, session).await?;
         Ok(IssuedRefresh {
             token,
             expires_at: from_ms(expires_at)?,
@@ -51,7 +52,7 @@ impl RefreshTokens for SqlAccounts {
     ) -> Result<(IssuedRefresh, RefreshSubject), AccountError> {
         let now = now_ms();
         let hash = hash_token(token);
-        let mut tx = self.begin_write(&format!("refresh:{hash}")).await?;
+        let mut tx = self.db.begin_write(&format!("refresh:{hash}")).await?;
         let row: Option<(
             String,
             i64,
@@ -130,7 +131,7 @@ impl RefreshTokens for SqlAccounts {
         )
         .bind(hash_token(token))
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(&self.db.pool)
         .await?;
         Ok(())
     }
@@ -142,7 +143,7 @@ impl RefreshTokens for SqlAccounts {
     ) -> Result<(IssuedRefresh, String), AccountError> {
         let now = now_ms();
         let family_id = uuid::Uuid::new_v4().to_string();
-        let mut tx = self.begin_write(&format!("family:{family_id}")).await?;
+        let mut tx = self.db.begin_write(&format!("family:{family_id}")).await?;
         sqlx::query(
             "INSERT INTO refresh_families \
              (id, account_id, provider, app_id, created_at, client_id, client_scope) \
@@ -168,7 +169,7 @@ impl RefreshTokens for SqlAccounts {
         )
         .bind(family_id)
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(&self.db.pool)
         .await?;
         Ok(())
     }
@@ -218,9 +219,9 @@ fn ttl_ms(ttl: Duration) -> i64 {
 /// 256 bits from the operating system, base64url without padding.
 fn new_token() -> Result<Secret, AccountError> {
     let mut bytes = [0u8; 32];
-    OsRng
-        .try_fill_bytes(&mut bytes)
-        .map_err(|e| AccountError::Database(format!("no randomness for a refresh token: {e}")))?;
+    OsRng.try_fill_bytes(&mut bytes).map_err(|e| {
+        AccountError::Inconsistent(format!("has no randomness for a refresh token: {e}"))
+    })?;
     Ok(Secret::new(URL_SAFE_NO_PAD.encode(bytes)))
 }
 

@@ -10,7 +10,7 @@
 //! only its own login.
 
 use super::AccountError;
-use super::sql::SqlAccounts;
+use super::db::Db;
 use crate::ids::AppId;
 use crate::scene::Provider;
 use std::sync::{Arc, Mutex};
@@ -52,22 +52,26 @@ impl SessionWriter {
 }
 
 /// Write `session`, with whatever else is queued; resolves once it is committed.
-pub(super) async fn write(store: &SqlAccounts, session: NewSession) -> Result<(), AccountError> {
+pub(super) async fn write(
+    db: &Db,
+    sessions: &SessionWriter,
+    session: NewSession,
+) -> Result<(), AccountError> {
     let (answer, mut answered) = oneshot::channel();
-    store.sessions.queue().push((session, answer));
+    sessions.queue().push((session, answer));
     // Either an earlier leader writes ours along (and we leave the line), or we lead.
     let leader = tokio::select! {
         biased;
         written = &mut answered => return stopped_if_dropped(written),
-        leader = Arc::clone(&store.sessions.leader).lock_owned() => leader,
+        leader = Arc::clone(&sessions.leader).lock_owned() => leader,
     };
-    let batch = std::mem::take(&mut *store.sessions.queue());
+    let batch = std::mem::take(&mut *sessions.queue());
     if !batch.is_empty() {
-        let store = store.clone();
+        let db = db.clone();
         tokio::spawn(async move {
             let _leader = leader;
-            let _turn = store.write_turn().await;
-            write_batches(&store, batch).await;
+            let _turn = db.write_turn().await;
+            write_batches(&db, batch).await;
         });
     }
     stopped_if_dropped(answered.await)
@@ -76,14 +80,14 @@ pub(super) async fn write(store: &SqlAccounts, session: NewSession) -> Result<()
 fn stopped_if_dropped(
     answer: Result<Result<(), AccountError>, oneshot::error::RecvError>,
 ) -> Result<(), AccountError> {
-    answer.map_err(|_| AccountError::Database("the session writer stopped".into()))?
+    answer.map_err(|_| AccountError::Inconsistent("session writer stopped".into()))?
 }
 
-async fn write_batches(store: &SqlAccounts, mut queued: Vec<(NewSession, Answer)>) {
+async fn write_batches(db: &Db, mut queued: Vec<(NewSession, Answer)>) {
     while !queued.is_empty() {
         let rest = queued.split_off(queued.len().min(MAX_BATCH));
         let (sessions, answers): (Vec<_>, Vec<_>) = queued.into_iter().unzip();
-        match insert(store, &sessions).await {
+        match insert(db, &sessions).await {
             Ok(()) => answers.into_iter().for_each(|a| {
                 let _ = a.send(Ok(()));
             }),
@@ -93,9 +97,9 @@ async fn write_batches(store: &SqlAccounts, mut queued: Vec<(NewSession, Answer)
                 }
             }
             Err(e) => {
-                tracing::warn!(error = %e, sessions = sessions.len(), "a batch of new sessions failed; writing each alone");
+                tracing::warn!(error = %crate::telemetry::chain(&e), sessions = sessions.len(), "a batch of new sessions failed; writing each alone");
                 for (session, answer) in sessions.into_iter().zip(answers) {
-                    let _ = answer.send(insert(store, std::slice::from_ref(&session)).await);
+                    let _ = answer.send(insert(db, std::slice::from_ref(&session)).await);
                 }
             }
         }
@@ -104,8 +108,8 @@ async fn write_batches(store: &SqlAccounts, mut queued: Vec<(NewSession, Answer)
 }
 
 /// The families, then their tokens, in one transaction.
-async fn insert(store: &SqlAccounts, sessions: &[NewSession]) -> Result<(), AccountError> {
-    let mut tx = store.begin_holding_turn().await?;
+async fn insert(db: &Db, sessions: &[NewSession]) -> Result<(), AccountError> {
+    let mut tx = db.begin_holding_turn().await?;
     let sql = format!(
         "INSERT INTO refresh_families (id, account_id, provider, app_id, created_at) VALUES {}",
         placeholders(sessions.len(), 5)

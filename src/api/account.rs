@@ -38,7 +38,7 @@ pub struct AccountApi;
 #[OpenApi(tag = "ApiTags::Account")]
 impl AccountApi {
     /// The account behind the bearer access token
-    #[oai(path = "/api/v1/me", method = "get")]
+    #[oai(path = "/api/v1/me", method = "get", operation_id = "getMe")]
     async fn me(
         &self,
         saoma: Data<&Arc<Saoma>>,
@@ -49,7 +49,11 @@ impl AccountApi {
     }
 
     /// Exchange a refresh token for a new token set (the old one is spent)
-    #[oai(path = "/api/v1/tokens/refresh", method = "post")]
+    #[oai(
+        path = "/api/v1/tokens/refresh",
+        method = "post",
+        operation_id = "refreshTokens"
+    )]
     async fn refresh(
         &self,
         saoma: Data<&Arc<Saoma>>,
@@ -59,7 +63,11 @@ impl AccountApi {
     }
 
     /// Revoke a refresh token and its whole family
-    #[oai(path = "/api/v1/tokens/revoke", method = "post")]
+    #[oai(
+        path = "/api/v1/tokens/revoke",
+        method = "post",
+        operation_id = "revokeTokens"
+    )]
     async fn revoke(
         &self,
         saoma: Data<&Arc<Saoma>>,
@@ -70,7 +78,11 @@ impl AccountApi {
     }
 
     /// Public keys that verify Saoma's access tokens
-    #[oai(path = "/.well-known/jwks.json", method = "get")]
+    #[oai(
+        path = "/.well-known/jwks.json",
+        method = "get",
+        operation_id = "getJwks"
+    )]
     async fn jwks(&self, saoma: Data<&Arc<Saoma>>) -> Json<Jwks> {
         Json(saoma.jwks())
     }

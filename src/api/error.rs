@@ -157,6 +157,28 @@ pub enum ApiError {
     GatewayTimeout(Json<ErrorBody>),
 }
 
+impl ApiError {
+    /// The `{code, message}` body, for a channel with no status line (an SSE `error` event).
+    pub fn into_body(self) -> ErrorBody {
+        match self {
+            ApiError::BadRequest(b)
+            | ApiError::Unauthorized(b)
+            | ApiError::Forbidden(b)
+            | ApiError::NotFound(b)
+            | ApiError::Conflict(b)
+            | ApiError::Gone(b)
+            | ApiError::PayloadTooLarge(b)
+            | ApiError::UnsupportedMediaType(b)
+            | ApiError::TooManyRequests(b, _)
+            | ApiError::HeadersTooLarge(b)
+            | ApiError::Internal(b)
+            | ApiError::BadGateway(b)
+            | ApiError::Unavailable(b, _)
+            | ApiError::GatewayTimeout(b) => b.0,
+        }
+    }
+}
+
 impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
         use ErrorCode as C;
@@ -192,7 +214,7 @@ impl From<Error> for ApiError {
             ),
             Error::WeChatTimeout => ApiError::GatewayTimeout(body(C::WechatTimeout, msg)),
             Error::WeChat(source) => {
-                tracing::warn!(error = %source, "WeChat refused a request");
+                tracing::warn!(error = %crate::telemetry::chain(&source), "WeChat refused a request");
                 let message = match source.errcode() {
                     Some(code) => format!("{msg} (errcode {code})"),
                     None => msg,
@@ -200,11 +222,11 @@ impl From<Error> for ApiError {
                 ApiError::BadGateway(body(C::WechatError, message))
             }
             Error::Store(source) => {
-                tracing::error!(error = %source, "store unavailable");
+                tracing::error!(error = %crate::telemetry::chain(&source), "store unavailable");
                 ApiError::Unavailable(body(C::StoreUnavailable, msg), 2)
             }
             Error::Accounts(source) => {
-                tracing::error!(error = %source, "account database unavailable");
+                tracing::error!(error = %crate::telemetry::chain(&source), "account database unavailable");
                 ApiError::Unavailable(body(C::DatabaseUnavailable, msg), 2)
             }
             Error::Internal(source) => {
@@ -216,7 +238,7 @@ impl From<Error> for ApiError {
             Error::SmsCodeExpired => ApiError::BadRequest(body(C::SmsCodeExpired, msg)),
             Error::TooManyAttempts => ApiError::BadRequest(body(C::TooManyAttempts, msg)),
             Error::Sms(source) => {
-                tracing::warn!(error = %source, "SMS not sent");
+                tracing::warn!(error = %crate::telemetry::chain(&source), "SMS not sent");
                 ApiError::BadGateway(body(C::SmsUnavailable, msg))
             }
             Error::TokenNotAccepted => ApiError::Forbidden(body(C::TokenNotAccepted, msg)),

@@ -6,6 +6,7 @@
 //! is the wait for the next event timing out, and a quiet stream holds no buffer. The
 //! documented schema is `EventStream`'s, so the OpenAPI document is unchanged.
 
+use super::error::ErrorBody;
 use crate::providers::SceneView;
 use bytes::Bytes;
 use futures::StreamExt;
@@ -18,18 +19,23 @@ use std::time::Duration;
 
 type Documented = EventStream<BoxStream<'static, Option<SceneView>>>;
 
-/// `Some(view)` is a `status` event; `None` is the `reconnect` event of a server shutting down.
+/// What a scene's stream carries: `Some(Ok(view))` is a `status` event, `Some(Err(body))` an
+/// `error` event (`{code, message}`: the scene could not be read just now, the stream reads
+/// again), `None` the `reconnect` event of a server shutting down.
+pub type SceneItem = Option<Result<SceneView, ErrorBody>>;
+
 pub struct SceneEvents(BoxStream<'static, Bytes>);
 
 impl SceneEvents {
     /// A `:` comment goes out after `keep_alive` without an event, so that proxies keep the
     /// connection and a browser notices a dead one.
-    pub fn new(views: BoxStream<'static, Option<SceneView>>, keep_alive: Duration) -> Self {
+    pub fn new(views: BoxStream<'static, SceneItem>, keep_alive: Duration) -> Self {
         let chunks = futures::stream::unfold(views, move |mut views| async move {
             let chunk = match tokio::time::timeout(keep_alive, views.next()).await {
                 Err(_) => Bytes::from_static(b":\n\n"),
                 Ok(None) => return None,
-                Ok(Some(Some(view))) => event("status", &view.to_json_string()),
+                Ok(Some(Some(Ok(view)))) => event("status", &view.to_json_string()),
+                Ok(Some(Some(Err(error)))) => event("error", &error.to_json_string()),
                 Ok(Some(None)) => event("reconnect", "shutting down"),
             };
             Some((chunk, views))

@@ -1,6 +1,6 @@
 //! Liveness and readiness.
 
-use crate::providers::Saoma;
+use crate::providers::{ClusterState, Saoma};
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Tags};
@@ -41,6 +41,11 @@ pub struct Readiness {
     pub store: ComponentState,
     /// The account database (SQLite or PostgreSQL).
     pub database: ComponentState,
+    /// Whether the instances sharing this store share the account database and the signing
+    /// key; an instance that differs is never ready.
+    pub cluster: ClusterState,
+    /// True when WeChat is the embedded sandbox: logins prove nothing about anyone.
+    pub sandbox: bool,
 }
 
 #[derive(ApiResponse)]
@@ -58,23 +63,27 @@ pub struct HealthApi;
 #[OpenApi(tag = "ApiTags::Health")]
 impl HealthApi {
     /// The process is alive
-    #[oai(path = "/healthz", method = "get")]
+    #[oai(path = "/healthz", method = "get", operation_id = "getHealth")]
     async fn healthz(&self) -> Json<Health> {
         Json(Health {
             status: "ok".into(),
         })
     }
 
-    /// The store and the database answer (each component's state)
-    #[oai(path = "/readyz", method = "get")]
+    /// The store and the database answer, and the instance agrees with its peers
+    #[oai(path = "/readyz", method = "get", operation_id = "getReadiness")]
     async fn readyz(&self, saoma: Data<&Arc<Saoma>>) -> ReadyResponse {
         let (store, database) = saoma.readiness().await;
+        let cluster = saoma.cluster_state().await;
+        let ready = store && database && cluster == ClusterState::Ok;
         let body = Readiness {
-            status: ComponentState::of(store && database),
+            status: ComponentState::of(ready),
             store: ComponentState::of(store),
             database: ComponentState::of(database),
+            cluster,
+            sandbox: saoma.settings().sandbox,
         };
-        if store && database {
+        if ready {
             ReadyResponse::Ready(Json(body))
         } else {
             ReadyResponse::NotReady(Json(body), 2)

@@ -82,7 +82,7 @@ impl MiniProgramApi {
     /// Report that the code was scanned
     ///
     /// Marks the scene `scanned` and returns the requester to display.
-    #[oai(path = "/scan", method = "post")]
+    #[oai(path = "/scan", method = "post", operation_id = "miniProgramScan")]
     async fn scan(
         &self,
         saoma: Data<&Arc<Saoma>>,
@@ -97,7 +97,7 @@ impl MiniProgramApi {
     }
 
     /// Log in with wx.login()'s code, and confirm or cancel a scene
-    #[oai(path = "/login", method = "post")]
+    #[oai(path = "/login", method = "post", operation_id = "miniProgramLogin")]
     async fn login(
         &self,
         saoma: Data<&Arc<Saoma>>,
@@ -120,7 +120,7 @@ impl MiniProgramApi {
     /// number already bound to another account links this identity to that account (`linked`,
     /// with new `tokens`). With `scene` (a `need_phone` scene this account is logging into),
     /// the scene is confirmed too. A used or expired code is 400 `invalid_code`.
-    #[oai(path = "/phone", method = "post")]
+    #[oai(path = "/phone", method = "post", operation_id = "miniProgramPhone")]
     async fn phone(
         &self,
         saoma: Data<&Arc<Saoma>>,

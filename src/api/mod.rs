@@ -56,9 +56,8 @@ pub fn service() -> OpenApiService<Apis, ()> {
         "Saoma",
         env!("CARGO_PKG_VERSION"),
     )
-    .summary("WeChat scan-to-login server")
     .description(
-        "A web page creates a scene and shows its code; the user scans it with WeChat; the page \
+        "WeChat scan-to-login server. A web page creates a scene and shows its code; the user scans it with WeChat; the page \
          learns the outcome by polling or Server-Sent Events with its poll token. Every error is \
          `{code, message}` with a stable `code`.",
     )
@@ -93,6 +92,62 @@ pub(crate) fn client_ip(req: &Request) -> Option<IpAddr> {
     Some(match req.data::<Arc<crate::providers::Saoma>>() {
         Some(saoma) => saoma.limits.proxies.client_ip(peer, forwarded),
         None => peer.to_canonical(),
+    })
+}
+
+/// The website-login cookie: the poll token again, for the one path WeChat sends the browser
+/// back to, so that a refusal cancels the scene only from the browser that created it.
+/// SameSite=Lax: it rides the top-level redirect from WeChat, nothing else cross-site.
+pub(crate) struct WebsiteCookie;
+
+impl WebsiteCookie {
+    pub const NAME: &'static str = "saoma_website";
+    pub const PATH: &'static str = "/api/v1/website/callback";
+
+    pub fn set(token: &str, max_age: u64, secure: bool) -> String {
+        format!(
+            "{}={token}; Path={}; Max-Age={max_age}; HttpOnly; SameSite=Lax{}",
+            Self::NAME,
+            Self::PATH,
+            if secure { "; Secure" } else { "" }
+        )
+    }
+}
+
+/// A second `Set-Cookie` for an operation (poem-openapi writes one header per name): the
+/// handler leaves it here, the operation's transform appends it to the response.
+#[derive(Clone, Default)]
+pub(crate) struct ExtraCookie(Arc<std::sync::Mutex<Option<String>>>);
+
+impl ExtraCookie {
+    pub fn put(&self, cookie: String) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some(cookie);
+        }
+    }
+
+    fn take(&self) -> Option<String> {
+        self.0.lock().ok().and_then(|mut slot| slot.take())
+    }
+}
+
+/// The transform of an operation that sets an [`ExtraCookie`]: give the handler a slot, append
+/// what it left there.
+pub(crate) fn with_extra_cookie<E: poem::Endpoint + 'static>(ep: E) -> impl poem::Endpoint {
+    use poem::{EndpointExt, IntoResponse};
+    ep.around(|ep, mut req| async move {
+        let slot = ExtraCookie::default();
+        req.extensions_mut().insert(slot.clone());
+        let mut response = ep.call(req).await?.into_response();
+        if let Some(value) = slot
+            .take()
+            .and_then(|c| poem::http::HeaderValue::from_str(&c).ok())
+        {
+            response
+                .headers_mut()
+                .append(poem::http::header::SET_COOKIE, value);
+        }
+        Ok(response)
     })
 }
 

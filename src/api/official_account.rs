@@ -76,7 +76,11 @@ impl OfficialAccountApi {
     ///
     /// Answers `echostr` when `signature = sha1(sorted([token, timestamp, nonce]))`, else 403
     /// `invalid_signature`.
-    #[oai(path = "/callback", method = "get")]
+    #[oai(
+        path = "/callback",
+        method = "get",
+        operation_id = "officialAccountUrlCheck"
+    )]
     async fn url_check(
         &self,
         saoma: Data<&Arc<Saoma>>,
@@ -102,7 +106,11 @@ impl OfficialAccountApi {
     /// the ciphertext. `subscribe` with `EventKey=qrscene_<scene>` and `SCAN` with the bare
     /// scene confirm the scene and get a passive reply (登录成功); a push seen before (same
     /// FromUserName + CreateTime, or the same signed query) and every other push get `success`.
-    #[oai(path = "/callback", method = "post")]
+    #[oai(
+        path = "/callback",
+        method = "post",
+        operation_id = "officialAccountPush"
+    )]
     // One argument per documented query parameter, as poem-openapi wants them.
     #[allow(clippy::too_many_arguments)]
     async fn push(

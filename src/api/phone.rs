@@ -55,7 +55,7 @@ impl PhoneApi {
     /// `sms.resend_interval_seconds`, `sms.max_per_phone_per_hour`) and per scene
     /// (`sms.max_per_scene`): beyond, 429 `rate_limited` with Retry-After. A new code replaces
     /// the previous one.
-    #[oai(path = "/sms", method = "post")]
+    #[oai(path = "/sms", method = "post", operation_id = "sendPhoneSms")]
     async fn send_code(
         &self,
         saoma: Data<&Arc<Saoma>>,
@@ -75,7 +75,7 @@ impl PhoneApi {
     /// A phone already bound to an account links this login's identity to that account (the
     /// SMS proves ownership). After `sms.max_attempts` wrong codes the code is burnt
     /// (`too_many_attempts`). The tokens are then picked up by polling the scene as usual.
-    #[oai(path = "/bind", method = "post")]
+    #[oai(path = "/bind", method = "post", operation_id = "bindPhone")]
     async fn bind(
         &self,
         saoma: Data<&Arc<Saoma>>,

@@ -28,7 +28,11 @@ pub struct ProvidersApi;
 #[OpenApi(tag = "ApiTags::Providers")]
 impl ProvidersApi {
     /// The login providers this server offers
-    #[oai(path = "/api/v1/providers", method = "get")]
+    #[oai(
+        path = "/api/v1/providers",
+        method = "get",
+        operation_id = "listProviders"
+    )]
     async fn providers(&self, saoma: Data<&Arc<Saoma>>) -> Json<ProvidersResponse> {
         Json(ProvidersResponse {
             providers: saoma.providers(),

@@ -11,7 +11,7 @@ use poem_openapi::types::{
 use serde_json::Value;
 use std::borrow::Cow;
 
-/// WeChat's scene charset (WECHAT.md section 2), as `Scene::parse` enforces it.
+/// WeChat's scene charset (docs/wechat.md section 2), as `Scene::parse` enforces it.
 pub const SCENE_PATTERN: &str = r"^[0-9A-Za-z!#$&'()*+,/:;=?@._~-]{8,32}$";
 
 /// Anything longer is not read at all (the body cap bounds it anyway).

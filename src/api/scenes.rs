@@ -3,7 +3,9 @@
 use super::created::CreatedJson;
 use super::error::ApiError;
 use super::events::SceneEvents;
-use super::{PollCookie, SceneId, client_ip, client_of};
+use super::{
+    ExtraCookie, PollCookie, SceneId, WebsiteCookie, client_ip, client_of, with_extra_cookie,
+};
 use crate::providers::Error;
 use crate::providers::{NewScene, Saoma, SceneView};
 use crate::scene::Provider;
@@ -67,10 +69,19 @@ pub struct ScenesApi;
 #[OpenApi(prefix_path = "/api/v1/scenes", tag = "ApiTags::Scenes")]
 impl ScenesApi {
     /// Create a scene and its code
-    #[oai(path = "/", method = "post")]
+    ///
+    /// A website scene also gets a `saoma_website` cookie (HttpOnly, SameSite=Lax, path
+    /// `/api/v1/website/callback`), by which a refusal is taken only from this browser.
+    #[oai(
+        path = "/",
+        method = "post",
+        operation_id = "createScene",
+        transform = "with_extra_cookie"
+    )]
     async fn create(
         &self,
         saoma: Data<&Arc<Saoma>>,
+        extra_cookie: Data<&ExtraCookie>,
         req: &Request,
         body: Json<CreateSceneRequest>,
     ) -> Result<CreateSceneResponse, ApiError> {
@@ -97,6 +108,13 @@ impl ScenesApi {
             created.expires_in,
             saoma.settings().secure_cookies,
         );
+        if created.provider == Provider::Website {
+            extra_cookie.put(WebsiteCookie::set(
+                &created.poll_token,
+                created.expires_in,
+                saoma.settings().secure_cookies,
+            ));
+        }
         tracing::info!(scene = %created.scene, provider = created.provider.as_str(), "scene created");
         Ok(CreateSceneResponse::Created(CreatedJson(created), cookie))
     }
@@ -105,7 +123,7 @@ impl ScenesApi {
     ///
     /// The first authorised read that sees `confirmed` carries `tokens`; later reads answer
     /// 410 `scene_consumed`.
-    #[oai(path = "/:scene", method = "get")]
+    #[oai(path = "/:scene", method = "get", operation_id = "getScene")]
     async fn poll(
         &self,
         saoma: Data<&Arc<Saoma>>,
@@ -118,7 +136,11 @@ impl ScenesApi {
     }
 
     /// Stream a scene's status (Server-Sent Events)
-    #[oai(path = "/:scene/events", method = "get")]
+    #[oai(
+        path = "/:scene/events",
+        method = "get",
+        operation_id = "streamSceneEvents"
+    )]
     async fn events(
         &self,
         saoma: Data<&Arc<Saoma>>,
@@ -141,7 +163,7 @@ impl ScenesApi {
         let stream = saoma.shutdown.interrupt(stream).map(move |item| {
             // The slot counts this stream until the stream is dropped.
             let _open = &slot;
-            item
+            item.map(|read| read.map_err(|e| ApiError::from(e).into_body()))
         });
         let events = SceneEvents::new(stream.boxed(), KEEP_ALIVE);
         Ok(SceneEventsResponse::Stream(

@@ -5,7 +5,7 @@ use super::error::{ApiError, ErrorBody, ErrorCode};
 use super::pages::{self, page_headers};
 use crate::providers::{CallbackOutcome, Saoma, WebsiteCallback};
 use poem::web::Data;
-use poem_openapi::param::Query;
+use poem_openapi::param::{Cookie, Query};
 use poem_openapi::payload::Html;
 use poem_openapi::{ApiResponse, OpenApi, Tags};
 use std::sync::Arc;
@@ -56,7 +56,12 @@ impl WebsiteApi {
     /// Saoma exchanges it (`sns/oauth2/access_token`, `sns/userinfo`), confirms the scene and
     /// sends the browser to the return URL, or, in iframe mode, shows a "done" page. A state
     /// that is unknown or no longer waiting is refused, so a replayed URL mints nothing.
-    #[oai(path = "/callback", method = "get", transform = "page_headers")]
+    #[oai(
+        path = "/callback",
+        method = "get",
+        operation_id = "websiteCallback",
+        transform = "page_headers"
+    )]
     async fn callback(
         &self,
         saoma: Data<&Arc<Saoma>>,
@@ -65,17 +70,25 @@ impl WebsiteApi {
         /// `true` in the iframe-mode redirect_uri (Saoma puts it there; WeChat keeps it).
         #[oai(name = "self_redirect")]
         self_redirect: Query<Option<String>>,
+        /// Set when the browser created the website scene: a refusal (no `code`) cancels the
+        /// scene only when it comes with this cookie.
+        #[oai(name = "saoma_website", validator(max_length = 128))]
+        browser: Cookie<Option<String>>,
     ) -> CallbackResponse {
         let iframe = self_redirect.0.as_deref() == Some("true");
         let callback = WebsiteCallback {
             code: code.0,
             state: state.0,
+            browser: browser.0,
         };
         match saoma.website_callback(callback).await {
             Ok(outcome) => {
                 let (confirmed, return_url) = match outcome {
                     CallbackOutcome::Confirmed { return_url } => (true, return_url),
                     CallbackOutcome::Cancelled { return_url } => (false, return_url),
+                    CallbackOutcome::RefusedElsewhere => {
+                        return CallbackResponse::Done(Html(pages::done(false)));
+                    }
                 };
                 if iframe {
                     CallbackResponse::Done(Html(pages::done(confirmed)))

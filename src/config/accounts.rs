@@ -56,7 +56,6 @@ pub struct SmsConfig {
 #[serde(default)]
 pub struct TencentSmsConfig {
     pub secret_id: Option<String>,
-    #[serde(skip_serializing)]
     pub secret_key: Option<Secret>,
     pub secret_key_file: Option<PathBuf>,
     pub sdk_app_id: Option<String>,

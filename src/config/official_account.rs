@@ -41,14 +41,11 @@ impl CallbackMode {
 #[serde(default)]
 pub struct OfficialAccountConfig {
     pub app_id: Option<AppId>,
-    #[serde(skip_serializing)]
     pub app_secret: Option<Secret>,
     pub app_secret_file: Option<PathBuf>,
     /// The callback Token set on the WeChat console (3..=32 letters and digits).
-    #[serde(skip_serializing)]
     pub token: Option<Secret>,
     /// The EncodingAESKey set on the WeChat console (43 characters); needed unless `plain`.
-    #[serde(skip_serializing)]
     pub encoding_aes_key: Option<Secret>,
     /// Default: `safe` in sandbox mode or when an EncodingAESKey is set, else `plain`.
     pub mode: Option<CallbackMode>,
@@ -98,18 +95,13 @@ impl Config {
             if !self.sandbox_enabled() {
                 return Ok(None);
             }
+            // `check` refused a token or key without the account they belong to, so the
+            // sandbox's account is used whole: nothing configured is swapped for it.
             return Ok(Some(OfficialAccountSettings {
                 app_id: AppId::parse(SANDBOX_OFFICIAL_ACCOUNT_APP_ID)?,
                 app_secret: Secret::new(SANDBOX_OFFICIAL_ACCOUNT_SECRET),
-                token: oa
-                    .token
-                    .clone()
-                    .unwrap_or_else(|| Secret::new(SANDBOX_CALLBACK_TOKEN)),
-                encoding_aes_key: Some(
-                    oa.encoding_aes_key
-                        .clone()
-                        .unwrap_or_else(|| Secret::new(SANDBOX_ENCODING_AES_KEY)),
-                ),
+                token: Secret::new(SANDBOX_CALLBACK_TOKEN),
+                encoding_aes_key: Some(Secret::new(SANDBOX_ENCODING_AES_KEY)),
                 mode: oa.mode.unwrap_or(CallbackMode::Safe),
                 qr_expire_seconds,
             }));

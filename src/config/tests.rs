@@ -4,7 +4,7 @@ use super::*;
 
 #[test]
 fn defaults_are_the_embedded_ones() {
-    let c = Config::load_from(None, Env::prefixed("SAOMA_TEST_NOTHING_")).unwrap();
+    let c = Config::load_from(None, "SAOMA_TEST_NOTHING_").unwrap();
     assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
     assert_eq!(c.store, StoreKind::Memory);
     assert!(c.sandbox_enabled());
@@ -61,6 +61,49 @@ fn cors_origins_come_from_a_list_in_the_environment() {
             c.web.cors_origins,
             ["https://a.example.com", "http://localhost:3000"]
         );
+        Ok(())
+    });
+}
+
+#[test]
+fn an_unknown_variable_or_key_is_refused_with_the_closest_known_one() {
+    figment::Jail::expect_with(|jail| {
+        jail.set_env("SAOMA_WECHAT_API_BASE", "http://127.0.0.1:9/");
+        let error = Config::load(None).unwrap_err().to_string();
+        assert!(
+            error.contains(
+                "unknown environment variable SAOMA_WECHAT_API_BASE; \
+                 did you mean SAOMA_WECHAT__API_BASE?"
+            ),
+            "{error}"
+        );
+        Ok(())
+    });
+    figment::Jail::expect_with(|jail| {
+        jail.create_file("saoma.toml", "[limits]\nscene_ttl_secs = 60\n")?;
+        let error = Config::load(None).unwrap_err().to_string();
+        assert!(
+            error.contains("unknown key `limits.scene_ttl_secs` in saoma.toml; did you mean `limits.scene_ttl_seconds`?"),
+            "{error}"
+        );
+        Ok(())
+    });
+}
+
+#[test]
+fn every_setting_is_known_secrets_and_lists_included() {
+    figment::Jail::expect_with(|jail| {
+        jail.create_file(
+            "saoma.toml",
+            "sandbox = true\n[sms.tencent]\nsecret_key = \"k\"\nregion = \"ap-beijing\"\n\
+             [limits]\ntrusted_proxies = [\"10.0.0.0/8\"]\n",
+        )?;
+        jail.set_env("SAOMA_OFFICIAL_ACCOUNT__ENCODING_AES_KEY", "k".repeat(43));
+        jail.set_env("SAOMA_WEB__CORS_ORIGINS", "[\"https://a.example\"]");
+        jail.set_env("SAOMA_SHUTDOWN_GRACE_SECONDS", "3");
+        let c = Config::load(None).map_err(|e| e.to_string())?;
+        assert_eq!(c.shutdown_grace_seconds, 3);
+        assert_eq!(c.sms.tencent.region, "ap-beijing");
         Ok(())
     });
 }

@@ -14,7 +14,6 @@ pub const SANDBOX_WEBSITE_APP_ID: &str = "wxsaomasandboxweb1";
 #[serde(default)]
 pub struct WebsiteConfig {
     pub app_id: Option<AppId>,
-    #[serde(skip_serializing)]
     pub app_secret: Option<Secret>,
     pub app_secret_file: Option<PathBuf>,
     /// Where the browser goes after the callback; default `<public_url>/`.

@@ -1,6 +1,8 @@
 //! The scene as a stream of status changes, for Server-Sent Events. The stream re-reads the
 //! scene on every notification (notifications are hints), at the scene's deadline, and on a
-//! slow timer as a safety net; it ends after a final state.
+//! slow timer as a safety net; it ends after a final state. When a read fails (the tokens of a
+//! confirmed scene could not be minted, the store did not answer), the stream says so with an
+//! error item and reads again shortly: the scene stays confirmed, nothing is lost.
 
 use super::{Error, Saoma, SceneView};
 use crate::scene::{Scene, SceneRecord, SceneStatus};
@@ -11,6 +13,8 @@ use std::time::Duration;
 
 /// Re-read even without a notification this often (covers a lost hint).
 const SAFETY_NET: Duration = Duration::from_secs(10);
+/// After a failed read, read again this soon.
+const RETRY: Duration = Duration::from_secs(2);
 
 struct Watch {
     saoma: Arc<Saoma>,
@@ -18,6 +22,8 @@ struct Watch {
     notes: BoxStream<'static, ()>,
     last: Option<SceneStatus>,
     done: bool,
+    /// The last read failed (and the stream said so): wait before the next.
+    failed: bool,
     /// Counts this stream in `saoma_sse_streams` while it is open.
     _open: crate::metrics::SseGuard,
 }
@@ -29,7 +35,7 @@ impl Saoma {
         self: &Arc<Self>,
         scene: &str,
         poll_token: Option<&str>,
-    ) -> Result<BoxStream<'static, SceneView>, Error> {
+    ) -> Result<BoxStream<'static, Result<SceneView, Error>>, Error> {
         let record = self.authorised(scene, poll_token).await?;
         match record.status_at(now_ms()) {
             SceneStatus::Expired => return Err(Error::SceneExpired),
@@ -44,13 +50,19 @@ impl Saoma {
             notes,
             last: None,
             done: false,
+            failed: false,
             _open: self.metrics.sse_stream(),
         };
         Ok(futures::stream::unfold(watch, next_event).boxed())
     }
 }
 
-async fn next_event(mut w: Watch) -> Option<(SceneView, Watch)> {
+async fn next_event(mut w: Watch) -> Option<(Result<SceneView, Error>, Watch)> {
+    if w.failed {
+        // The last read failed and said so: give the store or database a moment.
+        tokio::time::sleep(RETRY).await;
+        w.failed = false;
+    }
     loop {
         if w.done {
             return None;
@@ -59,15 +71,16 @@ async fn next_event(mut w: Watch) -> Option<(SceneView, Watch)> {
         let (view, deadline) = match Box::pin(read(&w.saoma, &w.scene)).await {
             Ok(read) => read,
             Err(e) => {
-                tracing::warn!(error = %e, scene = %w.scene, "scene stream could not read its scene");
-                (None, None)
+                tracing::warn!(error = %crate::telemetry::chain(&e), scene = %w.scene, "scene stream could not read its scene; retrying");
+                w.failed = true;
+                return Some((Err(e), w));
             }
         };
         if let Some(view) = view {
             w.done = view.status.is_final() || view.tokens.is_some();
             if w.last != Some(view.status) || view.tokens.is_some() {
                 w.last = Some(view.status);
-                return Some((view, w));
+                return Some((Ok(view), w));
             }
         }
         let wait = deadline

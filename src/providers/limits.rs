@@ -87,7 +87,7 @@ impl Saoma {
         {
             Ok((hits, _)) => hits,
             Err(e) => {
-                tracing::warn!(error = %e, "could not count a failed login");
+                tracing::warn!(error = %crate::telemetry::chain(&e), "could not count a failed login");
                 return err;
             }
         };

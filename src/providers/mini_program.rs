@@ -69,7 +69,7 @@ impl Saoma {
             Ok(image) => image,
             Err(e) => {
                 if let Err(del) = self.scenes.delete(&record.scene).await {
-                    tracing::warn!(error = %del, "could not release a scene after a WeChat error");
+                    tracing::warn!(error = %crate::telemetry::chain(&del), "could not release a scene after a WeChat error");
                 }
                 return Err(e);
             }

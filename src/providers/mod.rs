@@ -3,6 +3,7 @@
 
 mod client_login;
 mod client_tokens;
+mod cluster;
 mod code_pool;
 mod confirm;
 mod error;
@@ -20,6 +21,7 @@ mod website;
 pub(crate) use client_login::random_token;
 pub use client_login::{ClientLogin, TICKET_TTL};
 pub use client_tokens::ClientTokens;
+pub use cluster::{Cluster, ClusterState};
 pub use code_pool::{CodePool, PoolSettings, PooledCode, SharedBudget};
 pub use error::Error;
 pub(crate) use limits::wxacode_key;
@@ -85,6 +87,8 @@ pub struct Saoma {
     pub sms: Arc<dyn SmsSender>,
     /// `[limits]`: rate rules, open-stream counts, trusted proxies.
     pub limits: Arc<crate::limits::Limits>,
+    /// Whether the instances on this store share the database and the signing key.
+    pub cluster: Arc<Cluster>,
     /// Tripped on SIGTERM: open SSE streams tell their browsers to reconnect elsewhere.
     pub shutdown: crate::shutdown::Shutdown,
 }
@@ -115,15 +119,20 @@ impl Saoma {
         self.signer.jwks()
     }
 
+    /// Whether this instance agrees with its peers, looked at now (claims renewed).
+    pub async fn cluster_state(&self) -> ClusterState {
+        self.cluster.check().await
+    }
+
     /// Whether the ephemeral store and the database answer, each on its own.
     pub async fn readiness(&self) -> (bool, bool) {
         let (store, database) = tokio::join!(self.scenes.ping(), self.accounts.ping());
         if let Err(e) = &store {
-            tracing::warn!(error = %e, "readiness: the store does not answer");
+            tracing::warn!(error = %crate::telemetry::chain(&e), "readiness: the store does not answer");
             self.metrics.store_error("ephemeral");
         }
         if let Err(e) = &database {
-            tracing::warn!(error = %e, "readiness: the database does not answer");
+            tracing::warn!(error = %crate::telemetry::chain(&e), "readiness: the database does not answer");
             self.metrics.store_error("database");
         }
         (store.is_ok(), database.is_ok())

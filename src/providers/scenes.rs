@@ -107,7 +107,7 @@ impl Saoma {
                 if let Err(e) = self.notifier.publish(scene).await {
                     // Streams also wake at expiry and re-read on reconnect; a lost hint delays,
                     // never loses, an outcome.
-                    tracing::warn!(error = %e, "could not publish a scene change");
+                    tracing::warn!(error = %crate::telemetry::chain(&e), "could not publish a scene change");
                 }
                 return Ok(record);
             }
@@ -140,8 +140,8 @@ impl Saoma {
         Ok(found.record)
     }
 
-    /// The poll answer. The first reader to see `confirmed` moves the scene to `consumed` and
-    /// gets the tokens; everyone after gets `SceneConsumed`.
+    /// The poll answer. The first reader to see `confirmed` gets the tokens and moves the scene
+    /// to `consumed`; everyone after gets `SceneConsumed`.
     pub async fn poll(&self, scene: &str, poll_token: Option<&str>) -> Result<SceneView, Error> {
         let record = self.authorised(scene, poll_token).await?;
         self.pace_poll(&record.scene).await?;
@@ -163,20 +163,37 @@ impl Saoma {
                 self.pick_up_for_client(record, now).await
             }
             SceneStatus::Confirmed => {
-                let consumed = self
-                    .transition(&record.scene, |r, now| Ok(r.apply(Event::PickUp, now)?))
-                    .await?;
-                let outcome = consumed.outcome.clone().ok_or_else(|| {
-                    Error::Internal(anyhow::anyhow!("confirmed scene without an outcome"))
-                })?;
-                let tokens = self
-                    .mint(&outcome.account_id, consumed.provider, &outcome.app_id)
-                    .await?;
+                let tokens = self.pick_up(&record).await?;
                 let mut view = self.view(&record, now);
                 view.tokens = Some(tokens);
                 Ok(view)
             }
             _ => Ok(self.view(&record, now)),
+        }
+    }
+
+    /// No login lost: the tokens are minted first, and only then is the scene marked consumed.
+    /// A failure while minting leaves the scene confirmed (the caller gets a 503 and reads
+    /// again); a reader that loses the race to consume revokes what it minted.
+    async fn pick_up(&self, record: &SceneRecord) -> Result<TokenSet, Error> {
+        let outcome = record.outcome.clone().ok_or_else(|| {
+            Error::Internal(anyhow::anyhow!("confirmed scene without an outcome"))
+        })?;
+        let tokens = self
+            .mint(&outcome.account_id, record.provider, &outcome.app_id)
+            .await?;
+        match self
+            .transition(&record.scene, |r, now| Ok(r.apply(Event::PickUp, now)?))
+            .await
+        {
+            Ok(_) => Ok(tokens),
+            Err(e) => {
+                // Another reader took the login, or the store failed: these tokens go to nobody.
+                if let Err(revoke) = self.revoke(&tokens.refresh_token).await {
+                    tracing::warn!(error = %crate::telemetry::chain(&revoke), "could not revoke the tokens of a lost pick-up");
+                }
+                Err(e)
+            }
         }
     }
 

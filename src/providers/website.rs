@@ -3,7 +3,7 @@
 //! which Saoma exchanges (`sns/oauth2/access_token`, `sns/userinfo`) to confirm the scene. The
 //! page still learns the outcome through its poll token, so no token ever rides in a URL.
 
-use super::{CreatedScene, Error, NewScene, Qr, Saoma, WxLogin};
+use super::{CreatedScene, Error, NewScene, PollToken, Qr, Saoma, WxLogin};
 use crate::accounts::NewIdentity;
 use crate::scene::{Event, Provider, ScannedBy, Scene, SceneRecord, SceneStatus, TransitionError};
 use crate::store::now_ms;
@@ -30,6 +30,9 @@ pub struct Website {
 pub struct WebsiteCallback {
     pub code: Option<String>,
     pub state: Option<String>,
+    /// The `saoma_website` cookie of the browser that followed the redirect: the poll token of
+    /// the website scene it created, if the browser sent it.
+    pub browser: Option<String>,
 }
 
 /// How the callback ended: where the browser goes next.
@@ -38,10 +41,13 @@ pub enum CallbackOutcome {
     Confirmed {
         return_url: String,
     },
-    /// The user refused on the phone (no code).
+    /// The user refused on the phone (no code), and the browser that created the scene says so.
     Cancelled {
         return_url: String,
     },
+    /// A refusal from a browser that cannot show it created the scene: nothing changes (the
+    /// state is in the QR page's URL, which anyone near the screen can read).
+    RefusedElsewhere,
 }
 
 impl Website {
@@ -148,7 +154,8 @@ impl Saoma {
         })
     }
 
-    /// WeChat sent the browser back. Without a code the user refused: cancel. With one:
+    /// WeChat sent the browser back. Without a code the user refused: cancel, when the browser
+    /// is the one that created the scene (its `saoma_website` cookie). With one:
     /// exchange it and read the profile (before touching any account, so a WeChat error leaves
     /// nothing half made), find or create the account, then scan and confirm the scene.
     pub async fn website_callback(&self, cb: WebsiteCallback) -> Result<CallbackOutcome, Error> {
@@ -167,6 +174,14 @@ impl Saoma {
             .unwrap_or_else(|| website.return_url.to_string());
 
         let Some(code) = cb.code.filter(|c| !c.is_empty()) else {
+            let from_creator = cb
+                .browser
+                .as_deref()
+                .is_some_and(|token| PollToken::matches(token, &found.record.poll_token_hash));
+            if !from_creator {
+                tracing::info!(scene = %scene, "website refusal from another browser; scene unchanged");
+                return Ok(CallbackOutcome::RefusedElsewhere);
+            }
             self.transition(&scene, |r, now| {
                 ensure_waiting(r, now)?;
                 scan_if_pending(r, now)?;

@@ -1,4 +1,4 @@
-//! The embedded fake WeChat platform (WECHAT.md is its contract) and the phone simulator.
+//! The embedded fake WeChat platform (docs/wechat.md is its contract) and the phone simulator.
 //!
 //! Mounted by the app at `/sandbox` (the QR codes it draws assume that mount point):
 //!

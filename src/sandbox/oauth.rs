@@ -1,4 +1,4 @@
-//! Website login on the fake platform (WECHAT.md section 7): codes minted by the approve tool
+//! Website login on the fake platform (docs/wechat.md section 7): codes minted by the approve tool
 //! (`connect.rs`), redeemed once within 10 minutes by `sns/oauth2/access_token`; the user's
 //! access tokens (2 hours) and refresh tokens (30 days); `sns/userinfo`, `sns/auth`,
 //! `sns/oauth2/refresh_token`.

@@ -148,6 +148,18 @@ async function open() {
   }
 }
 
+// A login that cannot go on from this phone: its buttons stay off (the computer has a new code).
+const OVER = new Set(["scene_expired", "scene_consumed", "scene_not_found", "scene_conflict"]);
+
+// The phone step's own wording: its code is getPhoneNumber's, not wx.login's.
+const PHONE_MESSAGES = {
+  invalid_code: "手机号授权已失效，请重新授权 (the phone code was used or expired: share again)",
+  not_found: "服务器暂不支持绑定手机号 (this server cannot bind phone numbers)",
+  unauthenticated: "登录状态已失效，请在电脑上刷新二维码 (session expired: reload the code on the computer)",
+  token_not_accepted: "登录状态已失效，请在电脑上刷新二维码 (session expired: reload the code on the computer)",
+};
+const PHONE_OVER = new Set([...OVER, "not_found", "unauthenticated", "token_not_accepted"]);
+
 async function decide(approve) {
   const user = currentUser();
   if (!user) return;
@@ -159,24 +171,36 @@ async function decide(approve) {
     if (result.scene_status === "need_phone") {
       $("mini-program-actions").hidden = true;
       $("phone-actions").hidden = false;
+      setBusy("phone-actions", false);
       show("请授权手机号 (share your phone number)", true);
     } else {
       show(approve ? "已确认登录 ✓ (logged in)" : "已取消登录 (cancelled)", true);
     }
   } catch (e) {
     show(e.message, false);
+    // Anything but a finished login: the same buttons try the same answer again.
+    if (!OVER.has(e.code)) setBusy("mini-program-actions", false);
   }
 }
 
+// What the getPhoneNumber button does: WeChat hands the mini-program a single-use code, which
+// goes to Saoma with the scene, so that binding the number also confirms the browser's login.
 async function sharePhone() {
   const user = currentUser();
   if (!user || !session) return;
   setBusy("phone-actions", true);
   try {
     const { code } = await call(sandboxApi("phone-code"), { user });
-    await call(saomaApi("mini-program/phone"), { code }, { Authorization: "Bearer " + session.access_token });
-    show("已绑定手机号 ✓ (phone bound, logged in)", true);
-  } catch (e) { show(e.message, false); setBusy("phone-actions", false); }
+    const result = await call(saomaApi("mini-program/phone"), { code, scene },
+      { Authorization: "Bearer " + session.access_token });
+    if (result.tokens) session = result.tokens;
+    if (result.scene_status === "confirmed") show("已绑定手机号，登录成功 ✓ 请在电脑上查看 (phone bound, logged in: look at your computer)", true);
+    else show("已绑定手机号 ✓ (phone bound)", true);
+  } catch (e) {
+    show(PHONE_MESSAGES[e.code] || e.message, false);
+    // A new tap asks WeChat for a new code: the phone step again, never the scan.
+    if (!PHONE_OVER.has(e.code)) setBusy("phone-actions", false);
+  }
 }
 
 // Official account: WeChat shows a new user the account's profile with a Follow button, and

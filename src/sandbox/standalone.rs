@@ -31,6 +31,7 @@ pub async fn serve_standalone(
         official_account: Some(official_account),
     })?;
     let app = Route::new()
+        .at("/healthz", poem::get(healthz))
         .nest("/sandbox", sandbox.routes())
         .around(crate::api::access_log);
     println!("Saoma sandbox (fake WeChat) at http://{listen}/sandbox/wechat");
@@ -38,6 +39,12 @@ pub async fn serve_standalone(
         .run(app)
         .await
         .context("serving the sandbox")
+}
+
+/// Liveness, as Saoma answers it: an orchestrator can tell the sandbox is up.
+#[poem::handler]
+fn healthz() -> poem::web::Json<serde_json::Value> {
+    poem::web::Json(serde_json::json!({"status": "ok"}))
 }
 
 impl SandboxOfficialAccount {

@@ -2,8 +2,8 @@
 //! per-scene broadcast channels for notifications.
 
 use super::{
-    CachedToken, Dedupe, Ephemeral, Notifier, RateLimiter, RefreshLock, SceneStore, StoreError,
-    TokenCache, Versioned, now_ms,
+    CachedToken, Dedupe, Ephemeral, Notifier, Peers, RateLimiter, RefreshLock, SceneStore,
+    StoreError, TokenCache, Versioned, now_ms,
 };
 use crate::ids::AppId;
 use crate::scene::{Scene, SceneRecord};
@@ -230,6 +230,24 @@ impl Dedupe for MemoryStore {
                 Ok(true)
             }
         }
+    }
+
+    async fn forget(&self, key: &str) -> Result<(), StoreError> {
+        lock(&self.inner.seen).remove(key);
+        Ok(())
+    }
+}
+
+/// One process, one store: nobody to disagree with.
+#[async_trait]
+impl Peers for MemoryStore {
+    async fn agree(
+        &self,
+        _name: &str,
+        _value: &str,
+        _ttl: Duration,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(None)
     }
 }
 

@@ -19,8 +19,22 @@ use std::sync::Arc;
 pub enum StoreError {
     #[error("the scene already exists")]
     Exists,
-    #[error("the store is unavailable: {0}")]
-    Unavailable(String),
+    /// A Redis command failed (the connection, or the server's answer).
+    #[error("Redis failed")]
+    Redis(#[source] ::redis::RedisError),
+    #[error("Redis did not answer within {} ms", .0.as_millis())]
+    Timeout(std::time::Duration),
+    /// Redis failed a moment ago: calls fail at once for a short while instead of waiting.
+    #[error("Redis was unreachable a moment ago; not asking again yet")]
+    BackingOff,
+    /// `redis_url` names nothing Saoma can connect to (the message never holds the URL).
+    #[error("redis_url is not usable: {0}")]
+    BadUrl(&'static str),
+    #[error("a scene could not be encoded")]
+    Encoding(#[source] rmp_serde::encode::Error),
+    /// The store holds what Saoma cannot read.
+    #[error("the store holds data Saoma cannot read: {0}")]
+    Corrupt(&'static str),
 }
 
 /// A record with the version a compare-and-set must name.
@@ -100,6 +114,22 @@ impl RefreshLock {
 pub trait Dedupe: Send + Sync {
     /// True the first time `key` is seen within `ttl`; false for every repeat in that time.
     async fn first_seen(&self, key: &str, ttl: std::time::Duration) -> Result<bool, StoreError>;
+    /// Forget `key`, so that it is seen for the first time again (what it named failed, and
+    /// its retry must be handled).
+    async fn forget(&self, key: &str) -> Result<(), StoreError>;
+}
+
+/// What the instances sharing a store must agree on: the account database and the signing key.
+#[async_trait]
+pub trait Peers: Send + Sync {
+    /// Hold `name = value` for `ttl`, renewed by every call that brings the same value. `Some`
+    /// with the other value when another instance holds `name` with a different one.
+    async fn agree(
+        &self,
+        name: &str,
+        value: &str,
+        ttl: std::time::Duration,
+    ) -> Result<Option<String>, StoreError>;
 }
 
 /// Fixed-window counters for rate limits.
@@ -140,6 +170,7 @@ pub struct Stores {
     pub tokens: Arc<dyn TokenCache>,
     pub dedupe: Arc<dyn Dedupe>,
     pub limiter: Arc<dyn RateLimiter>,
+    pub peers: Arc<dyn Peers>,
     pub ephemeral: Arc<dyn Ephemeral>,
 }
 
@@ -147,7 +178,7 @@ impl Stores {
     /// Every capability served by the one `store`.
     pub fn all<S>(store: S) -> Self
     where
-        S: SceneStore + Notifier + TokenCache + Dedupe + RateLimiter + Ephemeral + 'static,
+        S: SceneStore + Notifier + TokenCache + Dedupe + RateLimiter + Peers + Ephemeral + 'static,
     {
         let store = Arc::new(store);
         Self {
@@ -156,6 +187,7 @@ impl Stores {
             tokens: store.clone(),
             dedupe: store.clone(),
             limiter: store.clone(),
+            peers: store.clone(),
             ephemeral: store,
         }
     }

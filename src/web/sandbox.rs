@@ -39,7 +39,7 @@ async fn scene_info(saoma: Data<&Arc<Saoma>>, Path(scene): Path<String>) -> Resp
         }
         Ok(None) => not_found(),
         Err(e) => {
-            tracing::warn!(error = %e, "sandbox scene lookup failed");
+            tracing::warn!(error = %crate::telemetry::chain(&e), "sandbox scene lookup failed");
             let body = json!({"code": "store_unavailable", "message": "the store is unavailable"});
             (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
         }

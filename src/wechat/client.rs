@@ -2,7 +2,7 @@
 //! errcode check, the bounded retry on errcode -1 and the per-call debug log.
 
 use super::error::WeChatError;
-use super::token::RefreshLocks;
+use super::refresh_locks::RefreshLocks;
 use crate::ids::AppId;
 use crate::store::TokenCache;
 use reqwest::header::CONTENT_TYPE;

@@ -12,6 +12,7 @@ mod error;
 mod oauth;
 mod official_account;
 mod phone;
+mod refresh_locks;
 mod sns;
 mod token;
 mod wxacode;

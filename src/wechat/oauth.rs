@@ -1,4 +1,4 @@
-//! Website login (open platform, WECHAT.md section 7): the `sns/oauth2/*` exchanges and the
+//! Website login (open platform, docs/wechat.md section 7): the `sns/oauth2/*` exchanges and the
 //! user's profile. These use the app id and secret, or the *user's* access token, never the
 //! app access token, so they do not go through `with_token`.
 

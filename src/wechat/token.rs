@@ -7,9 +7,8 @@ use super::error::WeChatError;
 use crate::ids::AppId;
 use crate::secret::Secret;
 use crate::store::{CachedToken, now_ms};
-use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex, MutexGuard};
+
 use std::time::{Duration, Instant};
 
 const STABLE_TOKEN: &str = "cgi-bin/stable_token";
@@ -23,19 +22,6 @@ const WAIT_STEP: Duration = Duration::from_millis(50);
 pub struct AppCredentials {
     pub app_id: AppId,
     pub secret: Secret,
-}
-
-/// One async mutex per app id: whoever holds it is the only one fetching that app's token.
-#[derive(Default)]
-pub(super) struct RefreshLocks(Mutex<HashMap<AppId, Arc<tokio::sync::Mutex<()>>>>);
-
-impl RefreshLocks {
-    fn for_app(&self, app_id: &AppId) -> Arc<tokio::sync::Mutex<()>> {
-        // The map only grows by one entry per configured app; a poisoned lock still holds a
-        // usable map.
-        let mut locks: MutexGuard<'_, _> = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        locks.entry(app_id.clone()).or_default().clone()
-    }
 }
 
 #[derive(serde::Serialize)]
@@ -87,7 +73,7 @@ impl WeChatClient {
                         None => self.fetch_and_cache(app).await,
                     };
                     if let Err(e) = self.cache.unlock_refresh(&app.app_id, held).await {
-                        tracing::warn!(app_id = %app.app_id, error = %e, "could not release the token refresh lock");
+                        tracing::warn!(app_id = %app.app_id, error = %crate::telemetry::chain(&e), "could not release the token refresh lock");
                     }
                     return fetched;
                 }
@@ -100,7 +86,7 @@ impl WeChatClient {
                 // No shared lock to be had: fetch anyway. stable_token answers the same token
                 // to every caller, so this costs a request, not correctness.
                 Err(e) => {
-                    tracing::warn!(app_id = %app.app_id, error = %e, "token refresh lock unavailable; fetching");
+                    tracing::warn!(app_id = %app.app_id, error = %crate::telemetry::chain(&e), "token refresh lock unavailable; fetching");
                     return self.fetch_and_cache(app).await;
                 }
             }
@@ -120,7 +106,7 @@ impl WeChatClient {
     async fn fetch_and_cache(&self, app: &AppCredentials) -> Result<Secret, WeChatError> {
         let fetched = self.fetch_stable_token(app).await?;
         if let Err(err) = self.cache.put(&app.app_id, &fetched).await {
-            tracing::warn!(app_id = %app.app_id, error = %err, "could not cache the access token");
+            tracing::warn!(app_id = %app.app_id, error = %crate::telemetry::chain(&err), "could not cache the access token");
         }
         Ok(fetched.token)
     }
@@ -146,7 +132,7 @@ impl WeChatClient {
                     "access token rejected, fetching it again"
                 );
                 if let Err(e) = self.cache.expire_if(&app.app_id, &token).await {
-                    tracing::warn!(app_id = %app.app_id, error = %e, "could not expire the token");
+                    tracing::warn!(app_id = %app.app_id, error = %crate::telemetry::chain(&e), "could not expire the token");
                 }
                 let fresh = self.access_token(app).await?;
                 call(fresh.clone()).await.map_err(|e| e.redact(&fresh))
@@ -183,7 +169,7 @@ impl WeChatClient {
         match self.cache.get(app_id).await {
             Ok(cached) => cached,
             Err(err) => {
-                tracing::warn!(app_id = %app_id, error = %err, "token cache unavailable");
+                tracing::warn!(app_id = %app_id, error = %crate::telemetry::chain(&err), "token cache unavailable");
                 None
             }
         }

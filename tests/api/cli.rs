@@ -5,7 +5,19 @@ use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_saoma");
 
-struct Running(Child);
+/// The binary, with none of this process's `SAOMA_*` variables (Saoma refuses those it does
+/// not know, and a test's environment is not the operator's).
+pub fn saoma() -> Command {
+    let mut command = Command::new(BIN);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("SAOMA_") {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
+pub struct Running(pub Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -14,7 +26,7 @@ impl Drop for Running {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -22,7 +34,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn wait_for(url: &str) -> reqwest::Response {
+pub async fn wait_for(url: &str) -> reqwest::Response {
     for _ in 0..100 {
         if let Ok(res) = reqwest::get(url).await {
             return res;
@@ -34,7 +46,7 @@ async fn wait_for(url: &str) -> reqwest::Response {
 
 #[test]
 fn saoma_openapi_prints_the_spec() {
-    let out = Command::new(BIN).arg("openapi").output().unwrap();
+    let out = saoma().arg("openapi").output().unwrap();
     assert!(out.status.success());
     let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let generated: serde_json::Value = serde_json::from_str(&saoma::api::spec_json()).unwrap();
@@ -46,7 +58,7 @@ async fn saoma_sandbox_serves_the_fake_platform_alone() {
     let data = tempfile::tempdir().unwrap();
     let port = free_port();
     let _sandbox = Running(
-        Command::new(BIN)
+        saoma()
             .args([
                 "sandbox",
                 "--listen",
@@ -59,6 +71,10 @@ async fn saoma_sandbox_serves_the_fake_platform_alone() {
             .spawn()
             .unwrap(),
     );
+    let health = wait_for(&format!("http://127.0.0.1:{port}/healthz")).await;
+    assert_eq!(health.status(), 200, "an orchestrator can tell it is up");
+    let health: serde_json::Value = health.json().await.unwrap();
+    assert_eq!(health["status"], "ok");
     let res = wait_for(&format!("http://127.0.0.1:{port}/sandbox/api/stats")).await;
     assert_eq!(res.status(), 200);
     let token: serde_json::Value = reqwest::Client::new()
@@ -77,7 +93,7 @@ async fn saoma_sandbox_serves_the_fake_platform_alone() {
 async fn saoma_serve_takes_flags_and_environment_and_prints_the_url() {
     let data = tempfile::tempdir().unwrap();
     let port = free_port();
-    let mut child = Command::new(BIN)
+    let mut child = saoma()
         .args([
             "serve",
             "--listen",
@@ -132,7 +148,7 @@ async fn no_secret_reaches_the_logs_even_at_debug_level() {
     let log_path = data.path().join("stderr.log");
     let log = std::fs::File::create(&log_path).unwrap();
     let _serve = Running(
-        Command::new(BIN)
+        saoma()
             .args([
                 "serve",
                 "--listen",

@@ -111,6 +111,6 @@ async fn readyz_names_each_component() {
     let body: Value = res.json().await.unwrap();
     assert_eq!(
         body,
-        json!({"status": "ok", "store": "ok", "database": "ok"})
+        json!({"status": "ok", "store": "ok", "database": "ok", "cluster": "ok", "sandbox": true})
     );
 }

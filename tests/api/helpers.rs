@@ -54,6 +54,11 @@ pub struct Created {
 }
 
 impl TestApp {
+    /// The instance's own SQLite database (in its temporary data directory).
+    pub fn database_url(&self) -> String {
+        format!("sqlite://{}", self._data.path().join("saoma.db").display())
+    }
+
     /// A client for a server that is already running at `base` (a standalone sandbox, say).
     pub fn at(base: &str) -> TestApp {
         TestApp {
@@ -225,6 +230,16 @@ impl SseReader {
     /// The next `status` event's data, or None when the server closed the stream.
     pub async fn next_status(&mut self) -> Option<Value> {
         loop {
+            let (event, data) = self.next_event().await?;
+            if event == "status" {
+                return Some(data);
+            }
+        }
+    }
+
+    /// The next named event (`status`, `error`, `reconnect`) and its data (JSON, or a string).
+    pub async fn next_event(&mut self) -> Option<(String, Value)> {
+        loop {
             if let Some(end) = self.buffer.find("\n\n") {
                 let frame: String = self.buffer.drain(..end + 2).collect();
                 let mut event = None;
@@ -236,8 +251,9 @@ impl SseReader {
                         data.push_str(v.trim_start());
                     }
                 }
-                if event.as_deref() == Some("status") {
-                    return Some(serde_json::from_str(&data).unwrap());
+                if let Some(event) = event {
+                    let data = serde_json::from_str(&data).unwrap_or(Value::String(data));
+                    return Some((event, data));
                 }
                 continue;
             }

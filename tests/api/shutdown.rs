@@ -7,7 +7,6 @@ use serde_json::{Value, json};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_saoma");
 const GRACE_SECONDS: u64 = 5;
 
 fn free_port() -> u16 {
@@ -44,7 +43,7 @@ async fn sigterm_tells_streams_to_reconnect_finishes_requests_and_exits_zero() {
     let data = tempfile::tempdir().unwrap();
     let log = data.path().join("saoma.log");
     let port = free_port();
-    let mut child = Command::new(BIN)
+    let mut child = crate::cli::saoma()
         .args([
             "serve",
             "--listen",

@@ -259,7 +259,7 @@ async fn the_redis_cluster_store_passes_the_contract() {
 #[tokio::test]
 async fn a_redis_url_of_another_scheme_is_refused() {
     let refused = RedisStore::open("http://127.0.0.1:6379");
-    assert!(matches!(refused, Err(StoreError::Unavailable(_))));
+    assert!(matches!(refused, Err(StoreError::BadUrl(_))));
 }
 
 #[tokio::test]

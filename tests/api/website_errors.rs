@@ -35,16 +35,57 @@ async fn callback_page(url: &str) -> (u16, String) {
     (status, code)
 }
 
+/// The browser that creates the scene and later follows WeChat's redirect: it keeps its
+/// cookies, as a real one does.
+fn own_browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap()
+}
+
+async fn create_in(app: &TestApp, browser: &reqwest::Client) -> crate::helpers::Created {
+    let res = browser
+        .post(app.url("/api/v1/scenes"))
+        .json(&json!({"provider": "website"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let cookies: Vec<String> = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    let website = cookies
+        .iter()
+        .find(|c| c.starts_with("saoma_website="))
+        .unwrap_or_else(|| panic!("a website cookie among {cookies:?}"));
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/api/v1/website/callback"] {
+        assert!(website.contains(attribute), "{website}");
+    }
+    assert!(cookies.iter().any(|c| c.starts_with("saoma_poll=")));
+    let body: Value = res.json().await.unwrap();
+    crate::helpers::Created {
+        scene: body["scene"].as_str().unwrap().to_string(),
+        poll_token: body["poll_token"].as_str().unwrap().to_string(),
+        body,
+    }
+}
+
 #[tokio::test]
 async fn a_refusal_on_the_phone_cancels_the_scene() {
     let app = spawn_app().await;
-    let created = create_website_scene(&app, json!({"provider": "website"})).await;
+    let own = own_browser();
+    let created = create_in(&app, &own).await;
     open_qr_page(&app, created.body["qr"]["url"].as_str().unwrap()).await;
     let user = app.new_user("拒绝").await;
     let redirect = phone_answers(&app, &user, &created.scene, false).await;
     assert!(!redirect.contains("code="), "no code when the user refuses");
 
-    let res = browser().get(&redirect).send().await.unwrap();
+    let res = own.get(&redirect).send().await.unwrap();
     assert_eq!(res.status(), 302);
     assert_eq!(res.headers()["location"], app.url("/").as_str());
     let view: Value = app
@@ -53,6 +94,43 @@ async fn a_refusal_on_the_phone_cancels_the_scene() {
     assert_eq!(view["status"], "cancelled");
     assert!(view.get("tokens").is_none());
     assert_eq!(app.calls("sns/oauth2/access_token").await, 0);
+}
+
+#[tokio::test]
+async fn a_refusal_from_another_browser_changes_nothing() {
+    let app = spawn_app().await;
+    let created = create_in(&app, &own_browser()).await;
+    let state = &created.scene;
+
+    // Someone who read the state off the screen sends a refusal without the creator's cookie,
+    // in both redirect and iframe modes, and with a cookie of their own scene.
+    let stranger = own_browser();
+    create_in(&app, &stranger).await;
+    for url in [
+        format!("/api/v1/website/callback?state={state}"),
+        format!("/api/v1/website/callback?state={state}&self_redirect=true"),
+    ] {
+        for client in [browser(), stranger.clone()] {
+            let res = client.get(app.url(&url)).send().await.unwrap();
+            assert_eq!(res.status(), 200, "{url}");
+            let page = res.text().await.unwrap();
+            assert!(page.contains("已取消登录"), "the refusal page: {page}");
+        }
+    }
+
+    let view: Value = app
+        .poll_json(&created.scene, Some(&created.poll_token))
+        .await;
+    assert_eq!(view["status"], "pending", "the scene still waits");
+
+    // The creator can still log in.
+    let user = app.new_user("仍可登录").await;
+    let redirect = approved_redirect(&app, &created, &user).await;
+    assert_eq!(browser().get(&redirect).send().await.unwrap().status(), 302);
+    let view: Value = app
+        .poll_json(&created.scene, Some(&created.poll_token))
+        .await;
+    assert_eq!(view["status"], "confirmed");
 }
 
 #[tokio::test]

@@ -137,7 +137,8 @@ async fn a_hundred_concurrent_first_requests_cause_one_token_fetch() {
     let app = spawn_app().await;
     let creates = (0..100).map(|_| app.create_scene(json!({"provider": "mini_program"})));
     let results = futures::future::join_all(creates).await;
-    assert!(results.iter().all(|r| r.status() == 201));
+    let statuses: Vec<u16> = results.iter().map(|r| r.status().as_u16()).collect();
+    assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
     assert_eq!(app.calls("cgi-bin/stable_token").await, 1);
     assert_eq!(app.calls("wxa/getwxacodeunlimit").await, 100);
 }

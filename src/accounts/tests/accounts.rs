@@ -70,6 +70,77 @@ pub(super) async fn a_unionid_revealed_later_is_recorded_and_links_later_identit
     assert_eq!(other.id, first.id);
 }
 
+/// The person of `accounts.join`: first seen by the official account without a unionid
+/// (user/info did not answer) while an older account already holds the unionid; a later login
+/// that reveals it makes one account of the two. The older survives, with the other's
+/// identities, sessions and (having none itself) phone.
+pub(super) async fn a_unionid_revealed_later_joins_the_account_that_holds_it(store: SqlAccounts) {
+    let older = store
+        .find_or_create(&identity("wxweb", "o_web", Some("u_joined")))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let newer = store
+        .find_or_create(&identity("wxoa", "o_oa", None))
+        .await
+        .unwrap();
+    assert_ne!(newer.id, older.id, "nothing tells them apart yet");
+    let phone = Phone::parse("+8613800138123").unwrap();
+    store.bind_phone(&newer.id, &phone).await.unwrap();
+    let app = AppId::parse("wxoa").unwrap();
+    let session = store
+        .issue(&newer.id, Provider::OfficialAccount, &app, HOUR)
+        .await
+        .unwrap();
+    let by_mini_program = store
+        .find_or_create(&identity("wxmp", "o_mp", Some("u_joined")))
+        .await
+        .unwrap();
+    assert_eq!(by_mini_program.id, older.id);
+
+    let joined = store
+        .find_or_create(&identity("wxoa", "o_oa", Some("u_joined")))
+        .await
+        .unwrap();
+
+    assert_eq!(joined.id, older.id, "the older account survives");
+    assert_eq!(joined.identities.len(), 3);
+    assert_eq!(joined.phone.as_deref(), Some(phone.as_str()));
+    assert!(store.get(&newer.id).await.unwrap().is_none());
+    let (_, subject) = store.rotate(&session.token, HOUR).await.unwrap();
+    assert_eq!(
+        subject.account_id, older.id,
+        "its sessions go on, in the survivor"
+    );
+    let found = store.find_by_phone(&phone).await.unwrap().unwrap();
+    assert_eq!(found.id, older.id);
+}
+
+pub(super) async fn when_both_have_a_phone_the_survivor_keeps_its_own(store: SqlAccounts) {
+    let older = store
+        .find_or_create(&identity("wxweb", "o_web", Some("u_two_phones")))
+        .await
+        .unwrap();
+    let kept = Phone::parse("+8613800138001").unwrap();
+    store.bind_phone(&older.id, &kept).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let newer = store
+        .find_or_create(&identity("wxoa", "o_oa", None))
+        .await
+        .unwrap();
+    let released = Phone::parse("+8613800138002").unwrap();
+    store.bind_phone(&newer.id, &released).await.unwrap();
+
+    let joined = store
+        .find_or_create(&identity("wxoa", "o_oa", Some("u_two_phones")))
+        .await
+        .unwrap();
+
+    assert_eq!(joined.id, older.id);
+    assert_eq!(joined.phone.as_deref(), Some(kept.as_str()));
+    assert!(store.find_by_phone(&released).await.unwrap().is_none());
+}
+
 pub(super) async fn nickname_and_avatar_are_updated_when_given_and_kept_otherwise(
     store: SqlAccounts,
 ) {
@@ -117,7 +188,7 @@ pub(super) async fn concurrent_first_logins_of_one_identity_make_one_account(sto
     ids.dedup();
     assert_eq!(ids.len(), 1);
     let (accounts,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM accounts")
-        .fetch_one(&store.pool)
+        .fetch_one(&store.db.pool)
         .await
         .unwrap();
     assert_eq!(accounts, 1);
@@ -189,7 +260,7 @@ async fn a_database_file_is_created_and_reopened() {
 
     assert!(reopened.get(&id).await.unwrap().is_some());
     let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
-        .fetch_one(&reopened.pool)
+        .fetch_one(&reopened.db.pool)
         .await
         .unwrap();
     assert_eq!(mode, "wal");

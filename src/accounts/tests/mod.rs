@@ -68,6 +68,8 @@ contract!(
     accounts::identities_with_the_same_unionid_share_one_account,
     accounts::different_people_get_different_accounts,
     accounts::a_unionid_revealed_later_is_recorded_and_links_later_identities,
+    accounts::a_unionid_revealed_later_joins_the_account_that_holds_it,
+    accounts::when_both_have_a_phone_the_survivor_keeps_its_own,
     accounts::nickname_and_avatar_are_updated_when_given_and_kept_otherwise,
     accounts::concurrent_first_logins_of_one_identity_make_one_account,
     accounts::concurrent_first_logins_of_one_person_by_two_apps_make_one_account,
@@ -100,5 +102,5 @@ async fn an_in_memory_database_works() {
 #[tokio::test]
 async fn an_unknown_database_scheme_is_refused() {
     let result = SqlAccounts::connect("mysql://localhost/saoma").await;
-    assert!(matches!(result, Err(AccountError::Database(_))));
+    assert!(matches!(result, Err(AccountError::BadUrl)));
 }

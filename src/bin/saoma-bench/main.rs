@@ -10,6 +10,7 @@ mod full_login;
 mod notify;
 mod oidc_login;
 mod poll;
+mod postgres;
 mod procs;
 mod smoke;
 mod sse_idle;

@@ -152,7 +152,10 @@ pub async fn run(c: &Common, rate: u32) -> anyhow::Result<Summary> {
     }
     drop(progress);
     let elapsed = started.elapsed();
-    let mut s = Summary::new("notify (two instances, one Redis)");
+    let mut s = Summary::new(format!(
+        "notify (two instances, one Redis, accounts in {})",
+        c.target.database
+    ));
     s.line("confirmations asked", format!("{total} at {rate}/s"));
     s.line(
         "confirmations sent in",

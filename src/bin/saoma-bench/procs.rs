@@ -151,6 +151,11 @@ impl Launcher {
     }
 }
 
+/// Start `cmd` with its output in `<data>/<name>.log`.
+pub fn spawn_logged(name: &str, cmd: Command, data: &Path, url: String) -> anyhow::Result<Proc> {
+    spawn(name, cmd, data, url)
+}
+
 fn spawn(name: &str, mut cmd: Command, data: &Path, url: String) -> anyhow::Result<Proc> {
     let log_path = data.join(format!("{name}.log"));
     let log = std::fs::File::create(&log_path)?;

@@ -15,6 +15,7 @@ pub async fn run(drivers: &Path, saoma_bin: Option<PathBuf>) -> anyhow::Result<(
         sandbox: None,
         server_pid: None,
         store: "memory".into(),
+        database: "sqlite".into(),
         redis_url: None,
         saoma_bin,
         server_log: "warn".into(),
@@ -48,6 +49,14 @@ pub async fn run(drivers: &Path, saoma_bin: Option<PathBuf>) -> anyhow::Result<(
     summaries.push(poll::run(&tiny(2), 5).await?);
     summaries.push(sse_idle::run(&tiny(20)).await?);
     summaries.push(notify::run(&tiny(2), 10).await?);
+    let on_postgres = Common {
+        target: Target {
+            database: "postgres".into(),
+            ..target.clone()
+        },
+        ..tiny(2)
+    };
+    summaries.push(notify::run(&on_postgres, 10).await?);
     summaries.push(callback::run(&tiny(2), 50, drivers).await?);
     summaries.push(create::run(&tiny(3), 4).await?);
     let mut failed = Vec::new();

@@ -19,6 +19,10 @@ pub struct Target {
     /// Ephemeral store of the started Saoma instances.
     #[arg(long, default_value = "memory", value_parser = ["memory", "redis"])]
     pub store: String,
+    /// The started instances' account database: `sqlite` (a file they share) or `postgres`
+    /// (a throwaway server started here, what a cluster would share).
+    #[arg(long, default_value = "sqlite", value_parser = ["sqlite", "postgres"])]
+    pub database: String,
     /// With --store redis: a running Redis; default: start `redis-server` on a free port.
     #[arg(long)]
     pub redis_url: Option<String>,
@@ -40,8 +44,9 @@ pub struct Stack {
     pub redis_pid: Option<u32>,
     pub sandbox_pid: Option<u32>,
     pub http: reqwest::Client,
-    // Drop order: processes before their directory.
+    // Drop order: processes (Saoma before its database) before their directory.
     _procs: Vec<Proc>,
+    _postgres: Option<crate::postgres::Postgres>,
     _dir: TempDir,
 }
 
@@ -89,6 +94,7 @@ impl Stack {
                 sandbox_pid: None,
                 http,
                 _procs: Vec::new(),
+                _postgres: None,
                 _dir: dir,
             });
         }
@@ -115,6 +121,13 @@ impl Stack {
             env.push(("SAOMA_STORE".into(), "redis".into()));
             env.push(("SAOMA_REDIS_URL".into(), url.clone()));
             redis_url = Some(url);
+        }
+        let postgres = match target.database.as_str() {
+            "postgres" => Some(crate::postgres::start(&dir.0).await?),
+            _ => None,
+        };
+        if let Some(postgres) = &postgres {
+            env.push(("SAOMA_DATABASE_URL".into(), postgres.url.clone()));
         }
         env.extend(extra.iter().cloned());
         let ports = (0..instances)
@@ -156,6 +169,7 @@ impl Stack {
             sandbox_pid,
             http,
             _procs: procs,
+            _postgres: postgres,
             _dir: dir,
         })
     }

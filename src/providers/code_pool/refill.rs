@@ -83,7 +83,7 @@ async fn spend_shared(shared: &SharedBudget) -> Result<(), Duration> {
         Ok(Verdict::Allowed) => Ok(()),
         Ok(Verdict::Refused { retry_after }) => Err(retry_after.max(Duration::from_secs(1))),
         Err(e) => {
-            tracing::warn!(error = %e, "code pool: the store did not count a draw; waiting");
+            tracing::warn!(error = %crate::telemetry::chain(&e), "code pool: the store did not count a draw; waiting");
             Err(STORE_RETRY)
         }
     }
@@ -151,7 +151,7 @@ async fn refill(pool: Weak<CodePool>, wechat: WeChatClient, mp: MiniProgram, sha
             Err(e) => {
                 failures = failures.saturating_add(1);
                 let wait = backoff(failures, &e);
-                tracing::warn!(error = %e, retry_in_ms = wait.as_millis() as u64, "code pool: drawing a code failed");
+                tracing::warn!(error = %crate::telemetry::chain(&e), retry_in_ms = wait.as_millis() as u64, "code pool: drawing a code failed");
                 tokio::time::sleep(wait).await;
             }
         }

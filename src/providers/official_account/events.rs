@@ -68,24 +68,50 @@ impl Saoma {
             tracing::info!(event, "official account: a retried push; answered success");
             return Ok(PushAnswer::Success);
         }
+        // Deduplicated only once handled: a push that fails here is forgotten, so that
+        // WeChat's retry of it is handled again instead of answered `success` and lost.
+        match self.act_on(oa, &push, &openid, msg_type).await {
+            Ok(answer) => Ok(answer),
+            Err(e) => {
+                for key in [&query_key, &event_id] {
+                    if let Err(forget) = self.dedupe.forget(key).await {
+                        tracing::warn!(error = %crate::telemetry::chain(&forget), "could not forget a failed push");
+                    }
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// What an authenticated, first-seen push does.
+    async fn act_on(
+        &self,
+        oa: &OfficialAccount,
+        push: &Push,
+        openid: &OpenId,
+        msg_type: &str,
+    ) -> Result<PushAnswer, Error> {
         if msg_type != "event" {
             return Ok(PushAnswer::Success);
         }
+        let from = openid.as_str();
+        let event = push.fields.get("Event").unwrap_or_default();
+        let event_key = push.fields.get("EventKey").unwrap_or_default();
         let reply = if event.eq_ignore_ascii_case("subscribe") {
             match event_key.strip_prefix(SUBSCRIBE_PREFIX) {
-                Some(scene) => self.log_in(oa, &openid, scene).await?,
+                Some(scene) => self.log_in(oa, openid, scene).await?,
                 None => None,
             }
         } else if event.eq_ignore_ascii_case("SCAN") {
-            self.log_in(oa, &openid, event_key).await?
+            self.log_in(oa, openid, event_key).await?
         } else if event.eq_ignore_ascii_case("unsubscribe") {
-            self.unfollow(oa, &openid).await;
+            self.unfollow(oa, openid).await;
             None
         } else {
             None
         };
         Ok(match reply {
-            Some(text) => reply_to(oa, &push, &from, text),
+            Some(text) => reply_to(oa, push, from, text),
             None => PushAnswer::Success,
         })
     }
@@ -148,7 +174,7 @@ impl Saoma {
         match tokio::time::timeout(USER_INFO_BUDGET, call).await {
             Ok(Ok(info)) => info.unionid,
             Ok(Err(e)) => {
-                tracing::warn!(error = %e, "official account: user/info failed; logging in by openid");
+                tracing::warn!(error = %crate::telemetry::chain(&e), "official account: user/info failed; logging in by openid");
                 None
             }
             Err(_) => {
@@ -185,7 +211,7 @@ impl Saoma {
                     )
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, "official account: could not unlink an unfollower")
+                    tracing::warn!(error = %crate::telemetry::chain(&e), "official account: could not unlink an unfollower")
                 }
             },
         }

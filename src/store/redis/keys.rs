@@ -24,6 +24,11 @@ pub(super) fn seen(key: &str) -> String {
     format!("saoma:seen:{{{key}}}")
 }
 
+/// A fact every instance on this Redis must share (`database`, `signing_key`).
+pub(super) fn peers(name: &str) -> String {
+    format!("saoma:peers:{{{name}}}")
+}
+
 pub(super) fn counter(key: &str) -> String {
     format!("saoma:rate:{{{key}}}")
 }

@@ -33,6 +33,12 @@ impl Dedupe for RedisStore {
             .arg(ms(ttl));
         Ok(self.cmd::<Option<String>>(cmd).await?.is_some())
     }
+
+    async fn forget(&self, key: &str) -> Result<(), StoreError> {
+        let mut cmd = redis::cmd("DEL");
+        cmd.arg(keys::seen(key));
+        self.cmd::<i64>(cmd).await.map(|_| ())
+    }
 }
 
 #[async_trait]

@@ -14,6 +14,7 @@ mod conn;
 mod keys;
 mod limits;
 mod notify;
+mod peers;
 mod scenes;
 mod target;
 mod tokens;
@@ -66,19 +67,14 @@ impl RedisStore {
     {
         let now = super::now_ms();
         if now < self.down_until.load(Ordering::Relaxed) {
-            return Err(StoreError::Unavailable(
-                "redis was unreachable a moment ago".into(),
-            ));
+            return Err(StoreError::BackingOff);
         }
         let outcome = tokio::time::timeout(OP_TIMEOUT, call(self.conn.clone())).await;
         let err = match outcome {
             Ok(Ok(value)) => return Ok(value),
             Ok(Err(e)) if !is_connection_error(&e) => return Err(unavailable(e)),
             Ok(Err(e)) => unavailable(e),
-            Err(_) => StoreError::Unavailable(format!(
-                "redis did not answer within {} ms",
-                OP_TIMEOUT.as_millis()
-            )),
+            Err(_) => StoreError::Timeout(OP_TIMEOUT),
         };
         let until = super::now_ms() + i64::try_from(BACK_OFF.as_millis()).unwrap_or(0);
         self.down_until.fetch_max(until, Ordering::Relaxed);
@@ -107,7 +103,7 @@ fn is_connection_error(e: &redis::RedisError) -> bool {
 }
 
 fn unavailable(e: redis::RedisError) -> StoreError {
-    StoreError::Unavailable(format!("redis: {e}"))
+    StoreError::Redis(e)
 }
 
 /// Milliseconds from now until `until` (unix ms), at least 1: Redis refuses a zero TTL.

@@ -118,7 +118,7 @@ async fn listen(hub: Weak<Hub>, clients: Vec<redis::Client>, probe: Conn) {
                 tracing::warn!("lost the redis pub/sub connection; subscribing again");
             }
             Ok(Err(e)) if failures == 0 => {
-                tracing::warn!(error = %e, "redis pub/sub listener cannot subscribe; retrying");
+                tracing::warn!(error = %crate::telemetry::chain(&e), "redis pub/sub listener cannot subscribe; retrying");
             }
             Err(_) if failures == 0 => {
                 tracing::warn!("redis pub/sub listener timed out subscribing; retrying");

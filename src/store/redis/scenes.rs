@@ -81,12 +81,11 @@ fn encode(record: &SceneRecord) -> Result<Vec<u8>, StoreError> {
         return_url,
         phone_check,
     );
-    rmp_serde::to_vec(&stored)
-        .map_err(|e| StoreError::Unavailable(format!("encoding a scene: {e}")))
+    rmp_serde::to_vec(&stored).map_err(StoreError::Encoding)
 }
 
 fn decode(scene: &Scene, stored: &[u8]) -> Result<Versioned, StoreError> {
-    let corrupt = || StoreError::Unavailable("a stored scene is not `<version>|<record>`".into());
+    let corrupt = || StoreError::Corrupt("a stored scene is not `<version>|<record>`");
     let bar = stored.iter().position(|&b| b == b'|').ok_or_else(corrupt)?;
     let version = std::str::from_utf8(&stored[..bar])
         .ok()

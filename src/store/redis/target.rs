@@ -63,8 +63,8 @@ impl std::fmt::Debug for RedisTarget {
     }
 }
 
-fn invalid(why: &str) -> StoreError {
-    StoreError::Unavailable(format!("redis_url is not usable: {why}"))
+fn invalid(why: &'static str) -> StoreError {
+    StoreError::BadUrl(why)
 }
 
 #[cfg(test)]

@@ -47,7 +47,7 @@ impl TokenCache for RedisStore {
         let Some(stored) = stored else {
             return Ok(None);
         };
-        let corrupt = || StoreError::Unavailable("a cached token is not `<expiry>|<token>`".into());
+        let corrupt = || StoreError::Corrupt("a cached token is not `<expiry>|<token>`");
         let (expires_at, token) = stored.split_once('|').ok_or_else(corrupt)?;
         Ok(Some(CachedToken {
             token: Secret::new(token),

@@ -177,7 +177,12 @@ function stream(created, baseUrl, report, signal) {
       const done = outcome(view);
       if (done) finish(done);
     });
-    es.onerror = () => finish(null);
+    // A server's `event: error` ({code, message}: the tokens could not be handed out just now)
+    // arrives here too, with data: the stream reads again by itself, so keep listening.
+    es.onerror = (ev) => {
+      if (ev && typeof ev.data === 'string') return;
+      finish(null);
+    };
   });
 }
 

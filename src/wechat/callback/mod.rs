@@ -1,4 +1,4 @@
-//! The official account's callback (WECHAT.md section 6), pure: no I/O, no clock.
+//! The official account's callback (docs/wechat.md section 6), pure: no I/O, no clock.
 //!
 //! - [`signature`]: `sha1(sorted([token, timestamp, nonce]))` and the `msg_signature` that adds
 //!   `Encrypt`, both checked in constant time.

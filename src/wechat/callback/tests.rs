@@ -1,4 +1,4 @@
-//! Known-answer vectors of WECHAT.md section 8, and the refusals.
+//! Known-answer vectors of docs/wechat.md section 8, and the refusals.
 
 use super::*;
 

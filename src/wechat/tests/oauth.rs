@@ -1,5 +1,5 @@
 //! The website-login calls against the sandbox itself (served on port 0): the client and the
-//! fake platform must agree on WECHAT.md section 7.
+//! fake platform must agree on docs/wechat.md section 7.
 
 use crate::ids::{AppId, OpenId};
 use crate::sandbox::{Sandbox, SandboxConfig};
