@@ -178,7 +178,7 @@ impl OidcApi {
     /// A code works once within 60 s, for its client, its redirect URI and its PKCE verifier;
     /// a replayed code is `invalid_grant` and revokes the tokens it gave. A refresh token of
     /// another client is `invalid_grant` and its session is revoked.
-    #[oai(path = "/oidc/token", method = "post")]
+    #[oai(path = "/oidc/token", method = "post", operation_id = "oidcToken")]
     async fn token(
         &self,
         oidc: Data<&Arc<Oidc>>,
@@ -202,7 +202,7 @@ impl OidcApi {
     }
 
     /// UserInfo endpoint (Bearer access token)
-    #[oai(path = "/oidc/userinfo", method = "get")]
+    #[oai(path = "/oidc/userinfo", method = "get", operation_id = "oidcUserInfo")]
     async fn userinfo(&self, oidc: Data<&Arc<Oidc>>, req: &Request) -> UserInfoAnswer {
         match super::userinfo::userinfo(&oidc, req).await {
             Ok(info) => UserInfoAnswer::Ok(Json(info), NO_STORE.into()),
@@ -211,13 +211,17 @@ impl OidcApi {
     }
 
     /// UserInfo endpoint, POST (Bearer access token)
-    #[oai(path = "/oidc/userinfo", method = "post")]
+    #[oai(
+        path = "/oidc/userinfo",
+        method = "post",
+        operation_id = "oidcUserInfoPost"
+    )]
     async fn userinfo_post(&self, oidc: Data<&Arc<Oidc>>, req: &Request) -> UserInfoAnswer {
         self.userinfo(oidc, req).await
     }
 
     /// Revocation endpoint (RFC 7009): a refresh token ends its session
-    #[oai(path = "/oidc/revoke", method = "post")]
+    #[oai(path = "/oidc/revoke", method = "post", operation_id = "oidcRevoke")]
     async fn revoke(
         &self,
         oidc: Data<&Arc<Oidc>>,
@@ -237,13 +241,17 @@ impl OidcApi {
     }
 
     /// OpenID Provider metadata (OpenID Connect Discovery 1.0)
-    #[oai(path = "/.well-known/openid-configuration", method = "get")]
+    #[oai(
+        path = "/.well-known/openid-configuration",
+        method = "get",
+        operation_id = "openIdConfiguration"
+    )]
     async fn configuration(&self, oidc: Data<&Arc<Oidc>>) -> PublicJson {
         public(super::discovery::configuration(&oidc))
     }
 
     /// Every key an id_token or access token may be signed with (RS256 and EdDSA)
-    #[oai(path = "/oidc/jwks", method = "get")]
+    #[oai(path = "/oidc/jwks", method = "get", operation_id = "oidcJwks")]
     async fn jwks(&self, oidc: Data<&Arc<Oidc>>) -> PublicJson {
         public(super::discovery::jwks(&oidc))
     }
