@@ -71,6 +71,9 @@ enum Scenario {
         /// As for full-login.
         #[arg(long, default_value_t = 1_000_000)]
         pool_refill_per_minute: u32,
+        /// How the client's id_tokens are signed: `RS256` (the default) or `EdDSA`.
+        #[arg(long, default_value = "RS256")]
+        id_token_alg: String,
     },
     /// Status polls over many scenes, as a ratio to `/healthz` in the same run.
     Poll {
@@ -207,15 +210,16 @@ async fn run(scenario: Scenario) -> anyhow::Result<()> {
             common,
             pool,
             pool_refill_per_minute,
+            id_token_alg,
         } => {
             let mut extra = pool_env(pool, pool_refill_per_minute);
-            extra.extend(oidc_login::env());
+            extra.extend(oidc_login::env(&id_token_alg));
             let stack = Stack::start(&common.target, 1, &extra).await?;
             if pool > 0 {
                 create::wait_for_pool(&stack, pool).await?;
             }
             let label = format!(
-                "oidc-login ({} store{})",
+                "oidc-login ({} store{}, {id_token_alg})",
                 common.target.store,
                 if pool > 0 { ", code pool" } else { "" }
             );

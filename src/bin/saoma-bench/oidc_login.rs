@@ -27,13 +27,15 @@ const CLIENT: &str = "bench";
 const SECRET: &str = "bench-secret";
 const CALLBACK: &str = "http://127.0.0.1:9/callback";
 
-/// The Saoma settings this scenario needs: one confidential client.
-pub fn env() -> Vec<(String, String)> {
+/// The Saoma settings this scenario needs: one confidential client whose id_tokens are
+/// signed with `alg` (`RS256` or `EdDSA`).
+pub fn env(alg: &str) -> Vec<(String, String)> {
     vec![(
         "SAOMA_OIDC__CLIENTS".into(),
         format!(
             "[{{client_id=\"{CLIENT}\",client_secret=\"{SECRET}\",\
-             redirect_uris=[\"{CALLBACK}\"],name=\"Bench\"}}]"
+             redirect_uris=[\"{CALLBACK}\"],name=\"Bench\",\
+             id_token_signed_response_alg=\"{alg}\"}}]"
         ),
     )]
 }

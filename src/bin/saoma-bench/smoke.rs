@@ -43,7 +43,7 @@ pub async fn run(drivers: &Path, saoma_bin: Option<PathBuf>) -> anyhow::Result<(
         summaries.push(full_login::run(&redis, &stack, "smoke: full-login (redis, pool)").await?);
     }
     {
-        let stack = Stack::start(&target, 1, &oidc_login::env()).await?;
+        let stack = Stack::start(&target, 1, &oidc_login::env("RS256")).await?;
         summaries.push(oidc_login::run(&tiny(2), &stack, "smoke: oidc-login (memory)").await?);
     }
     summaries.push(poll::run(&tiny(2), 5).await?);
