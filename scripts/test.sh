@@ -64,7 +64,7 @@ cargo build --locked
 SAOMA_BIN="$(realpath -m "${CARGO_TARGET_DIR:-target}")/debug/saoma"
 export SAOMA_BIN
 
-echo "==> clients: node --test (mini-program page, demo page in Chromium)"
+echo "==> clients: node --test (mini-program page, demo page and an OpenID client in Chromium)"
 (cd e2e && node --test --test-concurrency=1 --test-reporter=tap)
 echo "==> screenshots in target/screenshots/"
 # ---- end of the clients block ------------------------------------------------------------------

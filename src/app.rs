@@ -172,6 +172,7 @@ impl Application {
             notifier: store.notifier,
             dedupe: store.dedupe,
             limiter: store.limiter,
+            ephemeral: store.ephemeral,
             accounts: accounts.clone(),
             refresh: accounts,
             signer: Arc::new(signer),
@@ -188,11 +189,18 @@ impl Application {
             shutdown: shutdown.clone(),
         });
 
+        let issuer = saoma.signer.settings().issuer.clone();
+        let oidc = crate::oidc::Oidc::from_config(&config, saoma.clone(), issuer)
+            .context("configuring the OpenID Provider ([oidc])")?;
+
         let api = api::service();
         let route = web::mount(Route::new()).at("/metrics", poem::get(render_metrics));
         let mut route = web::mount_docs(route, api.swagger_ui_html(), api.spec(), api.swagger_ui());
         if let Some(sandbox) = &sandbox {
             route = route.nest("/sandbox", web::sandbox_helpers(sandbox.routes()));
+        }
+        if let Some(oidc) = oidc {
+            route = crate::oidc::mount(route, oidc);
         }
         // The operations live under fixed prefixes; each mount gets its own (cheap) service.
         let route = route

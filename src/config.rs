@@ -21,9 +21,11 @@ mod accounts;
 mod keys;
 mod limits;
 mod mode;
+mod oidc;
 pub use accounts::{AccountsConfig, SmsConfig, SmsProvider, TencentSmsConfig, UnfollowPolicy};
 pub use limits::LimitsConfig;
 pub use mode::SandboxReason;
+pub use oidc::{OidcClientConfig, OidcConfig};
 
 /// The app id the embedded sandbox plays when no real mini-program is configured.
 pub const SANDBOX_MINI_PROGRAM_APP_ID: &str = "wxsaomasandbox0001";
@@ -64,6 +66,8 @@ pub struct Config {
     pub log: LogConfig,
     pub web: WebConfig,
     pub sms: SmsConfig,
+    /// The OpenID Provider: clients and id_token keys.
+    pub oidc: OidcConfig,
     /// On SIGTERM: how long in-flight requests get to finish before the process exits anyway
     /// (SSE streams are told to reconnect elsewhere at once).
     pub shutdown_grace_seconds: u64,
@@ -145,6 +149,7 @@ impl Default for Config {
             log: LogConfig::default(),
             web: WebConfig::default(),
             sms: SmsConfig::default(),
+            oidc: OidcConfig::default(),
             shutdown_grace_seconds: 10,
         }
     }

@@ -13,6 +13,7 @@ pub mod html;
 pub mod ids;
 pub mod limits;
 pub mod metrics;
+pub mod oidc;
 pub mod providers;
 pub mod sandbox;
 pub mod scene;

@@ -43,16 +43,18 @@ async function waitHealthy(base, child, deadlineMs) {
 }
 
 /**
- * Start Saoma; `env` adds SAOMA_* settings (e.g. a short SAOMA_LIMITS__SCENE_TTL_SECONDS).
- * Resolves with `{base, port, stop(), log()}`.
+ * Start Saoma; `env` adds SAOMA_* settings (e.g. a short SAOMA_LIMITS__SCENE_TTL_SECONDS);
+ * `toml` (optional) becomes its saoma.toml, for what the environment cannot say well (an
+ * array of tables such as [[oidc.clients]]). Resolves with `{base, port, stop(), log()}`.
  */
-async function startSaoma(env = {}) {
+async function startSaoma(env = {}, { toml } = {}) {
   const bin = binary();
   if (!fs.existsSync(bin)) throw new Error(bin + ' is missing: run `cargo build` first');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'saoma-e2e-'));
   const port = await freePort();
   const base = 'http://127.0.0.1:' + port;
   const logFile = path.join(dir, 'saoma.log');
+  if (toml) fs.writeFileSync(path.join(dir, 'saoma.toml'), toml);
   const out = fs.openSync(logFile, 'a');
   // cwd = the temp dir, so that a developer's ./saoma.toml does not leak into the tests.
   // Saoma refuses SAOMA_* variables it does not know: only the test's own settings go through

@@ -25,6 +25,12 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "database id",
         include_str!("../../migrations/0003_database_id.sql"),
     ),
+    // 4, not 3: main's 0003_database_id.sql came meanwhile; versions need not be contiguous.
+    (
+        4,
+        "refresh client",
+        include_str!("../../migrations/0004_refresh_client.sql"),
+    ),
 ];
 
 #[derive(Debug)]

@@ -143,6 +143,10 @@ pub struct RefreshSubject {
     pub account_id: String,
     pub provider: Provider,
     pub app_id: AppId,
+    /// The OpenID client the family was issued to; `None`: Saoma's own API.
+    pub client_id: Option<String>,
+    /// The scopes granted to that client (space-separated).
+    pub scope: Option<String>,
 }
 
 /// Refresh tokens, rotated on every use. A family is one login session.
@@ -167,4 +171,12 @@ pub trait RefreshTokens: Send + Sync {
     ) -> Result<(IssuedRefresh, RefreshSubject), AccountError>;
     /// Revoke the token's family (logout). An unknown token is not an error.
     async fn revoke(&self, token: &Secret) -> Result<(), AccountError>;
+    /// A token of a new family bound to an OpenID client; also returns the family's id.
+    async fn issue_for_client(
+        &self,
+        subject: &RefreshSubject,
+        ttl: Duration,
+    ) -> Result<(IssuedRefresh, String), AccountError>;
+    /// Revoke a family by its id (an authorization code was replayed).
+    async fn revoke_family(&self, family_id: &str) -> Result<(), AccountError>;
 }

@@ -61,16 +61,28 @@ impl RefreshTokens for SqlAccounts {
             String,
             String,
             String,
+            Option<String>,
+            Option<String>,
         )> = sqlx::query_as(
             "SELECT t.family_id, t.expires_at, t.used_at, f.revoked_at, \
-                 f.account_id, f.provider, f.app_id \
+                 f.account_id, f.provider, f.app_id, f.client_id, f.client_scope \
                  FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id \
                  WHERE t.token_hash = $1",
         )
         .bind(&hash)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((family_id, expires_at, used_at, revoked_at, account_id, provider, app_id)) = row
+        let Some((
+            family_id,
+            expires_at,
+            used_at,
+            revoked_at,
+            account_id,
+            provider,
+            app_id,
+            client_id,
+            scope,
+        )) = row
         else {
             return Err(AccountError::RefreshInvalid);
         };
@@ -106,6 +118,8 @@ impl RefreshTokens for SqlAccounts {
             account_id,
             provider: parse_provider(&provider)?,
             app_id: AppId::parse(app_id).map_err(corrupt)?,
+            client_id,
+            scope,
         };
         Ok((issued, subject))
     }
@@ -116,6 +130,44 @@ impl RefreshTokens for SqlAccounts {
              (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)",
         )
         .bind(hash_token(token))
+        .bind(now_ms())
+        .execute(&self.db.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn issue_for_client(
+        &self,
+        subject: &RefreshSubject,
+        ttl: Duration,
+    ) -> Result<(IssuedRefresh, String), AccountError> {
+        let now = now_ms();
+        let family_id = uuid::Uuid::new_v4().to_string();
+        let mut tx = self.db.begin_write(&format!("family:{family_id}")).await?;
+        sqlx::query(
+            "INSERT INTO refresh_families \
+             (id, account_id, provider, app_id, created_at, client_id, client_scope) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&family_id)
+        .bind(&subject.account_id)
+        .bind(subject.provider.as_str())
+        .bind(subject.app_id.as_str())
+        .bind(now)
+        .bind(subject.client_id.as_deref())
+        .bind(subject.scope.as_deref())
+        .execute(&mut *tx)
+        .await?;
+        let issued = insert_token(&mut tx, &family_id, now, ttl).await?;
+        tx.commit().await?;
+        Ok((issued, family_id))
+    }
+
+    async fn revoke_family(&self, family_id: &str) -> Result<(), AccountError> {
+        sqlx::query(
+            "UPDATE refresh_families SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+        )
+        .bind(family_id)
         .bind(now_ms())
         .execute(&self.db.pool)
         .await?;

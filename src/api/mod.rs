@@ -35,6 +35,7 @@ pub type Apis = (
     website::WebsiteApi,
     official_account::OfficialAccountApi,
     phone::PhoneApi,
+    crate::oidc::OidcApi,
 );
 
 /// The OpenAPI service: the operations, `/openapi.json` and `/docs` come from it. Operations
@@ -50,6 +51,7 @@ pub fn service() -> OpenApiService<Apis, ()> {
             website::WebsiteApi,
             official_account::OfficialAccountApi,
             phone::PhoneApi,
+            crate::oidc::OidcApi,
         ),
         "Saoma",
         env!("CARGO_PKG_VERSION"),

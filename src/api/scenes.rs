@@ -92,6 +92,7 @@ impl ScenesApi {
             requester_ip: ip,
             user_agent,
             return_url: body.0.return_url,
+            for_client: None,
         };
         let created = match new.provider {
             _ if new.return_url.is_some() && new.provider != Provider::Website => {

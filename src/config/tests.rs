@@ -107,3 +107,25 @@ fn every_setting_is_known_secrets_and_lists_included() {
         Ok(())
     });
 }
+
+#[test]
+fn oidc_clients_come_from_the_file_and_a_misspelt_key_stops_the_start() {
+    figment::Jail::expect_with(|jail| {
+        jail.create_file(
+            "saoma.toml",
+            "[[oidc.clients]]\nclient_id = \"grafana\"\nclient_secret = \"s3cret\"\n\
+             redirect_uris = [\"https://grafana.example.com/cb\"]\nname = \"Grafana\"\n",
+        )?;
+        let c = Config::load(None).map_err(|e| e.to_string())?;
+        assert_eq!(c.oidc.clients[0].client_id, "grafana");
+        assert!(!format!("{c:?}").contains("s3cret"));
+        jail.create_file(
+            "saoma.toml",
+            "[[oidc.clients]]\nclient_id = \"grafana\"\nredirect_uri = \"https://x/cb\"\n\
+             redirect_uris = []\nname = \"Grafana\"\n",
+        )?;
+        let e = format!("{:#}", Config::load(None).unwrap_err());
+        assert!(e.contains("redirect_uri"), "{e}");
+        Ok(())
+    });
+}

@@ -125,5 +125,6 @@ fn final_view(saoma: &Saoma, scene: &Scene, status: SceneStatus) -> SceneView {
         interval: saoma.settings.interval_secs,
         scanned_by: None,
         tokens: None,
+        redirect: None,
     }
 }

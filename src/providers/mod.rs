@@ -1,6 +1,8 @@
 //! Providers turn WeChat facts into scene transitions. `Saoma` holds every part, built once
 //! by `app` from the config; the API layer calls its methods.
 
+mod client_login;
+mod client_tokens;
 mod cluster;
 mod code_pool;
 mod confirm;
@@ -16,6 +18,9 @@ mod scenes;
 mod views;
 mod website;
 
+pub(crate) use client_login::random_token;
+pub use client_login::{ClientLogin, TICKET_TTL};
+pub use client_tokens::ClientTokens;
 pub use cluster::{Cluster, ClusterState};
 pub use code_pool::{CodePool, PoolSettings, PooledCode, SharedBudget};
 pub use error::Error;
@@ -34,7 +39,7 @@ pub use website::{CallbackOutcome, Website, WebsiteCallback};
 
 use crate::accounts::{AccountStore, RefreshTokens};
 use crate::sms::SmsSender;
-use crate::store::{Dedupe, Notifier, RateLimiter, SceneStore};
+use crate::store::{Dedupe, Ephemeral, Notifier, RateLimiter, SceneStore};
 use crate::tokens::Signer;
 use crate::wechat::WeChatClient;
 use std::sync::Arc;
@@ -65,6 +70,8 @@ pub struct Saoma {
     pub notifier: Arc<dyn Notifier>,
     pub dedupe: Arc<dyn Dedupe>,
     pub limiter: Arc<dyn RateLimiter>,
+    /// Single values with a TTL: the OpenID Provider's requests, codes and sessions.
+    pub ephemeral: Arc<dyn Ephemeral>,
     pub accounts: Arc<dyn AccountStore>,
     pub refresh: Arc<dyn RefreshTokens>,
     pub signer: Arc<Signer>,

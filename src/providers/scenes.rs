@@ -4,7 +4,7 @@
 use super::{Error, PollToken, Saoma, SceneView, TokenSet};
 use crate::accounts::Account;
 use crate::ids::AppId;
-use crate::scene::{Event, Provider, Requester, Scene, SceneRecord, SceneStatus};
+use crate::scene::{ClientRequest, Event, Provider, Requester, Scene, SceneRecord, SceneStatus};
 use crate::secret::Secret;
 use crate::store::{StoreError, now_ms};
 use crate::tokens::AccessSubject;
@@ -23,6 +23,8 @@ pub struct NewScene {
     pub user_agent: String,
     /// Website login only: a return URL from `website.allowed_return_urls`.
     pub return_url: Option<String>,
+    /// The OpenID client's authorization request this login is for (the hosted login page).
+    pub for_client: Option<ClientRequest>,
 }
 
 impl Saoma {
@@ -44,6 +46,7 @@ impl Saoma {
                 ip: new.requester_ip,
                 user_agent: truncate(new.user_agent, MAX_USER_AGENT),
                 created_at: now,
+                for_client: new.for_client,
             },
             expires_at: now + millis(self.settings.scene_ttl),
             scanned_by: None,
@@ -156,6 +159,9 @@ impl Saoma {
                 Err(Error::SceneExpired)
             }
             SceneStatus::Consumed => Err(Error::SceneConsumed),
+            SceneStatus::Confirmed if record.requester.for_client.is_some() => {
+                self.pick_up_for_client(record, now).await
+            }
             SceneStatus::Confirmed => {
                 let tokens = self.pick_up(&record).await?;
                 let mut view = self.view(&record, now);
@@ -199,6 +205,7 @@ impl Saoma {
             interval: self.settings.interval_secs,
             scanned_by: record.scanned_by.clone(),
             tokens: None,
+            redirect: None,
         }
     }
 

@@ -43,6 +43,9 @@ pub struct SceneView {
     pub scanned_by: Option<ScannedBy>,
     /// The token set, present once: in the first answer that sees `confirmed`.
     pub tokens: Option<TokenSet>,
+    /// Instead of `tokens`, for a login to an OpenID client on Saoma's hosted login page:
+    /// where the browser goes next (a one-time, same-origin URL), present once.
+    pub redirect: Option<String>,
 }
 
 /// What the page shows to be scanned.
@@ -101,10 +104,13 @@ impl fmt::Debug for CreatedScene {
 
 /// The browser that asked to log in, shown on the phone before the user confirms.
 #[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
 pub struct RequesterView {
     pub ip: String,
     pub user_agent: String,
     pub created_at: DateTime<Utc>,
+    /// The app the user logs in to, when the login is for an OpenID client (its `name`).
+    pub client_name: Option<String>,
 }
 
 impl From<&Requester> for RequesterView {
@@ -116,6 +122,7 @@ impl From<&Requester> for RequesterView {
                 .timestamp_millis_opt(r.created_at)
                 .single()
                 .unwrap_or_default(),
+            client_name: r.for_client.as_ref().map(|c| c.client_name.clone()),
         }
     }
 }

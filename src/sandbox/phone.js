@@ -73,7 +73,12 @@ function browserName(ua) {
 
 function showRequester(requester) {
   const browser = browserName(requester.user_agent);
-  $("question").textContent = "在 " + browser + " 上登录？";
+  const client = requester.client_name;
+  $("question").textContent = client
+    ? "在 " + browser + " 上登录到 " + client + "？"
+    : "在 " + browser + " 上登录？";
+  $("requester-client").textContent = client || "";
+  $("requester-client-row").hidden = !client;
   $("requester-browser").textContent = browser;
   $("requester-browser").title = requester.user_agent;
   $("requester-ip").textContent = requester.ip;

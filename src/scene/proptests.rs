@@ -17,6 +17,7 @@ fn record(expires_at: i64) -> SceneRecord {
             ip: String::new(),
             user_agent: String::new(),
             created_at: 0,
+            for_client: None,
         },
         expires_at,
         scanned_by: None,

@@ -11,6 +11,19 @@ pub struct Requester {
     pub user_agent: String,
     /// Unix milliseconds.
     pub created_at: i64,
+    /// Set when the browser logs in to an OpenID client through Saoma's hosted login page.
+    #[serde(default)]
+    pub for_client: Option<ClientRequest>,
+}
+
+/// The OpenID client a scene logs in to: the phone shows its name, and the pick-up hands the
+/// browser a one-time ticket for the authorization request instead of tokens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientRequest {
+    /// The client's display name (`[[oidc.clients]] name`).
+    pub client_name: String,
+    /// The id of the stored authorization request.
+    pub request: String,
 }
 
 /// What the phone chose to reveal about the user once scanned.
@@ -119,6 +132,7 @@ mod tests {
                 ip: "127.0.0.1".into(),
                 user_agent: "test".into(),
                 created_at: 0,
+                for_client: None,
             },
             expires_at,
             scanned_by: None,

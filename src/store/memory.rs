@@ -2,8 +2,8 @@
 //! per-scene broadcast channels for notifications.
 
 use super::{
-    CachedToken, Dedupe, Notifier, Peers, RateLimiter, RefreshLock, SceneStore, StoreError,
-    TokenCache, Versioned, now_ms,
+    CachedToken, Dedupe, Ephemeral, Notifier, Peers, RateLimiter, RefreshLock, SceneStore,
+    StoreError, TokenCache, Versioned, now_ms,
 };
 use crate::ids::AppId;
 use crate::scene::{Scene, SceneRecord};
@@ -34,6 +34,8 @@ struct Inner {
     seen: Mutex<HashMap<String, i64>>,
     /// key -> (hits, unix ms at which the window resets).
     counters: Mutex<HashMap<String, (u64, i64)>>,
+    /// key -> (value, unix ms until which it lives).
+    values: Mutex<HashMap<String, (Vec<u8>, i64)>>,
 }
 
 #[derive(Clone, Default)]
@@ -62,6 +64,7 @@ impl MemoryStore {
         lock(&self.inner.channels).retain(|_, tx| tx.receiver_count() > 0);
         lock(&self.inner.seen).retain(|_, until| *until > now);
         lock(&self.inner.counters).retain(|_, (_, reset)| *reset > now);
+        lock(&self.inner.values).retain(|_, (_, until)| *until > now);
         removed
     }
 
@@ -264,6 +267,36 @@ impl RateLimiter for MemoryStore {
     }
 }
 
+#[async_trait]
+impl Ephemeral for MemoryStore {
+    async fn put_value(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), StoreError> {
+        let until = now_ms().saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX));
+        lock(&self.inner.values).insert(key.to_string(), (value.to_vec(), until));
+        Ok(())
+    }
+
+    async fn get_value(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let now = now_ms();
+        Ok(lock(&self.inner.values)
+            .get(key)
+            .filter(|(_, until)| *until > now)
+            .map(|(value, _)| value.clone()))
+    }
+
+    async fn take_value(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let now = now_ms();
+        Ok(lock(&self.inner.values)
+            .remove(key)
+            .filter(|(_, until)| *until > now)
+            .map(|(value, _)| value))
+    }
+
+    async fn remove_value(&self, key: &str) -> Result<(), StoreError> {
+        lock(&self.inner.values).remove(key);
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,6 +312,7 @@ mod tests {
                 ip: "127.0.0.1".into(),
                 user_agent: String::new(),
                 created_at: 0,
+                for_client: None,
             },
             expires_at: 0,
             scanned_by: None,

@@ -144,6 +144,24 @@ pub trait RateLimiter: Send + Sync {
     ) -> Result<(u64, std::time::Duration), StoreError>;
 }
 
+/// Short-lived single values (OpenID authorization requests, codes, sign-on sessions): opaque
+/// bytes under a key, gone after their TTL. `take` reads and deletes in one step, so a value
+/// meant to be used once is used once, whatever the number of instances.
+#[async_trait]
+pub trait Ephemeral: Send + Sync {
+    /// Store `value` under `key` for `ttl`, replacing what was there.
+    async fn put_value(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: std::time::Duration,
+    ) -> Result<(), StoreError>;
+    async fn get_value(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Read and delete atomically: of two takers, one gets the value.
+    async fn take_value(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    async fn remove_value(&self, key: &str) -> Result<(), StoreError>;
+}
+
 /// One store seen through each capability, as `app` hands them out.
 #[derive(Clone)]
 pub struct Stores {
@@ -153,13 +171,14 @@ pub struct Stores {
     pub dedupe: Arc<dyn Dedupe>,
     pub limiter: Arc<dyn RateLimiter>,
     pub peers: Arc<dyn Peers>,
+    pub ephemeral: Arc<dyn Ephemeral>,
 }
 
 impl Stores {
     /// Every capability served by the one `store`.
     pub fn all<S>(store: S) -> Self
     where
-        S: SceneStore + Notifier + TokenCache + Dedupe + RateLimiter + Peers + 'static,
+        S: SceneStore + Notifier + TokenCache + Dedupe + RateLimiter + Peers + Ephemeral + 'static,
     {
         let store = Arc::new(store);
         Self {
@@ -168,7 +187,8 @@ impl Stores {
             tokens: store.clone(),
             dedupe: store.clone(),
             limiter: store.clone(),
-            peers: store,
+            peers: store.clone(),
+            ephemeral: store,
         }
     }
 }

@@ -3,11 +3,13 @@
 //! ([`crate::accounts::RefreshTokens`]).
 
 mod key;
+mod rsa_key;
 mod signer;
 
 #[cfg(test)]
 mod tests;
 
+pub use rsa_key::RsaKey;
 pub use signer::Signer;
 
 use crate::ids::AppId;
@@ -58,6 +60,16 @@ pub struct Claims {
     /// The provider, as in the API (`mini_program`, `official_account`, `website`).
     pub provider: String,
     pub app_id: String,
+}
+
+/// An OpenID client's access token: Saoma's claims plus the client and its granted scopes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientClaims {
+    #[serde(flatten)]
+    pub base: Claims,
+    pub client_id: String,
+    /// Space-separated, as granted at the authorization endpoint.
+    pub scope: String,
 }
 
 /// Why an access token was refused.

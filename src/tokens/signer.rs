@@ -1,6 +1,8 @@
 //! [`Signer`]: issues and verifies access tokens with this server's Ed25519 key.
 
-use super::{AccessSubject, AccessToken, Claims, Jwk, Jwks, TokenError, TokenSettings, key};
+use super::{
+    AccessSubject, AccessToken, Claims, ClientClaims, Jwk, Jwks, TokenError, TokenSettings, key,
+};
 use crate::secret::Secret;
 use anyhow::Context;
 use base64::Engine;
@@ -61,9 +63,35 @@ impl Signer {
 
     /// A new access token for `subject`, valid for the configured `access_ttl`.
     pub fn issue(&self, subject: &AccessSubject) -> anyhow::Result<AccessToken> {
+        let claims = self.claims(subject);
+        Ok(AccessToken {
+            token: Secret::new(self.sign(&claims)?),
+            expires_in: self.settings.access_ttl.as_secs(),
+        })
+    }
+
+    /// An access token for an OpenID client: the same claims plus `client_id` and `scope`.
+    pub fn issue_for_client(
+        &self,
+        subject: &AccessSubject,
+        client_id: &str,
+        scope: &str,
+    ) -> anyhow::Result<AccessToken> {
+        let claims = ClientClaims {
+            base: self.claims(subject),
+            client_id: client_id.to_owned(),
+            scope: scope.to_owned(),
+        };
+        Ok(AccessToken {
+            token: Secret::new(self.sign_claims(&claims)?),
+            expires_in: self.settings.access_ttl.as_secs(),
+        })
+    }
+
+    fn claims(&self, subject: &AccessSubject) -> Claims {
         let now = jsonwebtoken::get_current_timestamp();
         let ttl = self.settings.access_ttl.as_secs();
-        let claims = Claims {
+        Claims {
             iss: self.settings.issuer.clone(),
             aud: self.settings.audience.clone(),
             sub: subject.account_id.clone(),
@@ -73,11 +101,7 @@ impl Signer {
             amr: vec!["wechat".to_owned()],
             provider: subject.provider.as_str().to_owned(),
             app_id: subject.app_id.as_str().to_owned(),
-        };
-        Ok(AccessToken {
-            token: Secret::new(self.sign(&claims)?),
-            expires_in: ttl,
-        })
+        }
     }
 
     #[cfg(test)]
@@ -89,6 +113,13 @@ impl Signer {
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.kid.clone());
         jsonwebtoken::encode(&header, claims, &self.encoding).context("signing an access token")
+    }
+
+    /// Any claims (an id_token's) signed EdDSA with this key, `kid` in the header.
+    pub fn sign_claims<T: serde::Serialize>(&self, claims: &T) -> anyhow::Result<String> {
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.kid.clone());
+        jsonwebtoken::encode(&header, claims, &self.encoding).context("signing a token")
     }
 
     /// The claims of `token` if this server signed it (signature and `kid`), it has not expired
@@ -105,6 +136,32 @@ impl Signer {
                 ErrorKind::ExpiredSignature => TokenError::Expired,
                 _ => TokenError::Invalid(e.to_string()),
             })
+    }
+
+    /// Like [`Signer::verify`], into claims of the caller's shape (an OpenID client's access
+    /// token carries its `scope` and `client_id` too).
+    pub fn verify_as<T: serde::de::DeserializeOwned>(&self, token: &str) -> Result<T, TokenError> {
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|e| TokenError::Invalid(e.to_string()))?;
+        if header.kid.as_deref() != Some(self.kid.as_str()) {
+            return Err(TokenError::UnknownKey);
+        }
+        jsonwebtoken::decode::<T>(token, &self.decoding, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => TokenError::Expired,
+                _ => TokenError::Invalid(e.to_string()),
+            })
+    }
+
+    /// The public key, to verify with other rules (an id_token's audience is its client).
+    pub fn decoding_key(&self) -> &DecodingKey {
+        &self.decoding
+    }
+
+    /// Issuer, audience and access-token lifetime.
+    pub fn settings(&self) -> &TokenSettings {
+        &self.settings
     }
 
     /// The public key set, for `/.well-known/jwks.json`.

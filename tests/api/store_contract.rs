@@ -7,13 +7,19 @@ use saoma::ids::AppId;
 use saoma::scene::{Provider, Requester, Scene, SceneRecord, SceneStatus};
 use saoma::secret::Secret;
 use saoma::store::{
-    CachedToken, Dedupe, MemoryStore, Notifier, RateLimiter, RedisStore, RefreshLock, SceneStore,
-    StoreError, TokenCache, now_ms,
+    CachedToken, Dedupe, Ephemeral, MemoryStore, Notifier, RateLimiter, RedisStore, RefreshLock,
+    SceneStore, StoreError, TokenCache, now_ms,
 };
 use std::time::Duration;
 
-pub trait Store: SceneStore + Notifier + TokenCache + Dedupe + RateLimiter + 'static {}
-impl<S: SceneStore + Notifier + TokenCache + Dedupe + RateLimiter + 'static> Store for S {}
+pub trait Store:
+    SceneStore + Notifier + TokenCache + Dedupe + RateLimiter + Ephemeral + 'static
+{
+}
+impl<S: SceneStore + Notifier + TokenCache + Dedupe + RateLimiter + Ephemeral + 'static> Store
+    for S
+{
+}
 
 fn record(scene: &Scene) -> SceneRecord {
     SceneRecord {
@@ -25,6 +31,7 @@ fn record(scene: &Scene) -> SceneRecord {
             ip: "203.0.113.7".into(),
             user_agent: "Mozilla/5.0 contract".into(),
             created_at: now_ms(),
+            for_client: None,
         },
         expires_at: now_ms() + 60_000,
         scanned_by: None,
@@ -179,6 +186,41 @@ async fn dedupe_and_counters_forget_after_their_time(store: &impl Store, other: 
 }
 
 /// The whole contract. `other` is a second handle on the same data (for memory: a clone).
+async fn values_are_taken_once_and_forgotten_after_their_time(
+    store: &impl Store,
+    other: &impl Store,
+) {
+    let key = format!("contract:{}", rand_suffix());
+    store
+        .put_value(&key, b"one", Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(
+        other.get_value(&key).await.unwrap().as_deref(),
+        Some(&b"one"[..])
+    );
+    assert_eq!(
+        other.take_value(&key).await.unwrap().as_deref(),
+        Some(&b"one"[..])
+    );
+    assert_eq!(store.take_value(&key).await.unwrap(), None, "taken once");
+    assert_eq!(store.get_value(&key).await.unwrap(), None);
+
+    store
+        .put_value(&key, b"two", Duration::from_secs(60))
+        .await
+        .unwrap();
+    other.remove_value(&key).await.unwrap();
+    assert_eq!(store.get_value(&key).await.unwrap(), None, "removed");
+
+    store
+        .put_value(&key, b"short", Duration::from_millis(50))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(120)).await;
+    assert_eq!(other.take_value(&key).await.unwrap(), None, "expired");
+}
+
 async fn contract(store: impl Store + Clone, other: impl Store) {
     store.ping().await.unwrap();
     scenes_are_created_once_and_replaced_by_compare_and_set(&store).await;
@@ -189,6 +231,7 @@ async fn contract(store: impl Store + Clone, other: impl Store) {
     tokens_expire_only_if_still_the_same(&store, &other).await;
     one_refresher_holds_the_lock(&store, &other).await;
     dedupe_and_counters_forget_after_their_time(&store, &other).await;
+    values_are_taken_once_and_forgotten_after_their_time(&store, &other).await;
 }
 
 #[tokio::test]

@@ -127,6 +127,7 @@ Component({
     scene: '',
     browser: '',
     ip: '',
+    client: '',
     time: '',
     message: '',
     busy: false,
@@ -159,6 +160,7 @@ Component({
             state: 'ask',
             browser: describeBrowser(requester.user_agent),
             ip: requester.ip || '',
+            client: requester.client_name || '',
             time: requester.created_at ? new Date(requester.created_at).toLocaleTimeString() : '',
           });
         })

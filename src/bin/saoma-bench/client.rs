@@ -205,6 +205,14 @@ impl Sse {
 
     /// The next `status` event; `None` when the server closed the stream.
     pub async fn next(&mut self) -> anyhow::Result<Option<StatusEvent>> {
+        Ok(self.next_view().await?.map(|v| StatusEvent {
+            status: v["status"].as_str().unwrap_or_default().to_string(),
+            tokens: v["tokens"]["access_token"].is_string(),
+        }))
+    }
+
+    /// The next `status` event's data (the scene view); `None` when the server closed.
+    pub async fn next_view(&mut self) -> anyhow::Result<Option<Value>> {
         loop {
             if let Some(end) = self.buffer.windows(2).position(|w| w == b"\n\n") {
                 let frame: Vec<u8> = self.buffer.drain(..end + 2).collect();
@@ -220,10 +228,7 @@ impl Sse {
                 }
                 if is_status {
                     let v: Value = serde_json::from_str(&data).context("sse: bad data")?;
-                    return Ok(Some(StatusEvent {
-                        status: v["status"].as_str().unwrap_or_default().to_string(),
-                        tokens: v["tokens"]["access_token"].is_string(),
-                    }));
+                    return Ok(Some(v));
                 }
                 continue;
             }

@@ -8,6 +8,7 @@ mod client;
 mod create;
 mod full_login;
 mod notify;
+mod oidc_login;
 mod poll;
 mod postgres;
 mod procs;
@@ -58,6 +59,21 @@ enum Scenario {
         /// before it, and the figure is Saoma's cost without the sandbox drawing codes.
         #[arg(long, default_value_t = 1_000_000)]
         pool_refill_per_minute: u32,
+    },
+    /// The same login for an OpenID client: authorize, the hosted page's scene, scan,
+    /// confirm, the code, and the client's code exchange; logins/s and each step.
+    OidcLogin {
+        #[command(flatten)]
+        common: Common,
+        /// As for full-login: pooled codes filled before the measured phase (0: no pool).
+        #[arg(long, default_value_t = 0)]
+        pool: usize,
+        /// As for full-login.
+        #[arg(long, default_value_t = 1_000_000)]
+        pool_refill_per_minute: u32,
+        /// How the client's id_tokens are signed: `RS256` (the default) or `EdDSA`.
+        #[arg(long, default_value = "RS256")]
+        id_token_alg: String,
     },
     /// Status polls over many scenes, as a ratio to `/healthz` in the same run.
     Poll {
@@ -187,6 +203,32 @@ async fn run(scenario: Scenario) -> anyhow::Result<()> {
                 summary
                     .lines
                     .push(("codes left in the pool".into(), format!("{left}{note}")));
+            }
+            vec![summary]
+        }
+        Scenario::OidcLogin {
+            common,
+            pool,
+            pool_refill_per_minute,
+            id_token_alg,
+        } => {
+            let mut extra = pool_env(pool, pool_refill_per_minute);
+            extra.extend(oidc_login::env(&id_token_alg));
+            let stack = Stack::start(&common.target, 1, &extra).await?;
+            if pool > 0 {
+                create::wait_for_pool(&stack, pool).await?;
+            }
+            let label = format!(
+                "oidc-login ({} store{}, {id_token_alg})",
+                common.target.store,
+                if pool > 0 { ", code pool" } else { "" }
+            );
+            let mut summary = oidc_login::run(&common, &stack, &label).await?;
+            if pool > 0 {
+                let left = create::pool_left(&stack).await?;
+                summary
+                    .lines
+                    .push(("codes left in the pool".into(), left.to_string()));
             }
             vec![summary]
         }

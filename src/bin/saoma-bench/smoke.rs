@@ -4,7 +4,7 @@
 use crate::stack::Stack;
 use crate::stack::Target;
 use crate::stats::Summary;
-use crate::{Common, callback, create, full_login, notify, poll, pool_env, sse_idle};
+use crate::{Common, callback, create, full_login, notify, oidc_login, poll, pool_env, sse_idle};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -41,6 +41,10 @@ pub async fn run(drivers: &Path, saoma_bin: Option<PathBuf>) -> anyhow::Result<(
         let stack = Stack::start(&redis.target, 1, &pool_env(4, 1_000_000)).await?;
         crate::create::wait_for_pool(&stack, 4).await?;
         summaries.push(full_login::run(&redis, &stack, "smoke: full-login (redis, pool)").await?);
+    }
+    {
+        let stack = Stack::start(&target, 1, &oidc_login::env("RS256")).await?;
+        summaries.push(oidc_login::run(&tiny(2), &stack, "smoke: oidc-login (memory)").await?);
     }
     summaries.push(poll::run(&tiny(2), 5).await?);
     summaries.push(sse_idle::run(&tiny(20)).await?);

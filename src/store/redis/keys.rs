@@ -33,6 +33,10 @@ pub(super) fn counter(key: &str) -> String {
     format!("saoma:rate:{{{key}}}")
 }
 
+pub(super) fn value(key: &str) -> String {
+    format!("saoma:v:{{{key}}}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

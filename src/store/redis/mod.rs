@@ -18,6 +18,7 @@ mod peers;
 mod scenes;
 mod target;
 mod tokens;
+mod values;
 
 pub use target::RedisTarget;
 

@@ -185,6 +185,7 @@ mod tests {
                 ip: "127.0.0.1".into(),
                 user_agent: "ua".into(),
                 created_at: 1,
+                for_client: None,
             },
             expires_at: 2,
             scanned_by: None,

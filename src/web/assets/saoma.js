@@ -144,6 +144,7 @@ function handleFor(created, baseUrl, signal) {
 /** The outcome a final view means: tokens, or a SaomaError. `undefined` while waiting. */
 function outcome(view) {
   if (view.tokens) return { tokens: view.tokens };
+  if (view.redirect) return { redirect: view.redirect };
   if (view.status === 'cancelled') return { error: new SaomaError('cancelled', 'login cancelled on the phone') };
   if (view.status === 'expired') return { error: new SaomaError('scene_expired', 'the code expired') };
   if (view.status === 'consumed') return { error: new SaomaError('scene_consumed', 'this code was already used') };
@@ -229,8 +230,11 @@ async function poll(created, baseUrl, report, signal) {
  *   `handle.bindPhone(phone, code)` answer `need_phone`.
  * - `baseUrl`: the Saoma origin when the page is elsewhere; `signal`: an AbortSignal.
  * - `alt`, `linkText`, `openedText`, `embed`: how the code is rendered (see renderCode).
+ * - `create(signal)`: creates the scene instead of `POST /api/v1/scenes` (Saoma's hosted
+ *   OpenID login page). Such a scene never yields tokens: `login` resolves with `{redirect}`,
+ *   the one-time URL the browser goes to next.
  */
-export async function login({ provider = 'mini_program', container, onStatus = () => {}, baseUrl = '', signal, alt, linkText, openedText, embed } = {}) {
+export async function login({ provider = 'mini_program', container, onStatus = () => {}, baseUrl = '', signal, alt, linkText, openedText, embed, create } = {}) {
   baseUrl = baseUrl.replace(/\/+$/, '');
   const controller = new AbortController();
   if (signal) {
@@ -239,13 +243,15 @@ export async function login({ provider = 'mini_program', container, onStatus = (
   }
   let shown = false;
   try {
-    const created = await createScene({ provider, baseUrl, signal: controller.signal });
+    const created = create
+      ? await create(controller.signal)
+      : await createScene({ provider, baseUrl, signal: controller.signal });
     renderCode(container, created, { alt, linkText, openedText, embed });
     shown = true;
     const handle = handleFor(created, baseUrl, controller.signal);
     let last = '';
     const report = (view) => {
-      const key = view.status + (view.tokens ? '+tokens' : '');
+      const key = view.status + (view.tokens || view.redirect ? '+done' : '');
       if (key === last) return;
       last = key;
       onStatus(view, handle);
@@ -253,7 +259,7 @@ export async function login({ provider = 'mini_program', container, onStatus = (
     report({ scene: created.scene, status: created.status, expires_in: created.expires_in, interval: created.interval });
     const result = (await stream(created, baseUrl, report, controller.signal)) || (await poll(created, baseUrl, report, controller.signal));
     if (result.error) throw result.error;
-    return result.tokens;
+    return result.redirect ? { redirect: result.redirect } : result.tokens;
   } finally {
     controller.abort();
     // Whatever the outcome, the code is dead now: nobody should scan it.

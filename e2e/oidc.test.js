@@ -1,0 +1,156 @@
+// Saoma as the OpenID Provider of an app that only speaks OpenID Connect: the relying party is
+// openid-client (a certified implementation) in a small Node server, the user is headless
+// Chromium, the phone is the sandbox phone page in a second browser. Discovery, authorize,
+// scan, code exchange, id_token signature checks, userinfo, refresh, single sign-on, logout.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const http = require('node:http');
+const { startSaoma, freePort } = require('./lib/saoma');
+const { launch, readQr, screenshot } = require('./lib/browser');
+
+const SECRET = 'e2e-relying-party-secret';
+let saoma;
+let browser;
+let rp;
+let oidc;
+
+/** The app: /login starts a login, /cb finishes it with openid-client, /bye is after logout. */
+async function startRelyingParty(port, issuer) {
+  oidc = await import('openid-client');
+  const base = 'http://127.0.0.1:' + port;
+  const config = await oidc.discovery(new URL(issuer), 'demo-rp', SECRET, oidc.ClientSecretBasic(SECRET), {
+    execute: [oidc.allowInsecureRequests],
+  });
+  // Verify the id_token's signature against the JWKS too (not only its claims).
+  oidc.enableNonRepudiationChecks(config);
+  const pending = {};
+  const results = [];
+  const server = http.createServer(async (req, res) => {
+    const url = new URL(req.url, base);
+    try {
+      if (url.pathname === '/login') {
+        const verifier = oidc.randomPKCECodeVerifier();
+        const state = oidc.randomState();
+        const nonce = oidc.randomNonce();
+        pending[state] = { verifier, nonce };
+        const params = {
+          redirect_uri: base + '/cb',
+          scope: 'openid profile wechat',
+          code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+          code_challenge_method: 'S256',
+          state,
+          nonce,
+        };
+        if (url.searchParams.get('prompt')) params.prompt = url.searchParams.get('prompt');
+        res.writeHead(302, { Location: oidc.buildAuthorizationUrl(config, params).href }).end();
+      } else if (url.pathname === '/cb') {
+        if (url.searchParams.get('error')) {
+          results.push({ error: url.searchParams.get('error') });
+        } else {
+          const { verifier, nonce } = pending[url.searchParams.get('state')];
+          const tokens = await oidc.authorizationCodeGrant(config, url, {
+            pkceCodeVerifier: verifier,
+            expectedState: url.searchParams.get('state'),
+            expectedNonce: nonce,
+            idTokenExpected: true,
+          });
+          const claims = tokens.claims();
+          const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
+          results.push({ tokens, claims, userinfo });
+        }
+        res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end('<h1 id="app">logged in to the app</h1>');
+      } else if (url.pathname === '/bye') {
+        results.push({ loggedOut: url.searchParams.get('state') });
+        res.writeHead(200, { 'Content-Type': 'text/html' }).end('<h1 id="bye">bye</h1>');
+      } else {
+        res.writeHead(404).end();
+      }
+    } catch (e) {
+      results.push({ failure: String(e && (e.stack || e)) });
+      res.writeHead(500).end(String(e));
+    }
+  });
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return { base, config, results, close: () => new Promise((r) => server.close(r)) };
+}
+
+before(async () => {
+  // The relying party's port must be known before Saoma starts (it is in the client list).
+  const rpPort = await freePort();
+  const toml = [
+    '[[oidc.clients]]',
+    'client_id = "demo-rp"',
+    `client_secret = "${SECRET}"`,
+    `redirect_uris = ["http://127.0.0.1:${rpPort}/cb"]`,
+    `post_logout_redirect_uris = ["http://127.0.0.1:${rpPort}/bye"]`,
+    'name = "Demo RP"',
+    '',
+  ].join('\n');
+  [saoma, browser] = await Promise.all([startSaoma({}, { toml }), launch()]);
+  rp = await startRelyingParty(rpPort, saoma.base);
+});
+
+after(async () => {
+  await Promise.all([browser && browser.close(), saoma && saoma.stop(), rp && rp.close()]);
+});
+
+test('an app logs in with WeChat through openid-client, refreshes, and logs out', async () => {
+  const context = await browser.newContext({ viewport: { width: 520, height: 820 }, locale: 'zh-CN' });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(String(e)));
+
+  await page.goto(rp.base + '/login');
+  await page.locator('h1').getByText('登录到 Demo RP').waitFor();
+  const code = page.locator('#code img');
+  await code.waitFor();
+  const phoneUrl = await readQr(code);
+  assert.ok(phoneUrl.startsWith(saoma.base + '/sandbox/phone?scene='), phoneUrl);
+  await screenshot(page, 'oidc-1-login-page');
+
+  const phoneContext = await browser.newContext({ viewport: { width: 390, height: 760 }, isMobile: true, locale: 'zh-CN' });
+  const phone = await phoneContext.newPage();
+  await phone.goto(phoneUrl);
+  await phone.locator('#confirm:enabled').waitFor();
+  assert.match(await phone.locator('#question').textContent(), /Demo RP/);
+  assert.equal(await phone.locator('#requester-client').textContent(), 'Demo RP');
+  await screenshot(phone, 'oidc-phone-ask');
+  await phone.locator('#confirm').click();
+
+  await page.waitForURL(rp.base + '/cb?**');
+  await page.locator('#app').waitFor();
+  const first = rp.results.shift();
+  assert.ok(!first.failure, first.failure);
+  assert.equal(first.claims.iss, saoma.base);
+  assert.equal(first.claims.aud, 'demo-rp');
+  assert.deepEqual(first.claims.amr, ['wechat']);
+  assert.ok(first.claims.auth_time);
+  assert.equal(first.userinfo.sub, first.claims.sub);
+  assert.ok(first.userinfo.wechat_identities[0].openid);
+
+  const refreshed = await oidc.refreshTokenGrant(rp.config, first.tokens.refresh_token);
+  assert.ok(refreshed.access_token);
+  assert.notEqual(refreshed.refresh_token, first.tokens.refresh_token, 'rotated');
+
+  // Single sign-on: the next login needs no scan.
+  await page.goto(rp.base + '/login');
+  await page.locator('#app').waitFor();
+  const second = rp.results.shift();
+  assert.ok(!second.failure, second.failure);
+  assert.equal(second.claims.sub, first.claims.sub);
+
+  const logout = oidc.buildEndSessionUrl(rp.config, {
+    id_token_hint: second.tokens.id_token,
+    post_logout_redirect_uri: rp.base + '/bye',
+    state: 'see-you',
+  });
+  await page.goto(logout.href);
+  await page.locator('#bye').waitFor();
+  assert.deepEqual(rp.results.shift(), { loggedOut: 'see-you' });
+
+  await page.goto(rp.base + '/login?prompt=none');
+  await page.locator('#app').waitFor();
+  assert.deepEqual(rp.results.shift(), { error: 'login_required' }, 'the session ended');
+  assert.deepEqual(problems, []);
+  await Promise.all([context.close(), phoneContext.close()]);
+});

@@ -1,0 +1,202 @@
+//! The authorization endpoint (code flow only): an error page, an error redirect, a code at
+//! once (single sign-on), or the hosted login page; and how codes and redirects are made.
+
+use super::Oidc;
+use super::error::OAuthError;
+use super::login_page::error_page;
+use super::request::{now_secs, parse, ui_lang};
+use super::state::{AuthRequest, CodeGrant, Login, code_key, request_key};
+use crate::providers::random_token;
+use poem::http::{StatusCode, header};
+use poem::web::{Data, Form, Query};
+use poem::{Request, Response, handler};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+type Params = Vec<(String, String)>;
+
+/// Where an authorization request ends: a redirect to the client (success or error), a
+/// redirect to the hosted login page, or an error page when the client cannot be trusted with
+/// a redirect (unknown client, unregistered redirect URI: RFC 6749 4.1.2.1).
+enum Outcome {
+    Redirect(String),
+    Page(StatusCode, &'static str, String),
+}
+
+#[handler]
+pub async fn authorize(
+    oidc: Data<&Arc<Oidc>>,
+    req: &Request,
+    Query(params): Query<Params>,
+) -> Response {
+    run(&oidc, req, params).await
+}
+
+#[handler]
+pub async fn authorize_form(
+    oidc: Data<&Arc<Oidc>>,
+    req: &Request,
+    Form(params): Form<Params>,
+) -> Response {
+    run(&oidc, req, params).await
+}
+
+async fn run(oidc: &Oidc, req: &Request, params: Params) -> Response {
+    let lang = ui_lang(
+        params
+            .iter()
+            .find(|(k, _)| k == "ui_locales")
+            .map(|(_, v)| v.as_str()),
+    );
+    match decide(oidc, req, params).await {
+        Outcome::Redirect(to) => see_other(&to),
+        Outcome::Page(status, code, message) => error_page(status, code, &message, lang),
+    }
+}
+
+pub fn see_other(to: &str) -> Response {
+    Response::builder()
+        .status(StatusCode::SEE_OTHER)
+        .header(header::LOCATION, to)
+        .header(header::CACHE_CONTROL, "no-store")
+        .finish()
+}
+
+async fn decide(oidc: &Oidc, req: &Request, params: Params) -> Outcome {
+    let mut map: HashMap<&str, &str> = HashMap::new();
+    let mut repeated = None;
+    for (k, v) in &params {
+        if map.insert(k.as_str(), v.as_str()).is_some() {
+            repeated = Some(k.clone());
+        }
+    }
+    let Some(client) = map.get("client_id").and_then(|id| oidc.clients.get(id)) else {
+        return Outcome::Page(
+            StatusCode::BAD_REQUEST,
+            "invalid_client",
+            "unknown client_id: no redirect is made".into(),
+        );
+    };
+    let Some(redirect_uri) = map
+        .get("redirect_uri")
+        .filter(|uri| client.redirect_uris.iter().any(|r| r == *uri))
+    else {
+        return Outcome::Page(
+            StatusCode::BAD_REQUEST,
+            "invalid_redirect_uri",
+            format!(
+                "redirect_uri is missing or not registered for {}: no redirect is made",
+                client.name
+            ),
+        );
+    };
+    let state = map.get("state").map(|s| s.to_string());
+    let fail = |code: &'static str, text: &str| {
+        Outcome::Redirect(error_redirect(
+            oidc,
+            redirect_uri,
+            state.as_deref(),
+            code,
+            text,
+        ))
+    };
+    if let Some(name) = repeated {
+        return fail("invalid_request", &format!("{name} appears more than once"));
+    }
+    let asked = match parse(oidc, client, redirect_uri, &map) {
+        Ok(asked) => asked,
+        Err((code, text)) => return fail(code, &text),
+    };
+    match oidc.current_session(req).await {
+        Ok(Some(login))
+            if !asked.prompt_login
+                && asked
+                    .max_age
+                    .is_none_or(|max| now_secs() - login.auth_time <= max) =>
+        {
+            return match oidc.issue_code(asked.request, login).await {
+                Ok(to) => Outcome::Redirect(to),
+                Err(e) => fail(e.code, &e.description),
+            };
+        }
+        Ok(_) => {}
+        Err(e) => return fail(e.code, &e.description),
+    }
+    if asked.prompt_none {
+        return fail(
+            "login_required",
+            "no signed-in session: the user must scan a code",
+        );
+    }
+    let id = random_token();
+    if let Err(e) = oidc
+        .put(&request_key(id.expose()), &asked.request, oidc.request_ttl)
+        .await
+    {
+        return fail(e.code, &e.description);
+    }
+    Outcome::Redirect(format!("/oidc/login?request={}", id.expose()))
+}
+
+/// `redirect_uri` with `params` added to its query (its own query kept).
+fn with_params(redirect_uri: &str, params: &[(&str, Option<&str>)]) -> String {
+    match url::Url::parse(redirect_uri) {
+        Ok(mut url) => {
+            {
+                let mut query = url.query_pairs_mut();
+                for (k, v) in params {
+                    if let Some(v) = v {
+                        query.append_pair(k, v);
+                    }
+                }
+            }
+            url.to_string()
+        }
+        // Registered URIs were parsed at start; this cannot happen.
+        Err(_) => redirect_uri.to_string(),
+    }
+}
+
+pub fn error_redirect(
+    oidc: &Oidc,
+    redirect_uri: &str,
+    state: Option<&str>,
+    code: &str,
+    description: &str,
+) -> String {
+    with_params(
+        redirect_uri,
+        &[
+            ("error", Some(code)),
+            ("error_description", Some(description)),
+            ("state", state),
+            ("iss", Some(&oidc.issuer)),
+        ],
+    )
+}
+
+impl Oidc {
+    /// Store a code for `login` and answer with the client's redirect (RFC 9207 `iss`).
+    pub(super) async fn issue_code(
+        &self,
+        request: AuthRequest,
+        login: Login,
+    ) -> Result<String, OAuthError> {
+        let code = random_token();
+        let to = with_params(
+            &request.redirect_uri,
+            &[
+                ("code", Some(code.expose())),
+                ("state", request.state.as_deref()),
+                ("iss", Some(&self.issuer)),
+            ],
+        );
+        self.put(
+            &code_key(code.expose()),
+            &CodeGrant { request, login },
+            self.code_ttl,
+        )
+        .await?;
+        Ok(to)
+    }
+}

@@ -1,0 +1,214 @@
+//! The relying parties from `[[oidc.clients]]`, checked once at start: an invalid list stops
+//! the start with a message naming the client and the field.
+
+use crate::config::{OidcClientConfig, OidcConfig};
+use crate::secret::Secret;
+use anyhow::{Context, bail};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use subtle::ConstantTimeEq;
+
+/// How a client's id_tokens are signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdTokenAlg {
+    Rs256,
+    EdDsa,
+}
+
+impl IdTokenAlg {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdTokenAlg::Rs256 => "RS256",
+            IdTokenAlg::EdDsa => "EdDSA",
+        }
+    }
+}
+
+/// A relying party. `Debug` never shows the secret.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub id: String,
+    pub name: String,
+    /// `None`: a public client (PKCE required, no authentication at the token endpoint).
+    pub secret: Option<Secret>,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub alg: IdTokenAlg,
+}
+
+impl Client {
+    pub fn is_public(&self) -> bool {
+        self.secret.is_none()
+    }
+
+    /// Whether `presented` is this client's secret (compared in constant time, as hashes so
+    /// that the lengths do not leak either).
+    pub fn secret_matches(&self, presented: &str) -> bool {
+        let Some(secret) = &self.secret else {
+            return false;
+        };
+        let expected = Sha256::digest(secret.expose().as_bytes());
+        let given = Sha256::digest(presented.as_bytes());
+        expected.ct_eq(&given).into()
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Clients {
+    by_id: HashMap<String, Client>,
+}
+
+impl Clients {
+    pub fn from_config(config: &OidcConfig) -> anyhow::Result<Clients> {
+        let mut by_id = HashMap::new();
+        for (i, client) in config.clients.iter().enumerate() {
+            let named = format!("oidc.clients[{i}] (client_id {:?})", client.client_id);
+            let parsed = parse(client).with_context(|| named.clone())?;
+            if by_id.insert(parsed.id.clone(), parsed).is_some() {
+                bail!("{named}: client_id: another client has the same id");
+            }
+        }
+        Ok(Clients { by_id })
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Client> {
+        self.by_id.get(id)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+}
+
+fn parse(c: &OidcClientConfig) -> anyhow::Result<Client> {
+    if c.client_id.trim().is_empty() || c.client_id.contains(':') {
+        bail!("client_id: must be non-empty and must not contain ':'");
+    }
+    if c.name.trim().is_empty() {
+        bail!("name: must not be empty (it is shown on the login page and the phone)");
+    }
+    let secret = match (&c.client_secret, &c.client_secret_file) {
+        (Some(_), Some(_)) => bail!("client_secret_file: set client_secret or the file, not both"),
+        (Some(secret), None) => Some(secret.clone()),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("client_secret_file: reading {}", path.display()))?;
+            Some(Secret::new(text.trim()))
+        }
+        (None, None) => None,
+    };
+    if secret.as_ref().is_some_and(Secret::is_empty) {
+        bail!("client_secret: must not be empty (omit it for a public client)");
+    }
+    if c.redirect_uris.is_empty() {
+        bail!("redirect_uris: at least one is needed");
+    }
+    for uri in &c.redirect_uris {
+        check_uri(uri).with_context(|| format!("redirect_uris: {uri:?}"))?;
+    }
+    for uri in &c.post_logout_redirect_uris {
+        check_uri(uri).with_context(|| format!("post_logout_redirect_uris: {uri:?}"))?;
+    }
+    let alg = match c.id_token_signed_response_alg.as_deref() {
+        None | Some("RS256") => IdTokenAlg::Rs256,
+        Some("EdDSA") => IdTokenAlg::EdDsa,
+        Some(other) => {
+            bail!("id_token_signed_response_alg: {other:?} is not supported (RS256 or EdDSA)")
+        }
+    };
+    Ok(Client {
+        id: c.client_id.clone(),
+        name: c.name.clone(),
+        secret,
+        redirect_uris: c.redirect_uris.clone(),
+        post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
+        alg,
+    })
+}
+
+/// An absolute URL without a fragment, https or http on a loopback host (RFC 6749 3.1.2,
+/// RFC 8252 7.3).
+fn check_uri(uri: &str) -> anyhow::Result<()> {
+    let url = url::Url::parse(uri).context("not an absolute URL")?;
+    if url.fragment().is_some() || uri.contains('#') {
+        bail!("must not have a fragment (#...)");
+    }
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(&url) => Ok(()),
+        "http" => bail!("http is allowed only on a loopback host (localhost, 127.0.0.1, [::1])"),
+        other => bail!("scheme {other:?} is not allowed (https, or http on loopback)"),
+    }
+}
+
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(id: &str, redirect: &str) -> OidcClientConfig {
+        OidcClientConfig {
+            client_id: id.into(),
+            client_secret: Some(Secret::new("s")),
+            client_secret_file: None,
+            redirect_uris: vec![redirect.into()],
+            post_logout_redirect_uris: vec![],
+            name: "App".into(),
+            id_token_signed_response_alg: None,
+        }
+    }
+
+    fn error(clients: Vec<OidcClientConfig>) -> String {
+        let config = OidcConfig {
+            clients,
+            ..OidcConfig::default()
+        };
+        format!("{:#}", Clients::from_config(&config).unwrap_err())
+    }
+
+    #[test]
+    fn a_duplicate_id_names_the_client_and_the_field() {
+        let e = error(vec![
+            client("grafana", "https://a.example/cb"),
+            client("grafana", "https://b.example/cb"),
+        ]);
+        assert!(
+            e.contains("oidc.clients[1]") && e.contains("\"grafana\""),
+            "{e}"
+        );
+        assert!(e.contains("client_id"), "{e}");
+    }
+
+    #[test]
+    fn a_fragment_or_plain_http_elsewhere_than_loopback_is_refused() {
+        let e = error(vec![client("a", "https://a.example/cb#x")]);
+        assert!(e.contains("redirect_uris") && e.contains("fragment"), "{e}");
+        let e = error(vec![client("b", "http://b.example/cb")]);
+        assert!(e.contains("\"b\"") && e.contains("loopback"), "{e}");
+        let ok = OidcConfig {
+            clients: vec![client("c", "http://127.0.0.1:3000/cb")],
+            ..OidcConfig::default()
+        };
+        assert!(Clients::from_config(&ok).is_ok());
+    }
+
+    #[test]
+    fn secrets_compare_exactly_and_never_print() {
+        let config = OidcConfig {
+            clients: vec![client("a", "https://a.example/cb")],
+            ..OidcConfig::default()
+        };
+        let clients = Clients::from_config(&config).unwrap();
+        let a = clients.get("a").unwrap();
+        assert!(a.secret_matches("s") && !a.secret_matches("S") && !a.secret_matches(""));
+        assert!(!format!("{a:?}").contains("\"s\""));
+    }
+}

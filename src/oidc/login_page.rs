@@ -1,0 +1,277 @@
+//! The hosted login page: the demo page's card, titled with the client's name, whose scene is
+//! bound to the authorization request. Its script waits like the demo page (the SDK), and on
+//! the outcome sends the browser on (`/oidc/resume` or `/oidc/abort`).
+
+use super::Oidc;
+use super::error::OAuthError;
+use super::state::{AuthRequest, Lang, request_key};
+use crate::html::{csp_hash, escape};
+use crate::providers::NewScene;
+use crate::scene::{ClientRequest, Provider};
+use poem::http::{StatusCode, header};
+use poem::web::{Data, Json, Query};
+use poem::{IntoResponse, Request, Response, handler};
+use poem_openapi::types::ToJSON;
+use std::sync::{Arc, LazyLock};
+
+const LOGIN_JS: &str = include_str!("assets/login.js");
+/// The demo card's form for `need_phone` (`accounts.require_phone`); the script fills in the
+/// words in the page's language.
+const PHONE_FORM: &str = "<form id=\"phone-form\" hidden novalidate>\
+<p data-i18n=\"phone_intro\"></p>\
+<label for=\"phone-number\" data-i18n=\"phone_label\"></label>\
+<div class=\"row\"><input id=\"phone-number\" name=\"phone\" type=\"tel\" inputmode=\"tel\" \
+autocomplete=\"tel\" required><button id=\"send-sms\" type=\"button\" data-i18n=\"send_sms\"></button></div>\
+<label for=\"sms-code\" data-i18n=\"code_label\"></label>\
+<input id=\"sms-code\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" required>\
+<button id=\"bind-phone\" type=\"submit\" class=\"primary\" data-i18n=\"bind\"></button>\
+<p id=\"phone-message\" class=\"message\" role=\"alert\" aria-live=\"assertive\"></p></form>\n";
+
+#[derive(serde::Deserialize)]
+pub struct PageQuery {
+    request: String,
+}
+
+#[handler]
+pub async fn page(oidc: Data<&Arc<Oidc>>, req: &Request, Query(q): Query<PageQuery>) -> Response {
+    let request: AuthRequest = match oidc.get(&request_key(&q.request)).await {
+        Ok(Some(request)) => request,
+        Ok(None) => {
+            return error_page(
+                StatusCode::NOT_FOUND,
+                "login_expired",
+                "this login request has expired: go back to the app and log in again",
+                Lang::Zh,
+            );
+        }
+        Err(e) => return e.into_page(),
+    };
+    let name = oidc
+        .clients
+        .get(&request.client_id)
+        .map_or_else(|| request.client_id.clone(), |c| c.name.clone());
+    let in_wechat = req
+        .header(header::USER_AGENT)
+        .is_some_and(|ua| ua.contains("MicroMessenger"));
+    let html = login_html(&LoginPage {
+        name: &name,
+        request: &q.request,
+        provider: request.provider,
+        lang: request.lang,
+        sandbox: oidc.saoma.settings().sandbox,
+        in_wechat,
+    });
+    let mut response = Response::builder()
+        .content_type("text/html; charset=utf-8")
+        .header(header::CACHE_CONTROL, "no-store")
+        .header(header::REFERRER_POLICY, "no-referrer")
+        .body(html);
+    if let Ok(csp) = crate::web::page_csp(&oidc.saoma).parse() {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    response
+}
+
+struct LoginPage<'a> {
+    name: &'a str,
+    request: &'a str,
+    provider: Provider,
+    lang: Lang,
+    sandbox: bool,
+    in_wechat: bool,
+}
+
+fn login_html(p: &LoginPage<'_>) -> String {
+    let (html_lang, lang, title, loading, wechat_hint, sandbox_hint, phone) = match p.lang {
+        Lang::Zh => (
+            "zh-CN",
+            "zh",
+            format!("登录到 {}", p.name),
+            "正在生成二维码…",
+            "你正在微信中打开此页面：长按下方小程序码，选择“识别图中小程序码”，或用另一台设备的微信扫码。",
+            "沙盒模式：用手机模拟器扫码",
+            "打开手机模拟器",
+        ),
+        Lang::En => (
+            "en",
+            "en",
+            format!("Log in to {}", p.name),
+            "Getting a code…",
+            "You opened this page inside WeChat: long-press the code below and choose \
+             “识别图中小程序码” (recognise the mini-program code), or scan it from a second device.",
+            "Sandbox mode: scan with the phone simulator",
+            "Open the phone simulator",
+        ),
+    };
+    let wechat = if p.in_wechat {
+        format!(
+            "<p id=\"in-wechat\" class=\"hint\">{}</p>",
+            escape(wechat_hint)
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "<!doctype html>\n<html lang=\"{html_lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{title} · Saoma</title>\n<link rel=\"icon\" href=\"data:,\">\n\
+         <link rel=\"stylesheet\" href=\"/saoma.css\">\n\
+         <script type=\"module\" src=\"/oidc/login.js\"></script>\n</head>\n<body>\n\
+         <main class=\"card\" id=\"oidc-login\" data-request=\"{request}\" data-provider=\"{provider}\" \
+         data-lang=\"{lang}\" data-sandbox=\"{sandbox}\">\n<h1 id=\"title\">{title}</h1>\n{wechat}\
+         <section id=\"panel\">\n<div id=\"code\" class=\"code\"></div>\n\
+         <p id=\"status\" role=\"status\" aria-live=\"polite\" data-state=\"loading\">{loading}</p>\n\
+         {PHONE_FORM}</section>\n<p id=\"sandbox-hint\" class=\"hint\" hidden><span>{sandbox_hint}</span> \
+         <a id=\"phone-link\" href=\"/sandbox/phone\" target=\"_blank\" rel=\"noopener\">{phone}</a></p>\n\
+         </main>\n</body>\n</html>\n",
+        title = escape(&title),
+        request = escape(p.request),
+        provider = p.provider.as_str(),
+        sandbox = p.sandbox,
+    )
+}
+
+#[handler]
+pub fn script() -> Response {
+    Response::builder()
+        .content_type("text/javascript; charset=utf-8")
+        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
+        .header(header::CACHE_CONTROL, "no-cache")
+        .body(LOGIN_JS)
+}
+
+#[derive(serde::Deserialize)]
+pub struct CreateScene {
+    request: String,
+}
+
+/// The hosted page's scene: bound to the authorization request, for its provider. Answers like
+/// `POST /api/v1/scenes` (and sets the same poll cookie).
+#[handler]
+pub async fn create_scene(
+    oidc: Data<&Arc<Oidc>>,
+    req: &Request,
+    Json(body): Json<CreateScene>,
+) -> Response {
+    let request: AuthRequest = match oidc.get(&request_key(&body.request)).await {
+        Ok(Some(request)) => request,
+        Ok(None) => {
+            return api_error(
+                StatusCode::NOT_FOUND,
+                "login_expired",
+                "this login request has expired",
+            );
+        }
+        Err(e) => return e.into_response(),
+    };
+    let client_name = oidc
+        .clients
+        .get(&request.client_id)
+        .map_or_else(|| request.client_id.clone(), |c| c.name.clone());
+    let (ip, user_agent) = crate::api::client_of(req);
+    let new = NewScene {
+        provider: request.provider,
+        scene: None,
+        requester_ip: ip,
+        user_agent,
+        return_url: None,
+        for_client: Some(ClientRequest {
+            client_name,
+            request: body.request.clone(),
+        }),
+    };
+    let request_id = body.request;
+    let saoma = &oidc.saoma;
+    let created = match request.provider {
+        Provider::MiniProgram => saoma.create_mini_program_scene(new).await,
+        Provider::Website => saoma.create_website_scene(new).await,
+        Provider::OfficialAccount => saoma.create_official_account_scene(new).await,
+    };
+    let created = match created {
+        Ok(created) => created,
+        Err(e) => {
+            let e = OAuthError::domain(e);
+            return api_error(e.status, e.code, &e.description);
+        }
+    };
+    let cookie = crate::api::PollCookie::set(
+        &created.scene,
+        &created.poll_token,
+        created.expires_in,
+        oidc.secure_cookies,
+    );
+    let bound = super::session::login_cookie(&request_id, oidc.request_ttl, oidc.secure_cookies);
+    let body = created.to_json().unwrap_or_default();
+    let mut response = Response::builder()
+        .status(StatusCode::CREATED)
+        .content_type("application/json")
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(body.to_string());
+    for value in [cookie, bound] {
+        if let Ok(value) = value.parse() {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+/// The API's error shape (`{code, message}`), as the SDK reads it.
+fn api_error(status: StatusCode, code: &str, message: &str) -> Response {
+    Response::builder()
+        .status(status)
+        .content_type("application/json")
+        .body(serde_json::json!({ "code": code, "message": message }).to_string())
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;background:#fff;color:#222}\
+main{max-width:360px;margin:32px auto;padding:0 16px;text-align:center}\
+h1{font-size:20px}p{color:#555}code{background:#f2f2f2;padding:2px 6px;border-radius:4px}";
+
+static STYLE_HASH: LazyLock<String> = LazyLock::new(|| csp_hash(STYLE.as_bytes()));
+
+/// A page for an authorization error that must not be redirected (RFC 6749 4.1.2.1), naming
+/// the OAuth error code.
+pub fn error_page(status: StatusCode, code: &str, message: &str, lang: Lang) -> Response {
+    let (title, hint) = match lang {
+        Lang::Zh => (
+            "登录失败",
+            "请返回原应用重试；如果问题持续，请联系应用的管理员。",
+        ),
+        Lang::En => (
+            "Login failed",
+            "Go back to the app and try again; if this persists, tell the app's administrator.",
+        ),
+    };
+    let body = format!(
+        "<h1>{title}</h1><p>{hint}</p><p>{message}</p>\
+         <p>Error: <code id=\"error-code\">{code}</code></p>",
+        message = escape(message),
+        code = escape(code),
+    );
+    simple_page(status, title, &body, lang)
+}
+
+/// A small page (`body` is trusted HTML) under a strict CSP.
+pub fn simple_page(status: StatusCode, title: &str, body: &str, lang: Lang) -> Response {
+    let html = format!(
+        "<!doctype html><html lang=\"{html_lang}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <title>{title}</title><style>{STYLE}</style></head><body><main>{body}</main></body></html>",
+        html_lang = if lang == Lang::Zh { "zh-CN" } else { "en" },
+        title = escape(title),
+    );
+    let csp = format!(
+        "default-src 'none'; style-src '{}'; base-uri 'none'; form-action 'none'; \
+         frame-ancestors 'none'",
+        STYLE_HASH.as_str()
+    );
+    Response::builder()
+        .status(status)
+        .content_type("text/html; charset=utf-8")
+        .header(header::CACHE_CONTROL, "no-store")
+        .header(header::REFERRER_POLICY, "no-referrer")
+        .header(header::CONTENT_SECURITY_POLICY, csp)
+        .body(html)
+}

@@ -1,0 +1,126 @@
+//! The OpenID Provider: any app that speaks OpenID Connect gets WeChat scan login with no code
+//! of its own. Discovery, the authorization endpoint with Saoma's hosted login page, the token,
+//! userinfo, revocation and end-session endpoints, an SSO session cookie. Logins themselves go
+//! through `providers` (a scene bound to the authorization request); this module only speaks
+//! OAuth. See the README, "Use Saoma as the WeChat login of an existing app".
+
+mod api;
+mod authorize;
+mod clients;
+mod discovery;
+mod error;
+mod id_token;
+mod login_page;
+mod logout;
+mod request;
+mod resume;
+mod session;
+mod state;
+mod token;
+mod userinfo;
+
+pub use api::OidcApi;
+pub use clients::{Client, Clients, IdTokenAlg};
+
+use crate::config::Config;
+use crate::providers::Saoma;
+use crate::tokens::RsaKey;
+use anyhow::Context;
+use poem::{EndpointExt, Route, get, post};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Everything the endpoints need, built once at start.
+pub struct Oidc {
+    pub saoma: Arc<Saoma>,
+    pub clients: Clients,
+    /// The issuer (no trailing slash): the same `iss` as Saoma's access tokens.
+    pub issuer: String,
+    /// Signs RS256 id_tokens.
+    pub rsa: RsaKey,
+    /// Published in the JWKS without signing (rotation).
+    pub published: Vec<RsaKey>,
+    pub id_token_ttl: Duration,
+    pub session_ttl: Duration,
+    pub code_ttl: Duration,
+    /// How long a user has for the hosted login page (the scene's TTL and some).
+    pub request_ttl: Duration,
+    pub secure_cookies: bool,
+}
+
+impl Oidc {
+    /// The provider from `[oidc]`, or `None` when no client is configured. An invalid client
+    /// list or key stops the start.
+    pub fn from_config(
+        config: &Config,
+        saoma: Arc<Saoma>,
+        issuer: String,
+    ) -> anyhow::Result<Option<Arc<Oidc>>> {
+        let clients = Clients::from_config(&config.oidc)?;
+        if clients.is_empty() {
+            return Ok(None);
+        }
+        let key_file = config
+            .oidc
+            .signing_key_file
+            .clone()
+            .unwrap_or_else(|| config.data_dir.join("oidc_rsa_key.pem"));
+        let rsa = RsaKey::load_or_generate(&key_file, config.oidc.signing_key_file.is_none())
+            .context("loading the id_token signing key (oidc.signing_key_file)")?;
+        let published = config
+            .oidc
+            .published_key_files
+            .iter()
+            .map(|path| {
+                RsaKey::load_or_generate(path, false)
+                    .with_context(|| format!("oidc.published_key_files: {}", path.display()))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let secure_cookies = saoma.settings().secure_cookies;
+        let request_ttl = saoma.settings().scene_ttl + Duration::from_secs(300);
+        Ok(Some(Arc::new(Oidc {
+            saoma,
+            clients,
+            issuer,
+            rsa,
+            published,
+            id_token_ttl: Duration::from_secs(config.oidc.id_token_ttl_seconds.max(1)),
+            session_ttl: Duration::from_secs(config.oidc.session_ttl_seconds.max(1)),
+            code_ttl: Duration::from_secs(config.oidc.code_ttl_seconds.clamp(1, 60)),
+            request_ttl,
+            secure_cookies,
+        })))
+    }
+
+    /// `{issuer}` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.issuer)
+    }
+}
+
+/// Add the provider's routes to `route`.
+pub fn mount(route: Route, oidc: Arc<Oidc>) -> Route {
+    let routes = Route::new()
+        .at(
+            "/authorize",
+            get(authorize::authorize).post(authorize::authorize_form),
+        )
+        .at("/login", get(login_page::page))
+        .at("/login.js", get(login_page::script))
+        .at("/login/scene", post(login_page::create_scene))
+        .at("/resume", get(resume::resume))
+        .at("/abort", get(resume::abort))
+        .at("/logout", get(logout::end_session));
+    // The OAuth operations are poem-openapi's (in the OpenAPI document), at their full paths.
+    let mut route = route.nest("/oidc", routes.data(oidc.clone()));
+    for path in [
+        "/.well-known/openid-configuration",
+        "/oidc/jwks",
+        "/oidc/token",
+        "/oidc/userinfo",
+        "/oidc/revoke",
+    ] {
+        route = route.at(path, crate::api::service().data(oidc.clone()));
+    }
+    route
+}

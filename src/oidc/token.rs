@@ -1,0 +1,222 @@
+//! The token endpoint: `authorization_code` (60 s, once, for its client, redirect URI and PKCE
+//! verifier; a replay revokes what the code gave) and `refresh_token` (rotation, bound to the
+//! client). Client authentication: `client_secret_basic`, `client_secret_post`, `none`.
+
+use super::api::TokenBody;
+use super::error::OAuthError;
+use super::state::{CodeGrant, code_key, used_code_key};
+use super::userinfo::scope_claims;
+use super::{Client, Oidc};
+use crate::accounts::RefreshSubject;
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use poem::Request;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::time::Duration;
+use subtle::ConstantTimeEq;
+
+/// How long a used code is remembered, so that its replay revokes what it gave.
+const USED_CODE_MEMORY: Duration = Duration::from_secs(600);
+
+/// The token endpoint's work, on the form's parameters.
+pub async fn token(
+    oidc: &Oidc,
+    req: &Request,
+    mut params: HashMap<String, String>,
+) -> Result<TokenBody, OAuthError> {
+    let client = authenticate(oidc, req, &mut params)?;
+    match params.get("grant_type").map(String::as_str) {
+        Some("authorization_code") => exchange_code(oidc, client, &params).await,
+        Some("refresh_token") => refresh(oidc, client, &params).await,
+        Some(_) => Err(OAuthError::new(
+            poem::http::StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "grant_type must be authorization_code or refresh_token",
+        )),
+        None => Err(OAuthError::invalid_request("grant_type is missing")),
+    }
+}
+
+/// The client, authenticated by one method: HTTP Basic, the form's `client_secret`, or none
+/// (public clients). Removes the credentials from `params`.
+pub fn authenticate<'a>(
+    oidc: &'a Oidc,
+    req: &Request,
+    params: &mut HashMap<String, String>,
+) -> Result<&'a Client, OAuthError> {
+    let basic = req
+        .header("Authorization")
+        .and_then(|h| {
+            h.strip_prefix("Basic ")
+                .or_else(|| h.strip_prefix("basic "))
+        })
+        .map(parse_basic)
+        .transpose()?;
+    let form_id = params.remove("client_id");
+    let form_secret = params.remove("client_secret");
+    let (id, secret) = match (basic, form_secret) {
+        (Some(_), Some(_)) => {
+            return Err(OAuthError::invalid_request(
+                "use one client authentication method, not Basic and client_secret both",
+            ));
+        }
+        (Some((id, secret)), None) => {
+            if form_id.as_ref().is_some_and(|f| *f != id) {
+                return Err(OAuthError::invalid_request(
+                    "client_id differs from the Basic credentials",
+                ));
+            }
+            (id, Some(secret))
+        }
+        (None, secret) => (
+            form_id.ok_or_else(|| OAuthError::invalid_client("client authentication failed"))?,
+            secret,
+        ),
+    };
+    let client = oidc
+        .clients
+        .get(&id)
+        .ok_or_else(|| OAuthError::invalid_client("client authentication failed"))?;
+    let ok = match (&client.secret, secret) {
+        (None, None) => true,
+        (Some(_), Some(given)) => client.secret_matches(&given),
+        _ => false,
+    };
+    if !ok {
+        tracing::info!(client = %client.id, "oidc: client authentication failed");
+        return Err(OAuthError::invalid_client("client authentication failed"));
+    }
+    Ok(client)
+}
+
+/// `Basic base64(urlencode(id) ":" urlencode(secret))` (RFC 6749 2.3.1).
+fn parse_basic(value: &str) -> Result<(String, String), OAuthError> {
+    let bad = || OAuthError::invalid_client("malformed Basic credentials");
+    let decoded = STANDARD.decode(value.trim()).map_err(|_| bad())?;
+    let text = String::from_utf8(decoded).map_err(|_| bad())?;
+    let (id, secret) = text.split_once(':').ok_or_else(bad)?;
+    let unescape = |s: &str| {
+        url::form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.to_string())
+            .unwrap_or_default()
+    };
+    Ok((unescape(id), unescape(secret)))
+}
+
+async fn exchange_code(
+    oidc: &Oidc,
+    client: &Client,
+    params: &HashMap<String, String>,
+) -> Result<TokenBody, OAuthError> {
+    let code = params
+        .get("code")
+        .ok_or_else(|| OAuthError::invalid_request("code is missing"))?;
+    let Some(grant) = oidc.take::<CodeGrant>(&code_key(code)).await? else {
+        if let Some(family) = oidc.get::<String>(&used_code_key(code)).await? {
+            oidc.saoma
+                .revoke_family(&family)
+                .await
+                .map_err(OAuthError::domain)?;
+            tracing::warn!(client = %client.id, "oidc: a used code came back; its tokens are revoked");
+        }
+        return Err(OAuthError::invalid_grant(
+            "the code is invalid, expired or was already used",
+        ));
+    };
+    if grant.request.client_id != client.id {
+        return Err(OAuthError::invalid_grant(
+            "the code was issued to another client",
+        ));
+    }
+    if params.get("redirect_uri") != Some(&grant.request.redirect_uri) {
+        return Err(OAuthError::invalid_grant(
+            "redirect_uri differs from the authorization request's",
+        ));
+    }
+    check_pkce(
+        grant.request.code_challenge.as_deref(),
+        params.get("code_verifier"),
+    )?;
+    let scope = grant.request.scopes.join(" ");
+    let issued = oidc
+        .saoma
+        .mint_for_client(RefreshSubject {
+            account_id: grant.login.account_id.clone(),
+            provider: grant.login.provider,
+            app_id: grant.login.app_id.clone(),
+            client_id: Some(client.id.clone()),
+            scope: Some(scope.clone()),
+        })
+        .await
+        .map_err(OAuthError::domain)?;
+    if let Some(family) = &issued.family_id {
+        oidc.put(&used_code_key(code), family, USED_CODE_MEMORY)
+            .await?;
+    }
+    let account = oidc.account(&grant.login.account_id).await?;
+    let scopes: Vec<&str> = grant.request.scopes.iter().map(String::as_str).collect();
+    let id_token = oidc.id_token(
+        &grant,
+        client.alg,
+        &issued.tokens.access_token,
+        &scope_claims(&account, &scopes),
+    )?;
+    tracing::info!(client = %client.id, "oidc: code exchanged");
+    Ok(TokenBody {
+        access_token: issued.tokens.access_token,
+        token_type: "Bearer".into(),
+        expires_in: issued.tokens.expires_in,
+        refresh_token: issued.tokens.refresh_token,
+        id_token: Some(id_token),
+        scope,
+    })
+}
+
+/// RFC 7636 4.6: S256(verifier) must equal the challenge; a verifier without a challenge is
+/// refused too (RFC 9700 2.1.1).
+fn check_pkce(challenge: Option<&str>, verifier: Option<&String>) -> Result<(), OAuthError> {
+    match (challenge, verifier) {
+        (None, None) => Ok(()),
+        (Some(_), None) => Err(OAuthError::invalid_grant("code_verifier is missing")),
+        (None, Some(_)) => Err(OAuthError::invalid_grant(
+            "code_verifier sent, but the authorization request had no code_challenge",
+        )),
+        (Some(challenge), Some(verifier)) => {
+            let well_formed = (43..=128).contains(&verifier.len())
+                && verifier
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+            let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+            if well_formed && bool::from(computed.as_bytes().ct_eq(challenge.as_bytes())) {
+                Ok(())
+            } else {
+                Err(OAuthError::invalid_grant("code_verifier does not match"))
+            }
+        }
+    }
+}
+
+async fn refresh(
+    oidc: &Oidc,
+    client: &Client,
+    params: &HashMap<String, String>,
+) -> Result<TokenBody, OAuthError> {
+    let presented = params
+        .get("refresh_token")
+        .ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
+    let issued = oidc
+        .saoma
+        .refresh_for_client(presented, &client.id)
+        .await
+        .map_err(OAuthError::domain)?;
+    Ok(TokenBody {
+        access_token: issued.tokens.access_token,
+        token_type: "Bearer".into(),
+        expires_in: issued.tokens.expires_in,
+        refresh_token: issued.tokens.refresh_token,
+        id_token: None,
+        scope: issued.subject.scope.unwrap_or_default(),
+    })
+}

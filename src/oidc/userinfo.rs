@@ -1,0 +1,159 @@
+//! The claims scopes grant, the userinfo endpoint (Bearer), and revocation (RFC 7009).
+
+use super::Oidc;
+use super::error::OAuthError;
+use super::token::authenticate;
+use crate::accounts::Account;
+use crate::scene::Provider;
+use crate::tokens::ClientClaims;
+use poem::Request;
+use poem_openapi::Object;
+use std::collections::HashMap;
+
+/// Every claim Saoma can assert (discovery's `claims_supported`).
+pub const CLAIMS: &[&str] = &[
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "iat",
+    "auth_time",
+    "nonce",
+    "amr",
+    "at_hash",
+    "azp",
+    "name",
+    "picture",
+    "phone_number",
+    "phone_number_verified",
+    "wechat_identities",
+];
+
+/// What the access token's scopes grant. `profile`: `name` (the WeChat nickname, when WeChat
+/// gave one) and `picture`; `phone`: `phone_number` (E.164) and `phone_number_verified`
+/// (always true: Saoma binds only verified numbers); `wechat`: `wechat_identities`.
+#[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
+pub struct UserInfo {
+    /// The account id.
+    pub sub: String,
+    pub name: Option<String>,
+    /// URL of the avatar.
+    pub picture: Option<String>,
+    pub phone_number: Option<String>,
+    pub phone_number_verified: Option<bool>,
+    /// One per WeChat app the person logged in with.
+    pub wechat_identities: Option<Vec<WeChatIdentity>>,
+}
+
+/// A WeChat identity: the openid is per app; the unionid (when WeChat gives one) is the same
+/// across the apps of one WeChat Open Platform account.
+#[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
+pub struct WeChatIdentity {
+    pub provider: Provider,
+    pub app_id: String,
+    pub openid: String,
+    pub unionid: Option<String>,
+}
+
+pub fn scope_claims(account: &Account, scopes: &[&str]) -> UserInfo {
+    let profile = scopes.contains(&"profile");
+    let phone = scopes.contains(&"phone");
+    let phone_number = account.phone.clone().filter(|_| phone);
+    UserInfo {
+        sub: account.id.clone(),
+        name: profile
+            .then(|| {
+                account
+                    .identities
+                    .iter()
+                    .rev()
+                    .find_map(|i| i.nickname.clone())
+            })
+            .flatten(),
+        picture: profile
+            .then(|| {
+                account
+                    .identities
+                    .iter()
+                    .rev()
+                    .find_map(|i| i.avatar.clone())
+            })
+            .flatten(),
+        phone_number_verified: phone_number.as_ref().map(|_| true),
+        phone_number,
+        wechat_identities: scopes.contains(&"wechat").then(|| {
+            account
+                .identities
+                .iter()
+                .map(|i| WeChatIdentity {
+                    provider: i.provider,
+                    app_id: i.app_id.to_string(),
+                    openid: i.openid.to_string(),
+                    unionid: i.unionid.as_ref().map(ToString::to_string),
+                })
+                .collect()
+        }),
+    }
+}
+
+impl Oidc {
+    /// The account, or an OAuth error a client can act on.
+    pub(super) async fn account(&self, account_id: &str) -> Result<Account, OAuthError> {
+        self.saoma
+            .accounts
+            .get(account_id)
+            .await
+            .map_err(|e| OAuthError::domain(e.into()))?
+            .ok_or_else(|| OAuthError::invalid_grant("the account no longer exists"))
+    }
+}
+
+/// The claims behind the request's Bearer access token.
+pub async fn userinfo(oidc: &Oidc, req: &Request) -> Result<UserInfo, OAuthError> {
+    let token = req
+        .header("Authorization")
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
+        .ok_or_else(|| OAuthError::invalid_token("a Bearer access token is required"))?;
+    let claims: ClientClaims = oidc
+        .saoma
+        .signer
+        .verify_as(token)
+        .map_err(|_| OAuthError::invalid_token("the access token is invalid or expired"))?;
+    let scopes: Vec<&str> = claims.scope.split(' ').collect();
+    if !scopes.contains(&"openid") {
+        return Err(OAuthError::invalid_token(
+            "the access token was not issued with the openid scope",
+        ));
+    }
+    let account = oidc
+        .account(&claims.base.sub)
+        .await
+        .map_err(|_| OAuthError::invalid_token("the account no longer exists"))?;
+    Ok(scope_claims(&account, &scopes))
+}
+
+/// RFC 7009: the client authenticates like at the token endpoint; a refresh token ends its
+/// whole session (family). Unknown tokens and access tokens (which expire by themselves) are
+/// answered 200 as well.
+pub async fn revoke(
+    oidc: &Oidc,
+    req: &Request,
+    mut params: HashMap<String, String>,
+) -> Result<(), OAuthError> {
+    authenticate(oidc, req, &mut params)?;
+    let token = params
+        .remove("token")
+        .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
+    if oidc.saoma.signer.verify(&token).is_err() {
+        oidc.saoma
+            .revoke(&token)
+            .await
+            .map_err(OAuthError::domain)?;
+    }
+    Ok(())
+}

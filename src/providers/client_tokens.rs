@@ -1,0 +1,86 @@
+//! Tokens for OpenID clients: the same access tokens as Saoma's own, refresh-token families
+//! bound to the client they were issued to.
+
+use super::{Error, Saoma, TokenSet};
+use crate::accounts::RefreshSubject;
+use crate::secret::Secret;
+use crate::tokens::AccessSubject;
+
+/// A token set issued to an OpenID client, with the refresh family it opened or continued.
+#[derive(Debug)]
+pub struct ClientTokens {
+    pub tokens: TokenSet,
+    pub subject: RefreshSubject,
+    /// `None` after a refresh (the family is the presented token's).
+    pub family_id: Option<String>,
+}
+
+impl Saoma {
+    /// A new session (refresh family) for `subject.client_id`.
+    pub async fn mint_for_client(&self, subject: RefreshSubject) -> Result<ClientTokens, Error> {
+        let (refresh, family_id) = self
+            .refresh
+            .issue_for_client(&subject, self.settings.refresh_ttl)
+            .await?;
+        let tokens = self.client_token_set(&subject, &refresh.token)?;
+        Ok(ClientTokens {
+            tokens,
+            subject,
+            family_id: Some(family_id),
+        })
+    }
+
+    /// Rotate a refresh token presented by `client_id`. A token of another client (or of
+    /// Saoma's own API) has leaked: its family is revoked and the answer is the same as for
+    /// an unknown token.
+    pub async fn refresh_for_client(
+        &self,
+        refresh_token: &str,
+        client_id: &str,
+    ) -> Result<ClientTokens, Error> {
+        let (issued, subject) = self
+            .refresh
+            .rotate(&Secret::new(refresh_token), self.settings.refresh_ttl)
+            .await?;
+        if subject.client_id.as_deref() != Some(client_id) {
+            self.refresh.revoke(&issued.token).await?;
+            return Err(Error::InvalidRefreshToken);
+        }
+        let tokens = self.client_token_set(&subject, &issued.token)?;
+        Ok(ClientTokens {
+            tokens,
+            subject,
+            family_id: None,
+        })
+    }
+
+    /// End a session by its family id.
+    pub async fn revoke_family(&self, family_id: &str) -> Result<(), Error> {
+        Ok(self.refresh.revoke_family(family_id).await?)
+    }
+
+    fn client_token_set(
+        &self,
+        subject: &RefreshSubject,
+        refresh: &Secret,
+    ) -> Result<TokenSet, Error> {
+        let access = self
+            .signer
+            .issue_for_client(
+                &AccessSubject {
+                    account_id: subject.account_id.clone(),
+                    provider: subject.provider,
+                    app_id: subject.app_id.clone(),
+                },
+                subject.client_id.as_deref().unwrap_or_default(),
+                subject.scope.as_deref().unwrap_or_default(),
+            )
+            .map_err(Error::Internal)?;
+        Ok(TokenSet {
+            access_token: access.token.expose().to_string(),
+            token_type: "Bearer".into(),
+            expires_in: access.expires_in,
+            refresh_token: refresh.expose().to_string(),
+        })
+    }
+}
