@@ -22,13 +22,22 @@ cp "$target/debug/saoma" "$work/saoma"
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 base="http://127.0.0.1:$port"
 
+# One OpenID client, so that the OAuth operations are served and fuzzed too.
+cat >"$work/saoma.toml" <<'TOML'
+[[oidc.clients]]
+client_id = "fuzz"
+client_secret = "fuzz-client-secret"
+redirect_uris = ["http://127.0.0.1:9/callback"]
+name = "Fuzz"
+TOML
+
 # Short scenes so that an event stream the fuzzer opens with a real poll token ends quickly.
 SAOMA_LIMITS__POLL_INTERVAL_MS=0 \
 SAOMA_LIMITS__SCENES_PER_IP_PER_MINUTE=0 \
 SAOMA_LIMITS__PENDING_SCENES_PER_IP=0 \
 SAOMA_LIMITS__SCENE_TTL_SECONDS=3 \
 RUST_LOG=warn \
-  "$work/saoma" serve --listen "127.0.0.1:$port" --data-dir "$work/data" >"$work/saoma.log" 2>&1 &
+  "$work/saoma" serve --config "$work/saoma.toml" --listen "127.0.0.1:$port" --data-dir "$work/data" >"$work/saoma.log" 2>&1 &
 pid=$!
 cleanup() {
   kill "$pid" 2>/dev/null || true
@@ -37,7 +46,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for _ in $(seq 100); do
+# Up to 30 s: the first start with an OpenID client generates its RSA key.
+for _ in $(seq 300); do
   python3 -c "import urllib.request; urllib.request.urlopen('$base/healthz', timeout=1)" 2>/dev/null && break
   sleep 0.1
 done

@@ -72,7 +72,7 @@ impl WebsiteApi {
         self_redirect: Query<Option<String>>,
         /// Set when the browser created the website scene: a refusal (no `code`) cancels the
         /// scene only when it comes with this cookie.
-        #[oai(name = "saoma_website", validator(max_length = 128))]
+        #[oai(name = "saoma_website")]
         browser: Cookie<Option<String>>,
     ) -> CallbackResponse {
         let iframe = self_redirect.0.as_deref() == Some("true");

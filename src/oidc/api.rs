@@ -106,6 +106,11 @@ macro_rules! oauth_answer {
                 #[oai(header = "Cache-Control")] String,
                 #[oai(header = "WWW-Authenticate")] String,
             ),
+            /// The body is not `application/x-www-form-urlencoded` (`unsupported_media_type`,
+            /// in Saoma's `{code, message}`: answered before the operation runs).
+            #[oai(status = 415)]
+            #[allow(dead_code)]
+            UnsupportedMediaType(Json<crate::api::ErrorBody>),
             /// `server_error`.
             #[oai(status = 500)]
             ServerError(
@@ -159,6 +164,21 @@ pub enum PublicJson {
         Json<serde_json::Value>,
         #[oai(header = "Cache-Control")] String,
     ),
+    /// `not_found`: this server is no OpenID Provider (no `[[oidc.clients]]`).
+    #[oai(status = 404)]
+    NotConfigured(Json<crate::api::ErrorBody>),
+}
+
+/// The provider, or the 404 of a server without `[[oidc.clients]]` (the discovery path is
+/// served by the API's `/.well-known` mount either way).
+fn configured(req: &Request, document: fn(&Oidc) -> serde_json::Value) -> PublicJson {
+    match req.data::<Arc<Oidc>>() {
+        Some(oidc) => public(document(oidc)),
+        None => PublicJson::NotConfigured(Json(crate::api::ErrorBody {
+            code: crate::api::ErrorCode::NotFound,
+            message: "this server has no OpenID Provider configured ([[oidc.clients]])".into(),
+        })),
+    }
 }
 
 fn public(value: serde_json::Value) -> PublicJson {
@@ -246,14 +266,14 @@ impl OidcApi {
         method = "get",
         operation_id = "openIdConfiguration"
     )]
-    async fn configuration(&self, oidc: Data<&Arc<Oidc>>) -> PublicJson {
-        public(super::discovery::configuration(&oidc))
+    async fn configuration(&self, req: &Request) -> PublicJson {
+        configured(req, super::discovery::configuration)
     }
 
     /// Every key an id_token or access token may be signed with (RS256 and EdDSA)
     #[oai(path = "/oidc/jwks", method = "get", operation_id = "oidcJwks")]
-    async fn jwks(&self, oidc: Data<&Arc<Oidc>>) -> PublicJson {
-        public(super::discovery::jwks(&oidc))
+    async fn jwks(&self, req: &Request) -> PublicJson {
+        configured(req, super::discovery::jwks)
     }
 }
 

@@ -317,3 +317,14 @@ async fn an_invalid_client_list_stops_the_start_naming_client_and_field() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn a_server_without_oidc_clients_answers_discovery_with_a_documented_404() {
+    let app = crate::helpers::spawn_app().await;
+
+    for path in ["/.well-known/openid-configuration", "/oidc/jwks"] {
+        let res = app.http.get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 404, "{path}");
+        assert_eq!(crate::helpers::error_code(res).await, "not_found", "{path}");
+    }
+}

@@ -346,3 +346,23 @@ async fn each_wechat_code_error_shows_a_clear_page_and_creates_nothing() {
     );
     assert_eq!(rows(&db).await, (1, 1));
 }
+
+#[tokio::test]
+async fn a_refusal_with_a_long_foreign_cookie_still_gets_the_refusal_page() {
+    let app = spawn_app().await;
+    let created = create_in(&app, &own_browser()).await;
+
+    let res = browser()
+        .get(app.url(&format!("/api/v1/website/callback?state={}", created.scene)))
+        .header("Cookie", format!("saoma_website={}", "x".repeat(300)))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("已取消登录"));
+    let view: Value = app
+        .poll_json(&created.scene, Some(&created.poll_token))
+        .await;
+    assert_eq!(view["status"], "pending");
+}
