@@ -4,7 +4,7 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startSaoma } = require('./lib/saoma');
-const { launch, readQr, screenshot } = require('./lib/browser');
+const { launch, readQr, screenshot, shownAccount } = require('./lib/browser');
 
 const SHORT_TTL_SECONDS = 3;
 const DESKTOP = { viewport: { width: 520, height: 820 }, locale: 'zh-CN' };
@@ -84,7 +84,7 @@ test('scanning and confirming on the phone logs the page in', async () => {
   await phone.locator('#result').getByText('已确认登录').waitFor();
   await statusOf(page).getByText('登录成功').waitFor();
   await page.locator('#account').waitFor();
-  const account = JSON.parse(await page.locator('#account-json').textContent());
+  const account = await shownAccount(page);
   assert.ok(account.id);
   assert.equal(account.identities[0].provider, 'mini_program');
   assert.equal(await page.locator('#code img').count(), 0, 'the code is hidden once logged in');
@@ -188,7 +188,7 @@ test('need_phone: the page asks for a phone, the SMS code binds it, and the page
   await page.locator('#bind-phone').click();
 
   await statusOf(page).getByText('登录成功').waitFor();
-  const account = JSON.parse(await page.locator('#account-json').textContent());
+  const account = await shownAccount(page);
   assert.equal(account.phone, '+8613800138000');
   await screenshot(page, '6-need-phone-bound');
   // The wrong code's 400 (as a response and as the console's note of it) is the one expected.
@@ -219,7 +219,7 @@ test('need_phone: the phone shares its number (getPhoneNumber) and the page logs
 
   await phone.locator('#result').getByText('登录成功').waitFor();
   await statusOf(page).getByText('登录成功').waitFor();
-  const account = JSON.parse(await page.locator('#account-json').textContent());
+  const account = await shownAccount(page);
   assert.match(account.phone, /^\+86139\d{8}$/, 'the number WeChat vouched for');
   assert.equal(account.identities[0].provider, 'mini_program');
   await screenshot(page, '6-need-phone-shared');

@@ -4,7 +4,7 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startSaoma } = require('./lib/saoma');
-const { launch, readQr, screenshot } = require('./lib/browser');
+const { launch, readQr, screenshot, shownAccount } = require('./lib/browser');
 
 const DESKTOP = { viewport: { width: 520, height: 900 }, locale: 'zh-CN' };
 const PHONE = { viewport: { width: 390, height: 760 }, isMobile: true, hasTouch: true, locale: 'zh-CN' };
@@ -38,8 +38,7 @@ const statusOf = (page) => page.locator('#status');
 
 async function loggedInAccount(page) {
   await statusOf(page).getByText('登录成功').waitFor();
-  await page.locator('#account').waitFor();
-  return JSON.parse(await page.locator('#account-json').textContent());
+  return shownAccount(page);
 }
 
 async function newPhone() {

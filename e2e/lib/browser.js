@@ -42,4 +42,14 @@ async function screenshot(page, name) {
   return file;
 }
 
-module.exports = { launch, readQr, screenshot, SCREENSHOTS };
+/** The account the demo page shows once logged in: waits until it is filled in (the page
+ *  says 登录成功 first, then fetches /api/v1/me). */
+async function shownAccount(page) {
+  await page.waitForFunction(() => {
+    const el = document.getElementById('account-json');
+    return !!el && el.textContent.trim().length > 0;
+  });
+  return JSON.parse(await page.locator('#account-json').textContent());
+}
+
+module.exports = { launch, readQr, screenshot, shownAccount, SCREENSHOTS };

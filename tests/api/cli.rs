@@ -17,6 +17,20 @@ pub fn saoma() -> Command {
     command
 }
 
+/// `saoma serve` on `127.0.0.1:port` with its data in `data`, as an operator starts it.
+pub fn serve(port: u16, data: &std::path::Path) -> Command {
+    let mut command = saoma();
+    command
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(data);
+    command
+}
+
 pub struct Running(pub Child);
 
 impl Drop for Running {
@@ -93,14 +107,7 @@ async fn saoma_sandbox_serves_the_fake_platform_alone() {
 async fn saoma_serve_takes_flags_and_environment_and_prints_the_url() {
     let data = tempfile::tempdir().unwrap();
     let port = free_port();
-    let mut child = saoma()
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-        ])
-        .arg(data.path())
+    let mut child = crate::cli::serve(port, data.path())
         .env("SAOMA_LIMITS__SCENE_TTL_SECONDS", "42")
         .env_remove("RUST_LOG")
         .stdout(Stdio::piped())
@@ -148,14 +155,7 @@ async fn no_secret_reaches_the_logs_even_at_debug_level() {
     let log_path = data.path().join("stderr.log");
     let log = std::fs::File::create(&log_path).unwrap();
     let _serve = Running(
-        saoma()
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--data-dir",
-            ])
-            .arg(data.path())
+        crate::cli::serve(port, data.path())
             .env("RUST_LOG", "debug")
             .env("SAOMA_LOG__FORMAT", "json")
             .stdout(Stdio::null())

@@ -148,14 +148,7 @@ async fn a_sandbox_start_says_so_in_the_log_readyz_and_metrics() {
     let port = free_port();
     let log_path = data.path().join("stderr.log");
     let _serve = Running(
-        saoma()
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--data-dir",
-            ])
-            .arg(data.path())
+        crate::cli::serve(port, data.path())
             .env_remove("RUST_LOG")
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log_path).unwrap())
@@ -193,14 +186,7 @@ async fn real_credentials_run_without_the_sandbox_unless_it_is_asked_for() {
         ("SAOMA_WECHAT__API_BASE", "http://127.0.0.1:9/"),
     ];
     let _serve = Running(
-        saoma()
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--data-dir",
-            ])
-            .arg(data.path())
+        crate::cli::serve(port, data.path())
             .envs(real)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -225,14 +211,7 @@ async fn real_credentials_run_without_the_sandbox_unless_it_is_asked_for() {
     let asked = tempfile::tempdir().unwrap();
     let port = free_port();
     let _sandboxed = Running(
-        saoma()
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--data-dir",
-            ])
-            .arg(asked.path())
+        crate::cli::serve(port, asked.path())
             .envs(real)
             .env("SAOMA_SANDBOX", "true")
             .stdout(Stdio::null())

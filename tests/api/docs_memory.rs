@@ -8,12 +8,11 @@
 //! responses share one buffer is checked directly in `src/web/docs.rs`; this bounds what a
 //! user sees.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
-const BIN: &str = env!("CARGO_BIN_EXE_saoma");
 const READERS: usize = 200;
 /// Generous: one copy of the page per reader would be ~340 MB.
 const HELD_BOUND_KIB: u64 = 64 * 1024;
@@ -56,14 +55,7 @@ async fn slow_readers_of_docs_share_one_page_and_memory_returns_after() {
         .local_addr()
         .unwrap()
         .port();
-    let child = Command::new(BIN)
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-        ])
-        .arg(data.path())
+    let child = crate::cli::serve(port, data.path())
         .env("SAOMA_LIMITS__MAX_CONNECTIONS_PER_IP", "0")
         .env_remove("RUST_LOG")
         .stdout(Stdio::null())
