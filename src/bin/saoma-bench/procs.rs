@@ -73,20 +73,28 @@ pub struct Launcher {
 }
 
 impl Launcher {
+    /// The server command, with none of this process's `SAOMA_*` variables: Saoma refuses
+    /// those it does not know (a harness's `SAOMA_BIN`, say), and the scenario sets its own.
     fn command(&self, sub: &str) -> anyhow::Result<Command> {
-        match &self.saoma_bin {
+        let mut c = match &self.saoma_bin {
             Some(bin) => {
                 let mut c = Command::new(bin);
                 c.arg(sub.trim_start_matches('_'));
-                Ok(c)
+                c
             }
             None => {
                 let me = std::env::current_exe().context("locating saoma-bench")?;
                 let mut c = Command::new(me);
                 c.arg(sub);
-                Ok(c)
+                c
+            }
+        };
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("SAOMA_") {
+                c.env_remove(name);
             }
         }
+        Ok(c)
     }
 
     /// The standalone sandbox on a free port; its codes point phones at `public_url`.
