@@ -22,7 +22,7 @@ impl SandboxReason {
         match self {
             SandboxReason::Asked => "sandbox = true",
             SandboxReason::NothingReal => {
-                "no WeChat credential and the embedded SQLite database are configured"
+                "nothing real is configured (no WeChat credential; the embedded SQLite database)"
             }
         }
     }
