@@ -4,14 +4,18 @@ use super::*;
 
 #[test]
 fn defaults_are_the_embedded_ones() {
-    let c = Config::load_from(None, "SAOMA_TEST_NOTHING_").unwrap();
-    assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
-    assert_eq!(c.store, StoreKind::Memory);
-    assert!(c.sandbox_enabled());
-    assert_eq!(c.limits.scene_ttl_seconds, 300);
-    assert!(c.database_url().starts_with("sqlite://"));
-    let (app, _) = c.mini_program_credentials().unwrap();
-    assert_eq!(app.as_str(), SANDBOX_MINI_PROGRAM_APP_ID);
+    // In a jail: other tests' jails change the working directory and write a saoma.toml there.
+    figment::Jail::expect_with(|_jail| {
+        let c = Config::load_from(None, "SAOMA_TEST_NOTHING_").map_err(|e| e.to_string())?;
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.store, StoreKind::Memory);
+        assert!(c.sandbox_enabled());
+        assert_eq!(c.limits.scene_ttl_seconds, 300);
+        assert!(c.database_url().starts_with("sqlite://"));
+        let (app, _) = c.mini_program_credentials().unwrap();
+        assert_eq!(app.as_str(), SANDBOX_MINI_PROGRAM_APP_ID);
+        Ok(())
+    });
 }
 
 #[test]
