@@ -2,7 +2,8 @@
 
 use super::chunked::{Chunked, Progress};
 use super::fields::Framing;
-use super::request::{Head, ReadError};
+use super::read_error::ReadError;
+use super::request::Head;
 use super::{Limits, wait_until};
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

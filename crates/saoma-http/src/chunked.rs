@@ -1,7 +1,7 @@
 //! Decoding a chunked body (RFC 9112 §7.1) from whatever part of it has arrived: no I/O here,
 //! so the server, the differential test and the fuzz target run the same code.
 
-use super::request::ReadError;
+use super::read_error::ReadError;
 use bytes::{Buf, BytesMut};
 
 /// A chunk-size line or a trailer line may be at most this long.

@@ -1,7 +1,7 @@
 //! What a request's header fields mean for its framing and its connection: Host, Transfer-
 //! Encoding and Content-Length, Connection (RFC 9112 §3.2, §6, §9.6).
 
-use super::request::ReadError;
+use super::read_error::ReadError;
 use poem::http::{HeaderMap, Version, header};
 
 /// How a request's body is delimited.

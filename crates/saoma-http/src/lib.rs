@@ -71,6 +71,7 @@ mod chunked;
 mod conns;
 mod fields;
 mod parse;
+mod read_error;
 mod request;
 mod response;
 #[cfg(test)]
@@ -91,7 +92,7 @@ use poem::http::StatusCode;
 use poem::http::uri::Scheme;
 use poem::web::{LocalAddr, RemoteAddr};
 use poem::{Addr, Body, Endpoint, Request, RequestParts};
-use request::ReadError;
+use read_error::ReadError;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;

@@ -5,7 +5,8 @@
 
 use super::chunked::{Chunked, Progress};
 use super::fields::Framing;
-use super::request::{Head, ReadError, parse_head};
+use super::read_error::ReadError;
+use super::request::{Head, parse_head};
 use bytes::BytesMut;
 
 /// One request as the endpoint would see it.

@@ -3,6 +3,7 @@
 //! `body.rs`'s.
 
 use super::fields::{self, Framing};
+use super::read_error::ReadError;
 use super::{Limits, wait_until};
 use bytes::{Buf, BytesMut};
 use poem::http::{self, HeaderMap, HeaderName, HeaderValue, Method, Uri, Version, header};
@@ -12,21 +13,6 @@ use tokio::time::Instant;
 /// At most this many header lines; more is 431, as a head over the byte cap is.
 const MAX_HEADERS: usize = 100;
 const READ_CHUNK: usize = 1024;
-
-/// Why no request could be read. The connection closes after each.
-#[derive(Debug, PartialEq, Eq)]
-pub enum ReadError {
-    /// The peer closed, went quiet, or the server is stopping: close without a word.
-    Gone,
-    /// A malformed request: answer 400 with this message.
-    Malformed(&'static str),
-    /// The request line is over the head cap: answer 414.
-    TargetTooLong,
-    /// The head is over the cap: answer 431.
-    HeadTooLarge,
-    /// A transfer coding this server does not implement: answer 501.
-    NotImplemented(&'static str),
-}
 
 /// A request head, parsed.
 pub struct Head {
