@@ -2,6 +2,7 @@
 //! errors in one place (`error`).
 
 mod account;
+mod callback_error;
 mod created;
 mod error;
 mod events;
@@ -16,7 +17,8 @@ mod scene_id;
 mod scenes;
 mod website;
 
-pub use error::{ApiError, CallbackError, ErrorBody, ErrorCode, json_errors};
+pub use callback_error::CallbackError;
+pub use error::{ApiError, ErrorBody, ErrorCode, json_errors};
 pub use middleware::{access_log, body_limit, header_limit};
 pub use scene_id::{SCENE_PATTERN, SceneId};
 pub use scenes::scene_path;

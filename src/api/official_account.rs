@@ -1,7 +1,7 @@
 //! `/api/v1/official-account/callback`: the server URL configured on the official account.
 //! WeChat checks it with a GET and pushes events to it with POSTs of XML.
 
-use super::error::CallbackError;
+use super::callback_error::CallbackError;
 use crate::providers::{PushQuery, Saoma, UrlCheck};
 use poem::web::Data;
 use poem::{FromRequest, Request, RequestBody};
