@@ -56,7 +56,7 @@ async fn main() -> anyhow::Result<()> {
             saoma::sandbox::serve_standalone(listen, data_dir, public_url).await
         }
         Some(Command::Openapi) => {
-            println!("{}", saoma::api::spec_json());
+            println!("{}", saoma::app::spec_json());
             Ok(())
         }
     }

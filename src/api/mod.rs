@@ -17,58 +17,22 @@ mod scene_id;
 mod scenes;
 mod website;
 
+pub use account::AccountApi;
 pub use callback_error::CallbackError;
 pub use error::{ApiError, ErrorBody, ErrorCode, json_errors};
+pub use health::HealthApi;
 pub use middleware::{access_log, body_limit, header_limit};
+pub use mini_program::MiniProgramApi;
+pub use official_account::OfficialAccountApi;
+pub use phone::PhoneApi;
+pub use providers::ProvidersApi;
 pub use scene_id::{SCENE_PATTERN, SceneId};
-pub use scenes::scene_path;
+pub use scenes::{ScenesApi, scene_path};
+pub use website::WebsiteApi;
 
 use poem::Request;
-use poem_openapi::OpenApiService;
 use std::net::IpAddr;
 use std::sync::Arc;
-
-pub type Apis = (
-    scenes::ScenesApi,
-    mini_program::MiniProgramApi,
-    account::AccountApi,
-    health::HealthApi,
-    providers::ProvidersApi,
-    website::WebsiteApi,
-    official_account::OfficialAccountApi,
-    phone::PhoneApi,
-    crate::oidc::OidcApi,
-);
-
-/// The OpenAPI service: the operations, `/openapi.json` and `/docs` come from it. Operations
-/// reach the running `Saoma` through request data, so the spec needs no running server.
-pub fn service() -> OpenApiService<Apis, ()> {
-    OpenApiService::new(
-        (
-            scenes::ScenesApi,
-            mini_program::MiniProgramApi,
-            account::AccountApi,
-            health::HealthApi,
-            providers::ProvidersApi,
-            website::WebsiteApi,
-            official_account::OfficialAccountApi,
-            phone::PhoneApi,
-            crate::oidc::OidcApi,
-        ),
-        "Saoma",
-        env!("CARGO_PKG_VERSION"),
-    )
-    .description(
-        "WeChat scan-to-login server. A web page creates a scene and shows its code; the user scans it with WeChat; the page \
-         learns the outcome by polling or Server-Sent Events with its poll token. Every error is \
-         `{code, message}` with a stable `code`.",
-    )
-}
-
-/// The spec as `saoma openapi` prints it and `openapi/openapi.json` holds it.
-pub fn spec_json() -> String {
-    service().spec()
-}
 
 /// The client's address and User-Agent, as shown on the phone.
 pub(crate) fn client_of(req: &Request) -> (String, String) {
@@ -92,7 +56,7 @@ pub(crate) fn client_ip(req: &Request) -> Option<IpAddr> {
         .iter()
         .filter_map(|v| v.to_str().ok());
     Some(match req.data::<Arc<crate::providers::Saoma>>() {
-        Some(saoma) => saoma.limits.proxies.client_ip(peer, forwarded),
+        Some(saoma) => saoma.client_ip(peer, forwarded),
         None => peer.to_canonical(),
     })
 }

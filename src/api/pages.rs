@@ -69,7 +69,7 @@ pub(crate) fn page_headers<E: Endpoint + 'static>(ep: E) -> impl Endpoint {
     ep.around(|ep, req| async move {
         let ancestors = req
             .data::<Arc<Saoma>>()
-            .and_then(|saoma| saoma.website.as_ref())
+            .and_then(|saoma| saoma.website())
             .map_or_else(|| "'none'".to_string(), |w| w.frame_ancestors());
         let mut response: Response = ep.call(req).await?.into_response();
         let csp = format!(

@@ -6,7 +6,6 @@ use super::events::SceneEvents;
 use super::{
     ExtraCookie, PollCookie, SceneId, WebsiteCookie, client_ip, client_of, with_extra_cookie,
 };
-use crate::providers::Error;
 use crate::providers::{NewScene, Saoma, SceneView};
 use crate::scene::Provider;
 use futures::StreamExt;
@@ -20,8 +19,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
-/// When an address has `max_sse_per_ip` streams open: polling works meanwhile.
-const SSE_RETRY_AFTER: Duration = Duration::from_secs(5);
 
 #[derive(Tags)]
 enum ApiTags {
@@ -150,21 +147,11 @@ impl ScenesApi {
         #[oai(name = "saoma_poll", validator(max_length = 128))] cookie: Cookie<Option<String>>,
     ) -> Result<SceneEventsResponse, ApiError> {
         let token = token.0.or(cookie.0);
-        let stream = saoma.watch(&scene.0.0, token.as_deref()).await?;
         let ip = client_ip(req).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-        let Some(slot) = saoma.limits.streams.try_open(ip) else {
-            saoma.metrics.rate_limited("sse_per_ip");
-            return Err(Error::RateLimited {
-                what: "open event streams from this address",
-                retry_after: SSE_RETRY_AFTER,
-            }
-            .into());
-        };
-        let stream = saoma.shutdown.interrupt(stream).map(move |item| {
-            // The slot counts this stream until the stream is dropped.
-            let _open = &slot;
-            item.map(|read| read.map_err(|e| ApiError::from(e).into_body()))
-        });
+        let stream = saoma
+            .watch_from(ip, &scene.0.0, token.as_deref())
+            .await?
+            .map(|item| item.map(|read| read.map_err(|e| ApiError::from(e).into_body())));
         let events = SceneEvents::new(stream.boxed(), KEEP_ALIVE);
         Ok(SceneEventsResponse::Stream(
             events,

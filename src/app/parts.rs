@@ -6,7 +6,7 @@ use crate::config::{Config, OfficialAccountSettings, StoreKind};
 use crate::limits::Rule;
 use crate::metrics::Metrics;
 use crate::providers::{CodePool, MiniProgram, PoolSettings, Saoma, SharedBudget, wxacode_key};
-use crate::sandbox::SandboxOfficialAccount;
+use crate::sandbox::{Sandbox, SandboxConfig, SandboxOfficialAccount};
 use crate::store::{MemoryStore, RateLimiter, RedisStore, Stores};
 use crate::wechat::WeChatClient;
 use anyhow::Context;
@@ -29,7 +29,7 @@ fn loopback(local_addr: SocketAddr) -> SocketAddr {
 pub(super) fn render_metrics(saoma: poem::web::Data<&Arc<Saoma>>) -> poem::Response {
     poem::Response::builder()
         .content_type("text/plain; version=0.0.4")
-        .body(saoma.metrics.render())
+        .body(saoma.render_metrics())
 }
 
 /// The ephemeral store the config names: memory (one process) or Redis (many instances).
@@ -103,8 +103,35 @@ pub(super) fn wechat_api_base(
     Ok(url::Url::parse(&url)?)
 }
 
+/// The embedded sandbox, when it plays WeChat (`sandbox = true`, or nothing real configured:
+/// then every start says so).
+pub(super) fn open_sandbox(
+    config: &Config,
+    public_url: &url::Url,
+    official_account: Option<&OfficialAccountSettings>,
+    local_addr: SocketAddr,
+) -> anyhow::Result<Option<Sandbox>> {
+    if let Some(reason) = config.sandbox_reason() {
+        tracing::warn!(
+            reason = reason.describe(),
+            "SANDBOX MODE: WeChat is Saoma's embedded fake, logins prove nothing; \
+             never serve real users like this"
+        );
+    }
+    if !config.sandbox_enabled() {
+        return Ok(None);
+    }
+    Ok(Some(Sandbox::open(SandboxConfig {
+        data_dir: config.data_dir.clone(),
+        public_url: public_url.clone(),
+        official_account: official_account
+            .map(|oa| sandbox_official_account(oa, local_addr))
+            .transpose()?,
+    })?))
+}
+
 /// The embedded sandbox pushes the official account's events to this instance over loopback.
-pub(super) fn sandbox_official_account(
+fn sandbox_official_account(
     oa: &OfficialAccountSettings,
     local_addr: SocketAddr,
 ) -> anyhow::Result<SandboxOfficialAccount> {

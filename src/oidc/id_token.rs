@@ -46,7 +46,7 @@ impl Oidc {
         }
         let signed = match alg {
             IdTokenAlg::Rs256 => self.rsa.sign(&claims),
-            IdTokenAlg::EdDsa => self.saoma.signer.sign_claims(&claims),
+            IdTokenAlg::EdDsa => self.saoma.signer().sign_claims(&claims),
         };
         signed.map_err(|e| OAuthError::internal(format!("{e:#}")))
     }
@@ -66,7 +66,9 @@ impl Oidc {
                 .chain(self.published.iter())
                 .find(|k| k.kid() == kid)?
                 .decoding_key(),
-            Algorithm::EdDSA if kid == self.saoma.signer.kid() => self.saoma.signer.decoding_key(),
+            Algorithm::EdDSA if kid == self.saoma.signer().kid() => {
+                self.saoma.signer().decoding_key()
+            }
             _ => return None,
         };
         jsonwebtoken::decode::<Map<String, Value>>(token, key, &validation)

@@ -20,13 +20,21 @@ mod token;
 mod userinfo;
 
 pub use api::OidcApi;
+
+/// The browser's endpoints (outside the OpenAPI document), mounted by the route table
+/// (`app/routes.rs`).
+pub(crate) mod browser {
+    pub(crate) use super::authorize::{authorize, authorize_form};
+    pub(crate) use super::login_page::{create_scene as login_scene, page, script};
+    pub(crate) use super::logout::end_session;
+    pub(crate) use super::resume::{abort, resume};
+}
 pub use clients::{Client, Clients, IdTokenAlg};
 
 use crate::config::Config;
 use crate::providers::Saoma;
 use crate::tokens::RsaKey;
 use anyhow::Context;
-use poem::{EndpointExt, Route, get, post};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -96,31 +104,4 @@ impl Oidc {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.issuer)
     }
-}
-
-/// Add the provider's routes to `route`.
-pub fn mount(route: Route, oidc: Arc<Oidc>) -> Route {
-    let routes = Route::new()
-        .at(
-            "/authorize",
-            get(authorize::authorize).post(authorize::authorize_form),
-        )
-        .at("/login", get(login_page::page))
-        .at("/login.js", get(login_page::script))
-        .at("/login/scene", post(login_page::create_scene))
-        .at("/resume", get(resume::resume))
-        .at("/abort", get(resume::abort))
-        .at("/logout", get(logout::end_session));
-    // The OAuth operations are poem-openapi's (in the OpenAPI document), at their full paths.
-    let mut route = route.nest("/oidc", routes.data(oidc.clone()));
-    for path in [
-        "/.well-known/openid-configuration",
-        "/oidc/jwks",
-        "/oidc/token",
-        "/oidc/userinfo",
-        "/oidc/revoke",
-    ] {
-        route = route.at(path, crate::api::service().data(oidc.clone()));
-    }
-    route
 }

@@ -80,7 +80,7 @@ impl Oidc {
     ) -> Result<(), OAuthError> {
         let bytes = serde_json::to_vec(value).map_err(OAuthError::internal)?;
         self.saoma
-            .ephemeral
+            .ephemeral()
             .put_value(key, &bytes, ttl)
             .await
             .map_err(OAuthError::store)
@@ -89,7 +89,7 @@ impl Oidc {
     pub async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, OAuthError> {
         let bytes = self
             .saoma
-            .ephemeral
+            .ephemeral()
             .get_value(key)
             .await
             .map_err(OAuthError::store)?;
@@ -99,7 +99,7 @@ impl Oidc {
     pub async fn take<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, OAuthError> {
         let bytes = self
             .saoma
-            .ephemeral
+            .ephemeral()
             .take_value(key)
             .await
             .map_err(OAuthError::store)?;
@@ -108,7 +108,7 @@ impl Oidc {
 
     pub async fn remove(&self, key: &str) -> Result<(), OAuthError> {
         self.saoma
-            .ephemeral
+            .ephemeral()
             .remove_value(key)
             .await
             .map_err(OAuthError::store)

@@ -102,10 +102,9 @@ impl Oidc {
     /// The account, or an OAuth error a client can act on.
     pub(super) async fn account(&self, account_id: &str) -> Result<Account, OAuthError> {
         self.saoma
-            .accounts
-            .get(account_id)
+            .account(account_id)
             .await
-            .map_err(|e| OAuthError::domain(e.into()))?
+            .map_err(OAuthError::domain)?
             .ok_or_else(|| OAuthError::invalid_grant("the account no longer exists"))
     }
 }
@@ -121,7 +120,7 @@ pub async fn userinfo(oidc: &Oidc, req: &Request) -> Result<UserInfo, OAuthError
         .ok_or_else(|| OAuthError::invalid_token("a Bearer access token is required"))?;
     let claims: ClientClaims = oidc
         .saoma
-        .signer
+        .signer()
         .verify_as(token)
         .map_err(|_| OAuthError::invalid_token("the access token is invalid or expired"))?;
     let scopes: Vec<&str> = claims.scope.split(' ').collect();
@@ -149,7 +148,7 @@ pub async fn revoke(
     let token = params
         .remove("token")
         .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
-    if oidc.saoma.signer.verify(&token).is_err() {
+    if oidc.saoma.signer().verify(&token).is_err() {
         oidc.saoma
             .revoke(&token)
             .await

@@ -19,7 +19,7 @@ impl Saoma {
     /// A new session (refresh family) for `subject.client_id`.
     pub async fn mint_for_client(&self, subject: RefreshSubject) -> Result<ClientTokens, Error> {
         let (refresh, family_id) = self
-            .refresh
+            .refresh_tokens
             .issue_for_client(&subject, self.settings.refresh_ttl)
             .await?;
         let tokens = self.client_token_set(&subject, &refresh.token)?;
@@ -39,11 +39,11 @@ impl Saoma {
         client_id: &str,
     ) -> Result<ClientTokens, Error> {
         let (issued, subject) = self
-            .refresh
+            .refresh_tokens
             .rotate(&Secret::new(refresh_token), self.settings.refresh_ttl)
             .await?;
         if subject.client_id.as_deref() != Some(client_id) {
-            self.refresh.revoke(&issued.token).await?;
+            self.refresh_tokens.revoke(&issued.token).await?;
             return Err(Error::InvalidRefreshToken);
         }
         let tokens = self.client_token_set(&subject, &issued.token)?;
@@ -56,7 +56,7 @@ impl Saoma {
 
     /// End a session by its family id.
     pub async fn revoke_family(&self, family_id: &str) -> Result<(), Error> {
-        Ok(self.refresh.revoke_family(family_id).await?)
+        Ok(self.refresh_tokens.revoke_family(family_id).await?)
     }
 
     fn client_token_set(

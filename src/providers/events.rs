@@ -8,11 +8,14 @@ use super::{Error, Saoma, SceneView};
 use crate::scene::{Scene, SceneRecord, SceneStatus};
 use crate::store::now_ms;
 use futures::stream::{BoxStream, StreamExt};
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// Re-read even without a notification this often (covers a lost hint).
 const SAFETY_NET: Duration = Duration::from_secs(10);
+/// When an address has `max_sse_per_ip` streams open: polling works meanwhile.
+const SSE_RETRY_AFTER: Duration = Duration::from_secs(5);
 /// After a failed read, read again this soon.
 const RETRY: Duration = Duration::from_secs(2);
 
@@ -54,6 +57,30 @@ impl Saoma {
             _open: self.metrics.sse_stream(),
         };
         Ok(futures::stream::unfold(watch, next_event).boxed())
+    }
+
+    /// [`Saoma::watch`] for a client at `ip`: counted against its open streams
+    /// (`limits.max_sse_per_ip`), and cut at shutdown (a `None` item: reconnect elsewhere).
+    pub async fn watch_from(
+        self: &Arc<Self>,
+        ip: IpAddr,
+        scene: &str,
+        poll_token: Option<&str>,
+    ) -> Result<BoxStream<'static, Option<Result<SceneView, Error>>>, Error> {
+        let stream = self.watch(scene, poll_token).await?;
+        let Some(slot) = self.limits.streams.try_open(ip) else {
+            self.metrics.rate_limited("sse_per_ip");
+            return Err(Error::RateLimited {
+                what: "open event streams from this address",
+                retry_after: SSE_RETRY_AFTER,
+            });
+        };
+        let stream = self.shutdown.interrupt(stream).map(move |item| {
+            // The slot counts this stream until the stream is dropped.
+            let _open = &slot;
+            item
+        });
+        Ok(stream.boxed())
     }
 }
 

@@ -63,9 +63,9 @@ pub struct Settings {
     pub sms: SmsSettings,
 }
 
-/// Every part a login needs, built once by `app` (a struct literal: adding a provider is one
-/// field here and one line there).
-pub struct Saoma {
+/// Every part a login needs, built once by `app` from the config (adding a provider is one
+/// field here, one in [`Saoma`] and one line in `app`).
+pub struct Parts {
     pub scenes: Arc<dyn SceneStore>,
     pub notifier: Arc<dyn Notifier>,
     pub dedupe: Arc<dyn Dedupe>,
@@ -73,7 +73,7 @@ pub struct Saoma {
     /// Single values with a TTL: the OpenID Provider's requests, codes and sessions.
     pub ephemeral: Arc<dyn Ephemeral>,
     pub accounts: Arc<dyn AccountStore>,
-    pub refresh: Arc<dyn RefreshTokens>,
+    pub refresh_tokens: Arc<dyn RefreshTokens>,
     pub signer: Arc<Signer>,
     pub wechat: WeChatClient,
     pub metrics: Arc<crate::metrics::Metrics>,
@@ -93,9 +93,122 @@ pub struct Saoma {
     pub shutdown: crate::shutdown::Shutdown,
 }
 
+/// The server's state. Its fields are private to `providers`: the layers above use it through
+/// its methods, grouped by feature in the files of this module.
+pub struct Saoma {
+    scenes: Arc<dyn SceneStore>,
+    notifier: Arc<dyn Notifier>,
+    dedupe: Arc<dyn Dedupe>,
+    limiter: Arc<dyn RateLimiter>,
+    /// Single values with a TTL: the OpenID Provider's requests, codes and sessions.
+    ephemeral: Arc<dyn Ephemeral>,
+    accounts: Arc<dyn AccountStore>,
+    refresh_tokens: Arc<dyn RefreshTokens>,
+    signer: Arc<Signer>,
+    wechat: WeChatClient,
+    metrics: Arc<crate::metrics::Metrics>,
+    mini_program: Option<MiniProgram>,
+    /// Mini-program codes drawn ahead of time (`mini_program.pool_size`; `None`: off).
+    code_pool: Option<Arc<CodePool>>,
+    website: Option<Website>,
+    official_account: Option<OfficialAccount>,
+    settings: Settings,
+    /// Sends the codes that verify phone numbers of `need_phone` scenes.
+    sms: Arc<dyn SmsSender>,
+    /// `[limits]`: rate rules, open-stream counts, trusted proxies.
+    limits: Arc<crate::limits::Limits>,
+    /// Whether the instances on this store share the database and the signing key.
+    cluster: Arc<Cluster>,
+    /// Tripped on SIGTERM: open SSE streams tell their browsers to reconnect elsewhere.
+    shutdown: crate::shutdown::Shutdown,
+}
+
+impl From<Parts> for Saoma {
+    fn from(parts: Parts) -> Saoma {
+        let Parts {
+            scenes,
+            notifier,
+            dedupe,
+            limiter,
+            ephemeral,
+            accounts,
+            refresh_tokens,
+            signer,
+            wechat,
+            metrics,
+            mini_program,
+            code_pool,
+            website,
+            official_account,
+            settings,
+            sms,
+            limits,
+            cluster,
+            shutdown,
+        } = parts;
+        Saoma {
+            scenes,
+            notifier,
+            dedupe,
+            limiter,
+            ephemeral,
+            accounts,
+            refresh_tokens,
+            signer,
+            wechat,
+            metrics,
+            mini_program,
+            code_pool,
+            website,
+            official_account,
+            settings,
+            sms,
+            limits,
+            cluster,
+            shutdown,
+        }
+    }
+}
+
 impl Saoma {
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// The signing key of access tokens (and of EdDSA id_tokens).
+    pub fn signer(&self) -> &Signer {
+        &self.signer
+    }
+
+    /// Short-lived values with a TTL: the OpenID Provider keeps its requests, codes and
+    /// sessions here.
+    pub fn ephemeral(&self) -> &dyn Ephemeral {
+        self.ephemeral.as_ref()
+    }
+
+    /// An account by id; `None` when it no longer exists.
+    pub async fn account(&self, id: &str) -> Result<Option<crate::accounts::Account>, Error> {
+        Ok(self.accounts.get(id).await?)
+    }
+
+    /// The website provider, when configured: the pages frame its QR page.
+    pub fn website(&self) -> Option<&Website> {
+        self.website.as_ref()
+    }
+
+    /// The metrics in Prometheus text format.
+    pub fn render_metrics(&self) -> String {
+        self.metrics.render()
+    }
+
+    /// The client a request comes from: the TCP peer, or the client a trusted proxy forwards
+    /// for (`limits.trusted_proxies`).
+    pub fn client_ip<'a>(
+        &self,
+        peer: std::net::IpAddr,
+        forwarded: impl Iterator<Item = &'a str>,
+    ) -> std::net::IpAddr {
+        self.limits.proxies.client_ip(peer, forwarded)
     }
 
     /// The providers this server can create scenes for: configured, or played by the sandbox.

@@ -217,7 +217,7 @@ impl Saoma {
         app_id: &AppId,
     ) -> Result<TokenSet, Error> {
         let refresh = self
-            .refresh
+            .refresh_tokens
             .issue(account_id, provider, app_id, self.settings.refresh_ttl)
             .await?;
         let subject = AccessSubject {
@@ -241,7 +241,7 @@ impl Saoma {
     /// Rotate a refresh token into a new token set (reuse revokes the family).
     pub async fn refresh(&self, refresh_token: &str) -> Result<TokenSet, Error> {
         let (issued, subject) = self
-            .refresh
+            .refresh_tokens
             .rotate(&Secret::new(refresh_token), self.settings.refresh_ttl)
             .await?;
         let subject = AccessSubject {
@@ -253,7 +253,10 @@ impl Saoma {
     }
 
     pub async fn revoke(&self, refresh_token: &str) -> Result<(), Error> {
-        Ok(self.refresh.revoke(&Secret::new(refresh_token)).await?)
+        Ok(self
+            .refresh_tokens
+            .revoke(&Secret::new(refresh_token))
+            .await?)
     }
 
     /// The account behind a bearer access token.

@@ -184,3 +184,29 @@ pub struct LoginResult {
     /// The browser scene's status after this login, when a scene was given.
     pub scene_status: Option<SceneStatus>,
 }
+
+/// What a phone learns by scanning a scene's code: whose scene it is and who asks. The
+/// sandbox's phone page shows the matching buttons from it.
+pub struct ScannedScene {
+    pub provider: Provider,
+    pub status: SceneStatus,
+    pub requester: RequesterView,
+}
+
+impl super::Saoma {
+    /// The scene as the phone that scanned its code sees it; `None` when there is no such scene.
+    pub async fn scanned(&self, scene: &str) -> Result<Option<ScannedScene>, super::Error> {
+        let Ok(scene) = crate::scene::Scene::parse(scene.to_string()) else {
+            return Ok(None);
+        };
+        let Some(found) = self.scenes.get(&scene).await? else {
+            return Ok(None);
+        };
+        let record = found.record;
+        Ok(Some(ScannedScene {
+            provider: record.provider,
+            status: record.status_at(crate::store::now_ms()),
+            requester: RequesterView::from(&record.requester),
+        }))
+    }
+}

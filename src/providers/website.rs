@@ -124,7 +124,7 @@ impl Website {
 }
 
 impl Saoma {
-    fn website(&self) -> Result<&Website, Error> {
+    fn configured_website(&self) -> Result<&Website, Error> {
         self.website
             .as_ref()
             .ok_or(Error::ProviderUnavailable(Provider::Website))
@@ -133,7 +133,7 @@ impl Saoma {
     /// Create a scene (Saoma picks the id: it travels as `state` through WeChat) and answer the
     /// qrconnect URL plus what wxLogin.js needs to embed it.
     pub async fn create_website_scene(&self, mut new: NewScene) -> Result<CreatedScene, Error> {
-        let website = self.website()?;
+        let website = self.configured_website()?;
         if new.scene.is_some() {
             return Err(Error::SceneNotAllowed(Provider::Website));
         }
@@ -159,7 +159,7 @@ impl Saoma {
     /// exchange it and read the profile (before touching any account, so a WeChat error leaves
     /// nothing half made), find or create the account, then scan and confirm the scene.
     pub async fn website_callback(&self, cb: WebsiteCallback) -> Result<CallbackOutcome, Error> {
-        let website = self.website()?;
+        let website = self.configured_website()?;
         let scene = cb
             .state
             .and_then(|s| Scene::parse(s).ok())

@@ -15,20 +15,16 @@ fn shared(page: Bytes, content_type: &'static str) -> impl Endpoint<Output = Res
     })
 }
 
-/// Add `/docs` (the Swagger UI page `ui_html`; `ui` for its OAuth receiver page) and `/openapi.json`
-/// (`spec`) to `route`.
-pub fn mount_docs(
-    route: Route,
-    ui_html: String,
-    spec: String,
-    ui: impl Endpoint + 'static,
-) -> Route {
-    let docs = Route::new()
+/// `/openapi.json`: the document `spec`.
+pub fn document(spec: String) -> impl Endpoint<Output = Response> {
+    shared(spec.into(), "application/json")
+}
+
+/// What is nested at `/docs`: the Swagger UI page `ui_html`, and `ui` for its OAuth receiver.
+pub fn docs(ui_html: String, ui: impl Endpoint + 'static) -> Route {
+    Route::new()
         .at("/", shared(ui_html.into(), "text/html; charset=utf-8"))
-        .at("/oauth-receiver.html", ui);
-    route
-        .nest("/docs", docs)
-        .at("/openapi.json", shared(spec.into(), "application/json"))
+        .at("/oauth-receiver.html", ui)
 }
 
 #[cfg(test)]
@@ -45,12 +41,9 @@ mod tests {
     #[tokio::test]
     async fn every_response_is_the_one_rendered_page_not_a_copy() {
         let page = "<html>".repeat(100_000);
-        let route = mount_docs(
-            Route::new(),
-            page.clone(),
-            "{}".into(),
-            make_sync(|_| "receiver"),
-        );
+        let route = Route::new()
+            .nest("/docs", docs(page.clone(), make_sync(|_| "receiver")))
+            .at("/openapi.json", document("{}".into()));
         let (a, b) = (body(&route, "/docs").await, body(&route, "/docs").await);
         assert!(a == page.as_bytes(), "the page");
         assert_eq!(a.as_ptr(), b.as_ptr(), "the same bytes, shared");

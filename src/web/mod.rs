@@ -7,14 +7,14 @@ mod headers;
 mod sandbox;
 
 pub use cors::allow_origins;
-pub use docs::mount_docs;
+pub use docs::{docs, document};
 pub use headers::{base_headers, csp_for_page, security_headers};
-pub use sandbox::sandbox_helpers;
+pub use sandbox::scanned_scene;
 
 use crate::providers::Saoma;
 use poem::http::header;
 use poem::web::Data;
-use poem::{Response, Route, get, handler};
+use poem::{Response, handler};
 use std::sync::Arc;
 
 const INDEX_HTML: &str = include_str!("assets/index.html");
@@ -33,7 +33,7 @@ pub const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'se
 /// served here (the sandbox), else WeChat's origin (`open.weixin.qq.com`). Without the website
 /// provider the page frames nothing.
 pub fn page_csp(saoma: &Saoma) -> String {
-    let Some(website) = &saoma.website else {
+    let Some(website) = saoma.website() else {
         return PAGE_CSP.to_string();
     };
     let framed = website.qrconnect_url.origin();
@@ -55,7 +55,7 @@ fn asset(body: &'static str, content_type: &str) -> Response {
 }
 
 #[handler]
-fn index(saoma: Data<&Arc<Saoma>>) -> Response {
+pub(crate) fn index(saoma: Data<&Arc<Saoma>>) -> Response {
     let mut response = asset(INDEX_HTML, "text/html; charset=utf-8");
     let headers = response.headers_mut();
     if let Ok(csp) = page_csp(&saoma).parse() {
@@ -68,31 +68,21 @@ fn index(saoma: Data<&Arc<Saoma>>) -> Response {
 }
 
 #[handler]
-fn demo_js() -> Response {
+pub(crate) fn demo_js() -> Response {
     asset(DEMO_JS, "text/javascript; charset=utf-8")
 }
 
 #[handler]
-fn demo_text_js() -> Response {
+pub(crate) fn demo_text_js() -> Response {
     asset(DEMO_TEXT_JS, "text/javascript; charset=utf-8")
 }
 
 #[handler]
-fn sdk_js() -> Response {
+pub(crate) fn sdk_js() -> Response {
     asset(SDK_JS, "text/javascript; charset=utf-8")
 }
 
 #[handler]
-fn style_css() -> Response {
+pub(crate) fn style_css() -> Response {
     asset(STYLE_CSS, "text/css; charset=utf-8")
-}
-
-/// Add the page and its assets to `route`.
-pub fn mount(route: Route) -> Route {
-    route
-        .at("/", get(index))
-        .at("/demo.js", get(demo_js))
-        .at("/demo-text.js", get(demo_text_js))
-        .at("/saoma.js", get(sdk_js))
-        .at("/saoma.css", get(style_css))
 }

@@ -63,7 +63,7 @@ fn saoma_openapi_prints_the_spec() {
     let out = saoma().arg("openapi").output().unwrap();
     assert!(out.status.success());
     let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let generated: serde_json::Value = serde_json::from_str(&saoma::api::spec_json()).unwrap();
+    let generated: serde_json::Value = serde_json::from_str(&saoma::app::spec_json()).unwrap();
     assert_eq!(printed, generated);
 }
 

@@ -8,7 +8,7 @@ async fn the_checked_in_openapi_document_matches_the_code() {
     let checked_in =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
             .expect("openapi/openapi.json is checked in");
-    let generated = saoma::api::spec_json();
+    let generated = saoma::app::spec_json();
     let checked_in: Value = serde_json::from_str(&checked_in).unwrap();
     let generated: Value = serde_json::from_str(&generated).unwrap();
     assert!(
@@ -31,7 +31,7 @@ async fn the_checked_in_openapi_document_matches_the_code() {
 
 #[tokio::test]
 async fn every_error_code_is_listed_in_the_spec() {
-    let spec: Value = serde_json::from_str(&saoma::api::spec_json()).unwrap();
+    let spec: Value = serde_json::from_str(&saoma::app::spec_json()).unwrap();
     let codes = &spec["components"]["schemas"]["ErrorCode"]["enum"];
     for code in [
         "invalid_scene",

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 #[tokio::test]
 async fn the_scene_pattern_and_lengths_are_in_the_document() {
-    let spec: Value = serde_json::from_str(&saoma::api::spec_json()).unwrap();
+    let spec: Value = serde_json::from_str(&saoma::app::spec_json()).unwrap();
     let scene = &spec["components"]["schemas"]["CreateSceneRequest"]["properties"]["scene"];
     assert_eq!(scene["pattern"], saoma::api::SCENE_PATTERN);
     assert_eq!(

@@ -122,10 +122,10 @@ async fn spawn_app_with_page(page: &str) -> crate::helpers::TestApp {
 
 #[tokio::test]
 async fn a_slow_wechat_is_a_504_within_the_timeout() {
-    // 1 s, not less: the warm-up below (token fetch + drawing) must fit in it on a busy CI box.
-    let app = crate::helpers::spawn_app_with(|c| c.wechat.timeout_ms = 1000).await;
+    // 3 s, not less: the warm-up below (token fetch + drawing) must fit in it on a busy machine.
+    let app = crate::helpers::spawn_app_with(|c| c.wechat.timeout_ms = 3000).await;
     app.create_mp_scene().await;
-    app.inject_fault(json!({"endpoint": "wxa/getwxacodeunlimit", "delay_ms": 5000, "times": 1}))
+    app.inject_fault(json!({"endpoint": "wxa/getwxacodeunlimit", "delay_ms": 10000, "times": 1}))
         .await;
     let res = app.create_scene(json!({"provider": "mini_program"})).await;
     assert_eq!(res.status(), 504);
@@ -134,7 +134,9 @@ async fn a_slow_wechat_is_a_504_within_the_timeout() {
 
 #[tokio::test]
 async fn a_hundred_concurrent_first_requests_cause_one_token_fetch() {
-    let app = spawn_app().await;
+    // A hundred codes drawn at once by a debug build on a busy machine take longer than the
+    // default timeout; what is asserted is the one token fetch, not the speed.
+    let app = crate::helpers::spawn_app_with(|c| c.wechat.timeout_ms = 60_000).await;
     let creates = (0..100).map(|_| app.create_scene(json!({"provider": "mini_program"})));
     let results = futures::future::join_all(creates).await;
     let statuses: Vec<u16> = results.iter().map(|r| r.status().as_u16()).collect();

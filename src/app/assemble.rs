@@ -1,0 +1,163 @@
+//! `Saoma` from the config: the stores, the account database, the signing key, the WeChat
+//! client, the providers that are configured, the limits and the cluster check.
+
+use super::SCENE_GRACE;
+use super::parts::{code_pool, open_store};
+use crate::accounts::SqlAccounts;
+use crate::config::{Config, OfficialAccountSettings};
+use crate::limits::Limits;
+use crate::metrics::Metrics;
+use crate::providers::{
+    Cluster, MiniProgram, OfficialAccount, Parts, Saoma, Settings, SmsSettings, Website,
+};
+use crate::shutdown::Shutdown;
+use crate::sms::Inbox;
+use crate::tokens::{Signer, TokenSettings};
+use crate::wechat::{AppCredentials, WeChatClient};
+use anyhow::Context;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What `Application::build` knows before `Saoma` exists.
+pub(super) struct Setting<'a> {
+    pub config: &'a Config,
+    pub public_url: &'a url::Url,
+    /// Where WeChat is: the real platform, or the embedded sandbox over loopback.
+    pub api_base: url::Url,
+    pub official_account: Option<OfficialAccountSettings>,
+    /// The sandbox's SMS inbox, when the sandbox plays WeChat.
+    pub sandbox_inbox: Option<Arc<Inbox>>,
+    pub shutdown: Shutdown,
+}
+
+/// `Saoma`, and the hooks the HTTP server reports to (its metrics and trusted proxies).
+pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<(Arc<Saoma>, saoma_http::Hooks)> {
+    let Setting {
+        config,
+        public_url,
+        api_base,
+        official_account,
+        sandbox_inbox,
+        shutdown,
+    } = setting;
+    let sandbox = sandbox_inbox.is_some();
+    let store = open_store(config)?;
+    let accounts = Arc::new(
+        SqlAccounts::connect(&config.database_url())
+            .await
+            .context("opening the account database")?
+            .link_by_unionid(config.accounts.link_by_unionid),
+    );
+    let signer = signer(config, public_url)?;
+    let metrics = Arc::new(Metrics::new()?);
+    metrics.set_sandbox(sandbox);
+    let wechat = WeChatClient::new(
+        api_base,
+        Duration::from_millis(config.wechat.timeout_ms),
+        store.tokens.clone(),
+    )?
+    .with_metrics(metrics.clone());
+    let mini_program = config
+        .mini_program_credentials()
+        .map(|(app_id, secret)| MiniProgram {
+            app: AppCredentials { app_id, secret },
+            page: config.mini_program.page.clone(),
+            env_version: config.mini_program.env_version.clone(),
+            check_path: config.mini_program.check_path,
+            width: config.mini_program.width,
+        });
+    let website = match config.website_credentials() {
+        Some((app_id, secret)) => Some(Website {
+            app: AppCredentials { app_id, secret },
+            qrconnect_url: config.website_qrconnect_url(public_url)?,
+            callback_url: config.website_callback_url(public_url)?,
+            return_url: config.website_return_url(public_url),
+            allowed_return_urls: config.website.allowed_return_urls.clone(),
+        }),
+        None => None,
+    };
+    let limits = Arc::new(Limits::from_config(&config.limits)?);
+    let hooks = super::http::hooks(metrics.clone(), limits.proxies.clone());
+    let code_pool = code_pool(
+        config,
+        mini_program.as_ref(),
+        &wechat,
+        &metrics,
+        (&store.limiter, limits.wxacode),
+    );
+    let official_account = official_account
+        .map(|settings| OfficialAccount::from_settings(settings, config.accounts.unfollow))
+        .transpose()?;
+    let sms = crate::sms::from_config(&config.sms, sandbox_inbox)
+        .context("configuring the SMS sender")?;
+    let cluster = Arc::new(Cluster::new(
+        store.peers.clone(),
+        accounts
+            .database_id()
+            .await
+            .context("naming the account database")?,
+        signer.kid().to_string(),
+    ));
+    cluster.check().await;
+    cluster.spawn_rechecks();
+    let saoma = Saoma::from(Parts {
+        scenes: store.scenes,
+        notifier: store.notifier,
+        dedupe: store.dedupe,
+        limiter: store.limiter,
+        ephemeral: store.ephemeral,
+        accounts: accounts.clone(),
+        refresh_tokens: accounts,
+        signer: Arc::new(signer),
+        wechat,
+        metrics,
+        mini_program,
+        code_pool,
+        website,
+        official_account,
+        settings: settings(config, public_url, sandbox),
+        sms,
+        limits,
+        cluster,
+        shutdown,
+    });
+    Ok((Arc::new(saoma), hooks))
+}
+
+/// The access-token signing key; its issuer is the public URL unless `tokens.issuer` says.
+fn signer(config: &Config, public_url: &url::Url) -> anyhow::Result<Signer> {
+    Signer::load_or_generate(
+        &config.signing_key_file(),
+        config.tokens.signing_key_file.is_none(),
+        TokenSettings {
+            issuer: config
+                .tokens
+                .issuer
+                .clone()
+                .unwrap_or_else(|| public_url.as_str().trim_end_matches('/').to_string()),
+            audience: config.tokens.audience.clone(),
+            access_ttl: Duration::from_secs(config.tokens.access_ttl_seconds),
+        },
+    )
+    .context("loading the token signing key")
+}
+
+/// How scenes behave, from `[limits]`, `[tokens]`, `[accounts]` and `[sms]`.
+fn settings(config: &Config, public_url: &url::Url, sandbox: bool) -> Settings {
+    Settings {
+        scene_ttl: Duration::from_secs(config.limits.scene_ttl_seconds),
+        grace: SCENE_GRACE,
+        interval_secs: config.limits.poll_interval_ms.div_ceil(1000).max(1),
+        refresh_ttl: Duration::from_secs(config.tokens.refresh_ttl_seconds),
+        secure_cookies: public_url.scheme() == "https",
+        sandbox,
+        require_phone: config.accounts.require_phone,
+        sms: SmsSettings {
+            code_ttl: Duration::from_secs(config.sms.code_ttl_seconds),
+            max_attempts: config.sms.max_attempts,
+            resend_interval: Duration::from_secs(config.sms.resend_interval_seconds),
+            max_per_phone_per_hour: config.sms.max_per_phone_per_hour,
+            max_per_scene: config.sms.max_per_scene,
+        },
+    }
+}
