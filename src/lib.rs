@@ -5,23 +5,23 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::await_holding_lock)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
-pub mod accounts;
+mod accounts;
 pub mod api;
 pub mod app;
 pub mod config;
-pub mod html;
+mod html;
 pub mod ids;
-pub mod limits;
-pub mod metrics;
-pub mod oidc;
-pub mod providers;
+mod limits;
+mod metrics;
+mod oidc;
+mod providers;
 pub mod sandbox;
 pub mod scene;
 pub mod secret;
-pub mod shutdown;
-pub mod sms;
+mod shutdown;
+mod sms;
 pub mod store;
 pub mod telemetry;
-pub mod tokens;
+mod tokens;
 pub mod web;
 pub mod wechat;

@@ -17,7 +17,7 @@ mod sql;
 #[cfg(test)]
 mod tests;
 
-pub use phone::{Phone, PhoneError};
+pub use phone::Phone;
 pub use sql::SqlAccounts;
 
 use crate::ids::{AppId, OpenId, UnionId};

@@ -9,7 +9,7 @@ mod client;
 mod streams;
 
 pub use client::TrustedProxies;
-pub use streams::{SseSlot, StreamCounts};
+pub use streams::StreamCounts;
 
 use crate::config::LimitsConfig;
 use crate::store::{RateLimiter, StoreError};

@@ -15,15 +15,6 @@ pub enum IdTokenAlg {
     EdDsa,
 }
 
-impl IdTokenAlg {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            IdTokenAlg::Rs256 => "RS256",
-            IdTokenAlg::EdDsa => "EdDSA",
-        }
-    }
-}
-
 /// A relying party. `Debug` never shows the secret.
 #[derive(Debug, Clone)]
 pub struct Client {

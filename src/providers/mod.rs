@@ -19,22 +19,18 @@ mod views;
 mod website;
 
 pub(crate) use client_login::random_token;
-pub use client_login::{ClientLogin, TICKET_TTL};
-pub use client_tokens::ClientTokens;
 pub use cluster::{Cluster, ClusterState};
-pub use code_pool::{CodePool, PoolSettings, PooledCode, SharedBudget};
+pub use code_pool::{CodePool, PoolSettings, SharedBudget};
 pub use error::Error;
 pub(crate) use limits::wxacode_key;
 pub use mini_program::{LoginRequest, MiniProgram};
 pub use mini_program_phone::PhoneResult;
-pub use official_account::{OfficialAccount, PushAnswer, PushQuery, PushRefusal, UrlCheck};
+pub use official_account::{OfficialAccount, PushQuery, PushRefusal, UrlCheck};
 pub use phone::{SmsSent, SmsSettings};
 pub use poll_token::PollToken;
 pub use scenes::NewScene;
 pub use views::WxLogin;
-pub use views::{
-    AccountView, CreatedScene, IdentityView, LoginResult, Qr, RequesterView, SceneView, TokenSet,
-};
+pub use views::{AccountView, CreatedScene, LoginResult, Qr, RequesterView, SceneView, TokenSet};
 pub use website::{CallbackOutcome, Website, WebsiteCallback};
 
 use crate::accounts::{AccountStore, RefreshTokens};

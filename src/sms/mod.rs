@@ -9,8 +9,7 @@ mod tencent;
 #[cfg(test)]
 mod tests;
 
-pub use log::{Inbox, LogSender, SentSms};
-pub use tc3::{Tc3Request, tc3_authorization};
+pub use log::{Inbox, LogSender};
 pub use tencent::{TencentSender, TencentSettings};
 
 use crate::accounts::Phone;

@@ -1,3 +1,4 @@
+use super::tc3::{Tc3Request, tc3_authorization};
 use super::*;
 use poem::listener::TcpAcceptor;
 use poem::web::Data;
