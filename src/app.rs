@@ -25,7 +25,7 @@ pub struct Application {
     listener: tokio::net::TcpListener,
     shutdown: Shutdown,
     grace: Duration,
-    limits: saoma_http::Limits,
+    limits: saoma_http::ConnectionLimits,
     hooks: saoma_http::Hooks,
     local_addr: SocketAddr,
     public_url: url::Url,

@@ -7,8 +7,8 @@ mod db;
 mod identities;
 mod merge;
 mod migrations;
-mod phone;
 mod phone_binding;
+mod phone_number;
 mod refresh;
 mod refresh_batch;
 mod rows;
@@ -17,7 +17,7 @@ mod sql;
 #[cfg(test)]
 mod tests;
 
-pub use phone::Phone;
+pub use phone_number::Phone;
 pub use sql::SqlAccounts;
 
 use crate::ids::{AppId, OpenId, UnionId};

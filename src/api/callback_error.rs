@@ -3,7 +3,7 @@
 
 use super::error::{ApiError, ErrorBody, ErrorCode, body};
 use crate::providers::{Error, PushRefusal};
-use crate::wechat::callback::CallbackError as CallbackCodecError;
+use crate::wechat::callback::PushCodecError;
 use poem_openapi::ApiResponse;
 use poem_openapi::payload::Json;
 
@@ -42,12 +42,12 @@ pub(super) fn refusal_code(refusal: &PushRefusal) -> ErrorCode {
         PushRefusal::MissingField(_) => C::InvalidXml,
         PushRefusal::MissingEchostr => C::InvalidRequest,
         PushRefusal::Message(e) => match e {
-            CallbackCodecError::InvalidAesKey | CallbackCodecError::InvalidCiphertext => {
+            PushCodecError::InvalidAesKey | PushCodecError::InvalidCiphertext => {
                 C::InvalidCiphertext
             }
-            CallbackCodecError::WrongAppId => C::WrongAppId,
-            CallbackCodecError::TooLarge(_) => C::BodyTooLarge,
-            CallbackCodecError::DocType | CallbackCodecError::InvalidXml(_) => C::InvalidXml,
+            PushCodecError::WrongAppId => C::WrongAppId,
+            PushCodecError::TooLarge(_) => C::BodyTooLarge,
+            PushCodecError::DocType | PushCodecError::InvalidXml(_) => C::InvalidXml,
         },
     }
 }

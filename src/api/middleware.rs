@@ -47,7 +47,7 @@ pub async fn access_log<E: Endpoint>(next: E, req: Request) -> poem::Result<Resp
 
 /// Refuse requests whose header names and values add up to more than `max` bytes with 431.
 /// The server has read them already (at most 100 headers, in a head of at most
-/// `saoma_http::Limits::max_head_bytes`, twice `max` and more); this is the exact cap, and keeps big
+/// `saoma_http::ConnectionLimits::max_head_bytes`, twice `max` and more); this is the exact cap, and keeps big
 /// headers away from the handlers and the logs.
 pub async fn header_limit<E: Endpoint>(
     next: E,

@@ -2,7 +2,7 @@
 
 use super::created::CreatedJson;
 use super::error::ApiError;
-use super::events::SceneEvents;
+use super::sse::SceneEvents;
 use super::{
     ExtraCookie, PollCookie, SceneId, WebsiteCookie, client_ip, client_of, with_extra_cookie,
 };

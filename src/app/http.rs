@@ -14,7 +14,7 @@ const RESERVED_FDS: u64 = 256;
 
 /// `[limits]`' bounds on connections. The size caps and time bounds cannot be off (0 is
 /// refused): the server reads each head and body whole, and a connection must end.
-pub(super) fn limits(config: &LimitsConfig) -> anyhow::Result<saoma_http::Limits> {
+pub(super) fn limits(config: &LimitsConfig) -> anyhow::Result<saoma_http::ConnectionLimits> {
     for (key, value) in [
         ("max_header_bytes", config.max_header_bytes as u64),
         ("max_body_bytes", config.max_body_bytes as u64),
@@ -28,14 +28,14 @@ pub(super) fn limits(config: &LimitsConfig) -> anyhow::Result<saoma_http::Limits
             "limits.{key} must be above 0 (a size cap or time bound cannot be turned off)"
         );
     }
-    Ok(saoma_http::Limits {
+    Ok(saoma_http::ConnectionLimits {
         idle_timeout: Duration::from_secs(config.idle_timeout_seconds),
         head_timeout: Duration::from_secs(config.head_timeout_seconds),
         body_timeout: Duration::from_secs(config.body_timeout_seconds),
         write_timeout: Duration::from_secs(config.write_timeout_seconds),
         max_connections: max_connections(config.max_connections),
         max_connections_per_ip: config.max_connections_per_ip,
-        ..saoma_http::Limits::new(config.max_header_bytes, config.max_body_bytes)
+        ..saoma_http::ConnectionLimits::new(config.max_header_bytes, config.max_body_bytes)
     })
 }
 

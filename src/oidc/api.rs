@@ -215,7 +215,7 @@ impl OidcApi {
             ("client_id", f.client_id),
             ("client_secret", f.client_secret),
         ]);
-        match super::token::token(&oidc, req, params).await {
+        match super::token_endpoint::token(&oidc, req, params).await {
             Ok(body) => TokenAnswer::Ok(Json(body), NO_STORE.into()),
             Err(e) => e.into(),
         }

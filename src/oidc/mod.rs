@@ -16,7 +16,7 @@ mod request;
 mod resume;
 mod session;
 mod state;
-mod token;
+mod token_endpoint;
 mod userinfo;
 
 pub use api::OidcApi;

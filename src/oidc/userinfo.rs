@@ -2,7 +2,7 @@
 
 use super::Oidc;
 use super::error::OAuthError;
-use super::token::authenticate;
+use super::token_endpoint::authenticate;
 use crate::accounts::Account;
 use crate::scene::Provider;
 use crate::tokens::ClientClaims;

@@ -2,7 +2,7 @@
 //! like a number verified by SMS (a number already on another account links this one to it).
 
 use super::mini_program::ensure_mini_program;
-use super::phone::ensure_need_phone;
+use super::sms_verification::ensure_need_phone;
 use super::{AccountView, Error, Saoma, TokenSet};
 use crate::accounts::Phone;
 use crate::scene::{Event, Outcome, Provider, Scene, SceneStatus};

@@ -6,25 +6,25 @@
 //! (expire-and-retry-once on 40001/40014/42001 included). Secrets (app secret, access tokens,
 //! session_key) travel as [`Secret`](crate::secret::Secret) and never reach a log or an error.
 
+mod access_token;
 pub mod callback;
 mod client;
 mod error;
 mod oauth;
 mod official_account;
-mod phone;
+mod phone_number;
 mod refresh_locks;
 mod sns;
-mod token;
 mod wxacode;
 
 #[cfg(test)]
 mod tests;
 
+pub use access_token::AppCredentials;
 pub use client::WeChatClient;
 pub use error::WeChatError;
 pub use oauth::{UserGrant, UserInfo};
 pub use official_account::{FollowerInfo, QrCodeRequest, QrTicket};
-pub use phone::{PhoneInfo, Watermark};
+pub use phone_number::{PhoneInfo, Watermark};
 pub use sns::Session;
-pub use token::AppCredentials;
 pub use wxacode::{CodeImage, WxaCodeRequest};

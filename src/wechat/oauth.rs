@@ -2,9 +2,9 @@
 //! user's profile. These use the app id and secret, or the *user's* access token, never the
 //! app access token, so they do not go through `with_token`.
 
+use super::access_token::AppCredentials;
 use super::client::WeChatClient;
 use super::error::WeChatError;
-use super::token::AppCredentials;
 use crate::ids::{AppId, OpenId, UnionId};
 use crate::secret::Secret;
 

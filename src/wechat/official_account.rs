@@ -1,9 +1,9 @@
 //! The official account's APIs: `POST cgi-bin/qrcode/create` (a temporary parametric QR) and
 //! `GET cgi-bin/user/info` (whether a user follows, and their unionid).
 
+use super::access_token::AppCredentials;
 use super::client::WeChatClient;
 use super::error::WeChatError;
-use super::token::AppCredentials;
 use crate::ids::{OpenId, UnionId};
 use serde::{Deserialize, Serialize};
 

@@ -1,8 +1,8 @@
 //! `GET sns/jscode2session`: a mini-program login code for the user's openid and session_key.
 
+use super::access_token::AppCredentials;
 use super::client::WeChatClient;
 use super::error::WeChatError;
-use super::token::AppCredentials;
 use crate::ids::{OpenId, UnionId};
 use crate::secret::Secret;
 

@@ -1,8 +1,8 @@
 //! `POST wxa/getwxacodeunlimit`: a mini-program code for a scene, as image bytes.
 
+use super::access_token::AppCredentials;
 use super::client::{Call, Reply, WeChatClient, encode_json};
 use super::error::WeChatError;
-use super::token::AppCredentials;
 use std::fmt;
 
 const GET_WXACODE_UNLIMIT: &str = "wxa/getwxacodeunlimit";

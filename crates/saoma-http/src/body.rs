@@ -4,7 +4,7 @@ use super::chunked::{Chunked, Progress};
 use super::fields::Framing;
 use super::read_error::ReadError;
 use super::request::Head;
-use super::{Limits, wait_until};
+use super::{ConnectionLimits, wait_until};
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -17,7 +17,7 @@ pub async fn read_body(
     io: &mut TcpStream,
     buf: &mut BytesMut,
     head: &Head,
-    limits: &Limits,
+    limits: &ConnectionLimits,
 ) -> Result<(Bytes, bool), ReadError> {
     let max = limits.max_body_bytes as u64;
     let deadline = Instant::now() + limits.body_timeout;
@@ -54,7 +54,7 @@ pub async fn read_body(
 async fn continue_if_asked(
     io: &mut TcpStream,
     head: &Head,
-    limits: &Limits,
+    limits: &ConnectionLimits,
 ) -> Result<(), ReadError> {
     if head.expects_continue {
         let write = io.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");

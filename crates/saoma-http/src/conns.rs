@@ -10,9 +10,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 /// Which cap refused a connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Refused {
-    /// `Limits::max_connections`.
+    /// `ConnectionLimits::max_connections`.
     Total,
-    /// `Limits::max_connections_per_ip`.
+    /// `ConnectionLimits::max_connections_per_ip`.
     PerAddress,
 }
 

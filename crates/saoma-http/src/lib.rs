@@ -5,7 +5,7 @@
 //! # Interface
 //!
 //! - [`Server::new`]`(listener, endpoint, limits, hooks, stop)` then [`Server::run`]`(grace)`.
-//! - [`Limits`]: the caps on a head, a body and the number of connections (in total and per
+//! - [`ConnectionLimits`]: the caps on a head, a body and the number of connections (in total and per
 //!   peer address), and the time bounds on an idle connection, a head, a body and a write.
 //! - [`Hooks`]: `on_error` turns a request refused before the endpoint saw it (400, 414, 431,
 //!   501) into its response, so refusals look like the endpoint's own errors; `on_refused`
@@ -22,9 +22,9 @@
 //! use std::sync::Arc;
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
 //! let on_error: saoma_http::OnError = Arc::new(|e| Box::pin(async move { e.into_response() }));
-//! let limits = saoma_http::Limits {
+//! let limits = saoma_http::ConnectionLimits {
 //!     max_connections_per_ip: 256,
-//!     ..saoma_http::Limits::new(16 * 1024, 16 * 1024)
+//!     ..saoma_http::ConnectionLimits::new(16 * 1024, 16 * 1024)
 //! };
 //! let (_stop, stopping) = tokio::sync::watch::channel(false);
 //! let server = saoma_http::Server::new(
@@ -104,7 +104,7 @@ use tokio::time::Instant;
 /// Bounds on what one connection may send and how long it may take, and on how many
 /// connections may be open.
 #[derive(Clone, Debug)]
-pub struct Limits {
+pub struct ConnectionLimits {
     /// The request line and headers, in bytes; a request line over it is 414, a head 431.
     pub max_head_bytes: usize,
     /// A body over this is not read (see `body::read_body`).
@@ -122,7 +122,7 @@ pub struct Limits {
     pub max_connections_per_ip: usize,
 }
 
-impl Limits {
+impl ConnectionLimits {
     /// Default time bounds (75 s idle, 30 s for a head, a body and each write) and no
     /// connection caps.
     pub fn new(max_header_bytes: usize, max_body_bytes: usize) -> Self {
@@ -173,7 +173,7 @@ pub struct Server {
 
 struct Shared {
     endpoint: poem::endpoint::BoxEndpoint<'static>,
-    limits: Limits,
+    limits: ConnectionLimits,
     hooks: Hooks,
     local: SocketAddr,
     stop: Stop,
@@ -203,7 +203,7 @@ impl Server {
     pub fn new(
         listener: TcpListener,
         endpoint: poem::endpoint::BoxEndpoint<'static>,
-        limits: Limits,
+        limits: ConnectionLimits,
         hooks: Hooks,
         stop: watch::Receiver<bool>,
     ) -> std::io::Result<Self> {

@@ -4,7 +4,7 @@
 
 use super::fields::{self, Framing};
 use super::read_error::ReadError;
-use super::{Limits, wait_until};
+use super::{ConnectionLimits, wait_until};
 use bytes::{Buf, BytesMut};
 use poem::http::{self, HeaderMap, HeaderName, HeaderValue, Method, Uri, Version, header};
 use tokio::net::TcpStream;
@@ -28,7 +28,7 @@ pub struct Head {
 pub async fn read_head(
     io: &mut TcpStream,
     buf: &mut BytesMut,
-    limits: &Limits,
+    limits: &ConnectionLimits,
     idle: impl Future<Output = ()>,
 ) -> Result<Head, ReadError> {
     let mut idle = std::pin::pin!(idle);

@@ -36,11 +36,11 @@ fn endless() -> poem::Response {
     poem::Response::builder().body(Body::from_bytes_stream(body))
 }
 
-async fn start(limits: Limits) -> Running {
+async fn start(limits: ConnectionLimits) -> Running {
     start_with(limits, |_| false).await
 }
 
-async fn start_with(limits: Limits, uncapped: fn(IpAddr) -> bool) -> Running {
+async fn start_with(limits: ConnectionLimits, uncapped: fn(IpAddr) -> bool) -> Running {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let endpoint = Route::new()
@@ -67,11 +67,11 @@ async fn start_with(limits: Limits, uncapped: fn(IpAddr) -> bool) -> Running {
     }
 }
 
-fn quick() -> Limits {
-    Limits {
+fn quick() -> ConnectionLimits {
+    ConnectionLimits {
         idle_timeout: Duration::from_millis(300),
         head_timeout: Duration::from_millis(300),
-        ..Limits::new(8192, 1024)
+        ..ConnectionLimits::new(8192, 1024)
     }
 }
 
@@ -108,7 +108,7 @@ async fn a_quiet_connection_is_closed_after_the_idle_bound() {
 
 #[tokio::test]
 async fn a_peer_that_hangs_up_ends_its_stream() {
-    let app = start(Limits::new(8192, 1024)).await;
+    let app = start(ConnectionLimits::new(8192, 1024)).await;
     let mut io = TcpStream::connect(app.addr).await.unwrap();
     io.write_all(b"GET /endless HTTP/1.1\r\nHost: a\r\n\r\n")
         .await
@@ -135,7 +135,7 @@ async fn a_peer_that_hangs_up_ends_its_stream() {
 
 #[tokio::test]
 async fn shutdown_closes_quiet_connections_and_stops_accepting() {
-    let app = start(Limits::new(8192, 1024)).await;
+    let app = start(ConnectionLimits::new(8192, 1024)).await;
     let mut io = TcpStream::connect(app.addr).await.unwrap();
     io.write_all(b"GET /hello HTTP/1.1\r\nHost: a\r\n\r\n")
         .await
@@ -153,7 +153,7 @@ async fn shutdown_closes_quiet_connections_and_stops_accepting() {
 
 #[tokio::test]
 async fn shutdown_closes_a_connection_still_sending_its_head_or_body_at_once() {
-    let app = start(Limits::new(8192, 1024)).await;
+    let app = start(ConnectionLimits::new(8192, 1024)).await;
     let mut head = TcpStream::connect(app.addr).await.unwrap();
     head.write_all(b"GET /hello HTTP/1.1\r\nHost: a\r\n")
         .await
@@ -203,9 +203,9 @@ async fn refusal(io: &mut TcpStream) -> String {
 
 #[tokio::test]
 async fn connections_over_the_per_address_cap_are_refused_and_others_served() {
-    let app = start(Limits {
+    let app = start(ConnectionLimits {
         max_connections_per_ip: 3,
-        ..Limits::new(8192, 1024)
+        ..ConnectionLimits::new(8192, 1024)
     })
     .await;
     let mut held = Vec::new();
@@ -248,10 +248,10 @@ async fn connections_over_the_per_address_cap_are_refused_and_others_served() {
 async fn connections_over_the_total_cap_are_refused_and_uncapped_peers_are_not_counted_per_address()
 {
     let app = start_with(
-        Limits {
+        ConnectionLimits {
             max_connections: 2,
             max_connections_per_ip: 1,
-            ..Limits::new(8192, 1024)
+            ..ConnectionLimits::new(8192, 1024)
         },
         |ip| ip == IpAddr::from([127, 0, 0, 5]),
     )
@@ -276,7 +276,7 @@ async fn connections_over_the_total_cap_are_refused_and_uncapped_peers_are_not_c
 
 #[tokio::test]
 async fn nul_bytes_are_answered_400_at_once() {
-    let app = start(Limits::new(8192, 1024)).await;
+    let app = start(ConnectionLimits::new(8192, 1024)).await;
     let mut io = TcpStream::connect(app.addr).await.unwrap();
     io.write_all(&[0u8; 2048]).await.unwrap();
     let seen = read_to_close(&mut io).await.expect("answered and closed");

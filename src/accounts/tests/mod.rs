@@ -4,7 +4,7 @@
 
 mod accounts;
 mod pg;
-mod phone;
+mod phone_number;
 mod refresh;
 
 use super::*;
@@ -75,11 +75,11 @@ contract!(
     accounts::concurrent_first_logins_of_one_person_by_two_apps_make_one_account,
     accounts::get_returns_the_account_with_its_identities,
     accounts::unlinking_an_identity_ends_its_sessions_only,
-    phone::a_free_phone_is_bound_and_found,
-    phone::binding_the_same_phone_again_changes_nothing,
-    phone::a_phone_of_another_account_links_this_one_into_it,
-    phone::binding_to_an_unknown_account_is_refused,
-    phone::without_unionid_linking_each_identity_has_its_own_account,
+    phone_number::a_free_phone_is_bound_and_found,
+    phone_number::binding_the_same_phone_again_changes_nothing,
+    phone_number::a_phone_of_another_account_links_this_one_into_it,
+    phone_number::binding_to_an_unknown_account_is_refused,
+    phone_number::without_unionid_linking_each_identity_has_its_own_account,
     refresh::rotation_returns_a_working_token_and_the_subject,
     refresh::a_reused_token_revokes_its_family,
     refresh::concurrent_rotations_of_one_token_have_one_winner,

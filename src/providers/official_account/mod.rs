@@ -3,10 +3,10 @@
 //! (`SCAN` with the bare scene); the push, once authenticated, confirms the scene.
 //!
 //! - `push`: authenticate and read a push (signatures, replay window, decryption, XML).
-//! - `events`: what each event does to scenes and accounts, and the passive reply.
+//! - `effects`: what each event does to scenes and accounts, and the passive reply.
 //! - `qr`: the QR drawn locally from the ticket's `url`.
 
-mod events;
+mod effects;
 mod push;
 mod qr;
 

@@ -4,7 +4,7 @@
 
 use super::OfficialAccount;
 use crate::config::CallbackMode;
-use crate::wechat::callback::{self, CallbackError, Fields};
+use crate::wechat::callback::{self, Fields, PushCodecError};
 
 /// How far a push's `timestamp` may be from our clock (WeChat's is trusted to a few minutes).
 pub const TIMESTAMP_WINDOW_SECS: i64 = 300;
@@ -48,7 +48,7 @@ pub enum PushRefusal {
     #[error("the URL check has no echostr")]
     MissingEchostr,
     #[error(transparent)]
-    Message(#[from] CallbackError),
+    Message(#[from] PushCodecError),
 }
 
 /// A push that passed every check: its fields (decrypted when it was encrypted).
@@ -106,7 +106,7 @@ pub(super) fn authenticate(
         return Err(PushRefusal::StaleTimestamp);
     }
     if body.len() > callback::MAX_XML_BYTES {
-        return Err(CallbackError::TooLarge(callback::MAX_XML_BYTES).into());
+        return Err(PushCodecError::TooLarge(callback::MAX_XML_BYTES).into());
     }
     let encrypted = q.encrypt_type.as_deref() == Some("aes");
     let fields = if encrypted {

@@ -10,14 +10,14 @@
 //! Keys (see [`keys`]) are hash-tagged by scene or app id, so that in a cluster each scene's (and
 //! each app's) keys share one slot and every Lua script touches one slot.
 
+mod access_tokens;
 mod conn;
+mod counters;
 mod keys;
-mod limits;
 mod notify;
 mod peers;
 mod scenes;
 mod target;
-mod tokens;
 mod values;
 
 pub use target::RedisTarget;

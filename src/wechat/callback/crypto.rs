@@ -2,7 +2,7 @@
 //! 32-byte blocks (pad values 1..=32, which a 16-byte unpadder refuses), and the plaintext
 //! `random(16) || len(msg) as u32 big-endian || msg || appid`.
 
-use super::CallbackError;
+use super::PushCodecError;
 use aes::cipher::block_padding::NoPadding;
 use aes::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit};
 use base64::Engine;
@@ -33,15 +33,15 @@ pub struct AesKey([u8; 32]);
 
 impl AesKey {
     /// `base64_decode(EncodingAESKey + "=")`: 43 characters give 32 bytes.
-    pub fn parse(encoding_aes_key: &str) -> Result<AesKey, CallbackError> {
+    pub fn parse(encoding_aes_key: &str) -> Result<AesKey, PushCodecError> {
         if encoding_aes_key.len() != 43 {
-            return Err(CallbackError::InvalidAesKey);
+            return Err(PushCodecError::InvalidAesKey);
         }
         let bytes = KEY_DECODER
             .decode(format!("{encoding_aes_key}="))
-            .map_err(|_| CallbackError::InvalidAesKey)?;
+            .map_err(|_| PushCodecError::InvalidAesKey)?;
         let key =
-            <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| CallbackError::InvalidAesKey)?;
+            <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| PushCodecError::InvalidAesKey)?;
         Ok(AesKey(key))
     }
 
@@ -80,46 +80,46 @@ pub fn encrypt(key: &AesKey, app_id: &str, msg: &[u8], random: &[u8; 16]) -> Str
 }
 
 /// Decrypt a base64 `Encrypt` and check that it was made for `app_id`; returns the message.
-pub fn decrypt(key: &AesKey, app_id: &str, encrypt: &str) -> Result<Vec<u8>, CallbackError> {
+pub fn decrypt(key: &AesKey, app_id: &str, encrypt: &str) -> Result<Vec<u8>, PushCodecError> {
     let mut data = STANDARD
         .decode(encrypt.trim())
-        .map_err(|_| CallbackError::InvalidCiphertext)?;
+        .map_err(|_| PushCodecError::InvalidCiphertext)?;
     if data.is_empty() || data.len() % PAD_BLOCK != 0 {
-        return Err(CallbackError::InvalidCiphertext);
+        return Err(PushCodecError::InvalidCiphertext);
     }
     let decryptor = Decryptor::new_from_slices(&key.0, key.iv())
-        .map_err(|_| CallbackError::InvalidCiphertext)?;
+        .map_err(|_| PushCodecError::InvalidCiphertext)?;
     let plain = decryptor
         .decrypt_padded_mut::<NoPadding>(&mut data)
-        .map_err(|_| CallbackError::InvalidCiphertext)?;
+        .map_err(|_| PushCodecError::InvalidCiphertext)?;
     let plain = unpad(plain)?;
     let header = plain
         .get(..RANDOM_LEN + LEN_LEN)
-        .ok_or(CallbackError::InvalidCiphertext)?;
+        .ok_or(PushCodecError::InvalidCiphertext)?;
     let mut len = [0u8; 4];
     len.copy_from_slice(&header[RANDOM_LEN..]);
     let msg_len =
-        usize::try_from(u32::from_be_bytes(len)).map_err(|_| CallbackError::InvalidCiphertext)?;
+        usize::try_from(u32::from_be_bytes(len)).map_err(|_| PushCodecError::InvalidCiphertext)?;
     let rest = &plain[RANDOM_LEN + LEN_LEN..];
     if msg_len > rest.len() {
-        return Err(CallbackError::InvalidCiphertext);
+        return Err(PushCodecError::InvalidCiphertext);
     }
     let (msg, trailing_app_id) = rest.split_at(msg_len);
     if trailing_app_id != app_id.as_bytes() {
-        return Err(CallbackError::WrongAppId);
+        return Err(PushCodecError::WrongAppId);
     }
     Ok(msg.to_vec())
 }
 
 /// PKCS#7 with pad values 1..=32, every pad byte checked.
-fn unpad(plain: &[u8]) -> Result<&[u8], CallbackError> {
-    let pad = usize::from(*plain.last().ok_or(CallbackError::InvalidCiphertext)?);
+fn unpad(plain: &[u8]) -> Result<&[u8], PushCodecError> {
+    let pad = usize::from(*plain.last().ok_or(PushCodecError::InvalidCiphertext)?);
     if pad == 0 || pad > PAD_BLOCK || pad > plain.len() {
-        return Err(CallbackError::InvalidCiphertext);
+        return Err(PushCodecError::InvalidCiphertext);
     }
     let (body, padding) = plain.split_at(plain.len() - pad);
     if padding.iter().any(|&b| usize::from(b) != pad) {
-        return Err(CallbackError::InvalidCiphertext);
+        return Err(PushCodecError::InvalidCiphertext);
     }
     Ok(body)
 }

@@ -20,7 +20,7 @@ pub use xml::{Fields, MAX_XML_BYTES, encrypted_reply, parse, text_reply};
 
 /// Why a push (or a reply, on the sandbox's side) could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CallbackError {
+pub enum PushCodecError {
     #[error("the EncodingAESKey must be 43 base64 characters")]
     InvalidAesKey,
     #[error("the ciphertext is not base64, not whole AES blocks, or badly padded")]

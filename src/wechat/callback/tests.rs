@@ -103,7 +103,7 @@ fn vector_c_wxjava_key_with_trailing_bits() {
 fn a_wrong_app_id_inside_the_ciphertext_is_refused() {
     assert_eq!(
         decrypt(&b_key(), "wx0000000000000000", B_ENCRYPT),
-        Err(CallbackError::WrongAppId)
+        Err(PushCodecError::WrongAppId)
     );
 }
 
@@ -113,7 +113,7 @@ fn garbage_ciphertexts_are_refused() {
     for bad in ["", "not base64!", "AAAA", &"A".repeat(44)] {
         assert_eq!(
             decrypt(&key, B_APP_ID, bad),
-            Err(CallbackError::InvalidCiphertext),
+            Err(PushCodecError::InvalidCiphertext),
             "{bad}"
         );
     }
@@ -121,16 +121,16 @@ fn garbage_ciphertexts_are_refused() {
     let other = AesKey::parse(&"B".repeat(43)).unwrap();
     assert_eq!(
         decrypt(&other, B_APP_ID, B_ENCRYPT),
-        Err(CallbackError::InvalidCiphertext)
+        Err(PushCodecError::InvalidCiphertext)
     );
 }
 
 #[test]
 fn aes_keys_must_be_43_base64_characters() {
-    assert_eq!(AesKey::parse("short"), Err(CallbackError::InvalidAesKey));
+    assert_eq!(AesKey::parse("short"), Err(PushCodecError::InvalidAesKey));
     assert_eq!(
         AesKey::parse(&"!".repeat(43)),
-        Err(CallbackError::InvalidAesKey)
+        Err(PushCodecError::InvalidAesKey)
     );
     assert_eq!(format!("{:?}", b_key()), "AesKey([redacted])");
 }
@@ -154,10 +154,10 @@ fn xml_fields_are_read_from_cdata_and_text() {
 fn a_doctype_is_refused_before_any_entity() {
     let xxe = b"<?xml version=\"1.0\"?><!DOCTYPE xml [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\
         <xml><Event>&x;</Event></xml>";
-    assert_eq!(parse(xxe), Err(CallbackError::DocType));
+    assert_eq!(parse(xxe), Err(PushCodecError::DocType));
     let laughs =
         b"<!DOCTYPE xml [<!ENTITY a \"aaaa\"><!ENTITY b \"&a;&a;&a;\">]><xml><E>&b;</E></xml>";
-    assert_eq!(parse(laughs), Err(CallbackError::DocType));
+    assert_eq!(parse(laughs), Err(PushCodecError::DocType));
 }
 
 #[test]
@@ -174,7 +174,7 @@ fn undeclared_entities_garbage_and_oversized_bodies_are_refused() {
         b"\xff\xfe<xml/>",
     ] {
         assert!(
-            matches!(parse(bad), Err(CallbackError::InvalidXml(_))),
+            matches!(parse(bad), Err(PushCodecError::InvalidXml(_))),
             "{:?} -> {:?}",
             String::from_utf8_lossy(bad),
             parse(bad)
@@ -183,7 +183,7 @@ fn undeclared_entities_garbage_and_oversized_bodies_are_refused() {
     let big = format!("<xml><A>{}</A></xml>", "a".repeat(MAX_XML_BYTES));
     assert_eq!(
         parse(big.as_bytes()),
-        Err(CallbackError::TooLarge(MAX_XML_BYTES))
+        Err(PushCodecError::TooLarge(MAX_XML_BYTES))
     );
 }
 

@@ -2,7 +2,7 @@
 //! which never expands entities it was not told about; any DOCTYPE is refused outright so that
 //! no DTD (internal subset, external entity, "billion laughs") is ever looked at.
 
-use super::CallbackError;
+use super::PushCodecError;
 use quick_xml::Reader;
 use quick_xml::events::Event;
 use std::collections::BTreeMap;
@@ -32,14 +32,14 @@ impl Fields {
     }
 }
 
-fn invalid(e: impl std::fmt::Display) -> CallbackError {
-    CallbackError::InvalidXml(e.to_string())
+fn invalid(e: impl std::fmt::Display) -> PushCodecError {
+    PushCodecError::InvalidXml(e.to_string())
 }
 
 /// Parse a push (or a decrypted event) of at most `MAX_XML_BYTES`.
-pub fn parse(body: &[u8]) -> Result<Fields, CallbackError> {
+pub fn parse(body: &[u8]) -> Result<Fields, PushCodecError> {
     if body.len() > MAX_XML_BYTES {
-        return Err(CallbackError::TooLarge(MAX_XML_BYTES));
+        return Err(PushCodecError::TooLarge(MAX_XML_BYTES));
     }
     let text = std::str::from_utf8(body).map_err(|_| invalid("not UTF-8"))?;
     let mut reader = Reader::from_str(text);
@@ -51,7 +51,7 @@ pub fn parse(body: &[u8]) -> Result<Fields, CallbackError> {
     let mut current: Option<(String, String)> = None;
     loop {
         match reader.read_event().map_err(invalid)? {
-            Event::DocType(_) => return Err(CallbackError::DocType),
+            Event::DocType(_) => return Err(PushCodecError::DocType),
             Event::Start(start) => {
                 depth += 1;
                 match depth {
@@ -117,7 +117,7 @@ fn insert(
     fields: &mut BTreeMap<String, String>,
     name: String,
     value: String,
-) -> Result<(), CallbackError> {
+) -> Result<(), PushCodecError> {
     if fields.len() >= MAX_FIELDS {
         return Err(invalid("too many fields"));
     }

@@ -1,9 +1,9 @@
 //! `POST wxa/business/getuserphonenumber`: the code of the mini-program's getPhoneNumber button
 //! for the user's phone number.
 
+use super::access_token::AppCredentials;
 use super::client::WeChatClient;
 use super::error::WeChatError;
-use super::token::AppCredentials;
 use serde::{Deserialize, Serialize};
 
 const GET_USER_PHONE_NUMBER: &str = "wxa/business/getuserphonenumber";
