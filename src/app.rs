@@ -195,7 +195,12 @@ impl Application {
 
         let api = api::service();
         let route = web::mount(Route::new()).at("/metrics", poem::get(render_metrics));
-        let mut route = web::mount_docs(route, api.swagger_ui_html(), api.spec(), api.swagger_ui());
+        let mut route = web::mount_docs(
+            route,
+            api.swagger_ui_html(),
+            api::spec_json(),
+            api.swagger_ui(),
+        );
         if let Some(sandbox) = &sandbox {
             route = route.nest("/sandbox", web::sandbox_helpers(sandbox.routes()));
         }

@@ -98,8 +98,11 @@ pub enum ErrorCode {
 
 /// The body of every error.
 #[derive(Object, Debug, Clone)]
+#[oai(example)]
 pub struct ErrorBody {
+    /// The stable, machine-readable error code.
     pub code: ErrorCode,
+    /// What went wrong, for a person (not stable: match on `code`).
     pub message: String,
 }
 

@@ -5,13 +5,18 @@ mod account;
 mod callback_error;
 mod created;
 mod error;
+mod error_status;
 mod events;
+mod examples;
 mod health;
+mod links;
 mod middleware;
 mod mini_program;
 mod official_account;
+pub(crate) mod op_error;
 mod pages;
 mod phone;
+mod poll_auth;
 mod providers;
 mod scene_id;
 mod scenes;
@@ -24,7 +29,7 @@ pub use scene_id::{SCENE_PATTERN, SceneId};
 pub use scenes::scene_path;
 
 use poem::Request;
-use poem_openapi::OpenApiService;
+use poem_openapi::{LicenseObject, OpenApiService, ServerObject};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -58,6 +63,11 @@ pub fn service() -> OpenApiService<Apis, ()> {
         "Saoma",
         env!("CARGO_PKG_VERSION"),
     )
+    .server(
+        ServerObject::new("/")
+            .description("The Saoma serving this document (same origin)."),
+    )
+    .license(LicenseObject::new("MIT").url("https://opensource.org/licenses/MIT"))
     .description(
         "WeChat scan-to-login server. A web page creates a scene and shows its code; the user scans it with WeChat; the page \
          learns the outcome by polling or Server-Sent Events with its poll token. Every error is \
@@ -65,9 +75,15 @@ pub fn service() -> OpenApiService<Apis, ()> {
     )
 }
 
-/// The spec as `saoma openapi` prints it and `openapi/openapi.json` holds it.
+/// The spec as `saoma openapi` prints it, `/openapi.json` serves it and
+/// `openapi/openapi.json` holds it: poem-openapi's, with the links it cannot write.
 pub fn spec_json() -> String {
-    service().spec()
+    let generated = service().spec();
+    let Ok(mut spec) = serde_json::from_str::<serde_json::Value>(&generated) else {
+        return generated;
+    };
+    links::add_links(&mut spec);
+    serde_json::to_string_pretty(&spec).unwrap_or(generated)
 }
 
 /// The client's address and User-Agent, as shown on the phone.
