@@ -52,6 +52,42 @@ for _ in $(seq 300); do
   sleep 0.1
 done
 
+# Past the front door: a sandbox login makes a real bearer token (the mini-program's, which
+# /api/v1/me and /api/v1/mini-program/phone accept) and a real scene with its poll token, so
+# that those operations are fuzzed beyond 401/404. schemathesis.toml (below) attaches them per
+# operation; the links from createScene (in the document) give the stateful phase fresh scenes
+# with their own poll tokens.
+eval "$(python3 - "$base" <<'PY'
+import json, shlex, sys, urllib.request
+base = sys.argv[1]
+def post(path, body):
+    req = urllib.request.Request(base + path, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as res:
+        return json.load(res)
+user = post("/sandbox/api/users", {"nickname": "fuzz"})["id"]
+code = post("/sandbox/api/wx-login", {"user": user})["code"]
+login = post("/api/v1/mini-program/login", {"code": code})
+scene = post("/api/v1/scenes", {"provider": "mini_program"})
+for name, value in [("FUZZ_ACCESS_TOKEN", login["tokens"]["access_token"]),
+                    ("FUZZ_SCENE", scene["scene"]), ("FUZZ_POLL_TOKEN", scene["poll_token"])]:
+    print(f"export {name}={shlex.quote(value)}")
+PY
+)"
+cat >"$work/schemathesis.toml" <<'TOML'
+[[operations]]
+include-operation-id = ["getScene", "streamSceneEvents"]
+headers = { "X-Poll-Token" = "${FUZZ_POLL_TOKEN}" }
+parameters = { scene = "${FUZZ_SCENE}" }
+
+[[operations]]
+include-operation-id = ["sendPhoneSms", "bindPhone"]
+headers = { "X-Poll-Token" = "${FUZZ_POLL_TOKEN}" }
+
+[[operations]]
+include-operation-id = ["getMe", "miniProgramPhone"]
+headers = { Authorization = "Bearer ${FUZZ_ACCESS_TOKEN}" }
+TOML
+
 echo "==> fuzz: schemathesis against $base/openapi.json"
 # One worker: hypothesis' lambda introspection is not thread-safe on every Python 3.11.
 # From the temporary directory: schemathesis keeps a cache (.schemathesis/) in its working directory.
