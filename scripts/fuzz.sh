@@ -3,7 +3,8 @@
 # under the cargo target directory when missing) reads /openapi.json, generates requests for
 # every operation, and fails on any 5xx or any response the document does not describe
 # (status, Content-Type, headers, body schema). Limits are relaxed so that it is not throttled.
-# Usage: scripts/fuzz.sh        FUZZ_EXAMPLES=N for more or fewer cases per operation.
+# Usage: scripts/fuzz.sh        FUZZ_EXAMPLES=N for more or fewer cases per operation;
+# FUZZ_TIMEOUT=S caps the run (default 300 s: the stateful phase follows createScene's links).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -91,7 +92,7 @@ TOML
 echo "==> fuzz: schemathesis against $base/openapi.json"
 # One worker: hypothesis' lambda introspection is not thread-safe on every Python 3.11.
 # From the temporary directory: schemathesis keeps a cache (.schemathesis/) in its working directory.
-(cd "$work" && timeout 170 "$venv/bin/schemathesis" run "$base/openapi.json" \
+(cd "$work" && timeout "${FUZZ_TIMEOUT:-300}" "$venv/bin/schemathesis" run "$base/openapi.json" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
   --max-examples "${FUZZ_EXAMPLES:-100}" \
   --workers 1 \
