@@ -54,7 +54,7 @@ errors!(
     /// `sendPhoneSms`'s errors.
     SendErrors = "sendPhoneSms", json: true,
     [InvalidPhone, InvalidPollToken, SceneNotFound, SceneConflict, SceneExpired, SceneConsumed,
-     RateLimited, SmsUnavailable, StoreUnavailable, DatabaseUnavailable]
+     RateLimited, SmsUnavailable, StoreUnavailable]
 );
 errors!(
     /// `bindPhone`'s errors.
