@@ -59,12 +59,20 @@ if [ ! -d e2e/node_modules/playwright-core ] || [ e2e/package-lock.json -nt e2e/
   (cd e2e && npm ci --no-audit --no-fund)
 fi
 
+# ---- The OpenAPI document (issue 16): Redocly's `recommended` ruleset with redocly.yaml (its
+# exceptions say why); any error fails the run. The TypeScript client generated from the same
+# document (openapi-typescript + openapi-fetch, `tsc --strict`, and a file of deliberate type
+# errors that must fail) runs in the node --test block below (e2e/ts-client.test.js).
+echo "==> clients: redocly lint openapi/openapi.json"
+REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
+  e2e/node_modules/.bin/redocly lint --config redocly.yaml --format stylish openapi/openapi.json
+
 echo "==> clients: cargo build"
 cargo build --locked
 SAOMA_BIN="$(realpath -m "${CARGO_TARGET_DIR:-target}")/debug/saoma"
 export SAOMA_BIN
 
-echo "==> clients: node --test (mini-program page, demo page and an OpenID client in Chromium)"
+echo "==> clients: node --test (mini-program page, demo page, an OpenID client in Chromium, the TypeScript client)"
 (cd e2e && node --test --test-concurrency=1 --test-reporter=tap)
 echo "==> screenshots in target/screenshots/"
 # ---- end of the clients block ------------------------------------------------------------------

@@ -1,6 +1,6 @@
 //! `/api/v1/me`, `/api/v1/tokens/*` and the JWKS.
 
-use super::error::ApiError;
+use super::op_error::{OpError, errors};
 use crate::providers::{AccountView, Saoma, TokenSet};
 use crate::tokens::Jwks;
 use poem::web::Data;
@@ -21,7 +21,9 @@ enum ApiTags {
 pub struct BearerAuth(pub Bearer);
 
 #[derive(Object)]
+#[oai(example)]
 pub struct RefreshRequest {
+    /// The refresh token of a token set (spent by `refreshTokens`).
     #[oai(validator(min_length = 1, max_length = 256))]
     pub refresh_token: String,
 }
@@ -33,6 +35,23 @@ pub enum RevokeResponse {
     Revoked,
 }
 
+errors!(
+    /// `getMe`'s errors.
+    MeErrors = "getMe", json: false, [Unauthenticated, DatabaseUnavailable]
+);
+errors!(
+    /// `refreshTokens`' errors.
+    RefreshErrors = "refreshTokens", json: true, [InvalidRefreshToken, DatabaseUnavailable]
+);
+errors!(
+    /// `revokeTokens`' errors.
+    RevokeErrors = "revokeTokens", json: true, [DatabaseUnavailable]
+);
+errors!(
+    /// `getJwks`' errors.
+    JwksErrors = "getJwks", json: false, []
+);
+
 pub struct AccountApi;
 
 #[OpenApi(tag = "ApiTags::Account")]
@@ -43,7 +62,7 @@ impl AccountApi {
         &self,
         saoma: Data<&Arc<Saoma>>,
         auth: BearerAuth,
-    ) -> Result<Json<AccountView>, ApiError> {
+    ) -> Result<Json<AccountView>, OpError<MeErrors>> {
         let account = saoma.me(Some(&auth.0.token)).await?;
         Ok(Json(AccountView::from(&account)))
     }
@@ -58,7 +77,7 @@ impl AccountApi {
         &self,
         saoma: Data<&Arc<Saoma>>,
         body: Json<RefreshRequest>,
-    ) -> Result<Json<TokenSet>, ApiError> {
+    ) -> Result<Json<TokenSet>, OpError<RefreshErrors>> {
         Ok(Json(saoma.refresh(&body.0.refresh_token).await?))
     }
 
@@ -72,7 +91,7 @@ impl AccountApi {
         &self,
         saoma: Data<&Arc<Saoma>>,
         body: Json<RefreshRequest>,
-    ) -> Result<RevokeResponse, ApiError> {
+    ) -> Result<RevokeResponse, OpError<RevokeErrors>> {
         saoma.revoke(&body.0.refresh_token).await?;
         Ok(RevokeResponse::Revoked)
     }
@@ -83,7 +102,7 @@ impl AccountApi {
         method = "get",
         operation_id = "getJwks"
     )]
-    async fn jwks(&self, saoma: Data<&Arc<Saoma>>) -> Json<Jwks> {
-        Json(saoma.jwks())
+    async fn jwks(&self, saoma: Data<&Arc<Saoma>>) -> Result<Json<Jwks>, OpError<JwksErrors>> {
+        Ok(Json(saoma.jwks()))
     }
 }

@@ -98,8 +98,11 @@ pub enum ErrorCode {
 
 /// The body of every error.
 #[derive(Object, Debug, Clone)]
+#[oai(example)]
 pub struct ErrorBody {
+    /// The stable, machine-readable error code.
     pub code: ErrorCode,
+    /// What went wrong, for a person (not stable: match on `code`).
     pub message: String,
 }
 
@@ -136,8 +139,7 @@ pub enum ApiError {
     /// The body's Content-Type is not `application/json`.
     #[oai(status = 415)]
     UnsupportedMediaType(Json<ErrorBody>),
-    /// A limit was reached (`rate_limited`) or the scene was polled too fast (`slow_down`);
-    /// retry after the delay.
+    /// Too many requests (the `code` says which limit); retry after the delay.
     #[oai(status = 429)]
     TooManyRequests(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
     /// The request's headers are larger than `limits.max_header_bytes`.

@@ -1,5 +1,6 @@
 //! Liveness and readiness.
 
+use super::op_error::{OpError, errors};
 use crate::providers::{ClusterState, Saoma};
 use poem::web::Data;
 use poem_openapi::payload::Json;
@@ -13,6 +14,7 @@ enum ApiTags {
 }
 
 #[derive(Object)]
+#[oai(example)]
 pub struct Health {
     /// `ok`
     pub status: String,
@@ -34,6 +36,7 @@ impl ComponentState {
 
 /// Each dependency's state.
 #[derive(Object)]
+#[oai(example)]
 pub struct Readiness {
     /// `ok` when every component is.
     pub status: ComponentState,
@@ -58,21 +61,33 @@ pub enum ReadyResponse {
     NotReady(Json<Readiness>, #[oai(header = "Retry-After")] u64),
 }
 
+errors!(
+    /// `getHealth`'s errors.
+    HealthErrors = "getHealth", json: false, []
+);
+errors!(
+    /// `getReadiness`' errors (not ready is an answer of its own, with the body).
+    ReadyErrors = "getReadiness", json: false, []
+);
+
 pub struct HealthApi;
 
 #[OpenApi(tag = "ApiTags::Health")]
 impl HealthApi {
     /// The process is alive
     #[oai(path = "/healthz", method = "get", operation_id = "getHealth")]
-    async fn healthz(&self) -> Json<Health> {
-        Json(Health {
+    async fn healthz(&self) -> Result<Json<Health>, OpError<HealthErrors>> {
+        Ok(Json(Health {
             status: "ok".into(),
-        })
+        }))
     }
 
     /// The store and the database answer, and the instance agrees with its peers
     #[oai(path = "/readyz", method = "get", operation_id = "getReadiness")]
-    async fn readyz(&self, saoma: Data<&Arc<Saoma>>) -> ReadyResponse {
+    async fn readyz(
+        &self,
+        saoma: Data<&Arc<Saoma>>,
+    ) -> Result<ReadyResponse, OpError<ReadyErrors>> {
         let (store, database) = saoma.readiness().await;
         let cluster = saoma.cluster_state().await;
         let ready = store && database && cluster == ClusterState::Ok;
@@ -83,10 +98,10 @@ impl HealthApi {
             cluster,
             sandbox: saoma.settings().sandbox,
         };
-        if ready {
+        Ok(if ready {
             ReadyResponse::Ready(Json(body))
         } else {
             ReadyResponse::NotReady(Json(body), 2)
-        }
+        })
     }
 }

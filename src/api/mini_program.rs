@@ -2,7 +2,7 @@
 
 use super::SceneId;
 use super::account::BearerAuth;
-use super::error::ApiError;
+use super::op_error::{OpError, errors};
 use crate::providers::{LoginRequest, LoginResult, PhoneResult, RequesterView, Saoma};
 use crate::scene::SceneStatus;
 use poem::web::Data;
@@ -18,24 +18,32 @@ enum ApiTags {
 
 /// The scene the mini-program was opened with (`decodeURIComponent(query.scene)`).
 #[derive(Object, Debug)]
+#[oai(example)]
 pub struct ScanRequest {
+    /// The scene from the code's `scene` query parameter.
     pub scene: SceneId,
 }
 
 /// Who asked to log in: show it before the user confirms.
 #[derive(Object, Debug)]
+#[oai(example)]
 pub struct ScanResponse {
+    /// The scene scanned.
     pub scene: String,
+    /// Always `scanned`.
     pub status: SceneStatus,
+    /// The browser that asked to log in.
     pub requester: RequesterView,
 }
 
 /// `wx.login()`'s code; with a scene, the user's answer to the browser's login.
 #[derive(Object)]
+#[oai(example)]
 pub struct MiniProgramLoginRequest {
     /// The code from `wx.login()` (single use, 5 minutes).
     #[oai(validator(min_length = 1, max_length = 256))]
     pub code: String,
+    /// The browser's scene to confirm or cancel; omit to log in to the mini-program only.
     pub scene: Option<SceneId>,
     /// Confirm (true) or cancel (false) the scene's login.
     #[oai(default = "default_approve")]
@@ -58,10 +66,12 @@ impl std::fmt::Debug for MiniProgramLoginRequest {
 
 /// The code of the getPhoneNumber button; optionally the `need_phone` scene to confirm.
 #[derive(Object)]
+#[oai(example)]
 pub struct PhoneRequest {
     /// From `<button open-type="getPhoneNumber">` (single use, 5 minutes).
     #[oai(validator(min_length = 1, max_length = 256))]
     pub code: String,
+    /// A `need_phone` scene this account is logging into, to confirm with the number.
     #[oai(validator(max_length = 64))]
     pub scene: Option<String>,
 }
@@ -75,6 +85,27 @@ impl std::fmt::Debug for PhoneRequest {
     }
 }
 
+errors!(
+    /// `miniProgramScan`'s errors.
+    ScanErrors = "miniProgramScan", json: true,
+    [InvalidScene, WrongProvider, SceneNotFound, SceneConflict, SceneExpired, SceneConsumed,
+     StoreUnavailable]
+);
+errors!(
+    /// `miniProgramLogin`'s errors.
+    LoginErrors = "miniProgramLogin", json: true,
+    [InvalidScene, WrongProvider, InvalidCode, ProviderUnavailable, SceneNotFound, SceneConflict,
+     SceneExpired, SceneConsumed, WechatError, WechatQuotaExhausted, StoreUnavailable,
+     DatabaseUnavailable, WechatTimeout]
+);
+errors!(
+    /// `miniProgramPhone`'s errors.
+    PhoneErrors = "miniProgramPhone", json: true,
+    [InvalidScene, WrongProvider, InvalidCode, InvalidPhone, Unauthenticated, TokenNotAccepted,
+     ProviderUnavailable, SceneNotFound, SceneConflict, SceneExpired, SceneConsumed, WechatError,
+     WechatQuotaExhausted, StoreUnavailable, DatabaseUnavailable, WechatTimeout]
+);
+
 pub struct MiniProgramApi;
 
 #[OpenApi(prefix_path = "/api/v1/mini-program", tag = "ApiTags::MiniProgram")]
@@ -87,7 +118,7 @@ impl MiniProgramApi {
         &self,
         saoma: Data<&Arc<Saoma>>,
         body: Json<ScanRequest>,
-    ) -> Result<Json<ScanResponse>, ApiError> {
+    ) -> Result<Json<ScanResponse>, OpError<ScanErrors>> {
         let requester = saoma.mini_program_scan(&body.0.scene.0).await?;
         Ok(Json(ScanResponse {
             scene: body.0.scene.0,
@@ -102,7 +133,7 @@ impl MiniProgramApi {
         &self,
         saoma: Data<&Arc<Saoma>>,
         body: Json<MiniProgramLoginRequest>,
-    ) -> Result<Json<LoginResult>, ApiError> {
+    ) -> Result<Json<LoginResult>, OpError<LoginErrors>> {
         let body = body.0;
         let result = saoma
             .mini_program_login(LoginRequest {
@@ -126,7 +157,7 @@ impl MiniProgramApi {
         saoma: Data<&Arc<Saoma>>,
         auth: BearerAuth,
         body: Json<PhoneRequest>,
-    ) -> Result<Json<PhoneResult>, ApiError> {
+    ) -> Result<Json<PhoneResult>, OpError<PhoneErrors>> {
         let body = body.0;
         let result = saoma
             .mini_program_phone(Some(&auth.0.token), &body.code, body.scene.as_deref())

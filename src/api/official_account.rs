@@ -34,6 +34,13 @@ pub enum PushResponse {
     Answer(PlainText<String>),
 }
 
+/// A `SCAN` push in plaintext mode, as the document's example.
+const PUSH_EXAMPLE: &str = "<xml><ToUserName><![CDATA[gh_0123456789ab]]></ToUserName>\
+<FromUserName><![CDATA[o6_bmjrPTlm6_2sgVt7hMZOPfL2M]]></FromUserName>\
+<CreateTime>1767323045</CreateTime><MsgType><![CDATA[event]]></MsgType>\
+<Event><![CDATA[SCAN]]></Event><EventKey><![CDATA[Hk3v9Qm2TzL8wXr4bN6pYa]]></EventKey>\
+<Ticket><![CDATA[gQH47joAAAAAAAAAASxodHRwOi8vd2VpeGluLnFxLmNvbS9xL2taZ1d3]]></Ticket></xml>";
+
 /// A push's raw body. WeChat sends `text/xml`; the body is read whatever its Content-Type
 /// says, since it is authenticated and parsed as XML anyway.
 pub struct XmlBody(pub Vec<u8>);
@@ -48,7 +55,10 @@ impl<'a> ApiExtractor<'a> for XmlBody {
             description: Some("The event XML (plain, compatible or safe mode)."),
             content: vec![MetaMediaType {
                 content_type: "text/xml",
-                schema: MetaSchemaRef::Inline(Box::new(MetaSchema::new("string"))),
+                schema: MetaSchemaRef::Inline(Box::new(MetaSchema {
+                    example: Some(serde_json::Value::String(PUSH_EXAMPLE.into())),
+                    ..MetaSchema::new("string")
+                })),
             }],
             required: true,
         })

@@ -1,5 +1,6 @@
 //! `/api/v1/providers`: which logins this server offers, for the page's tabs.
 
+use super::op_error::{OpError, errors};
 use crate::providers::Saoma;
 use crate::scene::Provider;
 use poem::web::Data;
@@ -15,6 +16,7 @@ enum ApiTags {
 
 /// The providers a page may create scenes for.
 #[derive(Object, Debug)]
+#[oai(example)]
 pub struct ProvidersResponse {
     /// Configured providers, or the ones the sandbox plays, in the order to show them.
     pub providers: Vec<Provider>,
@@ -22,6 +24,11 @@ pub struct ProvidersResponse {
     /// (`/sandbox/phone?scene=`).
     pub sandbox: bool,
 }
+
+errors!(
+    /// `listProviders`' errors.
+    ProvidersErrors = "listProviders", json: false, []
+);
 
 pub struct ProvidersApi;
 
@@ -33,10 +40,13 @@ impl ProvidersApi {
         method = "get",
         operation_id = "listProviders"
     )]
-    async fn providers(&self, saoma: Data<&Arc<Saoma>>) -> Json<ProvidersResponse> {
-        Json(ProvidersResponse {
+    async fn providers(
+        &self,
+        saoma: Data<&Arc<Saoma>>,
+    ) -> Result<Json<ProvidersResponse>, OpError<ProvidersErrors>> {
+        Ok(Json(ProvidersResponse {
             providers: saoma.providers(),
             sandbox: saoma.settings().sandbox,
-        })
+        }))
     }
 }

@@ -2,6 +2,8 @@
 
 use super::created::CreatedJson;
 use super::error::ApiError;
+use super::op_error::{OpError, errors};
+use super::poll_auth::PollToken;
 use super::sse::SceneEvents;
 use super::{
     ExtraCookie, PollCookie, SceneId, WebsiteCookie, client_ip, client_of, with_extra_cookie,
@@ -11,7 +13,7 @@ use crate::scene::Provider;
 use futures::StreamExt;
 use poem::Request;
 use poem::web::Data;
-use poem_openapi::param::{Cookie, Header, Path};
+use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 use std::net::{IpAddr, Ipv4Addr};
@@ -28,6 +30,7 @@ enum ApiTags {
 
 /// Start a login.
 #[derive(Object, Debug)]
+#[oai(example, skip_serializing_if_is_none)]
 pub struct CreateSceneRequest {
     /// Which WeChat login to use.
     pub provider: Provider,
@@ -61,6 +64,24 @@ pub enum SceneEventsResponse {
     ),
 }
 
+errors!(
+    /// `createScene`'s errors.
+    CreateErrors = "createScene", json: true,
+    [InvalidScene, SceneNotAllowed, InvalidReturnUrl, ProviderUnavailable, SceneExists,
+     RateLimited, WechatError, WechatQuotaExhausted, StoreUnavailable, WechatTimeout]
+);
+errors!(
+    /// `getScene`'s errors.
+    PollErrors = "getScene", json: false,
+    [InvalidPollToken, SceneNotFound, SceneExpired, SceneConsumed, SlowDown, StoreUnavailable,
+     DatabaseUnavailable]
+);
+errors!(
+    /// `streamSceneEvents`' errors (before the stream starts; after, they are `error` events).
+    EventsErrors = "streamSceneEvents", json: false,
+    [InvalidPollToken, SceneNotFound, SceneExpired, SceneConsumed, RateLimited, StoreUnavailable]
+);
+
 pub struct ScenesApi;
 
 #[OpenApi(prefix_path = "/api/v1/scenes", tag = "ApiTags::Scenes")]
@@ -81,7 +102,7 @@ impl ScenesApi {
         extra_cookie: Data<&ExtraCookie>,
         req: &Request,
         body: Json<CreateSceneRequest>,
-    ) -> Result<CreateSceneResponse, ApiError> {
+    ) -> Result<CreateSceneResponse, OpError<CreateErrors>> {
         let (ip, user_agent) = client_of(req);
         let new = NewScene {
             provider: body.0.provider,
@@ -125,11 +146,9 @@ impl ScenesApi {
         &self,
         saoma: Data<&Arc<Saoma>>,
         scene: Path<SceneId>,
-        #[oai(name = "X-Poll-Token", validator(max_length = 128))] token: Header<Option<String>>,
-        #[oai(name = "saoma_poll", validator(max_length = 128))] cookie: Cookie<Option<String>>,
-    ) -> Result<Json<SceneView>, ApiError> {
-        let token = token.0.or(cookie.0);
-        Ok(Json(saoma.poll(&scene.0.0, token.as_deref()).await?))
+        token: PollToken,
+    ) -> Result<Json<SceneView>, OpError<PollErrors>> {
+        Ok(Json(saoma.poll(&scene.0.0, token.0.as_deref()).await?))
     }
 
     /// Stream a scene's status (Server-Sent Events)
@@ -143,13 +162,11 @@ impl ScenesApi {
         saoma: Data<&Arc<Saoma>>,
         req: &Request,
         scene: Path<SceneId>,
-        #[oai(name = "X-Poll-Token", validator(max_length = 128))] token: Header<Option<String>>,
-        #[oai(name = "saoma_poll", validator(max_length = 128))] cookie: Cookie<Option<String>>,
-    ) -> Result<SceneEventsResponse, ApiError> {
-        let token = token.0.or(cookie.0);
+        token: PollToken,
+    ) -> Result<SceneEventsResponse, OpError<EventsErrors>> {
         let ip = client_ip(req).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
         let stream = saoma
-            .watch_from(ip, &scene.0.0, token.as_deref())
+            .watch_from(ip, &scene.0.0, token.0.as_deref())
             .await?
             .map(|item| item.map(|read| read.map_err(|e| ApiError::from(e).into_body())));
         let events = SceneEvents::new(stream.boxed(), KEEP_ALIVE);

@@ -1,9 +1,9 @@
 //! `/api/v1/phone`: verify a phone number by SMS for a `need_phone` scene (poll token required).
 
-use super::error::ApiError;
+use super::op_error::{OpError, errors};
+use super::poll_auth::PollTokenHeader;
 use crate::providers::{Saoma, SceneView, SmsSent};
 use poem::web::Data;
-use poem_openapi::param::{Cookie, Header};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, Tags};
 use std::sync::Arc;
@@ -16,7 +16,9 @@ enum ApiTags {
 
 /// Where to send a code.
 #[derive(Object, Debug)]
+#[oai(example)]
 pub struct SendCodeRequest {
+    /// The `need_phone` scene the number is for.
     #[oai(validator(max_length = 64))]
     pub scene: String,
     /// `+<country code><number>` or an 11-digit mainland China mobile number.
@@ -26,9 +28,12 @@ pub struct SendCodeRequest {
 
 /// The phone and the code it received.
 #[derive(Object)]
+#[oai(example)]
 pub struct BindPhoneRequest {
+    /// The `need_phone` scene to confirm.
     #[oai(validator(max_length = 64))]
     pub scene: String,
+    /// The number the code was sent to, as given to `sendPhoneSms`.
     #[oai(validator(max_length = 32))]
     pub phone: String,
     /// The 6-digit code from the SMS.
@@ -45,6 +50,20 @@ impl std::fmt::Debug for BindPhoneRequest {
     }
 }
 
+errors!(
+    /// `sendPhoneSms`'s errors.
+    SendErrors = "sendPhoneSms", json: true,
+    [InvalidPhone, InvalidPollToken, SceneNotFound, SceneConflict, SceneExpired, SceneConsumed,
+     RateLimited, SmsUnavailable, StoreUnavailable]
+);
+errors!(
+    /// `bindPhone`'s errors.
+    BindErrors = "bindPhone", json: true,
+    [InvalidPhone, InvalidSmsCode, SmsCodeExpired, TooManyAttempts, InvalidPollToken,
+     SceneNotFound, SceneConflict, SceneExpired, SceneConsumed, StoreUnavailable,
+     DatabaseUnavailable]
+);
+
 pub struct PhoneApi;
 
 #[OpenApi(prefix_path = "/api/v1/phone", tag = "ApiTags::Phone")]
@@ -60,10 +79,9 @@ impl PhoneApi {
         &self,
         saoma: Data<&Arc<Saoma>>,
         body: Json<SendCodeRequest>,
-        #[oai(name = "X-Poll-Token")] token: Header<Option<String>>,
-        #[oai(name = "saoma_poll")] cookie: Cookie<Option<String>>,
-    ) -> Result<Json<SmsSent>, ApiError> {
-        let token = token.0.or(cookie.0);
+        token: PollTokenHeader,
+    ) -> Result<Json<SmsSent>, OpError<SendErrors>> {
+        let token = token.0;
         let sent = saoma
             .send_phone_code(&body.0.scene, token.as_deref(), &body.0.phone)
             .await?;
@@ -80,10 +98,9 @@ impl PhoneApi {
         &self,
         saoma: Data<&Arc<Saoma>>,
         body: Json<BindPhoneRequest>,
-        #[oai(name = "X-Poll-Token")] token: Header<Option<String>>,
-        #[oai(name = "saoma_poll")] cookie: Cookie<Option<String>>,
-    ) -> Result<Json<SceneView>, ApiError> {
-        let token = token.0.or(cookie.0);
+        token: PollTokenHeader,
+    ) -> Result<Json<SceneView>, OpError<BindErrors>> {
+        let token = token.0;
         let body = body.0;
         let view = saoma
             .bind_phone_by_sms(&body.scene, token.as_deref(), &body.phone, &body.code)

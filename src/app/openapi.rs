@@ -8,7 +8,7 @@ use crate::api::{
     WebsiteApi,
 };
 use crate::oidc::OidcApi;
-use poem_openapi::OpenApiService;
+use poem_openapi::{LicenseObject, OpenApiService, ServerObject};
 
 type Apis = (
     ScenesApi,
@@ -38,6 +38,8 @@ pub(super) fn service() -> OpenApiService<Apis, ()> {
         "Saoma",
         env!("CARGO_PKG_VERSION"),
     )
+    .server(ServerObject::new("/").description("The Saoma serving this document (same origin)."))
+    .license(LicenseObject::new("MIT").url("https://opensource.org/licenses/MIT"))
     .description(
         "WeChat scan-to-login server. A web page creates a scene and shows its code; the user scans it with WeChat; the page \
          learns the outcome by polling or Server-Sent Events with its poll token. Every error is \
@@ -45,7 +47,18 @@ pub(super) fn service() -> OpenApiService<Apis, ()> {
     )
 }
 
-/// The document as `saoma openapi` prints it and `openapi/openapi.json` holds it.
+/// The document as `saoma openapi` prints it, `/openapi.json` serves it and
+/// `openapi/openapi.json` holds it.
 pub fn spec_json() -> String {
-    service().spec()
+    document(&service())
+}
+
+/// `service`'s document: poem-openapi's, with the links it cannot write (`api::links`).
+pub(super) fn document(service: &OpenApiService<Apis, ()>) -> String {
+    let generated = service.spec();
+    let Ok(mut spec) = serde_json::from_str::<serde_json::Value>(&generated) else {
+        return generated;
+    };
+    crate::api::links::add_links(&mut spec);
+    serde_json::to_string_pretty(&spec).unwrap_or(generated)
 }

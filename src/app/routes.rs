@@ -17,7 +17,7 @@ use std::sync::Arc;
 pub(super) fn routes(oidc_on: bool, sandbox: Option<Route>) -> Route {
     let service = openapi::service();
     let (spec, ui_html, ui) = (
-        service.spec(),
+        openapi::document(&service),
         service.swagger_ui_html(),
         service.swagger_ui(),
     );

@@ -10,8 +10,9 @@ use crate::store::now_ms;
 
 /// The account after binding.
 #[derive(Debug, Clone, poem_openapi::Object)]
-#[oai(skip_serializing_if_is_none)]
+#[oai(skip_serializing_if_is_none, example)]
 pub struct PhoneResult {
+    /// The account the number is now bound to.
     pub account: AccountView,
     /// The number belonged to another account: this identity now logs into that one.
     pub linked: bool,

@@ -30,7 +30,9 @@ pub use scenes::NewScene;
 pub use sms_verification::{SmsSent, SmsSettings};
 pub(crate) use throttle::wxacode_key;
 pub use views::WxLogin;
-pub use views::{AccountView, CreatedScene, LoginResult, Qr, RequesterView, SceneView, TokenSet};
+pub use views::{
+    AccountView, CreatedScene, IdentityView, LoginResult, Qr, RequesterView, SceneView, TokenSet,
+};
 pub use website::{CallbackOutcome, Website, WebsiteCallback};
 
 use crate::accounts::{AccountStore, RefreshTokens};

@@ -28,6 +28,7 @@ pub struct SmsSettings {
 
 /// A code was sent.
 #[derive(Debug, Clone, poem_openapi::Object)]
+#[oai(example)]
 pub struct SmsSent {
     /// The number the code went to, normalised (E.164).
     pub phone: String,

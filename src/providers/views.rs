@@ -8,6 +8,7 @@ use std::fmt;
 
 /// Access and refresh token for one account.
 #[derive(Object, Clone)]
+#[oai(example)]
 pub struct TokenSet {
     /// EdDSA-signed JWT; verify with `/.well-known/jwks.json`.
     pub access_token: String,
@@ -31,9 +32,12 @@ impl fmt::Debug for TokenSet {
 
 /// The status of a scene, as polled or pushed by SSE.
 #[derive(Object, Debug, Clone)]
-#[oai(skip_serializing_if_is_none)]
+#[oai(skip_serializing_if_is_none, example)]
 pub struct SceneView {
+    /// The scene's id.
     pub scene: String,
+    /// Where the login stands: `pending`, `scanned`, `need_phone` wait; `confirmed` carries
+    /// `tokens` once; the others are final.
     pub status: SceneStatus,
     /// Seconds left before a waiting scene expires.
     pub expires_in: u64,
@@ -66,6 +70,7 @@ pub struct Qr {
 /// (what wxLogin.js builds; also works against the sandbox).
 #[derive(Object, Debug, Clone)]
 pub struct WxLogin {
+    /// The website application's AppID on WeChat's open platform.
     pub appid: String,
     /// Always `snsapi_login`.
     pub scope: String,
@@ -82,13 +87,22 @@ pub struct WxLogin {
 
 /// A new scene. `poll_token` is shown once: keep it to read the scene.
 #[derive(Object, Clone)]
+#[oai(example)]
 pub struct CreatedScene {
+    /// The scene's id (the browser's, or 22 random characters).
     pub scene: String,
+    /// The WeChat login the scene is for.
     pub provider: Provider,
+    /// The key to the scene's outcome: send it as `X-Poll-Token` (also set as the
+    /// `saoma_poll` cookie). Shown only here.
     pub poll_token: String,
+    /// Always `pending` at creation.
     pub status: SceneStatus,
+    /// Seconds before the scene expires.
     pub expires_in: u64,
+    /// Seconds to wait between polls (faster answers 429 `slow_down`).
     pub interval: u64,
+    /// What to show to be scanned.
     pub qr: Qr,
 }
 
@@ -106,8 +120,11 @@ impl fmt::Debug for CreatedScene {
 #[derive(Object, Debug, Clone)]
 #[oai(skip_serializing_if_is_none)]
 pub struct RequesterView {
+    /// The browser's address (as seen by Saoma, behind trusted proxies).
     pub ip: String,
+    /// The browser's User-Agent (at most 256 characters).
     pub user_agent: String,
+    /// When the scene was created.
     pub created_at: DateTime<Utc>,
     /// The app the user logs in to, when the login is for an OpenID client (its `name`).
     pub client_name: Option<String>,
@@ -131,22 +148,33 @@ impl From<&Requester> for RequesterView {
 #[derive(Object, Debug, Clone)]
 #[oai(skip_serializing_if_is_none)]
 pub struct IdentityView {
+    /// The WeChat login this identity came from.
     pub provider: Provider,
+    /// The WeChat app (mini-program, official account, website application) it belongs to.
     pub app_id: String,
+    /// The user's openid in that app.
     pub openid: String,
+    /// The user's unionid across the open platform's apps, when WeChat gave one.
     pub unionid: Option<String>,
+    /// The nickname WeChat gave, if any.
     pub nickname: Option<String>,
+    /// The avatar URL WeChat gave, if any.
     pub avatar: Option<String>,
+    /// When the identity was first seen.
     pub created_at: DateTime<Utc>,
 }
 
 /// The person, across providers.
 #[derive(Object, Debug, Clone)]
-#[oai(skip_serializing_if_is_none)]
+#[oai(skip_serializing_if_is_none, example)]
 pub struct AccountView {
+    /// The account's id (the access token's `sub`).
     pub id: String,
+    /// The verified phone number (E.164), once bound.
     pub phone: Option<String>,
+    /// When the account was created.
     pub created_at: DateTime<Utc>,
+    /// The WeChat identities linked to the account.
     pub identities: Vec<IdentityView>,
 }
 
@@ -177,9 +205,11 @@ impl From<&Account> for AccountView {
 
 /// What the mini-program gets back from a login: its own session with Saoma.
 #[derive(Object, Debug, Clone)]
-#[oai(skip_serializing_if_is_none)]
+#[oai(skip_serializing_if_is_none, example)]
 pub struct LoginResult {
+    /// The account the mini-program user is logged into.
     pub account: AccountView,
+    /// The mini-program's own tokens for that account.
     pub tokens: TokenSet,
     /// The browser scene's status after this login, when a scene was given.
     pub scene_status: Option<SceneStatus>,

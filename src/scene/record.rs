@@ -31,6 +31,7 @@ pub struct ClientRequest {
 #[oai(skip_serializing_if_is_none)]
 pub struct ScannedBy {
     // Every field is always written: stored records are positional (see store/redis/scenes.rs).
+    /// The user's nickname, when the phone revealed it.
     pub nickname: Option<String>,
     /// URL of the avatar image.
     pub avatar: Option<String>,

@@ -87,7 +87,9 @@ pub enum TokenError {
 
 /// The public keys, as served at the JWKS endpoint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, poem_openapi::Object)]
+#[oai(example)]
 pub struct Jwks {
+    /// The keys that sign current access tokens (one, or two around a rotation).
     pub keys: Vec<Jwk>,
 }
 
