@@ -97,7 +97,8 @@ impl Application {
                 access_ttl: Duration::from_secs(config.tokens.access_ttl_seconds),
             },
         )
-        .context("loading the token signing key")?;
+        .context("loading the token signing key")?
+        .with_published(&config.tokens.published_key_files)?;
         let metrics = Arc::new(Metrics::new()?);
         metrics.set_sandbox(sandbox.is_some());
         let wechat = WeChatClient::new(

@@ -38,6 +38,7 @@ pub type Apis = (
     official_account::OfficialAccountApi,
     phone::PhoneApi,
     crate::oidc::OidcApi,
+    crate::oidc::OidcBrowserApi,
 );
 
 /// The OpenAPI service: the operations, `/openapi.json` and `/docs` come from it. Operations
@@ -54,6 +55,7 @@ pub fn service() -> OpenApiService<Apis, ()> {
             official_account::OfficialAccountApi,
             phone::PhoneApi,
             crate::oidc::OidcApi,
+            crate::oidc::OidcBrowserApi,
         ),
         "Saoma",
         env!("CARGO_PKG_VERSION"),

@@ -6,6 +6,8 @@
 
 mod api;
 mod authorize;
+mod browser_answers;
+mod browser_api;
 mod clients;
 mod discovery;
 mod error;
@@ -20,6 +22,7 @@ mod token;
 mod userinfo;
 
 pub use api::OidcApi;
+pub use browser_api::OidcBrowserApi;
 pub use clients::{Client, Clients, IdTokenAlg};
 
 use crate::config::Config;
@@ -67,15 +70,15 @@ impl Oidc {
             .unwrap_or_else(|| config.data_dir.join("oidc_rsa_key.pem"));
         let rsa = RsaKey::load_or_generate(&key_file, config.oidc.signing_key_file.is_none())
             .context("loading the id_token signing key (oidc.signing_key_file)")?;
-        let published = config
-            .oidc
-            .published_key_files
-            .iter()
-            .map(|path| {
-                RsaKey::load_or_generate(path, false)
-                    .with_context(|| format!("oidc.published_key_files: {}", path.display()))
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let mut published: Vec<RsaKey> = Vec::new();
+        for path in &config.oidc.published_key_files {
+            let key = RsaKey::load_or_generate(path, false)
+                .with_context(|| format!("oidc.published_key_files: {}", path.display()))?;
+            // The signing key listed again (mid-rotation) is published once.
+            if key.kid() != rsa.kid() && published.iter().all(|p| p.kid() != key.kid()) {
+                published.push(key);
+            }
+        }
         let secure_cookies = saoma.settings().secure_cookies;
         let request_ttl = saoma.settings().scene_ttl + Duration::from_secs(300);
         Ok(Some(Arc::new(Oidc {
@@ -101,20 +104,17 @@ impl Oidc {
 /// Add the provider's routes to `route`.
 pub fn mount(route: Route, oidc: Arc<Oidc>) -> Route {
     let routes = Route::new()
-        .at(
-            "/authorize",
-            get(authorize::authorize).post(authorize::authorize_form),
-        )
         .at("/login", get(login_page::page))
         .at("/login.js", get(login_page::script))
         .at("/login/scene", post(login_page::create_scene))
         .at("/resume", get(resume::resume))
-        .at("/abort", get(resume::abort))
-        .at("/logout", get(logout::end_session));
+        .at("/abort", get(resume::abort));
     // The OAuth operations are poem-openapi's (in the OpenAPI document), at their full paths.
     let mut route = route.nest("/oidc", routes.data(oidc.clone()));
     for path in [
         "/.well-known/openid-configuration",
+        "/oidc/authorize",
+        "/oidc/logout",
         "/oidc/jwks",
         "/oidc/token",
         "/oidc/userinfo",
