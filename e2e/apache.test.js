@@ -132,7 +132,9 @@ test(
       throw new Error(e.message + '\n--- apache error.log:\n' + apache.log() + '\n--- saoma:\n' + saoma.log());
     });
     assert.equal(new URL(page.url()).origin, apache.base);
-    // mod_auth_openidc's session: REMOTE_USER is the id_token's sub (OIDCRemoteUserClaim sub).
+    // Apache let the browser in on mod_auth_openidc's own session, after checking the id_token.
+    const cookies = await context.cookies(apache.base);
+    assert.ok(cookies.some((c) => c.name === 'mod_auth_openidc_session'), JSON.stringify(cookies));
     const log = apache.log();
     assert.doesNotMatch(log, /\[auth_openidc:error\]/, log);
     await Promise.all([context.close(), phoneContext.close()]);
