@@ -105,6 +105,7 @@ impl OidcBrowserApi {
     }
 
     /// End-session endpoint (RP-initiated logout): end the single sign-on session
+    #[allow(clippy::too_many_arguments)]
     #[oai(path = "/oidc/logout", method = "get", operation_id = "oidcEndSession")]
     async fn logout(
         &self,
