@@ -47,6 +47,9 @@ node_ok=$(node -p 'const [a, b] = process.versions.node.split(".").map(Number); 
 [ "$node_ok" = true ] || { echo "Node 20.19 or newer is required for the client tests" >&2; exit 1; }
 command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need_apt+=(fonts-noto-cjk)
+# e2e/apache.test.js runs the README's mod_auth_openidc settings against Saoma (issue 17).
+dpkg -s apache2 >/dev/null 2>&1 || need_apt+=(apache2)
+dpkg -s libapache2-mod-auth-openidc >/dev/null 2>&1 || need_apt+=(libapache2-mod-auth-openidc)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "==> installing ${need_apt[*]}"
   sudo_=(); [ "$(id -u)" = 0 ] || sudo_=(sudo)
@@ -72,7 +75,7 @@ cargo build --locked
 SAOMA_BIN="$(realpath -m "${CARGO_TARGET_DIR:-target}")/debug/saoma"
 export SAOMA_BIN
 
-echo "==> clients: node --test (mini-program page, demo page, an OpenID client in Chromium, the TypeScript client)"
+echo "==> clients: node --test (mini-program page, demo page, an OpenID client and Apache mod_auth_openidc in Chromium, the TypeScript client)"
 (cd e2e && node --test --test-concurrency=1 --test-reporter=tap)
 echo "==> screenshots in target/screenshots/"
 # ---- end of the clients block ------------------------------------------------------------------

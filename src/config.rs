@@ -106,6 +106,9 @@ pub struct TokensConfig {
     pub refresh_ttl_seconds: u64,
     /// PKCS#8 PEM Ed25519 key; default `<data_dir>/signing_key.pem`, generated on first start.
     pub signing_key_file: Option<PathBuf>,
+    /// Further Ed25519 keys published in the JWKS and accepted when verifying, without signing:
+    /// the next key before it signs, the previous one until its last token has expired.
+    pub published_key_files: Vec<PathBuf>,
     /// Default: the public URL.
     pub issuer: Option<String>,
     pub audience: String,
@@ -187,6 +190,7 @@ impl Default for TokensConfig {
             access_ttl_seconds: 900,
             refresh_ttl_seconds: 30 * 24 * 3600,
             signing_key_file: None,
+            published_key_files: Vec::new(),
             issuer: None,
             audience: "saoma".into(),
         }

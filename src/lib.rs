@@ -22,6 +22,6 @@ mod shutdown;
 mod sms;
 pub mod store;
 pub mod telemetry;
-mod tokens;
+pub mod tokens;
 pub mod web;
 pub mod wechat;

@@ -37,6 +37,8 @@ impl RefreshTokens for SqlAccounts {
             created_at: now,
             expires_at,
             token_hash: hash_token(&token),
+            client_id: None,
+            client_scope: None,
         };
         refresh_batch::write(&self.db, &self.sessions, session).await?;
         Ok(IssuedRefresh {
@@ -141,25 +143,27 @@ impl RefreshTokens for SqlAccounts {
         subject: &RefreshSubject,
         ttl: Duration,
     ) -> Result<(IssuedRefresh, String), AccountError> {
+        // Through the same group commit as every other new session.
         let now = now_ms();
+        let token = new_token()?;
+        let expires_at = now.saturating_add(ttl_ms(ttl));
         let family_id = uuid::Uuid::new_v4().to_string();
-        let mut tx = self.db.begin_write(&format!("family:{family_id}")).await?;
-        sqlx::query(
-            "INSERT INTO refresh_families \
-             (id, account_id, provider, app_id, created_at, client_id, client_scope) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&family_id)
-        .bind(&subject.account_id)
-        .bind(subject.provider.as_str())
-        .bind(subject.app_id.as_str())
-        .bind(now)
-        .bind(subject.client_id.as_deref())
-        .bind(subject.scope.as_deref())
-        .execute(&mut *tx)
-        .await?;
-        let issued = insert_token(&mut tx, &family_id, now, ttl).await?;
-        tx.commit().await?;
+        let session = NewSession {
+            family_id: family_id.clone(),
+            account_id: subject.account_id.clone(),
+            provider: subject.provider,
+            app_id: subject.app_id.clone(),
+            created_at: now,
+            expires_at,
+            token_hash: hash_token(&token),
+            client_id: subject.client_id.clone(),
+            client_scope: subject.scope.clone(),
+        };
+        refresh_batch::write(&self.db, &self.sessions, session).await?;
+        let issued = IssuedRefresh {
+            token,
+            expires_at: from_ms(expires_at)?,
+        };
         Ok((issued, family_id))
     }
 

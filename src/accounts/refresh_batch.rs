@@ -25,11 +25,14 @@ pub(super) struct NewSession {
     pub created_at: i64,
     pub expires_at: i64,
     pub token_hash: String,
+    /// The OpenID client the session was issued to, and the scopes it was granted.
+    pub client_id: Option<String>,
+    pub client_scope: Option<String>,
 }
 
 type Answer = oneshot::Sender<Result<(), AccountError>>;
 
-/// Rows per transaction: 7 parameters each stays far below SQLite's and PostgreSQL's limits.
+/// Rows per transaction: at most 7 parameters each stays far below SQLite's and PostgreSQL's limits.
 const MAX_BATCH: usize = 256;
 
 /// Sessions waiting to be written, and the turn of the one writing them.
@@ -111,8 +114,9 @@ async fn write_batches(db: &Db, mut queued: Vec<(NewSession, Answer)>) {
 async fn insert(db: &Db, sessions: &[NewSession]) -> Result<(), AccountError> {
     let mut tx = db.begin_holding_turn().await?;
     let sql = format!(
-        "INSERT INTO refresh_families (id, account_id, provider, app_id, created_at) VALUES {}",
-        placeholders(sessions.len(), 5)
+        "INSERT INTO refresh_families \
+         (id, account_id, provider, app_id, created_at, client_id, client_scope) VALUES {}",
+        placeholders(sessions.len(), 7)
     );
     let mut families = sqlx::query(&sql);
     for s in sessions {
@@ -121,7 +125,9 @@ async fn insert(db: &Db, sessions: &[NewSession]) -> Result<(), AccountError> {
             .bind(s.account_id.as_str())
             .bind(s.provider.as_str())
             .bind(s.app_id.as_str())
-            .bind(s.created_at);
+            .bind(s.created_at)
+            .bind(s.client_id.as_deref())
+            .bind(s.client_scope.as_deref());
     }
     families.execute(&mut *tx).await?;
     let sql = format!(

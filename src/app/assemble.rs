@@ -139,7 +139,8 @@ fn signer(config: &Config, public_url: &url::Url) -> anyhow::Result<Signer> {
             access_ttl: Duration::from_secs(config.tokens.access_ttl_seconds),
         },
     )
-    .context("loading the token signing key")
+    .context("loading the token signing key")?
+    .with_published(&config.tokens.published_key_files)
 }
 
 /// How scenes behave, from `[limits]`, `[tokens]`, `[accounts]` and `[sms]`.

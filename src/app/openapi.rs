@@ -7,7 +7,7 @@ use crate::api::{
     AccountApi, HealthApi, MiniProgramApi, OfficialAccountApi, PhoneApi, ProvidersApi, ScenesApi,
     WebsiteApi,
 };
-use crate::oidc::OidcApi;
+use crate::oidc::{OidcApi, OidcBrowserApi};
 use poem_openapi::{LicenseObject, OpenApiService, ServerObject};
 
 type Apis = (
@@ -20,6 +20,7 @@ type Apis = (
     OfficialAccountApi,
     PhoneApi,
     OidcApi,
+    OidcBrowserApi,
 );
 
 pub(super) fn service() -> OpenApiService<Apis, ()> {
@@ -34,6 +35,7 @@ pub(super) fn service() -> OpenApiService<Apis, ()> {
             OfficialAccountApi,
             PhoneApi,
             OidcApi,
+            OidcBrowserApi,
         ),
         "Saoma",
         env!("CARGO_PKG_VERSION"),

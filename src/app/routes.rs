@@ -43,16 +43,13 @@ pub(super) fn routes(oidc_on: bool, sandbox: Option<Route>) -> Route {
         // The OpenID Provider, with `[[oidc.clients]]` (oidc/): the browser's endpoints, then
         // the OAuth operations of the contract.
         route = route
-            .at(
-                "/oidc/authorize",
-                get(browser::authorize).post(browser::authorize_form),
-            )
             .at("/oidc/login", get(browser::page))
             .at("/oidc/login.js", get(browser::script))
             .at("/oidc/login/scene", post(browser::login_scene))
             .at("/oidc/resume", get(browser::resume))
             .at("/oidc/abort", get(browser::abort))
-            .at("/oidc/logout", get(browser::end_session))
+            .at("/oidc/authorize", api.clone())
+            .at("/oidc/logout", api.clone())
             .at("/oidc/jwks", api.clone())
             .at("/oidc/token", api.clone())
             .at("/oidc/userinfo", api.clone())

@@ -1,7 +1,7 @@
 //! The OAuth endpoints as OpenAPI operations (form bodies, answers and error shapes in the
-//! document): token, userinfo, revocation, discovery and the JWKS. The browser-facing ones
-//! (authorize, the login page, logout) answer with redirects and pages and are described in
-//! the README.
+//! document): token, userinfo, revocation, discovery and the JWKS. The browser-facing
+//! authorize and logout are in `browser_api`; the hosted login page's own routes (the page,
+//! its scene, resume, abort) are not API and stay out of the document.
 
 use super::Oidc;
 use super::error::OAuthError;

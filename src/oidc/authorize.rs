@@ -3,45 +3,26 @@
 
 use super::Oidc;
 use super::error::OAuthError;
-use super::login_page::error_page;
 use super::request::{now_secs, parse, ui_lang};
-use super::state::{AuthRequest, CodeGrant, Login, code_key, request_key};
+use super::state::{AuthRequest, CodeGrant, Lang, Login, code_key, request_key};
 use crate::providers::random_token;
 use poem::http::{StatusCode, header};
-use poem::web::{Data, Form, Query};
-use poem::{Request, Response, handler};
+use poem::{Request, Response};
 use std::collections::HashMap;
-use std::sync::Arc;
 
-type Params = Vec<(String, String)>;
+pub(super) type Params = Vec<(String, String)>;
 
 /// Where an authorization request ends: a redirect to the client (success or error), a
 /// redirect to the hosted login page, or an error page when the client cannot be trusted with
 /// a redirect (unknown client, unregistered redirect URI: RFC 6749 4.1.2.1).
-enum Outcome {
+pub(super) enum Outcome {
     Redirect(String),
-    Page(StatusCode, &'static str, String),
+    /// Always 400.
+    Page(&'static str, String, Lang),
 }
 
-#[handler]
-pub async fn authorize(
-    oidc: Data<&Arc<Oidc>>,
-    req: &Request,
-    Query(params): Query<Params>,
-) -> Response {
-    run(&oidc, req, params).await
-}
-
-#[handler]
-pub async fn authorize_form(
-    oidc: Data<&Arc<Oidc>>,
-    req: &Request,
-    Form(params): Form<Params>,
-) -> Response {
-    run(&oidc, req, params).await
-}
-
-async fn run(oidc: &Oidc, req: &Request, params: Params) -> Response {
+/// The authorization request in `params` (the query's or the form's, in order, repeats kept).
+pub(super) async fn run(oidc: &Oidc, req: &Request, params: Params) -> Outcome {
     let lang = ui_lang(
         params
             .iter()
@@ -49,9 +30,14 @@ async fn run(oidc: &Oidc, req: &Request, params: Params) -> Response {
             .map(|(_, v)| v.as_str()),
     );
     match decide(oidc, req, params).await {
-        Outcome::Redirect(to) => see_other(&to),
-        Outcome::Page(status, code, message) => error_page(status, code, &message, lang),
+        Decided::Redirect(to) => Outcome::Redirect(to),
+        Decided::Page(code, message) => Outcome::Page(code, message, lang),
     }
+}
+
+enum Decided {
+    Redirect(String),
+    Page(&'static str, String),
 }
 
 pub fn see_other(to: &str) -> Response {
@@ -62,7 +48,7 @@ pub fn see_other(to: &str) -> Response {
         .finish()
 }
 
-async fn decide(oidc: &Oidc, req: &Request, params: Params) -> Outcome {
+async fn decide(oidc: &Oidc, req: &Request, params: Params) -> Decided {
     let mut map: HashMap<&str, &str> = HashMap::new();
     let mut repeated = None;
     for (k, v) in &params {
@@ -71,8 +57,7 @@ async fn decide(oidc: &Oidc, req: &Request, params: Params) -> Outcome {
         }
     }
     let Some(client) = map.get("client_id").and_then(|id| oidc.clients.get(id)) else {
-        return Outcome::Page(
-            StatusCode::BAD_REQUEST,
+        return Decided::Page(
             "invalid_client",
             "unknown client_id: no redirect is made".into(),
         );
@@ -81,8 +66,7 @@ async fn decide(oidc: &Oidc, req: &Request, params: Params) -> Outcome {
         .get("redirect_uri")
         .filter(|uri| client.redirect_uris.iter().any(|r| r == *uri))
     else {
-        return Outcome::Page(
-            StatusCode::BAD_REQUEST,
+        return Decided::Page(
             "invalid_redirect_uri",
             format!(
                 "redirect_uri is missing or not registered for {}: no redirect is made",
@@ -92,7 +76,7 @@ async fn decide(oidc: &Oidc, req: &Request, params: Params) -> Outcome {
     };
     let state = map.get("state").map(|s| s.to_string());
     let fail = |code: &'static str, text: &str| {
-        Outcome::Redirect(error_redirect(
+        Decided::Redirect(error_redirect(
             oidc,
             redirect_uri,
             state.as_deref(),
@@ -115,7 +99,7 @@ async fn decide(oidc: &Oidc, req: &Request, params: Params) -> Outcome {
                     .is_none_or(|max| now_secs() - login.auth_time <= max) =>
         {
             return match oidc.issue_code(asked.request, login).await {
-                Ok(to) => Outcome::Redirect(to),
+                Ok(to) => Decided::Redirect(to),
                 Err(e) => fail(e.code, &e.description),
             };
         }
@@ -135,7 +119,7 @@ async fn decide(oidc: &Oidc, req: &Request, params: Params) -> Outcome {
     {
         return fail(e.code, &e.description);
     }
-    Outcome::Redirect(format!("/oidc/login?request={}", id.expose()))
+    Decided::Redirect(format!("/oidc/login?request={}", id.expose()))
 }
 
 /// `redirect_uri` with `params` added to its query (its own query kept).

@@ -66,9 +66,7 @@ impl Oidc {
                 .chain(self.published.iter())
                 .find(|k| k.kid() == kid)?
                 .decoding_key(),
-            Algorithm::EdDSA if kid == self.saoma.signer().kid() => {
-                self.saoma.signer().decoding_key()
-            }
+            Algorithm::EdDSA => self.saoma.signer().decoding_key_for(&kid)?,
             _ => return None,
         };
         jsonwebtoken::decode::<Map<String, Value>>(token, key, &validation)

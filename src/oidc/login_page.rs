@@ -231,9 +231,34 @@ h1{font-size:20px}p{color:#555}code{background:#f2f2f2;padding:2px 6px;border-ra
 
 static STYLE_HASH: LazyLock<String> = LazyLock::new(|| csp_hash(STYLE.as_bytes()));
 
+/// A small page under a strict CSP: what the browser-facing operations answer (their
+/// `ApiResponse`s carry the parts) and what the other handlers send as a `Response`.
+pub struct Page {
+    pub status: StatusCode,
+    pub html: String,
+    /// The `Content-Security-Policy`: nothing but the page's own style.
+    pub csp: String,
+}
+
+impl Page {
+    pub fn into_response(self) -> Response {
+        Response::builder()
+            .status(self.status)
+            .content_type("text/html; charset=utf-8")
+            .header(header::CACHE_CONTROL, "no-store")
+            .header(header::REFERRER_POLICY, "no-referrer")
+            .header(header::CONTENT_SECURITY_POLICY, self.csp)
+            .body(self.html)
+    }
+}
+
 /// A page for an authorization error that must not be redirected (RFC 6749 4.1.2.1), naming
 /// the OAuth error code.
 pub fn error_page(status: StatusCode, code: &str, message: &str, lang: Lang) -> Response {
+    error_page_parts(status, code, message, lang).into_response()
+}
+
+pub fn error_page_parts(status: StatusCode, code: &str, message: &str, lang: Lang) -> Page {
     let (title, hint) = match lang {
         Lang::Zh => (
             "登录失败",
@@ -250,11 +275,11 @@ pub fn error_page(status: StatusCode, code: &str, message: &str, lang: Lang) -> 
         message = escape(message),
         code = escape(code),
     );
-    simple_page(status, title, &body, lang)
+    simple_page_parts(status, title, &body, lang)
 }
 
 /// A small page (`body` is trusted HTML) under a strict CSP.
-pub fn simple_page(status: StatusCode, title: &str, body: &str, lang: Lang) -> Response {
+pub fn simple_page_parts(status: StatusCode, title: &str, body: &str, lang: Lang) -> Page {
     let html = format!(
         "<!doctype html><html lang=\"{html_lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
@@ -267,11 +292,5 @@ pub fn simple_page(status: StatusCode, title: &str, body: &str, lang: Lang) -> R
          frame-ancestors 'none'",
         STYLE_HASH.as_str()
     );
-    Response::builder()
-        .status(status)
-        .content_type("text/html; charset=utf-8")
-        .header(header::CACHE_CONTROL, "no-store")
-        .header(header::REFERRER_POLICY, "no-referrer")
-        .header(header::CONTENT_SECURITY_POLICY, csp)
-        .body(html)
+    Page { status, html, csp }
 }

@@ -6,6 +6,8 @@
 
 mod api;
 mod authorize;
+mod browser_answers;
+mod browser_api;
 mod clients;
 mod discovery;
 mod error;
@@ -20,13 +22,12 @@ mod token_endpoint;
 mod userinfo;
 
 pub use api::OidcApi;
+pub use browser_api::OidcBrowserApi;
 
-/// The browser's endpoints (outside the OpenAPI document), mounted by the route table
-/// (`app/routes.rs`).
+/// The browser's endpoints outside the OpenAPI document (the hosted login page and its
+/// resume), mounted by the route table (`app/routes.rs`).
 pub(crate) mod browser {
-    pub(crate) use super::authorize::{authorize, authorize_form};
     pub(crate) use super::login_page::{create_scene as login_scene, page, script};
-    pub(crate) use super::logout::end_session;
     pub(crate) use super::resume::{abort, resume};
 }
 pub use clients::{Client, Clients, IdTokenAlg};
@@ -75,15 +76,15 @@ impl Oidc {
             .unwrap_or_else(|| config.data_dir.join("oidc_rsa_key.pem"));
         let rsa = RsaKey::load_or_generate(&key_file, config.oidc.signing_key_file.is_none())
             .context("loading the id_token signing key (oidc.signing_key_file)")?;
-        let published = config
-            .oidc
-            .published_key_files
-            .iter()
-            .map(|path| {
-                RsaKey::load_or_generate(path, false)
-                    .with_context(|| format!("oidc.published_key_files: {}", path.display()))
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let mut published: Vec<RsaKey> = Vec::new();
+        for path in &config.oidc.published_key_files {
+            let key = RsaKey::load_or_generate(path, false)
+                .with_context(|| format!("oidc.published_key_files: {}", path.display()))?;
+            // The signing key listed again (mid-rotation) is published once.
+            if key.kid() != rsa.kid() && published.iter().all(|p| p.kid() != key.kid()) {
+                published.push(key);
+            }
+        }
         let secure_cookies = saoma.settings().secure_cookies;
         let request_ttl = saoma.settings().scene_ttl + Duration::from_secs(300);
         Ok(Some(Arc::new(Oidc {

@@ -7,6 +7,8 @@ mod rsa_key;
 mod signer;
 
 #[cfg(test)]
+mod key_tests;
+#[cfg(test)]
 mod tests;
 
 pub use rsa_key::RsaKey;

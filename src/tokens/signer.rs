@@ -1,4 +1,6 @@
-//! [`Signer`]: issues and verifies access tokens with this server's Ed25519 key.
+//! [`Signer`]: issues and verifies access tokens with this server's Ed25519 key, and with the
+//! keys it publishes besides (rotation: the next key before it signs, the previous one until the
+//! last token it signed has expired).
 
 use super::{
     AccessSubject, AccessToken, Claims, ClientClaims, Jwk, Jwks, TokenError, TokenSettings, key,
@@ -11,7 +13,14 @@ use ed25519_dalek::SigningKey;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// An Ed25519 key published in the JWKS and accepted when verifying, but not signing.
+struct PublishedKey {
+    kid: String,
+    x: String,
+    decoding: DecodingKey,
+}
 
 /// Signs access tokens and verifies them; publishes the public key as a JWKS.
 pub struct Signer {
@@ -23,6 +32,7 @@ pub struct Signer {
     /// The public key, base64url.
     x: String,
     settings: TokenSettings,
+    published: Vec<PublishedKey>,
 }
 
 impl Signer {
@@ -53,7 +63,41 @@ impl Signer {
             kid: key::thumbprint(&x),
             x,
             settings,
+            published: Vec::new(),
         })
+    }
+
+    /// Also publish (and accept tokens signed by) the Ed25519 keys in `files`
+    /// (`tokens.published_key_files`). A file must exist; the signing key itself is skipped.
+    pub fn with_published(mut self, files: &[PathBuf]) -> anyhow::Result<Signer> {
+        for path in files {
+            let key = key::load_or_generate(path, false)
+                .with_context(|| format!("tokens.published_key_files: {}", path.display()))?;
+            self.publish(&key)?;
+        }
+        Ok(self)
+    }
+
+    pub(super) fn publish(&mut self, key: &SigningKey) -> anyhow::Result<()> {
+        let x = URL_SAFE_NO_PAD.encode(key.verifying_key().as_bytes());
+        let kid = key::thumbprint(&x);
+        if kid == self.kid || self.published.iter().any(|p| p.kid == kid) {
+            return Ok(());
+        }
+        let decoding = DecodingKey::from_ed_components(&x).context("the Ed25519 public key")?;
+        self.published.push(PublishedKey { kid, x, decoding });
+        Ok(())
+    }
+
+    /// The public key that verifies tokens with `kid`: the signing key's or a published one's.
+    pub fn decoding_key_for(&self, kid: &str) -> Option<&DecodingKey> {
+        if kid == self.kid {
+            return Some(&self.decoding);
+        }
+        self.published
+            .iter()
+            .find(|p| p.kid == kid)
+            .map(|p| &p.decoding)
     }
 
     /// The key id every token carries in its header.
@@ -122,20 +166,11 @@ impl Signer {
         jsonwebtoken::encode(&header, claims, &self.encoding).context("signing a token")
     }
 
-    /// The claims of `token` if this server signed it (signature and `kid`), it has not expired
-    /// (60 s leeway for clock skew), and its issuer and audience are ours.
+    /// The claims of `token` if this server signed it (signature and `kid`: the signing key or
+    /// a published one), it has not expired (60 s leeway for clock skew), and its issuer and
+    /// audience are ours.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
-        let header =
-            jsonwebtoken::decode_header(token).map_err(|e| TokenError::Invalid(e.to_string()))?;
-        if header.kid.as_deref() != Some(self.kid.as_str()) {
-            return Err(TokenError::UnknownKey);
-        }
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map(|data| data.claims)
-            .map_err(|e| match e.kind() {
-                ErrorKind::ExpiredSignature => TokenError::Expired,
-                _ => TokenError::Invalid(e.to_string()),
-            })
+        self.verify_as(token)
     }
 
     /// Like [`Signer::verify`], into claims of the caller's shape (an OpenID client's access
@@ -143,10 +178,12 @@ impl Signer {
     pub fn verify_as<T: serde::de::DeserializeOwned>(&self, token: &str) -> Result<T, TokenError> {
         let header =
             jsonwebtoken::decode_header(token).map_err(|e| TokenError::Invalid(e.to_string()))?;
-        if header.kid.as_deref() != Some(self.kid.as_str()) {
-            return Err(TokenError::UnknownKey);
-        }
-        jsonwebtoken::decode::<T>(token, &self.decoding, &self.validation)
+        let key = header
+            .kid
+            .as_deref()
+            .and_then(|kid| self.decoding_key_for(kid))
+            .ok_or(TokenError::UnknownKey)?;
+        jsonwebtoken::decode::<T>(token, key, &self.validation)
             .map(|data| data.claims)
             .map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => TokenError::Expired,
@@ -164,17 +201,21 @@ impl Signer {
         &self.settings
     }
 
-    /// The public key set, for `/.well-known/jwks.json`.
+    /// The public key set, for `/.well-known/jwks.json`: the signing key, then the published.
     pub fn jwks(&self) -> Jwks {
+        let jwk = |x: &str, kid: &str| Jwk {
+            kty: "OKP".to_owned(),
+            crv: "Ed25519".to_owned(),
+            x: x.to_owned(),
+            kid: kid.to_owned(),
+            alg: "EdDSA".to_owned(),
+            use_: "sig".to_owned(),
+        };
+        let published = self.published.iter().map(|p| jwk(&p.x, &p.kid));
         Jwks {
-            keys: vec![Jwk {
-                kty: "OKP".to_owned(),
-                crv: "Ed25519".to_owned(),
-                x: self.x.clone(),
-                kid: self.kid.clone(),
-                alg: "EdDSA".to_owned(),
-                use_: "sig".to_owned(),
-            }],
+            keys: std::iter::once(jwk(&self.x, &self.kid))
+                .chain(published)
+                .collect(),
         }
     }
 }
@@ -183,6 +224,10 @@ impl fmt::Debug for Signer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Signer")
             .field("kid", &self.kid)
+            .field(
+                "published",
+                &self.published.iter().map(|p| &p.kid).collect::<Vec<_>>(),
+            )
             .field("issuer", &self.settings.issuer)
             .field("audience", &self.settings.audience)
             .field("access_ttl", &self.settings.access_ttl)

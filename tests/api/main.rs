@@ -23,6 +23,7 @@ mod official_account;
 mod oidc;
 mod oidc_flow;
 mod oidc_helpers;
+mod oidc_keys;
 mod openapi_doc;
 mod phone_sms;
 mod redis_footprint;

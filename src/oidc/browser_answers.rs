@@ -1,0 +1,275 @@
+//! What the browser-facing OAuth operations (`browser_api`) answer: redirects and small HTML
+//! pages, described status by status for the OpenAPI document; and the POST form of an
+//! authorization request.
+
+use super::authorize::{Outcome, Params};
+use super::login_page::{Page, error_page_parts};
+use super::logout::Logout;
+use super::session::clear_cookie;
+use super::state::Lang;
+use poem::http::StatusCode;
+use poem_openapi::payload::Html;
+use poem_openapi::types::Example;
+use poem_openapi::{ApiResponse, Object};
+
+const NO_STORE: &str = "no-store";
+const NO_REFERRER: &str = "no-referrer";
+
+/// What the authorization endpoint answers.
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "unreadable_authorize_form")]
+pub enum AuthorizeAnswer {
+    /// A redirect: to the client's `redirect_uri` with `code`, `state` and `iss` (RFC 9207)
+    /// when the browser's session allows a login without a scan; to the same URI with
+    /// `error`, `error_description`, `state` and `iss` for every other error
+    /// (`invalid_request`, `invalid_scope`, `unsupported_response_type`,
+    /// `request_not_supported`, `request_uri_not_supported`, `login_required`,
+    /// `temporarily_unavailable`, `server_error`); or to the hosted login page
+    /// (`/oidc/login?request=...`), which sends the browser on to the client after the scan
+    /// (with `error=access_denied` when the user cancels or the code expires).
+    #[oai(status = 303)]
+    SeeOther(
+        /// The redirect's target.
+        #[oai(header = "Location")]
+        String,
+        /// `no-store`.
+        #[oai(header = "Cache-Control")]
+        String,
+    ),
+    /// An HTML error page and no redirect (RFC 6749 4.1.2.1): `invalid_client` (unknown
+    /// `client_id`) or `invalid_redirect_uri` (missing, or not registered for the client);
+    /// also a POST whose form cannot be read (a parameter twice, not
+    /// `application/x-www-form-urlencoded`).
+    #[oai(status = 400)]
+    BadRequest(
+        Html<String>,
+        /// `no-store`.
+        #[oai(header = "Cache-Control")]
+        String,
+        /// `no-referrer`.
+        #[oai(header = "Referrer-Policy")]
+        String,
+        /// Nothing but the page's own style.
+        #[oai(header = "Content-Security-Policy")]
+        String,
+    ),
+}
+
+impl AuthorizeAnswer {
+    fn page(page: Page) -> Self {
+        Self::BadRequest(
+            Html(page.html),
+            NO_STORE.into(),
+            NO_REFERRER.into(),
+            page.csp,
+        )
+    }
+}
+
+fn unreadable_authorize_form(err: poem::Error) -> AuthorizeAnswer {
+    AuthorizeAnswer::page(error_page_parts(
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        &format!("the authorization request cannot be read: {err}"),
+        Lang::Zh,
+    ))
+}
+
+impl From<Outcome> for AuthorizeAnswer {
+    fn from(outcome: Outcome) -> Self {
+        match outcome {
+            Outcome::Redirect(to) => Self::SeeOther(to, NO_STORE.into()),
+            Outcome::Page(code, message, lang) => Self::page(error_page_parts(
+                StatusCode::BAD_REQUEST,
+                code,
+                &message,
+                lang,
+            )),
+        }
+    }
+}
+
+/// What the end-session endpoint answers. The 303 and the 200 end the single sign-on session
+/// and clear its cookie; the errors keep it.
+#[derive(ApiResponse)]
+pub enum LogoutAnswer {
+    /// To the registered `post_logout_redirect_uri`, with `state` when one was sent.
+    #[oai(status = 303)]
+    SeeOther(
+        /// `post_logout_redirect_uri`, with `state`.
+        #[oai(header = "Location")]
+        String,
+        /// `no-store`.
+        #[oai(header = "Cache-Control")]
+        String,
+        /// Clears the session cookie (`saoma_sso`, `Max-Age=0`).
+        #[oai(header = "Set-Cookie")]
+        String,
+    ),
+    /// No `post_logout_redirect_uri`: an HTML page saying the user is logged out.
+    #[oai(status = 200)]
+    LoggedOut(
+        Html<String>,
+        /// `no-store`.
+        #[oai(header = "Cache-Control")]
+        String,
+        /// `no-referrer`.
+        #[oai(header = "Referrer-Policy")]
+        String,
+        /// Nothing but the page's own style.
+        #[oai(header = "Content-Security-Policy")]
+        String,
+        /// Clears the session cookie (`saoma_sso`, `Max-Age=0`).
+        #[oai(header = "Set-Cookie")]
+        String,
+    ),
+    /// An HTML error page, `invalid_request`: an `id_token_hint` this provider did not sign, a
+    /// `client_id` other than the hint's audience, a `post_logout_redirect_uri` not registered
+    /// for the client (or with no client named).
+    #[oai(status = 400)]
+    BadRequest(
+        Html<String>,
+        /// `no-store`.
+        #[oai(header = "Cache-Control")]
+        String,
+        /// `no-referrer`.
+        #[oai(header = "Referrer-Policy")]
+        String,
+        /// Nothing but the page's own style.
+        #[oai(header = "Content-Security-Policy")]
+        String,
+    ),
+    /// An HTML error page, `server_error`.
+    #[oai(status = 500)]
+    ServerError(
+        Html<String>,
+        /// `no-store`.
+        #[oai(header = "Cache-Control")]
+        String,
+        /// `no-referrer`.
+        #[oai(header = "Referrer-Policy")]
+        String,
+        /// Nothing but the page's own style.
+        #[oai(header = "Content-Security-Policy")]
+        String,
+    ),
+    /// An HTML error page, `temporarily_unavailable`: the session store failed; retry.
+    #[oai(status = 503)]
+    Unavailable(
+        Html<String>,
+        /// `no-store`.
+        #[oai(header = "Cache-Control")]
+        String,
+        /// `no-referrer`.
+        #[oai(header = "Referrer-Policy")]
+        String,
+        /// Nothing but the page's own style.
+        #[oai(header = "Content-Security-Policy")]
+        String,
+    ),
+}
+
+impl LogoutAnswer {
+    pub(super) fn new(logout: Logout, secure_cookies: bool) -> Self {
+        let cookie = clear_cookie(secure_cookies);
+        match logout {
+            Logout::Redirect(to) => Self::SeeOther(to, NO_STORE.into(), cookie),
+            Logout::LoggedOut(page) => Self::LoggedOut(
+                Html(page.html),
+                NO_STORE.into(),
+                NO_REFERRER.into(),
+                page.csp,
+                cookie,
+            ),
+            Logout::Refused(page) => {
+                let status = page.status.as_u16();
+                let parts = (
+                    Html(page.html),
+                    NO_STORE.to_string(),
+                    NO_REFERRER.to_string(),
+                    page.csp,
+                );
+                match status {
+                    503 => Self::Unavailable(parts.0, parts.1, parts.2, parts.3),
+                    500 => Self::ServerError(parts.0, parts.1, parts.2, parts.3),
+                    _ => Self::BadRequest(parts.0, parts.1, parts.2, parts.3),
+                }
+            }
+        }
+    }
+}
+
+/// An authorization request in a form body (OpenID Connect Core 3.1.2.1 allows POST).
+#[derive(Object, Default, serde::Deserialize)]
+#[oai(example, skip_serializing_if_is_none)]
+pub struct AuthorizeForm {
+    /// The client, as in `[[oidc.clients]]`.
+    pub client_id: Option<String>,
+    /// One of the client's `redirect_uris`, exactly.
+    pub redirect_uri: Option<String>,
+    /// `code` (the only flow).
+    pub response_type: Option<String>,
+    /// Space-separated; must include `openid`. Also `profile`, `phone`, `wechat`,
+    /// `offline_access`.
+    pub scope: Option<String>,
+    /// Returned as is with the code or the error.
+    pub state: Option<String>,
+    /// Copied into the id_token.
+    pub nonce: Option<String>,
+    /// PKCE (RFC 7636): base64url SHA-256 of the verifier; required for public clients.
+    pub code_challenge: Option<String>,
+    /// `S256`.
+    pub code_challenge_method: Option<String>,
+    /// `none` (no scan: `login_required` without a session) or `login` (always scan).
+    pub prompt: Option<String>,
+    /// Seconds: an older session means a new scan.
+    pub max_age: Option<String>,
+    /// `zh-CN` (default) or `en`: the login page's language.
+    pub ui_locales: Option<String>,
+    /// `provider:mini_program`, `provider:official_account` or `provider:website`.
+    pub login_hint: Option<String>,
+    /// `mini_program` (default), `official_account` or `website`: the WeChat login offered.
+    pub provider: Option<String>,
+    /// `query` (the only mode).
+    pub response_mode: Option<String>,
+}
+
+impl Example for AuthorizeForm {
+    fn example() -> Self {
+        AuthorizeForm {
+            client_id: Some("grafana".into()),
+            redirect_uri: Some("https://grafana.example.com/login/generic_oauth".into()),
+            response_type: Some("code".into()),
+            scope: Some("openid profile phone".into()),
+            state: Some("af0ifjsldkj".into()),
+            nonce: Some("n-0S6_WzA2Mj".into()),
+            code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
+            code_challenge_method: Some("S256".into()),
+            ..AuthorizeForm::default()
+        }
+    }
+}
+
+impl AuthorizeForm {
+    pub(super) fn into_params(self) -> Params {
+        [
+            ("client_id", self.client_id),
+            ("redirect_uri", self.redirect_uri),
+            ("response_type", self.response_type),
+            ("scope", self.scope),
+            ("state", self.state),
+            ("nonce", self.nonce),
+            ("code_challenge", self.code_challenge),
+            ("code_challenge_method", self.code_challenge_method),
+            ("prompt", self.prompt),
+            ("max_age", self.max_age),
+            ("ui_locales", self.ui_locales),
+            ("login_hint", self.login_hint),
+            ("provider", self.provider),
+            ("response_mode", self.response_mode),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k.to_string(), v)))
+        .collect()
+    }
+}
