@@ -112,7 +112,7 @@ impl<L: Errors> ApiResponse for OpError<L> {
 
 /// The body of one status of one operation: `ErrorBody` with the `code` enum narrowed to the
 /// codes the operation answers with at that status.
-fn error_schema(codes: &[ErrorCode]) -> MetaSchemaRef {
+pub(crate) fn error_schema(codes: &[ErrorCode]) -> MetaSchemaRef {
     let example = codes
         .first()
         .map(|c| serde_json::json!({"code": c.to_json(), "message": c.example_message()}));

@@ -1,11 +1,16 @@
 //! The OAuth endpoints as OpenAPI operations (form bodies, answers and error shapes in the
 //! document): token, userinfo, revocation, discovery and the JWKS. The browser-facing
 //! authorize and logout are in `browser_api`; the hosted login page's own routes (the page,
-//! its scene, resume, abort) are not API and stay out of the document.
+//! its scene, resume, abort) are not API and stay out of the document. The bodies' examples
+//! are in `examples`.
 
 use super::Oidc;
-use super::error::OAuthError;
+use super::client_auth::{AccessToken, ClientAuth};
+use super::discovery::{ProviderJwks, ProviderMetadata};
+use super::oauth_answer::{OAuthAnswer, oauth_errors};
 use super::userinfo::UserInfo;
+use crate::api::op_error::{Errors, OpError, errors};
+use crate::api::{ApiError, ErrorBody, ErrorCode};
 use poem::Request;
 use poem::web::Data;
 use poem_openapi::payload::{Form, Json};
@@ -20,28 +25,26 @@ enum ApiTags {
     OpenIdConnect,
 }
 
-/// RFC 6749 5.2 error.
-#[derive(Object, Debug)]
-pub struct OAuthErrorBody {
-    /// `invalid_request`, `invalid_client`, `invalid_grant`, `unsupported_grant_type`,
-    /// `invalid_token`, `temporarily_unavailable`, `server_error`.
-    pub error: String,
-    pub error_description: String,
-}
-
 /// A token request (RFC 6749 4.1.3 and 6). Client credentials go in HTTP Basic
 /// (`client_secret_basic`) or in `client_id` + `client_secret` (`client_secret_post`); a public
 /// client sends `client_id` only.
 #[derive(Object, serde::Deserialize)]
+#[oai(example, skip_serializing_if_is_none)]
 pub struct TokenForm {
     /// `authorization_code` or `refresh_token`.
     pub grant_type: Option<String>,
+    /// `authorization_code`: the `code` the redirect brought (60 s, once).
     pub code: Option<String>,
+    /// `authorization_code`: the `redirect_uri` of the authorization request, exactly.
     pub redirect_uri: Option<String>,
-    /// PKCE (RFC 7636).
+    /// `authorization_code`: the PKCE verifier (RFC 7636) whose S256 is the request's
+    /// `code_challenge`; required when the request had one.
     pub code_verifier: Option<String>,
+    /// `refresh_token`: the refresh token to rotate (spent by this request).
     pub refresh_token: Option<String>,
+    /// The client (`client_secret_post` and public clients; with Basic, the same id or none).
     pub client_id: Option<String>,
+    /// `client_secret_post`: the client's secret (never together with Basic).
     pub client_secret: Option<String>,
     /// Ignored: a refresh keeps the scopes granted at the authorization.
     pub scope: Option<String>,
@@ -49,13 +52,13 @@ pub struct TokenForm {
 
 /// The tokens (RFC 6749 5.1, OpenID Connect Core 3.1.3.3).
 #[derive(Object)]
-#[oai(skip_serializing_if_is_none)]
+#[oai(example, skip_serializing_if_is_none)]
 pub struct TokenBody {
     /// EdDSA JWT with `client_id` and `scope`; use it at the userinfo endpoint.
     pub access_token: String,
     /// `Bearer`.
     pub token_type: String,
-    /// Seconds.
+    /// The access token's lifetime, in seconds.
     pub expires_in: u64,
     /// Rotated on every use; bound to the client.
     pub refresh_token: String,
@@ -76,118 +79,89 @@ impl fmt::Debug for TokenBody {
 
 /// A revocation request (RFC 7009), with client credentials as at the token endpoint.
 #[derive(Object, serde::Deserialize)]
+#[oai(example, skip_serializing_if_is_none)]
 pub struct RevokeForm {
+    /// The token to revoke: a refresh token ends its session; an access token (which expires
+    /// by itself) or an unknown token is answered 200 all the same.
     pub token: Option<String>,
     /// `refresh_token` or `access_token` (a hint only).
     pub token_type_hint: Option<String>,
+    /// The client (`client_secret_post` and public clients; with Basic, the same id or none).
     pub client_id: Option<String>,
+    /// `client_secret_post`: the client's secret (never together with Basic).
     pub client_secret: Option<String>,
-}
-
-const NO_STORE: &str = "no-store";
-
-macro_rules! oauth_answer {
-    ($name:ident, $ok_doc:literal, $ok:ty) => {
-        #[derive(ApiResponse)]
-        pub enum $name {
-            #[doc = $ok_doc]
-            #[oai(status = 200)]
-            Ok($ok, #[oai(header = "Cache-Control")] String),
-            /// RFC 6749 5.2: `invalid_request`, `invalid_grant`, `unsupported_grant_type`.
-            #[oai(status = 400)]
-            BadRequest(
-                Json<OAuthErrorBody>,
-                #[oai(header = "Cache-Control")] String,
-            ),
-            /// `invalid_client` (client authentication failed) or `invalid_token`.
-            #[oai(status = 401)]
-            Unauthorized(
-                Json<OAuthErrorBody>,
-                #[oai(header = "Cache-Control")] String,
-                #[oai(header = "WWW-Authenticate")] String,
-            ),
-            /// The body is not `application/x-www-form-urlencoded` (`unsupported_media_type`,
-            /// in Saoma's `{code, message}`: answered before the operation runs).
-            #[oai(status = 415)]
-            #[allow(dead_code)]
-            UnsupportedMediaType(Json<crate::api::ErrorBody>),
-            /// `server_error`.
-            #[oai(status = 500)]
-            ServerError(
-                Json<OAuthErrorBody>,
-                #[oai(header = "Cache-Control")] String,
-            ),
-            /// `temporarily_unavailable`: a store failed; retry.
-            #[oai(status = 503)]
-            Unavailable(
-                Json<OAuthErrorBody>,
-                #[oai(header = "Cache-Control")] String,
-            ),
-        }
-
-        impl From<OAuthError> for $name {
-            fn from(e: OAuthError) -> Self {
-                let body = Json(OAuthErrorBody {
-                    error: e.code.to_string(),
-                    error_description: e.description.clone(),
-                });
-                let no_store = NO_STORE.to_string();
-                match e.status.as_u16() {
-                    401 => Self::Unauthorized(body, no_store, e.www_authenticate()),
-                    500 => Self::ServerError(body, no_store),
-                    503 => Self::Unavailable(body, no_store),
-                    _ => Self::BadRequest(body, no_store),
-                }
-            }
-        }
-    };
-}
-
-oauth_answer!(TokenAnswer, "The tokens.", Json<TokenBody>);
-oauth_answer!(
-    UserInfoAnswer,
-    "The claims the access token's scopes grant.",
-    Json<UserInfo>
-);
-oauth_answer!(
-    RevokeAnswer,
-    "Revoked (also when the token was unknown).",
-    Json<EmptyBody>
-);
-
-/// Public JSON, cacheable for 5 minutes (a new key is published before it signs).
-#[derive(ApiResponse)]
-pub enum PublicJson {
-    /// The document.
-    #[oai(status = 200)]
-    Ok(
-        Json<serde_json::Value>,
-        #[oai(header = "Cache-Control")] String,
-    ),
-    /// `not_found`: this server is no OpenID Provider (no `[[oidc.clients]]`).
-    #[oai(status = 404)]
-    NotConfigured(Json<crate::api::ErrorBody>),
-}
-
-/// The provider, or the 404 of a server without `[[oidc.clients]]` (the discovery path is
-/// served by the API's `/.well-known` mount either way).
-fn configured(req: &Request, document: fn(&Oidc) -> serde_json::Value) -> PublicJson {
-    match req.data::<Arc<Oidc>>() {
-        Some(oidc) => public(document(oidc)),
-        None => PublicJson::NotConfigured(Json(crate::api::ErrorBody {
-            code: crate::api::ErrorCode::NotFound,
-            message: "this server has no OpenID Provider configured ([[oidc.clients]])".into(),
-        })),
-    }
-}
-
-fn public(value: serde_json::Value) -> PublicJson {
-    PublicJson::Ok(Json(value), "public, max-age=300".into())
 }
 
 /// `{}`.
 #[derive(Object)]
+#[oai(example)]
 pub struct EmptyBody {}
+
+oauth_errors!(
+    /// `oidcToken`'s errors.
+    TokenErrors = "oidcToken", ok: "The tokens.", form: true,
+    [400 invalid_request, 400 invalid_grant, 400 unsupported_grant_type, 401 invalid_client,
+     500 server_error, 503 temporarily_unavailable]
+);
+oauth_errors!(
+    /// `oidcUserInfo`'s and `oidcUserInfoPost`'s errors.
+    UserInfoErrors = "oidcUserInfo", ok: "The claims the access token's scopes grant.",
+    form: false, [401 invalid_token]
+);
+oauth_errors!(
+    /// `oidcRevoke`'s errors.
+    RevokeErrors = "oidcRevoke", ok: "Revoked (also when the token was unknown).", form: true,
+    [400 invalid_request, 401 invalid_client, 500 server_error, 503 temporarily_unavailable]
+);
+errors!(
+    /// `openIdConfiguration`'s errors.
+    MetadataErrors = "openIdConfiguration", json: false, [NotFound]
+);
+errors!(
+    /// `oidcJwks`' errors.
+    JwksErrors = "oidcJwks", json: false, [NotFound]
+);
+
+/// Public JSON, cacheable for 5 minutes (a new key is published before it signs).
+macro_rules! public_json {
+    ($name:ident, $body:ty) => {
+        #[derive(ApiResponse)]
+        pub enum $name {
+            /// The document.
+            #[oai(status = 200)]
+            Ok(
+                Json<$body>,
+                /// `public, max-age=300`.
+                #[oai(header = "Cache-Control")]
+                String,
+            ),
+        }
+
+        impl From<$body> for $name {
+            fn from(body: $body) -> Self {
+                Self::Ok(Json(body), "public, max-age=300".into())
+            }
+        }
+    };
+}
+public_json!(MetadataAnswer, ProviderMetadata);
+public_json!(JwksAnswer, ProviderJwks);
+
+/// The provider, or the 404 `not_found` of a server without `[[oidc.clients]]` (the discovery
+/// path is served by the API's `/.well-known` mount either way).
+fn configured<T, A: From<T>, L: Errors>(
+    req: &Request,
+    document: fn(&Oidc) -> T,
+) -> Result<A, OpError<L>> {
+    match req.data::<Arc<Oidc>>() {
+        Some(oidc) => Ok(A::from(document(oidc))),
+        None => Err(ApiError::NotFound(Json(ErrorBody {
+            code: ErrorCode::NotFound,
+            message: "this server has no OpenID Provider configured ([[oidc.clients]])".into(),
+        }))
+        .into()),
+    }
+}
 
 pub struct OidcApi;
 
@@ -203,8 +177,9 @@ impl OidcApi {
         &self,
         oidc: Data<&Arc<Oidc>>,
         req: &Request,
+        _auth: ClientAuth,
         form: Form<TokenForm>,
-    ) -> TokenAnswer {
+    ) -> OAuthAnswer<TokenBody, TokenErrors> {
         let f = form.0;
         let params = fields([
             ("grant_type", f.grant_type),
@@ -216,16 +191,21 @@ impl OidcApi {
             ("client_secret", f.client_secret),
         ]);
         match super::token_endpoint::token(&oidc, req, params).await {
-            Ok(body) => TokenAnswer::Ok(Json(body), NO_STORE.into()),
+            Ok(body) => OAuthAnswer::ok(body),
             Err(e) => e.into(),
         }
     }
 
     /// UserInfo endpoint (Bearer access token)
     #[oai(path = "/oidc/userinfo", method = "get", operation_id = "oidcUserInfo")]
-    async fn userinfo(&self, oidc: Data<&Arc<Oidc>>, req: &Request) -> UserInfoAnswer {
+    async fn userinfo(
+        &self,
+        oidc: Data<&Arc<Oidc>>,
+        req: &Request,
+        _auth: AccessToken,
+    ) -> OAuthAnswer<UserInfo, UserInfoErrors> {
         match super::userinfo::userinfo(&oidc, req).await {
-            Ok(info) => UserInfoAnswer::Ok(Json(info), NO_STORE.into()),
+            Ok(info) => OAuthAnswer::ok(info),
             Err(e) => e.into(),
         }
     }
@@ -236,8 +216,13 @@ impl OidcApi {
         method = "post",
         operation_id = "oidcUserInfoPost"
     )]
-    async fn userinfo_post(&self, oidc: Data<&Arc<Oidc>>, req: &Request) -> UserInfoAnswer {
-        self.userinfo(oidc, req).await
+    async fn userinfo_post(
+        &self,
+        oidc: Data<&Arc<Oidc>>,
+        req: &Request,
+        auth: AccessToken,
+    ) -> OAuthAnswer<UserInfo, UserInfoErrors> {
+        self.userinfo(oidc, req, auth).await
     }
 
     /// Revocation endpoint (RFC 7009): a refresh token ends its session
@@ -246,8 +231,9 @@ impl OidcApi {
         &self,
         oidc: Data<&Arc<Oidc>>,
         req: &Request,
+        _auth: ClientAuth,
         form: Form<RevokeForm>,
-    ) -> RevokeAnswer {
+    ) -> OAuthAnswer<EmptyBody, RevokeErrors> {
         let f = form.0;
         let params = fields([
             ("token", f.token),
@@ -255,7 +241,7 @@ impl OidcApi {
             ("client_secret", f.client_secret),
         ]);
         match super::userinfo::revoke(&oidc, req, params).await {
-            Ok(()) => RevokeAnswer::Ok(Json(EmptyBody {}), NO_STORE.into()),
+            Ok(()) => OAuthAnswer::ok(EmptyBody {}),
             Err(e) => e.into(),
         }
     }
@@ -266,13 +252,16 @@ impl OidcApi {
         method = "get",
         operation_id = "openIdConfiguration"
     )]
-    async fn configuration(&self, req: &Request) -> PublicJson {
+    async fn configuration(
+        &self,
+        req: &Request,
+    ) -> Result<MetadataAnswer, OpError<MetadataErrors>> {
         configured(req, super::discovery::configuration)
     }
 
     /// Every key an id_token or access token may be signed with (RS256 and EdDSA)
     #[oai(path = "/oidc/jwks", method = "get", operation_id = "oidcJwks")]
-    async fn jwks(&self, req: &Request) -> PublicJson {
+    async fn jwks(&self, req: &Request) -> Result<JwksAnswer, OpError<JwksErrors>> {
         configured(req, super::discovery::jwks)
     }
 }

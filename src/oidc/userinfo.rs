@@ -33,16 +33,19 @@ pub const CLAIMS: &[&str] = &[
 /// gave one) and `picture`; `phone`: `phone_number` (E.164) and `phone_number_verified`
 /// (always true: Saoma binds only verified numbers); `wechat`: `wechat_identities`.
 #[derive(Object, Debug, Clone)]
-#[oai(skip_serializing_if_is_none)]
+#[oai(example, skip_serializing_if_is_none)]
 pub struct UserInfo {
-    /// The account id.
+    /// The account id (the id_token's `sub`).
     pub sub: String,
+    /// `profile`: the WeChat nickname, when WeChat gave one.
     pub name: Option<String>,
-    /// URL of the avatar.
+    /// `profile`: URL of the avatar.
     pub picture: Option<String>,
+    /// `phone`: the bound phone number, E.164.
     pub phone_number: Option<String>,
+    /// `phone`: always `true` with a `phone_number` (Saoma binds only verified numbers).
     pub phone_number_verified: Option<bool>,
-    /// One per WeChat app the person logged in with.
+    /// `wechat`: one per WeChat app the person logged in with.
     pub wechat_identities: Option<Vec<WeChatIdentity>>,
 }
 
@@ -51,9 +54,14 @@ pub struct UserInfo {
 #[derive(Object, Debug, Clone)]
 #[oai(skip_serializing_if_is_none)]
 pub struct WeChatIdentity {
+    /// The WeChat login the identity came from.
     pub provider: Provider,
+    /// The WeChat app (AppID) the openid belongs to.
     pub app_id: String,
+    /// The person's id in that app.
     pub openid: String,
+    /// The person's id across the apps of one WeChat Open Platform account, when WeChat
+    /// gives one.
     pub unionid: Option<String>,
 }
 

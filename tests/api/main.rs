@@ -25,6 +25,7 @@ mod oidc_flow;
 mod oidc_helpers;
 mod oidc_keys;
 mod openapi_doc;
+mod openapi_oidc;
 mod phone_sms;
 mod redis_footprint;
 mod redis_instances;

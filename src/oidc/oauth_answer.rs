@@ -1,0 +1,312 @@
+//! What the OAuth operations (token, userinfo, revocation) answer, and the one list per
+//! operation of the errors it can answer: the source of both the document's `error` enums and
+//! the run-time guard, as `api::op_error` is for Saoma's `{code, message}` operations.
+//!
+//! An OAuth error is `{error, error_description}` (RFC 6749 5.2) with `Cache-Control:
+//! no-store`; what the HTTP layer refuses before the operation runs (a body or headers over the
+//! cap, a body that is not a form, a malformed request) is Saoma's `{code, message}`, so a
+//! status where both can come documents both (`oneOf`). An answer whose `(status, error)` is not
+//! on the operation's list is logged as a bug and, in debug builds, replaced by a 500 that
+//! names it.
+
+use super::error::OAuthError;
+use crate::api::op_error::{ALWAYS, error_schema};
+use crate::api::{ApiError, ErrorBody, ErrorCode};
+use poem::http::{StatusCode, header};
+use poem::{IntoResponse, Response};
+use poem_openapi::ApiResponse;
+use poem_openapi::payload::Json;
+use poem_openapi::registry::{
+    MetaHeader, MetaMediaType, MetaResponse, MetaResponses, MetaSchema, MetaSchemaRef, Registry,
+};
+use poem_openapi::types::{ToJSON, Type};
+use std::marker::PhantomData;
+
+const JSON: &str = "application/json; charset=utf-8";
+
+/// One OAuth operation's errors. Declared with [`oauth_errors!`].
+pub trait OAuthErrors: Send + Sync + 'static {
+    /// The operation's `operationId`, for the log line of an undocumented answer.
+    const OPERATION: &'static str;
+    /// The description of the 200.
+    const OK: &'static str;
+    /// Whether the operation reads a form body (adds 415 `unsupported_media_type`).
+    const FORM: bool;
+    /// The `(status, error)` pairs the operation answers.
+    const CODES: &'static [(u16, &'static str)];
+
+    /// What the HTTP layer may answer before the operation, as `{code, message}`.
+    fn framework() -> Vec<ErrorCode> {
+        let mut codes = ALWAYS.to_vec();
+        if Self::FORM {
+            codes.push(ErrorCode::UnsupportedMediaType);
+        }
+        codes
+    }
+}
+
+/// Declare an OAuth operation's errors: `oauth_errors!(RevokeErrors = "oidcRevoke",
+/// ok: "Revoked.", form: true, [400 invalid_request, 401 invalid_client]);`
+macro_rules! oauth_errors {
+    ($(#[$meta:meta])* $name:ident = $op:literal, ok: $ok:literal, form: $form:literal,
+     [$($status:literal $code:ident),* $(,)?]) => {
+        $(#[$meta])*
+        pub struct $name;
+        impl $crate::oidc::oauth_answer::OAuthErrors for $name {
+            const OPERATION: &'static str = $op;
+            const OK: &'static str = $ok;
+            const FORM: bool = $form;
+            const CODES: &'static [(u16, &'static str)] = &[$(($status, stringify!($code))),*];
+        }
+    };
+}
+pub(crate) use oauth_errors;
+
+/// The answer of an OAuth operation whose 200 carries `T` and whose errors are `L`'s.
+pub struct OAuthAnswer<T, L>(Response, PhantomData<fn() -> (T, L)>);
+
+impl<T: ToJSON, L: OAuthErrors> OAuthAnswer<T, L> {
+    /// The 200, `Cache-Control: no-store` (RFC 6749 5.1).
+    pub fn ok(body: T) -> Self {
+        let response = Response::builder()
+            .content_type(JSON)
+            .header(header::CACHE_CONTROL, "no-store")
+            .header(header::PRAGMA, "no-cache")
+            .body(body.to_json_string());
+        Self(response, PhantomData)
+    }
+}
+
+impl<T, L: OAuthErrors> From<OAuthError> for OAuthAnswer<T, L> {
+    fn from(e: OAuthError) -> Self {
+        let status = e.status.as_u16();
+        if L::CODES.contains(&(status, e.code)) {
+            return Self(oauth_response(&e), PhantomData);
+        }
+        tracing::error!(
+            operation = L::OPERATION,
+            error = e.code,
+            status,
+            "an OAuth error the OpenAPI document does not list for this operation"
+        );
+        if cfg!(debug_assertions) {
+            let message = format!(
+                "undocumented error: {} answered {status} `{}`; add it to the operation's \
+                 oauth_errors! list",
+                L::OPERATION,
+                e.code
+            );
+            return Self(internal(message), PhantomData);
+        }
+        Self(oauth_response(&e), PhantomData)
+    }
+}
+
+fn oauth_response(e: &OAuthError) -> Response {
+    let body = serde_json::json!({"error": e.code, "error_description": e.description});
+    let mut response = Response::builder()
+        .status(e.status)
+        .content_type(JSON)
+        .header(header::CACHE_CONTROL, "no-store")
+        .header(header::PRAGMA, "no-cache");
+    if e.status == StatusCode::UNAUTHORIZED {
+        response = response.header(header::WWW_AUTHENTICATE, e.www_authenticate());
+    }
+    response.body(body.to_string())
+}
+
+fn internal(message: String) -> Response {
+    ApiError::Internal(Json(ErrorBody {
+        code: ErrorCode::Internal,
+        message,
+    }))
+    .into_response()
+}
+
+impl<T, L> IntoResponse for OAuthAnswer<T, L>
+where
+    T: Send,
+    L: OAuthErrors,
+{
+    fn into_response(self) -> Response {
+        self.0
+    }
+}
+
+impl<T: Type + ToJSON, L: OAuthErrors> ApiResponse for OAuthAnswer<T, L> {
+    /// A form that cannot be read is the operation's own `invalid_request`; a body that is not
+    /// a form is the HTTP layer's 415, as on every other operation.
+    const BAD_REQUEST_HANDLER: bool = true;
+
+    fn meta() -> MetaResponses {
+        let framework = L::framework();
+        let mut statuses: Vec<u16> = L::CODES
+            .iter()
+            .map(|(s, _)| *s)
+            .chain(framework.iter().map(|c| c.status()))
+            .collect();
+        statuses.sort_unstable();
+        statuses.dedup();
+        let mut responses = vec![MetaResponse {
+            description: L::OK,
+            status: Some(200),
+            status_range: None,
+            content: vec![MetaMediaType {
+                content_type: JSON,
+                schema: T::schema_ref(),
+            }],
+            headers: vec![string_header("Cache-Control", "`no-store`.", true)],
+        }];
+        for status in statuses {
+            let oauth: Vec<&str> = L::CODES
+                .iter()
+                .filter(|(s, _)| *s == status)
+                .map(|(_, c)| *c)
+                .collect();
+            let http: Vec<ErrorCode> = framework
+                .iter()
+                .copied()
+                .filter(|c| c.status() == status)
+                .collect();
+            responses.push(error_response(status, &oauth, &http));
+        }
+        MetaResponses { responses }
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+
+    fn from_parse_request_error(err: poem::Error) -> Self {
+        if err.is::<poem_openapi::error::ContentTypeError>() {
+            let response = ApiError::UnsupportedMediaType(Json(ErrorBody {
+                code: ErrorCode::UnsupportedMediaType,
+                message: err.to_string(),
+            }))
+            .into_response();
+            return Self(response, PhantomData);
+        }
+        if err.status().is_client_error() {
+            return OAuthError::invalid_request(format!("the request cannot be read: {err}"))
+                .into();
+        }
+        tracing::error!(error = %err, operation = L::OPERATION, "oidc: a request was not read");
+        Self(internal("internal error".into()), PhantomData)
+    }
+}
+
+fn string_header(name: &str, description: &str, required: bool) -> MetaHeader {
+    MetaHeader {
+        name: name.to_string(),
+        description: Some(description.to_string()),
+        required,
+        deprecated: false,
+        schema: String::schema_ref(),
+    }
+}
+
+/// One error status of one operation: its OAuth codes, the HTTP layer's, or both.
+fn error_response(status: u16, oauth: &[&'static str], http: &[ErrorCode]) -> MetaResponse {
+    let schema = match (oauth.is_empty(), http.is_empty()) {
+        (false, true) => oauth_schema(oauth),
+        (true, _) => error_schema(http),
+        (false, false) => MetaSchemaRef::Inline(Box::new(MetaSchema {
+            description: Some(
+                "An OAuth error (`{error, error_description}`), or Saoma's `{code, message}` \
+                 when the HTTP layer answers before the operation runs.",
+            ),
+            one_of: vec![oauth_schema(oauth), error_schema(http)],
+            example: Some(oauth_example(oauth[0])),
+            ..MetaSchema::ANY
+        })),
+    };
+    let mut headers = Vec::new();
+    if !oauth.is_empty() {
+        headers.push(string_header(
+            "Cache-Control",
+            "`no-store` (on the OAuth errors).",
+            http.is_empty(),
+        ));
+    }
+    if status == 401 {
+        headers.push(string_header(
+            "WWW-Authenticate",
+            "`Basic realm=\"saoma\"` after `invalid_client`, `Bearer error=\"invalid_token\"` \
+             after `invalid_token`.",
+            true,
+        ));
+    }
+    MetaResponse {
+        description: status_description(status, !oauth.is_empty(), !http.is_empty()),
+        status: Some(status),
+        status_range: None,
+        content: vec![MetaMediaType {
+            content_type: JSON,
+            schema,
+        }],
+        headers,
+    }
+}
+
+fn status_description(status: u16, oauth: bool, http: bool) -> &'static str {
+    match (status, oauth, http) {
+        (400, true, true) => {
+            "The request is refused (RFC 6749 5.2); a request the HTTP layer cannot read (a \
+             malformed `Content-Length`) is answered `{code, message}` before the operation."
+        }
+        (400, _, _) => "A request the HTTP layer cannot read (a malformed `Content-Length`).",
+        (401, _, _) => {
+            "Authentication failed: the client's credentials (`invalid_client`) or the access \
+             token (`invalid_token`)."
+        }
+        (413, _, _) => "The body is larger than the server's cap.",
+        (415, _, _) => "The body is not `application/x-www-form-urlencoded`.",
+        (431, _, _) => "The request headers are larger than the server's cap.",
+        (500, true, _) => {
+            "A fault of the server (`server_error`; `{code: internal}` when it happens outside \
+             the OAuth layer)."
+        }
+        (500, _, _) => "A fault of the server.",
+        (503, _, _) => "`temporarily_unavailable`: a store failed; retry.",
+        _ => "An error.",
+    }
+}
+
+/// `{error, error_description}` with the `error` enum narrowed to `codes`.
+fn oauth_schema(codes: &[&'static str]) -> MetaSchemaRef {
+    let error = MetaSchema {
+        description: Some("The RFC 6749 error code: one of this operation's at this status."),
+        enum_items: codes.iter().map(|c| serde_json::json!(c)).collect(),
+        ..MetaSchema::new("string")
+    };
+    let description = MetaSchema {
+        description: Some("What went wrong, for a person (not stable: match on `error`)."),
+        ..MetaSchema::new("string")
+    };
+    MetaSchemaRef::Inline(Box::new(MetaSchema {
+        description: Some("An OAuth error (RFC 6749 5.2): `{error, error_description}`."),
+        required: vec!["error", "error_description"],
+        properties: vec![
+            ("error", MetaSchemaRef::Inline(Box::new(error))),
+            (
+                "error_description",
+                MetaSchemaRef::Inline(Box::new(description)),
+            ),
+        ],
+        example: codes.first().map(|c| oauth_example(c)),
+        ..MetaSchema::new("object")
+    }))
+}
+
+fn oauth_example(code: &str) -> serde_json::Value {
+    let description = match code {
+        "invalid_request" => "grant_type is missing",
+        "invalid_client" => "client authentication failed",
+        "invalid_grant" => "the code is invalid, expired or was already used",
+        "unsupported_grant_type" => "grant_type must be authorization_code or refresh_token",
+        "invalid_token" => "the access token is invalid or expired",
+        "temporarily_unavailable" => "the server is temporarily unavailable; retry",
+        _ => "internal error",
+    };
+    serde_json::json!({"error": code, "error_description": description})
+}
