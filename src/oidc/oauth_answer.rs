@@ -310,3 +310,38 @@ fn oauth_example(code: &str) -> serde_json::Value {
     };
     serde_json::json!({"error": code, "error_description": description})
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    oauth_errors!(TestErrors = "testOperation", ok: "Done.", form: true,
+        [400 invalid_grant, 401 invalid_client]);
+    type Answer = OAuthAnswer<String, TestErrors>;
+
+    #[test]
+    fn a_listed_error_is_answered_as_it_is() {
+        let answer = Answer::from(OAuthError::invalid_client("no")).into_response();
+        assert_eq!(answer.status(), 401);
+        assert_eq!(
+            answer.headers()["www-authenticate"],
+            "Basic realm=\"saoma\""
+        );
+    }
+
+    #[test]
+    fn an_unlisted_error_is_a_500_that_names_it_in_tests() {
+        let answer = Answer::from(OAuthError::invalid_token("no")).into_response();
+        assert_eq!(answer.status(), 500);
+    }
+
+    #[test]
+    fn the_document_lists_the_lists_statuses_and_the_http_layers() {
+        let statuses: Vec<_> = Answer::meta()
+            .responses
+            .iter()
+            .filter_map(|r| r.status)
+            .collect();
+        assert_eq!(statuses, [200, 400, 401, 413, 415, 431, 500]);
+    }
+}
