@@ -228,16 +228,17 @@ fn error_response(status: u16, oauth: &[&'static str], http: &[ErrorCode]) -> Me
             http.is_empty(),
         ));
     }
+    let bearer = oauth.contains(&"invalid_token");
     if status == 401 {
-        headers.push(string_header(
-            "WWW-Authenticate",
-            "`Basic realm=\"saoma\"` after `invalid_client`, `Bearer error=\"invalid_token\"` \
-             after `invalid_token`.",
-            true,
-        ));
+        let challenge = if bearer {
+            "`Bearer error=\"invalid_token\"`."
+        } else {
+            "`Basic realm=\"saoma\"`."
+        };
+        headers.push(string_header("WWW-Authenticate", challenge, true));
     }
     MetaResponse {
-        description: status_description(status, !oauth.is_empty(), !http.is_empty()),
+        description: status_description(status, !oauth.is_empty(), !http.is_empty(), bearer),
         status: Some(status),
         status_range: None,
         content: vec![MetaMediaType {
@@ -248,17 +249,18 @@ fn error_response(status: u16, oauth: &[&'static str], http: &[ErrorCode]) -> Me
     }
 }
 
-fn status_description(status: u16, oauth: bool, http: bool) -> &'static str {
+fn status_description(status: u16, oauth: bool, http: bool, bearer: bool) -> &'static str {
     match (status, oauth, http) {
         (400, true, true) => {
             "The request is refused (RFC 6749 5.2); a request the HTTP layer cannot read (a \
              malformed `Content-Length`) is answered `{code, message}` before the operation."
         }
         (400, _, _) => "A request the HTTP layer cannot read (a malformed `Content-Length`).",
-        (401, _, _) => {
-            "Authentication failed: the client's credentials (`invalid_client`) or the access \
-             token (`invalid_token`)."
+        (401, _, _) if bearer => {
+            "The access token is missing, invalid or expired, or was not issued with `openid` \
+             (`invalid_token`)."
         }
+        (401, _, _) => "Client authentication failed (`invalid_client`).",
         (413, _, _) => "The body is larger than the server's cap.",
         (415, _, _) => "The body is not `application/x-www-form-urlencoded`.",
         (431, _, _) => "The request headers are larger than the server's cap.",
