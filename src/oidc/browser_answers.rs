@@ -39,7 +39,8 @@ pub enum AuthorizeAnswer {
     /// An HTML error page and no redirect (RFC 6749 4.1.2.1): `invalid_client` (unknown
     /// `client_id`) or `invalid_redirect_uri` (missing, or not registered for the client);
     /// also a POST whose form cannot be read (a parameter twice, not
-    /// `application/x-www-form-urlencoded`).
+    /// `application/x-www-form-urlencoded`). A request the HTTP layer cannot read (a malformed
+    /// `Content-Length`) is answered `{code, message}` in JSON instead.
     #[oai(status = 400)]
     BadRequest(
         Html<String>,
@@ -125,7 +126,8 @@ pub enum LogoutAnswer {
     ),
     /// An HTML error page, `invalid_request`: an `id_token_hint` this provider did not sign, a
     /// `client_id` other than the hint's audience, a `post_logout_redirect_uri` not registered
-    /// for the client (or with no client named).
+    /// for the client (or with no client named). A request the HTTP layer cannot read (a
+    /// malformed `Content-Length`) is answered `{code, message}` in JSON instead.
     #[oai(status = 400)]
     BadRequest(
         Html<String>,
@@ -139,7 +141,8 @@ pub enum LogoutAnswer {
         #[oai(header = "Content-Security-Policy")]
         String,
     ),
-    /// An HTML error page, `server_error`.
+    /// An HTML error page, `server_error` (`{code, message}` in JSON for a fault outside the
+    /// operation).
     #[oai(status = 500)]
     ServerError(
         Html<String>,

@@ -5,6 +5,7 @@
 use super::Oidc;
 use super::authorize::{Params, run};
 use super::browser_answers::{AuthorizeAnswer, AuthorizeForm, LogoutAnswer};
+use super::http_layer::HttpLayer;
 use super::logout::{LogoutQuery, end_session};
 use poem::Request;
 use poem::web::Data;
@@ -81,12 +82,12 @@ impl OidcBrowserApi {
         /// `query` (the only mode).
         #[oai(name = "response_mode")]
         _response_mode: Query<Option<String>>,
-    ) -> AuthorizeAnswer {
+    ) -> HttpLayer<AuthorizeAnswer> {
         let params: Params =
             url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect();
-        run(&oidc, req, params).await.into()
+        HttpLayer(run(&oidc, req, params).await.into())
     }
 
     /// Authorization endpoint, POST: the same request in a form body
@@ -100,8 +101,8 @@ impl OidcBrowserApi {
         oidc: Data<&Arc<Oidc>>,
         req: &Request,
         form: Form<AuthorizeForm>,
-    ) -> AuthorizeAnswer {
-        run(&oidc, req, form.0.into_params()).await.into()
+    ) -> HttpLayer<AuthorizeAnswer> {
+        HttpLayer(run(&oidc, req, form.0.into_params()).await.into())
     }
 
     /// End-session endpoint (RP-initiated logout): end the single sign-on session
@@ -122,7 +123,7 @@ impl OidcBrowserApi {
         client_id: Query<Option<String>>,
         /// `zh-CN` (default) or `en`: the page's language.
         ui_locales: Query<Option<String>>,
-    ) -> LogoutAnswer {
+    ) -> HttpLayer<LogoutAnswer> {
         let query = LogoutQuery {
             id_token_hint: id_token_hint.0,
             post_logout_redirect_uri: post_logout_redirect_uri.0,
@@ -131,6 +132,6 @@ impl OidcBrowserApi {
             ui_locales: ui_locales.0,
         };
         let logout = end_session(&oidc, req, query).await;
-        LogoutAnswer::new(logout, oidc.secure_cookies)
+        HttpLayer(LogoutAnswer::new(logout, oidc.secure_cookies))
     }
 }

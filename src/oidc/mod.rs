@@ -13,6 +13,7 @@ mod clients;
 mod discovery;
 mod error;
 mod examples;
+mod http_layer;
 mod id_token;
 mod login_page;
 mod logout;

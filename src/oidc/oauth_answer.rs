@@ -249,7 +249,12 @@ fn error_response(status: u16, oauth: &[&'static str], http: &[ErrorCode]) -> Me
     }
 }
 
-fn status_description(status: u16, oauth: bool, http: bool, bearer: bool) -> &'static str {
+pub(super) fn status_description(
+    status: u16,
+    oauth: bool,
+    http: bool,
+    bearer: bool,
+) -> &'static str {
     match (status, oauth, http) {
         (400, true, true) => {
             "The request is refused (RFC 6749 5.2); a request the HTTP layer cannot read (a \

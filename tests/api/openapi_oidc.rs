@@ -136,6 +136,20 @@ async fn the_oauth_errors_are_the_ones_the_document_lists() {
             "post",
             http.post(app.url(USERINFO)).bearer_auth("not.a.jwt"),
         ),
+        // The browser's endpoints: the HTTP layer's `{code, message}` next to their pages.
+        (
+            "/oidc/authorize",
+            "post",
+            http.post(app.url("/oidc/authorize"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body("a".repeat(20_000)),
+        ),
+        (
+            "/oidc/logout",
+            "get",
+            http.get(app.url("/oidc/logout"))
+                .header("X-Padding", "a".repeat(17_000)),
+        ),
     ];
     for (path, method, request) in cases {
         check(&spec, path, method, request).await;
