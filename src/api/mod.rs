@@ -7,8 +7,10 @@ mod created;
 mod error;
 mod events;
 mod health;
+mod in_wechat;
 mod middleware;
 mod mini_program;
+mod mobile_app;
 mod official_account;
 mod pages;
 mod phone;
@@ -38,6 +40,8 @@ pub type Apis = (
     official_account::OfficialAccountApi,
     phone::PhoneApi,
     crate::oidc::OidcApi,
+    in_wechat::InWechatApi,
+    mobile_app::MobileAppApi,
 );
 
 /// The OpenAPI service: the operations, `/openapi.json` and `/docs` come from it. Operations
@@ -54,6 +58,8 @@ pub fn service() -> OpenApiService<Apis, ()> {
             official_account::OfficialAccountApi,
             phone::PhoneApi,
             crate::oidc::OidcApi,
+            in_wechat::InWechatApi,
+            mobile_app::MobileAppApi,
         ),
         "Saoma",
         env!("CARGO_PKG_VERSION"),
@@ -105,6 +111,24 @@ pub(crate) struct WebsiteCookie;
 impl WebsiteCookie {
     pub const NAME: &'static str = "saoma_website";
     pub const PATH: &'static str = "/api/v1/website/callback";
+
+    pub fn set(token: &str, max_age: u64, secure: bool) -> String {
+        format!(
+            "{}={token}; Path={}; Max-Age={max_age}; HttpOnly; SameSite=Lax{}",
+            Self::NAME,
+            Self::PATH,
+            if secure { "; Secure" } else { "" }
+        )
+    }
+}
+
+/// The in-WeChat login's cookie: the poll token again, for the one path WeChat sends the
+/// browser back to, which binds the `state` to the browser that started the login.
+pub(crate) struct InWechatCookie;
+
+impl InWechatCookie {
+    pub const NAME: &'static str = "saoma_in_wechat";
+    pub const PATH: &'static str = "/api/v1/in-wechat/callback";
 
     pub fn set(token: &str, max_age: u64, secure: bool) -> String {
         format!(

@@ -8,9 +8,11 @@ mod code_pool;
 mod confirm;
 mod error;
 mod events;
+mod in_wechat;
 mod limits;
 mod mini_program;
 mod mini_program_phone;
+mod mobile_app;
 mod official_account;
 mod phone;
 mod poll_token;
@@ -35,6 +37,8 @@ pub use views::WxLogin;
 pub use views::{
     AccountView, CreatedScene, IdentityView, LoginResult, Qr, RequesterView, SceneView, TokenSet,
 };
+pub use in_wechat::{InWechat, InWechatCallback, InWechatOutcome};
+pub use mobile_app::{AppLoginRequest, AppLoginResult, MobileApp, PhoneStep};
 pub use website::{CallbackOutcome, Website, WebsiteCallback};
 
 use crate::accounts::{AccountStore, RefreshTokens};
@@ -82,6 +86,10 @@ pub struct Saoma {
     pub code_pool: Option<Arc<CodePool>>,
     pub website: Option<Website>,
     pub official_account: Option<OfficialAccount>,
+    /// Web authorization inside WeChat's browser, through the official account.
+    pub in_wechat: Option<InWechat>,
+    /// The native app whose WeChat SDK codes are exchanged.
+    pub mobile_app: Option<MobileApp>,
     pub settings: Settings,
     /// Sends the codes that verify phone numbers of `need_phone` scenes.
     pub sms: Arc<dyn SmsSender>,
