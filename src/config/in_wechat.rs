@@ -43,8 +43,9 @@ pub struct MobileAppConfig {
 impl Config {
     pub(super) fn read_mobile_app_secret_file(&mut self) -> anyhow::Result<()> {
         if let Some(path) = &self.mobile_app.app_secret_file {
-            let secret = std::fs::read_to_string(path)
-                .with_context(|| format!("reading mobile_app.app_secret_file {}", path.display()))?;
+            let secret = std::fs::read_to_string(path).with_context(|| {
+                format!("reading mobile_app.app_secret_file {}", path.display())
+            })?;
             self.mobile_app.app_secret = Some(Secret::new(secret.trim()));
         }
         Ok(())

@@ -37,9 +37,13 @@ pub struct InWechatCallback {
 /// How the callback ended: where the browser goes next.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InWechatOutcome {
-    Confirmed { return_url: String },
+    Confirmed {
+        return_url: String,
+    },
     /// No code: the user turned the consent page down.
-    Cancelled { return_url: String },
+    Cancelled {
+        return_url: String,
+    },
 }
 
 impl InWechat {

@@ -26,9 +26,11 @@ pub use client_tokens::ClientTokens;
 pub use cluster::{Cluster, ClusterState};
 pub use code_pool::{CodePool, PoolSettings, PooledCode, SharedBudget};
 pub use error::Error;
+pub use in_wechat::{InWechat, InWechatCallback, InWechatOutcome};
 pub(crate) use limits::wxacode_key;
 pub use mini_program::{LoginRequest, MiniProgram};
 pub use mini_program_phone::PhoneResult;
+pub use mobile_app::{AppLoginRequest, AppLoginResult, MobileApp, PhoneStep};
 pub use official_account::{OfficialAccount, PushAnswer, PushQuery, PushRefusal, UrlCheck};
 pub use phone::{SmsSent, SmsSettings};
 pub use poll_token::PollToken;
@@ -37,8 +39,6 @@ pub use views::WxLogin;
 pub use views::{
     AccountView, CreatedScene, IdentityView, LoginResult, Qr, RequesterView, SceneView, TokenSet,
 };
-pub use in_wechat::{InWechat, InWechatCallback, InWechatOutcome};
-pub use mobile_app::{AppLoginRequest, AppLoginResult, MobileApp, PhoneStep};
 pub use website::{CallbackOutcome, Website, WebsiteCallback};
 
 use crate::accounts::{AccountStore, RefreshTokens};
