@@ -47,7 +47,7 @@ fn page(status: StatusCode, title: &str, body: &str, set_user: Option<&str>) -> 
     let html = format!(
         "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <title>{}</title></head><body>{body}</body></html>",
+         <title>{}</title><link rel=\"icon\" href=\"data:,\"></head><body>{body}</body></html>",
         escape(title)
     );
     let mut response = Response::builder()
