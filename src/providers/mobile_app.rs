@@ -26,7 +26,7 @@ pub struct AppLoginRequest {
 
 /// The outcome of a native-app login.
 #[derive(Debug, Clone, poem_openapi::Object)]
-#[oai(skip_serializing_if_is_none)]
+#[oai(skip_serializing_if_is_none, example)]
 pub struct AppLoginResult {
     pub account: AccountView,
     /// The tokens, unless a phone must be bound first (then `need_phone`).
@@ -44,6 +44,35 @@ pub struct PhoneStep {
     pub poll_token: String,
     pub status: SceneStatus,
     pub expires_in: u64,
+}
+
+impl poem_openapi::types::Example for AppLoginResult {
+    fn example() -> Self {
+        let at = chrono::DateTime::from_timestamp(1_764_000_000, 0).unwrap_or_default();
+        Self {
+            account: AccountView {
+                id: "3f0c9a52-8d1e-4b7a-9c2f-5e6d7a8b9c0d".into(),
+                phone: None,
+                created_at: at,
+                identities: vec![super::IdentityView {
+                    provider: Provider::MobileApp,
+                    app_id: "wx1234567890abcdef".into(),
+                    openid: "oX8sT5kQ2mN7pR4vW1yZ6bC3dF9g".into(),
+                    unionid: Some("oU2aB4cD6eF8gH0iJ2kL4mN6pQ8r".into()),
+                    nickname: Some("微信用户".into()),
+                    avatar: None,
+                    created_at: at,
+                }],
+            },
+            tokens: Some(TokenSet {
+                access_token: "eyJhbGciOiJFZERTQSIsImtpZCI6Ii4uLiJ9.eyJzdWIiOiIuLi4ifQ.c2ln".into(),
+                token_type: "Bearer".into(),
+                expires_in: 900,
+                refresh_token: "rt_9f8e7d6c5b4a39281706f5e4d3c2b1a0".into(),
+            }),
+            need_phone: None,
+        }
+    }
 }
 
 impl std::fmt::Debug for PhoneStep {

@@ -141,10 +141,10 @@ pub(crate) async fn authorize(
     }
     let chosen = q.sandbox_user.filter(|u| state.users.get(u).is_some());
     let Some(user) = chosen.clone().or_else(|| cookie_user(req)) else {
-        return picker(&state, req, "sandbox_user");
+        return picker(state, req, "sandbox_user");
     };
     let Some(user) = state.users.get(&user) else {
-        return picker(&state, req, "sandbox_user");
+        return picker(state, req, "sandbox_user");
     };
     let set_user = chosen.as_deref();
     let now = state.clock.now();
