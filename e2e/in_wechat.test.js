@@ -37,6 +37,7 @@ async function openInWechat(saoma) {
   const problems = [];
   page.on('pageerror', (e) => problems.push(String(e)));
   page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+  page.on('response', (r) => r.status() >= 400 && problems.push(r.status() + ' ' + r.url()));
   await page.goto(saoma.base + '/');
   return { context, page, problems };
 }

@@ -55,7 +55,7 @@ fn page(status: StatusCode, title: &str, body: &str, set_user: Option<&str>) -> 
         .content_type("text/html; charset=utf-8")
         .header(
             header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; img-src 'self'; base-uri 'none'; form-action 'none'",
+            "default-src 'none'; img-src 'self' data:; base-uri 'none'; form-action 'none'",
         )
         .header(header::CACHE_CONTROL, "no-store")
         .body(html);
