@@ -233,6 +233,8 @@ phoneForm.addEventListener('submit', (ev) => {
   phoneStep('bind');
 });
 
+const SIMULATED = 'saoma-demo-in-wechat';
+
 /** Inside WeChat's browser (or, in sandbox mode, a page the phone simulator opened "inside
  *  WeChat" with `?in_wechat=1`): "微信一键登录" leads; the code stays below for a long press. */
 function offerInWechat() {
@@ -316,11 +318,12 @@ async function main() {
     tab.addEventListener('click', () => selectTab(tab, false));
     tabsEl.append(tab);
   }
-  const askedInWechat = sandbox && new URLSearchParams(location.search).has('in_wechat');
-  if (offered.in_wechat && (inWechat() || askedInWechat)) {
-    offerInWechat();
-    if (await resumeHere()) return;
-  }
+  // The phone simulator's "inside WeChat" lasts for the tab (WeChat's return drops the query).
+  if (sandbox && new URLSearchParams(location.search).has('in_wechat')) sessionStorage.setItem(SIMULATED, '1');
+  const askedInWechat = sandbox && sessionStorage.getItem(SIMULATED) === '1';
+  if (offered.in_wechat && (inWechat() || askedInWechat)) offerInWechat();
+  if (location.hash === '#wechat_redirect') history.replaceState(null, '', location.pathname + location.search);
+  if (await resumeHere()) return;
   if (!returned) selectTab(tabsEl.querySelector('[role=tab]'), false);
 }
 
