@@ -290,3 +290,20 @@ async fn an_in_wechat_scene_refuses_a_browser_chosen_id() {
     assert_eq!(res.status(), 400);
     assert_eq!(error_code(res).await, "scene_not_allowed");
 }
+
+#[tokio::test]
+async fn a_redirect_without_code_cancels_only_for_the_browser_that_started_it() {
+    let app = spawn_app().await;
+    let s = create_in_wechat_scene(&app).await;
+    let refused = format!(
+        "{}?state={}",
+        app.url("/api/v1/in-wechat/callback"),
+        s.scene
+    );
+    let elsewhere = follow(&refused, None).await;
+    assert_eq!(page_error(elsewhere).await, (400, "invalid_state".into()));
+    assert_eq!(status_of(&app, &s).await, "pending");
+    let res = follow(&refused, Some(&s.cookie)).await;
+    assert_eq!(res.status(), 302);
+    assert_eq!(status_of(&app, &s).await, "cancelled");
+}
