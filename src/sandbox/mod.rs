@@ -15,6 +15,8 @@
 //!   (POST, DELETE), `/api/invalidate-token`, `/api/clock`: tools for tests and the phone page.
 //! - `/wechat/wxa/business/getuserphonenumber` and `/api/phone-code`: the getPhoneNumber button.
 //! - `/api/sms`: the messages of Saoma's `log` SMS sender.
+//! - `/wechat/connect/oauth2/authorize`, `/browser`, `/api/in-wechat/authorize`,
+//!   `/api/mobile-app/auth`: web authorization inside WeChat and the mobile SDK (`web_auth*.rs`).
 //! - `/phone?scene=` (also `?url=<official-account QR payload>`, `?state=&provider=website`),
 //!   `/phone.js`, `/phone.css`: the phone simulator.
 //!

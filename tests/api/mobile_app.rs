@@ -163,13 +163,9 @@ async fn with_require_phone_the_app_binds_a_phone_then_polls_for_tokens() {
 }
 
 #[tokio::test]
-async fn without_a_mobile_app_the_endpoint_says_so() {
-    let app = spawn_app_with(|c| {
-        c.sandbox = Some(true);
-        c.mobile_app.app_id = None;
-    })
-    .await;
-    // Sandbox mode plays a mobile app; a scene of that provider cannot be created.
+async fn a_scene_cannot_be_created_for_the_mobile_app_provider() {
+    let app = spawn_app().await;
+    // The app logs in by POST /api/v1/mobile-app/login; there is no browser scene to create.
     let res = app.create_scene(json!({"provider": "mobile_app"})).await;
     assert_eq!(res.status(), 404);
     assert_eq!(error_code(res).await, "provider_unavailable");
