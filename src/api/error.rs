@@ -94,6 +94,10 @@ pub enum ErrorCode {
     SmsUnavailable,
     /// The access token was not issued to the configured mini-program.
     TokenNotAccepted,
+    /// In-WeChat login: the `state` is missing, unknown, or not bound to this browser.
+    InvalidState,
+    /// In-WeChat login from a snapshot page (`is_snapshotuser`): tap "使用完整服务" first.
+    SnapshotUser,
 }
 
 /// The body of every error.
@@ -244,6 +248,8 @@ impl From<Error> for ApiError {
                 ApiError::BadGateway(body(C::SmsUnavailable, msg))
             }
             Error::TokenNotAccepted => ApiError::Forbidden(body(C::TokenNotAccepted, msg)),
+            Error::InvalidState => ApiError::BadRequest(body(C::InvalidState, msg)),
+            Error::SnapshotUser => ApiError::Forbidden(body(C::SnapshotUser, msg)),
         }
     }
 }

@@ -15,6 +15,8 @@
 //!   (POST, DELETE), `/api/invalidate-token`, `/api/clock`: tools for tests and the phone page.
 //! - `/wechat/wxa/business/getuserphonenumber` and `/api/phone-code`: the getPhoneNumber button.
 //! - `/api/sms`: the messages of Saoma's `log` SMS sender.
+//! - `/wechat/connect/oauth2/authorize`, `/browser`, `/api/in-wechat/authorize`,
+//!   `/api/mobile-app/auth`: web authorization inside WeChat and the mobile SDK (`web_auth*.rs`).
 //! - `/phone?scene=` (also `?url=<official-account QR payload>`, `?state=&provider=website`),
 //!   `/phone.js`, `/phone.css`: the phone simulator.
 //!
@@ -37,6 +39,9 @@ mod sns;
 mod standalone;
 mod tokens;
 mod users;
+mod web_auth;
+mod web_auth_page;
+mod web_auth_tools;
 mod wxacode;
 
 #[cfg(test)]
@@ -101,6 +106,7 @@ pub(crate) struct State {
     monitor: faults::Monitor,
     oauth: oauth::OAuth,
     sessions: connect::Sessions,
+    web_auth: web_auth::WebAuth,
     official_account: Option<SandboxOfficialAccount>,
     oa: official_account::OfficialAccounts,
     /// Pushes events to Saoma's callback (never follows redirects).
@@ -137,6 +143,7 @@ impl Sandbox {
             monitor: faults::Monitor::default(),
             oauth: oauth::OAuth::default(),
             sessions: connect::Sessions::default(),
+            web_auth: web_auth::WebAuth::default(),
             official_account: config.official_account.clone(),
             oa: official_account::OfficialAccounts::default(),
             push_client: reqwest::Client::builder()
@@ -238,14 +245,37 @@ impl Sandbox {
             )
             .at(
                 "/wechat/sns/oauth2/access_token",
-                get(oauth::access_token).data(s.clone()),
+                get(web_auth::shared(
+                    web_auth::Kind::AccessToken,
+                    oauth::access_token,
+                ))
+                .data(s.clone()),
             )
             .at(
                 "/wechat/sns/oauth2/refresh_token",
                 get(oauth::refresh_token).data(s.clone()),
             )
-            .at("/wechat/sns/userinfo", get(oauth::userinfo).data(s.clone()))
-            .at("/wechat/sns/auth", get(oauth::auth).data(s.clone()))
+            .at(
+                "/wechat/sns/userinfo",
+                get(web_auth::shared(web_auth::Kind::UserInfo, oauth::userinfo)).data(s.clone()),
+            )
+            .at(
+                "/wechat/sns/auth",
+                get(web_auth::shared(web_auth::Kind::Auth, oauth::auth)).data(s.clone()),
+            )
+            .at(
+                "/wechat/connect/oauth2/authorize",
+                get(web_auth_page::authorize).data(s.clone()),
+            )
+            .at(
+                "/api/in-wechat/authorize",
+                post(web_auth_tools::authorize_tool).data(s.clone()),
+            )
+            .at("/browser", get(web_auth_page::browser).data(s.clone()))
+            .at(
+                "/api/mobile-app/auth",
+                post(web_auth_tools::mobile_app_auth).data(s.clone()),
+            )
             .at(
                 "/api/website/approve",
                 post(connect::approve).data(s.clone()),
