@@ -13,13 +13,13 @@ use crate::metrics::Metrics;
 use crate::providers::{
     Cluster, MiniProgram, OfficialAccount, Saoma, Settings, SmsSettings, Website,
 };
-use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::shutdown::Shutdown;
 use crate::tokens::{Signer, TokenSettings};
 use crate::web;
 use crate::wechat::{AppCredentials, WeChatClient};
 use anyhow::Context;
 use poem::{EndpointExt, Route};
+use saoma_sandbox::{Sandbox, SandboxConfig};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;

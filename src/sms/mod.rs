@@ -9,7 +9,8 @@ mod tencent;
 #[cfg(test)]
 mod tests;
 
-pub use log::{Inbox, LogSender, SentSms};
+pub use log::LogSender;
+pub use saoma_sandbox::sms::{Inbox, SentSms};
 pub use tc3::{Tc3Request, tc3_authorization};
 pub use tencent::{TencentSender, TencentSettings};
 
