@@ -22,11 +22,22 @@
 //!
 //! Everything lives in one [`State`] behind an `Arc`; only the fake users and the secret their
 //! ids derive from are persisted (`<data_dir>/sandbox/`).
+//!
+//! This crate depends on nothing of Saoma's server: it plays WeChat from WeChat's documentation,
+//! the signing and encryption of its pushes included ([`crypto`]), so that a mistake in Saoma's
+//! callback crypto shows in the tests instead of being mirrored here. The server maps its
+//! configuration to [`SandboxConfig`] and mounts [`Sandbox::routes`].
 
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::await_holding_lock)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+mod access_log;
 mod clock;
 mod connect;
+pub mod crypto;
 mod errors;
 mod faults;
+mod html;
 mod oa_deliver;
 mod oa_push;
 mod oauth;
@@ -34,7 +45,8 @@ mod official_account;
 mod pages;
 mod phone;
 mod phone_number;
-mod sms;
+mod secret;
+pub mod sms;
 mod sns;
 mod standalone;
 mod tokens;
@@ -43,18 +55,18 @@ mod web_auth;
 mod web_auth_page;
 mod web_auth_tools;
 mod wxacode;
+pub mod xml;
 
 #[cfg(test)]
 mod tests;
 
-pub use standalone::serve_standalone;
+pub use secret::Secret;
+pub use standalone::{CALLBACK_TOKEN, ENCODING_AES_KEY, OFFICIAL_ACCOUNT_APP_ID, serve_standalone};
 
 use anyhow::Context;
 use poem::{EndpointExt, Route, get, post};
 use std::path::PathBuf;
 use std::sync::Arc;
-
-use crate::secret::Secret;
 
 /// Where the sandbox keeps its files and how browsers reach the Saoma instance that mounts it.
 #[derive(Debug, Clone)]
@@ -76,9 +88,20 @@ pub struct SandboxOfficialAccount {
     pub callback_url: url::Url,
     pub token: Secret,
     pub encoding_aes_key: Option<Secret>,
-    pub mode: crate::config::CallbackMode,
+    pub mode: CallbackMode,
     /// How long a push waits for the callback before WeChat tries again (5 s).
     pub push_timeout: std::time::Duration,
+}
+
+/// How the account's messages are sent (the "消息加解密方式" set on the WeChat console).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallbackMode {
+    /// Plaintext XML ("明文模式").
+    Plain,
+    /// Plaintext and `<Encrypt>` together ("兼容模式").
+    Compatible,
+    /// `<Encrypt>` only ("安全模式").
+    Safe,
 }
 
 impl SandboxOfficialAccount {
@@ -113,7 +136,7 @@ pub(crate) struct State {
     push_client: reqwest::Client,
     phone_codes: phone_number::PhoneCodes,
     /// What Saoma's `log` SMS sender delivered (shared with it by `app`).
-    sms: Arc<crate::sms::Inbox>,
+    sms: Arc<sms::Inbox>,
 }
 
 impl Sandbox {
@@ -159,7 +182,7 @@ impl Sandbox {
     }
 
     /// The inbox the `log` SMS sender delivers to, listed at `/api/sms`.
-    pub fn sms_inbox(&self) -> Arc<crate::sms::Inbox> {
+    pub fn sms_inbox(&self) -> Arc<sms::Inbox> {
         self.state.sms.clone()
     }
 
