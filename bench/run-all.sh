@@ -10,7 +10,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target/perf}"
 # The callback scenario's comparison drivers (as scripts/test.sh installs them).
 python3 -c "import wechatpy" 2>/dev/null || python3 -m pip install -q -r bench/requirements.txt
 [ -d bench/node_modules/wechat-crypto ] || (cd bench && npm ci --no-audit --no-fund)
-cargo build --release --locked --bin saoma-bench
+cargo build --release --locked -p saoma-bench
 bin="$CARGO_TARGET_DIR/release/saoma-bench"
 run() {
   { echo; echo "### saoma-bench $*"; echo "### $(uptime)"; } | tee -a "$out"

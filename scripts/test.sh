@@ -28,8 +28,9 @@ echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "==> cargo test"
-# The workspace: Saoma and crates/saoma-http (whose tests include the differential test
-# against hyper). The fuzz target (crates/saoma-http/fuzz) needs nightly: see the README.
+# The workspace: Saoma, crates/saoma-http (whose tests include the differential test against
+# hyper), crates/saoma-sandbox (the fake WeChat, its known-answer vectors) and crates/saoma-bench.
+# The fuzz target (crates/saoma-http/fuzz) needs nightly: see the README.
 cargo test --workspace --all-targets --locked --no-fail-fast
 
 # ---- Fuzzing (issue 8): schemathesis from PyPI against the live server; fails on any finding --
@@ -90,6 +91,6 @@ if [ ! -d bench/node_modules/wechat-crypto ] || [ bench/package-lock.json -nt be
   (cd bench && npm ci --no-audit --no-fund)
 fi
 echo "==> bench: saoma-bench smoke"
-cargo build --locked --bin saoma-bench
+cargo build --locked -p saoma-bench
 "$(realpath -m "${CARGO_TARGET_DIR:-target}")/debug/saoma-bench" smoke --drivers bench
 # ---- end of the benchmarks block ---------------------------------------------------------------

@@ -11,9 +11,9 @@ pub use openapi::spec_json;
 use parts::{open_sandbox, wechat_api_base};
 
 use crate::config::Config;
-use crate::sandbox::Sandbox;
 use crate::shutdown::Shutdown;
 use anyhow::Context;
+use saoma_sandbox::Sandbox;
 use std::net::SocketAddr;
 use std::time::Duration;
 

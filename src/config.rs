@@ -18,6 +18,8 @@ pub use official_account::{
     SANDBOX_ENCODING_AES_KEY, SANDBOX_OFFICIAL_ACCOUNT_APP_ID,
 };
 mod accounts;
+mod in_wechat;
+pub use in_wechat::{InWechatConfig, MobileAppConfig, SANDBOX_MOBILE_APP_ID};
 mod keys;
 mod limits;
 mod mode;
@@ -60,6 +62,10 @@ pub struct Config {
     pub mini_program: MiniProgramConfig,
     pub website: WebsiteConfig,
     pub official_account: OfficialAccountConfig,
+    /// Login inside WeChat's browser through the official account's web authorization.
+    pub in_wechat: InWechatConfig,
+    /// The open platform's mobile app (native iOS/Android login with WeChat's SDK).
+    pub mobile_app: MobileAppConfig,
     pub accounts: AccountsConfig,
     pub tokens: TokensConfig,
     pub limits: LimitsConfig,
@@ -146,6 +152,8 @@ impl Default for Config {
             mini_program: MiniProgramConfig::default(),
             website: WebsiteConfig::default(),
             official_account: OfficialAccountConfig::default(),
+            in_wechat: InWechatConfig::default(),
+            mobile_app: MobileAppConfig::default(),
             accounts: AccountsConfig::default(),
             tokens: TokensConfig::default(),
             limits: LimitsConfig::default(),
@@ -247,6 +255,7 @@ impl Config {
             self.website.app_secret = Some(Secret::new(secret.trim()));
         }
         self.read_official_account_secret_file()?;
+        self.read_mobile_app_secret_file()?;
         if let Some(path) = &self.sms.tencent.secret_key_file {
             let secret = std::fs::read_to_string(path).with_context(|| {
                 format!("reading sms.tencent.secret_key_file {}", path.display())

@@ -1,7 +1,8 @@
 //! Saoma (扫码): a WeChat scan-to-login server.
 //!
 //! The arrows point one way: `api` -> `providers` -> (`scene`, `store`, `accounts`, `tokens`,
-//! `wechat`). `scene` depends on nothing; `sandbox` is a fake WeChat mounted by `app`.
+//! `wechat`). `scene` depends on nothing; the sandbox (a fake WeChat, the `saoma-sandbox`
+//! crate) is mounted by `app` and depends on nothing of Saoma.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::await_holding_lock)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
@@ -15,7 +16,6 @@ mod limits;
 mod metrics;
 mod oidc;
 mod providers;
-pub mod sandbox;
 pub mod scene;
 pub mod secret;
 mod shutdown;

@@ -53,7 +53,7 @@ async fn main() -> anyhow::Result<()> {
             public_url,
         }) => {
             saoma::telemetry::init("text", "info");
-            saoma::sandbox::serve_standalone(listen, data_dir, public_url).await
+            saoma_sandbox::serve_standalone(listen, data_dir, public_url).await
         }
         Some(Command::Openapi) => {
             println!("{}", saoma::app::spec_json());

@@ -1,9 +1,8 @@
 //! What the official-account callback answers when it does not take a push (the JSON API's
 //! errors are `error.rs`).
 
-use super::error::{ApiError, ErrorBody, ErrorCode, body};
-use crate::providers::{Error, PushRefusal};
-use crate::wechat::callback::PushCodecError;
+use super::error::{ApiError, ErrorBody, ErrorCode, body, refusal_code};
+use crate::providers::Error;
 use poem_openapi::ApiResponse;
 use poem_openapi::payload::Json;
 
@@ -30,26 +29,6 @@ pub enum CallbackError {
     /// The store or the database is unavailable; WeChat retries.
     #[oai(status = 503)]
     Unavailable(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
-}
-
-pub(super) fn refusal_code(refusal: &PushRefusal) -> ErrorCode {
-    use ErrorCode as C;
-    match refusal {
-        PushRefusal::BadSignature | PushRefusal::BadMsgSignature => C::InvalidSignature,
-        PushRefusal::StaleTimestamp => C::StaleTimestamp,
-        PushRefusal::EncryptionRequired => C::EncryptionRequired,
-        PushRefusal::NoAesKey => C::InvalidCiphertext,
-        PushRefusal::MissingField(_) => C::InvalidXml,
-        PushRefusal::MissingEchostr => C::InvalidRequest,
-        PushRefusal::Message(e) => match e {
-            PushCodecError::InvalidAesKey | PushCodecError::InvalidCiphertext => {
-                C::InvalidCiphertext
-            }
-            PushCodecError::WrongAppId => C::WrongAppId,
-            PushCodecError::TooLarge(_) => C::BodyTooLarge,
-            PushCodecError::DocType | PushCodecError::InvalidXml(_) => C::InvalidXml,
-        },
-    }
 }
 
 impl From<Error> for CallbackError {

@@ -2,8 +2,8 @@
 //! Errors raised by poem itself (bad JSON, unknown route, body too large) are turned into the
 //! same `{code, message}` shape by [`json_errors`].
 
-use super::callback_error::refusal_code;
-use crate::providers::Error;
+use crate::providers::{Error, PushRefusal};
+use crate::wechat::callback::PushCodecError;
 use poem::{IntoResponse, Response};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object};
@@ -94,6 +94,10 @@ pub enum ErrorCode {
     SmsUnavailable,
     /// The access token was not issued to the configured mini-program.
     TokenNotAccepted,
+    /// In-WeChat login: the `state` is missing, unknown, or not bound to this browser.
+    InvalidState,
+    /// In-WeChat login from a snapshot page (`is_snapshotuser`): tap "使用完整服务" first.
+    SnapshotUser,
 }
 
 /// The body of every error.
@@ -244,6 +248,8 @@ impl From<Error> for ApiError {
                 ApiError::BadGateway(body(C::SmsUnavailable, msg))
             }
             Error::TokenNotAccepted => ApiError::Forbidden(body(C::TokenNotAccepted, msg)),
+            Error::InvalidState => ApiError::BadRequest(body(C::InvalidState, msg)),
+            Error::SnapshotUser => ApiError::Forbidden(body(C::SnapshotUser, msg)),
         }
     }
 }
@@ -293,5 +299,26 @@ pub async fn json_errors(err: poem::Error) -> Response {
         S::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType(body).into_response(),
         S::REQUEST_HEADER_FIELDS_TOO_LARGE => ApiError::HeadersTooLarge(body).into_response(),
         _ => (status, body).into_response(),
+    }
+}
+
+/// The code of a refused official-account push (here and in the callback's own answers).
+pub(super) fn refusal_code(refusal: &PushRefusal) -> ErrorCode {
+    use ErrorCode as C;
+    match refusal {
+        PushRefusal::BadSignature | PushRefusal::BadMsgSignature => C::InvalidSignature,
+        PushRefusal::StaleTimestamp => C::StaleTimestamp,
+        PushRefusal::EncryptionRequired => C::EncryptionRequired,
+        PushRefusal::NoAesKey => C::InvalidCiphertext,
+        PushRefusal::MissingField(_) => C::InvalidXml,
+        PushRefusal::MissingEchostr => C::InvalidRequest,
+        PushRefusal::Message(e) => match e {
+            PushCodecError::InvalidAesKey | PushCodecError::InvalidCiphertext => {
+                C::InvalidCiphertext
+            }
+            PushCodecError::WrongAppId => C::WrongAppId,
+            PushCodecError::TooLarge(_) => C::BodyTooLarge,
+            PushCodecError::DocType | PushCodecError::InvalidXml(_) => C::InvalidXml,
+        },
     }
 }

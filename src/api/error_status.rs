@@ -21,13 +21,15 @@ impl ErrorCode {
             | C::InvalidPhone
             | C::InvalidSmsCode
             | C::SmsCodeExpired
-            | C::TooManyAttempts => 400,
+            | C::TooManyAttempts
+            | C::InvalidState => 400,
             C::InvalidPollToken | C::Unauthenticated | C::InvalidRefreshToken => 401,
             C::InvalidSignature
             | C::StaleTimestamp
             | C::EncryptionRequired
             | C::WrongAppId
-            | C::TokenNotAccepted => 403,
+            | C::TokenNotAccepted
+            | C::SnapshotUser => 403,
             C::NotFound | C::SceneNotFound | C::ProviderUnavailable => 404,
             C::MethodNotAllowed => 405,
             C::SceneExists | C::SceneConflict => 409,
@@ -99,6 +101,10 @@ impl ErrorCode {
             C::SmsUnavailable => "the SMS could not be sent",
             C::TokenNotAccepted => {
                 "this operation needs an access token issued to the configured mini-program"
+            }
+            C::InvalidState => "the state is missing, unknown, or was started by another browser",
+            C::SnapshotUser => {
+                "WeChat opened the page in snapshot mode: tap 使用完整服务 to log in"
             }
         }
     }

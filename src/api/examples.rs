@@ -250,6 +250,7 @@ impl Example for ProvidersResponse {
                 Provider::Website,
             ],
             sandbox: false,
+            in_wechat: true,
         }
     }
 }

@@ -8,9 +8,11 @@ mod error;
 mod error_status;
 mod examples;
 mod health;
+mod in_wechat;
 pub(crate) mod links;
 mod middleware;
 mod mini_program;
+mod mobile_app;
 mod official_account;
 pub(crate) mod op_error;
 mod pages;
@@ -26,8 +28,10 @@ pub use account::AccountApi;
 pub use callback_error::CallbackError;
 pub use error::{ApiError, ErrorBody, ErrorCode, json_errors};
 pub use health::HealthApi;
+pub use in_wechat::InWechatApi;
 pub use middleware::{access_log, body_limit, header_limit};
 pub use mini_program::MiniProgramApi;
+pub use mobile_app::MobileAppApi;
 pub use official_account::OfficialAccountApi;
 pub use providers::ProvidersApi;
 pub use scene_id::{SCENE_PATTERN, SceneId};
@@ -74,6 +78,24 @@ pub(crate) struct WebsiteCookie;
 impl WebsiteCookie {
     pub const NAME: &'static str = "saoma_website";
     pub const PATH: &'static str = "/api/v1/website/callback";
+
+    pub fn set(token: &str, max_age: u64, secure: bool) -> String {
+        format!(
+            "{}={token}; Path={}; Max-Age={max_age}; HttpOnly; SameSite=Lax{}",
+            Self::NAME,
+            Self::PATH,
+            if secure { "; Secure" } else { "" }
+        )
+    }
+}
+
+/// The in-WeChat login's cookie: the poll token again, for the one path WeChat sends the
+/// browser back to, which binds the `state` to the browser that started the login.
+pub(crate) struct InWechatCookie;
+
+impl InWechatCookie {
+    pub const NAME: &'static str = "saoma_in_wechat";
+    pub const PATH: &'static str = "/api/v1/in-wechat/callback";
 
     pub fn set(token: &str, max_age: u64, secure: bool) -> String {
         format!(

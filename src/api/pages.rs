@@ -52,6 +52,8 @@ pub(crate) fn error(code: ErrorCode, message: &str) -> String {
         "invalid_code" => "微信登录码无效、已过期或已被使用，请返回原页面重新扫码。",
         "scene_not_found" | "scene_expired" | "scene_consumed" | "scene_conflict"
         | "wrong_provider" => "此登录请求已失效或已完成，请返回原页面重新扫码。",
+        "invalid_state" => "此登录链接不是在本浏览器中发起的，或已被改动，请返回原页面重新登录。",
+        "snapshot_user" => "当前是快照页：请点击页面下方的“使用完整服务”，然后重新登录。",
         _ => "登录未能完成，请稍后返回原页面重试。",
     };
     let body = format!(

@@ -23,6 +23,9 @@ pub struct ProvidersResponse {
     /// True when the embedded sandbox plays WeChat: codes open the phone simulator
     /// (`/sandbox/phone?scene=`).
     pub sandbox: bool,
+    /// True when a page opened inside WeChat's browser may log in without a code (scene
+    /// provider `in_wechat`: the official account's web authorization).
+    pub in_wechat: bool,
 }
 
 errors!(
@@ -47,6 +50,7 @@ impl ProvidersApi {
         Ok(Json(ProvidersResponse {
             providers: saoma.providers(),
             sandbox: saoma.settings().sandbox,
+            in_wechat: saoma.in_wechat_enabled(),
         }))
     }
 }

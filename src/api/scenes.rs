@@ -6,7 +6,8 @@ use super::op_error::{OpError, errors};
 use super::poll_auth::PollToken;
 use super::sse::SceneEvents;
 use super::{
-    ExtraCookie, PollCookie, SceneId, WebsiteCookie, client_ip, client_of, with_extra_cookie,
+    ExtraCookie, InWechatCookie, PollCookie, SceneId, WebsiteCookie, client_ip, client_of,
+    with_extra_cookie,
 };
 use crate::providers::{NewScene, Saoma, SceneView};
 use crate::scene::Provider;
@@ -89,7 +90,10 @@ impl ScenesApi {
     /// Create a scene and its code
     ///
     /// A website scene also gets a `saoma_website` cookie (HttpOnly, SameSite=Lax, path
-    /// `/api/v1/website/callback`), by which a refusal is taken only from this browser.
+    /// `/api/v1/website/callback`), by which a refusal is taken only from this browser. An
+    /// `in_wechat` scene (a page inside WeChat: `qr.url` is the official account's
+    /// `connect/oauth2/authorize`, to navigate to) gets `saoma_in_wechat` (path
+    /// `/api/v1/in-wechat/callback`), without which its callback is refused.
     #[oai(
         path = "/",
         method = "post",
@@ -113,12 +117,21 @@ impl ScenesApi {
             for_client: None,
         };
         let created = match new.provider {
-            _ if new.return_url.is_some() && new.provider != Provider::Website => {
+            _ if new.return_url.is_some()
+                && !matches!(new.provider, Provider::Website | Provider::InWechat) =>
+            {
                 return Err(crate::providers::Error::InvalidReturnUrl.into());
             }
             Provider::MiniProgram => saoma.create_mini_program_scene(new).await?,
             Provider::Website => saoma.create_website_scene(new).await?,
             Provider::OfficialAccount => saoma.create_official_account_scene(new).await?,
+            Provider::InWechat => saoma.create_in_wechat_scene(new).await?,
+            // The app logs in by `POST /api/v1/mobile-app/login`, with no scene of its own.
+            Provider::MobileApp => {
+                return Err(
+                    crate::providers::Error::ProviderUnavailable(Provider::MobileApp).into(),
+                );
+            }
         };
         let cookie = PollCookie::set(
             &created.scene,
@@ -128,6 +141,13 @@ impl ScenesApi {
         );
         if created.provider == Provider::Website {
             extra_cookie.put(WebsiteCookie::set(
+                &created.poll_token,
+                created.expires_in,
+                saoma.settings().secure_cookies,
+            ));
+        }
+        if created.provider == Provider::InWechat {
+            extra_cookie.put(InWechatCookie::set(
                 &created.poll_token,
                 created.expires_in,
                 saoma.settings().secure_cookies,

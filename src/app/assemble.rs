@@ -8,7 +8,8 @@ use crate::config::{Config, OfficialAccountSettings};
 use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::providers::{
-    Cluster, MiniProgram, OfficialAccount, Parts, Saoma, Settings, SmsSettings, Website,
+    Cluster, InWechat, MiniProgram, MobileApp, OfficialAccount, Parts, Saoma, Settings,
+    SmsSettings, Website,
 };
 use crate::shutdown::Shutdown;
 use crate::sms::Inbox;
@@ -85,6 +86,25 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<(Arc<Saoma>, s
         &metrics,
         (&store.limiter, limits.wxacode),
     );
+    let in_wechat = match &official_account {
+        Some(oa) if config.in_wechat_enabled(true) => Some(InWechat {
+            app: AppCredentials {
+                app_id: oa.app_id.clone(),
+                secret: oa.app_secret.clone(),
+            },
+            authorize_url: config.in_wechat_authorize_url(public_url)?,
+            callback_url: config.in_wechat_callback_url(public_url)?,
+            fetch_profile: config.in_wechat.fetch_profile,
+            return_url: config.in_wechat_return_url(public_url),
+            allowed_return_urls: config.in_wechat.allowed_return_urls.clone(),
+        }),
+        _ => None,
+    };
+    let mobile_app = config
+        .mobile_app_credentials()
+        .map(|(app_id, secret)| MobileApp {
+            app: AppCredentials { app_id, secret },
+        });
     let official_account = official_account
         .map(|settings| OfficialAccount::from_settings(settings, config.accounts.unfollow))
         .transpose()?;
@@ -115,6 +135,8 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<(Arc<Saoma>, s
         code_pool,
         website,
         official_account,
+        in_wechat,
+        mobile_app,
         settings: settings(config, public_url, sandbox),
         sms,
         limits,

@@ -4,8 +4,8 @@
 //! needs no running server.
 
 use crate::api::{
-    AccountApi, HealthApi, MiniProgramApi, OfficialAccountApi, PhoneApi, ProvidersApi, ScenesApi,
-    WebsiteApi,
+    AccountApi, HealthApi, InWechatApi, MiniProgramApi, MobileAppApi, OfficialAccountApi, PhoneApi,
+    ProvidersApi, ScenesApi, WebsiteApi,
 };
 use crate::oidc::{OidcApi, OidcBrowserApi};
 use poem_openapi::{LicenseObject, OpenApiService, ServerObject};
@@ -21,6 +21,8 @@ type Apis = (
     PhoneApi,
     OidcApi,
     OidcBrowserApi,
+    InWechatApi,
+    MobileAppApi,
 );
 
 pub(super) fn service() -> OpenApiService<Apis, ()> {
@@ -36,6 +38,8 @@ pub(super) fn service() -> OpenApiService<Apis, ()> {
             PhoneApi,
             OidcApi,
             OidcBrowserApi,
+            InWechatApi,
+            MobileAppApi,
         ),
         "Saoma",
         env!("CARGO_PKG_VERSION"),

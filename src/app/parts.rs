@@ -2,14 +2,14 @@
 //! WeChat (or the embedded sandbox) is, and the metrics endpoint.
 
 use super::SWEEP_EVERY;
-use crate::config::{Config, OfficialAccountSettings, StoreKind};
+use crate::config::{CallbackMode, Config, OfficialAccountSettings, StoreKind};
 use crate::limits::Rule;
 use crate::metrics::Metrics;
 use crate::providers::{CodePool, MiniProgram, PoolSettings, Saoma, SharedBudget, wxacode_key};
-use crate::sandbox::{Sandbox, SandboxConfig, SandboxOfficialAccount};
 use crate::store::{MemoryStore, RateLimiter, RedisStore, Stores};
 use crate::wechat::WeChatClient;
 use anyhow::Context;
+use saoma_sandbox::{Sandbox, SandboxConfig, SandboxOfficialAccount};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -141,9 +141,16 @@ fn sandbox_official_account(
         callback_url: url::Url::parse(&format!(
             "http://{loopback}/api/v1/official-account/callback"
         ))?,
-        token: oa.token.clone(),
-        encoding_aes_key: oa.encoding_aes_key.clone(),
-        mode: oa.mode,
+        token: saoma_sandbox::Secret::new(oa.token.expose()),
+        encoding_aes_key: oa
+            .encoding_aes_key
+            .as_ref()
+            .map(|key| saoma_sandbox::Secret::new(key.expose())),
+        mode: match oa.mode {
+            CallbackMode::Plain => saoma_sandbox::CallbackMode::Plain,
+            CallbackMode::Compatible => saoma_sandbox::CallbackMode::Compatible,
+            CallbackMode::Safe => saoma_sandbox::CallbackMode::Safe,
+        },
         push_timeout: SandboxOfficialAccount::PUSH_TIMEOUT,
     })
 }

@@ -63,6 +63,9 @@ impl Config {
             || oa.app_secret_file.is_some()
             || set(&oa.token)
             || set(&oa.encoding_aes_key)
+            || self.mobile_app.app_id.is_some()
+            || set(&self.mobile_app.app_secret)
+            || self.mobile_app.app_secret_file.is_some()
     }
 
     /// The SQLite file in the data directory (or another SQLite file), not a shared server.
@@ -86,6 +89,11 @@ impl Config {
                 self.website.app_id.is_some(),
                 set(&self.website.app_secret),
             ),
+            (
+                "mobile_app",
+                self.mobile_app.app_id.is_some(),
+                set(&self.mobile_app.app_secret),
+            ),
         ] {
             match (app_id, secret) {
                 (true, false) => missing.push(format!(
@@ -100,6 +108,7 @@ impl Config {
             }
         }
         self.check_official_account(&mut missing);
+        self.check_in_wechat(&mut missing);
         if self.sandbox.is_none() && !self.any_wechat_credential() && !self.database_is_embedded() {
             missing.push(
                 "no WeChat credential is configured, and database_url names a database server: \

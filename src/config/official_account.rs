@@ -8,12 +8,13 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
-/// The app id the embedded sandbox plays when no real official account is configured.
-pub const SANDBOX_OFFICIAL_ACCOUNT_APP_ID: &str = "wxsaomasandbox0002";
+/// The app id the embedded sandbox plays when no real official account is configured (the
+/// sandbox owns it: a standalone sandbox plays the same account).
+pub const SANDBOX_OFFICIAL_ACCOUNT_APP_ID: &str = saoma_sandbox::OFFICIAL_ACCOUNT_APP_ID;
 const SANDBOX_OFFICIAL_ACCOUNT_SECRET: &str = "saoma-sandbox-oa-secret";
 /// The sandbox's callback token and EncodingAESKey (43 base64 characters).
-pub const SANDBOX_CALLBACK_TOKEN: &str = "saomasandboxtoken";
-pub const SANDBOX_ENCODING_AES_KEY: &str = "SaomaSandboxEncodingAESKey0123456789abcdefg";
+pub const SANDBOX_CALLBACK_TOKEN: &str = saoma_sandbox::CALLBACK_TOKEN;
+pub const SANDBOX_ENCODING_AES_KEY: &str = saoma_sandbox::ENCODING_AES_KEY;
 
 /// How the account's messages are sent (the "消息加解密方式" set on the WeChat console).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

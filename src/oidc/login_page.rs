@@ -188,6 +188,10 @@ pub async fn create_scene(
         Provider::MiniProgram => saoma.create_mini_program_scene(new).await,
         Provider::Website => saoma.create_website_scene(new).await,
         Provider::OfficialAccount => saoma.create_official_account_scene(new).await,
+        Provider::InWechat => saoma.create_in_wechat_scene(new).await,
+        Provider::MobileApp => Err(crate::providers::Error::ProviderUnavailable(
+            Provider::MobileApp,
+        )),
     };
     let created = match created {
         Ok(created) => created,

@@ -32,6 +32,12 @@ pub enum Error {
     ProviderUnavailable(Provider),
     #[error("the return URL is not one of website.allowed_return_urls")]
     InvalidReturnUrl,
+    #[error("the state is missing, unknown, or was not started by this browser")]
+    InvalidState,
+    #[error(
+        "WeChat shows this page as a snapshot (快照页): tap \"使用完整服务\" at the bottom, then log in again"
+    )]
+    SnapshotUser,
     #[error("the login code is invalid, expired or already used (WeChat errcode {0})")]
     InvalidCode(i64),
     #[error("a valid bearer access token is required")]

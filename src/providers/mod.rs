@@ -7,8 +7,10 @@ mod cluster;
 mod code_pool;
 mod confirm;
 mod error;
+mod in_wechat;
 mod mini_program;
 mod mini_program_phone;
+mod mobile_app;
 mod official_account;
 mod poll_token;
 mod scenes;
@@ -22,8 +24,10 @@ pub(crate) use client_login::random_token;
 pub use cluster::{Cluster, ClusterState};
 pub use code_pool::{CodePool, PoolSettings, SharedBudget};
 pub use error::Error;
+pub use in_wechat::{InWechat, InWechatCallback, InWechatOutcome};
 pub use mini_program::{LoginRequest, MiniProgram};
 pub use mini_program_phone::PhoneResult;
+pub use mobile_app::{AppLoginRequest, AppLoginResult, MobileApp};
 pub use official_account::{OfficialAccount, PushQuery, PushRefusal, UrlCheck};
 pub use poll_token::PollToken;
 pub use scenes::NewScene;
@@ -80,6 +84,10 @@ pub struct Parts {
     pub code_pool: Option<Arc<CodePool>>,
     pub website: Option<Website>,
     pub official_account: Option<OfficialAccount>,
+    /// Web authorization inside WeChat's browser, through the official account.
+    pub in_wechat: Option<InWechat>,
+    /// The native app whose WeChat SDK codes are exchanged.
+    pub mobile_app: Option<MobileApp>,
     pub settings: Settings,
     /// Sends the codes that verify phone numbers of `need_phone` scenes.
     pub sms: Arc<dyn SmsSender>,
@@ -110,6 +118,10 @@ pub struct Saoma {
     code_pool: Option<Arc<CodePool>>,
     website: Option<Website>,
     official_account: Option<OfficialAccount>,
+    /// Web authorization inside WeChat's browser, through the official account.
+    in_wechat: Option<InWechat>,
+    /// The native app whose WeChat SDK codes are exchanged.
+    mobile_app: Option<MobileApp>,
     settings: Settings,
     /// Sends the codes that verify phone numbers of `need_phone` scenes.
     sms: Arc<dyn SmsSender>,
@@ -138,6 +150,8 @@ impl From<Parts> for Saoma {
             code_pool,
             website,
             official_account,
+            in_wechat,
+            mobile_app,
             settings,
             sms,
             limits,
@@ -159,6 +173,8 @@ impl From<Parts> for Saoma {
             code_pool,
             website,
             official_account,
+            in_wechat,
+            mobile_app,
             settings,
             sms,
             limits,
@@ -187,6 +203,11 @@ impl Saoma {
     /// An account by id; `None` when it no longer exists.
     pub async fn account(&self, id: &str) -> Result<Option<crate::accounts::Account>, Error> {
         Ok(self.accounts.get(id).await?)
+    }
+
+    /// Whether a page opened inside WeChat's browser may log in without a code.
+    pub fn in_wechat_enabled(&self) -> bool {
+        self.in_wechat.is_some()
     }
 
     /// The website provider, when configured: the pages frame its QR page.

@@ -11,6 +11,11 @@ pub enum Provider {
     OfficialAccount,
     /// WeChat's own QR page (open platform); WeChat redirects back with a code.
     Website,
+    /// A page opened inside WeChat's browser: the official account's web authorization
+    /// (`connect/oauth2/authorize`); WeChat redirects back with a code.
+    InWechat,
+    /// A native app: WeChat's mobile SDK hands the app a code, which the app posts.
+    MobileApp,
 }
 
 impl Provider {
@@ -19,6 +24,8 @@ impl Provider {
             Provider::MiniProgram => "mini_program",
             Provider::OfficialAccount => "official_account",
             Provider::Website => "website",
+            Provider::InWechat => "in_wechat",
+            Provider::MobileApp => "mobile_app",
         }
     }
 }

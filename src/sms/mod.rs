@@ -9,7 +9,8 @@ mod tencent;
 #[cfg(test)]
 mod tests;
 
-pub use log::{Inbox, LogSender};
+pub use log::LogSender;
+pub use saoma_sandbox::sms::Inbox;
 pub use tencent::{TencentSender, TencentSettings};
 
 use crate::accounts::Phone;

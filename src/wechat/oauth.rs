@@ -24,6 +24,9 @@ pub struct UserGrant {
     pub openid: OpenId,
     pub scope: String,
     pub unionid: Option<UnionId>,
+    /// Web authorization inside WeChat (section 7b): the user is browsing a snapshot page
+    /// (快照页) and `openid` is a virtual one; not a login.
+    pub is_snapshotuser: bool,
 }
 
 #[derive(serde::Deserialize)]
@@ -37,6 +40,8 @@ struct GrantReply {
     scope: String,
     #[serde(default)]
     unionid: Option<String>,
+    #[serde(default)]
+    is_snapshotuser: u8,
 }
 
 /// `sns/userinfo`: what the user's WeChat profile reveals.
@@ -156,6 +161,7 @@ fn grant(reply: GrantReply) -> Result<UserGrant, WeChatError> {
         openid: reply.openid,
         scope: reply.scope,
         unionid,
+        is_snapshotuser: reply.is_snapshotuser == 1,
     })
 }
 

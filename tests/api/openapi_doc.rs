@@ -125,6 +125,7 @@ fn every_error_response_lists_codes_of_its_own_status() {
             if status < 400
                 || path == "/readyz"
                 || path.contains("/website/")
+                || path.contains("/in-wechat/")
                 || path.contains("/official-account/")
                 || html_only(response)
             {

@@ -54,7 +54,7 @@ async fn spawn_sandbox(data_dir: &Path) -> TestApp {
         .unwrap()
         .port();
     let listen = SocketAddr::from(([127, 0, 0, 1], port));
-    tokio::spawn(saoma::sandbox::serve_standalone(
+    tokio::spawn(saoma_sandbox::serve_standalone(
         listen,
         data_dir.to_path_buf(),
         None,

@@ -3,6 +3,8 @@ export const TEXT = {
   zh: {
     title: '微信扫码登录', tabs_label: '登录方式', loading: '正在生成二维码…',
     mini_program: '小程序码', official_account: '公众号', website: '网站应用',
+    in_wechat: '微信网页授权', mobile_app: '移动应用', in_wechat_button: '微信一键登录',
+    in_wechat_hint: '或长按下方二维码识别', in_wechat_going: '正在前往微信授权…',
     pending: '请使用微信扫一扫登录', scanned: '扫码成功，请在手机上确认登录',
     scanned_by: '扫码成功：{name}，请在手机上确认登录',
     need_phone: '请绑定手机号以完成登录', confirmed: '登录成功', cancelled: '你已在手机上取消登录',
@@ -25,6 +27,8 @@ export const TEXT = {
   en: {
     title: 'Log in with WeChat', tabs_label: 'Login method', loading: 'Getting a code…',
     mini_program: 'Mini-program', official_account: 'Official account', website: 'Website',
+    in_wechat: 'In-WeChat page', mobile_app: 'Mobile app', in_wechat_button: 'Log in with WeChat',
+    in_wechat_hint: 'or long-press the code below', in_wechat_going: 'Going to WeChat…',
     pending: 'Scan the code with WeChat to log in', scanned: 'Scanned. Confirm the login on your phone',
     scanned_by: 'Scanned by {name}. Confirm the login on your phone',
     need_phone: 'Bind your phone number to finish logging in', confirmed: 'Logged in',

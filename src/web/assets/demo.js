@@ -1,6 +1,6 @@
 // The demo login page: one tab per provider, the code, a clear text for every state, the
 // phone form for need_phone, and the account once logged in. Everything goes through the SDK.
-import { login, me, providers } from '/saoma.js';
+import { inWechat, login, me, providers, resumeInWechat, startInWechat } from '/saoma.js';
 import { TEXT } from '/demo-text.js';
 
 function pickLanguage() {
@@ -221,7 +221,7 @@ tabsEl.addEventListener('keydown', (ev) => {
 });
 
 refreshBtn.addEventListener('click', () => {
-  if (current) start(current.provider);
+  if (current && current.provider !== 'in_wechat') start(current.provider);
   else selectTab(tabsEl.querySelector('[role=tab]'), false);
 });
 codeEl.addEventListener('click', (ev) => {
@@ -232,6 +232,66 @@ phoneForm.addEventListener('submit', (ev) => {
   ev.preventDefault();
   phoneStep('bind');
 });
+
+const SIMULATED = 'saoma-demo-in-wechat';
+
+/** Inside WeChat's browser (or, in sandbox mode, a page the phone simulator opened "inside
+ *  WeChat" with `?in_wechat=1`): "微信一键登录" leads; the code stays below for a long press. */
+function offerInWechat() {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.id = 'in-wechat-login';
+  button.className = 'primary';
+  button.textContent = t('in_wechat_button');
+  const hint = document.createElement('p');
+  hint.className = 'hint';
+  hint.id = 'in-wechat-hint';
+  hint.textContent = t('in_wechat_hint');
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    if (current) current.controller.abort();
+    show('loading', t('in_wechat_going'));
+    try {
+      await startInWechat();
+    } catch (e) {
+      button.disabled = false;
+      show('error', describe(e));
+    }
+  });
+  tabsEl.before(button, hint);
+}
+
+/** Back from WeChat's authorization: finish the login this tab started. True when there was one. */
+async function resumeHere() {
+  const controller = new AbortController();
+  current = { provider: 'in_wechat', controller, handle: null };
+  let waiting = false;
+  try {
+    const tokens = await resumeInWechat({
+      signal: controller.signal,
+      onStatus: (view, handle) => {
+        // Still pending: WeChat never sent this browser back through Saoma; start over.
+        if (view.status === 'pending') {
+          waiting = true;
+          controller.abort();
+          return;
+        }
+        codeEl.hidden = true;
+        onStatus(view, handle);
+      },
+    });
+    if (!tokens) return false;
+    show('confirmed');
+    renderAccount(await me(tokens.access_token));
+  } catch (e) {
+    if (waiting) return false;
+    if (e.code === 'cancelled') show('cancelled');
+    else if (e.code === 'scene_expired') show('expired');
+    else if (e.code === 'scene_consumed') show('consumed');
+    else show('error', describe(e));
+  }
+  return true;
+}
 
 async function main() {
   let offered;
@@ -258,6 +318,12 @@ async function main() {
     tab.addEventListener('click', () => selectTab(tab, false));
     tabsEl.append(tab);
   }
+  // The phone simulator's "inside WeChat" lasts for the tab (WeChat's return drops the query).
+  if (sandbox && new URLSearchParams(location.search).has('in_wechat')) sessionStorage.setItem(SIMULATED, '1');
+  const askedInWechat = sandbox && sessionStorage.getItem(SIMULATED) === '1';
+  if (offered.in_wechat && (inWechat() || askedInWechat)) offerInWechat();
+  if (location.hash === '#wechat_redirect') history.replaceState(null, '', location.pathname + location.search);
+  if (await resumeHere()) return;
   if (!returned) selectTab(tabsEl.querySelector('[role=tab]'), false);
 }
 

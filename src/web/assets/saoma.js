@@ -220,6 +220,69 @@ async function poll(created, baseUrl, report, signal) {
   }
 }
 
+/** Wait for a created scene's outcome, reporting every status: tokens, `{redirect}`, or a
+ *  SaomaError. */
+async function follow(created, baseUrl, onStatus, signal) {
+  const handle = handleFor(created, baseUrl, signal);
+  let last = '';
+  const report = (view) => {
+    const key = view.status + (view.tokens || view.redirect ? '+done' : '');
+    if (key === last) return;
+    last = key;
+    onStatus(view, handle);
+  };
+  if (created.status) report({ scene: created.scene, status: created.status, expires_in: created.expires_in, interval: created.interval });
+  const result = (await stream(created, baseUrl, report, signal)) || (await poll(created, baseUrl, report, signal));
+  if (result.error) throw result.error;
+  return result.redirect ? { redirect: result.redirect } : result.tokens;
+}
+
+const IN_WECHAT_KEY = 'saoma-in-wechat';
+
+/** Whether this page runs inside WeChat's browser (its User-Agent says `MicroMessenger`). */
+export function inWechat() {
+  return /MicroMessenger/i.test(navigator.userAgent || '');
+}
+
+/**
+ * Log in inside WeChat's browser, with no code to scan (the official account's web
+ * authorization): creates an `in_wechat` scene, remembers it in this tab (sessionStorage), and
+ * sends the browser to WeChat, which sends it back to `returnUrl` (default: the server's
+ * `in_wechat.return_url`). There, `resumeInWechat` finishes the login.
+ */
+export async function startInWechat({ baseUrl = '', returnUrl } = {}) {
+  baseUrl = baseUrl.replace(/\/+$/, '');
+  const body = { provider: 'in_wechat' };
+  if (returnUrl) body.return_url = returnUrl;
+  const created = await request(baseUrl + '/api/v1/scenes', { method: 'POST', body });
+  const saved = { scene: created.scene, poll_token: created.poll_token, interval: created.interval, baseUrl };
+  sessionStorage.setItem(IN_WECHAT_KEY, JSON.stringify(saved));
+  location.assign(created.qr.url);
+  return created;
+}
+
+/**
+ * Back from WeChat: follow the login `startInWechat` began in this tab. Resolves with the token
+ * set (as `login` does), or `null` when this tab has no in-WeChat login pending. `onStatus` as
+ * for `login` (`need_phone` included).
+ */
+export async function resumeInWechat({ onStatus = () => {}, signal } = {}) {
+  let saved = null;
+  try {
+    saved = JSON.parse(sessionStorage.getItem(IN_WECHAT_KEY) || 'null');
+  } catch (_) {}
+  sessionStorage.removeItem(IN_WECHAT_KEY);
+  if (!saved || !saved.scene || !saved.poll_token) return null;
+  const controller = new AbortController();
+  if (signal) signal.addEventListener('abort', () => controller.abort(), { once: true });
+  try {
+    const created = { ...saved, provider: 'in_wechat' };
+    return await follow(created, saved.baseUrl || '', onStatus, controller.signal);
+  } finally {
+    controller.abort();
+  }
+}
+
 /**
  * Log in with WeChat. Resolves with `{access_token, token_type, expires_in, refresh_token}`.
  *
@@ -248,18 +311,7 @@ export async function login({ provider = 'mini_program', container, onStatus = (
       : await createScene({ provider, baseUrl, signal: controller.signal });
     renderCode(container, created, { alt, linkText, openedText, embed });
     shown = true;
-    const handle = handleFor(created, baseUrl, controller.signal);
-    let last = '';
-    const report = (view) => {
-      const key = view.status + (view.tokens || view.redirect ? '+done' : '');
-      if (key === last) return;
-      last = key;
-      onStatus(view, handle);
-    };
-    report({ scene: created.scene, status: created.status, expires_in: created.expires_in, interval: created.interval });
-    const result = (await stream(created, baseUrl, report, controller.signal)) || (await poll(created, baseUrl, report, controller.signal));
-    if (result.error) throw result.error;
-    return result.redirect ? { redirect: result.redirect } : result.tokens;
+    return await follow(created, baseUrl, onStatus, controller.signal);
   } finally {
     controller.abort();
     // Whatever the outcome, the code is dead now: nobody should scan it.

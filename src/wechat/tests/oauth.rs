@@ -2,12 +2,12 @@
 //! fake platform must agree on docs/wechat.md section 7.
 
 use crate::ids::{AppId, OpenId};
-use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::secret::Secret;
 use crate::store::MemoryStore;
 use crate::wechat::{AppCredentials, WeChatClient};
 use poem::listener::TcpAcceptor;
 use poem::{Route, Server};
+use saoma_sandbox::{Sandbox, SandboxConfig};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;

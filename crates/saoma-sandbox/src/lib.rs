@@ -15,16 +15,29 @@
 //!   (POST, DELETE), `/api/invalidate-token`, `/api/clock`: tools for tests and the phone page.
 //! - `/wechat/wxa/business/getuserphonenumber` and `/api/phone-code`: the getPhoneNumber button.
 //! - `/api/sms`: the messages of Saoma's `log` SMS sender.
+//! - `/wechat/connect/oauth2/authorize`, `/browser`, `/api/in-wechat/authorize`,
+//!   `/api/mobile-app/auth`: web authorization inside WeChat and the mobile SDK (`web_auth*.rs`).
 //! - `/phone?scene=` (also `?url=<official-account QR payload>`, `?state=&provider=website`),
 //!   `/phone.js`, `/phone.css`: the phone simulator.
 //!
 //! Everything lives in one [`State`] behind an `Arc`; only the fake users and the secret their
 //! ids derive from are persisted (`<data_dir>/sandbox/`).
+//!
+//! This crate depends on nothing of Saoma's server: it plays WeChat from WeChat's documentation,
+//! the signing and encryption of its pushes included ([`crypto`]), so that a mistake in Saoma's
+//! callback crypto shows in the tests instead of being mirrored here. The server maps its
+//! configuration to [`SandboxConfig`] and mounts [`Sandbox::routes`].
 
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::await_holding_lock)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+mod access_log;
 mod clock;
 mod connect;
+pub mod crypto;
 mod errors;
 mod faults;
+mod html;
 mod oa_deliver;
 mod oa_push;
 mod oauth;
@@ -32,24 +45,28 @@ mod official_account;
 mod pages;
 mod phone;
 mod phone_number;
-mod sms;
+mod secret;
+pub mod sms;
 mod sns;
 mod standalone;
 mod tokens;
 mod users;
+mod web_auth;
+mod web_auth_page;
+mod web_auth_tools;
 mod wxacode;
+pub mod xml;
 
 #[cfg(test)]
 mod tests;
 
-pub use standalone::serve_standalone;
+pub use secret::Secret;
+pub use standalone::{CALLBACK_TOKEN, ENCODING_AES_KEY, OFFICIAL_ACCOUNT_APP_ID, serve_standalone};
 
 use anyhow::Context;
 use poem::{EndpointExt, Route, get, post};
 use std::path::PathBuf;
 use std::sync::Arc;
-
-use crate::secret::Secret;
 
 /// Where the sandbox keeps its files and how browsers reach the Saoma instance that mounts it.
 #[derive(Debug, Clone)]
@@ -71,9 +88,20 @@ pub struct SandboxOfficialAccount {
     pub callback_url: url::Url,
     pub token: Secret,
     pub encoding_aes_key: Option<Secret>,
-    pub mode: crate::config::CallbackMode,
+    pub mode: CallbackMode,
     /// How long a push waits for the callback before WeChat tries again (5 s).
     pub push_timeout: std::time::Duration,
+}
+
+/// How the account's messages are sent (the "消息加解密方式" set on the WeChat console).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallbackMode {
+    /// Plaintext XML ("明文模式").
+    Plain,
+    /// Plaintext and `<Encrypt>` together ("兼容模式").
+    Compatible,
+    /// `<Encrypt>` only ("安全模式").
+    Safe,
 }
 
 impl SandboxOfficialAccount {
@@ -101,13 +129,14 @@ pub(crate) struct State {
     monitor: faults::Monitor,
     oauth: oauth::OAuth,
     sessions: connect::Sessions,
+    web_auth: web_auth::WebAuth,
     official_account: Option<SandboxOfficialAccount>,
     oa: official_account::OfficialAccounts,
     /// Pushes events to Saoma's callback (never follows redirects).
     push_client: reqwest::Client,
     phone_codes: phone_number::PhoneCodes,
     /// What Saoma's `log` SMS sender delivered (shared with it by `app`).
-    sms: Arc<crate::sms::Inbox>,
+    sms: Arc<sms::Inbox>,
 }
 
 impl Sandbox {
@@ -137,6 +166,7 @@ impl Sandbox {
             monitor: faults::Monitor::default(),
             oauth: oauth::OAuth::default(),
             sessions: connect::Sessions::default(),
+            web_auth: web_auth::WebAuth::default(),
             official_account: config.official_account.clone(),
             oa: official_account::OfficialAccounts::default(),
             push_client: reqwest::Client::builder()
@@ -152,7 +182,7 @@ impl Sandbox {
     }
 
     /// The inbox the `log` SMS sender delivers to, listed at `/api/sms`.
-    pub fn sms_inbox(&self) -> Arc<crate::sms::Inbox> {
+    pub fn sms_inbox(&self) -> Arc<sms::Inbox> {
         self.state.sms.clone()
     }
 
@@ -238,14 +268,37 @@ impl Sandbox {
             )
             .at(
                 "/wechat/sns/oauth2/access_token",
-                get(oauth::access_token).data(s.clone()),
+                get(web_auth::shared(
+                    web_auth::Kind::AccessToken,
+                    oauth::access_token,
+                ))
+                .data(s.clone()),
             )
             .at(
                 "/wechat/sns/oauth2/refresh_token",
                 get(oauth::refresh_token).data(s.clone()),
             )
-            .at("/wechat/sns/userinfo", get(oauth::userinfo).data(s.clone()))
-            .at("/wechat/sns/auth", get(oauth::auth).data(s.clone()))
+            .at(
+                "/wechat/sns/userinfo",
+                get(web_auth::shared(web_auth::Kind::UserInfo, oauth::userinfo)).data(s.clone()),
+            )
+            .at(
+                "/wechat/sns/auth",
+                get(web_auth::shared(web_auth::Kind::Auth, oauth::auth)).data(s.clone()),
+            )
+            .at(
+                "/wechat/connect/oauth2/authorize",
+                get(web_auth_page::authorize).data(s.clone()),
+            )
+            .at(
+                "/api/in-wechat/authorize",
+                post(web_auth_tools::authorize_tool).data(s.clone()),
+            )
+            .at("/browser", get(web_auth_page::browser).data(s.clone()))
+            .at(
+                "/api/mobile-app/auth",
+                post(web_auth_tools::mobile_app_auth).data(s.clone()),
+            )
             .at(
                 "/api/website/approve",
                 post(connect::approve).data(s.clone()),

@@ -1,15 +1,20 @@
 //! `saoma sandbox`: the fake platform alone, for several Saoma instances or a load test.
 
-use super::{Sandbox, SandboxConfig, SandboxOfficialAccount};
-use crate::config::{
-    CallbackMode, SANDBOX_CALLBACK_TOKEN, SANDBOX_ENCODING_AES_KEY, SANDBOX_OFFICIAL_ACCOUNT_APP_ID,
-};
+use super::{CallbackMode, Sandbox, SandboxConfig, SandboxOfficialAccount};
 use crate::secret::Secret;
 use anyhow::Context;
 use poem::listener::TcpListener;
 use poem::{EndpointExt, Route, Server};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+
+/// The official account the sandbox plays when run alone; a Saoma instance in sandbox mode
+/// expects these by default (its config takes them from here).
+pub const OFFICIAL_ACCOUNT_APP_ID: &str = "wxsaomasandbox0002";
+/// The sandbox account's callback token.
+pub const CALLBACK_TOKEN: &str = "saomasandboxtoken";
+/// The sandbox account's EncodingAESKey (43 base64 characters).
+pub const ENCODING_AES_KEY: &str = "SaomaSandboxEncodingAESKey0123456789abcdefg";
 
 /// Serve `/sandbox/...` on `listen`. Saoma instances use `http://<listen>/sandbox/wechat` as
 /// `wechat.api_base`; codes point phones at `public_url` (a Saoma instance).
@@ -33,7 +38,7 @@ pub async fn serve_standalone(
     let app = Route::new()
         .at("/healthz", poem::get(healthz))
         .nest("/sandbox", sandbox.routes())
-        .around(crate::api::access_log);
+        .around(crate::access_log::access_log);
     println!("Saoma sandbox (fake WeChat) at http://{listen}/sandbox/wechat");
     Server::new(TcpListener::bind(listen))
         .run(app)
@@ -57,12 +62,12 @@ impl SandboxOfficialAccount {
             base.set_path(&path);
         }
         Ok(SandboxOfficialAccount {
-            app_id: SANDBOX_OFFICIAL_ACCOUNT_APP_ID.to_owned(),
+            app_id: OFFICIAL_ACCOUNT_APP_ID.to_owned(),
             callback_url: base
                 .join("api/v1/official-account/callback")
                 .context("building the callback URL from the public URL")?,
-            token: Secret::new(SANDBOX_CALLBACK_TOKEN),
-            encoding_aes_key: Some(Secret::new(SANDBOX_ENCODING_AES_KEY)),
+            token: Secret::new(CALLBACK_TOKEN),
+            encoding_aes_key: Some(Secret::new(ENCODING_AES_KEY)),
             mode: CallbackMode::Safe,
             push_timeout: SandboxOfficialAccount::PUSH_TIMEOUT,
         })

@@ -1,4 +1,5 @@
-//! `callback`: the official account's safe-mode pushes (AES, `msg_signature`). First over
+//! `callback`: the official account's safe-mode pushes (AES, `msg_signature`), signed and
+//! encrypted by the sandbox's WeChat-side crypto (`saoma_sandbox::crypto`). First over
 //! HTTP: N clients post pre-built pushes (text messages, each new: its own nonce, openid and
 //! MsgId) to Saoma's callback; pushes/s. Then in-process: the same messages through Saoma's
 //! `wechat::callback` functions (envelope parse, `msg_signature`, decrypt, message parse),
@@ -12,6 +13,7 @@ use crate::stats::{Recorder, Summary};
 use crate::{Common, cpu_lines};
 use anyhow::{Context, bail};
 use saoma::wechat::callback;
+use saoma_sandbox::crypto;
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
@@ -33,7 +35,7 @@ struct Push {
 }
 
 fn build(count: usize, salt: &str) -> anyhow::Result<Vec<Push>> {
-    let key = callback::AesKey::parse(OA_AES_KEY).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let key = crypto::AesKey::parse(OA_AES_KEY).map_err(|e| anyhow::anyhow!("{e}"))?;
     let timestamp = chrono::Utc::now().timestamp().to_string();
     let mut out = Vec::with_capacity(count);
     for i in 0..count {
@@ -45,11 +47,11 @@ fn build(count: usize, salt: &str) -> anyhow::Result<Vec<Push>> {
              <Content><![CDATA[你好，扫码登录 {i}]]></Content><MsgId>{salt}{i:012}</MsgId></xml>"
         );
         let random: [u8; 16] = rand::random();
-        let encrypt = callback::encrypt(&key, OA_APP_ID, message.as_bytes(), &random);
+        let encrypt = crypto::encrypt(&key, OA_APP_ID, message.as_bytes(), &random);
         let nonce = format!("{salt}{i}");
         out.push(Push {
-            signature: callback::signature(OA_TOKEN, &timestamp, &nonce),
-            msg_signature: callback::msg_signature(OA_TOKEN, &timestamp, &nonce, &encrypt),
+            signature: crypto::signature(OA_TOKEN, &timestamp, &nonce),
+            msg_signature: crypto::msg_signature(OA_TOKEN, &timestamp, &nonce, &encrypt),
             xml: format!(
                 "<xml><ToUserName><![CDATA[gh_saomabench]]></ToUserName>\
                  <Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>"

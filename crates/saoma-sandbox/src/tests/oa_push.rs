@@ -10,10 +10,9 @@ use std::time::Duration;
 
 use super::official_account::{qrcode_create, str_scene};
 use super::{APP, Harness, errcode, wechat_json};
-use crate::config::CallbackMode;
-use crate::sandbox::{Sandbox, SandboxConfig, SandboxOfficialAccount};
-use crate::secret::Secret;
-use crate::wechat::callback;
+use crate::crypto;
+use crate::xml;
+use crate::{CallbackMode, Sandbox, SandboxConfig, SandboxOfficialAccount, Secret};
 
 const TOKEN: &str = "callbacktoken";
 const KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
@@ -148,9 +147,9 @@ async fn pushes_are_signed_and_encrypted_as_the_mode_says() {
             url::form_urlencoded::parse(query.as_bytes())
                 .into_owned()
                 .collect();
-        let expected = callback::signature(TOKEN, &q["timestamp"], &q["nonce"]);
+        let expected = crypto::signature(TOKEN, &q["timestamp"], &q["nonce"]);
         assert_eq!(q["signature"], expected);
-        let fields = callback::parse(body.as_bytes()).unwrap();
+        let fields = xml::parse(body.as_bytes()).unwrap();
         assert_eq!(
             fields.get("Event").is_some(),
             mode != CallbackMode::Safe,
@@ -163,11 +162,11 @@ async fn pushes_are_signed_and_encrypted_as_the_mode_says() {
         }
         assert_eq!(q["encrypt_type"], "aes");
         let encrypt = fields.get("Encrypt").unwrap();
-        let sig = callback::msg_signature(TOKEN, &q["timestamp"], &q["nonce"], encrypt);
+        let sig = crypto::msg_signature(TOKEN, &q["timestamp"], &q["nonce"], encrypt);
         assert_eq!(q["msg_signature"], sig);
-        let key = callback::AesKey::parse(KEY).unwrap();
-        let inner = callback::decrypt(&key, APP, encrypt).unwrap();
-        let inner = callback::parse(&inner).unwrap();
+        let key = crypto::AesKey::parse(KEY).unwrap();
+        let inner = crypto::decrypt(&key, APP, encrypt).unwrap();
+        let inner = xml::parse(&inner).unwrap();
         assert_eq!(inner.get("EventKey"), Some("qrscene_scene-3"));
         assert_eq!(inner.get("MsgType"), Some("event"));
         assert!(inner.get("ToUserName").unwrap().starts_with("gh_"));

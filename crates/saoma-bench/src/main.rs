@@ -1,5 +1,5 @@
 //! `saoma-bench`: load scenarios against Saoma, with progress output and a summary table.
-//! `cargo run --release --bin saoma-bench -- <scenario> [--n N] [--duration 10s]`; see
+//! `cargo run --release -p saoma-bench -- <scenario> [--n N] [--duration 10s]`; see
 //! BENCHMARKS.md for the commands behind the published figures.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::await_holding_lock)]
 
@@ -169,7 +169,7 @@ async fn run(scenario: Scenario) -> anyhow::Result<()> {
             public_url,
         } => {
             saoma::telemetry::init("text", "warn");
-            return saoma::sandbox::serve_standalone(listen, data_dir, public_url).await;
+            return saoma_sandbox::serve_standalone(listen, data_dir, public_url).await;
         }
         Scenario::Smoke { drivers, saoma_bin } => return smoke::run(&drivers, saoma_bin).await,
         _ => {}

@@ -6,9 +6,9 @@
 use rand::Rng;
 use std::time::Duration;
 
-use super::{SandboxOfficialAccount, State};
-use crate::config::CallbackMode;
-use crate::wechat::callback::{self, AesKey};
+use super::{CallbackMode, SandboxOfficialAccount, State};
+use crate::crypto::{self, AesKey};
+use crate::xml;
 
 /// WeChat tries a push three times in all.
 const TRIES: u32 = 3;
@@ -45,19 +45,19 @@ pub(crate) async fn deliver(
     let token = oa.token.expose();
     let mut url = oa.callback_url.clone();
     url.query_pairs_mut()
-        .append_pair("signature", &callback::signature(token, &timestamp, &nonce))
+        .append_pair("signature", &crypto::signature(token, &timestamp, &nonce))
         .append_pair("timestamp", &timestamp)
         .append_pair("nonce", &nonce)
         .append_pair("openid", openid);
     let body = match (oa.mode, &key) {
         (CallbackMode::Plain, _) | (_, None) => xml.to_owned(),
         (mode, Some(key)) => {
-            let encrypt = callback::encrypt(key, &oa.app_id, xml.as_bytes(), &random);
+            let encrypt = crypto::encrypt(key, &oa.app_id, xml.as_bytes(), &random);
             url.query_pairs_mut()
                 .append_pair("encrypt_type", "aes")
                 .append_pair(
                     "msg_signature",
-                    &callback::msg_signature(token, &timestamp, &nonce, &encrypt),
+                    &crypto::msg_signature(token, &timestamp, &nonce, &encrypt),
                 );
             let envelope = format!("<Encrypt>{}</Encrypt></xml>", cdata(&encrypt));
             match mode {
@@ -137,18 +137,18 @@ fn read_reply(
     key: Option<&AesKey>,
     body: &str,
 ) -> Result<(String, String, bool), String> {
-    let fields = callback::parse(body.as_bytes()).map_err(|e| e.to_string())?;
+    let fields = xml::parse(body.as_bytes())?;
     let (fields, encrypted) = match fields.get("Encrypt") {
         Some(encrypt) => {
             let key = key.ok_or("an encrypted reply, but no key")?;
             let timestamp = fields.get("TimeStamp").unwrap_or_default();
             let nonce = fields.get("Nonce").unwrap_or_default();
-            let expected = callback::msg_signature(oa.token.expose(), timestamp, nonce, encrypt);
-            if !callback::verify(&expected, fields.get("MsgSignature").unwrap_or_default()) {
+            let expected = crypto::msg_signature(oa.token.expose(), timestamp, nonce, encrypt);
+            if !crypto::verify(&expected, fields.get("MsgSignature").unwrap_or_default()) {
                 return Err("the reply's MsgSignature is wrong".into());
             }
-            let plain = callback::decrypt(key, &oa.app_id, encrypt).map_err(|e| e.to_string())?;
-            (callback::parse(&plain).map_err(|e| e.to_string())?, true)
+            let plain = crypto::decrypt(key, &oa.app_id, encrypt).map_err(|e| e.to_string())?;
+            (xml::parse(&plain)?, true)
         }
         None => (fields, false),
     };

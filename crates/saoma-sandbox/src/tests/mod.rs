@@ -6,6 +6,8 @@ mod phone_number;
 mod sns;
 mod tokens;
 mod tools;
+mod vectors;
+mod web_auth;
 mod website;
 mod wxacode;
 

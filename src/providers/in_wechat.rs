@@ -1,0 +1,220 @@
+//! Login inside WeChat's browser (公众号网页授权, docs/wechat.md section 7b): the page sends the
+//! browser to the official account's `connect/oauth2/authorize` (`state` = the scene), WeChat
+//! sends it back to Saoma's callback with a code, which Saoma exchanges to confirm the scene.
+//! The state is bound to the browser that created the scene: the callback's cookie must carry
+//! the scene's poll token, else nothing is spent and nothing changes. The page then picks the
+//! tokens up with its poll token, as with every provider.
+
+use super::{CreatedScene, Error, NewScene, PollToken, Qr, Saoma};
+use crate::accounts::NewIdentity;
+use crate::scene::{Event, Provider, ScannedBy, Scene, SceneRecord, SceneStatus, TransitionError};
+use crate::store::now_ms;
+use crate::wechat::AppCredentials;
+
+/// The official account's web authorization and where browsers go.
+#[derive(Debug, Clone)]
+pub struct InWechat {
+    /// The official account's app id and secret.
+    pub app: AppCredentials,
+    /// `https://open.weixin.qq.com/connect/oauth2/authorize` (or the sandbox's).
+    pub authorize_url: url::Url,
+    /// `<public_url>/api/v1/in-wechat/callback`.
+    pub callback_url: url::Url,
+    /// `snsapi_userinfo` (consent page, profile) rather than the silent `snsapi_base`.
+    pub fetch_profile: bool,
+    pub return_url: url::Url,
+    pub allowed_return_urls: Vec<url::Url>,
+}
+
+/// What WeChat sent the browser back with.
+pub struct InWechatCallback {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    /// The `saoma_in_wechat` cookie: the poll token of the scene this browser created.
+    pub browser: Option<String>,
+}
+
+/// How the callback ended: where the browser goes next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InWechatOutcome {
+    Confirmed {
+        return_url: String,
+    },
+    /// No code: the user turned the consent page down.
+    Cancelled {
+        return_url: String,
+    },
+}
+
+impl InWechat {
+    pub fn scope(&self) -> &'static str {
+        if self.fetch_profile {
+            "snsapi_userinfo"
+        } else {
+            "snsapi_base"
+        }
+    }
+
+    fn allowed_return_url(&self, asked: &str) -> Result<String, Error> {
+        let asked = url::Url::parse(asked).map_err(|_| Error::InvalidReturnUrl)?;
+        if asked == self.return_url || self.allowed_return_urls.contains(&asked) {
+            Ok(asked.into())
+        } else {
+            Err(Error::InvalidReturnUrl)
+        }
+    }
+
+    /// `authorize?appid=&redirect_uri=&response_type=code&scope=&state=#wechat_redirect`, the
+    /// parameters in the order WeChat's documentation gives (it is known to care).
+    pub fn authorize(&self, scene: &Scene) -> String {
+        let mut url = self.authorize_url.clone();
+        url.query_pairs_mut()
+            .clear()
+            .append_pair("appid", self.app.app_id.as_str())
+            .append_pair("redirect_uri", self.callback_url.as_str())
+            .append_pair("response_type", "code")
+            .append_pair("scope", self.scope())
+            .append_pair("state", scene.as_str());
+        url.set_fragment(Some("wechat_redirect"));
+        url.into()
+    }
+}
+
+/// WeChat's `state` is at most 128 characters of `a-zA-Z0-9`: 32 hex digits (128 bits).
+fn alphanumeric_scene() -> String {
+    hex::encode(rand::random::<[u8; 16]>())
+}
+
+impl Saoma {
+    fn in_wechat(&self) -> Result<&InWechat, Error> {
+        self.in_wechat
+            .as_ref()
+            .ok_or(Error::ProviderUnavailable(Provider::InWechat))
+    }
+
+    /// Create a scene (Saoma picks the id: it travels as `state`) and answer the authorize URL
+    /// the browser goes to.
+    pub async fn create_in_wechat_scene(&self, mut new: NewScene) -> Result<CreatedScene, Error> {
+        let in_wechat = self.in_wechat()?;
+        if new.scene.is_some() {
+            return Err(Error::SceneNotAllowed(Provider::InWechat));
+        }
+        new.scene = Some(alphanumeric_scene());
+        new.return_url = new
+            .return_url
+            .as_deref()
+            .map(|asked| in_wechat.allowed_return_url(asked))
+            .transpose()?;
+        let (record, poll_token) = self.insert_scene(new).await?;
+        Ok(CreatedScene {
+            scene: record.scene.to_string(),
+            provider: Provider::InWechat,
+            poll_token: poll_token.expose().to_string(),
+            status: record.status,
+            expires_in: record.expires_in(now_ms()),
+            interval: self.settings.interval_secs,
+            qr: Qr {
+                url: Some(in_wechat.authorize(&record.scene)),
+                ..Qr::default()
+            },
+        })
+    }
+
+    /// WeChat sent the browser back. The state must name a waiting in-WeChat scene created by
+    /// this very browser (its cookie), checked before the code is spent. Then: exchange the
+    /// code; a snapshot-page user (`is_snapshotuser`) is refused and the scene left as it is;
+    /// with `snsapi_userinfo`, read the profile; find or create the account; confirm.
+    pub async fn in_wechat_callback(&self, cb: InWechatCallback) -> Result<InWechatOutcome, Error> {
+        let in_wechat = self.in_wechat()?;
+        let scene = cb
+            .state
+            .and_then(|s| Scene::parse(s).ok())
+            .ok_or(Error::InvalidState)?;
+        let found = self.scenes.get(&scene).await?.ok_or(Error::InvalidState)?;
+        let from_creator = cb
+            .browser
+            .as_deref()
+            .is_some_and(|token| PollToken::matches(token, &found.record.poll_token_hash));
+        if found.record.provider != Provider::InWechat || !from_creator {
+            tracing::info!(scene = %scene, "in-WeChat callback from a browser that did not start it; scene unchanged");
+            return Err(Error::InvalidState);
+        }
+        ensure_waiting(&found.record, now_ms())?;
+        let return_url = found
+            .record
+            .return_url
+            .clone()
+            .unwrap_or_else(|| in_wechat.return_url.to_string());
+
+        let Some(code) = cb.code.filter(|c| !c.is_empty()) else {
+            self.transition(&scene, |r, now| {
+                ensure_waiting(r, now)?;
+                if r.status_at(now) == SceneStatus::Pending {
+                    r.apply(Event::Scan, now)?;
+                }
+                Ok(r.apply(Event::Cancel, now)?)
+            })
+            .await?;
+            tracing::info!(scene = %scene, "in-WeChat login refused");
+            return Ok(InWechatOutcome::Cancelled { return_url });
+        };
+
+        let grant = match self.wechat.oauth2_access_token(&in_wechat.app, &code).await {
+            Ok(grant) => grant,
+            Err(e) => return Err(self.login_failed(Some(&scene), e.into()).await),
+        };
+        if grant.is_snapshotuser {
+            tracing::info!(scene = %scene, "in-WeChat login from a snapshot page; scene unchanged");
+            return Err(Error::SnapshotUser);
+        }
+        let (mut unionid, mut scanned_by) = (grant.unionid.clone(), None);
+        if in_wechat.fetch_profile && grant.scope.contains("snsapi_userinfo") {
+            let info = self
+                .wechat
+                .userinfo(&in_wechat.app.app_id, &grant.access_token, &grant.openid)
+                .await?;
+            unionid = info.unionid.or(unionid);
+            scanned_by = Some(ScannedBy {
+                nickname: Some(info.nickname).filter(|n| !n.is_empty()),
+                avatar: Some(info.headimgurl).filter(|a| !a.is_empty()),
+            });
+        }
+        let account = self
+            .accounts
+            .find_or_create(&NewIdentity {
+                provider: Provider::InWechat,
+                app_id: in_wechat.app.app_id.clone(),
+                openid: grant.openid,
+                unionid,
+                nickname: scanned_by.as_ref().and_then(|s| s.nickname.clone()),
+                avatar: scanned_by.as_ref().and_then(|s| s.avatar.clone()),
+            })
+            .await?;
+        self.confirm_identity(
+            &scene,
+            Provider::InWechat,
+            &account,
+            &in_wechat.app.app_id,
+            scanned_by,
+        )
+        .await?;
+        tracing::info!(scene = %scene, "in-WeChat login confirmed");
+        Ok(InWechatOutcome::Confirmed { return_url })
+    }
+}
+
+/// An in-WeChat scene still waiting for WeChat; anything else is refused as it stands.
+fn ensure_waiting(record: &SceneRecord, now: i64) -> Result<(), Error> {
+    if record.provider != Provider::InWechat {
+        return Err(Error::WrongProvider(record.provider));
+    }
+    let status = record.status_at(now);
+    if !status.is_waiting() {
+        return Err(TransitionError {
+            from: status,
+            event: Event::Confirm,
+        }
+        .into());
+    }
+    Ok(())
+}
