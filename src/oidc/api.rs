@@ -5,10 +5,11 @@
 //! are in `examples`.
 
 use super::Oidc;
+use super::claims::UserInfo;
 use super::client_auth::{AccessToken, ClientAuth};
 use super::discovery::{ProviderJwks, ProviderMetadata};
 use super::oauth_answer::{OAuthAnswer, oauth_errors};
-use super::userinfo::UserInfo;
+use super::token_endpoint::TokenBody;
 use crate::api::op_error::{Errors, OpError, errors};
 use crate::api::{ApiError, ErrorBody, ErrorCode};
 use poem::Request;
@@ -16,7 +17,6 @@ use poem::web::Data;
 use poem_openapi::payload::{Form, Json};
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 use std::collections::HashMap;
-use std::fmt;
 use std::sync::Arc;
 
 #[derive(Tags)]
@@ -48,33 +48,6 @@ pub struct TokenForm {
     pub client_secret: Option<String>,
     /// Ignored: a refresh keeps the scopes granted at the authorization.
     pub scope: Option<String>,
-}
-
-/// The tokens (RFC 6749 5.1, OpenID Connect Core 3.1.3.3).
-#[derive(Object)]
-#[oai(example, skip_serializing_if_is_none)]
-pub struct TokenBody {
-    /// EdDSA JWT with `client_id` and `scope`; use it at the userinfo endpoint.
-    pub access_token: String,
-    /// `Bearer`.
-    pub token_type: String,
-    /// The access token's lifetime, in seconds.
-    pub expires_in: u64,
-    /// Rotated on every use; bound to the client.
-    pub refresh_token: String,
-    /// For `authorization_code`: RS256 (or EdDSA for clients configured so) JWT.
-    pub id_token: Option<String>,
-    /// The granted scopes, space-separated.
-    pub scope: String,
-}
-
-impl fmt::Debug for TokenBody {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenBody")
-            .field("expires_in", &self.expires_in)
-            .field("scope", &self.scope)
-            .finish_non_exhaustive()
-    }
 }
 
 /// A revocation request (RFC 7009), with client credentials as at the token endpoint.

@@ -3,7 +3,7 @@
 //! revocation endpoints, the access token at userinfo.
 //!
 //! Markers only: they never refuse a request. The checks stay where they were
-//! (`token_endpoint::authenticate`, `userinfo::userinfo`), which read the `Authorization`
+//! (`clients::authenticate`, `userinfo::userinfo`), which read the `Authorization`
 //! header and the form and answer RFC 6749 5.2 errors (`invalid_client`, `invalid_token`)
 //! where `#[derive(SecurityScheme)]` would answer a generic 401 before the operation.
 

@@ -1,9 +1,14 @@
 //! The relying parties from `[[oidc.clients]]`, checked once at start: an invalid list stops
 //! the start with a message naming the client and the field.
 
+use super::Oidc;
+use super::error::OAuthError;
 use crate::config::{OidcClientConfig, OidcConfig};
 use crate::secret::Secret;
 use anyhow::{Context, bail};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use poem::Request;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use subtle::ConstantTimeEq;
@@ -139,6 +144,73 @@ fn is_loopback(url: &url::Url) -> bool {
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
     }
+}
+
+/// The client, authenticated by one method: HTTP Basic, the form's `client_secret`, or none
+/// (public clients). Removes the credentials from `params`.
+pub fn authenticate<'a>(
+    oidc: &'a Oidc,
+    req: &Request,
+    params: &mut HashMap<String, String>,
+) -> Result<&'a Client, OAuthError> {
+    let basic = req
+        .header("Authorization")
+        .and_then(|h| {
+            h.strip_prefix("Basic ")
+                .or_else(|| h.strip_prefix("basic "))
+        })
+        .map(parse_basic)
+        .transpose()?;
+    let form_id = params.remove("client_id");
+    let form_secret = params.remove("client_secret");
+    let (id, secret) = match (basic, form_secret) {
+        (Some(_), Some(_)) => {
+            return Err(OAuthError::invalid_request(
+                "use one client authentication method, not Basic and client_secret both",
+            ));
+        }
+        (Some((id, secret)), None) => {
+            if form_id.as_ref().is_some_and(|f| *f != id) {
+                return Err(OAuthError::invalid_request(
+                    "client_id differs from the Basic credentials",
+                ));
+            }
+            (id, Some(secret))
+        }
+        (None, secret) => (
+            form_id.ok_or_else(|| OAuthError::invalid_client("client authentication failed"))?,
+            secret,
+        ),
+    };
+    let client = oidc
+        .clients
+        .get(&id)
+        .ok_or_else(|| OAuthError::invalid_client("client authentication failed"))?;
+    let ok = match (&client.secret, secret) {
+        (None, None) => true,
+        (Some(_), Some(given)) => client.secret_matches(&given),
+        _ => false,
+    };
+    if !ok {
+        tracing::info!(client = %client.id, "oidc: client authentication failed");
+        return Err(OAuthError::invalid_client("client authentication failed"));
+    }
+    Ok(client)
+}
+
+/// `Basic base64(urlencode(id) ":" urlencode(secret))` (RFC 6749 2.3.1).
+fn parse_basic(value: &str) -> Result<(String, String), OAuthError> {
+    let bad = || OAuthError::invalid_client("malformed Basic credentials");
+    let decoded = STANDARD.decode(value.trim()).map_err(|_| bad())?;
+    let text = String::from_utf8(decoded).map_err(|_| bad())?;
+    let (id, secret) = text.split_once(':').ok_or_else(bad)?;
+    let unescape = |s: &str| {
+        url::form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.to_string())
+            .unwrap_or_default()
+    };
+    Ok((unescape(id), unescape(secret)))
 }
 
 #[cfg(test)]

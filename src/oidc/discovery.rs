@@ -2,10 +2,10 @@
 //! every key an id_token or access token may be signed with.
 
 use super::Oidc;
-use super::userinfo::CLAIMS;
+use super::claims::CLAIMS;
 use poem_openapi::Object;
 
-/// The scopes and what each grants (see `userinfo::CLAIMS`).
+/// The scopes and what each grants (see `claims::CLAIMS`).
 pub const SCOPES: &[&str] = &["openid", "profile", "phone", "wechat", "offline_access"];
 
 /// The client authentication methods of the token and revocation endpoints.

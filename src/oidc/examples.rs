@@ -1,7 +1,8 @@
 //! The examples of the OAuth operations' bodies in the OpenAPI document (`#[oai(example)]`).
 
-use super::api::{EmptyBody, RevokeForm, TokenBody, TokenForm};
-use super::userinfo::{UserInfo, WeChatIdentity};
+use super::api::{EmptyBody, RevokeForm, TokenForm};
+use super::claims::{UserInfo, WeChatIdentity};
+use super::token_endpoint::TokenBody;
 use crate::scene::Provider;
 use poem_openapi::types::Example;
 

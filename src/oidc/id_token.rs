@@ -1,9 +1,9 @@
 //! id_tokens (OpenID Connect Core 2): signed RS256 with the RSA key, or EdDSA with Saoma's
 //! Ed25519 key when the client asks for it; verifying one again (`id_token_hint`).
 
+use super::claims::UserInfo;
 use super::error::OAuthError;
 use super::state::CodeGrant;
-use super::userinfo::UserInfo;
 use super::{IdTokenAlg, Oidc};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -8,6 +8,7 @@ mod api;
 mod authorize;
 mod browser_answers;
 mod browser_api;
+mod claims;
 mod client_auth;
 mod clients;
 mod discovery;

@@ -2,17 +2,19 @@
 //! verifier; a replay revokes what the code gave) and `refresh_token` (rotation, bound to the
 //! client). Client authentication: `client_secret_basic`, `client_secret_post`, `none`.
 
-use super::api::TokenBody;
+use super::claims::scope_claims;
+use super::clients::authenticate;
 use super::error::OAuthError;
 use super::state::{CodeGrant, code_key, used_code_key};
-use super::userinfo::scope_claims;
 use super::{Client, Oidc};
 use crate::accounts::RefreshSubject;
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use poem::Request;
+use poem_openapi::Object;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::fmt;
 use std::time::Duration;
 use subtle::ConstantTimeEq;
 
@@ -36,73 +38,6 @@ pub async fn token(
         )),
         None => Err(OAuthError::invalid_request("grant_type is missing")),
     }
-}
-
-/// The client, authenticated by one method: HTTP Basic, the form's `client_secret`, or none
-/// (public clients). Removes the credentials from `params`.
-pub fn authenticate<'a>(
-    oidc: &'a Oidc,
-    req: &Request,
-    params: &mut HashMap<String, String>,
-) -> Result<&'a Client, OAuthError> {
-    let basic = req
-        .header("Authorization")
-        .and_then(|h| {
-            h.strip_prefix("Basic ")
-                .or_else(|| h.strip_prefix("basic "))
-        })
-        .map(parse_basic)
-        .transpose()?;
-    let form_id = params.remove("client_id");
-    let form_secret = params.remove("client_secret");
-    let (id, secret) = match (basic, form_secret) {
-        (Some(_), Some(_)) => {
-            return Err(OAuthError::invalid_request(
-                "use one client authentication method, not Basic and client_secret both",
-            ));
-        }
-        (Some((id, secret)), None) => {
-            if form_id.as_ref().is_some_and(|f| *f != id) {
-                return Err(OAuthError::invalid_request(
-                    "client_id differs from the Basic credentials",
-                ));
-            }
-            (id, Some(secret))
-        }
-        (None, secret) => (
-            form_id.ok_or_else(|| OAuthError::invalid_client("client authentication failed"))?,
-            secret,
-        ),
-    };
-    let client = oidc
-        .clients
-        .get(&id)
-        .ok_or_else(|| OAuthError::invalid_client("client authentication failed"))?;
-    let ok = match (&client.secret, secret) {
-        (None, None) => true,
-        (Some(_), Some(given)) => client.secret_matches(&given),
-        _ => false,
-    };
-    if !ok {
-        tracing::info!(client = %client.id, "oidc: client authentication failed");
-        return Err(OAuthError::invalid_client("client authentication failed"));
-    }
-    Ok(client)
-}
-
-/// `Basic base64(urlencode(id) ":" urlencode(secret))` (RFC 6749 2.3.1).
-fn parse_basic(value: &str) -> Result<(String, String), OAuthError> {
-    let bad = || OAuthError::invalid_client("malformed Basic credentials");
-    let decoded = STANDARD.decode(value.trim()).map_err(|_| bad())?;
-    let text = String::from_utf8(decoded).map_err(|_| bad())?;
-    let (id, secret) = text.split_once(':').ok_or_else(bad)?;
-    let unescape = |s: &str| {
-        url::form_urlencoded::parse(format!("x={s}").as_bytes())
-            .next()
-            .map(|(_, v)| v.to_string())
-            .unwrap_or_default()
-    };
-    Ok((unescape(id), unescape(secret)))
 }
 
 async fn exchange_code(
@@ -219,4 +154,31 @@ async fn refresh(
         id_token: None,
         scope: issued.subject.scope.unwrap_or_default(),
     })
+}
+
+/// The tokens (RFC 6749 5.1, OpenID Connect Core 3.1.3.3).
+#[derive(Object)]
+#[oai(example, skip_serializing_if_is_none)]
+pub struct TokenBody {
+    /// EdDSA JWT with `client_id` and `scope`; use it at the userinfo endpoint.
+    pub access_token: String,
+    /// `Bearer`.
+    pub token_type: String,
+    /// The access token's lifetime, in seconds.
+    pub expires_in: u64,
+    /// Rotated on every use; bound to the client.
+    pub refresh_token: String,
+    /// For `authorization_code`: RS256 (or EdDSA for clients configured so) JWT.
+    pub id_token: Option<String>,
+    /// The granted scopes, space-separated.
+    pub scope: String,
+}
+
+impl fmt::Debug for TokenBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenBody")
+            .field("expires_in", &self.expires_in)
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
 }
