@@ -52,6 +52,7 @@ errors!(
     JwksErrors = "getJwks", json: false, []
 );
 
+#[derive(Default)]
 pub struct AccountApi;
 
 #[OpenApi(tag = "ApiTags::Account")]

@@ -70,6 +70,7 @@ errors!(
     ReadyErrors = "getReadiness", json: false, []
 );
 
+#[derive(Default)]
 pub struct HealthApi;
 
 #[OpenApi(tag = "ApiTags::Health")]

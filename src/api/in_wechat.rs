@@ -48,6 +48,7 @@ pub enum InWechatCallbackResponse {
     GatewayTimeout(Html<String>),
 }
 
+#[derive(Default)]
 pub struct InWechatApi;
 
 #[OpenApi(prefix_path = "/api/v1/in-wechat", tag = "ApiTags::InWechat")]

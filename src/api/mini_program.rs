@@ -106,6 +106,7 @@ errors!(
      WechatQuotaExhausted, StoreUnavailable, DatabaseUnavailable, WechatTimeout]
 );
 
+#[derive(Default)]
 pub struct MiniProgramApi;
 
 #[OpenApi(prefix_path = "/api/v1/mini-program", tag = "ApiTags::MiniProgram")]

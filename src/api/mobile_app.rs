@@ -48,6 +48,7 @@ errors!(
      StoreUnavailable, DatabaseUnavailable, WechatTimeout]
 );
 
+#[derive(Default)]
 pub struct MobileAppApi;
 
 #[OpenApi(prefix_path = "/api/v1/mobile-app", tag = "ApiTags::MobileApp")]

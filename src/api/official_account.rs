@@ -75,6 +75,7 @@ impl<'a> ApiExtractor<'a> for XmlBody {
     }
 }
 
+#[derive(Default)]
 pub struct OfficialAccountApi;
 
 #[OpenApi(

@@ -33,6 +33,7 @@ errors!(
     ProvidersErrors = "listProviders", json: false, []
 );
 
+#[derive(Default)]
 pub struct ProvidersApi;
 
 #[OpenApi(tag = "ApiTags::Providers")]

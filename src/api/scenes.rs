@@ -83,6 +83,7 @@ errors!(
     [InvalidPollToken, SceneNotFound, SceneExpired, SceneConsumed, RateLimited, StoreUnavailable]
 );
 
+#[derive(Default)]
 pub struct ScenesApi;
 
 #[OpenApi(prefix_path = "/api/v1/scenes", tag = "ApiTags::Scenes")]

@@ -64,6 +64,7 @@ errors!(
      DatabaseUnavailable]
 );
 
+#[derive(Default)]
 pub struct PhoneApi;
 
 #[OpenApi(prefix_path = "/api/v1/phone", tag = "ApiTags::Phone")]

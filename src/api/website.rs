@@ -46,6 +46,7 @@ pub enum CallbackResponse {
     GatewayTimeout(Html<String>),
 }
 
+#[derive(Default)]
 pub struct WebsiteApi;
 
 #[OpenApi(prefix_path = "/api/v1/website", tag = "ApiTags::Website")]

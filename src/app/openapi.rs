@@ -10,6 +10,8 @@ use crate::api::{
 use crate::oidc::{OidcApi, OidcBrowserApi};
 use poem_openapi::{LicenseObject, OpenApiService, ServerObject};
 
+/// Every operation of the server, one `#[OpenApi]` impl per feature (a tuple has `Default` up to
+/// twelve members: a thirteenth goes in a nested tuple).
 type Apis = (
     ScenesApi,
     MiniProgramApi,
@@ -27,20 +29,7 @@ type Apis = (
 
 pub(super) fn service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (
-            ScenesApi,
-            MiniProgramApi,
-            AccountApi,
-            HealthApi,
-            ProvidersApi,
-            WebsiteApi,
-            OfficialAccountApi,
-            PhoneApi,
-            OidcApi,
-            OidcBrowserApi,
-            InWechatApi,
-            MobileAppApi,
-        ),
+        Apis::default(),
         "Saoma",
         env!("CARGO_PKG_VERSION"),
     )

@@ -136,6 +136,7 @@ fn configured<T, A: From<T>, L: Errors>(
     }
 }
 
+#[derive(Default)]
 pub struct OidcApi;
 
 #[OpenApi(tag = "ApiTags::OpenIdConnect")]

@@ -20,6 +20,7 @@ enum ApiTags {
     OpenIdConnect,
 }
 
+#[derive(Default)]
 pub struct OidcBrowserApi;
 
 #[OpenApi(tag = "ApiTags::OpenIdConnect")]
