@@ -4,8 +4,8 @@
 // scan, code exchange, id_token signature checks, userinfo, refresh, single sign-on, logout.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const http = require('node:http');
 const { startSaoma, freePort } = require('./lib/saoma');
+const { startRelyingParty, clientToml } = require('./lib/rp');
 const { launch, readQr, screenshot } = require('./lib/browser');
 
 const SECRET = 'e2e-relying-party-secret';
@@ -14,80 +14,13 @@ let browser;
 let rp;
 let oidc;
 
-/** The app: /login starts a login, /cb finishes it with openid-client, /bye is after logout. */
-async function startRelyingParty(port, issuer) {
-  oidc = await import('openid-client');
-  const base = 'http://127.0.0.1:' + port;
-  const config = await oidc.discovery(new URL(issuer), 'demo-rp', SECRET, oidc.ClientSecretBasic(SECRET), {
-    execute: [oidc.allowInsecureRequests],
-  });
-  // Verify the id_token's signature against the JWKS too (not only its claims).
-  oidc.enableNonRepudiationChecks(config);
-  const pending = {};
-  const results = [];
-  const server = http.createServer(async (req, res) => {
-    const url = new URL(req.url, base);
-    try {
-      if (url.pathname === '/login') {
-        const verifier = oidc.randomPKCECodeVerifier();
-        const state = oidc.randomState();
-        const nonce = oidc.randomNonce();
-        pending[state] = { verifier, nonce };
-        const params = {
-          redirect_uri: base + '/cb',
-          scope: 'openid profile wechat',
-          code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-          code_challenge_method: 'S256',
-          state,
-          nonce,
-        };
-        if (url.searchParams.get('prompt')) params.prompt = url.searchParams.get('prompt');
-        res.writeHead(302, { Location: oidc.buildAuthorizationUrl(config, params).href }).end();
-      } else if (url.pathname === '/cb') {
-        if (url.searchParams.get('error')) {
-          results.push({ error: url.searchParams.get('error') });
-        } else {
-          const { verifier, nonce } = pending[url.searchParams.get('state')];
-          const tokens = await oidc.authorizationCodeGrant(config, url, {
-            pkceCodeVerifier: verifier,
-            expectedState: url.searchParams.get('state'),
-            expectedNonce: nonce,
-            idTokenExpected: true,
-          });
-          const claims = tokens.claims();
-          const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
-          results.push({ tokens, claims, userinfo });
-        }
-        res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end('<h1 id="app">logged in to the app</h1>');
-      } else if (url.pathname === '/bye') {
-        results.push({ loggedOut: url.searchParams.get('state') });
-        res.writeHead(200, { 'Content-Type': 'text/html' }).end('<h1 id="bye">bye</h1>');
-      } else {
-        res.writeHead(404).end();
-      }
-    } catch (e) {
-      results.push({ failure: String(e && (e.stack || e)) });
-      res.writeHead(500).end(String(e));
-    }
-  });
-  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return { base, config, results, close: () => new Promise((r) => server.close(r)) };
-}
-
 before(async () => {
   // The relying party's port must be known before Saoma starts (it is in the client list).
   const rpPort = await freePort();
-  const toml = [
-    '[[oidc.clients]]',
-    'client_id = "demo-rp"',
-    `client_secret = "${SECRET}"`,
-    `redirect_uris = ["http://127.0.0.1:${rpPort}/cb"]`,
-    `post_logout_redirect_uris = ["http://127.0.0.1:${rpPort}/bye"]`,
-    'name = "Demo RP"',
-    '',
-  ].join('\n');
+  const toml = clientToml(rpPort, SECRET);
   [saoma, browser] = await Promise.all([startSaoma({}, { toml }), launch()]);
-  rp = await startRelyingParty(rpPort, saoma.base);
+  rp = await startRelyingParty(rpPort, saoma.base, SECRET);
+  oidc = rp.oidc;
 });
 
 after(async () => {

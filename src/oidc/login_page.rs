@@ -1,17 +1,16 @@
 //! The hosted login page: the demo page's card, titled with the client's name, whose scene is
 //! bound to the authorization request. Its script waits like the demo page (the SDK), and on
-//! the outcome sends the browser on (`/oidc/resume` or `/oidc/abort`).
+//! the outcome sends the browser on (`/oidc/resume` or `/oidc/abort`). Inside WeChat's browser,
+//! with the in-WeChat login configured, it leads with "微信一键登录" (`login.js` creates an
+//! `in_wechat` scene at `/oidc/login/scene`; WeChat's redirect comes back to this page).
 
 use super::Oidc;
-use super::error::OAuthError;
 use super::state::{AuthRequest, Lang, request_key};
 use crate::html::{csp_hash, escape};
-use crate::providers::NewScene;
-use crate::scene::{ClientRequest, Provider};
+use crate::scene::Provider;
 use poem::http::{StatusCode, header};
-use poem::web::{Data, Json, Query};
-use poem::{IntoResponse, Request, Response, handler};
-use poem_openapi::types::ToJSON;
+use poem::web::{Data, Query};
+use poem::{Request, Response, handler};
 use std::sync::{Arc, LazyLock};
 
 const LOGIN_JS: &str = include_str!("assets/login.js");
@@ -60,6 +59,7 @@ pub async fn page(oidc: Data<&Arc<Oidc>>, req: &Request, Query(q): Query<PageQue
         lang: request.lang,
         sandbox: oidc.saoma.settings().sandbox,
         in_wechat,
+        offer_in_wechat: in_wechat && oidc.saoma.in_wechat_enabled(),
     });
     let mut response = Response::builder()
         .content_type("text/html; charset=utf-8")
@@ -81,9 +81,15 @@ struct LoginPage<'a> {
     lang: Lang,
     sandbox: bool,
     in_wechat: bool,
+    /// Inside WeChat with the in-WeChat login configured: "微信一键登录" leads.
+    offer_in_wechat: bool,
 }
 
 fn login_html(p: &LoginPage<'_>) -> String {
+    let (button, button_hint) = match p.lang {
+        Lang::Zh => ("微信一键登录", "或长按下方二维码识别"),
+        Lang::En => ("Log in with WeChat", "or long-press the code below"),
+    };
     let (html_lang, lang, title, loading, wechat_hint, sandbox_hint, phone) = match p.lang {
         Lang::Zh => (
             "zh-CN",
@@ -105,7 +111,12 @@ fn login_html(p: &LoginPage<'_>) -> String {
             "Open the phone simulator",
         ),
     };
-    let wechat = if p.in_wechat {
+    let wechat = if p.offer_in_wechat {
+        format!(
+            "<button id=\"in-wechat-login\" type=\"button\" class=\"primary\">{button}</button>\
+             <p id=\"in-wechat-hint\" class=\"hint\">{button_hint}</p>"
+        )
+    } else if p.in_wechat {
         format!(
             "<p id=\"in-wechat\" class=\"hint\">{}</p>",
             escape(wechat_hint)
@@ -120,7 +131,7 @@ fn login_html(p: &LoginPage<'_>) -> String {
          <link rel=\"stylesheet\" href=\"/saoma.css\">\n\
          <script type=\"module\" src=\"/oidc/login.js\"></script>\n</head>\n<body>\n\
          <main class=\"card\" id=\"oidc-login\" data-request=\"{request}\" data-provider=\"{provider}\" \
-         data-lang=\"{lang}\" data-sandbox=\"{sandbox}\">\n<h1 id=\"title\">{title}</h1>\n{wechat}\
+         data-lang=\"{lang}\" data-sandbox=\"{sandbox}\" data-in-wechat=\"{offer}\">\n<h1 id=\"title\">{title}</h1>\n{wechat}\
          <section id=\"panel\">\n<div id=\"code\" class=\"code\"></div>\n\
          <p id=\"status\" role=\"status\" aria-live=\"polite\" data-state=\"loading\">{loading}</p>\n\
          {PHONE_FORM}</section>\n<p id=\"sandbox-hint\" class=\"hint\" hidden><span>{sandbox_hint}</span> \
@@ -130,6 +141,7 @@ fn login_html(p: &LoginPage<'_>) -> String {
         request = escape(p.request),
         provider = p.provider.as_str(),
         sandbox = p.sandbox,
+        offer = p.offer_in_wechat,
     )
 }
 
@@ -140,93 +152,6 @@ pub fn script() -> Response {
         .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
         .header(header::CACHE_CONTROL, "no-cache")
         .body(LOGIN_JS)
-}
-
-#[derive(serde::Deserialize)]
-pub struct CreateScene {
-    request: String,
-}
-
-/// The hosted page's scene: bound to the authorization request, for its provider. Answers like
-/// `POST /api/v1/scenes` (and sets the same poll cookie).
-#[handler]
-pub async fn create_scene(
-    oidc: Data<&Arc<Oidc>>,
-    req: &Request,
-    Json(body): Json<CreateScene>,
-) -> Response {
-    let request: AuthRequest = match oidc.get(&request_key(&body.request)).await {
-        Ok(Some(request)) => request,
-        Ok(None) => {
-            return api_error(
-                StatusCode::NOT_FOUND,
-                "login_expired",
-                "this login request has expired",
-            );
-        }
-        Err(e) => return e.into_response(),
-    };
-    let client_name = oidc
-        .clients
-        .get(&request.client_id)
-        .map_or_else(|| request.client_id.clone(), |c| c.name.clone());
-    let (ip, user_agent) = crate::api::client_of(req);
-    let new = NewScene {
-        provider: request.provider,
-        scene: None,
-        requester_ip: ip,
-        user_agent,
-        return_url: None,
-        for_client: Some(ClientRequest {
-            client_name,
-            request: body.request.clone(),
-        }),
-    };
-    let request_id = body.request;
-    let saoma = &oidc.saoma;
-    let created = match request.provider {
-        Provider::MiniProgram => saoma.create_mini_program_scene(new).await,
-        Provider::Website => saoma.create_website_scene(new).await,
-        Provider::OfficialAccount => saoma.create_official_account_scene(new).await,
-        Provider::InWechat => saoma.create_in_wechat_scene(new).await,
-        Provider::MobileApp => Err(crate::providers::Error::ProviderUnavailable(
-            Provider::MobileApp,
-        )),
-    };
-    let created = match created {
-        Ok(created) => created,
-        Err(e) => {
-            let e = OAuthError::domain(e);
-            return api_error(e.status, e.code, &e.description);
-        }
-    };
-    let cookie = crate::api::PollCookie::set(
-        &created.scene,
-        &created.poll_token,
-        created.expires_in,
-        oidc.secure_cookies,
-    );
-    let bound = super::session::login_cookie(&request_id, oidc.request_ttl, oidc.secure_cookies);
-    let body = created.to_json().unwrap_or_default();
-    let mut response = Response::builder()
-        .status(StatusCode::CREATED)
-        .content_type("application/json")
-        .header(header::CACHE_CONTROL, "no-store")
-        .body(body.to_string());
-    for value in [cookie, bound] {
-        if let Ok(value) = value.parse() {
-            response.headers_mut().append(header::SET_COOKIE, value);
-        }
-    }
-    response
-}
-
-/// The API's error shape (`{code, message}`), as the SDK reads it.
-fn api_error(status: StatusCode, code: &str, message: &str) -> Response {
-    Response::builder()
-        .status(status)
-        .content_type("application/json")
-        .body(serde_json::json!({ "code": code, "message": message }).to_string())
 }
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;background:#fff;color:#222}\

@@ -17,6 +17,7 @@ mod examples;
 mod http_layer;
 mod id_token;
 mod login_page;
+mod login_scene;
 mod logout;
 mod oauth_answer;
 mod request;
@@ -32,7 +33,8 @@ pub use browser_api::OidcBrowserApi;
 /// The browser's endpoints outside the OpenAPI document (the hosted login page and its
 /// resume), mounted by the route table (`app/routes.rs`).
 pub(crate) mod browser {
-    pub(crate) use super::login_page::{create_scene as login_scene, page, script};
+    pub(crate) use super::login_page::{page, script};
+    pub(crate) use super::login_scene::create_scene as login_scene;
     pub(crate) use super::resume::{abort, resume};
 }
 pub use clients::{Client, Clients, IdTokenAlg};

@@ -7,7 +7,9 @@
 
 use super::{CreatedScene, Error, NewScene, PollToken, Qr, Saoma};
 use crate::accounts::NewIdentity;
-use crate::scene::{Event, Provider, ScannedBy, Scene, SceneRecord, SceneStatus, TransitionError};
+use crate::scene::{
+    ClientRequest, Event, Provider, ScannedBy, Scene, SceneRecord, SceneStatus, TransitionError,
+};
 use crate::store::now_ms;
 use crate::wechat::AppCredentials;
 
@@ -55,13 +57,35 @@ impl InWechat {
         }
     }
 
-    fn allowed_return_url(&self, asked: &str) -> Result<String, Error> {
+    /// Where WeChat's redirect may end. A scene bound to an OpenID authorization request: only
+    /// Saoma's own login page of that very request (never `return_url`, never another
+    /// request's page). Any other scene: `return_url` or one of `allowed_return_urls`.
+    fn allowed_return_url(
+        &self,
+        asked: &str,
+        client: Option<&ClientRequest>,
+    ) -> Result<String, Error> {
         let asked = url::Url::parse(asked).map_err(|_| Error::InvalidReturnUrl)?;
-        if asked == self.return_url || self.allowed_return_urls.contains(&asked) {
+        let allowed = match client {
+            Some(client) => asked == self.client_login_page(&client.request),
+            None => asked == self.return_url || self.allowed_return_urls.contains(&asked),
+        };
+        if allowed {
             Ok(asked.into())
         } else {
             Err(Error::InvalidReturnUrl)
         }
+    }
+
+    /// The hosted OpenID login page of one authorization request, on Saoma's public origin
+    /// (the callback's): `<origin>/oidc/login?request=<id>`, where the page resumes.
+    pub fn client_login_page(&self, request: &str) -> url::Url {
+        let mut url = self.callback_url.clone();
+        url.set_path("/oidc/login");
+        url.set_query(None);
+        url.set_fragment(None);
+        url.query_pairs_mut().append_pair("request", request);
+        url
     }
 
     /// `authorize?appid=&redirect_uri=&response_type=code&scope=&state=#wechat_redirect`, the
@@ -100,10 +124,15 @@ impl Saoma {
             return Err(Error::SceneNotAllowed(Provider::InWechat));
         }
         new.scene = Some(alphanumeric_scene());
-        new.return_url = new
-            .return_url
+        // A scene for the hosted OpenID login page comes back to that page by default.
+        let asked = new.return_url.take().or_else(|| {
+            new.for_client
+                .as_ref()
+                .map(|client| in_wechat.client_login_page(&client.request).into())
+        });
+        new.return_url = asked
             .as_deref()
-            .map(|asked| in_wechat.allowed_return_url(asked))
+            .map(|asked| in_wechat.allowed_return_url(asked, new.for_client.as_ref()))
             .transpose()?;
         let (record, poll_token) = self.insert_scene(new).await?;
         Ok(CreatedScene {

@@ -25,6 +25,7 @@ mod official_account;
 mod oidc;
 mod oidc_flow;
 mod oidc_helpers;
+mod oidc_in_wechat;
 mod oidc_keys;
 mod openapi_doc;
 mod openapi_oidc;

@@ -316,32 +316,3 @@ async fn with_require_phone_the_login_page_binds_a_phone_and_the_phone_claim_car
     assert_eq!(claims["phone_number"], phone);
     assert_eq!(claims["phone_number_verified"], true);
 }
-
-#[tokio::test]
-async fn inside_wechat_the_login_page_says_to_long_press_the_code() {
-    let app = spawn_oidc_app().await;
-    let browser = browser();
-    let (to, _) = location(&authorize(&app, &browser, &grafana_params(&[])).await);
-    let in_wechat = browser
-        .get(app.url(&to))
-        .header(
-            "User-Agent",
-            "Mozilla/5.0 (iPhone) MicroMessenger/8.0.50 NetType/WIFI",
-        )
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(in_wechat.contains("识别图中小程序码"), "{in_wechat}");
-    let elsewhere = browser
-        .get(app.url(&to))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(!elsewhere.contains("识别图中小程序码"));
-}
