@@ -17,6 +17,7 @@ use super::State;
 use super::tokens::is_valid_app_id;
 use super::web_auth::{SNSAPI_BASE, SNSAPI_USERINFO};
 use super::web_auth_tools::{known_scope, redirect_with_code};
+use crate::html::{csp_hash, escape};
 
 /// Who browses inside the sandbox's "WeChat": a fake user id.
 const USER_COOKIE: &str = "saoma_sandbox_wechat_user";
@@ -35,28 +36,32 @@ pub(crate) struct AuthorizeQuery {
     sandbox_consent: Option<String>,
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
+/// WeChat's own look, roughly: a white page, the request in the middle, a green 允许.
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;background:#fff;color:#111}\
+main{max-width:420px;margin:0 auto;padding:48px 24px;text-align:center}\
+h1{font-size:20px;font-weight:600}p{color:#555;line-height:1.6}\
+#allow,#deny{display:block;margin:12px auto;width:184px;padding:10px 0;border-radius:6px;\
+text-decoration:none;font-size:17px}#allow{background:#07c160;color:#fff}\
+#deny{background:#f2f2f2;color:#07c160}small{color:#999}\
+ul{list-style:none;padding:0}li a{display:block;padding:12px;border-bottom:1px solid #eee}";
 
 fn page(status: StatusCode, title: &str, body: &str, set_user: Option<&str>) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <title>{}</title><link rel=\"icon\" href=\"data:,\"></head><body>{body}</body></html>",
+         <title>{}</title><link rel=\"icon\" href=\"data:,\"><style>{STYLE}</style></head>\
+         <body>{body}</body></html>",
         escape(title)
+    );
+    let csp = format!(
+        "default-src 'none'; img-src 'self' data:; style-src '{}'; base-uri 'none'; \
+         form-action 'none'",
+        csp_hash(STYLE.as_bytes())
     );
     let mut response = Response::builder()
         .status(status)
         .content_type("text/html; charset=utf-8")
-        .header(
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; img-src 'self' data:; base-uri 'none'; form-action 'none'",
-        )
+        .header(header::CONTENT_SECURITY_POLICY, csp)
         .header(header::CACHE_CONTROL, "no-store")
         .body(html);
     if let Some(user) = set_user.and_then(|u| user_cookie(u).parse().ok()) {
@@ -204,7 +209,7 @@ fn consent(req: &Request, app_id: &str, nickname: &str, set_user: Option<&str>) 
         "<main id=\"consent\" data-appid=\"{app}\" data-scope=\"{SNSAPI_USERINFO}\">\
          <h1>微信授权</h1><p>{app} 申请获得以下权限：</p><p>获得你的公开信息（昵称、头像等）</p>\
          <p>当前微信用户：{nickname}</p>\
-         <p><a id=\"allow\" href=\"{allow}\">允许</a> · <a id=\"deny\" href=\"{deny}\">拒绝</a></p>\
+         <p><a id=\"allow\" href=\"{allow}\">允许</a><a id=\"deny\" href=\"{deny}\">拒绝</a></p>\
          <p><small>Sandbox: <a id=\"snapshot\" href=\"{snapshot}\">以快照页打开</a> \
          (WeChat's snapshot page: <code>is_snapshotuser: 1</code>)</small></p></main>",
         app = escape(app_id),
