@@ -7,7 +7,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 mod accounts;
-pub mod api;
+mod api;
 pub mod app;
 pub mod config;
 mod html;
@@ -23,5 +23,10 @@ mod sms;
 pub mod store;
 pub mod telemetry;
 pub mod tokens;
-pub mod web;
+mod web;
 pub mod wechat;
+
+/// The pattern every scene id matches (in the OpenAPI document and in the code).
+pub use api::SCENE_PATTERN;
+/// The demo page's Content-Security-Policy, before the frame it may show.
+pub use web::PAGE_CSP;

@@ -37,6 +37,7 @@ impl Shutdown {
         self.tx.subscribe()
     }
 
+    #[cfg(test)]
     pub fn is_triggered(&self) -> bool {
         *self.tx.borrow()
     }

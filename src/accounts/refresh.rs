@@ -2,7 +2,7 @@
 //! grouped in families so that a replayed token revokes its whole session.
 
 use super::refresh_batch::{self, NewSession};
-use super::rows::{corrupt, from_ms, now_ms, parse_provider};
+use super::rows::{corrupt, now_ms, parse_provider};
 use super::sql::SqlAccounts;
 use super::{AccountError, IssuedRefresh, RefreshSubject, RefreshTokens};
 use crate::ids::AppId;
@@ -41,10 +41,7 @@ impl RefreshTokens for SqlAccounts {
             client_scope: None,
         };
         refresh_batch::write(&self.db, &self.sessions, session).await?;
-        Ok(IssuedRefresh {
-            token,
-            expires_at: from_ms(expires_at)?,
-        })
+        Ok(IssuedRefresh { token })
     }
 
     async fn rotate(
@@ -160,10 +157,7 @@ impl RefreshTokens for SqlAccounts {
             client_scope: subject.scope.clone(),
         };
         refresh_batch::write(&self.db, &self.sessions, session).await?;
-        let issued = IssuedRefresh {
-            token,
-            expires_at: from_ms(expires_at)?,
-        };
+        let issued = IssuedRefresh { token };
         Ok((issued, family_id))
     }
 
@@ -197,10 +191,7 @@ async fn insert_token(
     .bind(expires_at)
     .execute(&mut *conn)
     .await?;
-    Ok(IssuedRefresh {
-        token,
-        expires_at: from_ms(expires_at)?,
-    })
+    Ok(IssuedRefresh { token })
 }
 
 async fn revoke_family(

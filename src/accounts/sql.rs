@@ -70,6 +70,7 @@ impl AccountStore for SqlAccounts {
         Ok(())
     }
 
+    #[cfg(test)]
     async fn find_by_phone(&self, phone: &Phone) -> Result<Option<Account>, AccountError> {
         let mut conn = self.db.pool.acquire().await?;
         let row: Option<(String,)> = sqlx::query_as("SELECT id FROM accounts WHERE phone = $1")

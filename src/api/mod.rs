@@ -25,7 +25,6 @@ mod sse;
 mod website;
 
 pub use account::AccountApi;
-pub use callback_error::CallbackError;
 pub use error::{ApiError, ErrorBody, ErrorCode, json_errors};
 pub use health::HealthApi;
 pub use in_wechat::InWechatApi;

@@ -130,7 +130,7 @@ impl OfficialAccountApi {
         #[oai(validator(max_length = 128))] signature: Query<Option<String>>,
         #[oai(validator(max_length = 32))] timestamp: Query<Option<String>>,
         #[oai(validator(max_length = 128))] nonce: Query<Option<String>>,
-        #[oai(validator(max_length = 128))] openid: Query<Option<String>>,
+        #[oai(name = "openid", validator(max_length = 128))] _openid: Query<Option<String>>,
         #[oai(validator(max_length = 16))] encrypt_type: Query<Option<String>>,
         #[oai(validator(max_length = 128))] msg_signature: Query<Option<String>>,
         body: XmlBody,
@@ -139,7 +139,6 @@ impl OfficialAccountApi {
             signature: signature.0,
             timestamp: timestamp.0,
             nonce: nonce.0,
-            openid: openid.0,
             encrypt_type: encrypt_type.0,
             msg_signature: msg_signature.0,
         };

@@ -84,7 +84,6 @@ pub struct Limits {
     /// Rejected login codes per scene, within the scene's lifetime: the `max`-th cancels it.
     pub failed_logins: Rule,
     pub wxacode: Rule,
-    pub max_header_bytes: usize,
     pub streams: StreamCounts,
     pub proxies: TrustedProxies,
 }
@@ -109,7 +108,6 @@ impl Limits {
                 Duration::from_secs(config.scene_ttl_seconds),
             ),
             wxacode: Rule::per_minute(config.wxacode_per_minute),
-            max_header_bytes: config.max_header_bytes,
             streams: StreamCounts::new(config.max_sse_per_ip),
             proxies: TrustedProxies::parse(&config.trusted_proxies)?,
         })

@@ -47,6 +47,7 @@ impl StreamCounts {
         })
     }
 
+    #[cfg(test)]
     pub fn open_from(&self, ip: IpAddr) -> u64 {
         lock(&self.open).get(&ip).copied().unwrap_or(0)
     }

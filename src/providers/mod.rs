@@ -269,11 +269,4 @@ impl Saoma {
         }
         (store.is_ok(), database.is_ok())
     }
-
-    /// Readiness: the ephemeral store and the database answer.
-    pub async fn ready(&self) -> Result<(), Error> {
-        self.scenes.ping().await?;
-        self.accounts.ping().await?;
-        Ok(())
-    }
 }

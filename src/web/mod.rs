@@ -8,7 +8,7 @@ mod sandbox;
 
 pub use cors::allow_origins;
 pub use docs::{docs, document};
-pub use headers::{base_headers, csp_for_page, security_headers};
+pub use headers::{base_headers, security_headers};
 pub use sandbox::scanned_scene;
 
 use crate::providers::Saoma;

@@ -81,7 +81,7 @@ async fn every_html_page_has_a_csp_and_pages_keep_their_own() {
     let demo = app.http.get(app.url("/")).send().await.unwrap();
     assert_eq!(
         demo.headers()["content-security-policy"],
-        format!("{}; frame-src 'self'", saoma::web::PAGE_CSP).as_str()
+        format!("{}; frame-src 'self'", saoma::PAGE_CSP).as_str()
     );
 }
 

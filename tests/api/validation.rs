@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 async fn the_scene_pattern_and_lengths_are_in_the_document() {
     let spec: Value = serde_json::from_str(&saoma::app::spec_json()).unwrap();
     let scene = &spec["components"]["schemas"]["CreateSceneRequest"]["properties"]["scene"];
-    assert_eq!(scene["pattern"], saoma::api::SCENE_PATTERN);
+    assert_eq!(scene["pattern"], saoma::SCENE_PATTERN);
     assert_eq!(
         (scene["minLength"].as_u64(), scene["maxLength"].as_u64()),
         (Some(8), Some(32))
@@ -20,7 +20,7 @@ async fn the_scene_pattern_and_lengths_are_in_the_document() {
         .iter()
         .find(|p| p["name"] == "scene")
         .unwrap();
-    assert_eq!(path_scene["schema"]["pattern"], saoma::api::SCENE_PATTERN);
+    assert_eq!(path_scene["schema"]["pattern"], saoma::SCENE_PATTERN);
 }
 
 #[tokio::test]

@@ -116,10 +116,6 @@ impl CodePool {
         entries.len()
     }
 
-    pub fn is_empty(&self, now: Instant) -> bool {
-        self.len(now) == 0
-    }
-
     /// Add a freshly drawn entry; refused (returned) when the pool is full.
     pub fn put(&self, code: PooledCode) -> Result<(), PooledCode> {
         let mut entries = self.lock();

@@ -25,7 +25,6 @@ pub struct PushQuery {
     pub signature: Option<String>,
     pub timestamp: Option<String>,
     pub nonce: Option<String>,
-    pub openid: Option<String>,
     pub encrypt_type: Option<String>,
     pub msg_signature: Option<String>,
 }
