@@ -87,6 +87,12 @@ headers = { "X-Poll-Token" = "${FUZZ_POLL_TOKEN}" }
 [[operations]]
 include-operation-id = ["getMe", "miniProgramPhone"]
 headers = { Authorization = "Bearer ${FUZZ_ACCESS_TOKEN}" }
+
+# The OpenID client above, by client_secret_basic: the token and revocation endpoints are
+# fuzzed past client authentication (base64 of "fuzz:fuzz-client-secret").
+[[operations]]
+include-operation-id = ["oidcToken", "oidcRevoke"]
+headers = { Authorization = "Basic ZnV6ejpmdXp6LWNsaWVudC1zZWNyZXQ=" }
 TOML
 
 echo "==> fuzz: schemathesis against $base/openapi.json"
