@@ -3,7 +3,7 @@
 
 use super::error::{ApiError, ErrorBody};
 use super::pages::{self, page_headers};
-use crate::providers::{InWechatCallback, InWechatOutcome, Saoma};
+use crate::providers::{BrowserCallback, InWechatOutcome, Saoma};
 use poem::web::Data;
 use poem_openapi::param::{Cookie, Query};
 use poem_openapi::payload::Html;
@@ -74,7 +74,7 @@ impl InWechatApi {
         #[oai(name = "saoma_in_wechat")]
         browser: Cookie<Option<String>>,
     ) -> InWechatCallbackResponse {
-        let callback = InWechatCallback {
+        let callback = BrowserCallback {
             code: code.0,
             state: state.0,
             browser: browser.0,

@@ -3,7 +3,7 @@
 
 use super::error::{ApiError, ErrorBody, ErrorCode};
 use super::pages::{self, page_headers};
-use crate::providers::{CallbackOutcome, Saoma, WebsiteCallback};
+use crate::providers::{BrowserCallback, CallbackOutcome, Saoma};
 use poem::web::Data;
 use poem_openapi::param::{Cookie, Query};
 use poem_openapi::payload::Html;
@@ -77,7 +77,7 @@ impl WebsiteApi {
         browser: Cookie<Option<String>>,
     ) -> CallbackResponse {
         let iframe = self_redirect.0.as_deref() == Some("true");
-        let callback = WebsiteCallback {
+        let callback = BrowserCallback {
             code: code.0,
             state: state.0,
             browser: browser.0,

@@ -5,7 +5,7 @@
 //! the scene's poll token, else nothing is spent and nothing changes. The page then picks the
 //! tokens up with its poll token, as with every provider.
 
-use super::{CreatedScene, Error, NewScene, PollToken, Qr, Saoma};
+use super::{BrowserCallback, CreatedScene, Error, NewScene, PollToken, Qr, Saoma};
 use crate::accounts::NewIdentity;
 use crate::scene::{
     ClientRequest, Event, Provider, ScannedBy, Scene, SceneRecord, SceneStatus, TransitionError,
@@ -26,14 +26,6 @@ pub struct InWechat {
     pub fetch_profile: bool,
     pub return_url: url::Url,
     pub allowed_return_urls: Vec<url::Url>,
-}
-
-/// What WeChat sent the browser back with.
-pub struct InWechatCallback {
-    pub code: Option<String>,
-    pub state: Option<String>,
-    /// The `saoma_in_wechat` cookie: the poll token of the scene this browser created.
-    pub browser: Option<String>,
 }
 
 /// How the callback ended: where the browser goes next.
@@ -153,7 +145,7 @@ impl Saoma {
     /// this very browser (its cookie), checked before the code is spent. Then: exchange the
     /// code; a snapshot-page user (`is_snapshotuser`) is refused and the scene left as it is;
     /// with `snsapi_userinfo`, read the profile; find or create the account; confirm.
-    pub async fn in_wechat_callback(&self, cb: InWechatCallback) -> Result<InWechatOutcome, Error> {
+    pub async fn in_wechat_callback(&self, cb: BrowserCallback) -> Result<InWechatOutcome, Error> {
         let in_wechat = self.in_wechat()?;
         let scene = cb
             .state

@@ -24,20 +24,20 @@ pub(crate) use client_login::random_token;
 pub use cluster::{Cluster, ClusterState};
 pub use code_pool::{CodePool, PoolSettings, SharedBudget};
 pub use error::Error;
-pub use in_wechat::{InWechat, InWechatCallback, InWechatOutcome};
+pub use in_wechat::{InWechat, InWechatOutcome};
 pub use mini_program::{LoginRequest, MiniProgram};
 pub use mini_program_phone::PhoneResult;
 pub use mobile_app::{AppLoginRequest, AppLoginResult, MobileApp};
 pub use official_account::{OfficialAccount, PushQuery, PushRefusal, UrlCheck};
 pub use poll_token::PollToken;
-pub use scenes::NewScene;
+pub use scenes::{BrowserCallback, NewScene};
 pub use sms_verification::{SmsSent, SmsSettings};
 pub(crate) use throttle::wxacode_key;
 pub use views::WxLogin;
 pub use views::{
     AccountView, CreatedScene, IdentityView, LoginResult, Qr, RequesterView, SceneView, TokenSet,
 };
-pub use website::{CallbackOutcome, Website, WebsiteCallback};
+pub use website::{CallbackOutcome, Website};
 
 use crate::accounts::{AccountStore, RefreshTokens};
 use crate::sms::SmsSender;

@@ -27,6 +27,16 @@ pub struct NewScene {
     pub for_client: Option<ClientRequest>,
 }
 
+/// What WeChat sent the browser back with, after the website's QR login or the web
+/// authorization inside WeChat.
+pub struct BrowserCallback {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    /// The provider's cookie (`saoma_website`, `saoma_in_wechat`) of the browser that followed
+    /// the redirect: the poll token of the scene it created, if the browser sent it.
+    pub browser: Option<String>,
+}
+
 impl Saoma {
     /// Reserve the scene in the store; `Exists` means another browser holds it.
     pub(crate) async fn insert_scene(&self, new: NewScene) -> Result<(SceneRecord, Secret), Error> {

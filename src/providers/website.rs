@@ -3,7 +3,7 @@
 //! which Saoma exchanges (`sns/oauth2/access_token`, `sns/userinfo`) to confirm the scene. The
 //! page still learns the outcome through its poll token, so no token ever rides in a URL.
 
-use super::{CreatedScene, Error, NewScene, PollToken, Qr, Saoma, WxLogin};
+use super::{BrowserCallback, CreatedScene, Error, NewScene, PollToken, Qr, Saoma, WxLogin};
 use crate::accounts::NewIdentity;
 use crate::scene::{Event, Provider, ScannedBy, Scene, SceneRecord, SceneStatus, TransitionError};
 use crate::store::now_ms;
@@ -24,15 +24,6 @@ pub struct Website {
     /// Where the browser goes after the callback unless the scene names an allowed one.
     pub return_url: url::Url,
     pub allowed_return_urls: Vec<url::Url>,
-}
-
-/// What WeChat sent the browser back with.
-pub struct WebsiteCallback {
-    pub code: Option<String>,
-    pub state: Option<String>,
-    /// The `saoma_website` cookie of the browser that followed the redirect: the poll token of
-    /// the website scene it created, if the browser sent it.
-    pub browser: Option<String>,
 }
 
 /// How the callback ended: where the browser goes next.
@@ -158,7 +149,7 @@ impl Saoma {
     /// is the one that created the scene (its `saoma_website` cookie). With one:
     /// exchange it and read the profile (before touching any account, so a WeChat error leaves
     /// nothing half made), find or create the account, then scan and confirm the scene.
-    pub async fn website_callback(&self, cb: WebsiteCallback) -> Result<CallbackOutcome, Error> {
+    pub async fn website_callback(&self, cb: BrowserCallback) -> Result<CallbackOutcome, Error> {
         let website = self.configured_website()?;
         let scene = cb
             .state
