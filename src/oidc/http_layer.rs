@@ -3,7 +3,7 @@
 //! the document next to the operations' own redirects and HTML pages, as `api::op_error`'s
 //! `ALWAYS` is on every other operation.
 
-use super::oauth_answer::status_description;
+use super::oauth_doc::status_description;
 use crate::api::ErrorCode;
 use crate::api::op_error::{ALWAYS, error_schema};
 use poem::{IntoResponse, Response};

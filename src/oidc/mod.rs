@@ -20,6 +20,7 @@ mod login_page;
 mod login_scene;
 mod logout;
 mod oauth_answer;
+mod oauth_doc;
 mod request;
 mod resume;
 mod session;

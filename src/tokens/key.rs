@@ -8,7 +8,6 @@ use ed25519_dalek::SigningKey;
 use rand::TryRngCore;
 use rand::rngs::OsRng;
 use sha2::{Digest, Sha256};
-use std::io::Write;
 use std::path::Path;
 
 /// PKCS#8 v1 `PrivateKeyInfo` for Ed25519 (RFC 8410), up to the 32-byte seed.
@@ -49,25 +48,10 @@ fn generate(path: &Path) -> anyhow::Result<()> {
         .try_fill_bytes(&mut seed)
         .context("reading OS randomness for the signing key")?;
     let pem = encode_pem(&seed);
-    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("creating the directory {}", dir.display()))?;
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = match options.open(path) {
-        Ok(file) => file,
+    if !super::key_file::write_new(path, &pem, "signing key")? {
         // Another instance generated it first: use theirs.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(()),
-        Err(e) => {
-            return Err(e).with_context(|| format!("creating the signing key {}", path.display()));
-        }
-    };
-    file.write_all(pem.as_bytes())
-        .and_then(|()| file.sync_all())
-        .with_context(|| format!("writing the signing key {}", path.display()))?;
+        return Ok(());
+    }
     tracing::info!(path = %path.display(), "generated a new token signing key");
     Ok(())
 }

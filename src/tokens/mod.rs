@@ -3,6 +3,7 @@
 //! ([`crate::accounts::RefreshTokens`]).
 
 mod key;
+mod key_file;
 mod rsa_key;
 mod signer;
 

@@ -17,7 +17,6 @@ use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use rsa::traits::PublicKeyParts;
 use sha2::{Digest, Sha256};
 use std::fmt;
-use std::io::Write;
 use std::path::Path;
 
 const PEM_BEGIN: &str = "-----BEGIN PRIVATE KEY-----";
@@ -154,24 +153,9 @@ fn generate(path: &Path) -> anyhow::Result<()> {
             .collect::<Vec<_>>()
             .join("\n")
     );
-    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("creating the directory {}", dir.display()))?;
+    if !super::key_file::write_new(path, &pem, "RSA key")? {
+        return Ok(());
     }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = match options.open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(()),
-        Err(e) => {
-            return Err(e).with_context(|| format!("creating the RSA key {}", path.display()));
-        }
-    };
-    file.write_all(pem.as_bytes())
-        .and_then(|()| file.sync_all())
-        .with_context(|| format!("writing the RSA key {}", path.display()))?;
     tracing::info!(path = %path.display(), "generated a new id_token signing key (RSA)");
     Ok(())
 }
