@@ -235,3 +235,19 @@ async fn a_scene_that_does_not_wait_for_a_phone_refuses_sms() {
     assert_eq!(res.status(), 409);
     assert_eq!(error_code(res).await, "scene_conflict");
 }
+
+#[tokio::test]
+async fn an_over_long_poll_token_is_an_invalid_request_and_sends_nothing() {
+    let app = app_requiring_phone(|_| {}).await;
+    let created = scene_needing_phone(&app).await;
+    let long = "t".repeat(129);
+
+    let send = app.send_sms(&created.scene, &long, PHONE).await;
+    let bind = app.bind_phone(&created.scene, &long, PHONE, "123456").await;
+
+    assert_eq!(send.status(), 400);
+    assert_eq!(error_code(send).await, "invalid_request");
+    assert_eq!(bind.status(), 400);
+    assert_eq!(error_code(bind).await, "invalid_request");
+    assert_eq!(poll_json(&app, &created).await["status"], "need_phone");
+}
