@@ -1,22 +1,27 @@
 //! The authorization endpoint (code flow only): an error page, an error redirect, a code at
-//! once (single sign-on), or the hosted login page; and how codes and redirects are made.
+//! once (single sign-on), or the hosted login page itself (no redirect to it: one round trip
+//! less); and how codes and redirects are made.
 
 use super::Oidc;
 use super::error::OAuthError;
+use super::login_page::{Page, login_page};
 use super::request::{now_secs, parse, ui_lang};
 use super::state::{AuthRequest, CodeGrant, Lang, Login, code_key, request_key};
 use crate::providers::random_token;
+use crate::secret::Secret;
 use poem::http::{StatusCode, header};
 use poem::{Request, Response};
 use std::collections::HashMap;
 
 pub(super) type Params = Vec<(String, String)>;
 
-/// Where an authorization request ends: a redirect to the client (success or error), a
-/// redirect to the hosted login page, or an error page when the client cannot be trusted with
-/// a redirect (unknown client, unregistered redirect URI: RFC 6749 4.1.2.1).
+/// Where an authorization request ends: a redirect to the client (success or error), the
+/// hosted login page, or an error page when the client cannot be trusted with a redirect
+/// (unknown client, unregistered redirect URI: RFC 6749 4.1.2.1).
 pub(super) enum Outcome {
     Redirect(String),
+    /// The hosted login page (200) for the request just stored.
+    Login(Page),
     /// Always 400.
     Page(&'static str, String, Lang),
 }
@@ -31,12 +36,15 @@ pub(super) async fn run(oidc: &Oidc, req: &Request, params: Params) -> Outcome {
     );
     match decide(oidc, req, params).await {
         Decided::Redirect(to) => Outcome::Redirect(to),
+        Decided::Login(id, request) => Outcome::Login(login_page(oidc, req, id.expose(), &request)),
         Decided::Page(code, message) => Outcome::Page(code, message, lang),
     }
 }
 
 enum Decided {
     Redirect(String),
+    /// A scan is needed: the stored request's id, and the request.
+    Login(Secret, AuthRequest),
     Page(&'static str, String),
 }
 
@@ -119,7 +127,7 @@ async fn decide(oidc: &Oidc, req: &Request, params: Params) -> Decided {
     {
         return fail(e.code, &e.description);
     }
-    Decided::Redirect(format!("/oidc/login?request={}", id.expose()))
+    Decided::Login(id, asked.request)
 }
 
 /// `redirect_uri` with `params` added to its query (its own query kept).

@@ -24,9 +24,7 @@ pub enum AuthorizeAnswer {
     /// `error`, `error_description`, `state` and `iss` for every other error
     /// (`invalid_request`, `invalid_scope`, `unsupported_response_type`,
     /// `request_not_supported`, `request_uri_not_supported`, `login_required`,
-    /// `temporarily_unavailable`, `server_error`); or to the hosted login page
-    /// (`/oidc/login?request=...`), which sends the browser on to the client after the scan
-    /// (with `error=access_denied` when the user cancels or the code expires).
+    /// `temporarily_unavailable`, `server_error`).
     #[oai(status = 303)]
     SeeOther(
         /// The redirect's target.
@@ -34,6 +32,24 @@ pub enum AuthorizeAnswer {
         String,
         /// `no-store`.
         #[oai(header = "Cache-Control")]
+        String,
+    ),
+    /// A scan is needed: the hosted login page itself, titled with the client's name. It
+    /// shows the code and, once the phone answers, sends the browser on to the client with a
+    /// code (or `error=access_denied` when the user cancels or the code expires). The same
+    /// page stays at `/oidc/login?request=...` while the request lives (WeChat's in-WeChat
+    /// redirect comes back there).
+    #[oai(status = 200)]
+    LoginPage(
+        Html<String>,
+        /// `no-store`.
+        #[oai(header = "Cache-Control")]
+        String,
+        /// `no-referrer`.
+        #[oai(header = "Referrer-Policy")]
+        String,
+        /// The login page's: its script, the styles, the code images.
+        #[oai(header = "Content-Security-Policy")]
         String,
     ),
     /// An HTML error page and no redirect (RFC 6749 4.1.2.1): `invalid_client` (unknown
@@ -80,6 +96,12 @@ impl From<Outcome> for AuthorizeAnswer {
     fn from(outcome: Outcome) -> Self {
         match outcome {
             Outcome::Redirect(to) => Self::SeeOther(to, NO_STORE.into()),
+            Outcome::Login(page) => Self::LoginPage(
+                Html(page.html),
+                NO_STORE.into(),
+                NO_REFERRER.into(),
+                page.csp,
+            ),
             Outcome::Page(code, message, lang) => Self::page(error_page_parts(
                 StatusCode::BAD_REQUEST,
                 code,

@@ -28,8 +28,8 @@ impl OidcBrowserApi {
     /// Authorization endpoint: start a login (authorization code flow, PKCE S256)
     ///
     /// Every parameter is read from the query as sent (a parameter given twice is
-    /// `invalid_request`). Without a usable single sign-on session the browser goes to the
-    /// hosted login page, titled with the client's name, where the user scans the code.
+    /// `invalid_request`). Without a usable single sign-on session the answer is the hosted
+    /// login page itself, titled with the client's name, where the user scans the code.
     #[allow(clippy::too_many_arguments)]
     #[oai(
         path = "/oidc/authorize",

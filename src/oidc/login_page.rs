@@ -31,6 +31,8 @@ pub struct PageQuery {
     request: String,
 }
 
+/// `/oidc/login?request=...`: the login page again, for a request `/oidc/authorize` stored
+/// (where WeChat's in-WeChat redirect comes back to, and a reload).
 #[handler]
 pub async fn page(oidc: Data<&Arc<Oidc>>, req: &Request, Query(q): Query<PageQuery>) -> Response {
     let request: AuthRequest = match oidc.get(&request_key(&q.request)).await {
@@ -45,6 +47,12 @@ pub async fn page(oidc: Data<&Arc<Oidc>>, req: &Request, Query(q): Query<PageQue
         }
         Err(e) => return e.into_page(),
     };
+    login_page(&oidc, req, &q.request, &request).into_response()
+}
+
+/// The hosted login page for the stored authorization request `id`: what `/oidc/authorize`
+/// answers when a scan is needed, and `/oidc/login` for a stored request.
+pub fn login_page(oidc: &Oidc, req: &Request, id: &str, request: &AuthRequest) -> Page {
     let name = oidc
         .clients
         .get(&request.client_id)
@@ -54,24 +62,18 @@ pub async fn page(oidc: Data<&Arc<Oidc>>, req: &Request, Query(q): Query<PageQue
         .is_some_and(|ua| ua.contains("MicroMessenger"));
     let html = login_html(&LoginPage {
         name: &name,
-        request: &q.request,
+        request: id,
         provider: request.provider,
         lang: request.lang,
         sandbox: oidc.saoma.settings().sandbox,
         in_wechat,
         offer_in_wechat: in_wechat && oidc.saoma.in_wechat_enabled(),
     });
-    let mut response = Response::builder()
-        .content_type("text/html; charset=utf-8")
-        .header(header::CACHE_CONTROL, "no-store")
-        .header(header::REFERRER_POLICY, "no-referrer")
-        .body(html);
-    if let Ok(csp) = crate::web::page_csp(&oidc.saoma).parse() {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_SECURITY_POLICY, csp);
+    Page {
+        status: StatusCode::OK,
+        html,
+        csp: crate::web::page_csp(&oidc.saoma),
     }
-    response
 }
 
 struct LoginPage<'a> {

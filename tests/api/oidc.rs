@@ -75,8 +75,7 @@ async fn other_authorization_errors_go_back_to_the_client_with_state_and_iss() {
 async fn a_cancel_on_the_phone_is_access_denied() {
     let app = spawn_oidc_app().await;
     let browser = browser();
-    let (to, _) = location(&authorize(&app, &browser, &grafana_params(&[])).await);
-    let request = to.trim_start_matches("/oidc/login?request=");
+    let (_, request) = login_page(&app, &browser, &grafana_params(&[])).await;
     let created: Value = browser
         .post(app.url("/oidc/login/scene"))
         .json(&json!({ "request": request }))

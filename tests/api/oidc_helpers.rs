@@ -104,6 +104,27 @@ pub async fn authorize(
         .unwrap()
 }
 
+/// Authorize in `browser` when a scan is needed: the hosted login page, answered by
+/// `/oidc/authorize` itself (no redirect), and the id of the stored request it is for.
+pub async fn login_page(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    params: &[(&str, &str)],
+) -> (String, String) {
+    let res = authorize(app, browser, params).await;
+    assert_eq!(res.status(), 200, "the login page");
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    assert!(res.headers().contains_key("content-security-policy"));
+    let html = res.text().await.unwrap();
+    let request = html
+        .split("data-request=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no data-request: {html}"))
+        .to_string();
+    (html, request)
+}
+
 /// The whole login in a fresh browser: authorize, the hosted page's scene, the phone confirms,
 /// the page picks up its redirect, resume. Returns the client's callback query.
 pub async fn log_in(
@@ -111,13 +132,7 @@ pub async fn log_in(
     browser: &reqwest::Client,
     params: &[(&str, &str)],
 ) -> HashMap<String, String> {
-    let res = authorize(app, browser, params).await;
-    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
-    let (to, _) = location(&res);
-    assert!(to.starts_with("/oidc/login?request="), "{to}");
-    let page = browser.get(app.url(&to)).send().await.unwrap();
-    assert_eq!(page.status(), 200);
-    let request = to.trim_start_matches("/oidc/login?request=").to_string();
+    let (_, request) = login_page(app, browser, params).await;
     let created: Value = browser
         .post(app.url("/oidc/login/scene"))
         .json(&json!({ "request": request }))

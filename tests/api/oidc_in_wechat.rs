@@ -5,7 +5,7 @@
 use crate::helpers::{TestApp, error_code, spawn_app_with};
 use crate::in_wechat::authorized;
 use crate::oidc_helpers::{
-    authorize, browser, configure, exchange, grafana_params, location, spawn_oidc_app,
+    browser, configure, exchange, grafana_params, location, login_page, spawn_oidc_app,
 };
 use serde_json::{Value, json};
 
@@ -15,12 +15,7 @@ const WECHAT_UA: &str = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Mobi
 
 /// Authorize in `browser`: the id of the stored request the login page is for.
 async fn login_request(app: &TestApp, browser: &reqwest::Client) -> String {
-    let res = authorize(app, browser, &grafana_params(&[])).await;
-    assert_eq!(res.status(), 303);
-    let (to, _) = location(&res);
-    to.strip_prefix("/oidc/login?request=")
-        .unwrap_or_else(|| panic!("not the login page: {to}"))
-        .to_string()
+    login_page(app, browser, &grafana_params(&[])).await.1
 }
 
 async fn login_scene(app: &TestApp, browser: &reqwest::Client, body: Value) -> reqwest::Response {

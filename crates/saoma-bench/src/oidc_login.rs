@@ -1,6 +1,7 @@
 //! `oidc-login`: N virtual browsers logging in to an OpenID client through Saoma, each with its
-//! phone, in a loop: authorize, the hosted login page and its scene, its SSE stream, scan,
-//! wx.login, confirm, the resume link (the code), and the client's code exchange.
+//! phone, in a loop: authorize (which answers with the hosted login page), the page's scene, its
+//! SSE stream, scan, wx.login, confirm, the resume link (the code), and the client's code
+//! exchange.
 
 use crate::Common;
 use crate::client::{self, Created, Sse};
@@ -12,8 +13,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub const STEPS: [&str; 8] = [
-    "1 authorize",
-    "2 login page + scene",
+    "1 authorize (the login page)",
+    "2 scene",
     "3 sse open (first event)",
     "4 scan + wx-login + confirm",
     "5 confirm -> sse redirect",
@@ -135,18 +136,19 @@ impl Login<'_> {
             ])
             .send()
             .await?;
-        let page = location(&res, 303).context("authorize")?;
+        if res.status().as_u16() != 200 {
+            bail!("authorize: HTTP {} (expected the login page)", res.status());
+        }
+        let html = res.text().await?;
+        let request = html
+            .split("data-request=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .context("authorize: not the login page")?
+            .to_string();
         rec.record(STEPS[0], t0.elapsed());
 
         let t = Instant::now();
-        let request = page
-            .strip_prefix("/oidc/login?request=")
-            .context("authorize: not the login page")?
-            .to_string();
-        let html = self.browser.get(format!("{base}{page}")).send().await?;
-        if !html.status().is_success() {
-            bail!("login page: HTTP {}", html.status());
-        }
         let res = self
             .browser
             .post(format!("{base}/oidc/login/scene"))

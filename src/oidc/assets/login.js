@@ -186,7 +186,10 @@ async function resumeHere() {
 }
 
 async function begin() {
-  if (location.hash === '#wechat_redirect') history.replaceState(null, '', location.pathname + location.search);
+  // Served by /oidc/authorize: the address becomes this request's own page, so that a reload
+  // or WeChat's way back shows the same request instead of starting (or re-posting) a new one.
+  const here = '/oidc/login?request=' + encodeURIComponent(request);
+  if (location.pathname + location.search !== here || location.hash) history.replaceState(null, '', here);
   const button = $('in-wechat-login');
   if (offerInWechat && button) button.addEventListener('click', () => goToWechat(button));
   if (await resumeHere()) return;
