@@ -63,8 +63,9 @@ test('inside WeChat, the login page leads with 微信一键登录 and the app ge
   try {
     const user = await postJson(saoma.base + '/sandbox/api/users', { nickname: '小程' });
     const { context, page, problems } = await loginInWechat(rp);
-    const loginPage = new URL(page.url());
-    assert.equal(loginPage.pathname, '/oidc/login');
+    // /oidc/authorize answered with the page; its script moves the address to the request's
+    // own page, where a reload (and WeChat's way back) shows the same request.
+    await page.waitForURL((url) => url.pathname === '/oidc/login' && url.searchParams.has('request'));
     const button = page.locator('#in-wechat-login');
     assert.equal((await button.textContent()).trim(), '微信一键登录');
     // The code stays below the button, for a long press.
