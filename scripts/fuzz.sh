@@ -54,12 +54,12 @@ for _ in $(seq 300); do
 done
 
 # Past the front door: a sandbox login makes a real bearer token (the mini-program's, which
-# /api/v1/me and /api/v1/mini-program/phone accept) and a real scene with its poll token, so
-# that those operations are fuzzed beyond 401/404. schemathesis.toml (below) attaches them per
+# /api/v1/me and /api/v1/mini-program/phone accept), a real scene with its poll token, and an
+# OpenID access token (userinfo), so that those operations are fuzzed beyond 401/404. schemathesis.toml (below) attaches them per
 # operation; the links from createScene (in the document) give the stateful phase fresh scenes
 # with their own poll tokens.
 eval "$(python3 - "$base" <<'PY'
-import json, shlex, sys, urllib.request
+import base64, json, re, shlex, sys, urllib.error, urllib.parse, urllib.request
 base = sys.argv[1]
 def post(path, body):
     req = urllib.request.Request(base + path, json.dumps(body).encode(), {"Content-Type": "application/json"})
@@ -69,7 +69,46 @@ user = post("/sandbox/api/users", {"nickname": "fuzz"})["id"]
 code = post("/sandbox/api/wx-login", {"user": user})["code"]
 login = post("/api/v1/mini-program/login", {"code": code})
 scene = post("/api/v1/scenes", {"provider": "mini_program"})
+
+# An OpenID access token for userinfo: the code flow as a browser and its phone make it.
+# /oidc/authorize answers with the hosted login page; its scene is confirmed on the phone; the
+# scene's redirect (/oidc/resume) gives the code to the browser holding the login cookie.
+class Stay(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+query = urllib.parse.urlencode({"client_id": "fuzz", "redirect_uri": "http://127.0.0.1:9/callback",
+                                "response_type": "code", "scope": "openid profile phone wechat",
+                                "state": "fuzz", "nonce": "fuzz"})
+with urllib.request.urlopen(f"{base}/oidc/authorize?{query}", timeout=10) as res:
+    request = re.search(r'data-request="([^"]+)"', res.read().decode()).group(1)
+req = urllib.request.Request(base + "/oidc/login/scene", json.dumps({"request": request}).encode(),
+                             {"Content-Type": "application/json"})
+with urllib.request.urlopen(req, timeout=10) as res:
+    cookies = "; ".join(c.split(";")[0] for c in res.headers.get_all("Set-Cookie") if c.startswith("saoma_login_"))
+    page_scene = json.load(res)
+post("/api/v1/mini-program/scan", {"scene": page_scene["scene"]})
+code = post("/sandbox/api/wx-login", {"user": user})["code"]
+post("/api/v1/mini-program/login", {"code": code, "scene": page_scene["scene"], "approve": True})
+req = urllib.request.Request(f"{base}/api/v1/scenes/{page_scene['scene']}",
+                             headers={"X-Poll-Token": page_scene["poll_token"]})
+with urllib.request.urlopen(req, timeout=10) as res:
+    resume = json.load(res)["redirect"]
+try:
+    urllib.request.build_opener(Stay).open(urllib.request.Request(base + resume, headers={"Cookie": cookies}), timeout=10)
+    sys.exit("fuzz: /oidc/resume did not redirect to the client")
+except urllib.error.HTTPError as e:
+    if e.code != 303:
+        raise
+    oidc_code = urllib.parse.parse_qs(urllib.parse.urlparse(e.headers["Location"]).query)["code"][0]
+form = urllib.parse.urlencode({"grant_type": "authorization_code", "code": oidc_code,
+                               "redirect_uri": "http://127.0.0.1:9/callback"}).encode()
+req = urllib.request.Request(base + "/oidc/token", form, {
+    "Content-Type": "application/x-www-form-urlencoded",
+    "Authorization": "Basic " + base64.b64encode(b"fuzz:fuzz-client-secret").decode()})
+with urllib.request.urlopen(req, timeout=10) as res:
+    oidc_access_token = json.load(res)["access_token"]
 for name, value in [("FUZZ_ACCESS_TOKEN", login["tokens"]["access_token"]),
+                    ("FUZZ_OIDC_ACCESS_TOKEN", oidc_access_token),
                     ("FUZZ_SCENE", scene["scene"]), ("FUZZ_POLL_TOKEN", scene["poll_token"])]:
     print(f"export {name}={shlex.quote(value)}")
 PY
@@ -93,6 +132,11 @@ headers = { Authorization = "Bearer ${FUZZ_ACCESS_TOKEN}" }
 [[operations]]
 include-operation-id = ["oidcToken", "oidcRevoke"]
 headers = { Authorization = "Basic ZnV6ejpmdXp6LWNsaWVudC1zZWNyZXQ=" }
+
+# The OpenID access token from the code flow above.
+[[operations]]
+include-operation-id = ["oidcUserInfo", "oidcUserInfoPost"]
+headers = { Authorization = "Bearer ${FUZZ_OIDC_ACCESS_TOKEN}" }
 TOML
 
 echo "==> fuzz: schemathesis against $base/openapi.json"

@@ -48,6 +48,14 @@ pub fn spec_json() -> String {
     document(&service())
 }
 
+/// Swagger UI (`/docs`) on `document`, the links included: poem-openapi renders the page on its
+/// own document, which has none, so that copy is swapped for `document`.
+pub(super) fn swagger_ui_html(service: &OpenApiService<Apis, ()>, document: &str) -> String {
+    service
+        .swagger_ui_html()
+        .replacen(&service.spec(), document, 1)
+}
+
 /// `service`'s document: poem-openapi's, with the links it cannot write (`api::links`).
 pub(super) fn document(service: &OpenApiService<Apis, ()>) -> String {
     let generated = service.spec();

@@ -16,9 +16,9 @@ use std::sync::Arc;
 /// The table. `sandbox`: the fake WeChat's own routes, when the sandbox plays WeChat.
 pub(super) fn routes(oidc_on: bool, sandbox: Option<Route>) -> Route {
     let service = openapi::service();
-    let (spec, ui_html, ui) = (
-        openapi::document(&service),
-        service.swagger_ui_html(),
+    let spec = openapi::document(&service);
+    let (ui_html, ui) = (
+        openapi::swagger_ui_html(&service, &spec),
         service.swagger_ui(),
     );
     let api = Arc::new(service.boxed());

@@ -59,7 +59,16 @@ async fn health_readiness_docs_and_unknown_routes() {
     let get = |p: &str| app.http.get(app.url(p)).send();
     assert_eq!(get("/healthz").await.unwrap().status(), 200);
     assert_eq!(get("/readyz").await.unwrap().status(), 200);
-    assert_eq!(get("/docs").await.unwrap().status(), 200);
+    let docs = get("/docs").await.unwrap();
+    assert_eq!(docs.status(), 200);
+    // Swagger UI shows the served document, links included (createScene's to getScene).
+    let docs = docs.text().await.unwrap();
+    let served = get("/openapi.json").await.unwrap().text().await.unwrap();
+    assert!(served.contains("\"links\""));
+    assert!(
+        docs.contains(&served),
+        "/docs inlines /openapi.json as served"
+    );
     let res = get("/api/v1/nothing-here").await.unwrap();
     assert_eq!(res.status(), 404);
     assert_eq!(error_code(res).await, "not_found");
