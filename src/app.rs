@@ -51,7 +51,11 @@ impl Application {
         let sandbox = open_sandbox(&config, &public_url, official_account.as_ref(), local_addr)?;
         let api_base = wechat_api_base(&config, sandbox.is_some(), local_addr)?;
         let shutdown = Shutdown::new();
-        let (saoma, hooks) = assemble::saoma(assemble::Setting {
+        let assemble::Assembled {
+            saoma,
+            hooks,
+            cluster,
+        } = assemble::saoma(assemble::Setting {
             config: &config,
             public_url: &public_url,
             api_base: api_base.clone(),
@@ -63,6 +67,7 @@ impl Application {
         let issuer = saoma.signer().settings().issuer.clone();
         let oidc = crate::oidc::Oidc::from_config(&config, saoma.clone(), issuer)
             .context("configuring the OpenID Provider ([oidc])")?;
+        assemble::start_cluster(&cluster, oidc.as_deref()).await;
         let table = routes::routes(oidc.is_some(), sandbox.as_ref().map(Sandbox::routes));
         let endpoint = routes::endpoint(table, saoma, oidc, &config)?;
         tracing::info!(

@@ -8,7 +8,7 @@ use crate::config::{Config, OfficialAccountSettings};
 use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::providers::{
-    Cluster, InWechat, MiniProgram, MobileApp, OfficialAccount, Parts, Saoma, Settings,
+    Cluster, InWechat, KeyIds, MiniProgram, MobileApp, OfficialAccount, Parts, Saoma, Settings,
     SmsSettings, Website,
 };
 use crate::shutdown::Shutdown;
@@ -31,8 +31,15 @@ pub(super) struct Setting<'a> {
     pub shutdown: Shutdown,
 }
 
-/// `Saoma`, and the hooks the HTTP server reports to (its metrics and trusted proxies).
-pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<(Arc<Saoma>, saoma_http::Hooks)> {
+/// What `saoma` builds: `Saoma`, the hooks the HTTP server reports to (its metrics and trusted
+/// proxies), and the cluster check, not started yet (see [`start_cluster`]).
+pub(super) struct Assembled {
+    pub saoma: Arc<Saoma>,
+    pub hooks: saoma_http::Hooks,
+    pub cluster: Arc<Cluster>,
+}
+
+pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
     let Setting {
         config,
         public_url,
@@ -116,10 +123,11 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<(Arc<Saoma>, s
             .database_id()
             .await
             .context("naming the account database")?,
-        signer.kid().to_string(),
+        KeyIds {
+            signing: signer.kid().to_string(),
+            published: signer.published_kids().map(str::to_string).collect(),
+        },
     ));
-    cluster.check().await;
-    cluster.spawn_rechecks();
     let saoma = Saoma::from(Parts {
         scenes: store.scenes,
         notifier: store.notifier,
@@ -140,10 +148,27 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<(Arc<Saoma>, s
         settings: settings(config, public_url, sandbox),
         sms,
         limits,
-        cluster,
+        cluster: cluster.clone(),
         shutdown,
     });
-    Ok((Arc::new(saoma), hooks))
+    Ok(Assembled {
+        saoma: Arc::new(saoma),
+        hooks,
+        cluster,
+    })
+}
+
+/// Claim the RSA id_token keys too when the OpenID Provider is on, check once, then keep
+/// checking in the background.
+pub(super) async fn start_cluster(cluster: &Arc<Cluster>, oidc: Option<&crate::oidc::Oidc>) {
+    if let Some(oidc) = oidc {
+        cluster.claim_id_token_keys(KeyIds {
+            signing: oidc.rsa.kid().to_string(),
+            published: oidc.published.iter().map(|k| k.kid().to_string()).collect(),
+        });
+    }
+    cluster.check().await;
+    cluster.spawn_rechecks();
 }
 
 /// The access-token signing key; its issuer is the public URL unless `tokens.issuer` says.

@@ -21,7 +21,7 @@ mod watch;
 mod website;
 
 pub(crate) use client_login::random_token;
-pub use cluster::{Cluster, ClusterState};
+pub use cluster::{Cluster, ClusterState, KeyIds};
 pub use code_pool::{CodePool, PoolSettings, SharedBudget};
 pub use error::Error;
 pub use in_wechat::{InWechat, InWechatOutcome};

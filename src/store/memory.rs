@@ -2,8 +2,8 @@
 //! per-scene broadcast channels for notifications.
 
 use super::{
-    CachedToken, Dedupe, Ephemeral, Notifier, Peers, RateLimiter, RefreshLock, SceneStore,
-    StoreError, TokenCache, Versioned, now_ms,
+    CachedToken, Dedupe, Ephemeral, KeyClaim, KeyConflict, KeyKind, Notifier, Peers, RateLimiter,
+    RefreshLock, SceneStore, StoreError, TokenCache, Versioned, now_ms,
 };
 use crate::ids::AppId;
 use crate::scene::{Scene, SceneRecord};
@@ -247,6 +247,15 @@ impl Peers for MemoryStore {
         _value: &str,
         _ttl: Duration,
     ) -> Result<Option<String>, StoreError> {
+        Ok(None)
+    }
+
+    async fn claim_keys(
+        &self,
+        _kind: KeyKind,
+        _claim: &KeyClaim,
+        _ttl: Duration,
+    ) -> Result<Option<KeyConflict>, StoreError> {
         Ok(None)
     }
 }

@@ -3,9 +3,11 @@
 //! (or Redis Cluster).
 
 mod memory;
+mod peers;
 pub mod redis;
 
 pub use memory::MemoryStore;
+pub use peers::{KeyClaim, KeyConflict, KeyKind, Peers};
 pub use redis::RedisStore;
 
 use crate::ids::AppId;
@@ -117,19 +119,6 @@ pub trait Dedupe: Send + Sync {
     /// Forget `key`, so that it is seen for the first time again (what it named failed, and
     /// its retry must be handled).
     async fn forget(&self, key: &str) -> Result<(), StoreError>;
-}
-
-/// What the instances sharing a store must agree on: the account database and the signing key.
-#[async_trait]
-pub trait Peers: Send + Sync {
-    /// Hold `name = value` for `ttl`, renewed by every call that brings the same value. `Some`
-    /// with the other value when another instance holds `name` with a different one.
-    async fn agree(
-        &self,
-        name: &str,
-        value: &str,
-        ttl: std::time::Duration,
-    ) -> Result<Option<String>, StoreError>;
 }
 
 /// Fixed-window counters for rate limits.

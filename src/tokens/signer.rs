@@ -105,6 +105,11 @@ impl Signer {
         &self.kid
     }
 
+    /// The key ids of the published keys (accepted, not signing), in the JWKS' order.
+    pub fn published_kids(&self) -> impl Iterator<Item = &str> {
+        self.published.iter().map(|p| p.kid.as_str())
+    }
+
     /// A new access token for `subject`, valid for the configured `access_ttl`.
     pub fn issue(&self, subject: &AccessSubject) -> anyhow::Result<AccessToken> {
         let claims = self.claims(subject);

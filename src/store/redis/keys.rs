@@ -24,7 +24,8 @@ pub(super) fn seen(key: &str) -> String {
     format!("saoma:seen:{{{key}}}")
 }
 
-/// A fact every instance on this Redis must share (`database`, `signing_key`).
+/// What the instances on this Redis agree on: the `database` (one value), the
+/// `access_token_key` and `id_token_key` (a hash of every instance's claim).
 pub(super) fn peers(name: &str) -> String {
     format!("saoma:peers:{{{name}}}")
 }

@@ -1,8 +1,9 @@
-//! What the instances sharing this Redis agree on: one key per fact, held by the first instance
-//! to claim it and renewed by every instance that brings the same value.
+//! What the instances sharing this Redis agree on. The database: one key, held by the first
+//! instance to claim it and renewed by every instance that brings the same value. The signing
+//! keys: one hash per kind, a claim per instance, compared with the others' in one script.
 
 use super::{RedisStore, keys, ms};
-use crate::store::{Peers, StoreError};
+use crate::store::{KeyClaim, KeyConflict, KeyKind, Peers, StoreError, now_ms};
 use async_trait::async_trait;
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -22,6 +23,48 @@ return false
     )
 });
 
+/// KEYS[1] the claims of one kind: a hash, instance -> `<expires ms> <1 agreed|0 refused>
+/// <signing kid> <published kid>...`. ARGV[1] now (unix ms), ARGV[2] ttl ms, ARGV[3] this
+/// instance, ARGV[4] its signing kid, ARGV[5..] the kids it publishes. Drops the expired
+/// claims, compares this one with every other live agreed claim (each side must accept the
+/// other's signing kid), writes it marked agreed or refused, and returns the first conflict
+/// as {'ours'|'theirs', peer, kid}, else false. The hash lives as long as its last claim.
+static CLAIM_KEYS: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r"
+local now, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
+local ours = {}
+for i = 4, #ARGV do ours[ARGV[i]] = true end
+local conflict, last = false, now + ttl
+local claims = redis.call('HGETALL', KEYS[1])
+for i = 1, #claims, 2 do
+  local peer, words = claims[i], {}
+  for word in string.gmatch(claims[i + 1], '%S+') do words[#words + 1] = word end
+  local expires = tonumber(words[1]) or 0
+  if expires <= now then
+    redis.call('HDEL', KEYS[1], peer)
+  elseif peer ~= ARGV[3] then
+    if expires > last then last = expires end
+    if words[2] == '1' and not conflict then
+      local theirs = {}
+      for j = 3, #words do theirs[words[j]] = true end
+      if not theirs[ARGV[4]] then
+        conflict = {'ours', peer, ARGV[4]}
+      elseif not ours[words[3]] then
+        conflict = {'theirs', peer, words[3]}
+      end
+    end
+  end
+end
+local agreed = conflict and '0' or '1'
+redis.call('HSET', KEYS[1], ARGV[3],
+  string.format('%d', now + ttl) .. ' ' .. agreed .. ' ' .. table.concat(ARGV, ' ', 4))
+redis.call('PEXPIRE', KEYS[1], string.format('%d', last - now))
+return conflict
+",
+    )
+});
+
 #[async_trait]
 impl Peers for RedisStore {
     async fn agree(
@@ -34,5 +77,26 @@ impl Peers for RedisStore {
         call.arg(value).arg(ms(ttl));
         self.run(|mut conn| async move { call.invoke_async(&mut conn).await })
             .await
+    }
+
+    async fn claim_keys(
+        &self,
+        kind: KeyKind,
+        claim: &KeyClaim,
+        ttl: Duration,
+    ) -> Result<Option<KeyConflict>, StoreError> {
+        let mut call = CLAIM_KEYS.key(keys::peers(kind.name()));
+        call.arg(now_ms())
+            .arg(ms(ttl))
+            .arg(&claim.instance)
+            .arg(&claim.signing)
+            .arg(&claim.published);
+        let found: Option<(String, String, String)> = self
+            .run(|mut conn| async move { call.invoke_async(&mut conn).await })
+            .await?;
+        Ok(found.map(|(side, peer, kid)| match side.as_str() {
+            "ours" => KeyConflict::OursNotAccepted { peer, kid },
+            _ => KeyConflict::TheirsNotAccepted { peer, kid },
+        }))
     }
 }
