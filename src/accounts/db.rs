@@ -131,7 +131,25 @@ impl Db {
                 backend: backend.name(),
                 source,
             })?;
-        migrations::migrator().await?.run(&pool).await?;
+        let migrator = migrations::migrator().await?;
+        // sqlx locks nothing on SQLite (PostgreSQL: an advisory lock), so instances starting at
+        // once on one fresh file each find migrations pending, and one fails on the other's
+        // tables once it gets the write lock. Each failure means the other applied one more:
+        // running again rereads the applied list, so as many tries as there are migrations.
+        let tries = if backend == Backend::Sqlite {
+            migrator.iter().count() + 1
+        } else {
+            1
+        };
+        let mut tried = 1;
+        while let Err(e) = migrator.run(&pool).await {
+            if tried >= tries {
+                return Err(e.into());
+            }
+            tracing::warn!(error = %e, "database migration failed; running it again (another instance migrating the same file?)");
+            tried += 1;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         Ok(Self {
             pool,
             backend,

@@ -104,3 +104,19 @@ async fn an_unknown_database_scheme_is_refused() {
     let result = SqlAccounts::connect("mysql://localhost/saoma").await;
     assert!(matches!(result, Err(AccountError::BadUrl)));
 }
+
+/// Two instances starting at once on one fresh SQLite file (a cluster sharing it): both open
+/// it, whichever runs the migrations first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_starting_at_once_on_one_fresh_file_both_open_it() {
+    for _ in 0..10 {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("saoma.db").display());
+        let (a, b) = tokio::join!(SqlAccounts::connect(&url), SqlAccounts::connect(&url));
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!(
+            a.database_id().await.unwrap(),
+            b.database_id().await.unwrap()
+        );
+    }
+}
