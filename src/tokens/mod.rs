@@ -2,6 +2,7 @@
 //! through the JWKS. Refresh tokens are opaque and live with the accounts
 //! ([`crate::accounts::RefreshTokens`]).
 
+mod jws;
 mod key;
 mod key_file;
 mod rsa_key;

@@ -93,22 +93,13 @@ impl RsaKey {
     pub fn sign<T: serde::Serialize>(&self, claims: &T) -> anyhow::Result<String> {
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some(self.kid.clone());
-        // JWS compact serialization (RFC 7515 7.1), as `jsonwebtoken::encode` writes it.
-        let mut token = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header)?);
-        token.push('.');
-        URL_SAFE_NO_PAD.encode_string(serde_json::to_vec(claims)?, &mut token);
-        let mut signature = vec![0u8; self.pair.public().modulus_len()];
-        self.pair
-            .sign(
-                &RSA_PKCS1_SHA256,
-                &self.rng,
-                token.as_bytes(),
-                &mut signature,
-            )
-            .map_err(|_| anyhow::anyhow!("signing RS256"))?;
-        token.push('.');
-        URL_SAFE_NO_PAD.encode_string(&signature, &mut token);
-        Ok(token)
+        super::jws::compact(&header, claims, |input| {
+            let mut signature = vec![0u8; self.pair.public().modulus_len()];
+            self.pair
+                .sign(&RSA_PKCS1_SHA256, &self.rng, input, &mut signature)
+                .map_err(|_| anyhow::anyhow!("signing RS256"))?;
+            Ok(signature)
+        })
     }
 
     /// For verifying what this key signed.

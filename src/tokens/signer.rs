@@ -10,8 +10,10 @@ use anyhow::Context;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::SigningKey;
+#[cfg(test)]
+use jsonwebtoken::EncodingKey;
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -24,6 +26,9 @@ struct PublishedKey {
 
 /// Signs access tokens and verifies them; publishes the public key as a JWKS.
 pub struct Signer {
+    /// Parsed once (`jws`: jsonwebtoken would re-derive the public key at every signature).
+    signing: SigningKey,
+    #[cfg(test)]
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
@@ -49,7 +54,6 @@ impl Signer {
     }
 
     pub(super) fn from_key(key: &SigningKey, settings: TokenSettings) -> anyhow::Result<Signer> {
-        let encoding = EncodingKey::from_ed_der(&key::pkcs8_der(key.as_bytes()));
         let x = URL_SAFE_NO_PAD.encode(key.verifying_key().as_bytes());
         let decoding = DecodingKey::from_ed_components(&x).context("the Ed25519 public key")?;
         let mut validation = Validation::new(Algorithm::EdDSA);
@@ -57,7 +61,9 @@ impl Signer {
         validation.set_audience(&[&settings.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         Ok(Signer {
-            encoding,
+            signing: key.clone(),
+            #[cfg(test)]
+            encoding: EncodingKey::from_ed_der(&key::pkcs8_der(key.as_bytes())),
             decoding,
             validation,
             kid: key::thumbprint(&x),
@@ -114,7 +120,7 @@ impl Signer {
     pub fn issue(&self, subject: &AccessSubject) -> anyhow::Result<AccessToken> {
         let claims = self.claims(subject);
         Ok(AccessToken {
-            token: Secret::new(self.sign(&claims)?),
+            token: Secret::new(self.sign_claims(&claims)?),
             expires_in: self.settings.access_ttl.as_secs(),
         })
     }
@@ -158,17 +164,16 @@ impl Signer {
         &self.encoding
     }
 
-    pub(super) fn sign(&self, claims: &Claims) -> anyhow::Result<String> {
-        let mut header = Header::new(Algorithm::EdDSA);
-        header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, claims, &self.encoding).context("signing an access token")
-    }
-
-    /// Any claims (an id_token's) signed EdDSA with this key, `kid` in the header.
+    /// Any claims (an access token's, an id_token's) signed EdDSA with this key, `kid` in the
+    /// header.
     pub fn sign_claims<T: serde::Serialize>(&self, claims: &T) -> anyhow::Result<String> {
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, claims, &self.encoding).context("signing a token")
+        super::jws::compact(&header, claims, |input| {
+            Ok(ed25519_dalek::Signer::sign(&self.signing, input)
+                .to_bytes()
+                .to_vec())
+        })
     }
 
     /// The claims of `token` if this server signed it (signature and `kid`: the signing key or

@@ -74,6 +74,20 @@ fn a_token_of_another_key_claiming_our_kid_is_refused() {
 }
 
 #[test]
+fn eddsa_signed_on_the_parsed_key_is_what_jsonwebtoken_signs() {
+    let signer = signer();
+    let claims = claims_now(&signer);
+
+    let ours = signer.sign_claims(&claims).unwrap();
+
+    let mut header = jsonwebtoken::Header::new(Algorithm::EdDSA);
+    header.kid = Some(signer.kid().to_owned());
+    let theirs = jsonwebtoken::encode(&header, &claims, signer.encoding_key()).unwrap();
+    assert_eq!(ours, theirs);
+    assert_eq!(signer.verify(&ours).unwrap().jti, claims.jti);
+}
+
+#[test]
 fn a_tampered_token_is_refused() {
     let signer = signer();
     let token = signer.issue(&subject()).unwrap();
@@ -101,7 +115,7 @@ fn an_expired_token_is_refused() {
     claims.iat -= 7200;
     claims.exp = claims.iat + 600;
 
-    let token = signer.sign(&claims).unwrap();
+    let token = signer.sign_claims(&claims).unwrap();
 
     assert_eq!(signer.verify(&token), Err(TokenError::Expired));
 }
