@@ -58,7 +58,8 @@ done
 # OpenID access token (userinfo), so that those operations are fuzzed beyond 401/404. schemathesis.toml (below) attaches them per
 # operation; the links from createScene (in the document) give the stateful phase fresh scenes
 # with their own poll tokens.
-eval "$(python3 - "$base" <<'PY'
+# Captured first: a failure in `eval "$(...)"` would not stop the script (set -e).
+logins="$(python3 - "$base" <<'PY'
 import base64, json, re, shlex, sys, urllib.error, urllib.parse, urllib.request
 base = sys.argv[1]
 def post(path, body):
@@ -113,6 +114,7 @@ for name, value in [("FUZZ_ACCESS_TOKEN", login["tokens"]["access_token"]),
     print(f"export {name}={shlex.quote(value)}")
 PY
 )"
+eval "$logins"
 cat >"$work/schemathesis.toml" <<'TOML'
 [[operations]]
 include-operation-id = ["getScene", "streamSceneEvents"]

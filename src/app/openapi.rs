@@ -51,9 +51,14 @@ pub fn spec_json() -> String {
 /// Swagger UI (`/docs`) on `document`, the links included: poem-openapi renders the page on its
 /// own document, which has none, so that copy is swapped for `document`.
 pub(super) fn swagger_ui_html(service: &OpenApiService<Apis, ()>, document: &str) -> String {
-    service
-        .swagger_ui_html()
-        .replacen(&service.spec(), document, 1)
+    let (page, generated) = (service.swagger_ui_html(), service.spec());
+    if !page.contains(&generated) {
+        tracing::warn!(
+            "/docs shows poem-openapi's document, without the links: its page no longer inlines the document as is"
+        );
+        return page;
+    }
+    page.replacen(&generated, document, 1)
 }
 
 /// `service`'s document: poem-openapi's, with the links it cannot write (`api::links`).

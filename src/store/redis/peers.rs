@@ -3,7 +3,7 @@
 //! keys: one hash per kind, a claim per instance, compared with the others' in one script.
 
 use super::{RedisStore, keys, ms};
-use crate::store::{KeyClaim, KeyConflict, KeyKind, Peers, StoreError, now_ms};
+use crate::store::{KeyClaim, KeyConflict, KeyKind, Peers, StoreError};
 use async_trait::async_trait;
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -24,17 +24,22 @@ return false
 });
 
 /// KEYS[1] the claims of one kind: a hash, instance -> `<expires ms> <1 agreed|0 refused>
-/// <signing kid> <published kid>...`. ARGV[1] now (unix ms), ARGV[2] ttl ms, ARGV[3] this
-/// instance, ARGV[4] its signing kid, ARGV[5..] the kids it publishes. Drops the expired
-/// claims, compares this one with every other live agreed claim (each side must accept the
-/// other's signing kid), writes it marked agreed or refused, and returns the first conflict
-/// as {'ours'|'theirs', peer, kid}, else false. The hash lives as long as its last claim.
+/// <signing kid> <published kid>...`. ARGV[1] ttl ms, ARGV[2] this instance, ARGV[3] its
+/// signing kid, ARGV[4..] the kids it publishes. Drops the expired claims, compares this one
+/// with every other live agreed claim (each side must accept the other's signing kid), writes
+/// it marked agreed or refused, and returns the first conflict as {'ours'|'theirs', peer, kid},
+/// else false. The hash lives as long as its last claim. Time is Redis's own (`TIME`), never an
+/// instance's: a clock running ahead on one instance would otherwise expire the others' claims.
 static CLAIM_KEYS: LazyLock<redis::Script> = LazyLock::new(|| {
     redis::Script::new(
         r"
-local now, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
+-- Writes after TIME need effects replication: the default from Redis 5, asked for before.
+if redis.replicate_commands then redis.replicate_commands() end
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local ttl = tonumber(ARGV[1])
 local ours = {}
-for i = 4, #ARGV do ours[ARGV[i]] = true end
+for i = 3, #ARGV do ours[ARGV[i]] = true end
 local conflict, last = false, now + ttl
 local claims = redis.call('HGETALL', KEYS[1])
 for i = 1, #claims, 2 do
@@ -43,13 +48,13 @@ for i = 1, #claims, 2 do
   local expires = tonumber(words[1]) or 0
   if expires <= now then
     redis.call('HDEL', KEYS[1], peer)
-  elseif peer ~= ARGV[3] then
+  elseif peer ~= ARGV[2] then
     if expires > last then last = expires end
     if words[2] == '1' and not conflict then
       local theirs = {}
       for j = 3, #words do theirs[words[j]] = true end
-      if not theirs[ARGV[4]] then
-        conflict = {'ours', peer, ARGV[4]}
+      if not theirs[ARGV[3]] then
+        conflict = {'ours', peer, ARGV[3]}
       elseif not ours[words[3]] then
         conflict = {'theirs', peer, words[3]}
       end
@@ -57,8 +62,8 @@ for i = 1, #claims, 2 do
   end
 end
 local agreed = conflict and '0' or '1'
-redis.call('HSET', KEYS[1], ARGV[3],
-  string.format('%d', now + ttl) .. ' ' .. agreed .. ' ' .. table.concat(ARGV, ' ', 4))
+redis.call('HSET', KEYS[1], ARGV[2],
+  string.format('%d', now + ttl) .. ' ' .. agreed .. ' ' .. table.concat(ARGV, ' ', 3))
 redis.call('PEXPIRE', KEYS[1], string.format('%d', last - now))
 return conflict
 ",
@@ -86,8 +91,7 @@ impl Peers for RedisStore {
         ttl: Duration,
     ) -> Result<Option<KeyConflict>, StoreError> {
         let mut call = CLAIM_KEYS.key(keys::peers(kind.name()));
-        call.arg(now_ms())
-            .arg(ms(ttl))
+        call.arg(ms(ttl))
             .arg(&claim.instance)
             .arg(&claim.signing)
             .arg(&claim.published);
