@@ -11,10 +11,12 @@ pub use openapi::spec_json;
 use parts::{open_sandbox, wechat_api_base};
 
 use crate::config::Config;
+use crate::providers::Cluster;
 use crate::shutdown::Shutdown;
 use anyhow::Context;
 use saoma_sandbox::Sandbox;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long finished or expired scenes stay readable (410 rather than 404).
@@ -30,6 +32,8 @@ pub struct Application {
     local_addr: SocketAddr,
     public_url: url::Url,
     endpoint: poem::endpoint::BoxEndpoint<'static>,
+    /// Its key claims are withdrawn once the server has stopped.
+    cluster: Arc<Cluster>,
 }
 
 impl Application {
@@ -85,6 +89,7 @@ impl Application {
             local_addr,
             public_url,
             endpoint,
+            cluster,
         })
     }
 
@@ -122,8 +127,12 @@ impl Application {
             self.hooks,
             self.shutdown.subscribe(),
         )?;
+        let cluster = self.cluster;
         tokio::select! {
-            served = server.run(grace) => served,
+            served = server.run(grace) => {
+                cluster.release().await;
+                served
+            }
             never = async move {
                 signal.await;
                 futures::future::pending().await

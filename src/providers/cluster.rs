@@ -13,6 +13,7 @@
 
 use crate::store::{KeyClaim, KeyConflict, KeyKind, Peers, StoreError};
 use poem_openapi::Enum;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -55,6 +56,8 @@ pub struct Cluster {
     id_token_keys: OnceLock<KeyIds>,
     /// The last verdict and, when not ok, why (logged once per change).
     verdict: Mutex<(ClusterState, Option<String>)>,
+    /// Set at a clean shutdown: the key claims are withdrawn and never renewed again.
+    released: AtomicBool,
 }
 
 impl Cluster {
@@ -67,6 +70,7 @@ impl Cluster {
             access_token_keys,
             id_token_keys: OnceLock::new(),
             verdict: Mutex::new((ClusterState::Unknown, None)),
+            released: AtomicBool::new(false),
         }
     }
 
@@ -78,8 +82,15 @@ impl Cluster {
         }
     }
 
-    /// Claim every fact (renewing this instance's claims) and record the verdict.
+    /// Claim every fact (renewing this instance's claims) and record the verdict. After
+    /// [`Cluster::release`], the last verdict, and nothing is claimed again.
     pub async fn check(&self) -> ClusterState {
+        if self.released.load(Ordering::Acquire) {
+            return self
+                .verdict
+                .lock()
+                .map_or(ClusterState::Unknown, |held| held.0);
+        }
         let (state, why) = match self.disagreement().await {
             Ok(None) => (ClusterState::Ok, None),
             Ok(Some((state, why))) => (state, Some(why)),
@@ -128,6 +139,19 @@ impl Cluster {
             }
         }
         Ok(first.map(|why| (ClusterState::SigningKeyDiffers, why)))
+    }
+
+    /// A clean shutdown: withdraw this instance's key claims, so that an instance replacing it
+    /// with other keys is compared with the live ones at once, not 30 s later.
+    pub async fn release(&self) {
+        self.released.store(true, Ordering::Release);
+        let kinds = std::iter::once(KeyKind::AccessToken)
+            .chain(self.id_token_keys.get().map(|_| KeyKind::IdToken));
+        for kind in kinds {
+            if let Err(e) = self.peers.release_keys(kind, &self.instance).await {
+                tracing::warn!(error = %crate::telemetry::chain(&e), "could not withdraw this instance's key claims; they lapse in 30 s");
+            }
+        }
     }
 
     /// Keep claiming and checking in the background, for as long as the process runs.

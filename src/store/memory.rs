@@ -258,6 +258,10 @@ impl Peers for MemoryStore {
     ) -> Result<Option<KeyConflict>, StoreError> {
         Ok(None)
     }
+
+    async fn release_keys(&self, _kind: KeyKind, _instance: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 #[async_trait]

@@ -77,4 +77,8 @@ pub trait Peers: Send + Sync {
         claim: &KeyClaim,
         ttl: Duration,
     ) -> Result<Option<KeyConflict>, StoreError>;
+
+    /// Withdraw `instance`'s claim of `kind` (a clean shutdown): it stops counting at once
+    /// instead of when its `ttl` runs out.
+    async fn release_keys(&self, kind: KeyKind, instance: &str) -> Result<(), StoreError>;
 }

@@ -3,7 +3,7 @@
 //! signing key they do not accept (or that does not accept theirs), never becomes ready, and
 //! `/readyz` says which; a key rotation rolled out one instance at a time keeps all ready.
 
-use crate::helpers::{TestApp, spawn_app_with};
+use crate::helpers::{TestApp, spawn_app_with, spawn_stoppable_with};
 use crate::oidc_helpers::configure;
 use crate::redis_server::{RedisCluster, RedisServer};
 use saoma::config::StoreKind;
@@ -137,9 +137,18 @@ impl Shared {
 
 /// An instance on `redis`, on the shared database, with `keys` for the key of `kind`.
 async fn with_keys(redis: &RedisServer, shared: &Shared, kind: Kind, keys: &KeyFiles) -> TestApp {
+    stoppable_with_keys(redis, shared, kind, keys).await.0
+}
+
+async fn stoppable_with_keys(
+    redis: &RedisServer,
+    shared: &Shared,
+    kind: Kind,
+    keys: &KeyFiles,
+) -> (TestApp, tokio::sync::oneshot::Sender<()>) {
     let (url, database_url, ed25519) = (redis.url(), shared.database_url(), &shared.ed25519);
     let (keys, ed25519) = (keys.clone(), ed25519.clone());
-    spawn_app_with(move |c| {
+    spawn_stoppable_with(move |c| {
         c.store = StoreKind::Redis;
         c.redis_url = Some(url);
         c.database_url = Some(database_url);
@@ -358,4 +367,34 @@ async fn key_claims_name_the_kid_and_who_refuses_it_on_a_redis_cluster_too() {
     );
     // Renewing one's own claim never conflicts with itself.
     assert_eq!(store.claim_keys(kind, &a, ttl).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn an_instance_stopped_cleanly_withdraws_its_claims_at_once() {
+    let redis = RedisServer::start();
+    let shared = Shared::new();
+    let one = make_key(shared.dir.path(), "one", Kind::Ed25519);
+    let other = make_key(shared.dir.path(), "other", Kind::Ed25519);
+    let (a, stop_a) = stoppable_with_keys(&redis, &shared, Kind::Ed25519, &files(&one, &[])).await;
+    let b = with_keys(&redis, &shared, Kind::Ed25519, &files(&other, &[])).await;
+    assert_eq!(readiness(&a).await.0, 200);
+    let (status, body) = readiness(&b).await;
+    assert_eq!(
+        (status, &body["cluster"]),
+        (503, &Value::from("signing_key_differs"))
+    );
+
+    // A replaced by B's key (a key changed without rotating, one instance): B is compared
+    // with the live claims at once, not when A's claim would have lapsed (30 s).
+    stop_a.send(()).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (status, body) = readiness(&b).await;
+        if status == 200 {
+            assert_eq!(body["cluster"], "ok");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "still {body}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }

@@ -17,6 +17,14 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_stoppable_with(configure).await.0
+}
+
+/// Like [`spawn_app_with`], and a handle that shuts the instance down as SIGTERM does (sent,
+/// not dropped: a dropped handle leaves it running).
+pub async fn spawn_stoppable_with(
+    configure: impl FnOnce(&mut Config),
+) -> (TestApp, tokio::sync::oneshot::Sender<()>) {
     let data = tempfile::tempdir().expect("temp dir");
     let mut config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
@@ -27,15 +35,21 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     configure(&mut config);
     let app = Application::build(config).await.expect("app builds");
     let base = app.public_url().as_str().trim_end_matches('/').to_string();
-    tokio::spawn(app.run_until_stopped());
-    TestApp {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async move {
+        if stopped.await.is_err() {
+            futures::future::pending::<()>().await;
+        }
+    }));
+    let app = TestApp {
         base,
         http: reqwest::Client::builder()
             .timeout(Duration::from_secs(20))
             .build()
             .unwrap(),
         _data: data,
-    }
+    };
+    (app, stop)
 }
 
 /// Tests poll as fast as they like and share one address (and, with Redis, one server): the

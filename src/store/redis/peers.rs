@@ -103,4 +103,16 @@ impl Peers for RedisStore {
             _ => KeyConflict::TheirsNotAccepted { peer, kid },
         }))
     }
+
+    async fn release_keys(&self, kind: KeyKind, instance: &str) -> Result<(), StoreError> {
+        let (key, instance) = (keys::peers(kind.name()), instance.to_string());
+        self.run(|mut conn| async move {
+            redis::cmd("HDEL")
+                .arg(&key)
+                .arg(&instance)
+                .query_async::<()>(&mut conn)
+                .await
+        })
+        .await
+    }
 }
