@@ -121,14 +121,9 @@ impl Cluster {
             );
             return Ok(Some((ClusterState::DatabaseDiffers, why)));
         }
-        let kinds = std::iter::once((KeyKind::AccessToken, &self.access_token_keys)).chain(
-            self.id_token_keys
-                .get()
-                .map(|keys| (KeyKind::IdToken, keys)),
-        );
         // Every kind is claimed (renewed) even after a conflict in another.
         let mut first = None;
-        for (kind, keys) in kinds {
+        for (kind, keys) in self.key_kinds() {
             let claim = KeyClaim {
                 instance: self.instance.clone(),
                 signing: keys.signing.clone(),
@@ -141,13 +136,21 @@ impl Cluster {
         Ok(first.map(|why| (ClusterState::SigningKeyDiffers, why)))
     }
 
+    /// The keys this instance claims, by kind: the access-token key always, the id_token key
+    /// with OpenID clients.
+    fn key_kinds(&self) -> impl Iterator<Item = (KeyKind, &KeyIds)> {
+        std::iter::once((KeyKind::AccessToken, &self.access_token_keys)).chain(
+            self.id_token_keys
+                .get()
+                .map(|keys| (KeyKind::IdToken, keys)),
+        )
+    }
+
     /// A clean shutdown: withdraw this instance's key claims, so that an instance replacing it
     /// with other keys is compared with the live ones at once, not 30 s later.
     pub async fn release(&self) {
         self.released.store(true, Ordering::Release);
-        let kinds = std::iter::once(KeyKind::AccessToken)
-            .chain(self.id_token_keys.get().map(|_| KeyKind::IdToken));
-        for kind in kinds {
+        for (kind, _) in self.key_kinds() {
             if let Err(e) = self.peers.release_keys(kind, &self.instance).await {
                 tracing::warn!(error = %crate::telemetry::chain(&e), "could not withdraw this instance's key claims; they lapse in 30 s");
             }
