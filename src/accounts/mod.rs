@@ -179,4 +179,7 @@ pub trait RefreshTokens: Send + Sync {
     ) -> Result<(IssuedRefresh, String), AccountError>;
     /// Revoke a family by its id (an authorization code was replayed).
     async fn revoke_family(&self, family_id: &str) -> Result<(), AccountError>;
+    /// Whom the token's family was issued to, without spending it: `None` for an unknown
+    /// token, `Some(None)` for Saoma's own API, `Some(Some(client))` for an OpenID client.
+    async fn holder(&self, token: &Secret) -> Result<Option<Option<String>>, AccountError>;
 }

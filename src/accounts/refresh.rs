@@ -171,6 +171,17 @@ impl RefreshTokens for SqlAccounts {
         .await?;
         Ok(())
     }
+
+    async fn holder(&self, token: &Secret) -> Result<Option<Option<String>>, AccountError> {
+        let row: Option<(Option<String>,)> = sqlx::query_as(
+            "SELECT f.client_id FROM refresh_tokens t \
+             JOIN refresh_families f ON f.id = t.family_id WHERE t.token_hash = $1",
+        )
+        .bind(hash_token(token))
+        .fetch_optional(&self.db.pool)
+        .await?;
+        Ok(row.map(|(client,)| client))
+    }
 }
 
 async fn insert_token(

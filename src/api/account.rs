@@ -1,6 +1,7 @@
 //! `/api/v1/me`, `/api/v1/tokens/*` and the JWKS.
 
 use super::op_error::{OpError, errors};
+use super::public_json::public_json;
 use crate::providers::{AccountView, Saoma, TokenSet};
 use crate::tokens::Jwks;
 use poem::web::Data;
@@ -51,6 +52,8 @@ errors!(
     /// `getJwks`' errors.
     JwksErrors = "getJwks", json: false, []
 );
+
+public_json!(JwksAnswer, Jwks);
 
 #[derive(Default)]
 pub struct AccountApi;
@@ -103,7 +106,7 @@ impl AccountApi {
         method = "get",
         operation_id = "getJwks"
     )]
-    async fn jwks(&self, saoma: Data<&Arc<Saoma>>) -> Result<Json<Jwks>, OpError<JwksErrors>> {
-        Ok(Json(saoma.jwks()))
+    async fn jwks(&self, saoma: Data<&Arc<Saoma>>) -> Result<JwksAnswer, OpError<JwksErrors>> {
+        Ok(saoma.jwks().into())
     }
 }

@@ -18,6 +18,7 @@ pub(crate) mod op_error;
 mod pages;
 mod poll_auth;
 mod providers;
+pub(crate) mod public_json;
 mod scene_id;
 mod scenes;
 mod sms_verification;

@@ -48,6 +48,7 @@ pub(super) fn routes(oidc_on: bool, sandbox: Option<Route>) -> Route {
             .at("/oidc/login/scene", post(browser::login_scene))
             .at("/oidc/resume", get(browser::resume))
             .at("/oidc/abort", get(browser::abort))
+            .at("/oidc/logout/confirm", post(browser::logout_confirm))
             .at("/oidc/authorize", api.clone())
             .at("/oidc/logout", api.clone())
             .at("/oidc/jwks", api.clone())

@@ -11,11 +11,12 @@ use super::discovery::{ProviderJwks, ProviderMetadata};
 use super::oauth_answer::{OAuthAnswer, oauth_errors};
 use super::token_endpoint::TokenBody;
 use crate::api::op_error::{Errors, OpError, errors};
+use crate::api::public_json::public_json;
 use crate::api::{ApiError, ErrorBody, ErrorCode};
 use poem::Request;
 use poem::web::Data;
 use poem_openapi::payload::{Form, Json};
-use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
+use poem_openapi::{Object, OpenApi, Tags};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -84,7 +85,8 @@ oauth_errors!(
 oauth_errors!(
     /// `oidcRevoke`'s errors.
     RevokeErrors = "oidcRevoke", ok: "Revoked (also when the token was unknown).", form: true,
-    [400 invalid_request, 401 invalid_client, 500 server_error, 503 temporarily_unavailable]
+    [400 invalid_request, 400 unauthorized_client, 401 invalid_client, 500 server_error,
+     503 temporarily_unavailable]
 );
 errors!(
     /// `openIdConfiguration`'s errors.
@@ -95,28 +97,6 @@ errors!(
     JwksErrors = "oidcJwks", json: false, [NotFound]
 );
 
-/// Public JSON, cacheable for 5 minutes (a new key is published before it signs).
-macro_rules! public_json {
-    ($name:ident, $body:ty) => {
-        #[derive(ApiResponse)]
-        pub enum $name {
-            /// The document.
-            #[oai(status = 200)]
-            Ok(
-                Json<$body>,
-                /// `public, max-age=300`.
-                #[oai(header = "Cache-Control")]
-                String,
-            ),
-        }
-
-        impl From<$body> for $name {
-            fn from(body: $body) -> Self {
-                Self::Ok(Json(body), "public, max-age=300".into())
-            }
-        }
-    };
-}
 public_json!(MetadataAnswer, ProviderMetadata);
 public_json!(JwksAnswer, ProviderJwks);
 
@@ -200,6 +180,9 @@ impl OidcApi {
     }
 
     /// Revocation endpoint (RFC 7009): a refresh token ends its session
+    ///
+    /// Only the client's own tokens: another client's refresh token (or one of Saoma's own
+    /// API) is `unauthorized_client` and stays live.
     #[oai(path = "/oidc/revoke", method = "post", operation_id = "oidcRevoke")]
     async fn revoke(
         &self,

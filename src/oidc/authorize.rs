@@ -5,7 +5,7 @@
 use super::Oidc;
 use super::error::OAuthError;
 use super::login_page::{Page, login_page};
-use super::request::{now_secs, parse, ui_lang};
+use super::request::{MAX_ECHOED, now_secs, parse, ui_lang};
 use super::state::{AuthRequest, CodeGrant, Lang, Login, code_key, request_key};
 use crate::providers::random_token;
 use crate::secret::Secret;
@@ -82,7 +82,12 @@ async fn decide(oidc: &Oidc, req: &Request, params: Params) -> Decided {
             ),
         );
     };
-    let state = map.get("state").map(|s| s.to_string());
+    // An oversized state is refused without being echoed back (nor stored).
+    let oversized = map.get("state").is_some_and(|s| s.len() > MAX_ECHOED);
+    let state = map
+        .get("state")
+        .filter(|_| !oversized)
+        .map(|s| s.to_string());
     let fail = |code: &'static str, text: &str| {
         Decided::Redirect(error_redirect(
             oidc,
@@ -95,16 +100,26 @@ async fn decide(oidc: &Oidc, req: &Request, params: Params) -> Decided {
     if let Some(name) = repeated {
         return fail("invalid_request", &format!("{name} appears more than once"));
     }
+    if oversized {
+        return fail(
+            "invalid_request",
+            &format!("state is longer than {MAX_ECHOED} bytes"),
+        );
+    }
     let asked = match parse(oidc, client, redirect_uri, &map) {
         Ok(asked) => asked,
         Err((code, text)) => return fail(code, &text),
     };
     match oidc.current_session(req).await {
         Ok(Some(login))
-            if !asked.prompt_login
+            if !asked.fresh_login
                 && asked
                     .max_age
-                    .is_none_or(|max| now_secs() - login.auth_time <= max) =>
+                    .is_none_or(|max| now_secs() - login.auth_time <= max)
+                && asked
+                    .hinted_account
+                    .as_ref()
+                    .is_none_or(|hinted| *hinted == login.account_id) =>
         {
             return match oidc.issue_code(asked.request, login).await {
                 Ok(to) => Decided::Redirect(to),
@@ -119,6 +134,11 @@ async fn decide(oidc: &Oidc, req: &Request, params: Params) -> Decided {
             "login_required",
             "no signed-in session: the user must scan a code",
         );
+    }
+    let (ip, _) = crate::api::client_of(req);
+    if let Err(e) = oidc.saoma.admit_authorization_request(&ip).await {
+        let e = OAuthError::domain(e);
+        return fail(e.code, &e.description);
     }
     let id = random_token();
     if let Err(e) = oidc

@@ -4,7 +4,7 @@
 
 use super::authorize::{Outcome, Params};
 use super::login_page::{Page, error_page_parts};
-use super::logout::Logout;
+use super::logout::{Logout, LogoutQuery};
 use super::session::clear_cookie;
 use super::state::Lang;
 use poem::http::StatusCode;
@@ -112,8 +112,8 @@ impl From<Outcome> for AuthorizeAnswer {
     }
 }
 
-/// What the end-session endpoint answers. The 303 and the 200 end the single sign-on session
-/// and clear its cookie; the errors keep it.
+/// What the end-session endpoint answers. The 303 and the logged-out 200 end the single
+/// sign-on session and clear its cookie; the question (200) and the errors keep it.
 #[derive(ApiResponse)]
 pub enum LogoutAnswer {
     /// To the registered `post_logout_redirect_uri`, with `state` when one was sent.
@@ -129,9 +129,14 @@ pub enum LogoutAnswer {
         #[oai(header = "Set-Cookie")]
         String,
     ),
-    /// No `post_logout_redirect_uri`: an HTML page saying the user is logged out.
+    /// An HTML page. Logged out: no `post_logout_redirect_uri` was given (the session cookie
+    /// is cleared). Or a question, nothing ended yet (RP-Initiated Logout 1.0 section 2): when
+    /// the request does not show it comes from the session's own account (no `id_token_hint`,
+    /// another account's, or a POST without the session cookie, as a cross-site form posts),
+    /// the page asks the user, and its form posts the same parameters to
+    /// `/oidc/logout/confirm` (accepted only from this server's own pages).
     #[oai(status = 200)]
-    LoggedOut(
+    Page(
         Html<String>,
         /// `no-store`.
         #[oai(header = "Cache-Control")]
@@ -139,12 +144,14 @@ pub enum LogoutAnswer {
         /// `no-referrer`.
         #[oai(header = "Referrer-Policy")]
         String,
-        /// Nothing but the page's own style.
+        /// The page's own style; the question's form may post to this server (and follow the
+        /// redirect to the `post_logout_redirect_uri`).
         #[oai(header = "Content-Security-Policy")]
         String,
-        /// Clears the session cookie (`saoma_sso`, `Max-Age=0`).
+        /// Logged out: clears the session cookie (`saoma_sso`, `Max-Age=0`). Absent on the
+        /// question.
         #[oai(header = "Set-Cookie")]
-        String,
+        Option<String>,
     ),
     /// An HTML error page, `invalid_request`: an `id_token_hint` this provider did not sign, a
     /// `client_id` other than the hint's audience, a `post_logout_redirect_uri` not registered
@@ -199,12 +206,19 @@ impl LogoutAnswer {
         let cookie = clear_cookie(secure_cookies);
         match logout {
             Logout::Redirect(to) => Self::SeeOther(to, NO_STORE.into(), cookie),
-            Logout::LoggedOut(page) => Self::LoggedOut(
+            Logout::LoggedOut(page) => Self::Page(
                 Html(page.html),
                 NO_STORE.into(),
                 NO_REFERRER.into(),
                 page.csp,
-                cookie,
+                Some(cookie),
+            ),
+            Logout::Confirm(page) => Self::Page(
+                Html(page.html),
+                NO_STORE.into(),
+                NO_REFERRER.into(),
+                page.csp,
+                None,
             ),
             Logout::Refused(page) => {
                 let status = page.status.as_u16();
@@ -224,6 +238,47 @@ impl LogoutAnswer {
     }
 }
 
+/// An end-session request in a form body (RP-Initiated Logout 1.0 section 2: GET and POST).
+#[derive(Object, Default, serde::Deserialize)]
+#[oai(example, skip_serializing_if_is_none)]
+pub struct LogoutForm {
+    /// An id_token this provider issued (expired ones too): names the client, and the account
+    /// whose session may end without asking.
+    pub id_token_hint: Option<String>,
+    /// One of the client's `post_logout_redirect_uris`, exactly; needs the client named by
+    /// `id_token_hint` or `client_id`.
+    pub post_logout_redirect_uri: Option<String>,
+    /// Returned as is on the redirect.
+    pub state: Option<String>,
+    /// The client, when there is no `id_token_hint`.
+    pub client_id: Option<String>,
+    /// `zh-CN` (default) or `en`: the page's language.
+    pub ui_locales: Option<String>,
+}
+
+impl Example for LogoutForm {
+    fn example() -> Self {
+        LogoutForm {
+            client_id: Some("grafana".into()),
+            post_logout_redirect_uri: Some("https://grafana.example.com/".into()),
+            state: Some("af0ifjsldkj".into()),
+            ..LogoutForm::default()
+        }
+    }
+}
+
+impl From<LogoutForm> for LogoutQuery {
+    fn from(f: LogoutForm) -> Self {
+        LogoutQuery {
+            id_token_hint: f.id_token_hint,
+            post_logout_redirect_uri: f.post_logout_redirect_uri,
+            state: f.state,
+            client_id: f.client_id,
+            ui_locales: f.ui_locales,
+        }
+    }
+}
+
 /// An authorization request in a form body (OpenID Connect Core 3.1.2.1 allows POST).
 #[derive(Object, Default, serde::Deserialize)]
 #[oai(example, skip_serializing_if_is_none)]
@@ -237,16 +292,24 @@ pub struct AuthorizeForm {
     /// Space-separated; must include `openid`. Also `profile`, `phone`, `wechat`,
     /// `offline_access`.
     pub scope: Option<String>,
-    /// Returned as is with the code or the error.
+    /// Returned as is with the code or the error; at most 512 bytes.
     pub state: Option<String>,
-    /// Copied into the id_token.
+    /// Copied into the id_token; at most 512 bytes.
     pub nonce: Option<String>,
     /// PKCE (RFC 7636): base64url SHA-256 of the verifier; required for public clients.
     pub code_challenge: Option<String>,
     /// `S256`.
     pub code_challenge_method: Option<String>,
-    /// `none` (no scan: `login_required` without a session) or `login` (always scan).
+    /// `none` (no scan: `login_required` without a usable session), or `login`, `consent`,
+    /// `select_account` (each asks for a scan despite a session).
     pub prompt: Option<String>,
+    /// An id_token of this provider (expired too): a session of another account is not used
+    /// (`prompt=none`: `login_required`).
+    pub id_token_hint: Option<String>,
+    /// Not supported: `request_not_supported`.
+    pub request: Option<String>,
+    /// Not supported: `request_uri_not_supported`.
+    pub request_uri: Option<String>,
     /// Seconds: an older session means a new scan.
     pub max_age: Option<String>,
     /// `zh-CN` (default) or `en`: the login page's language.
@@ -287,6 +350,9 @@ impl AuthorizeForm {
             ("code_challenge", self.code_challenge),
             ("code_challenge_method", self.code_challenge_method),
             ("prompt", self.prompt),
+            ("id_token_hint", self.id_token_hint),
+            ("request", self.request),
+            ("request_uri", self.request_uri),
             ("max_age", self.max_age),
             ("ui_locales", self.ui_locales),
             ("login_hint", self.login_hint),

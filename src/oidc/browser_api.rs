@@ -4,7 +4,7 @@
 
 use super::Oidc;
 use super::authorize::{Params, run};
-use super::browser_answers::{AuthorizeAnswer, AuthorizeForm, LogoutAnswer};
+use super::browser_answers::{AuthorizeAnswer, AuthorizeForm, LogoutAnswer, LogoutForm};
 use super::http_layer::HttpLayer;
 use super::logout::{LogoutQuery, end_session};
 use poem::Request;
@@ -53,10 +53,10 @@ impl OidcBrowserApi {
         /// `offline_access`.
         #[oai(name = "scope")]
         _scope: Query<Option<String>>,
-        /// Returned as is with the code or the error.
+        /// Returned as is with the code or the error; at most 512 bytes.
         #[oai(name = "state")]
         _state: Query<Option<String>>,
-        /// Copied into the id_token.
+        /// Copied into the id_token; at most 512 bytes.
         #[oai(name = "nonce")]
         _nonce: Query<Option<String>>,
         /// PKCE (RFC 7636): base64url SHA-256 of the verifier; required for public clients.
@@ -65,9 +65,20 @@ impl OidcBrowserApi {
         /// `S256`.
         #[oai(name = "code_challenge_method")]
         _code_challenge_method: Query<Option<String>>,
-        /// `none` (no scan: `login_required` without a session) or `login` (always scan).
+        /// `none` (no scan: `login_required` without a usable session), or `login`,
+        /// `consent`, `select_account` (each asks for a scan despite a session).
         #[oai(name = "prompt")]
         _prompt: Query<Option<String>>,
+        /// An id_token of this provider (expired too): a session of another account is not
+        /// used (`prompt=none`: `login_required`).
+        #[oai(name = "id_token_hint")]
+        _id_token_hint: Query<Option<String>>,
+        /// Not supported: `request_not_supported`.
+        #[oai(name = "request")]
+        _request: Query<Option<String>>,
+        /// Not supported: `request_uri_not_supported`.
+        #[oai(name = "request_uri")]
+        _request_uri: Query<Option<String>>,
         /// Seconds: an older session means a new scan.
         #[oai(name = "max_age")]
         _max_age: Query<Option<String>>,
@@ -107,6 +118,9 @@ impl OidcBrowserApi {
     }
 
     /// End-session endpoint (RP-initiated logout): end the single sign-on session
+    ///
+    /// At once when `id_token_hint` is an id_token of the session's own account; otherwise
+    /// the answer is a page asking the user first (RP-Initiated Logout 1.0 section 2).
     #[allow(clippy::too_many_arguments)]
     #[oai(path = "/oidc/logout", method = "get", operation_id = "oidcEndSession")]
     async fn logout(
@@ -133,6 +147,22 @@ impl OidcBrowserApi {
             ui_locales: ui_locales.0,
         };
         let logout = end_session(&oidc, req, query).await;
+        HttpLayer(LogoutAnswer::new(logout, oidc.secure_cookies))
+    }
+
+    /// End-session endpoint, POST: the same request in a form body
+    #[oai(
+        path = "/oidc/logout",
+        method = "post",
+        operation_id = "oidcEndSessionPost"
+    )]
+    async fn logout_post(
+        &self,
+        oidc: Data<&Arc<Oidc>>,
+        req: &Request,
+        form: Form<LogoutForm>,
+    ) -> HttpLayer<LogoutAnswer> {
+        let logout = end_session(&oidc, req, form.0.into()).await;
         HttpLayer(LogoutAnswer::new(logout, oidc.secure_cookies))
     }
 }

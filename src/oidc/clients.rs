@@ -153,14 +153,7 @@ pub fn authenticate<'a>(
     req: &Request,
     params: &mut HashMap<String, String>,
 ) -> Result<&'a Client, OAuthError> {
-    let basic = req
-        .header("Authorization")
-        .and_then(|h| {
-            h.strip_prefix("Basic ")
-                .or_else(|| h.strip_prefix("basic "))
-        })
-        .map(parse_basic)
-        .transpose()?;
+    let basic = credentials(req, "Basic").map(parse_basic).transpose()?;
     let form_id = params.remove("client_id");
     let form_secret = params.remove("client_secret");
     let (id, secret) = match (basic, form_secret) {
@@ -196,6 +189,14 @@ pub fn authenticate<'a>(
         return Err(OAuthError::invalid_client("client authentication failed"));
     }
     Ok(client)
+}
+
+/// The credentials of the `Authorization` header in `scheme`, whose name is case-insensitive
+/// (RFC 7235 2.1: `Bearer`, `BEARER` and `bearer` are one scheme).
+pub fn credentials<'r>(req: &'r Request, scheme: &str) -> Option<&'r str> {
+    let (name, value) = req.header("Authorization")?.split_once(' ')?;
+    name.eq_ignore_ascii_case(scheme)
+        .then(|| value.trim_start())
 }
 
 /// `Basic base64(urlencode(id) ":" urlencode(secret))` (RFC 6749 2.3.1).

@@ -53,7 +53,8 @@ pub struct ProviderMetadata {
     pub scopes_supported: Vec<String>,
     /// Every claim an id_token or userinfo may carry.
     pub claims_supported: Vec<String>,
-    /// `none`, `login`.
+    /// `none`, `login`, `consent`, `select_account` (the last two by a scan: the phone names the
+    /// client and the user confirms, and the WeChat account that scans is the one selected).
     pub prompt_values_supported: Vec<String>,
     /// `zh-CN`, `en`: the login page's languages.
     pub ui_locales_supported: Vec<String>,
@@ -89,7 +90,7 @@ impl ProviderMetadata {
             subject_types_supported: strings(&["public"]),
             scopes_supported: strings(SCOPES),
             claims_supported: strings(CLAIMS),
-            prompt_values_supported: strings(&["none", "login"]),
+            prompt_values_supported: strings(&["none", "login", "consent", "select_account"]),
             ui_locales_supported: strings(&["zh-CN", "en"]),
             claims_parameter_supported: false,
             request_parameter_supported: false,

@@ -13,6 +13,9 @@ pub struct OAuthError {
     pub code: &'static str,
     /// Human text; never carries a secret.
     pub description: String,
+    /// A 401's challenge names the error; not when the request carried no credentials at
+    /// all (RFC 6750 3.1).
+    pub challenge_error: bool,
 }
 
 impl OAuthError {
@@ -21,6 +24,7 @@ impl OAuthError {
             status,
             code,
             description: description.into(),
+            challenge_error: true,
         }
     }
 
@@ -38,6 +42,14 @@ impl OAuthError {
 
     pub fn invalid_token(description: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "invalid_token", description)
+    }
+
+    /// No access token at all: `invalid_token` in the body, a bare `Bearer` challenge.
+    pub fn no_token(description: impl Into<String>) -> Self {
+        Self {
+            challenge_error: false,
+            ..Self::invalid_token(description)
+        }
     }
 
     /// The store failed: the caller may retry (fail closed, never a token from stale state).
@@ -76,6 +88,11 @@ impl OAuthError {
                 )
             }
             DomainError::Internal(e) => Self::internal(format!("{e:#}")),
+            DomainError::RateLimited { what, .. } => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "temporarily_unavailable",
+                format!("too many {what}; retry in a minute"),
+            ),
             other => Self::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
@@ -88,8 +105,10 @@ impl OAuthError {
 impl OAuthError {
     /// The `WWW-Authenticate` challenge of a 401.
     pub fn www_authenticate(&self) -> String {
-        if self.code == "invalid_token" {
-            format!("Bearer error=\"{}\"", self.code)
+        if self.code == "invalid_token" && !self.challenge_error {
+            "Bearer realm=\"saoma\"".to_string()
+        } else if self.code == "invalid_token" {
+            format!("Bearer realm=\"saoma\", error=\"{}\"", self.code)
         } else {
             "Basic realm=\"saoma\"".to_string()
         }

@@ -158,7 +158,8 @@ pub fn script() -> Response {
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;background:#fff;color:#222}\
 main{max-width:360px;margin:32px auto;padding:0 16px;text-align:center}\
-h1{font-size:20px}p{color:#555}code{background:#f2f2f2;padding:2px 6px;border-radius:4px}";
+h1{font-size:20px}p{color:#555}code{background:#f2f2f2;padding:2px 6px;border-radius:4px}\
+button{font:inherit;font-size:17px;padding:10px 28px;border:0;border-radius:6px;background:#07c160;color:#fff}";
 
 static STYLE_HASH: LazyLock<String> = LazyLock::new(|| csp_hash(STYLE.as_bytes()));
 
@@ -211,6 +212,18 @@ pub fn error_page_parts(status: StatusCode, code: &str, message: &str, lang: Lan
 
 /// A small page (`body` is trusted HTML) under a strict CSP.
 pub fn simple_page_parts(status: StatusCode, title: &str, body: &str, lang: Lang) -> Page {
+    simple_page_parts_with(status, title, body, lang, "'none'")
+}
+
+/// [`simple_page_parts`] whose forms may post to `form_action` (CSP sources; a redirect
+/// after the post must be allowed too).
+pub fn simple_page_parts_with(
+    status: StatusCode,
+    title: &str,
+    body: &str,
+    lang: Lang,
+    form_action: &str,
+) -> Page {
     let html = format!(
         "<!doctype html><html lang=\"{html_lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
@@ -219,7 +232,7 @@ pub fn simple_page_parts(status: StatusCode, title: &str, body: &str, lang: Lang
         title = escape(title),
     );
     let csp = format!(
-        "default-src 'none'; style-src '{}'; base-uri 'none'; form-action 'none'; \
+        "default-src 'none'; style-src '{}'; base-uri 'none'; form-action {form_action}; \
          frame-ancestors 'none'",
         STYLE_HASH.as_str()
     );

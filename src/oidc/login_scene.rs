@@ -3,7 +3,7 @@
 //! with "微信一键登录"), whose WeChat redirect comes back to this very login page.
 
 use super::Oidc;
-use super::state::{AuthRequest, request_key};
+use super::state::{AuthRequest, hash, request_key};
 use crate::api::{InWechatCookie, PollCookie};
 use crate::providers::{Error, NewScene};
 use crate::scene::{ClientRequest, Provider};
@@ -58,6 +58,7 @@ pub async fn create_scene(
         .get(&request.client_id)
         .map_or_else(|| request.client_id.clone(), |c| c.name.clone());
     let (ip, user_agent) = crate::api::client_of(req);
+    let browser = super::session::login_secret(req, &body.request);
     let new = NewScene {
         provider,
         scene: None,
@@ -67,6 +68,7 @@ pub async fn create_scene(
         for_client: Some(ClientRequest {
             client_name,
             request: body.request.clone(),
+            browser: hash(browser.expose()),
         }),
     };
     let request_id = body.request;
@@ -90,7 +92,7 @@ pub async fn create_scene(
             created.expires_in,
             secure,
         ),
-        super::session::login_cookie(&request_id, oidc.request_ttl, secure),
+        super::session::login_cookie(&request_id, browser.expose(), oidc.request_ttl, secure),
     ];
     if created.provider == Provider::InWechat {
         // The callback's proof that WeChat came back to the browser that started the login.

@@ -36,6 +36,7 @@ pub use browser_api::OidcBrowserApi;
 pub(crate) mod browser {
     pub(crate) use super::login_page::{page, script};
     pub(crate) use super::login_scene::create_scene as login_scene;
+    pub(crate) use super::logout::confirm as logout_confirm;
     pub(crate) use super::resume::{abort, resume};
 }
 pub use clients::{Client, Clients, IdTokenAlg};

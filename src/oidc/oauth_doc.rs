@@ -49,7 +49,8 @@ pub(super) fn error_response(
     let bearer = oauth.contains(&"invalid_token");
     if status == 401 {
         let challenge = if bearer {
-            "`Bearer error=\"invalid_token\"`."
+            "`Bearer realm=\"saoma\", error=\"invalid_token\"` for a token refused; \
+             `Bearer realm=\"saoma\"` alone when none was sent (RFC 6750 3.1)."
         } else {
             "`Basic realm=\"saoma\"`."
         };

@@ -12,9 +12,17 @@ use std::collections::HashMap;
 pub struct Asked {
     pub request: AuthRequest,
     pub prompt_none: bool,
-    pub prompt_login: bool,
+    /// A scan even with a session: `prompt=login`, and `prompt=consent` and
+    /// `prompt=select_account`, which the scan honours (the phone names the client and the
+    /// user confirms; the WeChat account that scans is the one selected).
+    pub fresh_login: bool,
     pub max_age: Option<i64>,
+    /// The account of a valid `id_token_hint`: a session of another account is not used.
+    pub hinted_account: Option<String>,
 }
+
+/// The longest `state` and `nonce` kept (they are stored while the user logs in, and echoed).
+pub const MAX_ECHOED: usize = 512;
 
 pub fn parse(
     oidc: &Oidc,
@@ -94,6 +102,17 @@ pub fn parse(
     if prompt_none && prompts.len() > 1 {
         return Err(invalid("prompt=none cannot be combined with other values"));
     }
+    if map.get("nonce").is_some_and(|n| n.len() > MAX_ECHOED) {
+        return Err(invalid(&format!("nonce is longer than {MAX_ECHOED} bytes")));
+    }
+    let hinted_account = match map.get("id_token_hint") {
+        Some(hint) => Some(
+            oidc.verify_hint(hint)
+                .and_then(|claims| claims.get("sub")?.as_str().map(str::to_string))
+                .ok_or_else(|| invalid("id_token_hint is not an id_token of this provider"))?,
+        ),
+        None => None,
+    };
     let max_age = match map.get("max_age") {
         Some(v) => Some(
             v.parse::<i64>()
@@ -116,8 +135,11 @@ pub fn parse(
             lang: ui_lang(map.get("ui_locales").copied()),
         },
         prompt_none,
-        prompt_login: prompts.contains(&"login"),
+        fresh_login: prompts
+            .iter()
+            .any(|p| matches!(*p, "login" | "consent" | "select_account")),
         max_age,
+        hinted_account,
     })
 }
 

@@ -8,7 +8,7 @@ use super::error::OAuthError;
 use super::login_page::error_page;
 use super::session::{cookie, login_cookie_name, session_cookie};
 use super::state::{AuthRequest, Lang, Login, request_key, session_key};
-use crate::providers::random_token;
+use crate::providers::{Redeemed, random_token};
 use poem::http::{StatusCode, header};
 use poem::web::{Data, Query};
 use poem::{Request, Response, handler};
@@ -31,19 +31,24 @@ pub async fn resume(oidc: Data<&Arc<Oidc>>, req: &Request, Query(q): Query<Ticke
             lang,
         )
     };
-    let login = match oidc.saoma.redeem_client_ticket(&q.ticket).await {
-        Ok(Some(login)) => login,
-        Ok(None) => return expired(Lang::Zh),
+    let browser_secret = |request: &str| cookie(req, &login_cookie_name(request));
+    let login = match oidc
+        .saoma
+        .redeem_client_ticket(&q.ticket, browser_secret)
+        .await
+    {
+        Ok(Redeemed::Login(login)) => login,
+        Ok(Redeemed::Expired) => return expired(Lang::Zh),
+        Ok(Redeemed::Elsewhere) => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "login_elsewhere",
+                "this login was started in another browser: log in from the app in this browser",
+                Lang::Zh,
+            );
+        }
         Err(e) => return OAuthError::domain(e).into_page(),
     };
-    if cookie(req, &login_cookie_name(&login.request)).is_none() {
-        return error_page(
-            StatusCode::BAD_REQUEST,
-            "login_elsewhere",
-            "this login was started in another browser: log in from the app in this browser",
-            Lang::Zh,
-        );
-    }
     let request: AuthRequest = match oidc.take(&request_key(&login.request)).await {
         Ok(Some(request)) => request,
         Ok(None) => return expired(Lang::Zh),

@@ -5,6 +5,8 @@
 use super::Oidc;
 use super::error::OAuthError;
 use super::state::{Login, hash, session_key};
+use crate::providers::random_token;
+use crate::secret::Secret;
 use poem::Request;
 use std::time::Duration;
 
@@ -30,21 +32,35 @@ pub fn session_id(req: &Request) -> Option<String> {
     cookie(req, SESSION_COOKIE)
 }
 
-/// Binds a hosted-page login to the browser that started it: the one-time ticket of
-/// `/oidc/resume` signs a browser in only if it holds this cookie, so a ticket URL opened in
-/// another browser (login CSRF) signs nobody in. Named after the request, so that logins in
-/// several tabs do not overwrite each other.
+/// Binds a hosted-page login to the browser that started it: the cookie holds a secret whose
+/// hash the scene (and then its one-time ticket) carries, so `/oidc/resume` signs a browser in
+/// only if it is the one that created the scene. Another browser that loads the same request's
+/// page gets a secret of its own (login CSRF: the attacker's confirmed login cannot be planted
+/// in it). Named after the request, so that logins in several tabs do not overwrite each
+/// other; a browser keeps its secret for a request across the request's scenes.
 pub fn login_cookie_name(request: &str) -> String {
     format!("saoma_login_{}", &hash(request)[..16])
 }
 
-pub fn login_cookie(request: &str, ttl: Duration, secure: bool) -> String {
+pub fn login_cookie(request: &str, secret: &str, ttl: Duration, secure: bool) -> String {
     format!(
-        "{}=1; Path=/oidc; Max-Age={}; HttpOnly; SameSite=Lax{}",
+        "{}={secret}; Path=/oidc; Max-Age={}; HttpOnly; SameSite=Lax{}",
         login_cookie_name(request),
         ttl.as_secs(),
         if secure { "; Secure" } else { "" }
     )
+}
+
+/// The browser's binding secret for `request`: the one its cookie holds (when well formed: 256
+/// bits, base64url), else a new one.
+pub fn login_secret(req: &Request, request: &str) -> Secret {
+    cookie(req, &login_cookie_name(request))
+        .filter(|v| {
+            v.len() == 43
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map_or_else(random_token, Secret::new)
 }
 
 /// A cookie's value. Parsed here: the app runs no cookie-jar middleware (the API reads its one

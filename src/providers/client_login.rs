@@ -11,6 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
+use subtle::ConstantTimeEq;
 
 /// How long the browser has to follow the ticket to `/oidc/resume`.
 pub const TICKET_TTL: Duration = Duration::from_secs(60);
@@ -25,6 +26,21 @@ pub struct ClientLogin {
     pub app_id: AppId,
     /// Unix seconds: when the user confirmed on the phone (read at pick-up).
     pub auth_time: i64,
+    /// The scene's browser binding (`ClientRequest::browser`).
+    #[serde(default)]
+    pub browser: String,
+}
+
+/// What a ticket is worth to the browser that follows it.
+#[derive(Debug)]
+pub enum Redeemed {
+    /// Unknown, expired or already used.
+    Expired,
+    /// Live, but followed by another browser than the one that created the scene: the ticket
+    /// is left for the right one (a leaked link cannot spend it).
+    Elsewhere,
+    /// Spent by its own browser: the login it stood for.
+    Login(ClientLogin),
 }
 
 fn ticket_key(ticket: &str) -> String {
@@ -58,6 +74,7 @@ impl Saoma {
             provider: record.provider,
             app_id: outcome.app_id.clone(),
             auth_time: now / 1000,
+            browser: client.browser.clone(),
         };
         let ticket = random_token();
         let value = serde_json::to_vec(&login).map_err(|e| Error::Internal(e.into()))?;
@@ -72,18 +89,40 @@ impl Saoma {
         Ok(view)
     }
 
-    /// The login a ticket stands for, once.
-    pub async fn redeem_client_ticket(&self, ticket: &str) -> Result<Option<ClientLogin>, Error> {
+    /// The login a ticket stands for, once, for the browser whose binding secret for the
+    /// ticket's authorization request is `browser_secret(request id)` (the value of its
+    /// `saoma_login_` cookie). The binding is checked before the ticket is spent.
+    pub async fn redeem_client_ticket(
+        &self,
+        ticket: &str,
+        browser_secret: impl FnOnce(&str) -> Option<String>,
+    ) -> Result<Redeemed, Error> {
+        let key = ticket_key(ticket);
         let Some(value) = self
             .ephemeral
-            .take_value(&ticket_key(ticket))
+            .get_value(&key)
             .await
             .map_err(|e| self.store_failed(e))?
         else {
-            return Ok(None);
+            return Ok(Redeemed::Expired);
         };
-        serde_json::from_slice(&value)
-            .map(Some)
-            .map_err(|e| Error::Internal(e.into()))
+        let login: ClientLogin =
+            serde_json::from_slice(&value).map_err(|e| Error::Internal(e.into()))?;
+        let presented =
+            browser_secret(&login.request).map(|s| hex::encode(Sha256::digest(s.as_bytes())));
+        let same_browser = !login.browser.is_empty()
+            && presented.is_some_and(|p| bool::from(p.as_bytes().ct_eq(login.browser.as_bytes())));
+        if !same_browser {
+            return Ok(Redeemed::Elsewhere);
+        }
+        let spent = self
+            .ephemeral
+            .take_value(&key)
+            .await
+            .map_err(|e| self.store_failed(e))?;
+        Ok(match spent {
+            Some(_) => Redeemed::Login(login),
+            None => Redeemed::Expired,
+        })
     }
 }

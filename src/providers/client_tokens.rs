@@ -2,7 +2,7 @@
 //! bound to the client they were issued to.
 
 use super::{Error, Saoma, TokenSet};
-use crate::accounts::RefreshSubject;
+use crate::accounts::{IssuedRefresh, RefreshSubject};
 use crate::secret::Secret;
 use crate::tokens::AccessSubject;
 
@@ -30,28 +30,59 @@ impl Saoma {
         })
     }
 
-    /// Rotate a refresh token presented by `client_id`. A token of another client (or of
-    /// Saoma's own API) has leaked: its family is revoked and the answer is the same as for
-    /// an unknown token.
+    /// Rotate a refresh token presented by `client_id`.
     pub async fn refresh_for_client(
         &self,
         refresh_token: &str,
         client_id: &str,
     ) -> Result<ClientTokens, Error> {
-        let (issued, subject) = self
-            .refresh_tokens
-            .rotate(&Secret::new(refresh_token), self.settings.refresh_ttl)
-            .await?;
-        if subject.client_id.as_deref() != Some(client_id) {
-            self.refresh_tokens.revoke(&issued.token).await?;
-            return Err(Error::InvalidRefreshToken);
-        }
+        let (issued, subject) = self.rotate_held_by(refresh_token, Some(client_id)).await?;
         let tokens = self.client_token_set(&subject, &issued.token)?;
         Ok(ClientTokens {
             tokens,
             subject,
             family_id: None,
         })
+    }
+
+    /// Rotate a refresh token presented by `holder` (an OpenID client, or `None`: Saoma's own
+    /// API). A family is bound to whom it was issued to (RFC 9700 4.14): presented by anyone
+    /// else, the token has leaked, so its family is revoked and the answer is the same as for
+    /// an unknown token.
+    pub(super) async fn rotate_held_by(
+        &self,
+        refresh_token: &str,
+        holder: Option<&str>,
+    ) -> Result<(IssuedRefresh, RefreshSubject), Error> {
+        let (issued, subject) = self
+            .refresh_tokens
+            .rotate(&Secret::new(refresh_token), self.settings.refresh_ttl)
+            .await?;
+        if subject.client_id.as_deref() != holder {
+            self.refresh_tokens.revoke(&issued.token).await?;
+            tracing::warn!(
+                issued_to = subject.client_id.as_deref().unwrap_or("the API"),
+                presented_by = holder.unwrap_or("the API"),
+                "a refresh token came back from another holder; its session is revoked"
+            );
+            return Err(Error::InvalidRefreshToken);
+        }
+        Ok((issued, subject))
+    }
+
+    /// RFC 7009 2.1: revoke a refresh token for the client that holds it. `false` (nothing
+    /// revoked) when it belongs to another client or to Saoma's own API; an unknown token is
+    /// revoked already.
+    pub async fn revoke_for_client(&self, token: &str, client_id: &str) -> Result<bool, Error> {
+        let token = Secret::new(token);
+        match self.refresh_tokens.holder(&token).await? {
+            None => Ok(true),
+            Some(holder) if holder.as_deref() == Some(client_id) => {
+                self.refresh_tokens.revoke(&token).await?;
+                Ok(true)
+            }
+            Some(_) => Ok(false),
+        }
     }
 
     /// End a session by its family id.

@@ -20,6 +20,7 @@ mod views;
 mod watch;
 mod website;
 
+pub use client_login::Redeemed;
 pub(crate) use client_login::random_token;
 pub use cluster::{Cluster, ClusterState, KeyIds};
 pub use code_pool::{CodePool, PoolSettings, SharedBudget};

@@ -248,12 +248,10 @@ impl Saoma {
         })
     }
 
-    /// Rotate a refresh token into a new token set (reuse revokes the family).
+    /// Rotate a refresh token of Saoma's own API into a new token set (reuse revokes the
+    /// family; so does a token of an OpenID client's family, which is not this API's).
     pub async fn refresh(&self, refresh_token: &str) -> Result<TokenSet, Error> {
-        let (issued, subject) = self
-            .refresh_tokens
-            .rotate(&Secret::new(refresh_token), self.settings.refresh_ttl)
-            .await?;
+        let (issued, subject) = self.rotate_held_by(refresh_token, None).await?;
         let subject = AccessSubject {
             account_id: subject.account_id,
             provider: subject.provider,

@@ -54,6 +54,27 @@ impl Saoma {
         .await
     }
 
+    /// A client address may store so many OpenID authorization requests (each waits for a
+    /// login on the hosted page) a minute, and have so many waiting: the same rules as scenes,
+    /// counted apart.
+    pub(crate) async fn admit_authorization_request(&self, ip: &str) -> Result<(), Error> {
+        let rules = &self.limits;
+        self.enforce(
+            &format!("authorize:{ip}"),
+            rules.scenes_per_minute,
+            "authorize_per_ip",
+            "authorization requests from this address",
+        )
+        .await?;
+        self.enforce(
+            &format!("authorize-pending:{ip}"),
+            rules.pending_scenes,
+            "pending_authorize_per_ip",
+            "waiting authorization requests from this address",
+        )
+        .await
+    }
+
     /// RFC 8628's `slow_down`: one poll per scene per interval. Only called once the poll
     /// token is checked, so that nobody else can spend the holder's polls.
     pub(crate) async fn pace_poll(&self, scene: &Scene) -> Result<(), Error> {

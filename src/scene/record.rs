@@ -24,6 +24,11 @@ pub struct ClientRequest {
     pub client_name: String,
     /// The id of the stored authorization request.
     pub request: String,
+    /// SHA-256 (hex) of the secret that the browser which created the scene holds in its
+    /// `saoma_login_` cookie: the ticket signs in that browser only (login CSRF). Empty in a
+    /// record written before this field existed, which no cookie matches.
+    #[serde(default)]
+    pub browser: String,
 }
 
 /// What the phone chose to reveal about the user once scanned.

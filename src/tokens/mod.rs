@@ -14,7 +14,7 @@ mod key_tests;
 mod tests;
 
 pub use rsa_key::RsaKey;
-pub use signer::Signer;
+pub use signer::{ACCESS_TOKEN_TYP, Signer, is_access_token_typ};
 
 use crate::ids::AppId;
 use crate::scene::Provider;

@@ -17,6 +17,24 @@ use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+/// The `typ` of every access token (RFC 9068 2.1), so that no other JWT of this key (an
+/// EdDSA id_token) passes as one, nor an access token as an id_token.
+pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
+
+/// `at+jwt`, or its media type `application/at+jwt` (RFC 9068 4), in any case.
+pub fn is_access_token_typ(typ: &str) -> bool {
+    let typ = typ.to_ascii_lowercase();
+    typ == ACCESS_TOKEN_TYP || typ == "application/at+jwt"
+}
+
+/// An access token's claims, with the `client_id` that marks an OpenID client's.
+#[derive(serde::Deserialize)]
+struct OwnClaims {
+    #[serde(flatten)]
+    base: Claims,
+    client_id: Option<String>,
+}
+
 /// An Ed25519 key published in the JWKS and accepted when verifying, but not signing.
 struct PublishedKey {
     kid: String,
@@ -120,7 +138,7 @@ impl Signer {
     pub fn issue(&self, subject: &AccessSubject) -> anyhow::Result<AccessToken> {
         let claims = self.claims(subject);
         Ok(AccessToken {
-            token: Secret::new(self.sign_claims(&claims)?),
+            token: Secret::new(self.sign_typed(&claims, ACCESS_TOKEN_TYP)?),
             expires_in: self.settings.access_ttl.as_secs(),
         })
     }
@@ -138,7 +156,7 @@ impl Signer {
             scope: scope.to_owned(),
         };
         Ok(AccessToken {
-            token: Secret::new(self.sign_claims(&claims)?),
+            token: Secret::new(self.sign_typed(&claims, ACCESS_TOKEN_TYP)?),
             expires_in: self.settings.access_ttl.as_secs(),
         })
     }
@@ -164,11 +182,20 @@ impl Signer {
         &self.encoding
     }
 
-    /// Any claims (an access token's, an id_token's) signed EdDSA with this key, `kid` in the
-    /// header.
+    /// Claims other than an access token's (an id_token's) signed EdDSA with this key, `kid`
+    /// in the header and `typ: JWT`, so that they never pass as an access token.
     pub fn sign_claims<T: serde::Serialize>(&self, claims: &T) -> anyhow::Result<String> {
+        self.sign_typed(claims, "JWT")
+    }
+
+    pub(super) fn sign_typed<T: serde::Serialize>(
+        &self,
+        claims: &T,
+        typ: &str,
+    ) -> anyhow::Result<String> {
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.kid.clone());
+        header.typ = Some(typ.to_owned());
         super::jws::compact(&header, claims, |input| {
             Ok(ed25519_dalek::Signer::sign(&self.signing, input)
                 .to_bytes()
@@ -176,18 +203,32 @@ impl Signer {
         })
     }
 
-    /// The claims of `token` if this server signed it (signature and `kid`: the signing key or
-    /// a published one), it has not expired (60 s leeway for clock skew), and its issuer and
-    /// audience are ours.
+    /// The claims of an access token of Saoma's own API, if this server signed it (signature
+    /// and `kid`: the signing key or a published one), it is typed `at+jwt` (RFC 9068), it has
+    /// not expired (60 s leeway for clock skew), its issuer and audience are ours, and it was
+    /// not issued to an OpenID client (whose tokens are for the userinfo endpoint only).
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
-        self.verify_as(token)
+        let own: OwnClaims = self.verify_access(token)?;
+        match own.client_id {
+            None => Ok(own.base),
+            Some(_) => Err(TokenError::Invalid(
+                "the token was issued to an OpenID client".to_owned(),
+            )),
+        }
     }
 
-    /// Like [`Signer::verify`], into claims of the caller's shape (an OpenID client's access
-    /// token carries its `scope` and `client_id` too).
-    pub fn verify_as<T: serde::de::DeserializeOwned>(&self, token: &str) -> Result<T, TokenError> {
+    /// Like [`Signer::verify`], for an access token issued to an OpenID client: its claims
+    /// with `client_id` and `scope`.
+    pub fn verify_for_client(&self, token: &str) -> Result<ClientClaims, TokenError> {
+        self.verify_access(token)
+    }
+
+    fn verify_access<T: serde::de::DeserializeOwned>(&self, token: &str) -> Result<T, TokenError> {
         let header =
             jsonwebtoken::decode_header(token).map_err(|e| TokenError::Invalid(e.to_string()))?;
+        if !header.typ.as_deref().is_some_and(is_access_token_typ) {
+            return Err(TokenError::Invalid("not an access token (typ)".to_owned()));
+        }
         let key = header
             .kid
             .as_deref()

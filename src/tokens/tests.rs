@@ -68,6 +68,7 @@ fn a_token_of_another_key_claiming_our_kid_is_refused() {
     let other = Signer::from_key(&SigningKey::from_bytes(&[8u8; 32]), settings()).unwrap();
     let mut header = jsonwebtoken::Header::new(Algorithm::EdDSA);
     header.kid = Some(ours.kid().to_owned());
+    header.typ = Some("at+jwt".to_owned());
     let forged = jsonwebtoken::encode(&header, &claims_now(&ours), other.encoding_key()).unwrap();
 
     assert!(matches!(ours.verify(&forged), Err(TokenError::Invalid(_))));
@@ -78,10 +79,11 @@ fn eddsa_signed_on_the_parsed_key_is_what_jsonwebtoken_signs() {
     let signer = signer();
     let claims = claims_now(&signer);
 
-    let ours = signer.sign_claims(&claims).unwrap();
+    let ours = signer.sign_typed(&claims, "at+jwt").unwrap();
 
     let mut header = jsonwebtoken::Header::new(Algorithm::EdDSA);
     header.kid = Some(signer.kid().to_owned());
+    header.typ = Some("at+jwt".to_owned());
     let theirs = jsonwebtoken::encode(&header, &claims, signer.encoding_key()).unwrap();
     assert_eq!(ours, theirs);
     assert_eq!(signer.verify(&ours).unwrap().jti, claims.jti);
@@ -115,7 +117,7 @@ fn an_expired_token_is_refused() {
     claims.iat -= 7200;
     claims.exp = claims.iat + 600;
 
-    let token = signer.sign_claims(&claims).unwrap();
+    let token = signer.sign_typed(&claims, "at+jwt").unwrap();
 
     assert_eq!(signer.verify(&token), Err(TokenError::Expired));
 }

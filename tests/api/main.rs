@@ -23,6 +23,8 @@ mod oa_refusals;
 mod oa_retry;
 mod official_account;
 mod oidc;
+mod oidc_attacks_browser;
+mod oidc_attacks_tokens;
 mod oidc_flow;
 mod oidc_helpers;
 mod oidc_in_wechat;

@@ -156,6 +156,12 @@ pub async fn log_in(
     location(&res).1
 }
 
+/// `grafana`'s tokens (`id_token` and all) after a whole login in `browser`.
+pub async fn logged_in_tokens(app: &TestApp, browser: &reqwest::Client) -> Value {
+    let callback = log_in(app, browser, &grafana_params(&[])).await;
+    exchange(app, &callback["code"]).await.json().await.unwrap()
+}
+
 /// `POST /oidc/token` with Basic authentication of `grafana` (unless `form` has client_id).
 pub async fn token(
     app: &TestApp,

@@ -181,8 +181,17 @@ async fn a_failed_authentication_names_its_scheme() {
     assert_eq!(res.headers()["cache-control"], "no-store");
     let res = app.http.get(app.url(USERINFO)).send().await.unwrap();
     assert_eq!(res.status(), 401);
+    assert_eq!(res.headers()["www-authenticate"], "Bearer realm=\"saoma\"");
+    let res = app
+        .http
+        .get(app.url(USERINFO))
+        .bearer_auth("not-a-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
     assert_eq!(
         res.headers()["www-authenticate"],
-        "Bearer error=\"invalid_token\""
+        "Bearer realm=\"saoma\", error=\"invalid_token\""
     );
 }
