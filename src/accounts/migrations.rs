@@ -31,6 +31,13 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "refresh client",
         include_str!("../../migrations/0004_refresh_client.sql"),
     ),
+    // 10: the lifecycle and events of issues 24 and 25 (5-9 left to migrations of other
+    // work in flight).
+    (
+        10,
+        "account lifecycle",
+        include_str!("../../migrations/0010_account_lifecycle.sql"),
+    ),
 ];
 
 #[derive(Debug)]
