@@ -115,6 +115,7 @@ impl From<Outcome> for AuthorizeAnswer {
 /// What the end-session endpoint answers. The 303 and the logged-out 200 end the single
 /// sign-on session and clear its cookie; the question (200) and the errors keep it.
 #[derive(ApiResponse)]
+#[oai(bad_request_handler = "unreadable_logout_form")]
 pub enum LogoutAnswer {
     /// To the registered `post_logout_redirect_uri`, with `state` when one was sent.
     #[oai(status = 303)]
@@ -155,7 +156,8 @@ pub enum LogoutAnswer {
     ),
     /// An HTML error page, `invalid_request`: an `id_token_hint` this provider did not sign, a
     /// `client_id` other than the hint's audience, a `post_logout_redirect_uri` not registered
-    /// for the client (or with no client named). A request the HTTP layer cannot read (a
+    /// for the client (or with no client named); a POST whose form cannot be read (not
+    /// `application/x-www-form-urlencoded`). A request the HTTP layer cannot read (a
     /// malformed `Content-Length`) is answered `{code, message}` in JSON instead.
     #[oai(status = 400)]
     BadRequest(
@@ -199,6 +201,18 @@ pub enum LogoutAnswer {
         #[oai(header = "Content-Security-Policy")]
         String,
     ),
+}
+
+fn unreadable_logout_form(err: poem::Error) -> LogoutAnswer {
+    LogoutAnswer::new(
+        Logout::Refused(error_page_parts(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            &format!("the end-session request cannot be read: {err}"),
+            Lang::Zh,
+        )),
+        false,
+    )
 }
 
 impl LogoutAnswer {

@@ -285,6 +285,15 @@ async fn logout_by_post_works_like_get() {
     );
     assert_eq!(location(&res).0, format!("{GRAFANA_HOME}?state=bye"));
     assert!(!signed_in(&app, &browser).await);
+
+    let unreadable = browser
+        .post(app.url("/oidc/logout"))
+        .body("id_token_hint=x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unreadable.status(), 400, "no form: the documented error page");
+    assert!(unreadable.text().await.unwrap().contains("invalid_request"));
 }
 
 #[tokio::test]
