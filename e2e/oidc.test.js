@@ -84,6 +84,35 @@ test('an app logs in with WeChat through openid-client, refreshes, and logs out'
   await page.goto(rp.base + '/login?prompt=none');
   await page.locator('#app').waitFor();
   assert.deepEqual(rp.results.shift(), { error: 'login_required' }, 'the session ended');
+
+  // A logout that shows no id_token of the session's account (Grafana's signout URL, say) asks
+  // first (RP-Initiated Logout 1.0 section 2); the answer, posted from Saoma's page, ends the
+  // session and follows the redirect to the app (the page's CSP allows both).
+  await page.goto(rp.base + '/login');
+  await code.waitFor();
+  await phone.goto(await readQr(code));
+  await phone.locator('#confirm:enabled').waitFor();
+  await phone.locator('#confirm').click();
+  await page.locator('#app').waitFor();
+  assert.ok(!rp.results.shift().failure);
+  const unhinted = oidc.buildEndSessionUrl(rp.config, {
+    post_logout_redirect_uri: rp.base + '/bye',
+    state: 'asked',
+  });
+  unhinted.searchParams.set('client_id', 'demo-rp');
+  await page.goto(unhinted.href);
+  await page.locator('#logout-confirm').waitFor();
+  await screenshot(page, 'oidc-logout-confirm');
+  await page.goto(rp.base + '/login?prompt=none');
+  await page.locator('#app').waitFor();
+  assert.ok(!rp.results.shift().failure, 'asking ended nothing');
+  await page.goto(unhinted.href);
+  await page.locator('#logout-button').click();
+  await page.locator('#bye').waitFor();
+  assert.deepEqual(rp.results.shift(), { loggedOut: 'asked' });
+  await page.goto(rp.base + '/login?prompt=none');
+  await page.locator('#app').waitFor();
+  assert.deepEqual(rp.results.shift(), { error: 'login_required' }, 'ended once confirmed');
   assert.deepEqual(problems, []);
   await Promise.all([context.close(), phoneContext.close()]);
 });

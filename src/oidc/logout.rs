@@ -154,13 +154,14 @@ async fn finish(oidc: &Oidc, req: &Request, redirect: Option<String>, lang: Lang
     }
 }
 
-/// Whether a POST comes from a page of this server: its `Origin` (or, without one,
-/// `Sec-Fetch-Site: same-origin`).
+/// Whether a POST comes from a page of this server: its `Origin`, or, when the browser hides
+/// it (`Origin: null` under the pages' `Referrer-Policy: no-referrer`, or none at all),
+/// `Sec-Fetch-Site: same-origin`, which no page can forge.
 fn same_origin(oidc: &Oidc, req: &Request) -> bool {
     let ours = url::Url::parse(&oidc.issuer).map(|u| u.origin().ascii_serialization());
     match req.header("Origin") {
-        Some(origin) => ours.is_ok_and(|ours| ours == origin),
-        None => req.header("Sec-Fetch-Site") == Some("same-origin"),
+        Some(origin) if origin != "null" => ours.is_ok_and(|ours| ours == origin),
+        _ => req.header("Sec-Fetch-Site") == Some("same-origin"),
     }
 }
 

@@ -219,10 +219,22 @@ async fn a_logout_without_id_token_hint_asks_the_user_first() {
         .await
         .unwrap();
     assert_eq!(cross_site.status(), 403, "a confirmation from another site");
+    let hidden = browser
+        .post(app.url(&action))
+        .header("Origin", "null")
+        .header("Sec-Fetch-Site", "cross-site")
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hidden.status(), 403, "an origin hidden by another site");
     assert!(signed_in(&app, &browser).await);
+    // What Chromium sends from the page itself: its Referrer-Policy (no-referrer) makes the
+    // Origin of a form post `null`; Sec-Fetch-Site says where it comes from.
     let res = browser
         .post(app.url(&action))
-        .header("Origin", app.base.trim_end_matches('/'))
+        .header("Origin", "null")
+        .header("Sec-Fetch-Site", "same-origin")
         .form(&fields)
         .send()
         .await
@@ -292,7 +304,11 @@ async fn logout_by_post_works_like_get() {
         .send()
         .await
         .unwrap();
-    assert_eq!(unreadable.status(), 400, "no form: the documented error page");
+    assert_eq!(
+        unreadable.status(),
+        400,
+        "no form: the documented error page"
+    );
     assert!(unreadable.text().await.unwrap().contains("invalid_request"));
 }
 
