@@ -1,7 +1,7 @@
 //! Where the scene flow meets `[limits]`: admitting a new scene from a client address, the
-//! poll pace (`slow_down`), rejected login codes against one scene, and the cluster-wide
-//! `getwxacodeunlimit` budget. Other features (SMS sends) use [`Saoma::enforce`] with their
-//! own key and rule.
+//! poll pace (`slow_down`), rejected login codes against one scene, logins without a scene
+//! from one address, and the cluster-wide `getwxacodeunlimit` budget. Other features (SMS
+//! sends) use [`Saoma::enforce`] with their own key and rule.
 
 use super::{Error, Saoma};
 use crate::ids::AppId;
@@ -29,7 +29,7 @@ impl Saoma {
         }
     }
 
-    async fn hit(&self, key: &str, rule: Rule) -> Result<Verdict, Error> {
+    pub(super) async fn hit(&self, key: &str, rule: Rule) -> Result<Verdict, Error> {
         limits::check(self.limiter.as_ref(), key, rule)
             .await
             .map_err(|e| self.store_failed(e))
@@ -38,6 +38,7 @@ impl Saoma {
     /// A client address may create so many scenes a minute, and have so many waiting.
     pub(crate) async fn admit_scene(&self, ip: &str) -> Result<(), Error> {
         let rules = &self.limits;
+        let ip = rules.addresses.key(ip);
         self.enforce(
             &format!("scenes:{ip}"),
             rules.scenes_per_minute,
@@ -50,6 +51,19 @@ impl Saoma {
             rules.pending_scenes,
             "pending_scenes_per_ip",
             "waiting scenes from this address",
+        )
+        .await
+    }
+
+    /// A login without a scene from a client address, before its code is exchanged with
+    /// WeChat: so many a minute.
+    pub(crate) async fn admit_direct_login(&self, ip: &str) -> Result<(), Error> {
+        let ip = self.limits.addresses.key(ip);
+        self.enforce(
+            &format!("logins:{ip}"),
+            self.limits.direct_logins,
+            "direct_logins_per_ip",
+            "logins without a scene from this address",
         )
         .await
     }
