@@ -36,6 +36,8 @@ TOML
 SAOMA_LIMITS__POLL_INTERVAL_MS=0 \
 SAOMA_LIMITS__SCENES_PER_IP_PER_MINUTE=0 \
 SAOMA_LIMITS__PENDING_SCENES_PER_IP=0 \
+SAOMA_LIMITS__DIRECT_LOGINS_PER_IP_PER_MINUTE=0 \
+SAOMA_SMS__MAX_PER_IP_PER_HOUR=0 \
 SAOMA_LIMITS__SCENE_TTL_SECONDS=3 \
 RUST_LOG=warn \
   "$work/saoma" serve --config "$work/saoma.toml" --listen "127.0.0.1:$port" --data-dir "$work/data" >"$work/saoma.log" 2>&1 &

@@ -3,7 +3,8 @@
 
 use crate::scene::{Provider, SceneStatus};
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
 };
 use std::time::Duration;
 
@@ -15,6 +16,8 @@ pub struct Metrics {
     sse_streams: IntGauge,
     store_errors: IntCounterVec,
     rate_limited: IntCounterVec,
+    sms_sent: IntCounter,
+    sms_budget_exhausted: IntCounter,
     code_pool: IntGauge,
     sandbox: IntGauge,
     connections_refused: IntCounterVec,
@@ -59,6 +62,18 @@ impl Metrics {
             &["limit"],
         )?;
         registry.register(Box::new(rate_limited.clone()))?;
+        let sms_sent = IntCounter::new(
+            "sms_sent_total",
+            "SMS codes handed to the sender (sum over instances to compare with \
+             sms.budget_per_hour)",
+        )?;
+        registry.register(Box::new(sms_sent.clone()))?;
+        let sms_budget_exhausted = IntCounter::new(
+            "sms_budget_exhausted_total",
+            "SMS codes refused because sms.budget_per_hour was spent for the whole cluster \
+             (alert on any increase)",
+        )?;
+        registry.register(Box::new(sms_budget_exhausted.clone()))?;
         let code_pool = IntGauge::new(
             "code_pool_codes",
             "Mini-program codes drawn ahead of time and ready to hand out",
@@ -91,6 +106,8 @@ impl Metrics {
             sse_streams,
             store_errors,
             rate_limited,
+            sms_sent,
+            sms_budget_exhausted,
             code_pool,
             sandbox,
             connections_refused,
@@ -133,6 +150,16 @@ impl Metrics {
     /// A request refused by the limit named `limit` (`scenes_per_ip`, `slow_down`, ...).
     pub fn rate_limited(&self, limit: &str) {
         self.rate_limited.with_label_values(&[limit]).inc();
+    }
+
+    /// An SMS code handed to the sender.
+    pub fn sms_sent(&self) {
+        self.sms_sent.inc();
+    }
+
+    /// An SMS code refused because the cluster's hourly budget is spent.
+    pub fn sms_budget_exhausted(&self) {
+        self.sms_budget_exhausted.inc();
     }
 
     /// A connection refused by the cap named `cap` (`total`, `per_ip`).

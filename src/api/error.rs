@@ -71,8 +71,8 @@ pub enum ErrorCode {
     WechatError,
     /// The ephemeral store cannot be reached; see Retry-After.
     StoreUnavailable,
-    /// A limit was reached (`[limits]`: scenes or SSE streams per client address; `[sms]`: codes
-    /// per phone or per scene); see Retry-After.
+    /// A limit was reached (`[limits]`: scenes, SSE streams or logins without a scene per client
+    /// address; `[sms]`: codes per scene, phone, client address or account); see Retry-After.
     RateLimited,
     /// The scene was polled faster than its `interval` (RFC 8628): wait Retry-After, then poll
     /// no faster than `interval`.
@@ -92,6 +92,11 @@ pub enum ErrorCode {
     TooManyAttempts,
     /// The SMS provider refused or could not be reached.
     SmsUnavailable,
+    /// The phone number's country is not in `sms.allowed_country_codes`: no code is sent.
+    PhoneCountryNotAllowed,
+    /// The whole server's SMS codes for this hour (`sms.budget_per_hour`) are spent; see
+    /// Retry-After.
+    SmsBudgetExhausted,
     /// The access token was not issued to the configured mini-program.
     TokenNotAccepted,
     /// In-WeChat login: the `state` is missing, unknown, or not bound to this browser.
@@ -247,6 +252,13 @@ impl From<Error> for ApiError {
                 tracing::warn!(error = %crate::telemetry::chain(&source), "SMS not sent");
                 ApiError::BadGateway(body(C::SmsUnavailable, msg))
             }
+            Error::PhoneCountryNotAllowed { .. } => {
+                ApiError::BadRequest(body(C::PhoneCountryNotAllowed, msg))
+            }
+            Error::SmsBudgetExhausted { retry_after } => ApiError::Unavailable(
+                body(C::SmsBudgetExhausted, msg),
+                crate::limits::retry_after_secs(*retry_after),
+            ),
             Error::TokenNotAccepted => ApiError::Forbidden(body(C::TokenNotAccepted, msg)),
             Error::InvalidState => ApiError::BadRequest(body(C::InvalidState, msg)),
             Error::SnapshotUser => ApiError::Forbidden(body(C::SnapshotUser, msg)),

@@ -22,6 +22,7 @@ impl ErrorCode {
             | C::InvalidSmsCode
             | C::SmsCodeExpired
             | C::TooManyAttempts
+            | C::PhoneCountryNotAllowed
             | C::InvalidState => 400,
             C::InvalidPollToken | C::Unauthenticated | C::InvalidRefreshToken => 401,
             C::InvalidSignature
@@ -40,7 +41,10 @@ impl ErrorCode {
             C::HeadersTooLarge => 431,
             C::Internal => 500,
             C::WechatError | C::SmsUnavailable => 502,
-            C::WechatQuotaExhausted | C::StoreUnavailable | C::DatabaseUnavailable => 503,
+            C::WechatQuotaExhausted
+            | C::StoreUnavailable
+            | C::DatabaseUnavailable
+            | C::SmsBudgetExhausted => 503,
             C::WechatTimeout => 504,
         }
     }
@@ -99,6 +103,10 @@ impl ErrorCode {
             C::SmsCodeExpired => "no SMS code is pending for this scene and phone, or it expired",
             C::TooManyAttempts => "too many wrong SMS codes: the code is burnt, request a new one",
             C::SmsUnavailable => "the SMS could not be sent",
+            C::PhoneCountryNotAllowed => {
+                "SMS codes are not sent to this country; the allowed country codes are +86"
+            }
+            C::SmsBudgetExhausted => "no more SMS codes can be sent this hour; retry later",
             C::TokenNotAccepted => {
                 "this operation needs an access token issued to the configured mini-program"
             }
@@ -168,6 +176,12 @@ mod tests {
             Error::WrongSmsCode { attempts_left: 1 },
             Error::SmsCodeExpired,
             Error::TooManyAttempts,
+            Error::PhoneCountryNotAllowed {
+                allowed: "+86".into(),
+            },
+            Error::SmsBudgetExhausted {
+                retry_after: second,
+            },
             Error::TokenNotAccepted,
             Error::ProviderUnavailable(crate::scene::Provider::Website),
             Error::WrongProvider(crate::scene::Provider::Website),

@@ -1,10 +1,11 @@
 //! `/api/v1/mini-program`: what the mini-program calls.
 
-use super::SceneId;
 use super::account::BearerAuth;
 use super::op_error::{OpError, errors};
+use super::{SceneId, client_of};
 use crate::providers::{LoginRequest, LoginResult, PhoneResult, RequesterView, Saoma};
 use crate::scene::SceneStatus;
+use poem::Request;
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, Tags};
@@ -95,8 +96,8 @@ errors!(
     /// `miniProgramLogin`'s errors.
     LoginErrors = "miniProgramLogin", json: true,
     [InvalidScene, WrongProvider, InvalidCode, ProviderUnavailable, SceneNotFound, SceneConflict,
-     SceneExpired, SceneConsumed, WechatError, WechatQuotaExhausted, StoreUnavailable,
-     DatabaseUnavailable, WechatTimeout]
+     SceneExpired, SceneConsumed, RateLimited, WechatError, WechatQuotaExhausted,
+     StoreUnavailable, DatabaseUnavailable, WechatTimeout]
 );
 errors!(
     /// `miniProgramPhone`'s errors.
@@ -129,18 +130,25 @@ impl MiniProgramApi {
     }
 
     /// Log in with wx.login()'s code, and confirm or cancel a scene
+    ///
+    /// Without a scene (the mini-program's own login), at most
+    /// `limits.direct_logins_per_ip_per_minute` per client address, counted before WeChat is
+    /// called: beyond, 429 `rate_limited` with Retry-After.
     #[oai(path = "/login", method = "post", operation_id = "miniProgramLogin")]
     async fn login(
         &self,
         saoma: Data<&Arc<Saoma>>,
+        req: &Request,
         body: Json<MiniProgramLoginRequest>,
     ) -> Result<Json<LoginResult>, OpError<LoginErrors>> {
         let body = body.0;
+        let (requester_ip, _) = client_of(req);
         let result = saoma
             .mini_program_login(LoginRequest {
                 code: body.code,
                 scene: body.scene.map(|s| s.0),
                 approve: body.approve,
+                requester_ip,
             })
             .await?;
         Ok(Json(result))

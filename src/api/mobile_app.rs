@@ -59,7 +59,9 @@ impl MobileAppApi {
     /// and posts it here; Saoma exchanges it at `sns/oauth2/access_token` with the mobile app's
     /// id and secret (`[mobile_app]`; the secret never leaves the server), reads the profile
     /// (`sns/userinfo`), finds or creates the account (linked to the user's other WeChat
-    /// identities by unionid) and answers its tokens, like `miniProgramLogin`.
+    /// identities by unionid) and answers its tokens, like `miniProgramLogin`. At most
+    /// `limits.direct_logins_per_ip_per_minute` per client address, counted before WeChat is
+    /// called: beyond, 429 `rate_limited` with Retry-After.
     #[oai(path = "/login", method = "post", operation_id = "mobileAppLogin")]
     async fn login(
         &self,

@@ -1,8 +1,10 @@
 //! `/api/v1/phone`: verify a phone number by SMS for a `need_phone` scene (poll token required).
 
+use super::client_of;
 use super::op_error::{OpError, errors};
 use super::poll_auth::PollTokenHeader;
 use crate::providers::{Saoma, SceneView, SmsSent};
+use poem::Request;
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, Tags};
@@ -53,8 +55,9 @@ impl std::fmt::Debug for BindPhoneRequest {
 errors!(
     /// `sendPhoneSms`'s errors.
     SendErrors = "sendPhoneSms", json: true,
-    [InvalidPhone, InvalidPollToken, SceneNotFound, SceneConflict, SceneExpired, SceneConsumed,
-     RateLimited, SmsUnavailable, StoreUnavailable]
+    [InvalidPhone, PhoneCountryNotAllowed, InvalidPollToken, SceneNotFound, SceneConflict,
+     SceneExpired, SceneConsumed, RateLimited, SmsUnavailable, SmsBudgetExhausted,
+     StoreUnavailable]
 );
 errors!(
     /// `bindPhone`'s errors.
@@ -71,20 +74,25 @@ pub struct PhoneApi;
 impl PhoneApi {
     /// Send a verification code by SMS
     ///
-    /// The scene must be `need_phone`. Limited per phone (one code per
-    /// `sms.resend_interval_seconds`, `sms.max_per_phone_per_hour`) and per scene
-    /// (`sms.max_per_scene`): beyond, 429 `rate_limited` with Retry-After. A new code replaces
-    /// the previous one.
+    /// The scene must be `need_phone`, and the number of a country in
+    /// `sms.allowed_country_codes` (default `+86`; else 400 `phone_country_not_allowed`).
+    /// Limited per phone (one code per `sms.resend_interval_seconds`,
+    /// `sms.max_per_phone_per_hour`), per scene (`sms.max_per_scene`), per client address
+    /// (`sms.max_per_ip_per_hour`) and per account (`sms.max_per_account_per_day`): beyond,
+    /// 429 `rate_limited` with Retry-After. Past the whole server's `sms.budget_per_hour`,
+    /// 503 `sms_budget_exhausted` with Retry-After. A new code replaces the previous one.
     #[oai(path = "/sms", method = "post", operation_id = "sendPhoneSms")]
     async fn send_code(
         &self,
         saoma: Data<&Arc<Saoma>>,
+        req: &Request,
         body: Json<SendCodeRequest>,
         token: PollTokenHeader,
     ) -> Result<Json<SmsSent>, OpError<SendErrors>> {
         let token = token.0;
+        let (ip, _) = client_of(req);
         let sent = saoma
-            .send_phone_code(&body.0.scene, token.as_deref(), &body.0.phone)
+            .send_phone_code(&body.0.scene, token.as_deref(), &body.0.phone, &ip)
             .await?;
         Ok(Json(sent))
     }

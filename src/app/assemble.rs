@@ -9,7 +9,7 @@ use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::providers::{
     Cluster, InWechat, KeyIds, MiniProgram, MobileApp, OfficialAccount, Parts, Saoma, Settings,
-    SmsSettings, Website,
+    SmsCaps, SmsSettings, Website,
 };
 use crate::shutdown::Shutdown;
 use crate::sms::Inbox;
@@ -85,7 +85,7 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
         None => None,
     };
     let limits = Arc::new(Limits::from_config(&config.limits)?);
-    let hooks = super::http::hooks(metrics.clone(), limits.proxies.clone());
+    let hooks = super::http::hooks(metrics.clone(), limits.proxies.clone(), limits.addresses);
     let code_pool = code_pool(
         config,
         mini_program.as_ref(),
@@ -145,7 +145,7 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
         official_account,
         in_wechat,
         mobile_app,
-        settings: settings(config, public_url, sandbox),
+        settings: settings(config, public_url, sandbox)?,
         sms,
         limits,
         cluster: cluster.clone(),
@@ -190,22 +190,32 @@ fn signer(config: &Config, public_url: &url::Url) -> anyhow::Result<Signer> {
     .with_published(&config.tokens.published_key_files)
 }
 
-/// How scenes behave, from `[limits]`, `[tokens]`, `[accounts]` and `[sms]`.
-fn settings(config: &Config, public_url: &url::Url, sandbox: bool) -> Settings {
-    Settings {
-        scene_ttl: Duration::from_secs(config.limits.scene_ttl_seconds),
+/// How scenes behave, from `[limits]`, `[tokens]`, `[accounts]` and `[sms]`; a bad `[sms]`
+/// value stops the start, naming the setting.
+fn settings(config: &Config, public_url: &url::Url, sandbox: bool) -> anyhow::Result<Settings> {
+    let scene_ttl = Duration::from_secs(config.limits.scene_ttl_seconds);
+    let sms = &config.sms;
+    Ok(Settings {
+        scene_ttl,
         grace: SCENE_GRACE,
         interval_secs: config.limits.poll_interval_ms.div_ceil(1000).max(1),
         refresh_ttl: Duration::from_secs(config.tokens.refresh_ttl_seconds),
         secure_cookies: public_url.scheme() == "https",
         sandbox,
         require_phone: config.accounts.require_phone,
-        sms: SmsSettings {
-            code_ttl: Duration::from_secs(config.sms.code_ttl_seconds),
-            max_attempts: config.sms.max_attempts,
-            resend_interval: Duration::from_secs(config.sms.resend_interval_seconds),
-            max_per_phone_per_hour: config.sms.max_per_phone_per_hour,
-            max_per_scene: config.sms.max_per_scene,
-        },
-    }
+        sms: SmsSettings::new(
+            SmsCaps {
+                code_ttl_seconds: sms.code_ttl_seconds,
+                max_attempts: sms.max_attempts,
+                resend_interval_seconds: sms.resend_interval_seconds,
+                max_per_scene: sms.max_per_scene,
+                max_per_phone_per_hour: sms.max_per_phone_per_hour,
+                max_per_ip_per_hour: sms.max_per_ip_per_hour,
+                max_per_account_per_day: sms.max_per_account_per_day,
+                budget_per_hour: sms.budget_per_hour,
+                allowed_country_codes: &sms.allowed_country_codes,
+            },
+            scene_ttl + SCENE_GRACE,
+        )?,
+    })
 }

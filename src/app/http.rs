@@ -2,7 +2,7 @@
 
 use crate::api;
 use crate::config::LimitsConfig;
-use crate::limits::TrustedProxies;
+use crate::limits::{AddressKeys, TrustedProxies};
 use crate::metrics::Metrics;
 use crate::web;
 use std::sync::Arc;
@@ -60,8 +60,13 @@ fn max_connections(configured: usize) -> usize {
 }
 
 /// Refusals look like the API's own errors; refused connections are counted; trusted
-/// proxies carry many clients, so they are not capped per address.
-pub(super) fn hooks(metrics: Arc<Metrics>, proxies: TrustedProxies) -> saoma_http::Hooks {
+/// proxies carry many clients, so they are not capped per address; an IPv6 peer is counted by
+/// its network, as every per-address limit counts it.
+pub(super) fn hooks(
+    metrics: Arc<Metrics>,
+    proxies: TrustedProxies,
+    addresses: AddressKeys,
+) -> saoma_http::Hooks {
     let on_error: saoma_http::OnError = Arc::new(|e| {
         Box::pin(async move {
             let mut response = api::json_errors(e).await;
@@ -72,7 +77,7 @@ pub(super) fn hooks(metrics: Arc<Metrics>, proxies: TrustedProxies) -> saoma_htt
     saoma_http::Hooks {
         on_error,
         on_refused: Arc::new(move |refused| metrics.connection_refused(refused.as_str())),
-        uncapped: Arc::new(move |ip| proxies.trusts(ip)),
+        per_address: Arc::new(move |ip| (!proxies.trusts(ip)).then(|| addresses.client(ip))),
     }
 }
 

@@ -45,10 +45,21 @@ pub struct SmsConfig {
     pub max_attempts: u32,
     /// At most one code per phone in this many seconds (0: no such limit).
     pub resend_interval_seconds: u64,
-    /// At most this many codes per phone per hour.
+    /// At most this many codes per phone per hour (0: no limit).
     pub max_per_phone_per_hour: u64,
-    /// At most this many codes per scene.
+    /// At most this many codes per scene (0: no limit).
     pub max_per_scene: u64,
+    /// At most this many codes asked from one client address per hour (0: no limit).
+    pub max_per_ip_per_hour: u64,
+    /// At most this many codes for one account (the scene's WeChat user) per day (0: no
+    /// limit).
+    pub max_per_account_per_day: u64,
+    /// At most this many codes per hour for the whole cluster; past it 503
+    /// `sms_budget_exhausted` and `saoma_sms_budget_exhausted_total` (0: no budget).
+    pub budget_per_hour: u64,
+    /// The country codes codes may go to (`"+86"`, `"+852"`); other numbers get 400
+    /// `phone_country_not_allowed`. At least one.
+    pub allowed_country_codes: Vec<String>,
     pub tencent: TencentSmsConfig,
 }
 
@@ -88,6 +99,10 @@ impl Default for SmsConfig {
             resend_interval_seconds: 60,
             max_per_phone_per_hour: 5,
             max_per_scene: 3,
+            max_per_ip_per_hour: 20,
+            max_per_account_per_day: 10,
+            budget_per_hour: 1_000,
+            allowed_country_codes: vec!["+86".into()],
             tencent: TencentSmsConfig::default(),
         }
     }

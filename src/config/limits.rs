@@ -24,6 +24,12 @@ pub struct LimitsConfig {
     /// `getwxacodeunlimit` calls per minute for the whole cluster (WeChat allows 5,000); past
     /// it, 503 `wechat_quota_exhausted` without calling WeChat; 0: no budget.
     pub wxacode_per_minute: u64,
+    /// Logins without a scene (`POST /api/v1/mobile-app/login`, the mini-program's own login)
+    /// per client address per minute, counted before WeChat is called; 0: no limit.
+    pub direct_logins_per_ip_per_minute: u64,
+    /// The bits of an IPv6 address that name one client for every per-address limit (a /64 is
+    /// what one subscriber is given); 1..=128, 128 counting each address alone.
+    pub ipv6_prefix_length: u8,
     /// Total bytes of request header names and values (431 past it); the server also caps
     /// the whole head (request line and headers) at twice this plus 8 KiB (at least 16 KiB).
     /// Must be above 0.
@@ -59,6 +65,8 @@ impl Default for LimitsConfig {
             max_sse_per_ip: 100,
             failed_logins_per_scene: 5,
             wxacode_per_minute: 4_000,
+            direct_logins_per_ip_per_minute: 60,
+            ipv6_prefix_length: 64,
             max_header_bytes: 16 * 1024,
             max_connections: 100_000,
             max_connections_per_ip: 256,

@@ -1,13 +1,16 @@
 //! Abuse limits, from `[limits]`: fixed-window counters kept by the store's `RateLimiter` (so
-//! with Redis they hold for the whole cluster), per-instance counts of open SSE streams, and
-//! which peers may name the client in `X-Forwarded-For`.
+//! with Redis they hold for the whole cluster), per-instance counts of open SSE streams, which
+//! peers may name the client in `X-Forwarded-For`, and which client an address counts as (an
+//! IPv6 address by its /64).
 //!
 //! A rule is checked with [`check`]: any feature (scenes, polls, WeChat budgets, SMS sends)
 //! names a key and a [`Rule`] and gets a [`Verdict`].
 
+mod address;
 mod client;
 mod streams;
 
+pub use address::AddressKeys;
 pub use client::TrustedProxies;
 pub use streams::StreamCounts;
 
@@ -84,8 +87,13 @@ pub struct Limits {
     /// Rejected login codes per scene, within the scene's lifetime: the `max`-th cancels it.
     pub failed_logins: Rule,
     pub wxacode: Rule,
+    /// Logins without a scene (native app, the mini-program's own login) per client address:
+    /// each costs a WeChat code exchange.
+    pub direct_logins: Rule,
     pub streams: StreamCounts,
     pub proxies: TrustedProxies,
+    /// The client a per-address limit counts (an IPv6 address by its network).
+    pub addresses: AddressKeys,
 }
 
 /// A well-behaved browser polls every `interval` seconds by its own timer; a window a tenth
@@ -108,8 +116,10 @@ impl Limits {
                 Duration::from_secs(config.scene_ttl_seconds),
             ),
             wxacode: Rule::per_minute(config.wxacode_per_minute),
+            direct_logins: Rule::per_minute(config.direct_logins_per_ip_per_minute),
             streams: StreamCounts::new(config.max_sse_per_ip),
             proxies: TrustedProxies::parse(&config.trusted_proxies)?,
+            addresses: AddressKeys::new(config.ipv6_prefix_length)?,
         })
     }
 }

@@ -75,6 +75,10 @@ pub enum Error {
     TooManyAttempts,
     #[error("the SMS could not be sent")]
     Sms(#[source] SmsError),
+    #[error("SMS codes are not sent to this country; the allowed country codes are {allowed}")]
+    PhoneCountryNotAllowed { allowed: String },
+    #[error("no more SMS codes can be sent this hour; retry later")]
+    SmsBudgetExhausted { retry_after: Duration },
     #[error("this operation needs an access token issued to the configured mini-program")]
     TokenNotAccepted,
 }

@@ -23,6 +23,8 @@ pub struct LoginRequest {
     pub code: String,
     pub scene: Option<String>,
     pub approve: bool,
+    /// The phone's address: a login without a scene is throttled by it.
+    pub requester_ip: String,
 }
 
 impl Saoma {
@@ -125,6 +127,8 @@ impl Saoma {
                 };
                 return Err(refused.into());
             }
+        } else {
+            self.admit_direct_login(&req.requester_ip).await?;
         }
         let session = match self.wechat.jscode2session(&mp.app, &req.code).await {
             Ok(session) => session,

@@ -17,7 +17,8 @@ pub struct MobileApp {
     pub app: AppCredentials,
 }
 
-/// Who asked, for the `need_phone` scene's requester.
+/// The SDK's code, and who asked: the address is throttled (logins without a scene) and is the
+/// `need_phone` scene's requester.
 pub struct AppLoginRequest {
     pub code: String,
     pub requester_ip: String,
@@ -101,6 +102,7 @@ impl Saoma {
     /// account, and answer tokens (or the phone step).
     pub async fn mobile_app_login(&self, req: AppLoginRequest) -> Result<AppLoginResult, Error> {
         let app = self.mobile_app()?.app.clone();
+        self.admit_direct_login(&req.requester_ip).await?;
         let grant = self.wechat.oauth2_access_token(&app, &req.code).await?;
         let (mut unionid, mut nickname, mut avatar) = (grant.unionid.clone(), None, None);
         if grant.scope.contains("snsapi_userinfo") {

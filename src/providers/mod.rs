@@ -14,6 +14,7 @@ mod mobile_app;
 mod official_account;
 mod poll_token;
 mod scenes;
+mod sms_caps;
 mod sms_verification;
 mod throttle;
 mod views;
@@ -32,7 +33,8 @@ pub use mobile_app::{AppLoginRequest, AppLoginResult, MobileApp};
 pub use official_account::{OfficialAccount, PushQuery, PushRefusal, UrlCheck};
 pub use poll_token::PollToken;
 pub use scenes::{BrowserCallback, NewScene};
-pub use sms_verification::{SmsSent, SmsSettings};
+pub use sms_caps::{SmsCaps, SmsSettings};
+pub use sms_verification::SmsSent;
 pub(crate) use throttle::wxacode_key;
 pub use views::WxLogin;
 pub use views::{

@@ -3,7 +3,7 @@
 //!
 //! The code lives in the scene record (so in the ephemeral store, with the scene), as a hash;
 //! every wrong guess is counted atomically with the scene's compare-and-set, and after
-//! `max_attempts` the code is burnt. Sending is rate-limited per scene and per phone.
+//! `max_attempts` the code is burnt. Where codes may go and how many is `sms_caps`.
 
 use super::{Error, Saoma, SceneView};
 use crate::accounts::Phone;
@@ -13,18 +13,7 @@ use crate::store::now_ms;
 use rand::Rng;
 use sha2::{Digest, Sha256};
 use std::sync::Mutex;
-use std::time::Duration;
 use subtle::ConstantTimeEq;
-
-/// `[sms]`: how codes behave and how often they may be sent.
-#[derive(Debug, Clone)]
-pub struct SmsSettings {
-    pub code_ttl: Duration,
-    pub max_attempts: u32,
-    pub resend_interval: Duration,
-    pub max_per_phone_per_hour: u64,
-    pub max_per_scene: u64,
-}
 
 /// A code was sent.
 #[derive(Debug, Clone, poem_openapi::Object)]
@@ -36,42 +25,30 @@ pub struct SmsSent {
     pub expires_in: u64,
 }
 
-const HOUR: Duration = Duration::from_secs(3600);
-
 enum Verdict {
     Match,
     Wrong { attempts_left: u32 },
 }
 
 impl Saoma {
-    /// Send a code to `phone` for a `need_phone` scene.
+    /// Send a code to `phone` for a `need_phone` scene, asked from the client address `ip`.
     pub async fn send_phone_code(
         &self,
         scene: &str,
         poll_token: Option<&str>,
         phone: &str,
+        ip: &str,
     ) -> Result<SmsSent, Error> {
         let phone = Phone::parse(phone).map_err(|_| Error::InvalidPhone)?;
+        let s = &self.settings.sms;
+        if !s.countries.allow(&phone) {
+            return Err(Error::PhoneCountryNotAllowed {
+                allowed: s.countries.to_string(),
+            });
+        }
         let record = self.authorised(scene, poll_token).await?;
         ensure_need_phone(&record, now_ms(), Event::PhoneBound)?;
-        let s = &self.settings.sms;
-        let phone_key = hex::encode(&Sha256::digest(phone.as_str().as_bytes())[..12]);
-        self.limit(
-            &format!("sms:scene:{}", record.scene),
-            s.max_per_scene,
-            self.settings.scene_ttl + self.settings.grace,
-        )
-        .await?;
-        if !s.resend_interval.is_zero() {
-            self.limit(&format!("sms:phone:{phone_key}"), 1, s.resend_interval)
-                .await?;
-        }
-        self.limit(
-            &format!("sms:phone-hour:{phone_key}"),
-            s.max_per_phone_per_hour,
-            HOUR,
-        )
-        .await?;
+        self.admit_sms(&record, &phone, ip).await?;
 
         let code = Secret::new(format!("{:06}", rand::rng().random_range(0..1_000_000u32)));
         let check = PhoneCheck {
@@ -90,6 +67,7 @@ impl Saoma {
             .send_code(&phone, &code, s.code_ttl)
             .await
             .map_err(Error::Sms)?;
+        self.metrics.sms_sent();
         tracing::info!(scene = %record.scene, phone = %phone.masked(), "phone code sent");
         Ok(SmsSent {
             phone: phone.to_string(),
@@ -179,18 +157,6 @@ impl Saoma {
             "phone bound by SMS"
         );
         Ok(self.view(&confirmed, now_ms()))
-    }
-
-    /// Count a hit on `key`; refuse past `max` hits in the window.
-    pub(crate) async fn limit(&self, key: &str, max: u64, window: Duration) -> Result<(), Error> {
-        let (hits, reset) = self.limiter.hit(key, window).await?;
-        if hits > max {
-            return Err(Error::RateLimited {
-                what: "SMS codes",
-                retry_after: reset,
-            });
-        }
-        Ok(())
     }
 }
 

@@ -1,7 +1,7 @@
 //! Where the scene flow meets `[limits]`: admitting a new scene from a client address, the
-//! poll pace (`slow_down`), rejected login codes against one scene, and the cluster-wide
-//! `getwxacodeunlimit` budget. Other features (SMS sends) use [`Saoma::enforce`] with their
-//! own key and rule.
+//! poll pace (`slow_down`), rejected login codes against one scene, logins without a scene
+//! from one address, and the cluster-wide `getwxacodeunlimit` budget. Other features (SMS
+//! sends) use [`Saoma::enforce`] with their own key and rule.
 
 use super::{Error, Saoma};
 use crate::ids::AppId;
@@ -29,7 +29,7 @@ impl Saoma {
         }
     }
 
-    async fn hit(&self, key: &str, rule: Rule) -> Result<Verdict, Error> {
+    pub(super) async fn hit(&self, key: &str, rule: Rule) -> Result<Verdict, Error> {
         limits::check(self.limiter.as_ref(), key, rule)
             .await
             .map_err(|e| self.store_failed(e))
@@ -37,40 +37,44 @@ impl Saoma {
 
     /// A client address may create so many scenes a minute, and have so many waiting.
     pub(crate) async fn admit_scene(&self, ip: &str) -> Result<(), Error> {
-        let rules = &self.limits;
-        self.enforce(
-            &format!("scenes:{ip}"),
-            rules.scenes_per_minute,
-            "scenes_per_ip",
-            "scenes created from this address",
-        )
-        .await?;
-        self.enforce(
-            &format!("pending:{ip}"),
-            rules.pending_scenes,
-            "pending_scenes_per_ip",
-            "waiting scenes from this address",
-        )
-        .await
+        self.admit_waiting(ip, &SCENES).await
     }
 
     /// A client address may store so many OpenID authorization requests (each waits for a
     /// login on the hosted page) a minute, and have so many waiting: the same rules as scenes,
     /// counted apart.
     pub(crate) async fn admit_authorization_request(&self, ip: &str) -> Result<(), Error> {
+        self.admit_waiting(ip, &AUTHORIZATION_REQUESTS).await
+    }
+
+    async fn admit_waiting(&self, ip: &str, counted: &Waiting) -> Result<(), Error> {
         let rules = &self.limits;
+        let ip = rules.addresses.key(ip);
         self.enforce(
-            &format!("authorize:{ip}"),
+            &format!("{}:{ip}", counted.per_minute.0),
             rules.scenes_per_minute,
-            "authorize_per_ip",
-            "authorization requests from this address",
+            counted.per_minute.1,
+            counted.per_minute.2,
         )
         .await?;
         self.enforce(
-            &format!("authorize-pending:{ip}"),
+            &format!("{}:{ip}", counted.waiting.0),
             rules.pending_scenes,
-            "pending_authorize_per_ip",
-            "waiting authorization requests from this address",
+            counted.waiting.1,
+            counted.waiting.2,
+        )
+        .await
+    }
+
+    /// A login without a scene from a client address, before its code is exchanged with
+    /// WeChat: so many a minute.
+    pub(crate) async fn admit_direct_login(&self, ip: &str) -> Result<(), Error> {
+        let ip = self.limits.addresses.key(ip);
+        self.enforce(
+            &format!("logins:{ip}"),
+            self.limits.direct_logins,
+            "direct_logins_per_ip",
+            "logins without a scene from this address",
         )
         .await
     }
@@ -144,6 +148,40 @@ impl Saoma {
         }
     }
 }
+
+/// What waits for a login, counted per client address under `limits.scenes_per_ip_per_minute`
+/// and `limits.pending_scenes_per_ip`: for each rule, the counter's key prefix, the limit's
+/// name in `saoma_rate_limited_total` and what the refusal says is too many.
+struct Waiting {
+    per_minute: (&'static str, &'static str, &'static str),
+    waiting: (&'static str, &'static str, &'static str),
+}
+
+const SCENES: Waiting = Waiting {
+    per_minute: (
+        "scenes",
+        "scenes_per_ip",
+        "scenes created from this address",
+    ),
+    waiting: (
+        "pending",
+        "pending_scenes_per_ip",
+        "waiting scenes from this address",
+    ),
+};
+
+const AUTHORIZATION_REQUESTS: Waiting = Waiting {
+    per_minute: (
+        "authorize",
+        "authorize_per_ip",
+        "authorization requests from this address",
+    ),
+    waiting: (
+        "authorize-pending",
+        "pending_authorize_per_ip",
+        "waiting authorization requests from this address",
+    ),
+};
 
 /// The counter of `getwxacodeunlimit` calls for one app, shared with the code pool's refill.
 pub(crate) fn wxacode_key(app_id: &AppId) -> String {

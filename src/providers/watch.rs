@@ -68,7 +68,8 @@ impl Saoma {
         poll_token: Option<&str>,
     ) -> Result<BoxStream<'static, Option<Result<SceneView, Error>>>, Error> {
         let stream = self.watch(scene, poll_token).await?;
-        let Some(slot) = self.limits.streams.try_open(ip) else {
+        let client = self.limits.addresses.client(ip);
+        let Some(slot) = self.limits.streams.try_open(client) else {
             self.metrics.rate_limited("sse_per_ip");
             return Err(Error::RateLimited {
                 what: "open event streams from this address",

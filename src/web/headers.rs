@@ -1,34 +1,32 @@
 //! Security headers on every response, in one place: `X-Content-Type-Options: nosniff` and
 //! `Referrer-Policy: no-referrer` everywhere; a Content-Security-Policy on every HTML page.
-//! Pages that set their own policy (the demo page, the website callback's pages, the sandbox's
-//! QR page) keep it; any other page (the phone simulator, `/docs`) gets one that allows exactly
-//! its own inline scripts and styles, by hash, computed from the page itself, so that the page
-//! can change without the policy going stale.
+//!
+//! Each page brings its own policy: the demo page, the callback pages and the OpenID pages
+//! write theirs, and static pages with inline code (`/docs`) get one computed once, from the
+//! page itself, when they are rendered ([`csp_for_page`]). The middleware never reads a body:
+//! an HTML page that came without a policy gets [`FALLBACK_CSP`], which allows no inline code
+//! at all, so a page that forgot its policy breaks visibly instead of running unchecked.
 
 use poem::http::{HeaderValue, header};
 use poem::{Endpoint, IntoResponse, Request, Response};
 
-/// Add the security headers to whatever `next` answers.
+/// For an HTML page that brought no policy: [`csp_for_page`] of a page with no inline code.
+pub const FALLBACK_CSP: &str = "default-src 'none'; script-src 'none'; style-src 'none'; \
+     img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; \
+     frame-ancestors 'none'";
+
+/// Add the security headers to whatever `next` answers, without touching its body.
 pub async fn security_headers<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
     let mut response = next.call(req).await?.into_response();
     base_headers(&mut response);
     let is_html = response
         .content_type()
         .is_some_and(|t| t.starts_with("text/html"));
-    if !is_html
-        || response
-            .headers()
-            .contains_key(header::CONTENT_SECURITY_POLICY)
-    {
-        return Ok(response);
-    }
-    let (parts, body) = response.into_parts();
-    let html = body.into_string().await.unwrap_or_default();
-    let mut response = Response::from_parts(parts, html.clone().into());
-    if let Ok(csp) = HeaderValue::from_str(&csp_for_page(&html)) {
+    if is_html {
         response
             .headers_mut()
-            .insert(header::CONTENT_SECURITY_POLICY, csp);
+            .entry(header::CONTENT_SECURITY_POLICY)
+            .or_insert(HeaderValue::from_static(FALLBACK_CSP));
     }
     Ok(response)
 }
@@ -130,8 +128,34 @@ mod tests {
     }
 
     #[test]
-    fn a_page_without_inline_code_allows_none() {
+    fn a_page_without_inline_code_allows_none_as_the_fallback_does() {
         let csp = csp_for_page("<p>hi</p>");
         assert!(csp.contains("script-src 'none'; style-src 'none'"));
+        assert_eq!(csp, FALLBACK_CSP);
+    }
+
+    #[tokio::test]
+    async fn an_html_page_without_a_policy_gets_the_fallback_and_keeps_its_body() {
+        use poem::EndpointExt;
+        use poem::endpoint::make_sync;
+        let page = bytes::Bytes::from("<script>go()</script>".repeat(1000));
+        let served = page.clone();
+        let endpoint = make_sync(move |_| {
+            Response::builder()
+                .content_type("text/html; charset=utf-8")
+                .body(served.clone())
+        })
+        .around(security_headers);
+        let response = endpoint.call(Request::default()).await.unwrap();
+        assert_eq!(
+            response.headers()[header::CONTENT_SECURITY_POLICY],
+            FALLBACK_CSP
+        );
+        let body = response.into_body().into_bytes().await.unwrap();
+        assert_eq!(
+            body.as_ptr(),
+            page.as_ptr(),
+            "the body passed through, not copied"
+        );
     }
 }

@@ -134,6 +134,26 @@ fn an_official_account_configured_in_part_names_what_is_missing() {
 }
 
 #[test]
+fn bad_limits_and_sms_caps_are_refused_naming_the_setting() {
+    let stderr = refused(&[("SAOMA_LIMITS__IPV6_PREFIX_LENGTH", "0")], None);
+    assert_says(
+        &stderr,
+        &["limits.ipv6_prefix_length must be between 1 and 128"],
+    );
+    let stderr = refused(&[], Some("[limits]\nipv6_prefix_length = 129\n"));
+    assert_says(&stderr, &["limits.ipv6_prefix_length"]);
+    let stderr = refused(&[], Some("[sms]\nallowed_country_codes = [\"86\"]\n"));
+    assert_says(
+        &stderr,
+        &["sms.allowed_country_codes: \"86\" is not a country code"],
+    );
+    let stderr = refused(&[], Some("[sms]\nallowed_country_codes = []\n"));
+    assert_says(&stderr, &["sms.allowed_country_codes is empty"]);
+    let stderr = refused(&[], Some("[sms]\nbudget_per_hour = -1\n"));
+    assert_says(&stderr, &["sms.budget_per_hour"]);
+}
+
+#[test]
 fn nothing_real_on_a_database_server_is_not_a_sandbox() {
     let stderr = refused(
         &[("SAOMA_DATABASE_URL", "postgres://saoma@127.0.0.1:9/saoma")],

@@ -1,20 +1,23 @@
-//! Large static pages are served from shared bytes: many slow readers of `/docs` (~1.7 MB)
+//! Large static pages are served from shared bytes: many slow readers of `/docs/` (~1.9 MB)
 //! do not each hold a copy, and the memory comes back when they leave. Measured on the
 //! binary's own RSS, so that other tests in this process do not count.
 //!
-//! On Linux loopback the kernel may take a whole page into the socket buffers (its send buffer
-//! grows to `tcp_wmem`'s 4 MB), and then even a per-request copy is freed at once: on the
-//! machine this was written on, the build that cloned the page passed this test too. That the
-//! responses share one buffer is checked directly in `src/web/docs.rs`; this bounds what a
-//! user sees.
+//! The readers are the attack as it was found: 300 sockets whose receive buffer is set to
+//! 1024 bytes before they connect (the kernel rounds it up to about 2 KiB), so that the
+//! window they advertise stays tiny and loopback cannot absorb the page: whatever the server
+//! holds per response stays held. With a 4096-byte buffer the kernel took whole pages into
+//! the socket buffers and a per-request copy went unseen. That the responses share one buffer
+//! is also checked directly in `src/web/docs.rs`.
 
 use std::process::{Child, Stdio};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
-const READERS: usize = 200;
-/// Generous: one copy of the page per reader would be ~340 MB.
+const READERS: usize = 300;
+/// SO_RCVBUF before connect: far below the page, so the page cannot be absorbed.
+const RECEIVE_BUFFER: u32 = 1024;
+/// Generous: one copy of the page per reader would be ~570 MB.
 const HELD_BOUND_KIB: u64 = 64 * 1024;
 const AFTER_BOUND_KIB: u64 = 32 * 1024;
 
@@ -33,12 +36,12 @@ fn rss_kib(pid: u32) -> u64 {
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
-/// A reader that asks for `/docs` and then reads only the status line.
+/// A reader that asks for `/docs/` and then reads only the status line.
 async fn slow_reader(port: u16) -> TcpStream {
     let socket = TcpSocket::new_v4().unwrap();
-    socket.set_recv_buffer_size(4096).unwrap();
+    socket.set_recv_buffer_size(RECEIVE_BUFFER).unwrap();
     let mut io = socket.connect(([127, 0, 0, 1], port).into()).await.unwrap();
-    io.write_all(b"GET /docs HTTP/1.1\r\nHost: a\r\n\r\n")
+    io.write_all(b"GET /docs/ HTTP/1.1\r\nHost: a\r\n\r\n")
         .await
         .unwrap();
     let mut first = [0u8; 12];

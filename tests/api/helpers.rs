@@ -280,6 +280,15 @@ impl SseReader {
     }
 }
 
+/// The `Retry-After` seconds of a refusal.
+pub fn retry_after(res: &reqwest::Response) -> u64 {
+    res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
 pub async fn error_code(res: reqwest::Response) -> String {
     let body: Value = res.json().await.expect("error bodies are JSON");
     assert!(

@@ -2,16 +2,20 @@
 //! Retry-After, and each recovered once its window passes. The test helper turns the
 //! per-address and pace limits off; every test here turns on the one it checks.
 
-use crate::helpers::{TestApp, error_code, spawn_app_with};
+use crate::helpers::{TestApp, error_code, retry_after, spawn_app_with};
 use serde_json::{Value, json};
 use std::time::Duration;
 
-fn retry_after(res: &reqwest::Response) -> u64 {
-    res.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap()
+/// The address the phone is shown for the scene `created` answers (scanning it).
+async fn shown_requester(app: &TestApp, created: reqwest::Response) -> Value {
+    let scene: Value = created.json().await.unwrap();
+    let shown: Value = app
+        .scan(scene["scene"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    shown["requester"]["ip"].clone()
 }
 
 async fn create_from(app: &TestApp, forwarded_for: &str) -> reqwest::Response {
@@ -198,15 +202,9 @@ async fn x_forwarded_for_is_believed_only_from_a_trusted_proxy() {
 
     let res = create_from(&trusted, "6.6.6.6, 203.0.113.7").await;
     assert_eq!(res.status(), 201);
-    let scene: Value = res.json().await.unwrap();
-    let shown: Value = trusted
-        .scan(scene["scene"].as_str().unwrap())
-        .await
-        .json()
-        .await
-        .unwrap();
     assert_eq!(
-        shown["requester"]["ip"], "203.0.113.7",
+        shown_requester(&trusted, res).await,
+        "203.0.113.7",
         "the rightmost untrusted hop"
     );
     // Counted per forwarded client: another client behind the proxy is not limited.
@@ -214,15 +212,68 @@ async fn x_forwarded_for_is_believed_only_from_a_trusted_proxy() {
     assert_eq!(create_from(&trusted, "203.0.113.7").await.status(), 429);
 
     let res = create_from(&untrusted, "203.0.113.7").await;
-    let scene: Value = res.json().await.unwrap();
-    let shown: Value = untrusted
-        .scan(scene["scene"].as_str().unwrap())
-        .await
-        .json()
-        .await
-        .unwrap();
     assert_eq!(
-        shown["requester"]["ip"], "127.0.0.1",
+        shown_requester(&untrusted, res).await,
+        "127.0.0.1",
         "a spoofed header is ignored"
     );
+}
+
+#[tokio::test]
+async fn addresses_of_one_ipv6_64_are_one_client() {
+    let app = spawn_app_with(|c| {
+        c.limits.trusted_proxies = vec!["127.0.0.0/8".into()];
+        c.limits.scenes_per_ip_per_minute = 2;
+    })
+    .await;
+
+    assert_eq!(create_from(&app, "2001:db8:1:2::1").await.status(), 201);
+    assert_eq!(create_from(&app, "2001:db8:1:2::2").await.status(), 201);
+    let same_64 = create_from(&app, "2001:db8:1:2:ffff:ffff:ffff:ffff").await;
+
+    assert_eq!(same_64.status(), 429, "a third address of the same /64");
+    assert_eq!(error_code(same_64).await, "rate_limited");
+    assert_eq!(create_from(&app, "2001:db8:1:3::1").await.status(), 201);
+    // The phone still sees the whole address.
+    let res = create_from(&app, "2001:db8:1:4::abcd").await;
+    assert_eq!(shown_requester(&app, res).await, "2001:db8:1:4::abcd");
+}
+
+/// 50 made-up codes from one address: each login without a scene costs a WeChat code exchange,
+/// so past `limits.direct_logins_per_ip_per_minute` (60, shared by the native app and the
+/// mini-program) they are refused before WeChat is called.
+#[tokio::test]
+async fn logins_without_a_scene_are_throttled_per_address_before_wechat_is_called() {
+    let app = spawn_app_with(|_| {}).await;
+    let mut refused = 0;
+
+    for n in 0..50 {
+        for (path, body) in [
+            (
+                "/api/v1/mobile-app/login",
+                json!({"code": format!("made-up-{n}")}),
+            ),
+            (
+                "/api/v1/mini-program/login",
+                json!({"code": format!("made-up-{n}")}),
+            ),
+        ] {
+            let res = app.post(path, body).await;
+            if res.status() == 429 {
+                refused += 1;
+                assert!((1..=60).contains(&retry_after(&res)));
+                assert_eq!(error_code(res).await, "rate_limited");
+            } else {
+                assert_eq!(error_code(res).await, "invalid_code", "{path}");
+            }
+        }
+    }
+
+    let exchanged =
+        app.calls("sns/oauth2/access_token").await + app.calls("sns/jscode2session").await;
+    assert_eq!(exchanged, 60, "WeChat was called for the first 60 only");
+    assert_eq!(refused, 40);
+    let metrics = app.http.get(app.url("/metrics")).send().await.unwrap();
+    let metrics = metrics.text().await.unwrap();
+    assert!(metrics.contains(r#"saoma_rate_limited_total{limit="direct_logins_per_ip"} 40"#));
 }

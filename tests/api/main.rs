@@ -32,6 +32,7 @@ mod oidc_keys;
 mod openapi_doc;
 mod openapi_oidc;
 mod phone_sms;
+mod phone_sms_caps;
 mod redis_footprint;
 mod redis_instances;
 mod redis_outage;

@@ -1,6 +1,6 @@
 //! `accounts.require_phone`: need_phone -> SMS code -> bind -> confirmed, and every refusal.
 
-use crate::helpers::{Created, TestApp, error_code, spawn_app_with};
+use crate::helpers::{Created, TestApp, error_code, retry_after, spawn_app_with};
 use saoma::config::Config;
 use serde_json::Value;
 
@@ -148,12 +148,7 @@ async fn sending_is_rate_limited_per_phone_and_per_scene() {
         .await;
 
     assert_eq!(again.status(), 429);
-    let retry_after: u64 = again.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    assert!((1..=60).contains(&retry_after(&again)));
     assert_eq!(error_code(again).await, "rate_limited");
     // Another phone may get a code; the refused resend still counted for the scene, so the
     // fourth request is over the scene's limit of three.

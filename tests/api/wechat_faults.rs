@@ -1,6 +1,6 @@
 //! WeChat on a bad day, as the sandbox plays it.
 
-use crate::helpers::{error_code, spawn_app};
+use crate::helpers::{error_code, retry_after, spawn_app};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -76,12 +76,7 @@ async fn wechat_quota_exhausted_is_503_with_retry_after() {
         .create_scene(json!({"provider": "mini_program", "scene": "quota-0001"}))
         .await;
     assert_eq!(res.status(), 503);
-    let retry_after: u64 = res.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!(retry_after >= 1);
+    assert!(retry_after(&res) >= 1);
     assert_eq!(error_code(res).await, "wechat_quota_exhausted");
     assert_eq!(
         app.calls("wxa/getwxacodeunlimit").await,

@@ -55,8 +55,9 @@ impl Conns {
         })
     }
 
-    /// A place for a connection from `ip` (counted per address unless `uncapped`).
-    pub(super) fn admit(self: &Arc<Self>, ip: IpAddr, uncapped: bool) -> Result<Slot, Refused> {
+    /// A place for a connection counted per address under `counted_as` (`None`: not counted
+    /// per address).
+    pub(super) fn admit(self: &Arc<Self>, counted_as: Option<IpAddr>) -> Result<Slot, Refused> {
         let total = self.total.fetch_add(1, Ordering::Relaxed);
         // From here on, dropping `slot` undoes the count.
         let mut slot = Slot {
@@ -66,7 +67,7 @@ impl Conns {
         if self.max_total > 0 && total >= self.max_total {
             return Err(Refused::Total);
         }
-        if self.max_per_ip > 0 && !uncapped {
+        if let Some(ip) = counted_as.filter(|_| self.max_per_ip > 0) {
             let ip = ip.to_canonical();
             let mut per_ip = self.per_ip.lock().unwrap_or_else(PoisonError::into_inner);
             let count = per_ip.entry(ip).or_insert(0);
@@ -113,16 +114,16 @@ mod tests {
         let conns = Conns::new(3, 2);
         let a: IpAddr = "127.0.0.1".parse().unwrap();
         let b: IpAddr = "::ffff:127.0.0.2".parse().unwrap();
-        let a1 = conns.admit(a, false).unwrap();
-        let _a2 = conns.admit(a, false).unwrap();
-        assert_eq!(conns.admit(a, false).err(), Some(Refused::PerAddress));
-        let _proxy = conns.admit(a, true).unwrap();
-        assert_eq!(conns.admit(b, false).err(), Some(Refused::Total));
+        let a1 = conns.admit(Some(a)).unwrap();
+        let _a2 = conns.admit(Some(a)).unwrap();
+        assert_eq!(conns.admit(Some(a)).err(), Some(Refused::PerAddress));
+        let _proxy = conns.admit(None).unwrap();
+        assert_eq!(conns.admit(Some(b)).err(), Some(Refused::Total));
         drop(a1);
         assert_eq!(conns.open(), 2);
-        let _b1 = conns.admit(b, false).unwrap();
+        let _b1 = conns.admit(Some(b)).unwrap();
         assert_eq!(
-            conns.admit("127.0.0.2".parse().unwrap(), false).err(),
+            conns.admit(Some("127.0.0.2".parse().unwrap())).err(),
             Some(Refused::Total)
         );
     }

@@ -9,8 +9,9 @@
 //!   peer address), and the time bounds on an idle connection, a head, a body and a write.
 //! - [`Hooks`]: `on_error` turns a request refused before the endpoint saw it (400, 414, 431,
 //!   501) into its response, so refusals look like the endpoint's own errors; `on_refused`
-//!   is told of each connection refused by a cap (to count it); `uncapped` names peers not
-//!   capped per address (proxies).
+//!   is told of each connection refused by a cap (to count it); `per_address` says which
+//!   address a peer is counted as (an IPv6 peer by its network), or that it is not capped
+//!   per address (a proxy).
 //! - `stop`: a `watch::Receiver<bool>` that turns `true` to stop. Then the server stops
 //!   accepting, closes quiet connections and those still sending a request, and waits at most
 //!   `grace` for the requests under way (a streamed response ends when its body does, so the
@@ -118,7 +119,7 @@ pub struct ConnectionLimits {
     pub write_timeout: Duration,
     /// Open connections in all; past it new ones are refused at once. 0: no cap.
     pub max_connections: usize,
-    /// Open connections from one client address (see `Hooks::uncapped`). 0: no cap.
+    /// Open connections from one client address (see `Hooks::per_address`). 0: no cap.
     pub max_connections_per_ip: usize,
 }
 
@@ -151,17 +152,19 @@ pub struct Hooks {
     pub on_error: OnError,
     /// Told of each connection refused by a cap (to count it).
     pub on_refused: Arc<dyn Fn(Refused) + Send + Sync>,
-    /// Peers not counted per address (a proxy that carries many clients' connections).
-    pub uncapped: Arc<dyn Fn(IpAddr) -> bool + Send + Sync>,
+    /// The address a peer's connections are counted under for `max_connections_per_ip` (its
+    /// own, or its network's when one client holds many addresses), or `None` for a peer not
+    /// counted per address (a proxy that carries many clients' connections).
+    pub per_address: Arc<dyn Fn(IpAddr) -> Option<IpAddr> + Send + Sync>,
 }
 
 impl Hooks {
-    /// `on_error`, nothing told of refusals, every peer capped.
+    /// `on_error`, nothing told of refusals, every peer capped under its own address.
     pub fn new(on_error: OnError) -> Self {
         Hooks {
             on_error,
             on_refused: Arc::new(|_| {}),
-            uncapped: Arc::new(|_| false),
+            per_address: Arc::new(Some),
         }
     }
 }
@@ -245,8 +248,8 @@ impl Server {
                     continue;
                 }
             };
-            let uncapped = (self.shared.hooks.uncapped)(peer.ip());
-            let slot = match conns.admit(peer.ip(), uncapped) {
+            let counted_as = (self.shared.hooks.per_address)(peer.ip());
+            let slot = match conns.admit(counted_as) {
                 Ok(slot) => slot,
                 Err(refused) => {
                     (self.shared.hooks.on_refused)(refused);

@@ -37,10 +37,13 @@ fn endless() -> poem::Response {
 }
 
 async fn start(limits: ConnectionLimits) -> Running {
-    start_with(limits, |_| false).await
+    start_with(limits, Some).await
 }
 
-async fn start_with(limits: ConnectionLimits, uncapped: fn(IpAddr) -> bool) -> Running {
+async fn start_with(
+    limits: ConnectionLimits,
+    per_address: fn(IpAddr) -> Option<IpAddr>,
+) -> Running {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let endpoint = Route::new()
@@ -52,7 +55,7 @@ async fn start_with(limits: ConnectionLimits, uncapped: fn(IpAddr) -> bool) -> R
     let told = refused.clone();
     let hooks = Hooks {
         on_refused: Arc::new(move |r| told.lock().unwrap().push(r)),
-        uncapped: Arc::new(uncapped),
+        per_address: Arc::new(per_address),
         ..Hooks::new(on_error)
     };
     let (stop, stopping) = watch::channel(false);
@@ -244,6 +247,35 @@ async fn connections_over_the_per_address_cap_are_refused_and_others_served() {
     panic!("a place freed by a close was not given back");
 }
 
+/// Peers the hook counts as one address (an IPv6 network, in Saoma) share one per-address cap.
+#[tokio::test]
+async fn peers_counted_as_one_address_share_its_cap() {
+    let app = start_with(
+        ConnectionLimits {
+            max_connections_per_ip: 1,
+            ..ConnectionLimits::new(8192, 1024)
+        },
+        |_| Some(IpAddr::from([127, 0, 0, 7])),
+    )
+    .await;
+    let mut first = connect_from("127.0.0.7", app.addr).await;
+    first
+        .write_all(b"GET /hello HTTP/1.1\r\nHost: a\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = [0u8; 256];
+    let n = first.read(&mut answer).await.unwrap();
+    assert!(answer[..n].starts_with(b"HTTP/1.1 200 OK"));
+
+    let mut second = connect_from("127.0.0.8", app.addr).await;
+    let seen = refusal(&mut second).await;
+    assert!(
+        seen.is_empty() || seen.starts_with("HTTP/1.1 503 "),
+        "{seen}"
+    );
+    assert_eq!(*app.refused.lock().unwrap(), [Refused::PerAddress]);
+}
+
 #[tokio::test]
 async fn connections_over_the_total_cap_are_refused_and_uncapped_peers_are_not_counted_per_address()
 {
@@ -253,7 +285,7 @@ async fn connections_over_the_total_cap_are_refused_and_uncapped_peers_are_not_c
             max_connections_per_ip: 1,
             ..ConnectionLimits::new(8192, 1024)
         },
-        |ip| ip == IpAddr::from([127, 0, 0, 5]),
+        |ip| (ip != IpAddr::from([127, 0, 0, 5])).then_some(ip),
     )
     .await;
     let _a = connect_from("127.0.0.5", app.addr).await;
