@@ -110,6 +110,13 @@ async fn decide(oidc: &Oidc, req: &Request, params: Params) -> Decided {
         Ok(asked) => asked,
         Err((code, text)) => return fail(code, &text),
     };
+    // Counted whether a scan follows or a code at once: each stores something for a while (the
+    // request for the login page, or a code with its state and nonce).
+    let (ip, _) = crate::api::client_of(req);
+    if let Err(e) = oidc.saoma.admit_authorization_request(&ip).await {
+        let e = OAuthError::domain(e);
+        return fail(e.code, &e.description);
+    }
     match oidc.current_session(req).await {
         Ok(Some(login))
             if !asked.fresh_login
@@ -134,11 +141,6 @@ async fn decide(oidc: &Oidc, req: &Request, params: Params) -> Decided {
             "login_required",
             "no signed-in session: the user must scan a code",
         );
-    }
-    let (ip, _) = crate::api::client_of(req);
-    if let Err(e) = oidc.saoma.admit_authorization_request(&ip).await {
-        let e = OAuthError::domain(e);
-        return fail(e.code, &e.description);
     }
     let id = random_token();
     if let Err(e) = oidc

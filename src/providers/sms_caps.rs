@@ -117,17 +117,15 @@ impl Saoma {
     ) -> Result<(), Error> {
         let s = &self.settings.sms;
         let phone_key = hex::encode(&Sha256::digest(phone.as_str().as_bytes())[..12]);
+        // Each cap counts its hit before it checks, so the order matters: first what the sender
+        // controls (its scene, address and account), then the number. A send refused for its
+        // sender never counts against the number, or a capped sender could lock other
+        // people's numbers out of their codes without a message going out.
         let mut caps = vec![
             (
                 format!("sms:scene:{}", record.scene),
                 s.per_scene,
                 "sms_per_scene",
-            ),
-            (format!("sms:phone:{phone_key}"), s.resend, "sms_resend"),
-            (
-                format!("sms:phone-hour:{phone_key}"),
-                s.per_phone,
-                "sms_per_phone",
             ),
             (
                 format!("sms:ip:{}", self.limits.addresses.key(ip)),
@@ -142,6 +140,12 @@ impl Saoma {
                 "sms_per_account",
             ));
         }
+        caps.push((format!("sms:phone:{phone_key}"), s.resend, "sms_resend"));
+        caps.push((
+            format!("sms:phone-hour:{phone_key}"),
+            s.per_phone,
+            "sms_per_phone",
+        ));
         for (key, rule, limit) in caps {
             self.enforce(&key, rule, limit, "SMS codes").await?;
         }

@@ -40,9 +40,9 @@ impl Saoma {
         self.admit_waiting(ip, &SCENES).await
     }
 
-    /// A client address may store so many OpenID authorization requests (each waits for a
-    /// login on the hosted page) a minute, and have so many waiting: the same rules as scenes,
-    /// counted apart.
+    /// A client address may make so many OpenID authorization requests (each stores a request
+    /// waiting for a login on the hosted page, or a code answered from the session) a minute,
+    /// and have so many waiting: the same rules as scenes, counted apart.
     pub(crate) async fn admit_authorization_request(&self, ip: &str) -> Result<(), Error> {
         self.admit_waiting(ip, &AUTHORIZATION_REQUESTS).await
     }

@@ -151,6 +151,36 @@ async fn authorization_requests_from_one_address_are_throttled_like_scenes() {
     assert_eq!(query["state"], "st4te");
 }
 
+#[tokio::test]
+async fn codes_answered_from_a_session_are_throttled_too() {
+    let app = spawn_app_with(|config| {
+        configure(config);
+        config.limits.scenes_per_ip_per_minute = 3;
+    })
+    .await;
+    let browser = browser();
+    log_in(&app, &browser, &grafana_params(&[])).await;
+    let big = "s".repeat(512);
+    let params: Vec<(&str, &str)> = grafana_params(&[])
+        .into_iter()
+        .map(|(k, v)| {
+            if k == "state" {
+                (k, big.as_str())
+            } else {
+                (k, v)
+            }
+        })
+        .collect();
+    for _ in 0..2 {
+        let (_, query) = location(&authorize(&app, &browser, &params).await);
+        assert!(query.contains_key("code"), "single sign-on: {query:?}");
+    }
+
+    let (_, query) = location(&authorize(&app, &browser, &params).await);
+
+    assert_eq!(query["error"], "temporarily_unavailable", "no code stored");
+}
+
 /// The hidden fields of the logout confirmation page's form, and the form's action.
 fn confirm_form(html: &str) -> (String, Vec<(String, String)>) {
     let form = html

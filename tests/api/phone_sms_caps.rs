@@ -146,3 +146,33 @@ async fn past_the_hourly_budget_no_code_goes_out_and_the_alert_metric_counts() {
     );
     assert!(metrics.contains("saoma_sms_sent_total 2"));
 }
+
+#[tokio::test]
+async fn a_send_refused_for_its_sender_leaves_the_number_free_for_others() {
+    let app = app_requiring_phone().await;
+    let sender = app.new_user("capped").await;
+    let mut next = 0;
+    assert_eq!(
+        pump(&app, &sender, 4, &mut next).await,
+        10,
+        "the account is capped"
+    );
+    let (scene, token) = need_phone_scene(&app, &sender).await;
+    let victim = "+8613900009999";
+    let refused = app.send_sms(&scene, &token, victim).await;
+    assert_eq!(refused.status(), 429);
+
+    let owner = app.new_user("owner").await;
+    let (scene, token) = need_phone_scene(&app, &owner).await;
+    let res = app.send_sms(&scene, &token, victim).await;
+
+    assert_eq!(
+        res.status(),
+        200,
+        "the refused send did not count against the number"
+    );
+    assert!(
+        !app.sms_code(victim).await.is_empty(),
+        "the owner got a code"
+    );
+}
