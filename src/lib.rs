@@ -18,7 +18,7 @@ mod oidc;
 mod providers;
 pub mod scene;
 pub mod secret;
-mod shutdown;
+pub mod shutdown;
 mod sms;
 pub mod store;
 pub mod telemetry;

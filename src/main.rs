@@ -5,9 +5,17 @@ use saoma::config::Config;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+/// `saoma --version`: the package version and the commit it was built from (build.rs).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("SAOMA_GIT_COMMIT"),
+    ")"
+);
+
 /// Saoma (扫码): WeChat scan-to-login server.
 #[derive(Parser)]
-#[command(version, about)]
+#[command(version = VERSION, about)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -29,6 +37,19 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Exit 0 when the local instance answers `/readyz` with 200, else 1 saying why: a
+    /// container's HEALTHCHECK without curl in the image.
+    Healthcheck(HealthcheckArgs),
+}
+
+#[derive(clap::Args)]
+struct HealthcheckArgs {
+    /// Config file, as given to `saoma serve`: the instance is asked at its `listen` address.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Ask this URL instead (e.g. `http://127.0.0.1:8081/healthz` for `saoma sandbox`).
+    #[arg(long)]
+    url: Option<url::Url>,
 }
 
 #[derive(clap::Args, Default)]
@@ -53,13 +74,37 @@ async fn main() -> anyhow::Result<()> {
             public_url,
         }) => {
             saoma::telemetry::init("text", "info");
-            saoma_sandbox::serve_standalone(listen, data_dir, public_url).await
+            let stop = saoma::shutdown::signal();
+            saoma_sandbox::serve_standalone(listen, data_dir, public_url, stop).await
         }
         Some(Command::Openapi) => {
             println!("{}", saoma::app::spec_json());
             Ok(())
         }
+        Some(Command::Healthcheck(args)) => healthcheck(args).await,
     }
+}
+
+async fn healthcheck(args: HealthcheckArgs) -> anyhow::Result<()> {
+    let url = match args.url {
+        Some(url) => url,
+        None => {
+            let config = Config::load(args.config.as_deref())?;
+            readiness_url(config.listen)?
+        }
+    };
+    let answer = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(3))
+        .build()?
+        .get(url.clone())
+        .send()
+        .await
+        .with_context(|| format!("asking {url}"))?;
+    let status = answer.status();
+    let body = answer.text().await.unwrap_or_default();
+    anyhow::ensure!(status.is_success(), "{url} answered {status}: {body}");
+    println!("{url} answered {status}");
+    Ok(())
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -74,4 +119,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let app = Application::build(config).await.context("starting saoma")?;
     println!("Saoma is running. Open {} in a browser.", app.public_url());
     app.run_until_stopped().await.context("serving")
+}
+
+/// `/readyz` at `listen`, asked on loopback when it listens on every address.
+fn readiness_url(listen: SocketAddr) -> anyhow::Result<url::Url> {
+    let mut address = listen;
+    if address.ip().is_unspecified() {
+        address.set_ip(match listen {
+            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    url::Url::parse(&format!("http://{address}/readyz")).context("the readiness URL")
 }

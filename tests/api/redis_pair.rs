@@ -58,6 +58,7 @@ async fn spawn_sandbox(data_dir: &Path) -> TestApp {
         listen,
         data_dir.to_path_buf(),
         None,
+        std::future::pending(),
     ));
     let sandbox = TestApp::at(&format!("http://{listen}"));
     let deadline = Instant::now() + Duration::from_secs(10);

@@ -169,7 +169,8 @@ async fn run(scenario: Scenario) -> anyhow::Result<()> {
             public_url,
         } => {
             saoma::telemetry::init("text", "warn");
-            return saoma_sandbox::serve_standalone(listen, data_dir, public_url).await;
+            let stop = saoma::shutdown::signal();
+            return saoma_sandbox::serve_standalone(listen, data_dir, public_url, stop).await;
         }
         Scenario::Smoke { drivers, saoma_bin } => return smoke::run(&drivers, saoma_bin).await,
         _ => {}

@@ -16,12 +16,15 @@ pub const CALLBACK_TOKEN: &str = "saomasandboxtoken";
 /// The sandbox account's EncodingAESKey (43 base64 characters).
 pub const ENCODING_AES_KEY: &str = "SaomaSandboxEncodingAESKey0123456789abcdefg";
 
-/// Serve `/sandbox/...` on `listen`. Saoma instances use `http://<listen>/sandbox/wechat` as
-/// `wechat.api_base`; codes point phones at `public_url` (a Saoma instance).
+/// Serve `/sandbox/...` on `listen` until `stop` resolves (the binary passes SIGTERM or Ctrl-C:
+/// as a container's first process, nothing else would end it). Saoma instances use
+/// `http://<listen>/sandbox/wechat` as `wechat.api_base`; codes point phones at `public_url`
+/// (a Saoma instance).
 pub async fn serve_standalone(
     listen: SocketAddr,
     data_dir: PathBuf,
     public_url: Option<url::Url>,
+    stop: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
     let public_url = match public_url {
         Some(url) => url,
@@ -41,10 +44,13 @@ pub async fn serve_standalone(
         .around(crate::access_log::access_log);
     println!("Saoma sandbox (fake WeChat) at http://{listen}/sandbox/wechat");
     Server::new(TcpListener::bind(listen))
-        .run(app)
+        .run_with_graceful_shutdown(app, stop, Some(STOP_GRACE))
         .await
         .context("serving the sandbox")
 }
+
+/// How long requests in flight get once `stop` resolves.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Liveness, as Saoma answers it: an orchestrator can tell the sandbox is up.
 #[poem::handler]

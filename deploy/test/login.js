@@ -1,0 +1,105 @@
+// The compose stack as a user meets it (scripts/deploy-test.sh starts it): the demo page
+// through Caddy in Chromium, the sandbox phone scans, both Saoma instances restart one after
+// the other while the login is pending, then the phone confirms and the page is logged in.
+// Not one request the browser made may have failed with a 5xx: the restarts are invisible.
+//
+// Environment: SAOMA_PUBLIC_URL (Caddy on loopback), COMPOSE_PROJECT (container names).
+const assert = require('node:assert/strict');
+const { execFileSync } = require('node:child_process');
+const { launch, readQr, screenshot, shownAccount } = require('../../e2e/lib/browser');
+
+const BASE = process.env.SAOMA_PUBLIC_URL.replace(/\/$/, '');
+const PROJECT = process.env.COMPOSE_PROJECT;
+const PODMAN = ['--runtime', 'runc'];
+const CADDY_ADDRESS = '10.89.250.2';
+const container = (service) => `${PROJECT}_${service}_1`;
+const podman = (...args) => execFileSync('podman', [...PODMAN, ...args], { encoding: 'utf8' });
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Caddy's view of its upstreams (its admin API, on the container's loopback). */
+function upstreams() {
+  const out = podman('exec', container('caddy'), 'wget', '-q', '-O', '-', 'http://127.0.0.1:2019/reverse_proxy/upstreams');
+  return JSON.parse(out);
+}
+
+/** Until `service` answers its own health check (/readyz) and Caddy routes to both
+ *  instances again (its active health check passed, no failure counted). */
+async function waitServing(service) {
+  const until = Date.now() + 120000;
+  for (;;) {
+    let ready = false;
+    try {
+      podman('healthcheck', 'run', container(service));
+      ready = true;
+    } catch (_) {
+      // starting, or not ready yet
+    }
+    const ups = ready ? upstreams() : [];
+    const healthy = (name) => ups.some((u) => u.address === `${name}:8080` && u.healthy !== false && u.fails === 0);
+    if (ready && healthy('saoma-1') && healthy('saoma-2')) return;
+    if (Date.now() > until) throw new Error(`${service} not serving again: ${JSON.stringify(ups)}`);
+    await sleep(250);
+  }
+}
+
+async function main() {
+  await waitServing('saoma-1');
+  await waitServing('saoma-2');
+  const browser = await launch();
+  try {
+    const desk = await browser.newContext({ viewport: { width: 520, height: 820 }, locale: 'zh-CN' });
+    const page = await desk.newPage();
+    const failures = [];
+    const watch = (p) => p.on('response', (r) => r.status() >= 500 && failures.push(r.status() + ' ' + r.url()));
+    watch(page);
+    await page.goto(BASE + '/');
+    const code = page.locator('#code img');
+    await code.waitFor();
+    const url = await readQr(code);
+    assert.ok(url.startsWith(BASE + '/sandbox/phone?scene='), url);
+
+    const phoneContext = await browser.newContext({ viewport: { width: 390, height: 760 }, isMobile: true, hasTouch: true, locale: 'zh-CN' });
+    const phone = await phoneContext.newPage();
+    watch(phone);
+    await phone.goto(url);
+    await phone.locator('#confirm:enabled').waitFor();
+    await page.locator('#status').getByText('扫码成功，请在手机上确认登录').waitFor();
+
+    // Client addresses: Saoma trusts Caddy's X-Forwarded-For (and only Caddy's), so the phone
+    // shows the address Caddy saw, not Caddy's own.
+    const shownIp = await phone.locator('#requester-ip').textContent();
+    assert.notEqual(shownIp, CADDY_ADDRESS, 'trusted_proxies: the client, not the proxy');
+    const seen = podman('logs', container('caddy'))
+      .split('\n')
+      .filter((l) => l.includes('"/api/v1/scenes"'))
+      .map((l) => JSON.parse(l).request.remote_ip);
+    assert.ok(seen.length > 0, 'Caddy logged the scene creation');
+    assert.equal(shownIp, seen[seen.length - 1], 'the address Caddy saw');
+    await screenshot(phone, 'deploy-phone-ask');
+
+    // A rolling restart while the login is pending: whichever instance holds the page's
+    // stream goes away once, and the page carries on through the other.
+    for (const service of ['saoma-1', 'saoma-2']) {
+      podman('restart', '--time', '15', container(service));
+      await waitServing(service);
+    }
+    assert.match(await page.locator('#status').textContent(), /扫码成功/, 'still waiting');
+
+    await phone.locator('#confirm').click();
+    await phone.locator('#result').getByText('已确认登录').waitFor();
+    await page.locator('#status').getByText('登录成功').waitFor();
+    const account = await shownAccount(page);
+    assert.ok(account.id);
+    assert.equal(account.identities[0].provider, 'mini_program');
+    await screenshot(page, 'deploy-logged-in');
+    assert.deepEqual(failures, [], 'no request failed while the instances restarted');
+    console.log(`ok: logged in through Caddy across restarts of both instances (client ${shownIp})`);
+  } finally {
+    await browser.close();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
