@@ -35,6 +35,14 @@ if [ ! -x "$VENV/bin/podman-compose" ] || [ ! -x "$VENV/bin/kubernetes-validate"
   "$VENV/bin/pip" install -q podman-compose==1.6.0 kubernetes-validate==1.37.0
 fi
 
+# deploy/test/login.js drives Chromium with e2e/'s playwright-core (scripts/test.sh's clients block).
+command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || {
+  "${sudo_[@]}" apt-get update -qq
+  "${sudo_[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+if [ ! -d e2e/node_modules/playwright-core ] || [ e2e/package-lock.json -nt e2e/node_modules/.package-lock.json ]; then
+  (cd e2e && npm ci --no-audit --no-fund)
+fi
+
 # crun and the default rlimits are refused in this sandbox; runc and no default ulimits work.
 export CONTAINERS_CONF="$WORK/containers.conf"
 printf '[containers]\ndefault_ulimits = []\n\n[engine]\nruntime = "runc"\n' > "$CONTAINERS_CONF"
@@ -79,20 +87,21 @@ listing=$(cd "$mount" && find . -mindepth 1 | sort | tr '\n' ' ')
 "${podman[@]}" image unmount "$IMAGE" >/dev/null
 [ "$listing" = "./data ./data/.keep ./saoma " ] || { echo "unexpected files in the image: $listing" >&2; exit 1; }
 # Runs read-only as its user, answers its own HEALTHCHECK, stops on SIGTERM at once.
-cid=$("${podman[@]}" run -d --read-only -p 127.0.0.1::8080 "$IMAGE")
-trap '"${podman[@]}" rm -f -t 0 "$cid" >/dev/null 2>&1 || true' EXIT
+# (Without systemd, podman logs that it cannot schedule health checks: they are run by hand.)
+cid=$("${podman[@]}" run -d --read-only -p 127.0.0.1::8080 "$IMAGE" 2>/dev/null)
+trap '"${podman[@]}" rm -f -v -t 0 "$cid" >/dev/null 2>&1 || true' EXIT
 for _ in $(seq 1 100); do
   "${podman[@]}" healthcheck run "$cid" >/dev/null 2>&1 && break
   sleep 0.2
 done
 "${podman[@]}" healthcheck run "$cid" >/dev/null || { "${podman[@]}" logs "$cid"; echo "HEALTHCHECK failed" >&2; exit 1; }
 start=$(date +%s.%N)
-"${podman[@]}" stop -t 20 "$cid" >/dev/null
+"${podman[@]}" stop -t 20 "$cid" >/dev/null 2>&1
 stopped=$(python3 -c "print(f'{$(date +%s.%N) - $start:.1f}')")
 [ "$("${podman[@]}" inspect "$cid" --format '{{.State.ExitCode}}')" = 0 ] \
   || { "${podman[@]}" logs "$cid"; echo "it did not exit cleanly on SIGTERM" >&2; exit 1; }
 echo "    healthy, read-only; stopped cleanly by SIGTERM in ${stopped}s"
-"${podman[@]}" rm "$cid" >/dev/null
+"${podman[@]}" rm -v "$cid" >/dev/null 2>&1
 trap - EXIT
 
 # ---- 3. systemd --------------------------------------------------------------------------------
@@ -148,11 +157,12 @@ openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$SECRETS/oidc
 chmod 0400 "$SECRETS"/*
 chown 65532:65532 "$SECRETS/saoma.toml" "$SECRETS/signing_key.pem" "$SECRETS/oidc_rsa_key.pem"
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port)
 export SAOMA_IMAGE="$IMAGE" SAOMA_SECRETS="$SECRETS" COMPOSE_PROJECT="$PROJECT" \
   POSTGRES_IMAGE="localhost/saoma-test-postgres:$tag" REDIS_IMAGE="localhost/saoma-test-redis:$tag" \
   CADDY_IMAGE="localhost/saoma-test-caddy:$tag" SAOMA_SITE="http://" \
-  SAOMA_HTTP_PORT="127.0.0.1:$port" SAOMA_HTTPS_PORT="127.0.0.1::443" \
+  SAOMA_HTTP_PORT="127.0.0.1:$port" SAOMA_HTTPS_PORT="127.0.0.1:$(free_port)" \
   SAOMA_PUBLIC_URL="http://127.0.0.1:$port/"
 compose=("$VENV/bin/podman-compose" --podman-args="--runtime runc" --in-pod=false -p "$PROJECT"
   -f deploy/compose.yaml -f deploy/test/compose.test.yaml)

@@ -94,3 +94,11 @@ echo "==> bench: saoma-bench smoke"
 cargo build --locked -p saoma-bench
 "$(realpath -m "${CARGO_TARGET_DIR:-target}")/debug/saoma-bench" smoke --drivers bench
 # ---- end of the benchmarks block ---------------------------------------------------------------
+
+# ---- Deployment (issue 26): the shipped artifacts built and run ---------------------------------
+# The `dist` binary (static, fat LTO), the image built with podman, the systemd unit
+# (systemd-analyze), the Kubernetes manifests (kubernetes-validate), and the compose stack with a
+# login in Chromium through Caddy across a restart of each instance (docs/deploy.md).
+echo "==> deploy"
+scripts/deploy-test.sh
+# ---- end of the deployment block ---------------------------------------------------------------

@@ -13,7 +13,8 @@ const PROJECT = process.env.COMPOSE_PROJECT;
 const PODMAN = ['--runtime', 'runc'];
 const CADDY_ADDRESS = '10.89.250.2';
 const container = (service) => `${PROJECT}_${service}_1`;
-const podman = (...args) => execFileSync('podman', [...PODMAN, ...args], { encoding: 'utf8' });
+const podman = (...args) =>
+  execFileSync('podman', [...PODMAN, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Caddy's view of its upstreams (its admin API, on the container's loopback). */
@@ -22,21 +23,34 @@ function upstreams() {
   return JSON.parse(out);
 }
 
-/** Until `service` answers its own health check (/readyz) and Caddy routes to both
- *  instances again (its active health check passed, no failure counted). */
+let lastSeen = [];
+
+/** Until `service` answers its own health check (/readyz) and Caddy counts no failure of
+ *  either instance; then two of Caddy's health intervals (1 s), so that its active check has
+ *  seen the instance ready (Caddy 2.6's admin API shows passive failures, not that). */
 async function waitServing(service) {
-  const until = Date.now() + 120000;
+  const since = Date.now();
+  const until = since + 120000;
   for (;;) {
     let ready = false;
     try {
       podman('healthcheck', 'run', container(service));
+      // WeChat (the sandbox) reachable from it: podman 4.3's DNS (aardvark) may not answer a
+      // restarted container's first lookups, and a login then waits for WeChat in vain.
+      if (service !== 'sandbox') {
+        podman('exec', container(service), '/saoma', 'healthcheck', '--url', 'http://sandbox:8081/healthz');
+      }
       ready = true;
     } catch (_) {
       // starting, or not ready yet
     }
     const ups = ready ? upstreams() : [];
+    lastSeen = ups;
     const healthy = (name) => ups.some((u) => u.address === `${name}:8080` && u.healthy !== false && u.fails === 0);
-    if (ready && healthy('saoma-1') && healthy('saoma-2')) return;
+    if (ready && healthy('saoma-1') && healthy('saoma-2')) {
+      console.log(`    ${service} serving after ${Date.now() - since} ms`);
+      return sleep(2000);
+    }
     if (Date.now() > until) throw new Error(`${service} not serving again: ${JSON.stringify(ups)}`);
     await sleep(250);
   }
@@ -93,7 +107,8 @@ async function main() {
     assert.equal(account.identities[0].provider, 'mini_program');
     await screenshot(page, 'deploy-logged-in');
     assert.deepEqual(failures, [], 'no request failed while the instances restarted');
-    console.log(`ok: logged in through Caddy across restarts of both instances (client ${shownIp})`);
+    console.log(`ok: logged in through Caddy across restarts of both instances (client ${shownIp});`);
+    console.log(`    Caddy's upstreams after the last restart: ${JSON.stringify(lastSeen)}`);
   } finally {
     await browser.close();
   }
