@@ -1,15 +1,16 @@
 //! Records the git commit the binary is built from, for `saoma --version`.
 //!
-//! `SAOMA_GIT_COMMIT` in the build's environment wins (a build from a source tarball, or a
-//! packager that knows the commit); otherwise `git rev-parse` in the source tree; otherwise
-//! (no git, not a checkout, a repository git refuses) `unknown`. The build never fails for it.
+//! `GIT_COMMIT` in the build's environment wins (a build from a source tarball, a packager or
+//! a CI that knows the commit; not a `SAOMA_` name, since Saoma refuses `SAOMA_` variables it
+//! does not know at run time); otherwise `git rev-parse` in the source tree; otherwise (no git,
+//! not a checkout, a repository git refuses) `unknown`. The build never fails for it.
 
 use std::path::PathBuf;
 use std::process::Command;
 
 fn main() {
-    println!("cargo:rerun-if-env-changed=SAOMA_GIT_COMMIT");
-    let commit = match std::env::var("SAOMA_GIT_COMMIT") {
+    println!("cargo:rerun-if-env-changed=GIT_COMMIT");
+    let commit = match std::env::var("GIT_COMMIT") {
         Ok(commit) if !commit.trim().is_empty() => commit.trim().to_owned(),
         _ => {
             watch_head();
