@@ -16,7 +16,8 @@ mkdir -p "$dir"
 if [ ! -s "$rootfs" ]; then
   echo "==> deploy: mmdebstrap bookworm + $PACKAGES" >&2
   mmdebstrap --quiet --variant=minbase --include="$PACKAGES" \
-    --dpkgopt='path-exclude=/usr/share/{doc,man,locale}/*' \
+    --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
+    --dpkgopt='path-exclude=/usr/share/locale/*' \
     --format=tar bookworm "$rootfs.part" >&2
   mv "$rootfs.part" "$rootfs"
 fi

@@ -24,35 +24,43 @@ function upstreams() {
 }
 
 let lastSeen = [];
+const INSTANCES = ['saoma-1', 'saoma-2'];
+const STABLE_ROUNDS = 3;
 
-/** Until `service` answers its own health check (/readyz) and Caddy counts no failure of
- *  either instance; then two of Caddy's health intervals (1 s), so that its active check has
- *  seen the instance ready (Caddy 2.6's admin API shows passive failures, not that). */
+/** One look at the stack: true when every path a login takes answers. Each check goes through
+ *  the container's own resolver, because podman 4.3's DNS (aardvark-dns) stops answering the
+ *  whole network for several seconds after any container on it restarts: Caddy's lookups of
+ *  an instance time out, and an instance's lookup of WeChat too (a login then ends in 504
+ *  wechat_timeout). */
+function stackAnswers() {
+  try {
+    for (const name of INSTANCES) {
+      podman('healthcheck', 'run', container(name)); // /readyz: Redis, PostgreSQL, keys agreed
+      podman('exec', container(name), '/saoma', 'healthcheck', '--url', 'http://sandbox:8081/healthz');
+      podman('exec', container('caddy'), 'wget', '-q', '-T', '2', '-O', '/dev/null', `http://${name}:8080/readyz`);
+    }
+    lastSeen = upstreams();
+  } catch (_) {
+    return false; // starting, not ready, or a lookup unanswered
+  }
+  return INSTANCES.every((name) => lastSeen.some((u) => u.address === `${name}:8080` && u.fails === 0));
+}
+
+/** Until the whole stack answers (above) in STABLE_ROUNDS looks in a row, a second apart;
+ *  then two of Caddy's health intervals (1 s), so that its active check, which its 2.6 admin
+ *  API does not show, has seen the restarted instance ready. */
 async function waitServing(service) {
   const since = Date.now();
   const until = since + 120000;
+  let rounds = 0;
   for (;;) {
-    let ready = false;
-    try {
-      podman('healthcheck', 'run', container(service));
-      // WeChat (the sandbox) reachable from it: podman 4.3's DNS (aardvark) may not answer a
-      // restarted container's first lookups, and a login then waits for WeChat in vain.
-      if (service !== 'sandbox') {
-        podman('exec', container(service), '/saoma', 'healthcheck', '--url', 'http://sandbox:8081/healthz');
-      }
-      ready = true;
-    } catch (_) {
-      // starting, or not ready yet
-    }
-    const ups = ready ? upstreams() : [];
-    lastSeen = ups;
-    const healthy = (name) => ups.some((u) => u.address === `${name}:8080` && u.healthy !== false && u.fails === 0);
-    if (ready && healthy('saoma-1') && healthy('saoma-2')) {
-      console.log(`    ${service} serving after ${Date.now() - since} ms`);
+    rounds = stackAnswers() ? rounds + 1 : 0;
+    if (rounds === STABLE_ROUNDS) {
+      console.log(`    ${service}: the stack answers again after ${Date.now() - since} ms`);
       return sleep(2000);
     }
-    if (Date.now() > until) throw new Error(`${service} not serving again: ${JSON.stringify(ups)}`);
-    await sleep(250);
+    if (Date.now() > until) throw new Error(`${service} not serving again: ${JSON.stringify(lastSeen)}`);
+    await sleep(1000);
   }
 }
 
