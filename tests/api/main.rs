@@ -40,6 +40,7 @@ mod redis_pair;
 mod redis_server;
 mod scenes;
 mod shutdown;
+mod sign_up;
 mod store_contract;
 mod validation;
 mod website;
