@@ -22,7 +22,12 @@ async fn an_unknown_persons_scene_ends_cancelled_saying_why_and_the_phone_is_tol
     assert_eq!(phone.status(), 403);
     let body: Value = phone.json().await.unwrap();
     assert_eq!(body["code"], "not_provisioned");
-    assert!(body["message"].as_str().unwrap().contains("sign-up is closed"));
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("sign-up is closed")
+    );
     let page = app
         .poll_json(&created.scene, Some(&created.poll_token))
         .await;
@@ -54,7 +59,9 @@ async fn an_unknown_persons_direct_logins_are_refused_and_nothing_is_created() {
     assert_eq!(mobile.status(), 403);
     assert_eq!(error_code(mobile).await, "not_provisioned");
 
-    let pool = sqlx::SqlitePool::connect(&app.database_url()).await.unwrap();
+    let pool = sqlx::SqlitePool::connect(&app.database_url())
+        .await
+        .unwrap();
     for table in ["accounts", "identities", "refresh_families"] {
         let (rows,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
             .fetch_one(&pool)
