@@ -375,3 +375,33 @@ async fn deleting_ones_own_account_needs_a_recent_login_and_export_returns_the_d
     assert_eq!(deleted.status(), 204);
     assert_eq!(app.me(access).await.status(), 401);
 }
+
+#[tokio::test]
+async fn disabled_on_one_instance_a_login_on_another_is_refused() {
+    let a = spawn_app_with(with_admin).await;
+    let b = spawn_app_with(|c| {
+        with_admin(c);
+        c.database_url = Some(a.database_url());
+    })
+    .await;
+    let (user, login) = logged_in(&b).await;
+    let id = login["account"]["id"].as_str().unwrap();
+
+    let token = admin_token(&a).await;
+    let disabled = admin(
+        &a,
+        "POST",
+        &format!("/admin/v1/accounts/{id}/disable"),
+        &token,
+    )
+    .await;
+    assert_eq!(disabled.status(), 200);
+
+    let code = b.wx_login(&user).await;
+    let refused = b.mp_login(&code, None, true).await;
+    assert_eq!(refused.status(), 403);
+    assert_eq!(
+        crate::helpers::error_code(refused).await,
+        "account_disabled"
+    );
+}
