@@ -165,7 +165,7 @@ include-operation-id = ["adminListEvents"]
 headers = { Authorization = "Bearer ${FUZZ_ADMIN_TOKEN}" }
 
 [[operations]]
-include-operation-id = ["adminGetAccount", "adminDisableAccount", "adminEnableAccount", "adminDeleteAccount"]
+include-operation-id = ["adminGetAccount", "adminDisableAccount", "adminEnableAccount", "adminDeleteAccount", "adminListSessions", "adminEndSessions"]
 headers = { Authorization = "Bearer ${FUZZ_ADMIN_TOKEN}" }
 parameters = { id = "${FUZZ_ACCOUNT}" }
 TOML

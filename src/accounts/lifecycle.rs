@@ -32,6 +32,24 @@ pub trait Lifecycle: Send + Sync {
         by: DeletedBy,
         actor: &Actor,
     ) -> Result<(), AccountError>;
+    /// The account's live refresh-token sessions (a token neither used nor expired), oldest
+    /// first. `UnknownAccount`.
+    async fn sessions(&self, account_id: &str) -> Result<Vec<RefreshSession>, AccountError>;
+    /// Revoke them all (`session.revoked` each, cause `admin`); how many. `UnknownAccount`.
+    async fn end_sessions(&self, account_id: &str, actor: &Actor) -> Result<u64, AccountError>;
+}
+
+/// A live refresh-token family: one login session of Saoma's API or of an OpenID client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshSession {
+    pub id: String,
+    /// The OpenID client it was issued to; `None`: Saoma's own API.
+    pub client_id: Option<String>,
+    pub provider: String,
+    pub app_id: String,
+    /// Unix milliseconds: the login, and the last rotation.
+    pub created_at: i64,
+    pub last_used_at: i64,
 }
 
 #[async_trait]
@@ -127,6 +145,63 @@ impl Lifecycle for SqlAccounts {
         tx.commit().await?;
         Ok(())
     }
+
+    async fn sessions(&self, account_id: &str) -> Result<Vec<RefreshSession>, AccountError> {
+        let mut conn = self.db.pool.acquire().await?;
+        let known: Option<(String,)> = sqlx::query_as("SELECT id FROM accounts WHERE id = $1")
+            .bind(account_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if known.is_none() {
+            return Err(AccountError::UnknownAccount);
+        }
+        let rows: Vec<(String, Option<String>, String, String, i64, i64)> = sqlx::query_as(
+            "SELECT f.id, f.client_id, f.provider, f.app_id, f.created_at, MAX(t.created_at) \
+             FROM refresh_families f JOIN refresh_tokens t ON t.family_id = f.id \
+             WHERE f.account_id = $1 AND f.revoked_at IS NULL \
+             GROUP BY f.id, f.client_id, f.provider, f.app_id, f.created_at \
+             HAVING MAX(CASE WHEN t.used_at IS NULL AND t.expires_at > $2 THEN 1 ELSE 0 END) = 1 \
+             ORDER BY f.created_at, f.id",
+        )
+        .bind(account_id)
+        .bind(now_ms())
+        .fetch_all(&mut *conn)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, client_id, provider, app_id, created_at, last_used_at)| RefreshSession {
+                    id,
+                    client_id,
+                    provider,
+                    app_id,
+                    created_at,
+                    last_used_at,
+                },
+            )
+            .collect())
+    }
+
+    async fn end_sessions(&self, account_id: &str, actor: &Actor) -> Result<u64, AccountError> {
+        let mut tx = self
+            .db
+            .begin_write(&format!("account:{account_id}"))
+            .await?;
+        if !exists(&mut tx, account_id).await? {
+            return Err(AccountError::UnknownAccount);
+        }
+        let revoked = revoke_families(&mut tx, account_id, RevokeCause::Admin, actor).await?;
+        tx.commit().await?;
+        Ok(revoked)
+    }
+}
+
+async fn exists(tx: &mut super::db::WriteTx, account_id: &str) -> Result<bool, AccountError> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT id FROM accounts WHERE id = $1")
+        .bind(account_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(row.is_some())
 }
 
 /// Revoke every live refresh family of the account, one `session.revoked` each.

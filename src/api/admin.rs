@@ -5,7 +5,7 @@
 use super::error::ApiError;
 use super::op_error::{OpError, errors};
 use crate::accounts::events::{Actor, DeletedBy, EventType, StoredEvent};
-use crate::providers::{AdminAccount, Error, EventFilter, Saoma};
+use crate::providers::{AdminAccount, Error, EventFilter, Saoma, SessionView};
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::auth::Bearer;
@@ -35,7 +35,7 @@ pub struct DisableRequest {
     pub reason: Option<String>,
 }
 
-/// What disabling ended.
+/// What disabling (or ending the sessions) ended.
 #[derive(Object, Debug)]
 #[oai(example)]
 pub struct Disabled {
@@ -74,6 +74,22 @@ pub struct EventPage {
     pub next_cursor: Option<String>,
 }
 
+/// An account's open sessions.
+#[derive(Object, Debug)]
+#[oai(example)]
+pub struct Sessions {
+    /// Live refresh-token families, oldest first (OpenID SSO sessions are not listed yet).
+    pub refresh: Vec<SessionView>,
+}
+
+impl poem_openapi::types::Example for Sessions {
+    fn example() -> Self {
+        Sessions {
+            refresh: vec![poem_openapi::types::Example::example()],
+        }
+    }
+}
+
 #[derive(ApiResponse)]
 pub enum Done {
     /// Done.
@@ -101,6 +117,16 @@ errors!(
 errors!(
     /// `adminDeleteAccount`'s errors.
     DeleteErrors = "adminDeleteAccount", json: false,
+    [Unauthenticated, InsufficientScope, AccountNotFound, DatabaseUnavailable]
+);
+errors!(
+    /// `adminListSessions`' errors.
+    SessionsErrors = "adminListSessions", json: false,
+    [Unauthenticated, InsufficientScope, AccountNotFound, DatabaseUnavailable]
+);
+errors!(
+    /// `adminEndSessions`' errors.
+    EndSessionsErrors = "adminEndSessions", json: false,
     [Unauthenticated, InsufficientScope, AccountNotFound, DatabaseUnavailable]
 );
 errors!(
@@ -212,6 +238,52 @@ impl AdminApi {
                 .delete_account(&id.0, DeletedBy::Admin, actor)
                 .await
                 .map(|()| Done::Done)
+        })
+        .await
+    }
+
+    /// An account's open sessions (refresh-token families), oldest first
+    #[oai(
+        path = "/accounts/:id/sessions",
+        method = "get",
+        operation_id = "adminListSessions"
+    )]
+    async fn sessions(
+        &self,
+        saoma: Data<&Arc<Saoma>>,
+        auth: AdminAuth,
+        /// The account's id.
+        #[oai(validator(max_length = 64))]
+        id: Path<String>,
+    ) -> Result<Json<Sessions>, OpError<SessionsErrors>> {
+        let path = format!("/admin/v1/accounts/{}/sessions", id.0);
+        admin_call(&saoma, &auth, ("GET", &path, 200), async |_| {
+            let refresh = saoma.admin_sessions(&id.0).await?;
+            Ok(Json(Sessions { refresh }))
+        })
+        .await
+    }
+
+    /// End all of an account's sessions: its refresh tokens stop working now
+    #[oai(
+        path = "/accounts/:id/sessions",
+        method = "delete",
+        operation_id = "adminEndSessions"
+    )]
+    async fn end_sessions(
+        &self,
+        saoma: Data<&Arc<Saoma>>,
+        auth: AdminAuth,
+        /// The account's id.
+        #[oai(validator(max_length = 64))]
+        id: Path<String>,
+    ) -> Result<Json<Disabled>, OpError<EndSessionsErrors>> {
+        let path = format!("/admin/v1/accounts/{}/sessions", id.0);
+        admin_call(&saoma, &auth, ("DELETE", &path, 200), async |actor| {
+            let revoked = saoma.end_admin_sessions(&id.0, actor).await?;
+            Ok(Json(Disabled {
+                refresh_sessions_revoked: revoked,
+            }))
         })
         .await
     }

@@ -121,6 +121,65 @@ impl Saoma {
     }
 }
 
+/// A live refresh-token session of an account, as an admin sees it.
+#[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none, example)]
+pub struct SessionView {
+    /// The refresh-token family's id.
+    pub id: String,
+    /// The OpenID client it was issued to; absent: Saoma's own API.
+    pub client_id: Option<String>,
+    /// The provider the person logged in with.
+    pub provider: String,
+    /// The WeChat app the person logged in through.
+    pub app_id: String,
+    /// The login that opened it.
+    pub created_at: DateTime<Utc>,
+    /// The last refresh (or the login).
+    pub last_used_at: DateTime<Utc>,
+}
+
+impl poem_openapi::types::Example for SessionView {
+    fn example() -> Self {
+        let at = DateTime::from_timestamp(1_767_323_045, 0).unwrap_or_default();
+        SessionView {
+            id: "3c7f1a2e-9b4d-4e8a-8f1c-2d3e4f5a6b7c".into(),
+            client_id: Some("shop".into()),
+            provider: "mini_program".into(),
+            app_id: "wx0123456789abcdef".into(),
+            created_at: at,
+            last_used_at: at,
+        }
+    }
+}
+
+impl Saoma {
+    /// The account's live refresh-token sessions.
+    pub async fn admin_sessions(&self, id: &str) -> Result<Vec<SessionView>, Error> {
+        let sessions = self.lifecycle.sessions(id).await.map_err(not_found)?;
+        let at = |ms| DateTime::from_timestamp_millis(ms).unwrap_or_default();
+        Ok(sessions
+            .into_iter()
+            .map(|s| SessionView {
+                id: s.id,
+                client_id: s.client_id,
+                provider: s.provider,
+                app_id: s.app_id,
+                created_at: at(s.created_at),
+                last_used_at: at(s.last_used_at),
+            })
+            .collect())
+    }
+
+    /// End them all; how many.
+    pub async fn end_admin_sessions(&self, id: &str, actor: &Actor) -> Result<u64, Error> {
+        self.lifecycle
+            .end_sessions(id, actor)
+            .await
+            .map_err(not_found)
+    }
+}
+
 /// The filters of `GET /admin/v1/events`.
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {

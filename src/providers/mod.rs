@@ -24,7 +24,7 @@ mod views;
 mod watch;
 mod website;
 
-pub use admin::{AdminAccount, EventFilter};
+pub use admin::{AdminAccount, EventFilter, SessionView};
 pub use client_login::Redeemed;
 pub(crate) use client_login::random_token;
 pub use cluster::{Cluster, ClusterState, KeyIds};

@@ -405,3 +405,48 @@ async fn disabled_on_one_instance_a_login_on_another_is_refused() {
         "account_disabled"
     );
 }
+
+#[tokio::test]
+async fn an_admin_sees_an_accounts_sessions_and_ends_them() {
+    let app = spawn_app_with(with_admin).await;
+    let token = admin_token(&app).await;
+    let (user, login) = logged_in(&app).await;
+    let id = login["account"]["id"].as_str().unwrap();
+    let code = app.wx_login(&user).await;
+    let second: Value = app.mp_login(&code, None, true).await.json().await.unwrap();
+    let path = format!("/admin/v1/accounts/{id}/sessions");
+
+    let sessions: Value = admin(&app, "GET", &path, &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let sessions = sessions["refresh"].as_array().unwrap();
+    assert_eq!(sessions.len(), 2, "{sessions:?}");
+    assert_eq!(sessions[0]["provider"], "mini_program");
+    assert!(sessions[0].get("client_id").is_none(), "Saoma's own API");
+
+    let ended: Value = admin(&app, "DELETE", &path, &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ended["refresh_sessions_revoked"], 2);
+    for refresh in [&login, &second].map(|l| l["tokens"]["refresh_token"].clone()) {
+        let res = app
+            .post("/api/v1/tokens/refresh", json!({"refresh_token": refresh}))
+            .await;
+        assert_eq!(res.status(), 401);
+    }
+    let none: Value = admin(&app, "GET", &path, &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(none, json!({"refresh": []}));
+    let unknown = admin(&app, "GET", "/admin/v1/accounts/nobody/sessions", &token).await;
+    assert_eq!(
+        crate::helpers::error_code(unknown).await,
+        "account_not_found"
+    );
+}
