@@ -161,7 +161,7 @@ headers = { Authorization = "Bearer ${FUZZ_OIDC_ACCESS_TOKEN}" }
 
 # The admin token (5 minutes: later calls get the documented 401), on a real account.
 [[operations]]
-include-operation-id = ["adminListEvents"]
+include-operation-id = ["adminListEvents", "adminSearchAccounts"]
 headers = { Authorization = "Bearer ${FUZZ_ADMIN_TOKEN}" }
 
 [[operations]]

@@ -37,6 +37,15 @@ pub trait Lifecycle: Send + Sync {
     async fn sessions(&self, account_id: &str) -> Result<Vec<RefreshSession>, AccountError>;
     /// Revoke them all (`session.revoked` each, cause `admin`); how many. `UnknownAccount`.
     async fn end_sessions(&self, account_id: &str, actor: &Actor) -> Result<u64, AccountError>;
+    /// Accounts whose id, phone, openid or unionid is `query`, or whose nickname contains it
+    /// (every account for an empty query), newest first, strictly before the cursor
+    /// `(created_at, id)`, at most `limit`.
+    async fn search(
+        &self,
+        query: &str,
+        before: Option<(i64, String)>,
+        limit: u32,
+    ) -> Result<Vec<super::Account>, AccountError>;
 }
 
 /// A live refresh-token family: one login session of Saoma's API or of an OpenID client.
@@ -180,6 +189,42 @@ impl Lifecycle for SqlAccounts {
                 },
             )
             .collect())
+    }
+
+    async fn search(
+        &self,
+        query: &str,
+        before: Option<(i64, String)>,
+        limit: u32,
+    ) -> Result<Vec<super::Account>, AccountError> {
+        let phone = super::Phone::parse(query)
+            .map(|p| p.as_str().to_owned())
+            .ok();
+        // No cursor: before every account (no account is created at i64::MAX).
+        let (at, id) = before.unwrap_or((i64::MAX, String::new()));
+        let sql = "SELECT a.id, a.created_at FROM accounts a WHERE ($1 = '' OR a.id = $1 \
+             OR a.phone = $2 OR EXISTS (SELECT 1 FROM identities i WHERE i.account_id = a.id \
+             AND (i.openid = $1 OR i.unionid = $1 OR i.nickname LIKE $3))) \
+             AND (a.created_at, a.id) < ($4, $5) \
+             ORDER BY a.created_at DESC, a.id DESC LIMIT $6";
+        let like = format!("%{}%", query.replace(['\\', '%', '_'], ""));
+        let mut conn = self.db.pool.acquire().await?;
+        let ids: Vec<(String, i64)> = sqlx::query_as(sql)
+            .bind(query)
+            .bind(phone.unwrap_or_else(|| query.to_owned()))
+            .bind(like)
+            .bind(at)
+            .bind(id)
+            .bind(i64::from(limit))
+            .fetch_all(&mut *conn)
+            .await?;
+        let mut accounts = Vec::with_capacity(ids.len());
+        for (id, _) in ids {
+            if let Some(account) = super::identities::load_account(&mut conn, &id).await? {
+                accounts.push(account);
+            }
+        }
+        Ok(accounts)
     }
 
     async fn end_sessions(&self, account_id: &str, actor: &Actor) -> Result<u64, AccountError> {

@@ -90,6 +90,26 @@ impl poem_openapi::types::Example for Sessions {
     }
 }
 
+/// A page of accounts, newest first.
+#[derive(Object, Debug)]
+#[oai(skip_serializing_if_is_none, example)]
+pub struct AccountPage {
+    /// At most `limit`, newest first.
+    pub accounts: Vec<AdminAccount>,
+    /// Pass it as `cursor` for the next (older) page; absent on the last page. Accounts
+    /// created meanwhile are newer, so they never shift a page.
+    pub next_cursor: Option<String>,
+}
+
+impl poem_openapi::types::Example for AccountPage {
+    fn example() -> Self {
+        AccountPage {
+            accounts: vec![poem_openapi::types::Example::example()],
+            next_cursor: Some("1767323045000.0b9e3c52-6c8f-4d1e-8f0a-3a7b6c5d4e21".into()),
+        }
+    }
+}
+
 #[derive(ApiResponse)]
 pub enum Done {
     /// Done.
@@ -97,6 +117,11 @@ pub enum Done {
     Done,
 }
 
+errors!(
+    /// `adminSearchAccounts`' errors.
+    SearchErrors = "adminSearchAccounts", json: false,
+    [Unauthenticated, InsufficientScope, InvalidCursor, DatabaseUnavailable]
+);
 errors!(
     /// `adminGetAccount`'s errors.
     GetErrors = "adminGetAccount", json: false,
@@ -143,6 +168,46 @@ pub struct AdminApi;
 
 #[OpenApi(prefix_path = "/admin/v1", tag = "ApiTags::Admin")]
 impl AdminApi {
+    /// Find accounts by id, phone, openid, unionid or nickname, newest first
+    #[oai(
+        path = "/accounts",
+        method = "get",
+        operation_id = "adminSearchAccounts"
+    )]
+    async fn search(
+        &self,
+        saoma: Data<&Arc<Saoma>>,
+        auth: AdminAuth,
+        /// An account id, phone number, openid or unionid (exact), or part of a nickname;
+        /// empty or absent: every account.
+        #[oai(validator(max_length = 128))]
+        query: Query<Option<String>>,
+        /// `next_cursor` of the previous page.
+        #[oai(validator(max_length = 128))]
+        cursor: Query<Option<String>>,
+        /// At most this many accounts (1 to 100, default 50).
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
+        limit: Query<Option<u32>>,
+    ) -> Result<Json<AccountPage>, OpError<SearchErrors>> {
+        let limit = limit.0.unwrap_or(50).min(MAX_LIMIT);
+        let query = query.0.unwrap_or_default();
+        admin_call(
+            &saoma,
+            &auth,
+            ("GET", "/admin/v1/accounts", 200),
+            async |_| {
+                let (accounts, next_cursor) = saoma
+                    .search_accounts(&query, cursor.0.as_deref(), limit)
+                    .await?;
+                Ok(Json(AccountPage {
+                    accounts,
+                    next_cursor,
+                }))
+            },
+        )
+        .await
+    }
+
     /// An account: identities, phone, disabled state
     #[oai(
         path = "/accounts/:id",

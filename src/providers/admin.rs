@@ -53,15 +53,7 @@ impl Saoma {
 
     pub async fn admin_account(&self, id: &str) -> Result<AdminAccount, Error> {
         let account = self.accounts.get(id).await?.ok_or(Error::AccountNotFound)?;
-        let view = AccountView::from(&account);
-        Ok(AdminAccount {
-            id: view.id,
-            phone: view.phone,
-            created_at: view.created_at,
-            identities: view.identities,
-            disabled_at: account.disabled.as_ref().map(|d| d.at),
-            disabled_reason: account.disabled.and_then(|d| d.reason),
-        })
+        Ok(admin_view(&account))
     }
 
     /// Disable; how many refresh-token sessions ended.
@@ -178,6 +170,48 @@ impl Saoma {
             .await
             .map_err(not_found)
     }
+}
+
+impl Saoma {
+    /// A page of accounts matching `query`, newest first, and the next page's cursor.
+    pub async fn search_accounts(
+        &self,
+        query: &str,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<(Vec<AdminAccount>, Option<String>), Error> {
+        let before = cursor.map(parse_account_cursor).transpose()?;
+        let accounts = self.lifecycle.search(query.trim(), before, limit).await?;
+        let next = match accounts.last() {
+            Some(last) if accounts.len() == usize::try_from(limit).unwrap_or(usize::MAX) => Some(
+                format!("{}.{}", last.created_at.timestamp_millis(), last.id),
+            ),
+            _ => None,
+        };
+        Ok((accounts.iter().map(admin_view).collect(), next))
+    }
+}
+
+fn admin_view(account: &crate::accounts::Account) -> AdminAccount {
+    let view = AccountView::from(account);
+    AdminAccount {
+        id: view.id,
+        phone: view.phone,
+        created_at: view.created_at,
+        identities: view.identities,
+        disabled_at: account.disabled.as_ref().map(|d| d.at),
+        disabled_reason: account.disabled.as_ref().and_then(|d| d.reason.clone()),
+    }
+}
+
+/// `<created_at ms>.<account id>`, as [`Saoma::search_accounts`] writes it.
+fn parse_account_cursor(cursor: &str) -> Result<(i64, String), Error> {
+    let (at, id) = cursor.split_once('.').ok_or(Error::InvalidCursor)?;
+    let at: i64 = at.parse().map_err(|_| Error::InvalidCursor)?;
+    if uuid::Uuid::parse_str(id).is_err() {
+        return Err(Error::InvalidCursor);
+    }
+    Ok((at, id.to_owned()))
 }
 
 /// The filters of `GET /admin/v1/events`.

@@ -450,3 +450,75 @@ async fn an_admin_sees_an_accounts_sessions_and_ends_them() {
         "account_not_found"
     );
 }
+
+#[tokio::test]
+async fn an_admin_finds_accounts_by_id_openid_or_nickname_page_by_page() {
+    let app = spawn_app_with(with_admin).await;
+    let token = admin_token(&app).await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let (_, login) = logged_in(&app).await;
+        ids.push(login["account"]["id"].as_str().unwrap().to_owned());
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    let (_, fourth) = logged_in(&app).await;
+    let me: Value = app
+        .me(fourth["tokens"]["access_token"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let openid = me["identities"][0]["openid"].as_str().unwrap();
+
+    let by_id: Value = admin(
+        &app,
+        "GET",
+        &format!("/admin/v1/accounts?query={}", ids[1]),
+        &token,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(by_id["accounts"][0]["id"], ids[1].as_str());
+    assert_eq!(by_id["accounts"].as_array().unwrap().len(), 1);
+    let by_openid: Value = admin(
+        &app,
+        "GET",
+        &format!("/admin/v1/accounts?query={openid}"),
+        &token,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(by_openid["accounts"][0]["id"], me["id"]);
+
+    let mut seen = Vec::new();
+    let mut path = "/admin/v1/accounts?limit=3".to_owned();
+    loop {
+        let page: Value = admin(&app, "GET", &path, &token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        seen.extend(
+            page["accounts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["id"].clone()),
+        );
+        let Some(cursor) = page["next_cursor"].as_str() else {
+            break;
+        };
+        // An account created between two pages is newer: never on a later page.
+        logged_in(&app).await;
+        path = format!("/admin/v1/accounts?limit=3&cursor={cursor}");
+    }
+    assert_eq!(seen.len(), 4, "{seen:?}");
+    assert_eq!(seen[0], me["id"], "the newest first");
+    assert_eq!(seen[3], ids[0].as_str(), "the oldest last");
+    let bad = admin(&app, "GET", "/admin/v1/accounts?cursor=12.nope", &token).await;
+    assert_eq!(crate::helpers::error_code(bad).await, "invalid_cursor");
+}

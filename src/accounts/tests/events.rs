@@ -180,3 +180,40 @@ pub(super) async fn events_page_newest_first_by_cursor_and_filter(store: SqlAcco
         .unwrap();
     assert_eq!(created.len(), 3);
 }
+
+pub(super) async fn search_finds_by_id_openid_and_unionid_newest_first(store: SqlAccounts) {
+    use crate::accounts::Lifecycle;
+    let first = store
+        .find_or_create(&identity("wxa", "o1", Some("u1")))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(2)).await;
+    let second = store
+        .find_or_create(&identity("wxa", "o2", None))
+        .await
+        .unwrap();
+
+    let ids = |accounts: Vec<Account>| accounts.into_iter().map(|a| a.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(store.search("", None, 10).await.unwrap()),
+        vec![second.id.clone(), first.id.clone()]
+    );
+    assert_eq!(
+        ids(store.search("u1", None, 10).await.unwrap()),
+        vec![first.id.clone()]
+    );
+    assert_eq!(
+        ids(store.search("o2", None, 10).await.unwrap()),
+        vec![second.id.clone()]
+    );
+    assert_eq!(
+        ids(store.search(&first.id, None, 10).await.unwrap()),
+        vec![first.id.clone()]
+    );
+    let cursor = (second.created_at.timestamp_millis(), second.id.clone());
+    assert_eq!(
+        ids(store.search("", Some(cursor), 10).await.unwrap()),
+        vec![first.id.clone()]
+    );
+    assert!(store.search("nobody", None, 10).await.unwrap().is_empty());
+}

@@ -97,6 +97,7 @@ contract!(
     events::a_disabled_account_is_refused_and_the_refusal_recorded,
     events::a_merge_records_both_ids_on_the_survivor,
     events::events_page_newest_first_by_cursor_and_filter,
+    events::search_finds_by_id_openid_and_unionid_newest_first,
     phone_number::a_free_phone_is_bound_and_found,
     phone_number::binding_the_same_phone_again_changes_nothing,
     phone_number::a_phone_of_another_account_links_this_one_into_it,
