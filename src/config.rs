@@ -24,7 +24,9 @@ mod keys;
 mod limits;
 mod mode;
 mod oidc;
-pub use accounts::{AccountsConfig, SmsConfig, SmsProvider, TencentSmsConfig, UnfollowPolicy};
+pub use accounts::{
+    AccountsConfig, SignUp, SmsConfig, SmsProvider, TencentSmsConfig, UnfollowPolicy,
+};
 pub use limits::LimitsConfig;
 pub use mode::SandboxReason;
 pub use oidc::{OidcClientConfig, OidcConfig};

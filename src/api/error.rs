@@ -103,6 +103,25 @@ pub enum ErrorCode {
     InvalidState,
     /// In-WeChat login from a snapshot page (`is_snapshotuser`): tap "使用完整服务" first.
     SnapshotUser,
+    /// The account is disabled by an administrator: it completes no login.
+    AccountDisabled,
+    /// `accounts.sign_up = "provisioned_only"` and this person was not provisioned: nothing
+    /// was created.
+    NotProvisioned,
+    /// The admin token is valid but lacks the `saoma:admin` scope (a user's or an OpenID
+    /// client's token).
+    InsufficientScope,
+    /// No account has this id (never existed, merged, or deleted).
+    AccountNotFound,
+    /// The account is disabled already: nothing changed.
+    AccountAlreadyDisabled,
+    /// The account is not disabled: nothing changed.
+    AccountNotDisabled,
+    /// The cursor is not one this API returned.
+    InvalidCursor,
+    /// `DELETE /api/v1/me` needs tokens of a login within the last 10 minutes (not refreshed
+    /// ones): log in again.
+    ReauthenticationRequired,
 }
 
 /// The body of every error.
@@ -262,6 +281,21 @@ impl From<Error> for ApiError {
             Error::TokenNotAccepted => ApiError::Forbidden(body(C::TokenNotAccepted, msg)),
             Error::InvalidState => ApiError::BadRequest(body(C::InvalidState, msg)),
             Error::SnapshotUser => ApiError::Forbidden(body(C::SnapshotUser, msg)),
+            Error::LoginRefused(reason) => {
+                let code = match reason {
+                    crate::scene::Refusal::AccountDisabled => C::AccountDisabled,
+                    crate::scene::Refusal::NotProvisioned => C::NotProvisioned,
+                };
+                ApiError::Forbidden(body(code, msg))
+            }
+            Error::InsufficientScope => ApiError::Forbidden(body(C::InsufficientScope, msg)),
+            Error::AccountNotFound => ApiError::NotFound(body(C::AccountNotFound, msg)),
+            Error::AlreadyDisabled => ApiError::Conflict(body(C::AccountAlreadyDisabled, msg)),
+            Error::NotDisabled => ApiError::Conflict(body(C::AccountNotDisabled, msg)),
+            Error::InvalidCursor => ApiError::BadRequest(body(C::InvalidCursor, msg)),
+            Error::ReauthenticationRequired => {
+                ApiError::Forbidden(body(C::ReauthenticationRequired, msg))
+            }
         }
     }
 }

@@ -81,6 +81,23 @@ pub enum Error {
     SmsBudgetExhausted { retry_after: Duration },
     #[error("this operation needs an access token issued to the configured mini-program")]
     TokenNotAccepted,
+    /// WeChat identified the person and Saoma refused the login.
+    #[error("{}", refusal_message(*.0))]
+    LoginRefused(crate::scene::Refusal),
+    /// A valid token of this server without the `saoma:admin` scope.
+    #[error("the token does not carry the saoma:admin scope")]
+    InsufficientScope,
+    #[error("no such account")]
+    AccountNotFound,
+    #[error("the account is disabled already")]
+    AlreadyDisabled,
+    #[error("the account is not disabled")]
+    NotDisabled,
+    #[error("the cursor is not one this API returned")]
+    InvalidCursor,
+    /// Erasing one's own account needs tokens of a login within the last 10 minutes.
+    #[error("log in again (within the last 10 minutes) to delete the account")]
+    ReauthenticationRequired,
 }
 
 impl From<TransitionError> for Error {
@@ -117,7 +134,21 @@ impl From<AccountError> for Error {
             }
             // The account was merged into another (phone binding) or never existed.
             AccountError::UnknownAccount => Error::Unauthenticated,
+            AccountError::AlreadyDisabled => Error::AlreadyDisabled,
+            AccountError::NotDisabled => Error::NotDisabled,
             other => Error::Accounts(other),
+        }
+    }
+}
+
+/// What a refused person is told (the page, the phone, the API's `message`).
+pub fn refusal_message(reason: crate::scene::Refusal) -> &'static str {
+    match reason {
+        crate::scene::Refusal::AccountDisabled => {
+            "this account is disabled: contact the service's operator"
+        }
+        crate::scene::Refusal::NotProvisioned => {
+            "sign-up is closed: only accounts created by the service's operator may log in"
         }
     }
 }

@@ -63,6 +63,7 @@ impl Saoma {
             outcome: None,
             return_url: new.return_url,
             phone_check: None,
+            refused: None,
         };
         match self
             .scenes
@@ -214,6 +215,7 @@ impl Saoma {
             expires_in: record.expires_in(now),
             interval: self.settings.interval_secs,
             scanned_by: record.scanned_by.clone(),
+            refused: record.refused,
             tokens: None,
             redirect: None,
         }
@@ -234,6 +236,7 @@ impl Saoma {
             account_id: account_id.to_string(),
             provider,
             app_id: app_id.clone(),
+            auth_time: Some(jsonwebtoken::get_current_timestamp()),
         };
         self.token_set(&subject, &refresh.token)
     }
@@ -256,6 +259,8 @@ impl Saoma {
             account_id: subject.account_id,
             provider: subject.provider,
             app_id: subject.app_id,
+            // A refreshed token proves no recent login (`DELETE /api/v1/me` asks for one).
+            auth_time: None,
         };
         self.token_set(&subject, &issued.token)
     }

@@ -1,5 +1,6 @@
 //! One integration-test binary: the app on port 0, the embedded sandbox as WeChat.
 mod accounts;
+mod admin;
 mod cli;
 mod cli_deploy;
 mod clients;
@@ -41,6 +42,7 @@ mod redis_pair;
 mod redis_server;
 mod scenes;
 mod shutdown;
+mod sign_up;
 mod store_contract;
 mod validation;
 mod website;
