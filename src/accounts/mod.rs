@@ -7,6 +7,7 @@ mod db;
 mod identities;
 mod merge;
 mod migrations;
+mod outbox;
 mod phone_binding;
 mod phone_number;
 mod refresh;
@@ -17,6 +18,7 @@ mod sql;
 #[cfg(test)]
 mod tests;
 
+pub use outbox::{DueDelivery, EndpointSpec, Outcome};
 pub use phone_number::Phone;
 pub use sql::SqlAccounts;
 
