@@ -66,7 +66,11 @@ pub(super) async fn an_event_is_queued_for_each_enabled_endpoint_subscribed_to_i
         .await
         .unwrap();
     let endpoints = store.webhook_endpoints().await.unwrap();
-    let off = &endpoints.iter().find(|e| e.url == "https://off.example/").unwrap().id;
+    let off = &endpoints
+        .iter()
+        .find(|e| e.url == "https://off.example/")
+        .unwrap()
+        .id;
     store.disable_webhook(off, "admin").await.unwrap();
     record(&store, "account.created").await;
     record(&store, "login.succeeded").await;
