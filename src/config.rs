@@ -25,7 +25,9 @@ mod limits;
 mod mode;
 mod oidc;
 mod webhooks;
-pub use accounts::{AccountsConfig, SmsConfig, SmsProvider, TencentSmsConfig, UnfollowPolicy};
+pub use accounts::{
+    AccountsConfig, SignUp, SmsConfig, SmsProvider, TencentSmsConfig, UnfollowPolicy,
+};
 pub use limits::LimitsConfig;
 pub use mode::SandboxReason;
 pub use oidc::{OidcClientConfig, OidcConfig};

@@ -1,35 +1,47 @@
 //! Identities and the accounts they log into: find or create, link by unionid, load.
 
-use super::db::Db;
+use super::db::{Db, WriteTx};
+use super::events::{
+    self, AccountChange, AccountCreated, AccountUpdated, Actor, EventData, LoginDetails,
+    LoginRefused, LoginSucceeded,
+};
 use super::rows::{corrupt, from_ms, now_ms, parse_provider};
-use super::{Account, AccountError, Identity, NewIdentity};
+use super::{Account, AccountError, Admission, Disabled, Identity, NewIdentity};
+use crate::config::SignUp;
 use crate::ids::{AppId, OpenId, UnionId};
+use crate::scene::Refusal;
 use sqlx::AnyConnection;
 
 /// One attempt; `None` when another writer inserted the same identity first.
-pub(super) async fn try_find_or_create(
+pub(super) async fn try_log_in(
     db: &Db,
-    link_by_unionid: bool,
+    policy: LoginPolicy,
     identity: &NewIdentity,
-) -> Result<Option<Account>, AccountError> {
+    login: &LoginDetails,
+) -> Result<Option<Admission>, AccountError> {
     if let Some(account) = known_unchanged(db, identity).await? {
-        return Ok(Some(account));
+        // A returning user whose login changes nothing: the event is the only write.
+        let mut tx = db.begin_write(&format!("account:{}", account.id)).await?;
+        let admission = admit(&mut tx, account, false, login).await?;
+        tx.commit().await?;
+        return Ok(Some(admission));
     }
     let now = now_ms();
-    let lock_key = match (&identity.unionid, link_by_unionid) {
+    let lock_key = match (&identity.unionid, policy.link_by_unionid) {
         (Some(unionid), true) => format!("unionid:{unionid}"),
         _ => format!("identity:{}:{}", identity.app_id, identity.openid),
     };
     let mut tx = db.begin_write(&lock_key).await?;
-    let existing: Option<(String,)> =
-        sqlx::query_as("SELECT account_id FROM identities WHERE app_id = $1 AND openid = $2")
-            .bind(identity.app_id.as_str())
-            .bind(identity.openid.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
+    let existing: Option<(String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT account_id, nickname, avatar FROM identities WHERE app_id = $1 AND openid = $2",
+    )
+    .bind(identity.app_id.as_str())
+    .bind(identity.openid.as_str())
+    .fetch_optional(&mut *tx)
+    .await?;
 
-    let account_id = match existing {
-        Some((account_id,)) => {
+    let (account_id, created) = match existing {
+        Some((account_id, nickname, avatar)) => {
             sqlx::query(
                 "UPDATE identities SET unionid = COALESCE(unionid, $3), \
                  nickname = COALESCE($4, nickname), avatar = COALESCE($5, avatar) \
@@ -42,20 +54,42 @@ pub(super) async fn try_find_or_create(
             .bind(identity.avatar.as_deref())
             .execute(&mut *tx)
             .await?;
-            if link_by_unionid {
+            let news = |new: Option<&String>, known: Option<String>| {
+                new.is_some() && new != known.as_ref()
+            };
+            if news(identity.nickname.as_ref(), nickname) || news(identity.avatar.as_ref(), avatar)
+            {
+                let change =
+                    EventData::AccountUpdated(AccountUpdated::change(AccountChange::Profile));
+                events::record(&mut tx, Some(&account_id), &Actor::System, &change).await?;
+            }
+            let account_id = if policy.link_by_unionid {
                 join_by_unionid(&mut tx, identity, account_id).await?
             } else {
                 account_id
-            }
+            };
+            (account_id, false)
         }
         None => {
-            let linked = if link_by_unionid {
+            let linked = if policy.link_by_unionid {
                 account_of_unionid(&mut tx, identity).await?
             } else {
                 None
             };
-            let account_id = match linked {
-                Some(account_id) => account_id,
+            let (account_id, created) = match linked {
+                Some(account_id) => (account_id, false),
+                None if policy.sign_up == SignUp::ProvisionedOnly => {
+                    let refused = EventData::LoginRefused(LoginRefused {
+                        login: login.clone(),
+                        reason: Refusal::NotProvisioned,
+                    });
+                    events::record(&mut tx, None, &Actor::System, &refused).await?;
+                    tx.commit().await?;
+                    return Ok(Some(Admission::Refused {
+                        account_id: None,
+                        reason: Refusal::NotProvisioned,
+                    }));
+                }
                 None => {
                     let account_id = uuid::Uuid::new_v4().to_string();
                     sqlx::query(
@@ -65,7 +99,12 @@ pub(super) async fn try_find_or_create(
                     .bind(now)
                     .execute(&mut *tx)
                     .await?;
-                    account_id
+                    let created = EventData::AccountCreated(AccountCreated {
+                        login: Some(login.clone()),
+                        provisioned: false,
+                    });
+                    events::record(&mut tx, Some(&account_id), &Actor::System, &created).await?;
+                    (account_id, true)
                 }
             };
             let inserted = sqlx::query(
@@ -90,17 +129,50 @@ pub(super) async fn try_find_or_create(
                 tx.rollback().await?;
                 return Ok(None);
             }
-            account_id
+            (account_id, created)
         }
     };
-    let account = load_account(&mut tx, &account_id).await?;
-    tx.commit().await?;
-    match account {
-        Some(account) => Ok(Some(account)),
-        None => Err(AccountError::Inconsistent(format!(
+    let Some(account) = load_account(&mut tx, &account_id).await? else {
+        return Err(AccountError::Inconsistent(format!(
             "has an identity pointing at a missing account {account_id}"
-        ))),
+        )));
+    };
+    let admission = admit(&mut tx, account, created, login).await?;
+    tx.commit().await?;
+    Ok(Some(admission))
+}
+
+/// How logins find their account: `accounts.link_by_unionid` and `accounts.sign_up`.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct LoginPolicy {
+    pub(super) link_by_unionid: bool,
+    pub(super) sign_up: SignUp,
+}
+
+/// The account is found: a disabled one is refused, any other logs in; the event says which.
+async fn admit(
+    tx: &mut WriteTx,
+    account: Account,
+    created: bool,
+    login: &LoginDetails,
+) -> Result<Admission, AccountError> {
+    if account.disabled.is_some() {
+        let reason = Refusal::AccountDisabled;
+        let refused = EventData::LoginRefused(LoginRefused {
+            login: login.clone(),
+            reason,
+        });
+        events::record(tx, Some(&account.id), &Actor::System, &refused).await?;
+        return Ok(Admission::Refused {
+            account_id: Some(account.id),
+            reason,
+        });
     }
+    let succeeded = EventData::LoginSucceeded(LoginSucceeded {
+        login: login.clone(),
+    });
+    events::record(tx, Some(&account.id), &Actor::System, &succeeded).await?;
+    Ok(Admission::Admitted { account, created })
 }
 
 /// See [`super::AccountStore::unlink`].
@@ -155,14 +227,23 @@ async fn account_of_unionid(
     .bind(unionid.as_str())
     .fetch_optional(&mut *conn)
     .await?;
-    Ok(row.map(|(account_id,)| account_id))
+    if let Some((account_id,)) = row {
+        return Ok(Some(account_id));
+    }
+    // Provisioned ahead of its first login (`POST /admin/v1/accounts`).
+    let provisioned: Option<(String,)> =
+        sqlx::query_as("SELECT id FROM accounts WHERE provisioned_unionid = $1")
+            .bind(unionid.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(provisioned.map(|(account_id,)| account_id))
 }
 
 /// A login revealed this identity's unionid: every account holding it is the same person, and
 /// they become one, the oldest surviving (the account `account_of_unionid` links new
 /// identities to). See `merge.rs` for what moves. The survivor's id.
 async fn join_by_unionid(
-    conn: &mut AnyConnection,
+    conn: &mut WriteTx,
     identity: &NewIdentity,
     account_id: String,
 ) -> Result<String, AccountError> {
@@ -174,7 +255,7 @@ async fn join_by_unionid(
          ON a.id = i.account_id WHERE i.unionid = $1 ORDER BY a.created_at, a.id",
     )
     .bind(unionid.as_str())
-    .fetch_all(&mut *conn)
+    .fetch_all(&mut **conn)
     .await?;
     let Some(((survivor, _), others)) = holders.split_first() else {
         return Ok(account_id);
@@ -190,14 +271,16 @@ async fn join_by_unionid(
     Ok(survivor.clone())
 }
 
-/// An account and its identities, one row per identity (an account always has one), for the
-/// accounts `$which` selects. A literal, so no SQL is built per call on the login path.
+/// An account and its identities, one row per identity (one row of NULL identity columns for
+/// a provisioned account that has none yet), for the accounts `$which` selects. A literal, so
+/// no SQL is built per call on the login path.
 macro_rules! account_rows {
     ($which:literal) => {
         concat!(
-            "SELECT a.id, a.phone, a.created_at, ",
+            "SELECT a.id, a.phone, a.created_at, a.disabled_at, a.disabled_reason, ",
+            "a.provisioned_at, ",
             "i.provider, i.app_id, i.openid, i.unionid, i.nickname, i.avatar, i.created_at ",
-            "FROM accounts a JOIN identities i ON i.account_id = a.id WHERE a.id = ",
+            "FROM accounts a LEFT JOIN identities i ON i.account_id = a.id WHERE a.id = ",
             $which,
             " ORDER BY i.created_at, i.app_id, i.openid"
         )
@@ -208,13 +291,16 @@ type AccountRow = (
     String,
     Option<String>,
     i64,
-    String,
-    String,
-    String,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
     Option<String>,
     Option<String>,
     Option<String>,
-    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
 );
 
 /// A returning user's login: the identity exists and this login tells nothing new about it
@@ -258,21 +344,37 @@ fn account_from_rows(rows: Vec<AccountRow>) -> Result<Option<Account>, AccountEr
         return Ok(None);
     };
     let (id, phone, created_at) = (first.0.clone(), first.1.clone(), first.2);
+    let disabled = match first.3 {
+        Some(at) => Some(Disabled {
+            at: from_ms(at)?,
+            reason: first.4.clone(),
+        }),
+        None => None,
+    };
+    let provisioned_at = first.5.map(from_ms).transpose()?;
     let identities = rows
         .into_iter()
-        .map(identity_from_row)
+        .filter_map(|row| identity_from_row(row).transpose())
         .collect::<Result<_, _>>()?;
     Ok(Some(Account {
         id,
         phone,
         created_at: from_ms(created_at)?,
         identities,
+        disabled,
+        provisioned_at,
     }))
 }
 
-fn identity_from_row(row: AccountRow) -> Result<Identity, AccountError> {
-    let (_, _, _, provider, app_id, openid, unionid, nickname, avatar, created_at) = row;
-    Ok(Identity {
+/// The row's identity; `None` for the row of an account without identities.
+fn identity_from_row(row: AccountRow) -> Result<Option<Identity>, AccountError> {
+    let (_, _, _, _, _, _, provider, app_id, openid, unionid, nickname, avatar, created_at) = row;
+    let (Some(provider), Some(app_id), Some(openid), Some(created_at)) =
+        (provider, app_id, openid, created_at)
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Identity {
         provider: parse_provider(&provider)?,
         app_id: AppId::parse(app_id).map_err(corrupt)?,
         openid: OpenId::parse(openid).map_err(corrupt)?,
@@ -280,5 +382,5 @@ fn identity_from_row(row: AccountRow) -> Result<Identity, AccountError> {
         nickname,
         avatar,
         created_at: from_ms(created_at)?,
-    })
+    }))
 }

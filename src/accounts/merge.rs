@@ -4,13 +4,16 @@
 //! When both have a phone, the survivor keeps its own and the other's is released.
 
 use super::AccountError;
-use sqlx::AnyConnection;
+use super::db::WriteTx;
+use super::events::{self, AccountChange, AccountUpdated, Actor, EventData};
 
+/// Records `account.updated` (`merged`, both ids) on the survivor.
 pub(super) async fn merge_into(
-    conn: &mut AnyConnection,
+    tx: &mut WriteTx,
     from: &str,
     into: &str,
 ) -> Result<(), AccountError> {
+    let conn = &mut **tx;
     let phones: Vec<(String, Option<String>)> =
         sqlx::query_as("SELECT id, phone FROM accounts WHERE id = $1 OR id = $2")
             .bind(from)
@@ -46,5 +49,11 @@ pub(super) async fn merge_into(
             .execute(&mut *conn)
             .await?;
     }
+    let merged = EventData::AccountUpdated(AccountUpdated {
+        change: AccountChange::Merged,
+        merged_from: Some(from.to_owned()),
+        merged_into: Some(into.to_owned()),
+    });
+    events::record(tx, Some(into), &Actor::System, &merged).await?;
     Ok(())
 }

@@ -4,6 +4,8 @@
 //! (one implementation over sqlx's `Any` driver, one set of portable migrations).
 
 mod db;
+mod event_log;
+pub mod events;
 mod identities;
 mod merge;
 mod migrations;
@@ -18,6 +20,9 @@ mod sql;
 #[cfg(test)]
 mod tests;
 
+pub use event_log::spawn_retention;
+#[allow(unused_imports)] // the admin API (next commits) reads them
+pub use event_log::{EventLog, EventQuery};
 pub use outbox::{DueDelivery, EndpointSpec, Outcome};
 pub use phone_number::Phone;
 pub use sql::SqlAccounts;
@@ -52,7 +57,8 @@ pub struct Identity {
     pub created_at: DateTime<Utc>,
 }
 
-/// A person, with every identity linked to them (oldest first).
+/// A person, with every identity linked to them (oldest first). A provisioned account has no
+/// identity until its first login.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
     /// A UUID v4.
@@ -60,6 +66,30 @@ pub struct Account {
     pub phone: Option<String>,
     pub created_at: DateTime<Utc>,
     pub identities: Vec<Identity>,
+    /// Set while the account is disabled: it completes no login.
+    pub disabled: Option<Disabled>,
+    /// When an admin provisioned it ahead of its first login.
+    pub provisioned_at: Option<DateTime<Utc>>,
+}
+
+/// When and why an account was disabled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Disabled {
+    pub at: DateTime<Utc>,
+    pub reason: Option<String>,
+}
+
+/// What a login's account lookup decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Admission {
+    /// The person may log in to this account (created now when `created`).
+    Admitted { account: Account, created: bool },
+    /// The login is refused; `account_id` is absent when nothing was found (and nothing was
+    /// created).
+    Refused {
+        account_id: Option<String>,
+        reason: crate::scene::Refusal,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -97,11 +127,17 @@ pub enum AccountError {
 /// Accounts and the identities that log into them.
 #[async_trait]
 pub trait AccountStore: Send + Sync {
-    /// The account of this `(app_id, openid)`; created on first sight. If the identity is new but
-    /// its unionid is already known on another identity, it joins that account (link by unionid);
-    /// an identity first seen without unionid gets it recorded when a later login reveals it.
-    /// Nickname and avatar are updated when given.
-    async fn find_or_create(&self, identity: &NewIdentity) -> Result<Account, AccountError>;
+    /// A login by this `(app_id, openid)`: its account, created on first sight (unless
+    /// `accounts.sign_up = "provisioned_only"`). If the identity is new but its unionid is
+    /// already known on another identity, or was provisioned, it joins that account (link by
+    /// unionid); an identity first seen without unionid gets it recorded when a later login
+    /// reveals it. Nickname and avatar are updated when given. A disabled account is refused.
+    /// Records `account.created`, `login.succeeded` or `login.refused` with the change.
+    async fn log_in(
+        &self,
+        identity: &NewIdentity,
+        login: &events::LoginDetails,
+    ) -> Result<Admission, AccountError>;
     async fn get(&self, account_id: &str) -> Result<Option<Account>, AccountError>;
     async fn ping(&self) -> Result<(), AccountError>;
     /// The account this phone number is bound to (the contract tests read bindings with it).

@@ -1,6 +1,7 @@
 //! Binding a verified phone number, and linking accounts that turn out to share one.
 
 use super::db::Db;
+use super::events::{self, AccountChange, AccountUpdated, Actor, EventData};
 use super::identities::load_account;
 use super::merge::merge_into;
 use super::{AccountError, Phone, PhoneBinding};
@@ -30,6 +31,9 @@ pub(super) async fn bind_phone(
                 .bind(phone.as_str())
                 .execute(&mut *tx)
                 .await?;
+            let bound =
+                EventData::AccountUpdated(AccountUpdated::change(AccountChange::PhoneBound));
+            events::record(&mut tx, Some(account_id), &Actor::System, &bound).await?;
             (account_id.to_string(), false)
         }
         Some((owner,)) => {

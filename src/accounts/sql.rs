@@ -2,11 +2,14 @@
 //! database itself is `db.rs`; each feature's queries are in its own file).
 
 use super::db::Db;
+use super::events::LoginDetails;
+use super::identities::LoginPolicy;
 use super::refresh_batch::SessionWriter;
 use super::{
-    Account, AccountError, AccountStore, NewIdentity, Phone, PhoneBinding, identities,
+    Account, AccountError, AccountStore, Admission, NewIdentity, Phone, PhoneBinding, identities,
     phone_binding,
 };
+use crate::config::SignUp;
 use crate::ids::{AppId, OpenId};
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -15,7 +18,7 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub struct SqlAccounts {
     pub(super) db: Db,
-    pub(super) link_by_unionid: bool,
+    pub(super) policy: LoginPolicy,
     /// New sessions (refresh-token families), written in groups.
     pub(super) sessions: Arc<SessionWriter>,
 }
@@ -26,7 +29,10 @@ impl SqlAccounts {
     pub async fn connect(database_url: &str) -> Result<Self, AccountError> {
         Ok(Self {
             db: Db::connect(database_url).await?,
-            link_by_unionid: true,
+            policy: LoginPolicy {
+                link_by_unionid: true,
+                sign_up: SignUp::Open,
+            },
             sessions: Arc::default(),
         })
     }
@@ -40,19 +46,29 @@ impl SqlAccounts {
     /// `accounts.link_by_unionid`: whether a new identity joins the account that already holds
     /// its unionid (default) or always gets an account of its own.
     pub fn link_by_unionid(mut self, on: bool) -> Self {
-        self.link_by_unionid = on;
+        self.policy.link_by_unionid = on;
+        self
+    }
+
+    /// `accounts.sign_up`: whether a login may create an account.
+    pub fn sign_up(mut self, sign_up: SignUp) -> Self {
+        self.policy.sign_up = sign_up;
         self
     }
 }
 
 #[async_trait]
 impl AccountStore for SqlAccounts {
-    async fn find_or_create(&self, identity: &NewIdentity) -> Result<Account, AccountError> {
+    async fn log_in(
+        &self,
+        identity: &NewIdentity,
+        login: &LoginDetails,
+    ) -> Result<Admission, AccountError> {
         for _ in 0..3 {
-            if let Some(account) =
-                identities::try_find_or_create(&self.db, self.link_by_unionid, identity).await?
+            if let Some(admission) =
+                identities::try_log_in(&self.db, self.policy, identity, login).await?
             {
-                return Ok(account);
+                return Ok(admission);
             }
         }
         Err(AccountError::Inconsistent(

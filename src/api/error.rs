@@ -103,6 +103,11 @@ pub enum ErrorCode {
     InvalidState,
     /// In-WeChat login from a snapshot page (`is_snapshotuser`): tap "使用完整服务" first.
     SnapshotUser,
+    /// The account is disabled by an administrator: it completes no login.
+    AccountDisabled,
+    /// `accounts.sign_up = "provisioned_only"` and this person was not provisioned: nothing
+    /// was created.
+    NotProvisioned,
 }
 
 /// The body of every error.
@@ -262,6 +267,13 @@ impl From<Error> for ApiError {
             Error::TokenNotAccepted => ApiError::Forbidden(body(C::TokenNotAccepted, msg)),
             Error::InvalidState => ApiError::BadRequest(body(C::InvalidState, msg)),
             Error::SnapshotUser => ApiError::Forbidden(body(C::SnapshotUser, msg)),
+            Error::LoginRefused(reason) => {
+                let code = match reason {
+                    crate::scene::Refusal::AccountDisabled => C::AccountDisabled,
+                    crate::scene::Refusal::NotProvisioned => C::NotProvisioned,
+                };
+                ApiError::Forbidden(body(code, msg))
+            }
         }
     }
 }

@@ -30,7 +30,9 @@ impl ErrorCode {
             | C::EncryptionRequired
             | C::WrongAppId
             | C::TokenNotAccepted
-            | C::SnapshotUser => 403,
+            | C::SnapshotUser
+            | C::AccountDisabled
+            | C::NotProvisioned => 403,
             C::NotFound | C::SceneNotFound | C::ProviderUnavailable => 404,
             C::MethodNotAllowed => 405,
             C::SceneExists | C::SceneConflict => 409,
@@ -114,6 +116,10 @@ impl ErrorCode {
             C::SnapshotUser => {
                 "WeChat opened the page in snapshot mode: tap 使用完整服务 to log in"
             }
+            C::AccountDisabled => "this account is disabled: contact the service's operator",
+            C::NotProvisioned => {
+                "sign-up is closed: only accounts created by the service's operator may log in"
+            }
         }
     }
 }
@@ -183,6 +189,8 @@ mod tests {
                 retry_after: second,
             },
             Error::TokenNotAccepted,
+            Error::LoginRefused(crate::scene::Refusal::AccountDisabled),
+            Error::LoginRefused(crate::scene::Refusal::NotProvisioned),
             Error::ProviderUnavailable(crate::scene::Provider::Website),
             Error::WrongProvider(crate::scene::Provider::Website),
             Error::SceneNotAllowed(crate::scene::Provider::Website),

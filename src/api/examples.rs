@@ -73,6 +73,7 @@ impl Example for SceneView {
             expires_in: 241,
             interval: 2,
             scanned_by: None,
+            refused: None,
             tokens: Some(TokenSet::example()),
             redirect: None,
         }

@@ -97,7 +97,7 @@ errors!(
     LoginErrors = "miniProgramLogin", json: true,
     [InvalidScene, WrongProvider, InvalidCode, ProviderUnavailable, SceneNotFound, SceneConflict,
      SceneExpired, SceneConsumed, RateLimited, WechatError, WechatQuotaExhausted,
-     StoreUnavailable, DatabaseUnavailable, WechatTimeout]
+     StoreUnavailable, DatabaseUnavailable, WechatTimeout, AccountDisabled, NotProvisioned]
 );
 errors!(
     /// `miniProgramPhone`'s errors.

@@ -45,7 +45,7 @@ errors!(
     /// `mobileAppLogin`'s errors.
     AppLoginErrors = "mobileAppLogin", json: true,
     [InvalidCode, ProviderUnavailable, RateLimited, WechatError, WechatQuotaExhausted,
-     StoreUnavailable, DatabaseUnavailable, WechatTimeout]
+     StoreUnavailable, DatabaseUnavailable, WechatTimeout, AccountDisabled, NotProvisioned]
 );
 
 #[derive(Default)]

@@ -54,7 +54,8 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
         SqlAccounts::connect(&config.database_url())
             .await
             .context("opening the account database")?
-            .link_by_unionid(config.accounts.link_by_unionid),
+            .link_by_unionid(config.accounts.link_by_unionid)
+            .sign_up(config.accounts.sign_up),
     );
     let signer = signer(config, public_url)?;
     let metrics = Arc::new(Metrics::new()?);
@@ -129,6 +130,11 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
             published: signer.published_kids().map(str::to_string).collect(),
         },
     ));
+    if config.accounts.event_retention_days > 0 {
+        let days = config.accounts.event_retention_days;
+        let keep = Duration::from_secs(days.saturating_mul(86_400));
+        crate::accounts::spawn_retention(accounts.clone(), keep);
+    }
     let saoma = Saoma::from(Parts {
         scenes: store.scenes,
         notifier: store.notifier,

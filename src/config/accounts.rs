@@ -16,6 +16,18 @@ pub enum UnfollowPolicy {
     Unlink,
 }
 
+/// Who may get an account by logging in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SignUp {
+    /// Anyone WeChat identifies gets an account on first login (default).
+    #[default]
+    Open,
+    /// Only people provisioned ahead (`POST /admin/v1/accounts`) or already known may log in;
+    /// an unknown person is refused and nothing is created.
+    ProvisionedOnly,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct AccountsConfig {
@@ -24,6 +36,9 @@ pub struct AccountsConfig {
     /// A new identity joins the account that already holds its unionid.
     pub link_by_unionid: bool,
     pub unfollow: UnfollowPolicy,
+    pub sign_up: SignUp,
+    /// Events older than this many days are deleted (0: kept forever).
+    pub event_retention_days: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -86,6 +101,8 @@ impl Default for AccountsConfig {
             require_phone: false,
             link_by_unionid: true,
             unfollow: UnfollowPolicy::Ignore,
+            sign_up: SignUp::Open,
+            event_retention_days: 365,
         }
     }
 }

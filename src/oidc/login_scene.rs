@@ -69,6 +69,7 @@ pub async fn create_scene(
             client_name,
             request: body.request.clone(),
             browser: hash(browser.expose()),
+            client_id: request.client_id.clone(),
         }),
     };
     let request_id = body.request;

@@ -81,6 +81,9 @@ pub enum Error {
     SmsBudgetExhausted { retry_after: Duration },
     #[error("this operation needs an access token issued to the configured mini-program")]
     TokenNotAccepted,
+    /// WeChat identified the person and Saoma refused the login.
+    #[error("{}", refusal_message(*.0))]
+    LoginRefused(crate::scene::Refusal),
 }
 
 impl From<TransitionError> for Error {
@@ -118,6 +121,18 @@ impl From<AccountError> for Error {
             // The account was merged into another (phone binding) or never existed.
             AccountError::UnknownAccount => Error::Unauthenticated,
             other => Error::Accounts(other),
+        }
+    }
+}
+
+/// What a refused person is told (the page, the phone, the API's `message`).
+pub fn refusal_message(reason: crate::scene::Refusal) -> &'static str {
+    match reason {
+        crate::scene::Refusal::AccountDisabled => {
+            "this account is disabled: contact the service's operator"
+        }
+        crate::scene::Refusal::NotProvisioned => {
+            "sign-up is closed: only accounts created by the service's operator may log in"
         }
     }
 }

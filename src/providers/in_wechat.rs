@@ -5,6 +5,7 @@
 //! the scene's poll token, else nothing is spent and nothing changes. The page then picks the
 //! tokens up with its poll token, as with every provider.
 
+use super::login::LoginOrigin;
 use super::{BrowserCallback, CreatedScene, Error, NewScene, PollToken, Qr, Saoma};
 use crate::accounts::NewIdentity;
 use crate::scene::{
@@ -200,17 +201,25 @@ impl Saoma {
                 avatar: Some(info.headimgurl).filter(|a| !a.is_empty()),
             });
         }
-        let account = self
-            .accounts
-            .find_or_create(&NewIdentity {
-                provider: Provider::InWechat,
-                app_id: in_wechat.app.app_id.clone(),
-                openid: grant.openid,
-                unionid,
-                nickname: scanned_by.as_ref().and_then(|s| s.nickname.clone()),
-                avatar: scanned_by.as_ref().and_then(|s| s.avatar.clone()),
-            })
-            .await?;
+        let identity = NewIdentity {
+            provider: Provider::InWechat,
+            app_id: in_wechat.app.app_id.clone(),
+            openid: grant.openid,
+            unionid,
+            nickname: scanned_by.as_ref().and_then(|s| s.nickname.clone()),
+            avatar: scanned_by.as_ref().and_then(|s| s.avatar.clone()),
+        };
+        let origin = LoginOrigin {
+            scene: Some(scene.clone()),
+            ..LoginOrigin::default()
+        };
+        // Refused: the scene is cancelled with the reason, which the page at the return URL
+        // reads from it.
+        let account = match self.complete_login(&identity, origin).await {
+            Ok(account) => account,
+            Err(Error::LoginRefused(_)) => return Ok(InWechatOutcome::Cancelled { return_url }),
+            Err(e) => return Err(e),
+        };
         self.confirm_identity(
             &scene,
             Provider::InWechat,

@@ -1,6 +1,7 @@
 //! The mini-program code: the page shows a code carrying the scene; the mini-program opens
 //! with it, reports the scan, and confirms with `wx.login()`'s code.
 
+use super::login::LoginOrigin;
 use super::{AccountView, CreatedScene, Error, LoginResult, NewScene, Qr, RequesterView, Saoma};
 use crate::accounts::NewIdentity;
 use crate::scene::{Event, Provider, Scene, SceneRecord, SceneStatus, TransitionError};
@@ -134,17 +135,20 @@ impl Saoma {
             Ok(session) => session,
             Err(e) => return Err(self.login_failed(scene.as_ref(), e.into()).await),
         };
-        let account = self
-            .accounts
-            .find_or_create(&NewIdentity {
-                provider: Provider::MiniProgram,
-                app_id: mp.app.app_id.clone(),
-                openid: session.openid,
-                unionid: session.unionid,
-                nickname: None,
-                avatar: None,
-            })
-            .await?;
+        let identity = NewIdentity {
+            provider: Provider::MiniProgram,
+            app_id: mp.app.app_id.clone(),
+            openid: session.openid,
+            unionid: session.unionid,
+            nickname: None,
+            avatar: None,
+        };
+        let origin = LoginOrigin {
+            scene: scene.clone(),
+            ip: Some(req.requester_ip.clone()),
+            user_agent: None,
+        };
+        let account = self.complete_login(&identity, origin).await?;
         let scene_status = match &scene {
             Some(scene) => {
                 let record = if req.approve {

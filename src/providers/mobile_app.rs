@@ -5,6 +5,7 @@
 //! answers a `need_phone` scene instead: the app binds a phone by SMS with the scene's poll
 //! token (`/api/v1/phone/*`) and picks the tokens up by polling it, as a browser would.
 
+use super::login::LoginOrigin;
 use super::{AccountView, Error, NewScene, Saoma, TokenSet};
 use crate::accounts::NewIdentity;
 use crate::scene::{Provider, SceneStatus};
@@ -114,17 +115,20 @@ impl Saoma {
             nickname = Some(info.nickname).filter(|n| !n.is_empty());
             avatar = Some(info.headimgurl).filter(|a| !a.is_empty());
         }
-        let account = self
-            .accounts
-            .find_or_create(&NewIdentity {
-                provider: Provider::MobileApp,
-                app_id: app.app_id.clone(),
-                openid: grant.openid,
-                unionid,
-                nickname,
-                avatar,
-            })
-            .await?;
+        let identity = NewIdentity {
+            provider: Provider::MobileApp,
+            app_id: app.app_id.clone(),
+            openid: grant.openid,
+            unionid,
+            nickname,
+            avatar,
+        };
+        let origin = LoginOrigin {
+            scene: None,
+            ip: Some(req.requester_ip.clone()),
+            user_agent: Some(req.user_agent.clone()),
+        };
+        let account = self.complete_login(&identity, origin).await?;
         if self.settings.require_phone && account.phone.is_none() {
             let (record, poll_token) = self
                 .insert_scene(NewScene {

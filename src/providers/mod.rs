@@ -8,6 +8,7 @@ mod code_pool;
 mod confirm;
 mod error;
 mod in_wechat;
+mod login;
 mod mini_program;
 mod mini_program_phone;
 mod mobile_app;

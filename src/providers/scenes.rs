@@ -63,6 +63,7 @@ impl Saoma {
             outcome: None,
             return_url: new.return_url,
             phone_check: None,
+            refused: None,
         };
         match self
             .scenes
@@ -214,6 +215,7 @@ impl Saoma {
             expires_in: record.expires_in(now),
             interval: self.settings.interval_secs,
             scanned_by: record.scanned_by.clone(),
+            refused: record.refused,
             tokens: None,
             redirect: None,
         }

@@ -1,7 +1,7 @@
 //! What the API answers. These are the contract's field names (DESIGN.md).
 
 use crate::accounts::{Account, Identity};
-use crate::scene::{Provider, Requester, ScannedBy, SceneStatus};
+use crate::scene::{Provider, Refusal, Requester, ScannedBy, SceneStatus};
 use chrono::{DateTime, TimeZone, Utc};
 use poem_openapi::Object;
 use std::fmt;
@@ -45,6 +45,9 @@ pub struct SceneView {
     pub interval: u64,
     /// What the phone revealed about the user, once scanned.
     pub scanned_by: Option<ScannedBy>,
+    /// Why a `cancelled` scene was cancelled by Saoma rather than by the user: the person was
+    /// identified and the login refused (`account_disabled`, `not_provisioned`).
+    pub refused: Option<Refusal>,
     /// The token set, present once: in the first answer that sees `confirmed`.
     pub tokens: Option<TokenSet>,
     /// Instead of `tokens`, for a login to an OpenID client on Saoma's hosted login page:

@@ -152,6 +152,7 @@ fn final_view(saoma: &Saoma, scene: &Scene, status: SceneStatus) -> SceneView {
         expires_in: 0,
         interval: saoma.settings.interval_secs,
         scanned_by: None,
+        refused: None,
         tokens: None,
         redirect: None,
     }

@@ -3,6 +3,7 @@
 //! which Saoma exchanges (`sns/oauth2/access_token`, `sns/userinfo`) to confirm the scene. The
 //! page still learns the outcome through its poll token, so no token ever rides in a URL.
 
+use super::login::LoginOrigin;
 use super::{BrowserCallback, CreatedScene, Error, NewScene, PollToken, Qr, Saoma, WxLogin};
 use crate::accounts::NewIdentity;
 use crate::scene::{Event, Provider, ScannedBy, Scene, SceneRecord, SceneStatus, TransitionError};
@@ -193,17 +194,25 @@ impl Saoma {
             .await?;
         let nickname = Some(info.nickname).filter(|n| !n.is_empty());
         let avatar = Some(info.headimgurl).filter(|a| !a.is_empty());
-        let account = self
-            .accounts
-            .find_or_create(&NewIdentity {
-                provider: Provider::Website,
-                app_id: website.app.app_id.clone(),
-                openid: grant.openid,
-                unionid: info.unionid.or(grant.unionid),
-                nickname: nickname.clone(),
-                avatar: avatar.clone(),
-            })
-            .await?;
+        let identity = NewIdentity {
+            provider: Provider::Website,
+            app_id: website.app.app_id.clone(),
+            openid: grant.openid,
+            unionid: info.unionid.or(grant.unionid),
+            nickname: nickname.clone(),
+            avatar: avatar.clone(),
+        };
+        let origin = LoginOrigin {
+            scene: Some(scene.clone()),
+            ..LoginOrigin::default()
+        };
+        // Refused: the scene is cancelled with the reason, which the page at the return URL
+        // reads from it.
+        let account = match self.complete_login(&identity, origin).await {
+            Ok(account) => account,
+            Err(Error::LoginRefused(_)) => return Ok(CallbackOutcome::Cancelled { return_url }),
+            Err(e) => return Err(e),
+        };
         let scanned_by = ScannedBy { nickname, avatar };
         self.confirm_identity(
             &scene,

@@ -12,4 +12,4 @@ pub use id::{MAX_LEN as SCENE_MAX_LEN, MIN_LEN as SCENE_MIN_LEN};
 pub use id::{Scene, SceneError};
 pub use machine::{Event, SceneStatus, TransitionError};
 pub use provider::Provider;
-pub use record::{ClientRequest, Outcome, PhoneCheck, Requester, ScannedBy, SceneRecord};
+pub use record::{ClientRequest, Outcome, PhoneCheck, Refusal, Requester, ScannedBy, SceneRecord};

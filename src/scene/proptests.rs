@@ -24,6 +24,7 @@ fn record(expires_at: i64) -> SceneRecord {
         outcome: None,
         return_url: None,
         phone_check: None,
+        refused: None,
     }
 }
 

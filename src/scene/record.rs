@@ -29,6 +29,10 @@ pub struct ClientRequest {
     /// record written before this field existed, which no cookie matches.
     #[serde(default)]
     pub browser: String,
+    /// The client's id, for the login event. Empty in a record written before this field
+    /// existed.
+    #[serde(default)]
+    pub client_id: String,
 }
 
 /// What the phone chose to reveal about the user once scanned.
@@ -40,6 +44,27 @@ pub struct ScannedBy {
     pub nickname: Option<String>,
     /// URL of the avatar image.
     pub avatar: Option<String>,
+}
+
+/// Why a login was refused after WeChat identified the person: the scene ends `cancelled`
+/// with it, and the page and the phone say it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, poem_openapi::Enum)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum Refusal {
+    /// The account is disabled by an administrator.
+    AccountDisabled,
+    /// `accounts.sign_up = "provisioned_only"` and nobody provisioned this person.
+    NotProvisioned,
+}
+
+impl Refusal {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Refusal::AccountDisabled => "account_disabled",
+            Refusal::NotProvisioned => "not_provisioned",
+        }
+    }
 }
 
 /// Who logged in, recorded at `confirmed` (tokens are minted for it at pick-up).
@@ -91,6 +116,8 @@ pub struct SceneRecord {
     pub return_url: Option<String>,
     /// The SMS code of a `need_phone` scene, once sent.
     pub phone_check: Option<PhoneCheck>,
+    /// Set when Saoma cancelled the scene because the login was refused.
+    pub refused: Option<Refusal>,
 }
 
 impl SceneRecord {
@@ -145,6 +172,7 @@ mod tests {
             outcome: None,
             return_url: None,
             phone_check: None,
+            refused: None,
         }
     }
 

@@ -332,6 +332,7 @@ mod tests {
             outcome: None,
             return_url: None,
             phone_check: None,
+            refused: None,
         }
     }
 

@@ -11,25 +11,13 @@ mod worker;
 pub use worker::Worker;
 
 use crate::accounts::EndpointSpec;
+use crate::accounts::events::EventType;
 use crate::config::Config;
 use crate::secret::Secret;
 use anyhow::Context;
 use guard::Policy;
 use signature::SigningSecret;
 use std::time::Duration;
-
-/// The event types an endpoint may subscribe to (the `type` of a delivery).
-pub const EVENT_TYPES: &[&str] = &[
-    "account.created",
-    "login.succeeded",
-    "login.refused",
-    "account.updated",
-    "account.disabled",
-    "account.enabled",
-    "account.deleted",
-    "session.revoked",
-    "admin.called",
-];
 
 /// `[webhook_delivery]`, read once.
 #[derive(Debug, Clone, Copy)]
@@ -89,10 +77,11 @@ pub fn configured_endpoints(config: &Config, policy: Policy) -> anyhow::Result<V
                 !events.is_empty(),
                 "{at}.events is empty: it would receive nothing (leave it out for every event)"
             );
-            if let Some(unknown) = events.iter().find(|e| !EVENT_TYPES.contains(&e.as_str())) {
+            if let Some(unknown) = events.iter().find(|e| EventType::parse(e).is_none()) {
+                let known: Vec<&str> = EventType::ALL.iter().map(|t| t.as_str()).collect();
                 anyhow::bail!(
                     "{at}.events names an unknown event type {unknown:?} (known: {})",
-                    EVENT_TYPES.join(", ")
+                    known.join(", ")
                 );
             }
         }

@@ -38,6 +38,7 @@ fn record(scene: &Scene) -> SceneRecord {
         outcome: None,
         return_url: None,
         phone_check: None,
+        refused: None,
     }
 }
 

@@ -3,6 +3,7 @@
 //! fresh database per case), plus SQLite-only checks of the database file.
 
 mod accounts;
+mod events;
 mod outbox;
 mod pg;
 mod phone_number;
@@ -31,6 +32,22 @@ pub(super) fn identity(app_id: &str, openid: &str, unionid: Option<&str>) -> New
         unionid: unionid.map(|u| UnionId::parse(u).unwrap()),
         nickname: None,
         avatar: None,
+    }
+}
+
+/// A login as the tests make it: admitted (they test refusals through `log_in` itself).
+#[async_trait::async_trait]
+pub(super) trait FindOrCreate {
+    async fn find_or_create(&self, identity: &NewIdentity) -> Result<Account, AccountError>;
+}
+
+#[async_trait::async_trait]
+impl FindOrCreate for SqlAccounts {
+    async fn find_or_create(&self, identity: &NewIdentity) -> Result<Account, AccountError> {
+        match self.log_in(identity, &events::details(identity)).await? {
+            Admission::Admitted { account, .. } => Ok(account),
+            refused => panic!("the login was refused: {refused:?}"),
+        }
     }
 }
 
@@ -76,6 +93,11 @@ contract!(
     accounts::concurrent_first_logins_of_one_person_by_two_apps_make_one_account,
     accounts::get_returns_the_account_with_its_identities,
     accounts::unlinking_an_identity_ends_its_sessions_only,
+    events::a_first_login_records_the_account_created_and_the_login,
+    events::provisioned_only_refuses_an_unknown_person_and_creates_nothing,
+    events::a_disabled_account_is_refused_and_the_refusal_recorded,
+    events::a_merge_records_both_ids_on_the_survivor,
+    events::events_page_newest_first_by_cursor_and_filter,
     phone_number::a_free_phone_is_bound_and_found,
     phone_number::binding_the_same_phone_again_changes_nothing,
     phone_number::a_phone_of_another_account_links_this_one_into_it,

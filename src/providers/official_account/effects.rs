@@ -7,7 +7,9 @@ use super::{OfficialAccount, PushAnswer};
 use crate::accounts::NewIdentity;
 use crate::config::UnfollowPolicy;
 use crate::ids::{OpenId, UnionId};
+use crate::providers::login::LoginOrigin;
 use crate::providers::{Error, Saoma};
+use crate::scene::Refusal;
 use crate::scene::{Provider, Scene, SceneStatus};
 use crate::store::now_ms;
 use crate::wechat::callback;
@@ -24,6 +26,16 @@ const LOGGED_IN: &str = "登录成功";
 const CANCELLED: &str = "已取消";
 const EXPIRED: &str = "二维码已过期";
 const USED: &str = "二维码已失效";
+const DISABLED: &str = "登录失败：该账号已被停用";
+const NOT_PROVISIONED: &str = "登录失败：本服务仅限受邀用户";
+
+/// What the phone is told when the login is refused (the page says it from the scene).
+fn refused_reply(reason: Refusal) -> &'static str {
+    match reason {
+        Refusal::AccountDisabled => DISABLED,
+        Refusal::NotProvisioned => NOT_PROVISIONED,
+    }
+}
 
 fn now_secs() -> i64 {
     now_ms().div_euclid(1000)
@@ -136,17 +148,23 @@ impl Saoma {
             return Ok(Some(over));
         }
         let unionid = self.unionid_of(oa, openid).await;
-        let account = self
-            .accounts
-            .find_or_create(&NewIdentity {
-                provider: Provider::OfficialAccount,
-                app_id: oa.app.app_id.clone(),
-                openid: openid.clone(),
-                unionid,
-                nickname: None,
-                avatar: None,
-            })
-            .await?;
+        let identity = NewIdentity {
+            provider: Provider::OfficialAccount,
+            app_id: oa.app.app_id.clone(),
+            openid: openid.clone(),
+            unionid,
+            nickname: None,
+            avatar: None,
+        };
+        let origin = LoginOrigin {
+            scene: Some(scene.clone()),
+            ..LoginOrigin::default()
+        };
+        let account = match self.complete_login(&identity, origin).await {
+            Ok(account) => account,
+            Err(Error::LoginRefused(reason)) => return Ok(Some(refused_reply(reason))),
+            Err(other) => return Err(other),
+        };
         match self
             .confirm_identity(
                 &scene,

@@ -6,7 +6,7 @@
 
 use super::{RedisStore, keys, ttl_ms};
 use crate::scene::{
-    Outcome, PhoneCheck, Provider, Requester, ScannedBy, Scene, SceneRecord, SceneStatus,
+    Outcome, PhoneCheck, Provider, Refusal, Requester, ScannedBy, Scene, SceneRecord, SceneStatus,
 };
 use crate::store::{SceneStore, StoreError, Versioned};
 use async_trait::async_trait;
@@ -41,10 +41,27 @@ struct StoredRef<'a>(
     &'a Option<Outcome>,
     &'a Option<String>,
     &'a Option<PhoneCheck>,
+    &'a Option<Refusal>,
 );
 
 #[derive(Deserialize)]
 struct Stored(
+    Provider,
+    SceneStatus,
+    String,
+    Requester,
+    i64,
+    Option<ScannedBy>,
+    Option<Outcome>,
+    Option<String>,
+    Option<PhoneCheck>,
+    Option<Refusal>,
+);
+
+/// A record written before `refused` existed (an instance of the previous version, during a
+/// rolling upgrade): read as not refused.
+#[derive(Deserialize)]
+struct StoredBeforeRefusal(
     Provider,
     SceneStatus,
     String,
@@ -69,6 +86,7 @@ fn encode(record: &SceneRecord) -> Result<Vec<u8>, StoreError> {
         outcome,
         return_url,
         phone_check,
+        refused,
     } = record;
     let stored = StoredRef(
         *provider,
@@ -80,6 +98,7 @@ fn encode(record: &SceneRecord) -> Result<Vec<u8>, StoreError> {
         outcome,
         return_url,
         phone_check,
+        refused,
     );
     rmp_serde::to_vec(&stored).map_err(StoreError::Encoding)
 }
@@ -101,7 +120,8 @@ fn decode(scene: &Scene, stored: &[u8]) -> Result<Versioned, StoreError> {
         outcome,
         return_url,
         phone_check,
-    ) = rmp_serde::from_slice(&stored[bar + 1..]).map_err(|_| corrupt())?;
+        refused,
+    ) = decode_fields(&stored[bar + 1..]).ok_or_else(corrupt)?;
     let record = SceneRecord {
         scene: scene.clone(),
         provider,
@@ -113,8 +133,17 @@ fn decode(scene: &Scene, stored: &[u8]) -> Result<Versioned, StoreError> {
         outcome,
         return_url,
         phone_check,
+        refused,
     };
     Ok(Versioned { record, version })
+}
+
+fn decode_fields(bytes: &[u8]) -> Option<Stored> {
+    if let Ok(stored) = rmp_serde::from_slice(bytes) {
+        return Some(stored);
+    }
+    let StoredBeforeRefusal(a, b, c, d, e, f, g, h, i) = rmp_serde::from_slice(bytes).ok()?;
+    Some(Stored(a, b, c, d, e, f, g, h, i, None))
 }
 
 fn versioned(version: u64, record: &SceneRecord) -> Result<Vec<u8>, StoreError> {
@@ -192,6 +221,7 @@ mod tests {
             outcome: None,
             return_url: None,
             phone_check: None,
+            refused: None,
         }
     }
 
