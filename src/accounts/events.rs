@@ -116,6 +116,7 @@ pub struct LoginDetails {
     /// The browser's (or app's) address, as Saoma saw it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ip: Option<String>,
+    /// The browser's (or app's) User-Agent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_agent: Option<String>,
 }
@@ -156,6 +157,7 @@ impl Example for AccountCreated {
 #[derive(Object, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[oai(example)]
 pub struct LoginSucceeded {
+    /// The login.
     pub login: LoginDetails,
 }
 
@@ -172,7 +174,9 @@ impl Example for LoginSucceeded {
 #[derive(Object, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[oai(example)]
 pub struct LoginRefused {
+    /// The login that was refused.
     pub login: LoginDetails,
+    /// Why it was refused.
     pub reason: Refusal,
 }
 
@@ -202,6 +206,7 @@ pub enum AccountChange {
 #[derive(Object, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[oai(skip_serializing_if_is_none, example)]
 pub struct AccountUpdated {
+    /// What changed.
     pub change: AccountChange,
     /// `merged`: the account that joined this one and no longer exists.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -275,6 +280,7 @@ pub enum DeletedBy {
 #[derive(Object, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[oai(example)]
 pub struct AccountDeleted {
+    /// Who asked for the erasure.
     pub by: DeletedBy,
 }
 
@@ -316,12 +322,14 @@ pub enum RevokeCause {
 #[derive(Object, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[oai(example)]
 pub struct SessionRevoked {
+    /// Which kind of session it was.
     pub kind: SessionKind,
     /// The family id (refresh) or the `sid` (SSO).
     pub session_id: String,
     /// The OpenID clients that held it (an SSO session: every client that received an
     /// id_token through it; a refresh family: its client, if any).
     pub client_ids: Vec<String>,
+    /// Why it ended.
     pub cause: RevokeCause,
 }
 
@@ -340,9 +348,11 @@ impl Example for SessionRevoked {
 #[derive(Object, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[oai(example)]
 pub struct AdminCalled {
+    /// The HTTP method.
     pub method: String,
     /// The path, without the query string.
     pub path: String,
+    /// The status answered.
     pub status: u16,
 }
 

@@ -3,6 +3,8 @@
 //! transaction wrote (`accounts::outbox`), so none is lost. See `docs/webhooks.md`.
 
 mod envelope;
+mod openapi_doc;
+pub use openapi_doc::add_events as add_event_schemas;
 pub mod guard;
 pub mod schedule;
 pub mod signature;
