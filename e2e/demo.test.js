@@ -241,3 +241,40 @@ test('a browser that prefers English gets English', async () => {
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('a logged-in person exports their data and deletes the account from the page', async () => {
+  const { context, page, problems } = await openDemo(saoma.base);
+  const url = await scanCode(page, saoma.base);
+  const { context: phoneContext, phone } = await phoneOpens(url);
+  await phone.locator('#confirm').click();
+  await page.locator('#account').waitFor();
+
+  await page.locator('#export-me').click();
+  await page.locator('#account-json').getByText('account.created').waitFor();
+  const exported = JSON.parse(await page.locator('#account-json').textContent());
+  assert.ok(exported.events.some((e) => e.type === 'login.succeeded'));
+  await screenshot(page, '8-export');
+
+  page.once('dialog', (dialog) => dialog.accept());
+  await page.locator('#delete-me').click();
+  await page.locator('#account-message').getByText('账号已注销').waitFor();
+  assert.equal(await page.locator('#account-fields dt').count(), 0, 'the account is no longer shown');
+  await screenshot(page, '9-deleted');
+  assert.deepEqual(problems, []);
+  await Promise.all([context.close(), phoneContext.close()]);
+});
+
+test('a refused login says why on the page (sign-up closed)', async () => {
+  const closed = await startSaoma({ SAOMA_ACCOUNTS__SIGN_UP: 'provisioned_only' });
+  try {
+    const { context, page } = await openDemo(closed.base);
+    const url = await scanCode(page, closed.base);
+    const { context: phoneContext, phone } = await phoneOpens(url);
+    await phone.locator('#confirm').click();
+    await statusOf(page).getByText('本服务仅限受邀用户登录').waitFor();
+    await screenshot(page, '10-refused');
+    await Promise.all([context.close(), phoneContext.close()]);
+  } finally {
+    await closed.stop();
+  }
+});

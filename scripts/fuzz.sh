@@ -30,6 +30,15 @@ client_id = "fuzz"
 client_secret = "fuzz-client-secret"
 redirect_uris = ["http://127.0.0.1:9/callback"]
 name = "Fuzz"
+
+# A machine admin, so that the management API (/admin/v1) is served and fuzzed with a real
+# admin token.
+[[oidc.clients]]
+client_id = "fuzz-admin"
+client_secret = "fuzz-admin-secret"
+grant_types = ["client_credentials"]
+scopes = ["saoma:admin"]
+name = "Fuzz admin"
 TOML
 
 # Short scenes so that an event stream the fuzzer opens with a real poll token ends quickly.
@@ -110,7 +119,15 @@ req = urllib.request.Request(base + "/oidc/token", form, {
     "Authorization": "Basic " + base64.b64encode(b"fuzz:fuzz-client-secret").decode()})
 with urllib.request.urlopen(req, timeout=10) as res:
     oidc_access_token = json.load(res)["access_token"]
+form = urllib.parse.urlencode({"grant_type": "client_credentials"}).encode()
+req = urllib.request.Request(base + "/oidc/token", form, {
+    "Content-Type": "application/x-www-form-urlencoded",
+    "Authorization": "Basic " + base64.b64encode(b"fuzz-admin:fuzz-admin-secret").decode()})
+with urllib.request.urlopen(req, timeout=10) as res:
+    admin_token = json.load(res)["access_token"]
 for name, value in [("FUZZ_ACCESS_TOKEN", login["tokens"]["access_token"]),
+                    ("FUZZ_ADMIN_TOKEN", admin_token),
+                    ("FUZZ_ACCOUNT", login["account"]["id"]),
                     ("FUZZ_OIDC_ACCESS_TOKEN", oidc_access_token),
                     ("FUZZ_SCENE", scene["scene"]), ("FUZZ_POLL_TOKEN", scene["poll_token"])]:
     print(f"export {name}={shlex.quote(value)}")
@@ -128,7 +145,7 @@ include-operation-id = ["sendPhoneSms", "bindPhone"]
 headers = { "X-Poll-Token" = "${FUZZ_POLL_TOKEN}" }
 
 [[operations]]
-include-operation-id = ["getMe", "miniProgramPhone"]
+include-operation-id = ["getMe", "miniProgramPhone", "exportMe", "deleteMe"]
 headers = { Authorization = "Bearer ${FUZZ_ACCESS_TOKEN}" }
 
 # The OpenID client above, by client_secret_basic: the token and revocation endpoints are
@@ -141,6 +158,16 @@ headers = { Authorization = "Basic ZnV6ejpmdXp6LWNsaWVudC1zZWNyZXQ=" }
 [[operations]]
 include-operation-id = ["oidcUserInfo", "oidcUserInfoPost"]
 headers = { Authorization = "Bearer ${FUZZ_OIDC_ACCESS_TOKEN}" }
+
+# The admin token (5 minutes: later calls get the documented 401), on a real account.
+[[operations]]
+include-operation-id = ["adminListEvents"]
+headers = { Authorization = "Bearer ${FUZZ_ADMIN_TOKEN}" }
+
+[[operations]]
+include-operation-id = ["adminGetAccount", "adminDisableAccount", "adminEnableAccount", "adminDeleteAccount", "adminListSessions", "adminEndSessions"]
+headers = { Authorization = "Bearer ${FUZZ_ADMIN_TOKEN}" }
+parameters = { id = "${FUZZ_ACCOUNT}" }
 TOML
 
 echo "==> fuzz: schemathesis against $base/openapi.json"

@@ -72,7 +72,11 @@ impl Application {
         let oidc = crate::oidc::Oidc::from_config(&config, saoma.clone(), issuer)
             .context("configuring the OpenID Provider ([oidc])")?;
         assemble::start_cluster(&cluster, oidc.as_deref()).await;
-        let table = routes::routes(oidc.is_some(), sandbox.as_ref().map(Sandbox::routes));
+        let table = routes::routes(
+            oidc.is_some(),
+            saoma.settings().admin,
+            sandbox.as_ref().map(Sandbox::routes),
+        );
         let endpoint = routes::endpoint(table, saoma, oidc, &config)?;
         tracing::info!(
             %local_addr,

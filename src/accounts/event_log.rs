@@ -1,8 +1,6 @@
 //! The event log as the admin API reads it: a page of events newest first, by filters and a
 //! cursor, on the indexes of migration 0010; and the retention sweep.
 
-#![allow(dead_code)] // read by the admin API (issue 24), in the next commits
-
 use super::events::{self, Actor, EventData, EventType, StoredEvent};
 use super::{AccountError, SqlAccounts};
 use async_trait::async_trait;

@@ -3,8 +3,6 @@
 //! change does), and read back by the admin event log ([`EventLog`]). The webhook outbox
 //! delivers the same rows.
 
-#![allow(dead_code)] // the admin API (issue 24) writes the other types, in the next commits
-
 use super::AccountError;
 use super::db::WriteTx;
 use super::rows::now_ms;
@@ -78,16 +76,15 @@ impl EventType {
     }
 }
 
-/// Who caused an event; stored as `system`, `account:<id>`, `client:<id>` or `admin:<sub>`.
+/// Who caused an event; stored as `system`, `account:<id>` or `admin:<sub>` (a machine admin's
+/// sub is `client:<client id>`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
     /// Saoma itself: a login, a merge, a retention sweep.
     System,
     /// The person, acting on their own account (self-service deletion).
     Account(String),
-    /// An OpenID client acting through its own credentials.
-    Client(String),
-    /// An administrator: a client id (`client:...` machines) or an account id (persons).
+    /// An administrator: `client:<client id>` for a machine with an admin token.
     Admin(String),
 }
 
@@ -96,7 +93,6 @@ impl std::fmt::Display for Actor {
         match self {
             Actor::System => f.write_str("system"),
             Actor::Account(id) => write!(f, "account:{id}"),
-            Actor::Client(id) => write!(f, "client:{id}"),
             Actor::Admin(sub) => write!(f, "admin:{sub}"),
         }
     }

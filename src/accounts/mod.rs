@@ -7,6 +7,7 @@ mod db;
 mod event_log;
 pub mod events;
 mod identities;
+mod lifecycle;
 mod merge;
 mod migrations;
 mod outbox;
@@ -20,9 +21,8 @@ mod sql;
 #[cfg(test)]
 mod tests;
 
-pub use event_log::spawn_retention;
-#[allow(unused_imports)] // the admin API (next commits) reads them
-pub use event_log::{EventLog, EventQuery};
+pub use event_log::{EventLog, EventQuery, spawn_retention};
+pub use lifecycle::Lifecycle;
 pub use outbox::{DueDelivery, EndpointSpec, Outcome};
 pub use phone_number::Phone;
 pub use sql::SqlAccounts;
@@ -119,9 +119,15 @@ pub enum AccountError {
     /// The refresh token was already rotated: it leaked or was replayed, so its family is revoked.
     #[error("the refresh token was already used; its session is revoked")]
     RefreshReused,
-    /// No account has this id (it was merged into another, or never existed).
+    /// No account has this id (it was merged into another, deleted, or never existed).
     #[error("no such account")]
     UnknownAccount,
+    /// Disabling an account that is disabled already: nothing changed.
+    #[error("the account is disabled already")]
+    AlreadyDisabled,
+    /// Enabling an account that is not disabled: nothing changed.
+    #[error("the account is not disabled")]
+    NotDisabled,
 }
 
 /// Accounts and the identities that log into them.

@@ -2,7 +2,7 @@
 
 use super::op_error::{OpError, errors};
 use super::public_json::public_json;
-use crate::providers::{AccountView, Saoma, TokenSet};
+use crate::providers::{AccountExport, AccountView, Saoma, TokenSet};
 use crate::tokens::Jwks;
 use poem::web::Data;
 use poem_openapi::auth::Bearer;
@@ -31,7 +31,8 @@ pub struct RefreshRequest {
 
 #[derive(ApiResponse)]
 pub enum RevokeResponse {
-    /// The token's family is revoked (also when the token was unknown).
+    /// Done: the token's family is revoked (also when the token was unknown), or the account
+    /// erased.
     #[oai(status = 204)]
     Revoked,
 }
@@ -39,6 +40,15 @@ pub enum RevokeResponse {
 errors!(
     /// `getMe`'s errors.
     MeErrors = "getMe", json: false, [Unauthenticated, DatabaseUnavailable]
+);
+errors!(
+    /// `deleteMe`'s errors.
+    DeleteMeErrors = "deleteMe", json: false,
+    [Unauthenticated, ReauthenticationRequired, DatabaseUnavailable]
+);
+errors!(
+    /// `exportMe`'s errors.
+    ExportErrors = "exportMe", json: false, [Unauthenticated, DatabaseUnavailable]
 );
 errors!(
     /// `refreshTokens`' errors.
@@ -69,6 +79,31 @@ impl AccountApi {
     ) -> Result<Json<AccountView>, OpError<MeErrors>> {
         let account = saoma.me(Some(&auth.0.token)).await?;
         Ok(Json(AccountView::from(&account)))
+    }
+
+    /// Erase the account behind the bearer access token
+    ///
+    /// Its identities, phone, sessions, tokens and events go; one `account.deleted` event
+    /// without personal data remains. Needs the tokens of a login within the last 10 minutes
+    /// (a refreshed access token gets 403 `reauthentication_required`).
+    #[oai(path = "/api/v1/me", method = "delete", operation_id = "deleteMe")]
+    async fn delete_me(
+        &self,
+        saoma: Data<&Arc<Saoma>>,
+        auth: BearerAuth,
+    ) -> Result<RevokeResponse, OpError<DeleteMeErrors>> {
+        saoma.delete_me(&auth.0.token).await?;
+        Ok(RevokeResponse::Revoked)
+    }
+
+    /// Everything Saoma holds about the account behind the bearer access token, as JSON
+    #[oai(path = "/api/v1/me/export", method = "get", operation_id = "exportMe")]
+    async fn export_me(
+        &self,
+        saoma: Data<&Arc<Saoma>>,
+        auth: BearerAuth,
+    ) -> Result<Json<AccountExport>, OpError<ExportErrors>> {
+        Ok(Json(saoma.export_me(&auth.0.token).await?))
     }
 
     /// Exchange a refresh token for a new token set (the old one is spent)

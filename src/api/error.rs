@@ -108,6 +108,20 @@ pub enum ErrorCode {
     /// `accounts.sign_up = "provisioned_only"` and this person was not provisioned: nothing
     /// was created.
     NotProvisioned,
+    /// The admin token is valid but lacks the `saoma:admin` scope (a user's or an OpenID
+    /// client's token).
+    InsufficientScope,
+    /// No account has this id (never existed, merged, or deleted).
+    AccountNotFound,
+    /// The account is disabled already: nothing changed.
+    AccountAlreadyDisabled,
+    /// The account is not disabled: nothing changed.
+    AccountNotDisabled,
+    /// The cursor is not one this API returned.
+    InvalidCursor,
+    /// `DELETE /api/v1/me` needs tokens of a login within the last 10 minutes (not refreshed
+    /// ones): log in again.
+    ReauthenticationRequired,
 }
 
 /// The body of every error.
@@ -273,6 +287,14 @@ impl From<Error> for ApiError {
                     crate::scene::Refusal::NotProvisioned => C::NotProvisioned,
                 };
                 ApiError::Forbidden(body(code, msg))
+            }
+            Error::InsufficientScope => ApiError::Forbidden(body(C::InsufficientScope, msg)),
+            Error::AccountNotFound => ApiError::NotFound(body(C::AccountNotFound, msg)),
+            Error::AlreadyDisabled => ApiError::Conflict(body(C::AccountAlreadyDisabled, msg)),
+            Error::NotDisabled => ApiError::Conflict(body(C::AccountNotDisabled, msg)),
+            Error::InvalidCursor => ApiError::BadRequest(body(C::InvalidCursor, msg)),
+            Error::ReauthenticationRequired => {
+                ApiError::Forbidden(body(C::ReauthenticationRequired, msg))
             }
         }
     }

@@ -23,7 +23,8 @@ impl ErrorCode {
             | C::SmsCodeExpired
             | C::TooManyAttempts
             | C::PhoneCountryNotAllowed
-            | C::InvalidState => 400,
+            | C::InvalidState
+            | C::InvalidCursor => 400,
             C::InvalidPollToken | C::Unauthenticated | C::InvalidRefreshToken => 401,
             C::InvalidSignature
             | C::StaleTimestamp
@@ -32,10 +33,15 @@ impl ErrorCode {
             | C::TokenNotAccepted
             | C::SnapshotUser
             | C::AccountDisabled
-            | C::NotProvisioned => 403,
-            C::NotFound | C::SceneNotFound | C::ProviderUnavailable => 404,
+            | C::NotProvisioned
+            | C::InsufficientScope
+            | C::ReauthenticationRequired => 403,
+            C::NotFound | C::SceneNotFound | C::ProviderUnavailable | C::AccountNotFound => 404,
             C::MethodNotAllowed => 405,
-            C::SceneExists | C::SceneConflict => 409,
+            C::SceneExists
+            | C::SceneConflict
+            | C::AccountAlreadyDisabled
+            | C::AccountNotDisabled => 409,
             C::SceneExpired | C::SceneConsumed => 410,
             C::BodyTooLarge => 413,
             C::UnsupportedMediaType => 415,
@@ -117,6 +123,14 @@ impl ErrorCode {
                 "WeChat opened the page in snapshot mode: tap 使用完整服务 to log in"
             }
             C::AccountDisabled => "this account is disabled: contact the service's operator",
+            C::InsufficientScope => "the token does not carry the saoma:admin scope",
+            C::AccountNotFound => "no such account",
+            C::AccountAlreadyDisabled => "the account is disabled already",
+            C::AccountNotDisabled => "the account is not disabled",
+            C::InvalidCursor => "the cursor is not one this API returned",
+            C::ReauthenticationRequired => {
+                "log in again (within the last 10 minutes) to delete the account"
+            }
             C::NotProvisioned => {
                 "sign-up is closed: only accounts created by the service's operator may log in"
             }
@@ -191,6 +205,12 @@ mod tests {
             Error::TokenNotAccepted,
             Error::LoginRefused(crate::scene::Refusal::AccountDisabled),
             Error::LoginRefused(crate::scene::Refusal::NotProvisioned),
+            Error::InsufficientScope,
+            Error::AccountNotFound,
+            Error::AlreadyDisabled,
+            Error::NotDisabled,
+            Error::InvalidCursor,
+            Error::ReauthenticationRequired,
             Error::ProviderUnavailable(crate::scene::Provider::Website),
             Error::WrongProvider(crate::scene::Provider::Website),
             Error::SceneNotAllowed(crate::scene::Provider::Website),

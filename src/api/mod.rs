@@ -2,6 +2,8 @@
 //! errors in one place (`error`).
 
 mod account;
+mod admin;
+mod admin_examples;
 mod callback_error;
 mod created;
 mod error;
@@ -26,6 +28,7 @@ mod sse;
 mod website;
 
 pub use account::AccountApi;
+pub use admin::AdminApi;
 pub use error::{ApiError, ErrorBody, ErrorCode, json_errors};
 pub use health::HealthApi;
 pub use in_wechat::InWechatApi;

@@ -142,7 +142,9 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
         limiter: store.limiter,
         ephemeral: store.ephemeral,
         accounts: accounts.clone(),
-        refresh_tokens: accounts,
+        refresh_tokens: accounts.clone(),
+        lifecycle: accounts.clone(),
+        events: accounts,
         signer: Arc::new(signer),
         wechat,
         metrics,
@@ -233,6 +235,7 @@ fn settings(config: &Config, public_url: &url::Url, sandbox: bool) -> anyhow::Re
         secure_cookies: public_url.scheme() == "https",
         sandbox,
         require_phone: config.accounts.require_phone,
+        admin: admin_plane(config),
         sms: SmsSettings::new(
             SmsCaps {
                 code_ttl_seconds: sms.code_ttl_seconds,
@@ -248,4 +251,22 @@ fn settings(config: &Config, public_url: &url::Url, sandbox: bool) -> anyhow::Re
             scene_ttl + SCENE_GRACE,
         )?,
     })
+}
+
+/// Whether the admin API answers: some `[[oidc.clients]]` entry may get admin tokens. Said in
+/// the start log either way.
+fn admin_plane(config: &Config) -> bool {
+    let on = config
+        .oidc
+        .clients
+        .iter()
+        .any(|c| c.grant_types.iter().any(|g| g == "client_credentials"));
+    if on {
+        tracing::info!("admin API on at /admin/v1 (admin tokens by client_credentials)");
+    } else {
+        tracing::info!(
+            "admin API off (/admin/* answers 404): no [[oidc.clients]] entry has grant_types = [\"client_credentials\"]"
+        );
+    }
+    on
 }

@@ -13,8 +13,9 @@ use poem::endpoint::BoxEndpoint;
 use poem::{EndpointExt, Route, get, post};
 use std::sync::Arc;
 
-/// The table. `sandbox`: the fake WeChat's own routes, when the sandbox plays WeChat.
-pub(super) fn routes(oidc_on: bool, sandbox: Option<Route>) -> Route {
+/// The table. `admin_on`: some client may get admin tokens (else `/admin/*` is a 404).
+/// `sandbox`: the fake WeChat's own routes, when the sandbox plays WeChat.
+pub(super) fn routes(oidc_on: bool, admin_on: bool, sandbox: Option<Route>) -> Route {
     let service = openapi::service();
     let spec = openapi::document(&service);
     let (ui_html, ui) = (
@@ -39,6 +40,10 @@ pub(super) fn routes(oidc_on: bool, sandbox: Option<Route>) -> Route {
         .nest("/docs", web::docs(ui_html, ui))
         // Prometheus.
         .at("/metrics", get(render_metrics));
+    if admin_on {
+        // The management API (api/admin.rs).
+        route = route.nest_no_strip("/admin/v1", api.clone());
+    }
     if oidc_on {
         // The OpenID Provider, with `[[oidc.clients]]` (oidc/): the browser's endpoints, then
         // the OAuth operations of the contract.

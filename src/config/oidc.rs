@@ -48,7 +48,8 @@ pub struct OidcClientConfig {
     pub client_secret: Option<Secret>,
     #[serde(default)]
     pub client_secret_file: Option<PathBuf>,
-    /// Matched exactly.
+    /// Matched exactly. At least one, unless the client only uses `client_credentials`.
+    #[serde(default)]
     pub redirect_uris: Vec<String>,
     /// Matched exactly.
     #[serde(default)]
@@ -58,4 +59,12 @@ pub struct OidcClientConfig {
     /// `RS256` (default) or `EdDSA`.
     #[serde(default)]
     pub id_token_signed_response_alg: Option<String>,
+    /// `authorization_code`, `refresh_token`, `client_credentials` (default: the first two).
+    /// `client_credentials` needs a secret and `scopes = ["saoma:admin"]`: the client gets
+    /// admin tokens at `/oidc/token` for the management API (`docs/admin.md`).
+    #[serde(default)]
+    pub grant_types: Vec<String>,
+    /// The scopes the client may be granted beyond OpenID's own: `saoma:admin`.
+    #[serde(default)]
+    pub scopes: Vec<String>,
 }

@@ -32,7 +32,7 @@ enum ApiTags {
 #[derive(Object, serde::Deserialize)]
 #[oai(example, skip_serializing_if_is_none)]
 pub struct TokenForm {
-    /// `authorization_code` or `refresh_token`.
+    /// `authorization_code`, `refresh_token`, or `client_credentials` (admin clients).
     pub grant_type: Option<String>,
     /// `authorization_code`: the `code` the redirect brought (60 s, once).
     pub code: Option<String>,
@@ -47,7 +47,8 @@ pub struct TokenForm {
     pub client_id: Option<String>,
     /// `client_secret_post`: the client's secret (never together with Basic).
     pub client_secret: Option<String>,
-    /// Ignored: a refresh keeps the scopes granted at the authorization.
+    /// `client_credentials`: `saoma:admin` (the default) or absent. Ignored otherwise: a
+    /// refresh keeps the scopes granted at the authorization.
     pub scope: Option<String>,
 }
 
@@ -74,8 +75,8 @@ pub struct EmptyBody {}
 oauth_errors!(
     /// `oidcToken`'s errors.
     TokenErrors = "oidcToken", ok: "The tokens.", form: true,
-    [400 invalid_request, 400 invalid_grant, 400 unsupported_grant_type, 401 invalid_client,
-     500 server_error, 503 temporarily_unavailable]
+    [400 invalid_request, 400 invalid_grant, 400 unsupported_grant_type, 400 unauthorized_client,
+     400 invalid_scope, 401 invalid_client, 500 server_error, 503 temporarily_unavailable]
 );
 oauth_errors!(
     /// `oidcUserInfo`'s and `oidcUserInfoPost`'s errors.
@@ -143,6 +144,7 @@ impl OidcApi {
             ("refresh_token", f.refresh_token),
             ("client_id", f.client_id),
             ("client_secret", f.client_secret),
+            ("scope", f.scope),
         ]);
         match super::token_endpoint::token(&oidc, req, params).await {
             Ok(body) => OAuthAnswer::ok(body),

@@ -5,6 +5,7 @@ use super::Oidc;
 use super::error::OAuthError;
 use crate::config::{OidcClientConfig, OidcConfig};
 use crate::secret::Secret;
+use crate::tokens::ADMIN_SCOPE;
 use anyhow::{Context, bail};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -30,6 +31,10 @@ pub struct Client {
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
     pub alg: IdTokenAlg,
+    /// May use `authorization_code` (and `refresh_token`).
+    pub code_grant: bool,
+    /// May get admin tokens by `client_credentials` (`saoma:admin`).
+    pub admin: bool,
 }
 
 impl Client {
@@ -96,7 +101,35 @@ fn parse(c: &OidcClientConfig) -> anyhow::Result<Client> {
     if secret.as_ref().is_some_and(Secret::is_empty) {
         bail!("client_secret: must not be empty (omit it for a public client)");
     }
-    if c.redirect_uris.is_empty() {
+    let grants = if c.grant_types.is_empty() {
+        vec!["authorization_code".to_owned(), "refresh_token".to_owned()]
+    } else {
+        c.grant_types.clone()
+    };
+    for grant in &grants {
+        if !["authorization_code", "refresh_token", "client_credentials"].contains(&grant.as_str())
+        {
+            bail!(
+                "grant_types: {grant:?} is not one of authorization_code, refresh_token, client_credentials"
+            );
+        }
+    }
+    for scope in &c.scopes {
+        if scope != ADMIN_SCOPE {
+            bail!("scopes: {scope:?} is not known (the only one is {ADMIN_SCOPE:?})");
+        }
+    }
+    let code_grant = grants.iter().any(|g| g == "authorization_code");
+    let admin = grants.iter().any(|g| g == "client_credentials");
+    if admin && secret.is_none() {
+        bail!("grant_types: client_credentials needs a client_secret (a confidential client)");
+    }
+    if admin != c.scopes.iter().any(|s| s == ADMIN_SCOPE) {
+        bail!(
+            "scopes: client_credentials grants admin tokens only: set grant_types = [\"client_credentials\"] and scopes = [\"{ADMIN_SCOPE}\"] together"
+        );
+    }
+    if code_grant && c.redirect_uris.is_empty() {
         bail!("redirect_uris: at least one is needed");
     }
     for uri in &c.redirect_uris {
@@ -119,6 +152,8 @@ fn parse(c: &OidcClientConfig) -> anyhow::Result<Client> {
         redirect_uris: c.redirect_uris.clone(),
         post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
         alg,
+        code_grant,
+        admin,
     })
 }
 
@@ -227,6 +262,8 @@ mod tests {
             post_logout_redirect_uris: vec![],
             name: "App".into(),
             id_token_signed_response_alg: None,
+            grant_types: Vec::new(),
+            scopes: Vec::new(),
         }
     }
 

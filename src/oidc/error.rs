@@ -79,6 +79,8 @@ impl OAuthError {
                 Self::invalid_grant("the refresh token is invalid, expired or was already used")
             }
             DomainError::Unauthenticated => Self::invalid_token("the access token is invalid"),
+            // A disabled account's SSO session or code: no tokens (RFC 6749 5.2).
+            DomainError::LoginRefused(_) => Self::invalid_grant(e.to_string()),
             DomainError::Store(_) | DomainError::Accounts(_) => {
                 tracing::warn!(error = %e, "oidc: a store failed");
                 Self::new(

@@ -30,7 +30,7 @@ impl Example for TokenBody {
             access_token: ACCESS_TOKEN.into(),
             token_type: "Bearer".into(),
             expires_in: 900,
-            refresh_token: REFRESH_TOKEN.into(),
+            refresh_token: Some(REFRESH_TOKEN.into()),
             id_token: Some(
                 "eyJhbGciOiJSUzI1NiIsImtpZCI6InJzYS0yMDI2LTExIn0.eyJzdWIiOiJhY2NfN2YzYSJ9.c2ln"
                     .into(),

@@ -8,6 +8,7 @@ use super::error::OAuthError;
 use super::state::{CodeGrant, code_key, used_code_key};
 use super::{Client, Oidc};
 use crate::accounts::RefreshSubject;
+use crate::tokens::ADMIN_SCOPE;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use poem::Request;
@@ -31,10 +32,11 @@ pub async fn token(
     match params.get("grant_type").map(String::as_str) {
         Some("authorization_code") => exchange_code(oidc, client, &params).await,
         Some("refresh_token") => refresh(oidc, client, &params).await,
+        Some("client_credentials") => admin_token(oidc, client, &params),
         Some(_) => Err(OAuthError::new(
             poem::http::StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
-            "grant_type must be authorization_code or refresh_token",
+            "grant_type must be authorization_code, refresh_token or client_credentials",
         )),
         None => Err(OAuthError::invalid_request("grant_type is missing")),
     }
@@ -45,6 +47,9 @@ async fn exchange_code(
     client: &Client,
     params: &HashMap<String, String>,
 ) -> Result<TokenBody, OAuthError> {
+    if !client.code_grant {
+        return Err(unauthorized_client("authorization_code"));
+    }
     let code = params
         .get("code")
         .ok_or_else(|| OAuthError::invalid_request("code is missing"))?;
@@ -103,7 +108,7 @@ async fn exchange_code(
         access_token: issued.tokens.access_token,
         token_type: "Bearer".into(),
         expires_in: issued.tokens.expires_in,
-        refresh_token: issued.tokens.refresh_token,
+        refresh_token: Some(issued.tokens.refresh_token),
         id_token: Some(id_token),
         scope,
     })
@@ -150,10 +155,52 @@ async fn refresh(
         access_token: issued.tokens.access_token,
         token_type: "Bearer".into(),
         expires_in: issued.tokens.expires_in,
-        refresh_token: issued.tokens.refresh_token,
+        refresh_token: Some(issued.tokens.refresh_token),
         id_token: None,
         scope: issued.subject.scope.unwrap_or_default(),
     })
+}
+
+/// RFC 6749 4.4: an admin token (scope `saoma:admin`, short-lived, no refresh token) for a
+/// client configured with `grant_types = ["client_credentials"]`.
+fn admin_token(
+    oidc: &Oidc,
+    client: &Client,
+    params: &HashMap<String, String>,
+) -> Result<TokenBody, OAuthError> {
+    if !client.admin {
+        return Err(unauthorized_client("client_credentials"));
+    }
+    let asked = params.get("scope").map(String::as_str).unwrap_or_default();
+    if asked.split(' ').any(|s| !s.is_empty() && s != ADMIN_SCOPE) {
+        return Err(OAuthError::new(
+            poem::http::StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            "the only scope of client_credentials is saoma:admin",
+        ));
+    }
+    let token = oidc
+        .saoma
+        .signer()
+        .issue_admin(&client.id)
+        .map_err(|e| OAuthError::domain(crate::providers::Error::Internal(e)))?;
+    tracing::info!(client = %client.id, "oidc: admin token issued");
+    Ok(TokenBody {
+        access_token: token.token.expose().to_owned(),
+        token_type: "Bearer".into(),
+        expires_in: token.expires_in,
+        refresh_token: None,
+        id_token: None,
+        scope: ADMIN_SCOPE.to_owned(),
+    })
+}
+
+fn unauthorized_client(grant: &str) -> OAuthError {
+    OAuthError::new(
+        poem::http::StatusCode::BAD_REQUEST,
+        "unauthorized_client",
+        format!("this client may not use {grant} (its grant_types)"),
+    )
 }
 
 /// The tokens (RFC 6749 5.1, OpenID Connect Core 3.1.3.3).
@@ -166,8 +213,8 @@ pub struct TokenBody {
     pub token_type: String,
     /// The access token's lifetime, in seconds.
     pub expires_in: u64,
-    /// Rotated on every use; bound to the client.
-    pub refresh_token: String,
+    /// Rotated on every use; bound to the client. Absent for `client_credentials`.
+    pub refresh_token: Option<String>,
     /// For `authorization_code`: RS256 (or EdDSA for clients configured so) JWT.
     pub id_token: Option<String>,
     /// The granted scopes, space-separated.

@@ -17,7 +17,13 @@ pub struct ClientTokens {
 
 impl Saoma {
     /// A new session (refresh family) for `subject.client_id`.
+    /// A disabled account gets none (its SSO sessions may still answer authorization
+    /// requests with codes: this is where they stop).
     pub async fn mint_for_client(&self, subject: RefreshSubject) -> Result<ClientTokens, Error> {
+        let account = self.accounts.get(&subject.account_id).await?;
+        if account.is_none_or(|a| a.disabled.is_some()) {
+            return Err(Error::LoginRefused(crate::scene::Refusal::AccountDisabled));
+        }
         let (refresh, family_id) = self
             .refresh_tokens
             .issue_for_client(&subject, self.settings.refresh_ttl)
@@ -102,6 +108,7 @@ impl Saoma {
                     account_id: subject.account_id.clone(),
                     provider: subject.provider,
                     app_id: subject.app_id.clone(),
+                    auth_time: None,
                 },
                 subject.client_id.as_deref().unwrap_or_default(),
                 subject.scope.as_deref().unwrap_or_default(),

@@ -84,6 +84,20 @@ pub enum Error {
     /// WeChat identified the person and Saoma refused the login.
     #[error("{}", refusal_message(*.0))]
     LoginRefused(crate::scene::Refusal),
+    /// A valid token of this server without the `saoma:admin` scope.
+    #[error("the token does not carry the saoma:admin scope")]
+    InsufficientScope,
+    #[error("no such account")]
+    AccountNotFound,
+    #[error("the account is disabled already")]
+    AlreadyDisabled,
+    #[error("the account is not disabled")]
+    NotDisabled,
+    #[error("the cursor is not one this API returned")]
+    InvalidCursor,
+    /// Erasing one's own account needs tokens of a login within the last 10 minutes.
+    #[error("log in again (within the last 10 minutes) to delete the account")]
+    ReauthenticationRequired,
 }
 
 impl From<TransitionError> for Error {
@@ -120,6 +134,8 @@ impl From<AccountError> for Error {
             }
             // The account was merged into another (phone binding) or never existed.
             AccountError::UnknownAccount => Error::Unauthenticated,
+            AccountError::AlreadyDisabled => Error::AlreadyDisabled,
+            AccountError::NotDisabled => Error::NotDisabled,
             other => Error::Accounts(other),
         }
     }

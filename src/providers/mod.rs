@@ -1,6 +1,7 @@
 //! Providers turn WeChat facts into scene transitions. `Saoma` holds every part, built once
 //! by `app` from the config; the API layer calls its methods.
 
+mod admin;
 mod client_login;
 mod client_tokens;
 mod cluster;
@@ -15,6 +16,7 @@ mod mobile_app;
 mod official_account;
 mod poll_token;
 mod scenes;
+mod self_service;
 mod sms_caps;
 mod sms_verification;
 mod throttle;
@@ -22,6 +24,7 @@ mod views;
 mod watch;
 mod website;
 
+pub use admin::{AdminAccount, EventFilter, SessionView};
 pub use client_login::Redeemed;
 pub(crate) use client_login::random_token;
 pub use cluster::{Cluster, ClusterState, KeyIds};
@@ -34,6 +37,7 @@ pub use mobile_app::{AppLoginRequest, AppLoginResult, MobileApp};
 pub use official_account::{OfficialAccount, PushQuery, PushRefusal, UrlCheck};
 pub use poll_token::PollToken;
 pub use scenes::{BrowserCallback, NewScene};
+pub use self_service::{AccountExport, ExportedEvent};
 pub use sms_caps::{SmsCaps, SmsSettings};
 pub use sms_verification::SmsSent;
 pub(crate) use throttle::wxacode_key;
@@ -43,7 +47,7 @@ pub use views::{
 };
 pub use website::{CallbackOutcome, Website};
 
-use crate::accounts::{AccountStore, RefreshTokens};
+use crate::accounts::{AccountStore, EventLog, Lifecycle, RefreshTokens};
 use crate::sms::SmsSender;
 use crate::store::{Dedupe, Ephemeral, Notifier, RateLimiter, SceneStore};
 use crate::tokens::Signer;
@@ -66,6 +70,8 @@ pub struct Settings {
     pub sandbox: bool,
     /// `accounts.require_phone`: an identity whose account has no phone goes to `need_phone`.
     pub require_phone: bool,
+    /// Whether the admin API answers (a client may get admin tokens); else it is a 404.
+    pub admin: bool,
     pub sms: SmsSettings,
 }
 
@@ -80,6 +86,10 @@ pub struct Parts {
     pub ephemeral: Arc<dyn Ephemeral>,
     pub accounts: Arc<dyn AccountStore>,
     pub refresh_tokens: Arc<dyn RefreshTokens>,
+    /// Disable, enable, delete (the admin API, `DELETE /api/v1/me`).
+    pub lifecycle: Arc<dyn Lifecycle>,
+    /// What happened to accounts (the admin API reads it).
+    pub events: Arc<dyn EventLog>,
     pub signer: Arc<Signer>,
     pub wechat: WeChatClient,
     pub metrics: Arc<crate::metrics::Metrics>,
@@ -114,6 +124,8 @@ pub struct Saoma {
     ephemeral: Arc<dyn Ephemeral>,
     accounts: Arc<dyn AccountStore>,
     refresh_tokens: Arc<dyn RefreshTokens>,
+    lifecycle: Arc<dyn Lifecycle>,
+    events: Arc<dyn EventLog>,
     signer: Arc<Signer>,
     wechat: WeChatClient,
     metrics: Arc<crate::metrics::Metrics>,
@@ -147,6 +159,8 @@ impl From<Parts> for Saoma {
             ephemeral,
             accounts,
             refresh_tokens,
+            lifecycle,
+            events,
             signer,
             wechat,
             metrics,
@@ -170,6 +184,8 @@ impl From<Parts> for Saoma {
             ephemeral,
             accounts,
             refresh_tokens,
+            lifecycle,
+            events,
             signer,
             wechat,
             metrics,

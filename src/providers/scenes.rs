@@ -236,6 +236,7 @@ impl Saoma {
             account_id: account_id.to_string(),
             provider,
             app_id: app_id.clone(),
+            auth_time: Some(jsonwebtoken::get_current_timestamp()),
         };
         self.token_set(&subject, &refresh.token)
     }
@@ -258,6 +259,8 @@ impl Saoma {
             account_id: subject.account_id,
             provider: subject.provider,
             app_id: subject.app_id,
+            // A refreshed token proves no recent login (`DELETE /api/v1/me` asks for one).
+            auth_time: None,
         };
         self.token_set(&subject, &issued.token)
     }

@@ -54,6 +54,7 @@ fn subject() -> AccessSubject {
         account_id: "0b7c-account".into(),
         provider: crate::scene::Provider::MiniProgram,
         app_id: AppId::parse("wxmini").unwrap(),
+        auth_time: None,
     }
 }
 

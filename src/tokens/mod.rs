@@ -2,6 +2,7 @@
 //! through the JWKS. Refresh tokens are opaque and live with the accounts
 //! ([`crate::accounts::RefreshTokens`]).
 
+mod admin;
 mod jws;
 mod key;
 mod key_file;
@@ -13,6 +14,7 @@ mod key_tests;
 #[cfg(test)]
 mod tests;
 
+pub use admin::{ADMIN_SCOPE, AdminTokenError};
 pub use rsa_key::RsaKey;
 pub use signer::{ACCESS_TOKEN_TYP, Signer, is_access_token_typ};
 
@@ -36,6 +38,9 @@ pub struct AccessSubject {
     pub account_id: String,
     pub provider: Provider,
     pub app_id: AppId,
+    /// When the person logged in (unix seconds): set on a login's tokens, not on refreshed
+    /// ones.
+    pub auth_time: Option<u64>,
 }
 
 /// A signed access token, as handed to the client.
@@ -64,6 +69,10 @@ pub struct Claims {
     /// The provider, as in the API (`mini_program`, `official_account`, `website`).
     pub provider: String,
     pub app_id: String,
+    /// Unix seconds of the login, on tokens a login (not a refresh) issued (OpenID Connect
+    /// Core 2's `auth_time`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<u64>,
 }
 
 /// An OpenID client's access token: Saoma's claims plus the client and its granted scopes.

@@ -174,6 +174,7 @@ impl Signer {
             amr: vec!["wechat".to_owned()],
             provider: subject.provider.as_str().to_owned(),
             app_id: subject.app_id.as_str().to_owned(),
+            auth_time: subject.auth_time,
         }
     }
 
@@ -223,7 +224,10 @@ impl Signer {
         self.verify_access(token)
     }
 
-    fn verify_access<T: serde::de::DeserializeOwned>(&self, token: &str) -> Result<T, TokenError> {
+    pub(super) fn verify_access<T: serde::de::DeserializeOwned>(
+        &self,
+        token: &str,
+    ) -> Result<T, TokenError> {
         let header =
             jsonwebtoken::decode_header(token).map_err(|e| TokenError::Invalid(e.to_string()))?;
         if !header.typ.as_deref().is_some_and(is_access_token_typ) {

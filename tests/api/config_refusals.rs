@@ -321,3 +321,44 @@ async fn real_credentials_run_without_the_sandbox_unless_it_is_asked_for() {
         .unwrap();
     assert_eq!(ready["sandbox"], true, "asked for explicitly");
 }
+
+#[test]
+fn an_admin_client_configured_in_part_names_the_setting() {
+    let cases = [
+        // client_credentials without a secret: anyone could get an admin token.
+        (
+            "[[oidc.clients]]\nclient_id = \"ops\"\nname = \"Ops\"\ngrant_types = [\"client_credentials\"]\nscopes = [\"saoma:admin\"]\n",
+            "client_credentials needs a client_secret",
+        ),
+        // client_credentials without the scope, and the scope without the grant.
+        (
+            "[[oidc.clients]]\nclient_id = \"ops\"\nclient_secret = \"s3cret-s3cret\"\nname = \"Ops\"\ngrant_types = [\"client_credentials\"]\n",
+            "scopes: client_credentials grants admin tokens only",
+        ),
+        (
+            "[[oidc.clients]]\nclient_id = \"app\"\nclient_secret = \"s3cret-s3cret\"\nname = \"App\"\nredirect_uris = [\"https://app.example/cb\"]\nscopes = [\"saoma:admin\"]\n",
+            "scopes: client_credentials grants admin tokens only",
+        ),
+        (
+            "[[oidc.clients]]\nclient_id = \"ops\"\nclient_secret = \"s3cret-s3cret\"\nname = \"Ops\"\ngrant_types = [\"password\"]\n",
+            "grant_types: \"password\" is not one of",
+        ),
+        (
+            "[[oidc.clients]]\nclient_id = \"ops\"\nclient_secret = \"s3cret-s3cret\"\nname = \"Ops\"\ngrant_types = [\"client_credentials\"]\nscopes = [\"admin\"]\n",
+            "scopes: \"admin\" is not known",
+        ),
+    ];
+    for (toml, says) in cases {
+        let stderr = refused(&[], Some(toml));
+        assert_says(&stderr, &["oidc.clients[0]", says]);
+    }
+}
+
+#[test]
+fn an_unknown_sign_up_policy_is_refused() {
+    let stderr = refused(&[("SAOMA_ACCOUNTS__SIGN_UP", "invite_only")], None);
+    assert_says(
+        &stderr,
+        &["ACCOUNTS.SIGN_UP", "invite_only", "provisioned_only"],
+    );
+}

@@ -1,5 +1,6 @@
 //! One integration-test binary: the app on port 0, the embedded sandbox as WeChat.
 mod accounts;
+mod admin;
 mod cli;
 mod clients;
 mod clients_pages;

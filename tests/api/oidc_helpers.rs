@@ -26,6 +26,8 @@ pub fn client(id: &str, secret: Option<&str>, redirect: &str, name: &str) -> Oid
         post_logout_redirect_uris: vec![GRAFANA_HOME.into()],
         name: name.into(),
         id_token_signed_response_alg: None,
+        grant_types: Vec::new(),
+        scopes: Vec::new(),
     }
 }
 

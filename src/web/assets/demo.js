@@ -1,6 +1,6 @@
 // The demo login page: one tab per provider, the code, a clear text for every state, the
 // phone form for need_phone, and the account once logged in. Everything goes through the SDK.
-import { inWechat, login, me, providers, resumeInWechat, startInWechat } from '/saoma.js';
+import { deleteMe, exportMe, inWechat, login, me, providers, resumeInWechat, startInWechat } from '/saoma.js';
 import { TEXT } from '/demo-text.js';
 
 function pickLanguage() {
@@ -33,6 +33,7 @@ const sandboxHint = $('sandbox-hint');
 const FINAL = new Set(['cancelled', 'expired', 'consumed', 'error']);
 
 let current = null; // {provider, controller, handle}
+let accessToken = null; // the logged-in account's, for export and deletion
 let sandbox = false;
 let returned = false; // this tab is where WeChat sent another tab's website login back to
 
@@ -122,10 +123,37 @@ function renderAccount(account) {
     row(t(identity.provider) + ' · ' + t('identities'), identity.nickname || identity.openid);
   }
   $('account-json').textContent = JSON.stringify(account, null, 2);
+  $('account-message').textContent = '';
+  for (const id of ['export-me', 'delete-me']) $(id).hidden = false;
+  $('account-json').closest('details').hidden = false;
   accountEl.hidden = false;
   refreshBtn.textContent = t('again');
   refreshBtn.hidden = false;
 }
+
+// Self-service: the person's data as JSON, and erasure of the account (PIPL 注销).
+$('export-me').addEventListener('click', async () => {
+  try {
+    $('account-json').textContent = JSON.stringify(await exportMe(accessToken), null, 2);
+    $('account-json').closest('details').open = true;
+  } catch (e) {
+    $('account-message').textContent = describe(e);
+  }
+});
+$('delete-me').addEventListener('click', async () => {
+  if (!window.confirm(t('delete_confirm'))) return;
+  try {
+    await deleteMe(accessToken);
+    accessToken = null;
+    $('account-fields').replaceChildren();
+    $('account-json').closest('details').hidden = true;
+    $('export-me').hidden = true;
+    $('delete-me').hidden = true;
+    $('account-message').textContent = t('deleted');
+  } catch (e) {
+    $('account-message').textContent = e.code === 'reauthentication_required' ? t('reauthenticate') : describe(e);
+  }
+});
 
 function returnedHere() {
   returned = true;
@@ -167,10 +195,11 @@ async function start(provider) {
       embed: provider === 'website',
     });
     show('confirmed');
+    accessToken = tokens.access_token;
     renderAccount(await me(tokens.access_token));
   } catch (e) {
     if (controller.signal.aborted) return;
-    if (e.code === 'cancelled') show('cancelled');
+    if (e.code === 'cancelled') show('cancelled', e.refused ? t('refused_' + e.refused) : undefined);
     else if (e.code === 'scene_expired') show('expired');
     else if (e.code === 'scene_consumed') show('consumed');
     else show('error', describe(e));
@@ -282,10 +311,11 @@ async function resumeHere() {
     });
     if (!tokens) return false;
     show('confirmed');
+    accessToken = tokens.access_token;
     renderAccount(await me(tokens.access_token));
   } catch (e) {
     if (waiting) return false;
-    if (e.code === 'cancelled') show('cancelled');
+    if (e.code === 'cancelled') show('cancelled', e.refused ? t('refused_' + e.refused) : undefined);
     else if (e.code === 'scene_expired') show('expired');
     else if (e.code === 'scene_consumed') show('consumed');
     else show('error', describe(e));

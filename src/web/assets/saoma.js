@@ -145,7 +145,12 @@ function handleFor(created, baseUrl, signal) {
 function outcome(view) {
   if (view.tokens) return { tokens: view.tokens };
   if (view.redirect) return { redirect: view.redirect };
-  if (view.status === 'cancelled') return { error: new SaomaError('cancelled', 'login cancelled on the phone') };
+  if (view.status === 'cancelled') {
+    // `refused`: Saoma refused the person (`account_disabled`, `not_provisioned`), not the phone.
+    const error = new SaomaError('cancelled', view.refused ? 'login refused: ' + view.refused : 'login cancelled on the phone');
+    error.refused = view.refused || null;
+    return { error };
+  }
   if (view.status === 'expired') return { error: new SaomaError('scene_expired', 'the code expired') };
   if (view.status === 'consumed') return { error: new SaomaError('scene_consumed', 'this code was already used') };
   return undefined;
@@ -322,4 +327,15 @@ export async function login({ provider = 'mini_program', container, onStatus = (
 /** The account behind an access token (`GET /api/v1/me`). */
 export function me(accessToken, { baseUrl = '' } = {}) {
   return request(baseUrl.replace(/\/+$/, '') + '/api/v1/me', { headers: { Authorization: 'Bearer ' + accessToken } });
+}
+
+/** Everything Saoma holds about the account (`GET /api/v1/me/export`). */
+export function exportMe(accessToken, { baseUrl = '' } = {}) {
+  return request(baseUrl + '/api/v1/me/export', { headers: { Authorization: 'Bearer ' + accessToken } });
+}
+
+/** Erase the account (`DELETE /api/v1/me`): needs the tokens of a login within 10 minutes,
+ *  else a SaomaError `reauthentication_required`. */
+export function deleteMe(accessToken, { baseUrl = '' } = {}) {
+  return request(baseUrl + '/api/v1/me', { method: 'DELETE', headers: { Authorization: 'Bearer ' + accessToken } });
 }

@@ -1,0 +1,237 @@
+//! The account lifecycle an admin (or the person) drives: disable, enable, delete. Each is one
+//! write transaction with its events.
+
+use super::events::{
+    self, AccountDeleted, AccountDisabled, AccountEnabled, Actor, DeletedBy, EventData,
+    RevokeCause, SessionKind, SessionRevoked,
+};
+use super::rows::now_ms;
+use super::{AccountError, SqlAccounts};
+use async_trait::async_trait;
+
+/// What an admin may do to an account.
+#[async_trait]
+pub trait Lifecycle: Send + Sync {
+    /// Disable: no login completes any more, and every refresh-token session is revoked now
+    /// (access tokens already issued live out their few minutes). `UnknownAccount`;
+    /// `AlreadyDisabled` changes nothing. How many sessions were revoked.
+    async fn disable(
+        &self,
+        account_id: &str,
+        reason: Option<&str>,
+        actor: &Actor,
+    ) -> Result<u64, AccountError>;
+    /// Enable a disabled account. `UnknownAccount`; `NotDisabled` changes nothing.
+    async fn enable(&self, account_id: &str, actor: &Actor) -> Result<(), AccountError>;
+    /// Erase: the account, its identities, phone, sessions and tokens, and its events; one
+    /// `account.deleted` event (the id, when, who asked) is all that remains.
+    /// `UnknownAccount` for an account that does not exist (or was deleted already).
+    async fn delete(
+        &self,
+        account_id: &str,
+        by: DeletedBy,
+        actor: &Actor,
+    ) -> Result<(), AccountError>;
+    /// The account's live refresh-token sessions (a token neither used nor expired), oldest
+    /// first. `UnknownAccount`.
+    async fn sessions(&self, account_id: &str) -> Result<Vec<RefreshSession>, AccountError>;
+    /// Revoke them all (`session.revoked` each, cause `admin`); how many. `UnknownAccount`.
+    async fn end_sessions(&self, account_id: &str, actor: &Actor) -> Result<u64, AccountError>;
+}
+
+/// A live refresh-token family: one login session of Saoma's API or of an OpenID client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshSession {
+    pub id: String,
+    /// The OpenID client it was issued to; `None`: Saoma's own API.
+    pub client_id: Option<String>,
+    pub provider: String,
+    pub app_id: String,
+    /// Unix milliseconds: the login, and the last rotation.
+    pub created_at: i64,
+    pub last_used_at: i64,
+}
+
+#[async_trait]
+impl Lifecycle for SqlAccounts {
+    async fn disable(
+        &self,
+        account_id: &str,
+        reason: Option<&str>,
+        actor: &Actor,
+    ) -> Result<u64, AccountError> {
+        let mut tx = self
+            .db
+            .begin_write(&format!("account:{account_id}"))
+            .await?;
+        let state: Option<(Option<i64>,)> =
+            sqlx::query_as("SELECT disabled_at FROM accounts WHERE id = $1")
+                .bind(account_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        match state {
+            None => return Err(AccountError::UnknownAccount),
+            Some((Some(_),)) => return Err(AccountError::AlreadyDisabled),
+            Some((None,)) => {}
+        }
+        let now = now_ms();
+        sqlx::query("UPDATE accounts SET disabled_at = $2, disabled_reason = $3 WHERE id = $1")
+            .bind(account_id)
+            .bind(now)
+            .bind(reason)
+            .execute(&mut *tx)
+            .await?;
+        let revoked = revoke_families(&mut tx, account_id, RevokeCause::Disabled, actor).await?;
+        let disabled = EventData::AccountDisabled(AccountDisabled {
+            reason: reason.map(str::to_owned),
+            refresh_sessions_revoked: revoked,
+        });
+        events::record(&mut tx, Some(account_id), actor, &disabled).await?;
+        tx.commit().await?;
+        Ok(revoked)
+    }
+
+    async fn enable(&self, account_id: &str, actor: &Actor) -> Result<(), AccountError> {
+        let mut tx = self
+            .db
+            .begin_write(&format!("account:{account_id}"))
+            .await?;
+        let state: Option<(Option<i64>,)> =
+            sqlx::query_as("SELECT disabled_at FROM accounts WHERE id = $1")
+                .bind(account_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        match state {
+            None => return Err(AccountError::UnknownAccount),
+            Some((None,)) => return Err(AccountError::NotDisabled),
+            Some((Some(_),)) => {}
+        }
+        sqlx::query("UPDATE accounts SET disabled_at = NULL, disabled_reason = NULL WHERE id = $1")
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+        let enabled = EventData::AccountEnabled(AccountEnabled { was_disabled: true });
+        events::record(&mut tx, Some(account_id), actor, &enabled).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn delete(
+        &self,
+        account_id: &str,
+        by: DeletedBy,
+        actor: &Actor,
+    ) -> Result<(), AccountError> {
+        let mut tx = self
+            .db
+            .begin_write(&format!("account:{account_id}"))
+            .await?;
+        // Identities, refresh families and their tokens go with it (ON DELETE CASCADE); the
+        // phone is a column of the account.
+        let deleted = sqlx::query("DELETE FROM accounts WHERE id = $1")
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+        if deleted.rows_affected() == 0 {
+            return Err(AccountError::UnknownAccount);
+        }
+        // Its events name its logins' addresses and user agents: personal data, erased too.
+        sqlx::query("DELETE FROM events WHERE account_id = $1")
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+        let deleted = EventData::AccountDeleted(AccountDeleted { by });
+        events::record(&mut tx, Some(account_id), actor, &deleted).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn sessions(&self, account_id: &str) -> Result<Vec<RefreshSession>, AccountError> {
+        let mut conn = self.db.pool.acquire().await?;
+        let known: Option<(String,)> = sqlx::query_as("SELECT id FROM accounts WHERE id = $1")
+            .bind(account_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if known.is_none() {
+            return Err(AccountError::UnknownAccount);
+        }
+        let rows: Vec<(String, Option<String>, String, String, i64, i64)> = sqlx::query_as(
+            "SELECT f.id, f.client_id, f.provider, f.app_id, f.created_at, MAX(t.created_at) \
+             FROM refresh_families f JOIN refresh_tokens t ON t.family_id = f.id \
+             WHERE f.account_id = $1 AND f.revoked_at IS NULL \
+             GROUP BY f.id, f.client_id, f.provider, f.app_id, f.created_at \
+             HAVING MAX(CASE WHEN t.used_at IS NULL AND t.expires_at > $2 THEN 1 ELSE 0 END) = 1 \
+             ORDER BY f.created_at, f.id",
+        )
+        .bind(account_id)
+        .bind(now_ms())
+        .fetch_all(&mut *conn)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, client_id, provider, app_id, created_at, last_used_at)| RefreshSession {
+                    id,
+                    client_id,
+                    provider,
+                    app_id,
+                    created_at,
+                    last_used_at,
+                },
+            )
+            .collect())
+    }
+
+    async fn end_sessions(&self, account_id: &str, actor: &Actor) -> Result<u64, AccountError> {
+        let mut tx = self
+            .db
+            .begin_write(&format!("account:{account_id}"))
+            .await?;
+        if !exists(&mut tx, account_id).await? {
+            return Err(AccountError::UnknownAccount);
+        }
+        let revoked = revoke_families(&mut tx, account_id, RevokeCause::Admin, actor).await?;
+        tx.commit().await?;
+        Ok(revoked)
+    }
+}
+
+async fn exists(tx: &mut super::db::WriteTx, account_id: &str) -> Result<bool, AccountError> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT id FROM accounts WHERE id = $1")
+        .bind(account_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(row.is_some())
+}
+
+/// Revoke every live refresh family of the account, one `session.revoked` each.
+async fn revoke_families(
+    tx: &mut super::db::WriteTx,
+    account_id: &str,
+    cause: RevokeCause,
+    actor: &Actor,
+) -> Result<u64, AccountError> {
+    let live: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT id, client_id FROM refresh_families WHERE account_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(account_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    sqlx::query(
+        "UPDATE refresh_families SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(account_id)
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?;
+    for (family, client_id) in &live {
+        let revoked = EventData::SessionRevoked(SessionRevoked {
+            kind: SessionKind::Refresh,
+            session_id: family.clone(),
+            client_ids: client_id.iter().cloned().collect(),
+            cause,
+        });
+        events::record(tx, Some(account_id), actor, &revoked).await?;
+    }
+    Ok(u64::try_from(live.len()).unwrap_or(u64::MAX))
+}
