@@ -24,12 +24,14 @@ mod keys;
 mod limits;
 mod mode;
 mod oidc;
+mod webhooks;
 pub use accounts::{
     AccountsConfig, SignUp, SmsConfig, SmsProvider, TencentSmsConfig, UnfollowPolicy,
 };
 pub use limits::LimitsConfig;
 pub use mode::SandboxReason;
 pub use oidc::{OidcClientConfig, OidcConfig};
+pub use webhooks::{WebhookConfig, WebhookDeliveryConfig};
 
 /// The app id the embedded sandbox plays when no real mini-program is configured.
 pub const SANDBOX_MINI_PROGRAM_APP_ID: &str = "wxsaomasandbox0001";
@@ -76,6 +78,10 @@ pub struct Config {
     pub sms: SmsConfig,
     /// The OpenID Provider: clients and id_token keys.
     pub oidc: OidcConfig,
+    /// `[[webhooks]]`: where events are delivered (Standard Webhooks).
+    pub webhooks: Vec<WebhookConfig>,
+    /// How webhooks are delivered: the address guard and the time limit.
+    pub webhook_delivery: WebhookDeliveryConfig,
     /// On SIGTERM: how long in-flight requests get to finish before the process exits anyway
     /// (SSE streams are told to reconnect elsewhere at once).
     pub shutdown_grace_seconds: u64,
@@ -163,6 +169,8 @@ impl Default for Config {
             web: WebConfig::default(),
             sms: SmsConfig::default(),
             oidc: OidcConfig::default(),
+            webhooks: Vec::new(),
+            webhook_delivery: WebhookDeliveryConfig::default(),
             shutdown_grace_seconds: 10,
         }
     }

@@ -24,6 +24,7 @@ pub mod store;
 pub mod telemetry;
 pub mod tokens;
 mod web;
+mod webhooks;
 pub mod wechat;
 
 /// The pattern every scene id matches (in the OpenAPI document and in the code).

@@ -21,6 +21,9 @@ pub struct Metrics {
     code_pool: IntGauge,
     sandbox: IntGauge,
     connections_refused: IntCounterVec,
+    webhook_deliveries: IntCounterVec,
+    webhook_backlog: IntGauge,
+    webhook_oldest_undelivered: IntGauge,
 }
 
 impl Metrics {
@@ -98,6 +101,26 @@ impl Metrics {
             "1 when WeChat is the embedded sandbox (logins prove nothing), else 0",
         )?;
         registry.register(Box::new(sandbox.clone()))?;
+        let webhook_deliveries = IntCounterVec::new(
+            Opts::new(
+                "webhook_deliveries_total",
+                "Webhook delivery attempts by outcome: delivered, retried (failed, tried again \
+                 later), failed (the last try failed; redeliverable), endpoint_disabled (410)",
+            ),
+            &["outcome"],
+        )?;
+        registry.register(Box::new(webhook_deliveries.clone()))?;
+        let webhook_backlog = IntGauge::new(
+            "webhook_backlog",
+            "Webhook deliveries waiting in the outbox (the whole database's: every instance \
+             reports the same number)",
+        )?;
+        registry.register(Box::new(webhook_backlog.clone()))?;
+        let webhook_oldest_undelivered = IntGauge::new(
+            "webhook_oldest_undelivered_seconds",
+            "Age of the oldest webhook delivery still waiting (0: none)",
+        )?;
+        registry.register(Box::new(webhook_oldest_undelivered.clone()))?;
         Ok(Metrics {
             registry,
             scenes,
@@ -111,6 +134,9 @@ impl Metrics {
             code_pool,
             sandbox,
             connections_refused,
+            webhook_deliveries,
+            webhook_backlog,
+            webhook_oldest_undelivered,
         })
     }
 
@@ -165,6 +191,17 @@ impl Metrics {
     /// A connection refused by the cap named `cap` (`total`, `per_ip`).
     pub fn connection_refused(&self, cap: &str) {
         self.connections_refused.with_label_values(&[cap]).inc();
+    }
+
+    /// A webhook delivery attempt came to `outcome`.
+    pub fn webhook_delivery(&self, outcome: &str) {
+        self.webhook_deliveries.with_label_values(&[outcome]).inc();
+    }
+
+    /// The outbox's backlog, and the age of its oldest delivery (seconds).
+    pub fn webhook_backlog(&self, pending: i64, oldest_age: Option<i64>) {
+        self.webhook_backlog.set(pending);
+        self.webhook_oldest_undelivered.set(oldest_age.unwrap_or(0));
     }
 
     /// Counts an open SSE stream until the guard is dropped.

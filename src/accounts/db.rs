@@ -210,6 +210,11 @@ impl Db {
         }
     }
 
+    /// PostgreSQL (row locks, `SKIP LOCKED`) rather than SQLite (one writer).
+    pub(super) fn is_postgres(&self) -> bool {
+        self.backend == Backend::Postgres
+    }
+
     /// SQLite: this process's write turn (see the field); `begin_write` and the session writer
     /// take it. PostgreSQL needs none.
     pub(super) async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {

@@ -112,6 +112,7 @@ pub struct LoginDetails {
     /// The browser's (or app's) address, as Saoma saw it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ip: Option<String>,
+    /// The browser's (or app's) User-Agent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_agent: Option<String>,
 }
@@ -152,6 +153,7 @@ impl Example for AccountCreated {
 #[derive(Object, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[oai(example)]
 pub struct LoginSucceeded {
+    /// The login.
     pub login: LoginDetails,
 }
 
@@ -168,7 +170,9 @@ impl Example for LoginSucceeded {
 #[derive(Object, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[oai(example)]
 pub struct LoginRefused {
+    /// The login that was refused.
     pub login: LoginDetails,
+    /// Why it was refused.
     pub reason: Refusal,
 }
 
@@ -198,6 +202,7 @@ pub enum AccountChange {
 #[derive(Object, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[oai(skip_serializing_if_is_none, example)]
 pub struct AccountUpdated {
+    /// What changed.
     pub change: AccountChange,
     /// `merged`: the account that joined this one and no longer exists.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -271,6 +276,7 @@ pub enum DeletedBy {
 #[derive(Object, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[oai(example)]
 pub struct AccountDeleted {
+    /// Who asked for the erasure.
     pub by: DeletedBy,
 }
 
@@ -312,12 +318,14 @@ pub enum RevokeCause {
 #[derive(Object, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[oai(example)]
 pub struct SessionRevoked {
+    /// Which kind of session it was.
     pub kind: SessionKind,
     /// The family id (refresh) or the `sid` (SSO).
     pub session_id: String,
     /// The OpenID clients that held it (an SSO session: every client that received an
     /// id_token through it; a refresh family: its client, if any).
     pub client_ids: Vec<String>,
+    /// Why it ended.
     pub cause: RevokeCause,
 }
 
@@ -336,9 +344,11 @@ impl Example for SessionRevoked {
 #[derive(Object, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[oai(example)]
 pub struct AdminCalled {
+    /// The HTTP method.
     pub method: String,
     /// The path, without the query string.
     pub path: String,
+    /// The status answered.
     pub status: u16,
 }
 
@@ -420,6 +430,7 @@ pub(super) async fn record(
     actor: &Actor,
     data: &EventData,
 ) -> Result<String, AccountError> {
+    let now = now_ms();
     let id = format!("evt_{}", uuid::Uuid::new_v4().simple());
     let json = data
         .to_json()
@@ -432,10 +443,10 @@ pub(super) async fn record(
     .bind(data.event_type().as_str())
     .bind(account_id)
     .bind(actor.to_string())
-    .bind(now_ms())
+    .bind(now)
     .bind(json)
     .execute(&mut **tx)
     .await?;
-    // webhooks: deliveries are enqueued here, in the same transaction.
+    super::outbox::enqueue(tx, &id, data.event_type().as_str(), now).await?;
     Ok(id)
 }

@@ -38,6 +38,12 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "account lifecycle",
         include_str!("../../migrations/0010_account_lifecycle.sql"),
     ),
+    // 12: webhook endpoints and the outbox (issue 25).
+    (
+        12,
+        "webhooks",
+        include_str!("../../migrations/0012_webhooks.sql"),
+    ),
 ];
 
 #[derive(Debug)]

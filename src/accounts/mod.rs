@@ -10,6 +10,7 @@ mod identities;
 mod lifecycle;
 mod merge;
 mod migrations;
+mod outbox;
 mod phone_binding;
 mod phone_number;
 mod refresh;
@@ -22,6 +23,7 @@ mod tests;
 
 pub use event_log::{EventLog, EventQuery, spawn_retention};
 pub use lifecycle::Lifecycle;
+pub use outbox::{DueDelivery, EndpointSpec, Outcome};
 pub use phone_number::Phone;
 pub use sql::SqlAccounts;
 

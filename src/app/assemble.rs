@@ -60,6 +60,7 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
     let signer = signer(config, public_url)?;
     let metrics = Arc::new(Metrics::new()?);
     metrics.set_sandbox(sandbox);
+    start_webhooks(config, &accounts, &metrics, &shutdown).await?;
     let wechat = WeChatClient::new(
         api_base,
         Duration::from_millis(config.wechat.timeout_ms),
@@ -164,6 +165,29 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
         hooks,
         cluster,
     })
+}
+
+/// `[[webhooks]]` written to the database, and this instance's delivery worker started.
+async fn start_webhooks(
+    config: &Config,
+    accounts: &Arc<SqlAccounts>,
+    metrics: &Arc<Metrics>,
+    shutdown: &Shutdown,
+) -> anyhow::Result<()> {
+    let settings = crate::webhooks::Settings::from_config(config)?;
+    let endpoints = crate::webhooks::configured_endpoints(config, settings.policy)?;
+    accounts
+        .sync_configured_webhooks(&endpoints, settings.rotation_overlap)
+        .await
+        .context("writing [[webhooks]] to the database")?;
+    crate::webhooks::Worker::new(
+        accounts.clone(),
+        settings.policy,
+        settings.timeout,
+        metrics.clone(),
+    )?
+    .spawn(shutdown.clone());
+    Ok(())
 }
 
 /// Claim the RSA id_token keys too when the OpenID Provider is on, check once, then keep

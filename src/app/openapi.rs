@@ -68,5 +68,6 @@ pub(super) fn document(service: &OpenApiService<Apis, ()>) -> String {
         return generated;
     };
     crate::api::links::add_links(&mut spec);
+    crate::webhooks::add_event_schemas(&mut spec);
     serde_json::to_string_pretty(&spec).unwrap_or(generated)
 }

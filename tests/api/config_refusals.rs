@@ -154,6 +154,81 @@ fn bad_limits_and_sms_caps_are_refused_naming_the_setting() {
 }
 
 #[test]
+fn bad_webhooks_are_refused_naming_the_setting() {
+    const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let hook = |body: &str| format!("[[webhooks]]\n{body}\n");
+    for (toml, says) in [
+        (
+            hook(&format!(
+                "url = \"http://hooks.example.com/in\"\nsecret = \"{SECRET}\""
+            )),
+            "webhooks[0].url must be https (http needs webhook_delivery.allow_http",
+        ),
+        (
+            hook(&format!(
+                "url = \"https://169.254.169.254/\"\nsecret = \"{SECRET}\""
+            )),
+            "webhooks[0].url names a private, loopback or link-local address 169.254.169.254 \
+             (allowed only with webhook_delivery.allow_private_networks)",
+        ),
+        (
+            hook("url = \"https://hooks.example.com/in\"\nsecret = \"hunter2\""),
+            "webhooks[0].secret must start with whsec_",
+        ),
+        (
+            hook("url = \"https://hooks.example.com/in\""),
+            "webhooks[0].secret is not set",
+        ),
+        (
+            hook(&format!(
+                "url = \"https://hooks.example.com/in\"\nsecret = \"{SECRET}\"\n\
+                 events = [\"acount.created\"]"
+            )),
+            "webhooks[0].events names an unknown event type \"acount.created\"",
+        ),
+        (
+            hook(&format!(
+                "url = \"https://hooks.example.com/in\"\nsecret = \"{SECRET}\"\nevents = []"
+            )),
+            "webhooks[0].events is empty",
+        ),
+        (
+            format!(
+                "{}{}",
+                hook(&format!(
+                    "url = \"https://a.example/\"\nsecret = \"{SECRET}\""
+                )),
+                hook(&format!(
+                    "url = \"https://a.example/\"\nsecret = \"{SECRET}\""
+                ))
+            ),
+            "webhooks[1].url is the URL of webhooks[0] already",
+        ),
+        (
+            hook(&format!(
+                "url = \"https://a.example/\"\nsecrt = \"{SECRET}\""
+            )),
+            "unknown field: found `secrt`",
+        ),
+        (
+            hook("url = \"https://a.example/\"\nsecret_file = \"/nonexistent/whsec\""),
+            "reading webhooks[0].secret_file /nonexistent/whsec",
+        ),
+        (
+            "[webhook_delivery]\ntimeout_seconds = 0\n".to_string(),
+            "webhook_delivery.timeout_seconds must be between 1 and 60",
+        ),
+    ] {
+        let stderr = refused(&[], Some(&toml));
+        assert_says(&stderr, &[says]);
+        assert!(
+            !stderr.contains("MfKQ9r8G"),
+            "a secret in the message: {stderr}"
+        );
+    }
+}
+
+#[test]
 fn nothing_real_on_a_database_server_is_not_a_sandbox() {
     let stderr = refused(
         &[("SAOMA_DATABASE_URL", "postgres://saoma@127.0.0.1:9/saoma")],

@@ -33,6 +33,8 @@ mod oidc_in_wechat;
 mod oidc_keys;
 mod openapi_doc;
 mod openapi_oidc;
+#[path = "../../src/accounts/tests/pg.rs"]
+mod pg;
 mod phone_sms;
 mod phone_sms_caps;
 mod redis_footprint;
@@ -45,6 +47,9 @@ mod shutdown;
 mod sign_up;
 mod store_contract;
 mod validation;
+mod webhook_receiver;
+mod webhooks;
+mod webhooks_durability;
 mod website;
 mod website_errors;
 mod wechat_faults;

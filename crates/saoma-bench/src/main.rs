@@ -12,6 +12,7 @@ mod oidc_login;
 mod poll;
 mod postgres;
 mod procs;
+mod receiver;
 mod smoke;
 mod sse_idle;
 mod stack;
@@ -59,6 +60,10 @@ enum Scenario {
         /// before it, and the figure is Saoma's cost without the sandbox drawing codes.
         #[arg(long, default_value_t = 1_000_000)]
         pool_refill_per_minute: u32,
+        /// Deliver every event (account.created, login.succeeded) to a webhook receiver that
+        /// `hang`s (never answers) or `fail`s (answers 500); `none`: no webhook.
+        #[arg(long, default_value = "none", value_parser = ["none", "hang", "fail"])]
+        webhook_receiver: String,
     },
     /// The same login for an OpenID client: authorize, the hosted page's scene, scan,
     /// confirm, the code, and the client's code exchange; logins/s and each step.
@@ -182,16 +187,22 @@ async fn run(scenario: Scenario) -> anyhow::Result<()> {
             common,
             pool,
             pool_refill_per_minute,
+            webhook_receiver,
         } => {
-            let extra = pool_env(pool, pool_refill_per_minute);
+            let mut extra = pool_env(pool, pool_refill_per_minute);
+            extra.extend(receiver::start(&webhook_receiver).await?);
             let stack = Stack::start(&common.target, 1, &extra).await?;
             if pool > 0 {
                 create::wait_for_pool(&stack, pool).await?;
             }
             let label = format!(
-                "full-login ({} store{})",
+                "full-login ({} store{}{})",
                 common.target.store,
-                if pool > 0 { ", code pool" } else { "" }
+                if pool > 0 { ", code pool" } else { "" },
+                match webhook_receiver.as_str() {
+                    "none" => String::new(),
+                    kind => format!(", webhook receiver: {kind}"),
+                }
             );
             let mut summary = full_login::run(&common, &stack, &label).await?;
             if pool > 0 {

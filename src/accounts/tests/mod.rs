@@ -4,6 +4,7 @@
 
 mod accounts;
 mod events;
+mod outbox;
 mod pg;
 mod phone_number;
 mod refresh;
@@ -110,6 +111,13 @@ contract!(
     refresh::a_bad_session_in_a_batch_fails_alone,
     refresh::unknown_and_expired_tokens_are_invalid,
     refresh::revoke_kills_the_family_and_ignores_unknown_tokens,
+    outbox::an_event_is_queued_for_each_enabled_endpoint_subscribed_to_it,
+    outbox::a_claimed_delivery_waits_for_its_lease_and_a_late_outcome_is_ignored,
+    outbox::concurrent_workers_never_claim_one_delivery_twice,
+    outbox::failures_retry_then_fail_and_stay_redeliverable,
+    outbox::a_410_disables_the_endpoint_and_its_deliveries_wait,
+    outbox::a_changed_secret_signs_next_to_the_previous_one_for_the_overlap,
+    outbox::an_endpoint_no_longer_configured_is_disabled_until_it_is_again,
 );
 
 #[tokio::test]
