@@ -17,7 +17,10 @@ fn main() {
             git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".to_owned())
         }
     };
-    println!("cargo:rustc-env=SAOMA_GIT_COMMIT={commit}");
+    // Not a `SAOMA_` name either: cargo also sets this variable for what `cargo run` and
+    // `cargo test` start, and Saoma's configuration refuses `SAOMA_` variables it does not know
+    // (the lib's config tests failed on it).
+    println!("cargo:rustc-env=BUILD_GIT_COMMIT={commit}");
 }
 
 /// `git <args>` in the source tree, its trimmed output when it succeeds.
