@@ -33,6 +33,7 @@ mod openapi_doc;
 mod openapi_oidc;
 mod phone_sms;
 mod phone_sms_caps;
+mod phone_wechat;
 mod redis_footprint;
 mod redis_instances;
 mod redis_outage;
