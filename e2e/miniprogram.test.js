@@ -254,16 +254,13 @@ test('refusing the privacy agreement (errno 104) says so, and the phone button a
   await browserLoggedInWithPhone(created);
 });
 
-test('refusing to share the number, or WeChat\'s quota, keeps the phone button', async () => {
+test('refusing to share the number keeps the phone button', async () => {
   const wechat = await person(phoneRequired.base, '不给手机号的人', { privacyAgreed: true });
   const { created, mp } = await reachPhoneStep(wechat);
 
   wechat.phoneAnswer = 'deny';
   await mp.tap(PHONE_BUTTON);
   await mp.waitForText('需要授权手机号才能完成登录');
-  wechat.phoneAnswer = 'quota';
-  await mp.tap(PHONE_BUTTON);
-  await mp.waitForText('手机号验证次数已用完');
   assert.deepEqual(mp.labels(), [PHONE_BUTTON]);
   assert.equal((await browserPolls(phoneRequired.base, created)).body.status, 'need_phone');
 
@@ -271,6 +268,40 @@ test('refusing to share the number, or WeChat\'s quota, keeps the phone button',
   await mp.tap(PHONE_BUTTON);
   await mp.waitForText(CONFIRMED);
   await browserLoggedInWithPhone(created);
+});
+
+test('WeChat\'s phone quota spent (errno 1400001): an SMS code on the same page finishes the login', async () => {
+  const wechat = await person(phoneRequired.base, '额度用完的人', { privacyAgreed: true });
+  const { created, mp } = await reachPhoneStep(wechat);
+  await postJson(phoneRequired.base + '/sandbox/api/phone-quota', { left: 0 });
+  try {
+    await mp.tap(PHONE_BUTTON);
+    await mp.waitForText('请用短信验证码绑定手机号');
+    assert.deepEqual(mp.labels(), ['获取验证码']);
+    assert.equal((await browserPolls(phoneRequired.base, created)).body.status, 'need_phone');
+
+    mp.type('sms-phone', '12');
+    await mp.tap('获取验证码');
+    await mp.waitForText('请输入正确的手机号');
+    const phone = '+86139' + String(Date.now()).slice(-8);
+    mp.type('sms-phone', phone);
+    await mp.tap('获取验证码');
+    await mp.waitForText('验证码已发送至 ' + phone);
+    const inbox = await (await fetch(phoneRequired.base + '/sandbox/api/sms?phone=' + encodeURIComponent(phone))).json();
+    const { code } = inbox.messages[inbox.messages.length - 1];
+    mp.type('sms-code', code === '000000' ? '111111' : '000000');
+    await mp.tap('验证并登录');
+    await mp.waitForText('验证码不正确，请重新输入');
+    mp.type('sms-code', code);
+    await mp.tap('验证并登录');
+
+    await mp.waitForText(CONFIRMED);
+    const polled = await browserPolls(phoneRequired.base, created);
+    assert.equal(polled.body.status, 'confirmed');
+    assert.equal((await me(phoneRequired.base, polled.body.tokens.access_token)).phone, phone);
+  } finally {
+    await postJson(phoneRequired.base + '/sandbox/api/phone-quota', { left: 1000 });
+  }
 });
 
 test('an expired phone code is worded as such, and a new tap finishes the login', async () => {

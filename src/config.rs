@@ -93,6 +93,9 @@ pub struct WeChatConfig {
     /// Default: the embedded sandbox in sandbox mode, else https://api.weixin.qq.com.
     pub api_base: Option<url::Url>,
     pub timeout_ms: u64,
+    /// In sandbox mode: the getPhoneNumber trial calls the fake platform starts with (WeChat's
+    /// 1,000; 0 starts spent, so that the button answers errno 1400001).
+    pub sandbox_phone_trial_quota: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -181,6 +184,7 @@ impl Default for WeChatConfig {
         Self {
             api_base: None,
             timeout_ms: 5_000,
+            sandbox_phone_trial_quota: saoma_sandbox::SandboxConfig::PHONE_TRIAL_QUOTA,
         }
     }
 }

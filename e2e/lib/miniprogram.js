@@ -5,7 +5,8 @@
 // - wx.request: real HTTP to the running Saoma (`fail` when nothing answers, as WeChat does);
 // - wx.login: a real code from the sandbox (`POST /sandbox/api/wx-login`) for the test's user;
 // - the getPhoneNumber button: a real code from the sandbox (`POST /sandbox/api/phone-code`),
-//   or WeChat's refusals (the user says no, errno 104 when the privacy agreement is refused);
+//   or WeChat's refusals (the user says no, errno 104 when the privacy agreement is refused,
+//   errno 1400001 when the sandbox's paid quota is spent);
 // - the privacy agreement: wx.onNeedPrivacyAuthorization's listener is called before the
 //   first phone number, and WeChat waits for its `resolve`, checking that an
 //   `open-type="agreePrivacyAuthorization"` button was tapped before an `agree`.
@@ -156,7 +157,16 @@ class WeChat {
     if (!agreed) return { errMsg: 'getPhoneNumber:fail privacy permission is not authorized', errno: 104 };
     if (this.phoneAnswer === 'deny') return { errMsg: 'getPhoneNumber:fail user deny' };
     if (this.phoneAnswer === 'quota') return { errMsg: 'getPhoneNumber:fail no permission', errno: 1400001 };
-    const { code } = await sandboxPost(this.sandbox + '/sandbox/api/phone-code', { user: this.user });
+    // WeChat checks the mini-program's paid quota on the tap: none left, no code (errno 1400001).
+    const res = await fetch(this.sandbox + '/sandbox/api/phone-code', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ user: this.user }),
+    });
+    const body = await res.json();
+    if (res.status === 403 && body.errno) return { errMsg: body.errMsg, errno: body.errno };
+    if (!res.ok) throw new Error('phone-code -> ' + res.status + ' ' + JSON.stringify(body));
+    const { code } = body;
     if (this.onPhoneCode) await this.onPhoneCode(code);
     return { errMsg: 'getPhoneNumber:ok', code };
   }
@@ -245,9 +255,17 @@ async function openLoginPage({ base, wechat, query }) {
     return { done: flow };
   }
 
+  /** The person types `value` into the `<input>` whose id is `id`. */
+  function type(id, value) {
+    const input = page.querySelector('#' + id);
+    if (!input) throw new Error('no input #' + id + ' on screen: ' + screenText(page));
+    input.dispatchEvent('input', { detail: { value } });
+  }
+
   return {
     page,
     tap,
+    type,
     tapAndWait,
     text: () => screenText(page),
     waitForText: (text, timeoutMs) => waitForText(page, text, timeoutMs),

@@ -98,4 +98,16 @@ function bindPhone(code, accessToken, scene) {
   return request('/api/v1/mini-program/phone', body, accessToken);
 }
 
-module.exports = { ApiError, setBaseUrl, getBaseUrl, wxLogin, scan, login, bindPhone };
+/**
+ * When getPhoneNumber's quota is spent: a code by SMS to `phone` for the `need_phone` scene,
+ * then the code binds it. Resolve with `{phone, expires_in}` and the scene's view.
+ */
+function sendSms(accessToken, scene, phone) {
+  return request('/api/v1/mini-program/phone/sms', { scene, phone }, accessToken);
+}
+
+function bindSms(accessToken, scene, phone, code) {
+  return request('/api/v1/mini-program/phone/sms/bind', { scene, phone, code }, accessToken);
+}
+
+module.exports = { ApiError, setBaseUrl, getBaseUrl, wxLogin, scan, login, bindPhone, sendSms, bindSms };

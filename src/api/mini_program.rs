@@ -103,8 +103,8 @@ errors!(
     /// `miniProgramPhone`'s errors.
     PhoneErrors = "miniProgramPhone", json: true,
     [InvalidScene, WrongProvider, InvalidCode, InvalidPhone, Unauthenticated, TokenNotAccepted,
-     ProviderUnavailable, SceneNotFound, SceneConflict, SceneExpired, SceneConsumed, WechatError,
-     WechatQuotaExhausted, StoreUnavailable, DatabaseUnavailable, WechatTimeout]
+     ProviderUnavailable, SceneNotFound, SceneConflict, SceneExpired, SceneConsumed, RateLimited,
+     WechatError, WechatQuotaExhausted, StoreUnavailable, DatabaseUnavailable, WechatTimeout]
 );
 
 #[derive(Default)]
@@ -160,16 +160,23 @@ impl MiniProgramApi {
     /// number already bound to another account links this identity to that account (`linked`,
     /// with new `tokens`). With `scene` (a `need_phone` scene this account is logging into),
     /// the scene is confirmed too. A used or expired code is 400 `invalid_code`.
+    ///
+    /// Each number WeChat gives is charged, so an account that already has a number keeps it
+    /// and WeChat is not asked (the code is not spent), and at most
+    /// `limits.phone_numbers_per_ip_per_minute` are asked per client address, counted before
+    /// WeChat is called: beyond, 429 `rate_limited` with Retry-After.
     #[oai(path = "/phone", method = "post", operation_id = "miniProgramPhone")]
     async fn phone(
         &self,
         saoma: Data<&Arc<Saoma>>,
+        req: &Request,
         auth: BearerAuth,
         body: Json<PhoneRequest>,
     ) -> Result<Json<PhoneResult>, OpError<PhoneErrors>> {
         let body = body.0;
+        let (ip, _) = client_of(req);
         let result = saoma
-            .mini_program_phone(Some(&auth.0.token), &body.code, body.scene.as_deref())
+            .mini_program_phone(Some(&auth.0.token), &body.code, body.scene.as_deref(), &ip)
             .await?;
         Ok(Json(result))
     }

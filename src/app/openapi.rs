@@ -4,8 +4,8 @@
 //! needs no running server.
 
 use crate::api::{
-    AccountApi, AdminApi, HealthApi, InWechatApi, MiniProgramApi, MobileAppApi, OfficialAccountApi,
-    PhoneApi, ProvidersApi, ScenesApi, WebsiteApi,
+    AccountApi, AdminApi, HealthApi, InWechatApi, MiniProgramApi, MiniProgramSmsApi, MobileAppApi,
+    OfficialAccountApi, PhoneApi, ProvidersApi, ScenesApi, WebsiteApi,
 };
 use crate::oidc::{OidcApi, OidcBrowserApi};
 use poem_openapi::{LicenseObject, OpenApiService, ServerObject};
@@ -24,7 +24,7 @@ type Apis = (
     OidcApi,
     OidcBrowserApi,
     InWechatApi,
-    (MobileAppApi, AdminApi),
+    (MobileAppApi, MiniProgramSmsApi, AdminApi),
 );
 
 pub(super) fn service() -> OpenApiService<Apis, ()> {

@@ -127,6 +127,7 @@ pub(super) fn open_sandbox(
         official_account: official_account
             .map(|oa| sandbox_official_account(oa, local_addr))
             .transpose()?,
+        phone_trial_quota: config.wechat.sandbox_phone_trial_quota,
     })?))
 }
 

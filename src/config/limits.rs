@@ -27,6 +27,9 @@ pub struct LimitsConfig {
     /// Logins without a scene (`POST /api/v1/mobile-app/login`, the mini-program's own login)
     /// per client address per minute, counted before WeChat is called; 0: no limit.
     pub direct_logins_per_ip_per_minute: u64,
+    /// Phone numbers asked of WeChat (`POST /api/v1/mini-program/phone`: each success costs
+    /// money) per client address per minute, counted before WeChat is called; 0: no limit.
+    pub phone_numbers_per_ip_per_minute: u64,
     /// The bits of an IPv6 address that name one client for every per-address limit (a /64 is
     /// what one subscriber is given); 1..=128, 128 counting each address alone.
     pub ipv6_prefix_length: u8,
@@ -66,6 +69,7 @@ impl Default for LimitsConfig {
             failed_logins_per_scene: 5,
             wxacode_per_minute: 4_000,
             direct_logins_per_ip_per_minute: 60,
+            phone_numbers_per_ip_per_minute: 10,
             ipv6_prefix_length: 64,
             max_header_bytes: 16 * 1024,
             max_connections: 100_000,

@@ -90,6 +90,8 @@ pub struct Limits {
     /// Logins without a scene (native app, the mini-program's own login) per client address:
     /// each costs a WeChat code exchange.
     pub direct_logins: Rule,
+    /// getuserphonenumber calls per client address (each success is charged).
+    pub phone_numbers: Rule,
     pub streams: StreamCounts,
     pub proxies: TrustedProxies,
     /// The client a per-address limit counts (an IPv6 address by its network).
@@ -117,6 +119,7 @@ impl Limits {
             ),
             wxacode: Rule::per_minute(config.wxacode_per_minute),
             direct_logins: Rule::per_minute(config.direct_logins_per_ip_per_minute),
+            phone_numbers: Rule::per_minute(config.phone_numbers_per_ip_per_minute),
             streams: StreamCounts::new(config.max_sse_per_ip),
             proxies: TrustedProxies::parse(&config.trusted_proxies)?,
             addresses: AddressKeys::new(config.ipv6_prefix_length)?,

@@ -1,11 +1,16 @@
 //! The mini-program's getPhoneNumber button: WeChat vouches for the number, so it is bound
 //! like a number verified by SMS (a number already on another account links this one to it).
+//!
+//! Every successful `getuserphonenumber` is charged (docs/wechat.md section 9), so WeChat is
+//! asked only for an account without a number, and each address only so often
+//! (`limits.phone_numbers_per_ip_per_minute`). The calls are counted in
+//! `saoma_wechat_calls_total{endpoint="wxa/business/getuserphonenumber"}`.
 
-use super::mini_program::ensure_mini_program;
+use super::mini_program::{MiniProgram, ensure_mini_program};
 use super::sms_verification::ensure_need_phone;
 use super::{AccountView, Error, Saoma, TokenSet};
 use crate::accounts::Phone;
-use crate::scene::{Event, Outcome, Provider, Scene, SceneStatus};
+use crate::scene::{Event, Outcome, Provider, Scene, SceneRecord, SceneStatus};
 use crate::store::now_ms;
 
 /// The account after binding.
@@ -25,32 +30,41 @@ pub struct PhoneResult {
 
 impl Saoma {
     /// Redeem a getPhoneNumber `code` for the account of the bearer token (issued to this
-    /// mini-program). With `scene`, a `need_phone` scene this account is logging into is
-    /// confirmed too.
+    /// mini-program), asked from the client address `ip`. With `scene`, a `need_phone` scene
+    /// this account is logging into is confirmed too. An account that already has a number
+    /// keeps it, and WeChat is not asked (the code stays unspent).
     pub async fn mini_program_phone(
         &self,
         bearer: Option<&str>,
         code: &str,
         scene: Option<&str>,
+        ip: &str,
     ) -> Result<PhoneResult, Error> {
         let mp = self.mini_program()?.clone();
-        let claims = bearer
-            .and_then(|t| self.signer.verify(t).ok())
-            .ok_or(Error::Unauthenticated)?;
-        if claims.provider != Provider::MiniProgram.as_str()
-            || claims.app_id != mp.app.app_id.as_str()
-        {
-            return Err(Error::TokenNotAccepted);
-        }
+        let account_id = self.mini_program_bearer(bearer)?;
+        self.admit_phone_number(ip).await?;
         let scene = scene.map(Scene::parse).transpose()?;
         if let Some(scene) = &scene {
             // Fail before spending the single-use code on a scene that cannot move.
-            let found = self.scenes.get(scene).await?.ok_or(Error::SceneNotFound)?;
-            ensure_mini_program(&found.record)?;
-            ensure_need_phone(&found.record, now_ms(), Event::PhoneBound)?;
-            if found.record.outcome.as_ref().map(|o| &o.account_id) != Some(&claims.sub) {
-                return Err(Error::TokenNotAccepted);
-            }
+            self.mini_program_need_phone(scene, &account_id).await?;
+        }
+        let account = self
+            .accounts
+            .get(&account_id)
+            .await?
+            .ok_or(Error::Unauthenticated)?;
+        if account.phone.is_some() {
+            tracing::info!("getPhoneNumber skipped: the account has a verified number");
+            let scene_status = match &scene {
+                Some(scene) => Some(self.confirm_with_phone(scene, &account.id, &mp).await?),
+                None => None,
+            };
+            return Ok(PhoneResult {
+                account: AccountView::from(&account),
+                linked: false,
+                tokens: None,
+                scene_status,
+            });
         }
         let info = self.wechat.user_phone_number(&mp.app, code).await?;
         if info.watermark.appid != mp.app.app_id.as_str() {
@@ -60,26 +74,14 @@ impl Saoma {
         }
         let phone = Phone::from_parts(&info.country_code, &info.pure_phone_number)
             .map_err(|_| Error::InvalidPhone)?;
-        let binding = self.accounts.bind_phone(&claims.sub, &phone).await?;
+        let binding = self.accounts.bind_phone(&account.id, &phone).await?;
         tracing::info!(phone = %phone.masked(), linked = binding.linked, "phone bound by WeChat");
 
         let scene_status = match &scene {
-            Some(scene) => {
-                let outcome = Outcome {
-                    account_id: binding.account.id.clone(),
-                    app_id: mp.app.app_id.clone(),
-                };
-                let record = self
-                    .transition(scene, |r, now| {
-                        ensure_need_phone(r, now, Event::PhoneBound)?;
-                        r.apply(Event::PhoneBound, now)?;
-                        r.phone_check = None;
-                        r.outcome = Some(outcome.clone());
-                        Ok(())
-                    })
-                    .await?;
-                Some(record.status)
-            }
+            Some(scene) => Some(
+                self.confirm_with_phone(scene, &binding.account.id, &mp)
+                    .await?,
+            ),
             None => None,
         };
         let tokens = if binding.linked {
@@ -96,5 +98,57 @@ impl Saoma {
             tokens,
             scene_status,
         })
+    }
+
+    /// The account of a bearer token issued to this mini-program.
+    pub(super) fn mini_program_bearer(&self, bearer: Option<&str>) -> Result<String, Error> {
+        let mp = self.mini_program()?;
+        let claims = bearer
+            .and_then(|t| self.signer.verify(t).ok())
+            .ok_or(Error::Unauthenticated)?;
+        if claims.provider != Provider::MiniProgram.as_str()
+            || claims.app_id != mp.app.app_id.as_str()
+        {
+            return Err(Error::TokenNotAccepted);
+        }
+        Ok(claims.sub)
+    }
+
+    /// The mini-program scene `scene`, waiting for a phone for `account_id`.
+    pub(super) async fn mini_program_need_phone(
+        &self,
+        scene: &Scene,
+        account_id: &str,
+    ) -> Result<SceneRecord, Error> {
+        let found = self.scenes.get(scene).await?.ok_or(Error::SceneNotFound)?;
+        ensure_mini_program(&found.record)?;
+        ensure_need_phone(&found.record, now_ms(), Event::PhoneBound)?;
+        if found.record.outcome.as_ref().map(|o| o.account_id.as_str()) != Some(account_id) {
+            return Err(Error::TokenNotAccepted);
+        }
+        Ok(found.record)
+    }
+
+    /// The `need_phone` scene's login goes on with `account_id`, which now has a number.
+    async fn confirm_with_phone(
+        &self,
+        scene: &Scene,
+        account_id: &str,
+        mp: &MiniProgram,
+    ) -> Result<SceneStatus, Error> {
+        let outcome = Outcome {
+            account_id: account_id.to_owned(),
+            app_id: mp.app.app_id.clone(),
+        };
+        let record = self
+            .transition(scene, |r, now| {
+                ensure_need_phone(r, now, Event::PhoneBound)?;
+                r.apply(Event::PhoneBound, now)?;
+                r.phone_check = None;
+                r.outcome = Some(outcome.clone());
+                Ok(())
+            })
+            .await?;
+        Ok(record.status)
     }
 }

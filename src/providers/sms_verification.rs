@@ -39,16 +39,50 @@ impl Saoma {
         phone: &str,
         ip: &str,
     ) -> Result<SmsSent, Error> {
+        let phone = self.sms_destination(phone)?;
+        let record = self.authorised(scene, poll_token).await?;
+        self.send_code_for(&record, &phone, ip).await
+    }
+
+    /// The same for the mini-program's own `need_phone` scene (when getPhoneNumber's quota is
+    /// spent), authorised by the bearer token of the account the scene waits for.
+    pub async fn mini_program_send_phone_code(
+        &self,
+        bearer: Option<&str>,
+        scene: &str,
+        phone: &str,
+        ip: &str,
+    ) -> Result<SmsSent, Error> {
+        let account_id = self.mini_program_bearer(bearer)?;
+        let phone = self.sms_destination(phone)?;
+        let scene = Scene::parse(scene)?;
+        let record = self.mini_program_need_phone(&scene, &account_id).await?;
+        self.send_code_for(&record, &phone, ip).await
+    }
+
+    /// A number SMS codes may go to.
+    fn sms_destination(&self, phone: &str) -> Result<Phone, Error> {
         let phone = Phone::parse(phone).map_err(|_| Error::InvalidPhone)?;
-        let s = &self.settings.sms;
-        if !s.countries.allow(&phone) {
+        let countries = &self.settings.sms.countries;
+        if !countries.allow(&phone) {
             return Err(Error::PhoneCountryNotAllowed {
-                allowed: s.countries.to_string(),
+                allowed: countries.to_string(),
             });
         }
-        let record = self.authorised(scene, poll_token).await?;
-        ensure_need_phone(&record, now_ms(), Event::PhoneBound)?;
-        self.admit_sms(&record, &phone, ip).await?;
+        Ok(phone)
+    }
+
+    /// Every cap of `sms_caps` first, then the code into the scene record and out by SMS.
+    async fn send_code_for(
+        &self,
+        record: &SceneRecord,
+        phone: &Phone,
+        ip: &str,
+    ) -> Result<SmsSent, Error> {
+        let s = &self.settings.sms;
+        let phone = phone.clone();
+        ensure_need_phone(record, now_ms(), Event::PhoneBound)?;
+        self.admit_sms(record, &phone, ip).await?;
 
         let code = Secret::new(format!("{:06}", rand::rng().random_range(0..1_000_000u32)));
         let check = PhoneCheck {
@@ -86,6 +120,31 @@ impl Saoma {
     ) -> Result<SceneView, Error> {
         let phone = Phone::parse(phone).map_err(|_| Error::InvalidPhone)?;
         let record = self.authorised(scene, poll_token).await?;
+        self.bind_by_sms_for(&record, &phone, code).await
+    }
+
+    /// The same for the mini-program's own `need_phone` scene, authorised by its bearer token.
+    pub async fn mini_program_bind_phone_by_sms(
+        &self,
+        bearer: Option<&str>,
+        scene: &str,
+        phone: &str,
+        code: &str,
+    ) -> Result<SceneView, Error> {
+        let account_id = self.mini_program_bearer(bearer)?;
+        let phone = Phone::parse(phone).map_err(|_| Error::InvalidPhone)?;
+        let scene = Scene::parse(scene)?;
+        let record = self.mini_program_need_phone(&scene, &account_id).await?;
+        self.bind_by_sms_for(&record, &phone, code).await
+    }
+
+    async fn bind_by_sms_for(
+        &self,
+        record: &SceneRecord,
+        phone: &Phone,
+        code: &str,
+    ) -> Result<SceneView, Error> {
+        let phone = phone.clone();
         let max_attempts = self.settings.sms.max_attempts;
         let presented = code_hash(&record.scene, &phone, code.trim());
         let verdict = Mutex::new(None);

@@ -79,6 +79,19 @@ impl Saoma {
         .await
     }
 
+    /// A phone number asked of WeChat (`getuserphonenumber`, charged per success) from a client
+    /// address, before WeChat is called: so many a minute.
+    pub(crate) async fn admit_phone_number(&self, ip: &str) -> Result<(), Error> {
+        let ip = self.limits.addresses.key(ip);
+        self.enforce(
+            &format!("phone-numbers:{ip}"),
+            self.limits.phone_numbers,
+            "phone_numbers_per_ip",
+            "phone numbers asked from this address",
+        )
+        .await
+    }
+
     /// RFC 8628's `slow_down`: one poll per scene per interval. Only called once the poll
     /// token is checked, so that nobody else can spend the holder's polls.
     pub(crate) async fn pace_poll(&self, scene: &Scene) -> Result<(), Error> {

@@ -37,6 +37,7 @@ mod openapi_oidc;
 mod pg;
 mod phone_sms;
 mod phone_sms_caps;
+mod phone_wechat;
 mod redis_footprint;
 mod redis_instances;
 mod redis_outage;

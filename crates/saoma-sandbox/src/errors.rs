@@ -27,6 +27,7 @@ pub(crate) const INVALID_OPENID: i64 = 40003;
 pub(crate) const INVALID_REFRESH_TOKEN: i64 = 40030;
 pub(crate) const REFRESH_TOKEN_EXPIRED: i64 = 42002;
 pub(crate) const CODE_EXPIRED: i64 = 42003;
+pub(crate) const MINUTE_QUOTA: i64 = 45011;
 
 fn errmsg(errcode: i64) -> &'static str {
     match errcode {
@@ -50,7 +51,7 @@ fn errmsg(errcode: i64) -> &'static str {
         ACCESS_TOKEN_EXPIRED => "access_token expired",
         42003 => "code expired",
         45009 => "reach max api daily quota limit",
-        45011 => "api minute-quota reach limit  mustslower  retry next minute",
+        MINUTE_QUOTA => "api minute-quota reach limit  mustslower  retry next minute",
         DATA_FORMAT_ERROR => "data format error",
         48001 => "api unauthorized",
         _ => "sandbox injected error",

@@ -13,7 +13,8 @@
 //!   callback (signed, encrypted per the mode, retried like WeChat) and report the answer.
 //! - `/api/users` (GET, POST), `/api/wx-login`, `/api/stats` (GET, DELETE), `/api/faults`
 //!   (POST, DELETE), `/api/invalidate-token`, `/api/clock`: tools for tests and the phone page.
-//! - `/wechat/wxa/business/getuserphonenumber` and `/api/phone-code`: the getPhoneNumber button.
+//! - `/wechat/wxa/business/getuserphonenumber`, `/api/phone-code` and `/api/phone-quota`: the
+//!   getPhoneNumber button and its paid quota.
 //! - `/api/sms`: the messages of Saoma's `log` SMS sender.
 //! - `/wechat/connect/oauth2/authorize`, `/browser`, `/api/in-wechat/authorize`,
 //!   `/api/mobile-app/auth`: web authorization inside WeChat and the mobile SDK (`web_auth*.rs`).
@@ -45,6 +46,7 @@ mod official_account;
 mod pages;
 mod phone;
 mod phone_number;
+mod phone_quota;
 mod secret;
 pub mod sms;
 mod sns;
@@ -78,6 +80,13 @@ pub struct SandboxConfig {
     pub public_url: url::Url,
     /// The official account whose events the scan tool pushes; `None`: the tool answers 404.
     pub official_account: Option<SandboxOfficialAccount>,
+    /// getPhoneNumber's trial calls (WeChat's 1,000); 0 starts with the quota spent.
+    pub phone_trial_quota: u64,
+}
+
+impl SandboxConfig {
+    /// WeChat's trial of quick phone-number verifications.
+    pub const PHONE_TRIAL_QUOTA: u64 = 1_000;
 }
 
 /// What the sandbox needs to push an official account's events as WeChat does.
@@ -135,6 +144,7 @@ pub(crate) struct State {
     /// Pushes events to Saoma's callback (never follows redirects).
     push_client: reqwest::Client,
     phone_codes: phone_number::PhoneCodes,
+    phone_quota: phone_quota::PhoneQuota,
     /// What Saoma's `log` SMS sender delivered (shared with it by `app`).
     sms: Arc<sms::Inbox>,
 }
@@ -174,6 +184,7 @@ impl Sandbox {
                 .build()
                 .context("building the sandbox's push client")?,
             phone_codes: phone_number::PhoneCodes::default(),
+            phone_quota: phone_quota::PhoneQuota::new(config.phone_trial_quota),
             sms: Arc::default(),
         };
         Ok(Sandbox {
@@ -257,6 +268,12 @@ impl Sandbox {
             .at(
                 "/api/phone-code",
                 post(phone_number::phone_code).data(s.clone()),
+            )
+            .at(
+                "/api/phone-quota",
+                get(phone_quota::get_quota)
+                    .post(phone_quota::set_quota)
+                    .data(s.clone()),
             )
             .at("/api/sms", get(sms::list_sms).data(s.clone()))
             .at("/phone", get(phone::page))

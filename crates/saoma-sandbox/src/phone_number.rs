@@ -2,6 +2,10 @@
 //! button gives the mini-program, and `wxa/business/getuserphonenumber` redeems it once, within
 //! 5 minutes (else 40029), for `phone_info` (`countryCode` a string, as WeChat sends it). A user
 //! without an explicit phone has a stable fake mainland number derived from their id.
+//!
+//! The button gives no code when the paid quota is spent (`phone_quota`), and a user whose
+//! codes are redeemed more than [`PER_USER_PER_MINUTE`] times a minute gets 45011 (the code is
+//! not spent: it may be redeemed the next minute, within its 5 minutes).
 
 use poem::http::StatusCode;
 use poem::web::{Data, Json, Query};
@@ -15,14 +19,19 @@ use std::time::{Duration, Instant};
 use super::State;
 use super::errors::{self, api_error, parse_api_body, random_hex, wx_error, wx_json};
 use super::faults::{self, observe};
+use super::phone_quota::NO_QUOTA_ERRNO;
 use super::sns::unknown_user_or_app;
 use super::tokens::TokenCheck;
 
 const CODE_TTL: Duration = Duration::from_secs(300);
+const MINUTE: Duration = Duration::from_secs(60);
+/// Redemptions of one user's codes per minute before 45011.
+pub(crate) const PER_USER_PER_MINUTE: usize = 10;
 
 struct PhoneCode {
     /// National number (11 digits); the country is always 86 in the sandbox.
     phone: String,
+    user: String,
     app_id: Option<String>,
     minted_at: Instant,
     redeemed: bool,
@@ -30,31 +39,41 @@ struct PhoneCode {
 
 #[derive(Default)]
 pub(crate) struct PhoneCodes {
-    codes: Mutex<HashMap<String, PhoneCode>>,
+    inner: Mutex<Book>,
+}
+
+#[derive(Default)]
+struct Book {
+    codes: HashMap<String, PhoneCode>,
+    /// user -> when their codes were redeemed, within the last minute.
+    redeemed: HashMap<String, Vec<Instant>>,
 }
 
 impl PhoneCodes {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, PhoneCode>> {
-        self.codes.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> std::sync::MutexGuard<'_, Book> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn mint(&self, phone: String, app_id: Option<String>, now: Instant) -> String {
-        let mut codes = self.lock();
-        codes.retain(|_, c| now < c.minted_at + CODE_TTL);
+    fn mint(&self, phone: String, user: &str, app_id: Option<String>, now: Instant) -> String {
+        let mut book = self.lock();
+        book.codes.retain(|_, c| now < c.minted_at + CODE_TTL);
         let code = random_hex(16);
         let entry = PhoneCode {
             phone,
+            user: user.to_owned(),
             app_id,
             minted_at: now,
             redeemed: false,
         };
-        codes.insert(code.clone(), entry);
+        book.codes.insert(code.clone(), entry);
         code
     }
 
-    /// The phone, once; 40029 for an unknown, used, expired or other app's code.
+    /// The phone, once; 40029 for an unknown, used, expired or other app's code; 45011 past
+    /// the user's minute quota.
     fn redeem(&self, code: &str, app_id: &str, now: Instant) -> Result<String, i64> {
-        let mut codes = self.lock();
+        let mut book = self.lock();
+        let Book { codes, redeemed } = &mut *book;
         let Some(entry) = codes.get_mut(code) else {
             return Err(errors::INVALID_CODE);
         };
@@ -64,6 +83,12 @@ impl PhoneCodes {
         {
             return Err(errors::INVALID_CODE);
         }
+        let recent = redeemed.entry(entry.user.clone()).or_default();
+        recent.retain(|at| now < *at + MINUTE);
+        if recent.len() >= PER_USER_PER_MINUTE {
+            return Err(errors::MINUTE_QUOTA);
+        }
+        recent.push(now);
         entry.redeemed = true;
         Ok(entry.phone.clone())
     }
@@ -100,7 +125,8 @@ struct PhoneCodeBody {
     app_id: Option<String>,
 }
 
-/// `POST /api/phone-code {user, phone?, app_id?}` -> `{code, phone}`.
+/// `POST /api/phone-code {user, phone?, app_id?}` -> `{code, phone}`; with the quota spent,
+/// 403 `{code: "no_quota", errno: 1400001, errMsg}`.
 #[handler]
 pub(crate) async fn phone_code(Data(state): Data<&Arc<State>>, body: Vec<u8>) -> Response {
     let body: PhoneCodeBody = match parse_api_body(&body) {
@@ -120,9 +146,19 @@ pub(crate) async fn phone_code(Data(state): Data<&Arc<State>>, body: Vec<u8>) ->
             }
         },
     };
+    if !state.phone_quota.has_left() {
+        // What the button's event carries: no code, WeChat's errno (nothing is charged).
+        let body = serde_json::json!({
+            "code": "no_quota",
+            "message": "the mini-program's getPhoneNumber quota is spent (errno 1400001)",
+            "errno": NO_QUOTA_ERRNO,
+            "errMsg": "getPhoneNumber:fail no quota",
+        });
+        return (StatusCode::FORBIDDEN, Json(body)).into_response();
+    }
     let code = state
         .phone_codes
-        .mint(phone.clone(), body.app_id, state.clock.now());
+        .mint(phone.clone(), &body.user, body.app_id, state.clock.now());
     Json(serde_json::json!({ "code": code, "phone": format!("+86{phone}") })).into_response()
 }
 
@@ -165,6 +201,7 @@ pub(crate) async fn getuserphonenumber(
         Ok(phone) => phone,
         Err(errcode) => return wx_error(errcode),
     };
+    state.phone_quota.spend();
     wx_json(&serde_json::json!({
         "errcode": 0,
         "errmsg": "ok",

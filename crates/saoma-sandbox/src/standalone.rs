@@ -37,6 +37,7 @@ pub async fn serve_standalone(
         data_dir,
         public_url,
         official_account: Some(official_account),
+        phone_trial_quota: SandboxConfig::PHONE_TRIAL_QUOTA,
     })?;
     let app = Route::new()
         .at("/healthz", poem::get(healthz))

@@ -1,6 +1,8 @@
 // The login page: opened from a browser's code with `?scene=`, it shows who is asking, and
 // on Confirm logs in with wx.login() and confirms that browser's login (Cancel refuses it).
-// When the account needs a phone number, the getPhoneNumber button's code finishes it.
+// When the account needs a phone number, the getPhoneNumber button's code finishes it, asked
+// only on the person's tap (each number is charged); when WeChat's quota is spent (errno
+// 1400001), an SMS code on this same page does.
 //
 // Built with Component() (WeChat's constructor for pages with methods, equivalent to Page()),
 // so that miniprogram-simulate renders this very page in the tests. Every method returns its
@@ -25,7 +27,14 @@ const TEXT = {
   phone_denied: '需要授权手机号才能完成登录',
   phone_privacy: '需要先同意隐私保护指引才能授权手机号，请再次点击“授权手机号并登录”',
   phone_undeclared: '小程序的隐私保护指引未声明手机号，请联系开发者',
-  phone_quota: '手机号验证次数已用完，请稍后重试',
+  phone_quota: '微信手机号快速验证暂不可用，请用短信验证码绑定手机号',
+  sms_sent: '验证码已发送至 ',
+  sms_phone: '请输入正确的手机号',
+  sms_country: '暂不支持该国家或地区的手机号',
+  sms_code_wrong: '验证码不正确，请重新输入',
+  sms_code_expired: '验证码已失效，请重新获取',
+  sms_too_many: '验证码错误次数过多，请重新获取',
+  sms_busy: '短信发送太频繁，请稍后再试',
   phone_failed: '获取手机号失败，请重试',
   phone_code: '手机号授权已失效，请重新授权手机号',
   phone_network: '网络连接失败，请检查网络后重新授权手机号',
@@ -58,6 +67,19 @@ function explain(err, step) {
       case 'unauthenticated':
       case 'token_not_accepted':
         return { state: 'error', message: TEXT.phone_session };
+      case 'wechat_quota_exhausted': // WeChat refused the number for its quota: SMS instead
+        return { sms: true, message: TEXT.phone_quota };
+      case 'phone_country_not_allowed':
+        return { message: TEXT.sms_country };
+      case 'invalid_sms_code':
+        return { message: TEXT.sms_code_wrong };
+      case 'sms_code_expired':
+        return { message: TEXT.sms_code_expired };
+      case 'too_many_attempts':
+        return { message: TEXT.sms_too_many };
+      case 'rate_limited':
+      case 'sms_budget_exhausted':
+        return { message: TEXT.sms_busy };
       default:
     }
   }
@@ -132,6 +154,10 @@ Component({
     message: '',
     busy: false,
     retry: false,
+    sms: false, // the phone step by SMS code (getPhoneNumber's quota is spent)
+    smsPhone: '',
+    smsCode: '',
+    smsSent: false,
     privacy: false, // the privacy agreement popup is shown
     privacyContractName: '《小程序隐私保护指引》',
   },
@@ -206,7 +232,8 @@ Component({
       const detail = (e && e.detail) || {};
       if (this.data.busy) return Promise.resolve();
       if (!detail.code) {
-        this.setData({ message: phoneRefusal(detail) });
+        // No quota left (paid since 2023-08-28): the number by SMS instead, on this page.
+        this.setData({ message: phoneRefusal(detail), sms: detail.errno === 1400001 || this.data.sms });
         return Promise.resolve();
       }
       this.setData({ busy: true, message: '' });
@@ -216,6 +243,43 @@ Component({
           // A number already on another account moved this identity there: its tokens now.
           if (result.tokens) this.session = result.tokens;
           this.setData({ state: 'confirmed', message: TEXT.confirmed, busy: false, retry: false });
+        })
+        .catch((err) => this.fail(err, 'phone'));
+    },
+
+    onSmsPhoneInput(e) {
+      this.setData({ smsPhone: (e && e.detail && e.detail.value) || '' });
+    },
+
+    onSmsCodeInput(e) {
+      this.setData({ smsCode: (e && e.detail && e.detail.value) || '' });
+    },
+
+    /** 获取验证码: Saoma sends a code to the number (every SMS cap of the server applies). */
+    onSendSms() {
+      if (this.data.busy) return Promise.resolve();
+      const phone = this.data.smsPhone.trim();
+      if (!/^\+?\d{6,15}$/.test(phone.replace(/[\s-]/g, ''))) {
+        this.setData({ message: TEXT.sms_phone });
+        return Promise.resolve();
+      }
+      this.setData({ busy: true, message: '' });
+      return api
+        .sendSms(this.session && this.session.access_token, this.data.scene, phone)
+        .then((sent) => {
+          this.setData({ busy: false, smsSent: true, smsPhone: sent.phone, message: TEXT.sms_sent + sent.phone });
+        })
+        .catch((err) => this.fail(err, 'phone'));
+    },
+
+    /** 验证并登录: the code binds the number and confirms the browser's login. */
+    onBindSms() {
+      if (this.data.busy) return Promise.resolve();
+      this.setData({ busy: true, message: '' });
+      return api
+        .bindSms(this.session && this.session.access_token, this.data.scene, this.data.smsPhone, this.data.smsCode.trim())
+        .then(() => {
+          this.setData({ state: 'confirmed', message: TEXT.confirmed, busy: false, retry: false, sms: false });
         })
         .catch((err) => this.fail(err, 'phone'));
     },
@@ -267,7 +331,8 @@ Component({
     },
 
     fail(err, step) {
-      const { state, message } = explain(err, step);
+      const { state, message, sms } = explain(err, step);
+      if (sms) this.setData({ sms: true });
       if (state) {
         this.retryAction = null;
         this.setData({ state, message, retry: false, busy: false });

@@ -31,6 +31,7 @@ impl Platform {
             data_dir: dir.path().to_path_buf(),
             public_url: format!("{base}/").parse().unwrap(),
             official_account: None,
+            phone_trial_quota: SandboxConfig::PHONE_TRIAL_QUOTA,
         })
         .unwrap();
         let app = Route::new().nest("/sandbox", sandbox.routes());

@@ -35,6 +35,7 @@ pub(super) fn open(dir: &Path) -> Sandbox {
         data_dir: dir.to_path_buf(),
         public_url: "http://127.0.0.1:8080/".parse().unwrap(),
         official_account: None,
+        phone_trial_quota: SandboxConfig::PHONE_TRIAL_QUOTA,
     };
     Sandbox::open(config).unwrap()
 }

@@ -76,6 +76,7 @@ async fn harness(mode: CallbackMode, script: Vec<Behaviour>) -> (Harness, Arc<Re
             mode,
             push_timeout: Duration::from_millis(300),
         }),
+        phone_trial_quota: SandboxConfig::PHONE_TRIAL_QUOTA,
     })
     .unwrap();
     let cli = TestClient::new(sandbox.routes());

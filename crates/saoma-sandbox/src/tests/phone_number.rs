@@ -126,3 +126,56 @@ async fn getuserphonenumber_faults_can_be_injected() {
     let stats = h.stats().await;
     assert_eq!(stats["calls"]["wxa/business/getuserphonenumber"][APP], 1);
 }
+
+#[tokio::test]
+async fn a_users_codes_past_the_minute_quota_are_45011_and_not_spent() {
+    let h = Harness::new();
+    let user = h.new_user().await["id"].as_str().unwrap().to_owned();
+    let token = h.token().await;
+    for _ in 0..crate::phone_number::PER_USER_PER_MINUTE {
+        let code = code_for(&h, json!({"user": user})).await;
+        assert_eq!(errcode(&redeem(&h, &token, &code).await), 0);
+    }
+    let late = code_for(&h, json!({"user": user})).await;
+
+    let refused = redeem(&h, &token, &late).await;
+    h.advance(61);
+    let next_minute = redeem(&h, &token, &late).await;
+
+    assert_eq!(errcode(&refused), 45011);
+    assert_eq!(errcode(&next_minute), 0);
+}
+
+#[tokio::test]
+async fn the_tap_gives_errno_1400001_once_the_quota_is_spent_and_each_success_spends_one() {
+    let h = Harness::new();
+    let user = h.new_user().await["id"].as_str().unwrap().to_owned();
+    let token = h.token().await;
+    let set = h
+        .cli
+        .post("/api/phone-quota")
+        .body_json(&json!({"left": 1}))
+        .send()
+        .await;
+    set.assert_status_is_ok();
+    let code = code_for(&h, json!({"user": user})).await;
+    // A code refused by WeChat is not charged.
+    assert_eq!(errcode(&redeem(&h, &token, "nope").await), 40029);
+    assert_eq!(errcode(&redeem(&h, &token, &code).await), 0);
+
+    let tap = phone_code(&h, json!({"user": user})).await;
+
+    tap.assert_status(StatusCode::FORBIDDEN);
+    let tap: Value = tap.json().await.value().deserialize();
+    assert_eq!(tap["errno"], 1_400_001);
+    let quota: Value = h
+        .cli
+        .get("/api/phone-quota")
+        .send()
+        .await
+        .json()
+        .await
+        .value()
+        .deserialize();
+    assert_eq!(quota, json!({"trial": 1000, "left": 0, "used": 1}));
+}
