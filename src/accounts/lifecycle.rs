@@ -73,15 +73,8 @@ impl Lifecycle for SqlAccounts {
             .db
             .begin_write(&format!("account:{account_id}"))
             .await?;
-        let state: Option<(Option<i64>,)> =
-            sqlx::query_as("SELECT disabled_at FROM accounts WHERE id = $1")
-                .bind(account_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        match state {
-            None => return Err(AccountError::UnknownAccount),
-            Some((Some(_),)) => return Err(AccountError::AlreadyDisabled),
-            Some((None,)) => {}
+        if disabled_at(&mut tx, account_id).await?.is_some() {
+            return Err(AccountError::AlreadyDisabled);
         }
         let now = now_ms();
         sqlx::query("UPDATE accounts SET disabled_at = $2, disabled_reason = $3 WHERE id = $1")
@@ -105,15 +98,8 @@ impl Lifecycle for SqlAccounts {
             .db
             .begin_write(&format!("account:{account_id}"))
             .await?;
-        let state: Option<(Option<i64>,)> =
-            sqlx::query_as("SELECT disabled_at FROM accounts WHERE id = $1")
-                .bind(account_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        match state {
-            None => return Err(AccountError::UnknownAccount),
-            Some((None,)) => return Err(AccountError::NotDisabled),
-            Some((Some(_),)) => {}
+        if disabled_at(&mut tx, account_id).await?.is_none() {
+            return Err(AccountError::NotDisabled);
         }
         sqlx::query("UPDATE accounts SET disabled_at = NULL, disabled_reason = NULL WHERE id = $1")
             .bind(account_id)
@@ -279,4 +265,19 @@ async fn revoke_families(
         events::record(tx, Some(account_id), actor, &revoked).await?;
     }
     Ok(u64::try_from(live.len()).unwrap_or(u64::MAX))
+}
+
+/// When the account was disabled (`None`: it is not); an unknown account is an error.
+async fn disabled_at(
+    tx: &mut super::db::WriteTx,
+    account_id: &str,
+) -> Result<Option<i64>, AccountError> {
+    let state: Option<(Option<i64>,)> =
+        sqlx::query_as("SELECT disabled_at FROM accounts WHERE id = $1")
+            .bind(account_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    state
+        .map(|(disabled_at,)| disabled_at)
+        .ok_or(AccountError::UnknownAccount)
 }

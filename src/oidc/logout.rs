@@ -10,9 +10,8 @@ use super::login_page::{Page, error_page_parts, simple_page_parts_with};
 use super::request::ui_lang;
 use super::state::Lang;
 use crate::html::escape;
+use poem::Request;
 use poem::http::{Method, StatusCode};
-use poem::{Request, Response, handler, web::Data, web::Form};
-use std::sync::Arc;
 
 /// The end-session request's parameters (the query's, or the form's).
 #[derive(Debug, Default, serde::Deserialize)]
@@ -37,8 +36,8 @@ pub(super) enum Logout {
 }
 
 /// A checked request: where to go afterwards, and whose id_token named it.
-struct Checked {
-    redirect: Option<String>,
+pub(super) struct Checked {
+    pub(super) redirect: Option<String>,
     hinted_account: Option<String>,
 }
 
@@ -64,35 +63,7 @@ pub(super) async fn end_session(oidc: &Oidc, req: &Request, q: LogoutQuery) -> L
     finish(oidc, req, checked.redirect, lang).await
 }
 
-/// `POST /oidc/logout/confirm`: the user's answer on the confirmation page. Only from a page of
-/// this server (`Origin`), so that no other site can log the user out.
-#[handler]
-pub async fn confirm(
-    oidc: Data<&Arc<Oidc>>,
-    req: &Request,
-    Form(q): Form<LogoutQuery>,
-) -> Response {
-    let lang = ui_lang(q.ui_locales.as_deref());
-    if !same_origin(&oidc, req) {
-        return error_page_parts(
-            StatusCode::FORBIDDEN,
-            "invalid_request",
-            "a logout is confirmed on this server's own page",
-            lang,
-        )
-        .into_response();
-    }
-    let answer = match check(&oidc, &q) {
-        Ok(checked) => finish(&oidc, req, checked.redirect, lang).await,
-        Err(text) => refused(text, lang),
-    };
-    poem::IntoResponse::into_response(super::browser_answers::LogoutAnswer::new(
-        answer,
-        oidc.secure_cookies,
-    ))
-}
-
-fn refused(text: &str, lang: Lang) -> Logout {
+pub(super) fn refused(text: &str, lang: Lang) -> Logout {
     Logout::Refused(error_page_parts(
         StatusCode::BAD_REQUEST,
         "invalid_request",
@@ -102,7 +73,7 @@ fn refused(text: &str, lang: Lang) -> Logout {
 }
 
 /// The hint, the client and the redirect, each checked: `Err` names what is wrong.
-fn check(oidc: &Oidc, q: &LogoutQuery) -> Result<Checked, &'static str> {
+pub(super) fn check(oidc: &Oidc, q: &LogoutQuery) -> Result<Checked, &'static str> {
     let (hinted_client, hinted_account) = match &q.id_token_hint {
         Some(hint) => {
             let claims = oidc
@@ -144,7 +115,12 @@ fn check(oidc: &Oidc, q: &LogoutQuery) -> Result<Checked, &'static str> {
     })
 }
 
-async fn finish(oidc: &Oidc, req: &Request, redirect: Option<String>, lang: Lang) -> Logout {
+pub(super) async fn finish(
+    oidc: &Oidc,
+    req: &Request,
+    redirect: Option<String>,
+    lang: Lang,
+) -> Logout {
     if let Err(e) = oidc.end_session(req).await {
         return Logout::Refused(failure_page(e, lang));
     }
@@ -157,7 +133,7 @@ async fn finish(oidc: &Oidc, req: &Request, redirect: Option<String>, lang: Lang
 /// Whether a POST comes from a page of this server: its `Origin`, or, when the browser hides
 /// it (`Origin: null` under the pages' `Referrer-Policy: no-referrer`, or none at all),
 /// `Sec-Fetch-Site: same-origin`, which no page can forge.
-fn same_origin(oidc: &Oidc, req: &Request) -> bool {
+pub(super) fn same_origin(oidc: &Oidc, req: &Request) -> bool {
     let ours = url::Url::parse(&oidc.issuer).map(|u| u.origin().ascii_serialization());
     match req.header("Origin") {
         Some(origin) if origin != "null" => ours.is_ok_and(|ours| ours == origin),

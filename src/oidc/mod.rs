@@ -19,6 +19,7 @@ mod id_token;
 mod login_page;
 mod login_scene;
 mod logout;
+mod logout_confirm;
 mod oauth_answer;
 mod oauth_doc;
 mod request;
@@ -36,7 +37,7 @@ pub use browser_api::OidcBrowserApi;
 pub(crate) mod browser {
     pub(crate) use super::login_page::{page, script};
     pub(crate) use super::login_scene::create_scene as login_scene;
-    pub(crate) use super::logout::confirm as logout_confirm;
+    pub(crate) use super::logout_confirm::confirm as logout_confirm;
     pub(crate) use super::resume::{abort, resume};
 }
 pub use clients::{Client, Clients, IdTokenAlg};
