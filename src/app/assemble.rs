@@ -135,6 +135,7 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
         let keep = Duration::from_secs(days.saturating_mul(86_400));
         crate::accounts::spawn_retention(accounts.clone(), keep);
     }
+    crate::accounts::spawn_sso_sweep(accounts.clone());
     let saoma = Saoma::from(Parts {
         scenes: store.scenes,
         notifier: store.notifier,
@@ -144,6 +145,7 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
         accounts: accounts.clone(),
         refresh_tokens: accounts.clone(),
         lifecycle: accounts.clone(),
+        sso: accounts.clone(),
         events: accounts,
         signer: Arc::new(signer),
         wechat,

@@ -3,7 +3,7 @@
 
 use super::{AccountView, Error, IdentityView, Saoma};
 use crate::accounts::events::{Actor, AdminCalled, DeletedBy, EventData, EventType, StoredEvent};
-use crate::accounts::{AccountError, EventQuery};
+use crate::accounts::{AccountError, Ended, EventQuery};
 use crate::tokens::AdminTokenError;
 use chrono::{DateTime, Utc};
 use poem_openapi::Object;
@@ -56,13 +56,13 @@ impl Saoma {
         Ok(admin_view(&account))
     }
 
-    /// Disable; how many refresh-token sessions ended.
+    /// Disable; how many sessions ended.
     pub async fn disable_account(
         &self,
         id: &str,
         reason: Option<&str>,
         actor: &Actor,
-    ) -> Result<u64, Error> {
+    ) -> Result<Ended, Error> {
         self.lifecycle
             .disable(id, reason, actor)
             .await
@@ -145,12 +145,58 @@ impl poem_openapi::types::Example for SessionView {
     }
 }
 
+/// A live single sign-on session of the OpenID Provider (a browser's `saoma_sso` cookie).
+#[derive(Object, Debug, Clone)]
+#[oai(example)]
+pub struct SsoSessionView {
+    /// The session's public id (the id_token's `sid`).
+    pub sid: String,
+    /// The OpenID clients that received tokens under it, in the order they did.
+    pub client_ids: Vec<String>,
+    /// The provider the person logged in with.
+    pub provider: String,
+    /// The WeChat app the person logged in through.
+    pub app_id: String,
+    /// When the person scanned (the id_token's `auth_time`).
+    pub auth_time: DateTime<Utc>,
+    /// The login that opened it.
+    pub created_at: DateTime<Utc>,
+    /// The last authorization request it answered without a scan (or the login).
+    pub last_used_at: DateTime<Utc>,
+    /// When it ends unless ended before.
+    pub expires_at: DateTime<Utc>,
+}
+
+impl poem_openapi::types::Example for SsoSessionView {
+    fn example() -> Self {
+        let at = DateTime::from_timestamp(1_767_323_045, 0).unwrap_or_default();
+        SsoSessionView {
+            sid: "6f1c0b8e2a4d4c39a1e7b5d2c9f08a13".into(),
+            client_ids: vec!["grafana".into(), "shop".into()],
+            provider: "website".into(),
+            app_id: "wx0123456789abcdef".into(),
+            auth_time: at,
+            created_at: at,
+            last_used_at: at,
+            expires_at: at + chrono::Duration::hours(8),
+        }
+    }
+}
+
+/// An account's open sessions of both kinds.
+#[derive(Debug, Clone)]
+pub struct AdminSessions {
+    pub refresh: Vec<SessionView>,
+    pub sso: Vec<SsoSessionView>,
+}
+
 impl Saoma {
-    /// The account's live refresh-token sessions.
-    pub async fn admin_sessions(&self, id: &str) -> Result<Vec<SessionView>, Error> {
+    /// The account's live refresh-token and SSO sessions.
+    pub async fn admin_sessions(&self, id: &str) -> Result<AdminSessions, Error> {
         let sessions = self.lifecycle.sessions(id).await.map_err(not_found)?;
+        let sso = self.sso.of_account(id).await?;
         let at = |ms| DateTime::from_timestamp_millis(ms).unwrap_or_default();
-        Ok(sessions
+        let refresh = sessions
             .into_iter()
             .map(|s| SessionView {
                 id: s.id,
@@ -160,11 +206,25 @@ impl Saoma {
                 created_at: at(s.created_at),
                 last_used_at: at(s.last_used_at),
             })
-            .collect())
+            .collect();
+        let sso = sso
+            .into_iter()
+            .map(|s| SsoSessionView {
+                sid: s.sid,
+                client_ids: s.client_ids,
+                provider: s.provider.as_str().to_owned(),
+                app_id: s.app_id.to_string(),
+                auth_time: DateTime::from_timestamp(s.auth_time, 0).unwrap_or_default(),
+                created_at: at(s.created_at),
+                last_used_at: at(s.last_used_at),
+                expires_at: at(s.expires_at),
+            })
+            .collect();
+        Ok(AdminSessions { refresh, sso })
     }
 
     /// End them all; how many.
-    pub async fn end_admin_sessions(&self, id: &str, actor: &Actor) -> Result<u64, Error> {
+    pub async fn end_admin_sessions(&self, id: &str, actor: &Actor) -> Result<Ended, Error> {
         self.lifecycle
             .end_sessions(id, actor)
             .await

@@ -443,7 +443,7 @@ async fn an_admin_sees_an_accounts_sessions_and_ends_them() {
         .json()
         .await
         .unwrap();
-    assert_eq!(none, json!({"refresh": []}));
+    assert_eq!(none, json!({"refresh": [], "sso": []}));
     let unknown = admin(&app, "GET", "/admin/v1/accounts/nobody/sessions", &token).await;
     assert_eq!(
         crate::helpers::error_code(unknown).await,

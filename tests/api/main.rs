@@ -46,6 +46,7 @@ mod redis_server;
 mod scenes;
 mod shutdown;
 mod sign_up;
+mod sso_sessions;
 mod store_contract;
 mod validation;
 mod webhook_receiver;
