@@ -1,8 +1,8 @@
 //! The OpenID Provider's single sign-on sessions in SQL (`migrations/0011_sso_sessions.sql`):
 //! keyed by the hash of the browser cookie's secret, named in public by a random `sid`, indexed
 //! by account so that an admin can list and end them and the lifecycle ends them. Ending one
-//! records `session.revoked` (kind `sso`) in the same transaction, which queues its
-//! back-channel logout tokens in the outbox.
+//! records `session.revoked` (kind `sso`) in the same transaction, and queues it there for the
+//! back-channel logout endpoint of each client that got tokens under it (`backchannel.rs`).
 
 use super::db::WriteTx;
 use super::events::{self, Actor, EventData, RevokeCause, SessionKind, SessionRevoked};
@@ -245,7 +245,8 @@ pub(super) async fn record_ended(
             client_ids: session.client_ids.clone(),
             cause,
         });
-        events::record(tx, Some(&session.account_id), actor, &revoked).await?;
+        let event_id = events::record(tx, Some(&session.account_id), actor, &revoked).await?;
+        super::backchannel::enqueue(tx, &event_id, &session.client_ids).await?;
     }
     Ok(u64::try_from(ended.len()).unwrap_or(u64::MAX))
 }
