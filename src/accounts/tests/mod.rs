@@ -124,6 +124,7 @@ contract!(
     sso::admin_disable_and_delete_end_every_session_of_the_account,
     sso::expired_sessions_answer_nothing_and_are_swept,
     sso::a_merge_moves_the_sessions_to_the_survivor,
+    sso::an_ended_session_is_queued_for_the_logout_uri_of_each_of_its_clients,
 );
 
 #[tokio::test]

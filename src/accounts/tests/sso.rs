@@ -157,3 +157,83 @@ pub(super) async fn a_merge_moves_the_sessions_to_the_survivor(store: SqlAccount
         .expect("the login goes on");
     assert_eq!(found.account_id, survivor);
 }
+
+fn backchannel(client_id: &str) -> crate::accounts::backchannel::BackchannelSpec {
+    crate::accounts::backchannel::BackchannelSpec {
+        client_id: client_id.to_owned(),
+        url: format!("https://{client_id}.example/backchannel"),
+    }
+}
+
+pub(super) async fn an_ended_session_is_queued_for_the_logout_uri_of_each_of_its_clients(
+    store: SqlAccounts,
+) {
+    use crate::accounts::DeliveryKind;
+    let id = account(&store, "o1").await;
+    store
+        .sync_backchannel_endpoints(&[backchannel("grafana"), backchannel("idle")])
+        .await
+        .unwrap();
+    let webhook = crate::accounts::EndpointSpec {
+        url: "https://hooks.example/".into(),
+        secret: Secret::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+        events: None,
+    };
+    store
+        .sync_configured_webhooks(&[webhook], std::time::Duration::ZERO)
+        .await
+        .unwrap();
+    let cookie = Secret::new("cookie-1");
+    let sid = store.open(&cookie, &new(&id, 60_000)).await.unwrap();
+    // `spa` got tokens but has no logout URI; `idle` has one but got no tokens.
+    for client in ["grafana", "spa"] {
+        store.add_client(&sid, client).await.unwrap();
+    }
+
+    assert!(store.end(&cookie).await.unwrap());
+    let due = store
+        .claim_deliveries(100, std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    let mut kinds: Vec<(DeliveryKind, String, String)> = due
+        .iter()
+        .map(|d| (d.kind, d.endpoint_id.clone(), d.event_type.clone()))
+        .collect();
+    kinds.sort_by(|a, b| a.1.cmp(&b.1));
+    assert_eq!(
+        kinds,
+        [
+            (
+                DeliveryKind::BackchannelLogout,
+                "bcl:grafana".to_owned(),
+                "session.revoked".to_owned()
+            ),
+            (
+                DeliveryKind::Webhook,
+                kinds[1].1.clone(),
+                "session.revoked".to_owned()
+            ),
+        ]
+    );
+    assert!(kinds[1].1.starts_with("whe_"), "{kinds:?}");
+    let logout = due.iter().find(|d| d.endpoint_id == "bcl:grafana").unwrap();
+    assert_eq!(logout.url, "https://grafana.example/backchannel");
+    assert_eq!(logout.account_id.as_deref(), Some(id.as_str()));
+    let data: serde_json::Value = serde_json::from_str(&logout.data).unwrap();
+    assert_eq!(data["session_id"], sid);
+
+    // A client no longer configured: its endpoint is disabled, the next session's logout waits.
+    store.sync_backchannel_endpoints(&[]).await.unwrap();
+    let again = Secret::new("cookie-2");
+    let sid = store.open(&again, &new(&id, 60_000)).await.unwrap();
+    store.add_client(&sid, "grafana").await.unwrap();
+    store.end(&again).await.unwrap();
+    let due = store
+        .claim_deliveries(100, std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert!(
+        due.iter().all(|d| d.kind == DeliveryKind::Webhook),
+        "{due:?}"
+    );
+}
