@@ -1,8 +1,8 @@
 // OpenID Connect Back-Channel Logout 1.0 as a relying party checks it: a receiver in Node
 // verifies every logout token with `jose` (nobody here wrote it) against Saoma's JWKS, and
 // checks each claim the specification (section 2.6) requires. A real login in the sandbox (the
-// hosted page's scene confirmed by a sandbox user), two clients through one SSO session, then
-// RP-initiated logout.
+// hosted page's scene confirmed by a sandbox user), two clients (RS256 and EdDSA id_tokens)
+// through one SSO session, then RP-initiated logout.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const http = require('node:http');
@@ -17,9 +17,10 @@ const verified = [];
 const refused = [];
 
 /** The `[[oidc.clients]]` entry of `id`, its logout URI on the receiver. */
-function clientToml(id) {
+function clientToml(id, alg) {
   return [
     '[[oidc.clients]]',
+    ...(alg ? [`id_token_signed_response_alg = "${alg}"`] : []),
     `client_id = "${id}"`,
     `client_secret = "${SECRET}"`,
     `redirect_uris = ["${rpBase}/cb/${id}"]`,
@@ -68,7 +69,7 @@ before(async () => {
     });
   });
   await new Promise((r) => receiver.listen(port, '127.0.0.1', r));
-  saoma = await startSaoma({}, { toml: clientToml('rp-one') + clientToml('rp-two') + clientToml('rp-idle') });
+  saoma = await startSaoma({}, { toml: clientToml('rp-one') + clientToml('rp-two', 'EdDSA') + clientToml('rp-idle') });
 });
 
 after(async () => {
@@ -178,10 +179,10 @@ test('logout tokens verify against the JWKS with jose and name the id_tokens ses
   await new Promise((r) => setTimeout(r, 1000));
   assert.deepEqual(refused, []);
   assert.deepEqual(verified.map((v) => v.client).sort(), ['rp-one', 'rp-two']);
-  for (const { payload, protectedHeader } of verified) {
+  for (const { client, payload, protectedHeader } of verified) {
     assert.equal(payload.sid, one.sid);
     assert.equal(payload.sub, one.sub);
-    assert.equal(protectedHeader.alg, 'RS256');
+    assert.equal(protectedHeader.alg, client === 'rp-two' ? 'EdDSA' : 'RS256', 'the id_token key');
   }
   assert.notEqual(verified[0].payload.jti, verified[1].payload.jti);
 });
