@@ -1,6 +1,7 @@
 //! Webhooks: events delivered to the endpoints of `[[webhooks]]` (and those created through the
 //! admin API), signed the Standard Webhooks way, from the outbox that the event's own
-//! transaction wrote (`accounts::outbox`), so none is lost. See `docs/webhooks.md`.
+//! transaction wrote (`accounts::outbox`), so none is lost. The same worker delivers the OpenID
+//! clients' back-channel logout tokens (`backchannel.rs`). See `docs/webhooks.md`.
 
 pub mod backchannel;
 mod envelope;
