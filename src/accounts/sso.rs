@@ -166,7 +166,10 @@ impl SsoSessions for SqlAccounts {
         };
         let found = session(&mut tx, row).await?;
         let actor = Actor::Account(found.account_id.clone());
-        delete_rows(&mut tx, "sid", &found.sid).await?;
+        if delete_rows(&mut tx, "sid", &found.sid).await?.is_empty() {
+            // Ended meanwhile by an admin or the lifecycle, which recorded it.
+            return Ok(false);
+        }
         record_ended(
             &mut tx,
             std::slice::from_ref(&found),
@@ -218,17 +221,26 @@ pub(super) async fn take_all(
     tx: &mut WriteTx,
     account_id: &str,
 ) -> Result<Vec<SsoSession>, AccountError> {
-    let live = live_of(tx, account_id).await?;
-    delete_rows(tx, "account_id", account_id).await?;
+    let mut live = live_of(tx, account_id).await?;
+    let deleted = delete_rows(tx, "account_id", account_id).await?;
+    // A session a concurrent logout ended first is its to record.
+    live.retain(|s| deleted.contains(&s.sid));
     Ok(live)
 }
 
-async fn delete_rows(tx: &mut WriteTx, column: &str, value: &str) -> Result<(), AccountError> {
-    sqlx::query(&format!("DELETE FROM sso_sessions WHERE {column} = $1"))
-        .bind(value)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+/// Delete the sessions whose `column` is `value`; the sids this transaction deleted.
+async fn delete_rows(
+    tx: &mut WriteTx,
+    column: &str,
+    value: &str,
+) -> Result<Vec<String>, AccountError> {
+    let deleted: Vec<(String,)> = sqlx::query_as(&format!(
+        "DELETE FROM sso_sessions WHERE {column} = $1 RETURNING sid"
+    ))
+    .bind(value)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(deleted.into_iter().map(|(sid,)| sid).collect())
 }
 
 /// One `session.revoked` (kind `sso`) per ended session; how many.

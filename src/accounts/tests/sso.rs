@@ -109,6 +109,11 @@ pub(super) async fn admin_disable_and_delete_end_every_session_of_the_account(st
     assert!(store.find(&cookies[0]).await.unwrap().is_none());
     assert!(store.find(&cookies[1]).await.unwrap().is_none());
     assert_eq!(revoked(&store, &a).await.len(), 2);
+    assert!(
+        !store.end(&cookies[0]).await.unwrap(),
+        "a logout after it ends nothing"
+    );
+    assert_eq!(revoked(&store, &a).await.len(), 2, "nor records anything");
 
     let ended = store.disable(&b, None, &admin).await.unwrap();
     assert_eq!(ended.sso, 1);
