@@ -6,7 +6,7 @@ use crate::oidc_helpers::{self, client, oauth_error, token};
 use saoma::config::Config;
 use serde_json::{Value, json};
 
-const OPS_SECRET: &str = "ops-secret-0123456789abcdef";
+pub const OPS_SECRET: &str = "ops-secret-0123456789abcdef";
 
 /// `grafana` and the others of the OpenID tests, plus `ops`, a machine admin.
 pub fn with_admin(config: &mut Config) {

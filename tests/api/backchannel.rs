@@ -210,3 +210,78 @@ async fn a_bad_backchannel_logout_uri_stops_the_start_naming_the_setting() {
         assert!(error.contains(says), "{error}");
     }
 }
+
+/// `saoma serve` with `grafana` (its logout URI on `receiver`) and the admin client `ops`.
+fn start(port: u16, data: &std::path::Path, receiver: &str) -> crate::cli::Running {
+    use crate::admin::OPS_SECRET;
+    use crate::oidc_helpers::{GRAFANA_CB, GRAFANA_HOME};
+    let toml = data.join("saoma.toml");
+    std::fs::write(
+        &toml,
+        format!(
+            "[[oidc.clients]]\nclient_id = \"grafana\"\nclient_secret = \"{SECRET}\"\n\
+             redirect_uris = [\"{GRAFANA_CB}\"]\npost_logout_redirect_uris = [\"{GRAFANA_HOME}\"]\n\
+             name = \"Grafana\"\nbackchannel_logout_uri = \"{receiver}\"\n\n\
+             [[oidc.clients]]\nclient_id = \"ops\"\nclient_secret = \"{OPS_SECRET}\"\n\
+             name = \"Ops\"\ngrant_types = [\"client_credentials\"]\nscopes = [\"saoma:admin\"]\n\n\
+             [webhook_delivery]\ntimeout_seconds = 2\n"
+        ),
+    )
+    .unwrap();
+    crate::cli::Running(
+        crate::cli::serve(port, &data.join("data"))
+            .arg("--config")
+            .arg(toml)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn a_logout_token_cut_by_sigkill_is_delivered_after_the_restart() {
+    let receiver = Receiver::start(Answer::Hang).await;
+    let data = tempfile::tempdir().unwrap();
+    let port = crate::cli::free_port();
+    let mut saoma = start(port, data.path(), &receiver.url);
+    let base = format!("http://127.0.0.1:{port}");
+    crate::cli::wait_for(&format!("{base}/healthz")).await;
+    let app = TestApp::at(&base);
+    let browser = browser();
+    let callback = log_in(&app, &browser, &grafana_params(&[])).await;
+    let tokens: Value = exchange(&app, &callback["code"])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id_token = payload(tokens["id_token"].as_str().unwrap());
+    let bearer = admin_token(&app).await;
+    let account = id_token["sub"].as_str().unwrap();
+    let res = app
+        .http
+        .delete(app.url(&format!("/admin/v1/accounts/{account}/sessions")))
+        .bearer_auth(&bearer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    // The receiver holds the logout token's delivery open: kill Saoma now, mid-delivery.
+    receiver
+        .until(Duration::from_secs(10), |r| !r.is_empty())
+        .await;
+    saoma.0.kill().unwrap(); // SIGKILL
+    saoma.0.wait().unwrap();
+
+    receiver.answer(Answer::Status(200));
+    let before = receiver.received().len();
+    let _restarted = start(port, data.path(), &receiver.url);
+    crate::cli::wait_for(&format!("{base}/healthz")).await;
+    // Its lease (twice the 2 s time limit, plus 5 s) passes, and it goes out again.
+    let after = receiver
+        .until(Duration::from_secs(30), |r| r.len() > before)
+        .await;
+    let claims = payload(&logout_token(&after[before]));
+    assert_eq!(claims["sid"], id_token["sid"]);
+    assert_eq!(claims["aud"], "grafana");
+}
