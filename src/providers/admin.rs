@@ -1,7 +1,7 @@
 //! The admin plane's work: who is calling (an admin token), and what may be done to accounts.
 //! Every call is recorded (`admin.called`) by the API layer through [`Saoma::admin_called`].
 
-use super::{AccountView, Error, IdentityView, Saoma};
+use super::{AccountView, Error, IdentityView, Saoma, SsoSessionView};
 use crate::accounts::events::{Actor, AdminCalled, DeletedBy, EventData, EventType, StoredEvent};
 use crate::accounts::{AccountError, Ended, EventQuery};
 use crate::tokens::AdminTokenError;
@@ -141,44 +141,6 @@ impl poem_openapi::types::Example for SessionView {
             app_id: "wx0123456789abcdef".into(),
             created_at: at,
             last_used_at: at,
-        }
-    }
-}
-
-/// A live single sign-on session of the OpenID Provider (a browser's `saoma_sso` cookie).
-#[derive(Object, Debug, Clone)]
-#[oai(example)]
-pub struct SsoSessionView {
-    /// The session's public id (the id_token's `sid`).
-    pub sid: String,
-    /// The OpenID clients that received tokens under it, in the order they did.
-    pub client_ids: Vec<String>,
-    /// The provider the person logged in with.
-    pub provider: String,
-    /// The WeChat app the person logged in through.
-    pub app_id: String,
-    /// When the person scanned (the id_token's `auth_time`).
-    pub auth_time: DateTime<Utc>,
-    /// The login that opened it.
-    pub created_at: DateTime<Utc>,
-    /// The last authorization request it answered without a scan (or the login).
-    pub last_used_at: DateTime<Utc>,
-    /// When it ends unless ended before.
-    pub expires_at: DateTime<Utc>,
-}
-
-impl poem_openapi::types::Example for SsoSessionView {
-    fn example() -> Self {
-        let at = DateTime::from_timestamp(1_767_323_045, 0).unwrap_or_default();
-        SsoSessionView {
-            sid: "6f1c0b8e2a4d4c39a1e7b5d2c9f08a13".into(),
-            client_ids: vec!["grafana".into(), "shop".into()],
-            provider: "website".into(),
-            app_id: "wx0123456789abcdef".into(),
-            auth_time: at,
-            created_at: at,
-            last_used_at: at,
-            expires_at: at + chrono::Duration::hours(8),
         }
     }
 }

@@ -25,7 +25,7 @@ mod views;
 mod watch;
 mod website;
 
-pub use admin::{AdminAccount, AdminSessions, EventFilter, SessionView, SsoSessionView};
+pub use admin::{AdminAccount, AdminSessions, EventFilter, SessionView};
 pub use client_login::Redeemed;
 pub(crate) use client_login::random_token;
 pub use cluster::{Cluster, ClusterState, KeyIds};
@@ -41,7 +41,7 @@ pub use scenes::{BrowserCallback, NewScene};
 pub use self_service::{AccountExport, ExportedEvent};
 pub use sms_caps::{SmsCaps, SmsSettings};
 pub use sms_verification::SmsSent;
-pub use sso::SsoLogin;
+pub use sso::{SsoLogin, SsoSessionView};
 pub(crate) use throttle::wxacode_key;
 pub use views::WxLogin;
 pub use views::{

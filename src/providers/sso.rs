@@ -7,6 +7,8 @@ use crate::accounts::{NewSso, SsoSession};
 use crate::ids::AppId;
 use crate::scene::Provider;
 use crate::secret::Secret;
+use chrono::{DateTime, Utc};
+use poem_openapi::Object;
 use std::time::Duration;
 
 /// Who logged in, for a new session.
@@ -58,5 +60,43 @@ impl Saoma {
     /// End the session the cookie names (logout); `false`: there was none.
     pub async fn end_sso_session(&self, cookie: &str) -> Result<bool, Error> {
         Ok(self.sso.end(&Secret::new(cookie)).await?)
+    }
+}
+
+/// A live single sign-on session of the OpenID Provider (a browser's `saoma_sso` cookie).
+#[derive(Object, Debug, Clone)]
+#[oai(example)]
+pub struct SsoSessionView {
+    /// The session's public id (the id_token's `sid`).
+    pub sid: String,
+    /// The OpenID clients that received tokens under it, in the order they did.
+    pub client_ids: Vec<String>,
+    /// The provider the person logged in with.
+    pub provider: String,
+    /// The WeChat app the person logged in through.
+    pub app_id: String,
+    /// When the person scanned (the id_token's `auth_time`).
+    pub auth_time: DateTime<Utc>,
+    /// The login that opened it.
+    pub created_at: DateTime<Utc>,
+    /// The last authorization request it answered without a scan (or the login).
+    pub last_used_at: DateTime<Utc>,
+    /// When it ends unless ended before.
+    pub expires_at: DateTime<Utc>,
+}
+
+impl poem_openapi::types::Example for SsoSessionView {
+    fn example() -> Self {
+        let at = DateTime::from_timestamp(1_767_323_045, 0).unwrap_or_default();
+        SsoSessionView {
+            sid: "6f1c0b8e2a4d4c39a1e7b5d2c9f08a13".into(),
+            client_ids: vec!["grafana".into(), "shop".into()],
+            provider: "website".into(),
+            app_id: "wx0123456789abcdef".into(),
+            auth_time: at,
+            created_at: at,
+            last_used_at: at,
+            expires_at: at + chrono::Duration::hours(8),
+        }
     }
 }
