@@ -228,6 +228,25 @@ pub(super) async fn take_all(
     Ok(live)
 }
 
+/// Take the account's sessions that logged in through `app_id` out inside `tx` (an identity
+/// unlinked); the live ones, for [`record_ended`].
+pub(super) async fn take_of_app(
+    tx: &mut WriteTx,
+    account_id: &str,
+    app_id: &str,
+) -> Result<Vec<SsoSession>, AccountError> {
+    let mut live = live_of(tx, account_id).await?;
+    let deleted: Vec<(String,)> = sqlx::query_as(
+        "DELETE FROM sso_sessions WHERE account_id = $1 AND app_id = $2 RETURNING sid",
+    )
+    .bind(account_id)
+    .bind(app_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    live.retain(|s| deleted.iter().any(|(sid,)| *sid == s.sid));
+    Ok(live)
+}
+
 /// Delete the sessions whose `column` is `value`; the sids this transaction deleted.
 async fn delete_rows(
     tx: &mut WriteTx,

@@ -125,6 +125,7 @@ contract!(
     sso::expired_sessions_answer_nothing_and_are_swept,
     sso::a_merge_moves_the_sessions_to_the_survivor,
     sso::an_ended_session_is_queued_for_the_logout_uri_of_each_of_its_clients,
+    sso::unlinking_an_identity_ends_the_sessions_through_its_app,
 );
 
 #[tokio::test]

@@ -242,3 +242,30 @@ pub(super) async fn an_ended_session_is_queued_for_the_logout_uri_of_each_of_its
         "{due:?}"
     );
 }
+
+pub(super) async fn unlinking_an_identity_ends_the_sessions_through_its_app(store: SqlAccounts) {
+    let oa = identity("wxoa", "o_follower", Some("u1"));
+    let mp = identity("wxmp", "o_mini", Some("u1"));
+    let id = store.find_or_create(&oa).await.unwrap().id;
+    store.find_or_create(&mp).await.unwrap();
+    let through = |app: &str| NewSso {
+        app_id: AppId::parse(app).unwrap(),
+        ..new(&id, 60_000)
+    };
+    let [by_oa, by_mp] = [Secret::new("cookie-oa"), Secret::new("cookie-mp")];
+    let sid = store.open(&by_oa, &through("wxoa")).await.unwrap();
+    store.open(&by_mp, &through("wxmp")).await.unwrap();
+
+    assert!(store.unlink(&oa.app_id, &oa.openid).await.unwrap());
+    assert!(store.find(&by_oa).await.unwrap().is_none());
+    assert!(store.find(&by_mp).await.unwrap().is_some(), "another app's");
+    assert_eq!(
+        revoked(&store, &id).await,
+        [(sid, vec![], "unlinked".to_owned())]
+    );
+
+    // The last identity: the account goes, and its every session with it, recorded.
+    assert!(store.unlink(&mp.app_id, &mp.openid).await.unwrap());
+    assert!(store.find(&by_mp).await.unwrap().is_none());
+    assert_eq!(revoked(&store, &id).await.len(), 2);
+}
