@@ -3,6 +3,7 @@
 //! small traits split by capability; [`SqlAccounts`] implements them on SQLite and PostgreSQL
 //! (one implementation over sqlx's `Any` driver, one set of portable migrations).
 
+pub mod backchannel;
 mod db;
 mod event_log;
 pub mod events;
@@ -17,15 +18,17 @@ mod refresh;
 mod refresh_batch;
 mod rows;
 mod sql;
+mod sso;
 
 #[cfg(test)]
 mod tests;
 
 pub use event_log::{EventLog, EventQuery, spawn_retention};
-pub use lifecycle::Lifecycle;
-pub use outbox::{DueDelivery, EndpointSpec, Outcome};
+pub use lifecycle::{Ended, Lifecycle};
+pub use outbox::{DeliveryKind, DueDelivery, EndpointSpec, Outcome};
 pub use phone_number::Phone;
 pub use sql::SqlAccounts;
+pub use sso::{NewSso, SsoSession, SsoSessions, spawn_sso_sweep};
 
 use crate::ids::{AppId, OpenId, UnionId};
 use crate::scene::Provider;

@@ -19,12 +19,13 @@ mod scenes;
 mod self_service;
 mod sms_caps;
 mod sms_verification;
+mod sso;
 mod throttle;
 mod views;
 mod watch;
 mod website;
 
-pub use admin::{AdminAccount, EventFilter, SessionView};
+pub use admin::{AdminAccount, AdminSessions, EventFilter, SessionView};
 pub use client_login::Redeemed;
 pub(crate) use client_login::random_token;
 pub use cluster::{Cluster, ClusterState, KeyIds};
@@ -40,6 +41,7 @@ pub use scenes::{BrowserCallback, NewScene};
 pub use self_service::{AccountExport, ExportedEvent};
 pub use sms_caps::{SmsCaps, SmsSettings};
 pub use sms_verification::SmsSent;
+pub use sso::{SsoLogin, SsoSessionView};
 pub(crate) use throttle::wxacode_key;
 pub use views::WxLogin;
 pub use views::{
@@ -47,7 +49,7 @@ pub use views::{
 };
 pub use website::{CallbackOutcome, Website};
 
-use crate::accounts::{AccountStore, EventLog, Lifecycle, RefreshTokens};
+use crate::accounts::{AccountStore, EventLog, Lifecycle, RefreshTokens, SsoSessions};
 use crate::sms::SmsSender;
 use crate::store::{Dedupe, Ephemeral, Notifier, RateLimiter, SceneStore};
 use crate::tokens::Signer;
@@ -90,6 +92,8 @@ pub struct Parts {
     pub lifecycle: Arc<dyn Lifecycle>,
     /// What happened to accounts (the admin API reads it).
     pub events: Arc<dyn EventLog>,
+    /// The OpenID Provider's single sign-on sessions.
+    pub sso: Arc<dyn SsoSessions>,
     pub signer: Arc<Signer>,
     pub wechat: WeChatClient,
     pub metrics: Arc<crate::metrics::Metrics>,
@@ -126,6 +130,7 @@ pub struct Saoma {
     refresh_tokens: Arc<dyn RefreshTokens>,
     lifecycle: Arc<dyn Lifecycle>,
     events: Arc<dyn EventLog>,
+    sso: Arc<dyn SsoSessions>,
     signer: Arc<Signer>,
     wechat: WeChatClient,
     metrics: Arc<crate::metrics::Metrics>,
@@ -161,6 +166,7 @@ impl From<Parts> for Saoma {
             refresh_tokens,
             lifecycle,
             events,
+            sso,
             signer,
             wechat,
             metrics,
@@ -186,6 +192,7 @@ impl From<Parts> for Saoma {
             refresh_tokens,
             lifecycle,
             events,
+            sso,
             signer,
             wechat,
             metrics,

@@ -6,7 +6,7 @@ use crate::support::oidc_helpers::{self, client, oauth_error, token};
 use saoma::config::Config;
 use serde_json::{Value, json};
 
-const OPS_SECRET: &str = "ops-secret-0123456789abcdef";
+pub const OPS_SECRET: &str = "ops-secret-0123456789abcdef";
 
 /// `grafana` and the others of the OpenID tests, plus `ops`, a machine admin.
 pub fn with_admin(config: &mut Config) {
@@ -446,7 +446,7 @@ async fn an_admin_sees_an_accounts_sessions_and_ends_them() {
         .json()
         .await
         .unwrap();
-    assert_eq!(none, json!({"refresh": []}));
+    assert_eq!(none, json!({"refresh": [], "sso": []}));
     let unknown = admin(&app, "GET", "/admin/v1/accounts/nobody/sessions", &token).await;
     assert_eq!(
         crate::support::helpers::error_code(unknown).await,

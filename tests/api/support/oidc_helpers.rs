@@ -28,6 +28,8 @@ pub fn client(id: &str, secret: Option<&str>, redirect: &str, name: &str) -> Oid
         id_token_signed_response_alg: None,
         grant_types: Vec::new(),
         scopes: Vec::new(),
+        backchannel_logout_uri: None,
+        backchannel_logout_session_required: false,
     }
 }
 
