@@ -69,7 +69,7 @@ impl Application {
         })
         .await?;
         let issuer = saoma.signer().settings().issuer.clone();
-        let oidc = crate::oidc::Oidc::from_config(&config, saoma.clone(), issuer)
+        let oidc = crate::oidc::Oidc::from_config(&config, saoma.clone(), issuer, &public_url)
             .context("configuring the OpenID Provider ([oidc])")?;
         assemble::start_cluster(&cluster, oidc.as_deref()).await;
         let table = routes::routes(

@@ -411,6 +411,7 @@ where
 {
     let actor = saoma
         .admin_actor(&auth.0.token)
+        .await
         .map_err(|e| OpError::from(ApiError::from(e)))?;
     let result = work(&actor).await.map_err(ApiError::from);
     let status = match &result {

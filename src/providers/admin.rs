@@ -4,7 +4,7 @@
 use super::{AccountView, Error, IdentityView, Saoma};
 use crate::accounts::events::{Actor, AdminCalled, DeletedBy, EventData, EventType, StoredEvent};
 use crate::accounts::{AccountError, EventQuery};
-use crate::tokens::AdminTokenError;
+use crate::tokens::{AdminSubject, AdminTokenError};
 use chrono::{DateTime, Utc};
 use poem_openapi::Object;
 
@@ -28,14 +28,22 @@ pub struct AdminAccount {
 
 impl Saoma {
     /// The admin behind `token`: `Unauthenticated` (401) without a valid token of this
-    /// server, `InsufficientScope` (403) for any other token (a user's, an OpenID client's).
-    /// (Without admin clients, `/admin/*` is not mounted: 404.)
-    pub fn admin_actor(&self, token: &str) -> Result<Actor, Error> {
-        match self.signer.verify_admin(token) {
-            Ok(client_id) => Ok(Actor::Admin(format!("client:{client_id}"))),
-            Err(AdminTokenError::MissingScope) => Err(Error::InsufficientScope),
-            Err(AdminTokenError::Invalid(_)) => Err(Error::Unauthenticated),
+    /// server, `InsufficientScope` (403) for any other token (a user's, an OpenID client's),
+    /// and for a person's admin token once they are no admin (removed from `[admin]`, their
+    /// account disabled or deleted): asked at every call. (Without an admin plane, `/admin/*`
+    /// is not mounted: 404.)
+    pub async fn admin_actor(&self, token: &str) -> Result<Actor, Error> {
+        let subject = match self.signer.verify_admin(token) {
+            Ok(subject) => subject,
+            Err(AdminTokenError::MissingScope) => return Err(Error::InsufficientScope),
+            Err(AdminTokenError::Invalid(_)) => return Err(Error::Unauthenticated),
+        };
+        if let AdminSubject::Account { account_id, .. } = &subject
+            && !self.is_admin(account_id).await?
+        {
+            return Err(Error::InsufficientScope);
         }
+        Ok(Actor::Admin(subject.sub()))
     }
 
     /// Record an admin call (`admin.called`). A failure is logged, not answered: the call
