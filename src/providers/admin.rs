@@ -24,6 +24,8 @@ pub struct AdminAccount {
     pub disabled_at: Option<DateTime<Utc>>,
     /// The reason given when it was disabled.
     pub disabled_reason: Option<String>,
+    /// When an admin provisioned it ahead of its first login (`POST /admin/v1/accounts`).
+    pub provisioned_at: Option<DateTime<Utc>>,
 }
 
 impl Saoma {
@@ -200,7 +202,7 @@ impl Saoma {
     }
 }
 
-fn admin_view(account: &crate::accounts::Account) -> AdminAccount {
+pub(super) fn admin_view(account: &crate::accounts::Account) -> AdminAccount {
     let view = AccountView::from(account);
     AdminAccount {
         id: view.id,
@@ -209,6 +211,7 @@ fn admin_view(account: &crate::accounts::Account) -> AdminAccount {
         identities: view.identities,
         disabled_at: account.disabled.as_ref().map(|d| d.at),
         disabled_reason: account.disabled.as_ref().and_then(|d| d.reason.clone()),
+        provisioned_at: account.provisioned_at,
     }
 }
 

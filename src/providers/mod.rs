@@ -16,6 +16,7 @@ mod mini_program_phone;
 mod mobile_app;
 mod official_account;
 mod poll_token;
+mod provision;
 mod scenes;
 mod self_service;
 mod sms_caps;

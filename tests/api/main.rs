@@ -2,6 +2,7 @@
 mod accounts;
 mod admin;
 mod admin_persons;
+mod admin_provision;
 mod cli;
 mod cli_deploy;
 mod clients;
