@@ -29,6 +29,16 @@ pub fn console_client(public_url: &url::Url) -> Client {
     }
 }
 
+impl Oidc {
+    /// Where the console's logins come back (`<public_url>/admin/`), when it is registered.
+    pub fn console_redirect_uri(&self) -> Option<&str> {
+        self.clients
+            .get(CONSOLE_CLIENT_ID)
+            .and_then(|c| c.redirect_uris.first())
+            .map(String::as_str)
+    }
+}
+
 /// The scopes of an authorization request of `client` beyond OpenID's own: `saoma:admin`
 /// for the console when asked.
 pub fn extra_scopes(client: &Client, asked: &[&str]) -> Option<String> {

@@ -281,3 +281,37 @@ async fn an_account_id_in_the_config_is_an_admin_and_off_the_list_is_not() {
     assert_eq!(refused.status(), 403);
     assert_eq!(error_code(refused).await, "insufficient_scope");
 }
+
+#[tokio::test]
+async fn the_console_page_is_served_with_its_redirect_uri_and_a_strict_policy() {
+    let app = spawn_app_with(with_admin_phone).await;
+    let res = app.http.get(app.url("/admin/")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let csp = res.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("script-src 'self';") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    assert_eq!(res.headers()["referrer-policy"], "no-referrer");
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains(&format!("data-redirect-uri=\"{}\"", console_redirect(&app))),
+        "{html}"
+    );
+    assert!(!html.contains("<script>"), "no inline script");
+    for asset in ["/admin/console.js", "/admin/console.css"] {
+        let res = app.http.get(app.url(asset)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{asset}");
+    }
+    let bare = crate::oidc_helpers::browser()
+        .get(app.url("/admin"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bare.headers()["location"], "/admin/");
+
+    let off = crate::helpers::spawn_app().await;
+    let res = off.http.get(off.url("/admin/")).send().await.unwrap();
+    assert_eq!(res.status(), 404, "no admin plane, no console");
+}
