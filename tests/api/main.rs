@@ -1,6 +1,7 @@
 //! One integration-test binary: the app on port 0, the embedded sandbox as WeChat.
 mod accounts;
 mod admin;
+mod admin_instances;
 mod admin_persons;
 mod admin_provision;
 mod cli;
