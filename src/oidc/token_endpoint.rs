@@ -219,7 +219,8 @@ pub struct TokenBody {
     pub token_type: String,
     /// The access token's lifetime, in seconds.
     pub expires_in: u64,
-    /// Rotated on every use; bound to the client. Absent for `client_credentials`.
+    /// Rotated on every use; bound to the client. Absent for `client_credentials` and for
+    /// the admin console's logins granted `saoma:admin`.
     pub refresh_token: Option<String>,
     /// For `authorization_code`: RS256 (or EdDSA for clients configured so) JWT.
     pub id_token: Option<String>,
