@@ -91,78 +91,92 @@ async function logIn(page, user) {
 
 const message = (page) => page.locator('#message');
 
+/** Run `steps` on `page`; on a failure, a screenshot and what the page said join the error. */
+async function watched(page, name, steps) {
+  try {
+    await steps();
+  } catch (e) {
+    await shot(page, name + '-failure').catch(() => {});
+    const said = await message(page).textContent().catch(() => '?');
+    e.message += '\n  at ' + page.url() + ', the page says: ' + JSON.stringify(said);
+    throw e;
+  }
+}
+
 test('an admin finds a user, disables, enables, ends their sessions and deletes them', async () => {
   const admin = await person('管理员', ADMIN_PHONE);
   const target = await person('目标用户', '+8613700137000');
   const { context, page, problems } = await openConsole(DESKTOP);
-  await page.locator('#login').waitFor();
-  await shot(page, 'admin-console-login');
+  await watched(page, 'admin-console', async () => {
+    await page.locator('#login').waitFor();
+    await shot(page, 'admin-console-login');
 
-  await logIn(page, admin.user);
-  await page.locator('#search').waitFor();
-  assert.equal(await page.locator('#whoami').getAttribute('title'), admin.account);
+    await logIn(page, admin.user);
+    await page.locator('#search').waitFor();
+    assert.equal(await page.locator('#whoami').getAttribute('title'), admin.account);
 
-  // The mini-program gives no nickname: the operator searches by the phone number.
-  await page.locator('#query').fill('137 0013 7000');
-  await page.locator('#search-button').click();
-  const found = page.locator(`#results button[data-account="${target.account}"]`);
-  await found.waitFor();
-  assert.equal(await page.locator('#results li').count(), 1, 'only the matching account');
-  await shot(page, 'admin-console-search');
-  await found.click();
-  await page.locator('#account').waitFor();
-  assert.match(await page.locator('#account-fields').textContent(), new RegExp(target.account));
-  assert.match(await page.locator('#identities').textContent(), /mini_program/);
-  assert.match(await page.locator('#sessions').textContent(), /Saoma API/, 'its mini-program session');
-  assert.match(await page.locator('#events').textContent(), /login\.succeeded/);
-  await shot(page, 'admin-console-account');
+    // The mini-program gives no nickname: the operator searches by the phone number.
+    await page.locator('#query').fill('137 0013 7000');
+    await page.locator('#search-button').click();
+    const found = page.locator(`#results button[data-account="${target.account}"]`);
+    await found.waitFor();
+    assert.equal(await page.locator('#results li').count(), 1, 'only the matching account');
+    await shot(page, 'admin-console-search');
+    await found.click();
+    await page.locator('#account').waitFor();
+    assert.match(await page.locator('#account-fields').textContent(), new RegExp(target.account));
+    assert.match(await page.locator('#identities').textContent(), /mini_program/);
+    assert.match(await page.locator('#sessions').textContent(), /Saoma API/, 'its mini-program session');
+    assert.match(await page.locator('#events').textContent(), /login\.succeeded/);
+    await shot(page, 'admin-console-account');
 
-  // Disable, with a reason: the person can no longer log in.
-  await page.locator('#disable-reason').fill('spam report 42');
-  await page.locator('#disable').click();
-  await page.locator('#account-state[data-disabled="true"]').waitFor();
-  assert.match(await message(page).textContent(), /已停用，结束了 1 个会话/);
-  assert.match(await page.locator('#account-fields').textContent(), /spam report 42/);
-  assert.equal(await miniProgramLogin(target.user), 403, 'a disabled account logs in no more');
-  await shot(page, 'admin-console-disabled');
+    // Disable, with a reason: the person can no longer log in.
+    await page.locator('#disable-reason').fill('spam report 42');
+    await page.locator('#disable').click();
+    await page.locator('#account-state[data-disabled="true"]').waitFor();
+    assert.match(await message(page).textContent(), /已停用，结束了 1 个会话/);
+    assert.match(await page.locator('#account-fields').textContent(), /spam report 42/);
+    assert.equal(await miniProgramLogin(target.user), 403, 'a disabled account logs in no more');
+    await shot(page, 'admin-console-disabled');
 
-  // Enable: they log in again, which opens a session; then end it.
-  await page.locator('#enable').click();
-  await page.locator('#account-state[data-disabled="false"]').waitFor();
-  assert.match(await message(page).textContent(), /已启用/);
-  assert.equal(await miniProgramLogin(target.user), 200);
-  await page.locator('#back').click();
-  await found.click();
-  await page.locator('#sessions').getByText('Saoma API').waitFor();
-  await page.locator('#end-sessions').click();
-  await page.locator('#message').getByText('结束了 1 个会话').waitFor();
-  await page.locator('#sessions td.empty').waitFor();
+    // Enable: they log in again, which opens a session; then end it.
+    await page.locator('#enable').click();
+    await page.locator('#account-state[data-disabled="false"]').waitFor();
+    assert.match(await message(page).textContent(), /已启用/);
+    assert.equal(await miniProgramLogin(target.user), 200);
+    await page.locator('#back').click();
+    await found.click();
+    await page.locator('#sessions').getByText('Saoma API').waitFor();
+    await page.locator('#end-sessions').click();
+    await page.locator('#message').getByText('结束了 1 个会话').waitFor();
+    await page.locator('#sessions td.empty').waitFor();
 
-  // Delete: only once the account id is typed.
-  assert.equal(await page.locator('#delete').isDisabled(), true);
-  await page.locator('#delete-confirm').fill('not-the-id');
-  assert.equal(await page.locator('#delete').isDisabled(), true);
-  await page.locator('#delete-confirm').fill(target.account);
-  assert.equal(await page.locator('#delete').isDisabled(), false);
-  await page.locator('#delete').click();
-  await page.locator('#message').getByText('账号已删除').waitFor();
-  await page.locator('#search').waitFor();
-  assert.equal(await found.count(), 0, 'gone from the list');
-  const me = await fetch(saoma.base + '/api/v1/me', { headers: { Authorization: 'Bearer ' + target.accessToken } });
-  assert.equal(me.status, 401, 'the account is gone');
+    // Delete: only once the account id is typed.
+    assert.equal(await page.locator('#delete').isDisabled(), true);
+    await page.locator('#delete-confirm').fill('not-the-id');
+    assert.equal(await page.locator('#delete').isDisabled(), true);
+    await page.locator('#delete-confirm').fill(target.account);
+    assert.equal(await page.locator('#delete').isDisabled(), false);
+    await page.locator('#delete').click();
+    await page.locator('#message').getByText('账号已删除').waitFor();
+    await page.locator('#search').waitFor();
+    assert.equal(await found.count(), 0, 'gone from the list');
+    const me = await fetch(saoma.base + '/api/v1/me', { headers: { Authorization: 'Bearer ' + target.accessToken } });
+    assert.equal(me.status, 401, 'the account is gone');
 
-  // The same console at 375 px: nothing wider than the screen.
-  await page.setViewportSize({ width: 375, height: 812 });
-  await page.locator('#query').fill('');
-  await page.locator('#search-button').click();
-  await page.locator(`#results button[data-account="${admin.account}"]`).click();
-  await page.locator('#account').waitFor();
-  const width = await page.evaluate(() => document.documentElement.scrollWidth);
-  assert.ok(width <= 375, 'the page is ' + width + ' px wide at 375');
-  await shot(page, 'admin-console-account-375');
-  await page.locator('#back').click();
-  await page.locator('#search').waitFor();
-  await shot(page, 'admin-console-search-375');
+    // The same console at 375 px: nothing wider than the screen.
+    await page.setViewportSize({ width: 375, height: 812 });
+    await page.locator('#query').fill('');
+    await page.locator('#search-button').click();
+    await page.locator(`#results button[data-account="${admin.account}"]`).click();
+    await page.locator('#account').waitFor();
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 375, 'the page is ' + width + ' px wide at 375');
+    await shot(page, 'admin-console-account-375');
+    await page.locator('#back').click();
+    await page.locator('#search').waitFor();
+    await shot(page, 'admin-console-search-375');
+  });
   assert.deepEqual(problems, []);
   await context.close();
 });
