@@ -125,6 +125,8 @@ test('an admin finds a user, disables, enables, ends their sessions and deletes 
     await found.click();
     await page.locator('#account').waitFor();
     assert.match(await page.locator('#account-fields').textContent(), new RegExp(target.account));
+    const lastLogin = page.locator('#account-fields dt:text-is("最近登录") + dd');
+    assert.match(await lastLogin.textContent(), /\d{2}:\d{2}:\d{2}/, 'its mini-program login');
     assert.match(await page.locator('#identities').textContent(), /mini_program/);
     assert.match(await page.locator('#sessions').textContent(), /Saoma API/, 'its mini-program session');
     assert.match(await page.locator('#events').textContent(), /login\.succeeded/);

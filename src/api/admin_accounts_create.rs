@@ -2,7 +2,9 @@
 //! and/or unionid (`docs/admin.md`, "Provisioning").
 
 use super::admin::{AdminAuth, ApiTags, admin_call};
+use super::error::{ApiError, ErrorCode, body as body_error};
 use super::op_error::{OpError, errors};
+use crate::ids::UnionId;
 use crate::providers::{AdminAccount, Saoma};
 use poem::web::Data;
 use poem_openapi::payload::Json;
@@ -67,13 +69,20 @@ impl AdminProvisionApi {
         auth: AdminAuth,
         body: Json<ProvisionRequest>,
     ) -> Result<Provisioned, OpError<CreateErrors>> {
+        // The schema's pattern is the id's own rule: this refusal is the schema's, restated.
+        let unionid = body
+            .0
+            .unionid
+            .map(UnionId::parse)
+            .transpose()
+            .map_err(|e| ApiError::BadRequest(body_error(ErrorCode::InvalidBody, e.to_string())))?;
         admin_call(
             &saoma,
             &auth,
             ("POST", "/admin/v1/accounts", 201),
             async |actor| {
                 let account = saoma
-                    .provision_account(body.0.phone.as_deref(), body.0.unionid.as_deref(), actor)
+                    .provision_account(body.0.phone.as_deref(), unionid, actor)
                     .await?;
                 Ok(Provisioned::Created(Json(account)))
             },

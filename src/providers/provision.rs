@@ -9,19 +9,15 @@ use crate::ids::UnionId;
 impl Saoma {
     /// A new account holding `phone` and/or `unionid`: `PhoneOrUnionidRequired` without
     /// either, `InvalidPhone`, `AccountExists` when an account holds either (nothing is
-    /// created). A unionid that is not one (empty, too long, not printable ASCII) is refused
-    /// by the API's schema before it gets here.
+    /// created).
     pub async fn provision_account(
         &self,
         phone: Option<&str>,
-        unionid: Option<&str>,
+        unionid: Option<UnionId>,
         actor: &Actor,
     ) -> Result<AdminAccount, Error> {
         let phone = phone
             .map(|p| Phone::parse(p).map_err(|_| Error::InvalidPhone))
-            .transpose()?;
-        let unionid = unionid
-            .map(|u| UnionId::parse(u).map_err(|_| Error::PhoneOrUnionidRequired))
             .transpose()?;
         if phone.is_none() && unionid.is_none() {
             return Err(Error::PhoneOrUnionidRequired);

@@ -291,13 +291,15 @@ async function search(more) {
 let current = null;
 
 async function openAccount(id) {
-  const [account, sessions, events] = await Promise.all([
+  const events = (filter) => api('GET', '/admin/v1/events?' + new URLSearchParams({ account: id, ...filter }));
+  const [account, sessions, recent, logins] = await Promise.all([
     api('GET', accountPath(id)),
     api('GET', accountPath(id) + '/sessions'),
-    api('GET', '/admin/v1/events?' + new URLSearchParams({ account: id, limit: '20' })),
+    events({ limit: '20' }),
+    events({ type: 'login.succeeded', limit: '1' }),
   ]);
   current = account;
-  const lastLogin = events.events.find((e) => e.type === 'login.succeeded');
+  const lastLogin = logins.events[0];
   $('account-title').textContent = label(account);
   const state = $('account-state');
   state.replaceChildren(el('span', account.disabled_at ? T.disabled : T.enabled, account.disabled_at ? 'badge' : 'badge ok'));
@@ -331,7 +333,7 @@ async function openAccount(id) {
     [T.c_type, (e) => e.type],
     [T.c_actor, (e) => e.actor],
     [T.c_detail, (e) => summary(e.data)],
-  ], events.events);
+  ], recent.events);
   $('disable-form').hidden = !!account.disabled_at;
   $('enable-row').hidden = !account.disabled_at;
   $('disable-reason').value = '';
