@@ -32,9 +32,6 @@ pub trait Lifecycle: Send + Sync {
         by: DeletedBy,
         actor: &Actor,
     ) -> Result<(), AccountError>;
-    /// The account's live refresh-token sessions (a token neither used nor expired), oldest
-    /// first. `UnknownAccount`.
-    async fn sessions(&self, account_id: &str) -> Result<Vec<RefreshSession>, AccountError>;
     /// An account ahead of its first login, holding `phone` and/or `unionid` (at least one),
     /// `account.created` by `actor`. `AccountExists` when an account holds either: nothing
     /// is created (`provision.rs`).
@@ -44,6 +41,9 @@ pub trait Lifecycle: Send + Sync {
         unionid: Option<&crate::ids::UnionId>,
         actor: &Actor,
     ) -> Result<super::Account, AccountError>;
+    /// The account's live refresh-token sessions (a token neither used nor expired), oldest
+    /// first. `UnknownAccount`.
+    async fn sessions(&self, account_id: &str) -> Result<Vec<RefreshSession>, AccountError>;
     /// Revoke them all (`session.revoked` each, cause `admin`); how many. `UnknownAccount`.
     async fn end_sessions(&self, account_id: &str, actor: &Actor) -> Result<u64, AccountError>;
     /// Accounts whose id, phone, openid or unionid is `query`, or whose nickname contains it
@@ -186,6 +186,15 @@ impl Lifecycle for SqlAccounts {
             .collect())
     }
 
+    async fn provision(
+        &self,
+        phone: Option<&super::Phone>,
+        unionid: Option<&crate::ids::UnionId>,
+        actor: &Actor,
+    ) -> Result<super::Account, AccountError> {
+        super::provision::provision(&self.db, phone, unionid, actor).await
+    }
+
     async fn search(
         &self,
         query: &str,
@@ -198,7 +207,8 @@ impl Lifecycle for SqlAccounts {
         // No cursor: before every account (no account is created at i64::MAX).
         let (at, id) = before.unwrap_or((i64::MAX, String::new()));
         let sql = "SELECT a.id, a.created_at FROM accounts a WHERE ($1 = '' OR a.id = $1 \
-             OR a.phone = $2 OR a.provisioned_unionid = $1 OR EXISTS (SELECT 1 FROM identities i WHERE i.account_id = a.id \
+             OR a.phone = $2 OR a.provisioned_unionid = $1 \
+             OR EXISTS (SELECT 1 FROM identities i WHERE i.account_id = a.id \
              AND (i.openid = $1 OR i.unionid = $1 OR i.nickname LIKE $3))) \
              AND (a.created_at, a.id) < ($4, $5) \
              ORDER BY a.created_at DESC, a.id DESC LIMIT $6";
@@ -220,15 +230,6 @@ impl Lifecycle for SqlAccounts {
             }
         }
         Ok(accounts)
-    }
-
-    async fn provision(
-        &self,
-        phone: Option<&super::Phone>,
-        unionid: Option<&crate::ids::UnionId>,
-        actor: &Actor,
-    ) -> Result<super::Account, AccountError> {
-        super::provision::provision(&self.db, phone, unionid, actor).await
     }
 
     async fn end_sessions(&self, account_id: &str, actor: &Actor) -> Result<u64, AccountError> {

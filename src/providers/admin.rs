@@ -4,7 +4,7 @@
 use super::{AccountView, Error, IdentityView, Saoma};
 use crate::accounts::events::{Actor, AdminCalled, DeletedBy, EventData, EventType, StoredEvent};
 use crate::accounts::{AccountError, EventQuery};
-use crate::tokens::{AdminSubject, AdminTokenError};
+use crate::tokens::AdminTokenError;
 use chrono::{DateTime, Utc};
 use poem_openapi::Object;
 
@@ -40,7 +40,7 @@ impl Saoma {
             Err(AdminTokenError::MissingScope) => return Err(Error::InsufficientScope),
             Err(AdminTokenError::Invalid(_)) => return Err(Error::Unauthenticated),
         };
-        if let AdminSubject::Account { account_id, .. } = &subject
+        if let crate::tokens::AdminSubject::Account { account_id, .. } = &subject
             && !self.is_admin(account_id).await?
         {
             return Err(Error::InsufficientScope);
