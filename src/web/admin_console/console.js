@@ -27,7 +27,8 @@ const T = {
     f_provisioned: '预先创建', f_disabled_at: '停用时间', f_reason: '停用原因', c_provider: '登录方式',
     c_app: 'AppID', c_openid: 'openid', c_unionid: 'unionid', c_nickname: '昵称', c_client: '客户端',
     c_created: '开始', c_last_used: '最近使用', c_time: '时间', c_type: '类型', c_actor: '操作者', c_detail: '详情',
-    saoma_api: 'Saoma API', disabled_done: (n) => '已停用，结束了 ' + n + ' 个会话',
+    saoma_api: 'Saoma API', c_kind: '类型', k_refresh: '刷新令牌', k_sso: '单点登录',
+    disabled_done: (n) => '已停用，结束了 ' + n + ' 个会话',
     enabled_done: '已启用', ended_done: (n) => '结束了 ' + n + ' 个会话', deleted_done: '账号已删除',
   },
   en: {
@@ -48,7 +49,8 @@ const T = {
     f_provisioned: 'Provisioned', f_disabled_at: 'Disabled at', f_reason: 'Reason', c_provider: 'Provider',
     c_app: 'AppID', c_openid: 'openid', c_unionid: 'unionid', c_nickname: 'Nickname', c_client: 'Client',
     c_created: 'Started', c_last_used: 'Last used', c_time: 'Time', c_type: 'Type', c_actor: 'Actor', c_detail: 'Details',
-    saoma_api: 'Saoma API', disabled_done: (n) => 'Disabled; ' + n + ' session(s) ended',
+    saoma_api: 'Saoma API', c_kind: 'Kind', k_refresh: 'refresh token', k_sso: 'single sign-on',
+    disabled_done: (n) => 'Disabled; ' + n + ' session(s) ended',
     enabled_done: 'Enabled', ended_done: (n) => n + ' session(s) ended', deleted_done: 'The account is deleted',
   },
 }[lang];
@@ -237,6 +239,9 @@ async function api(method, path, body) {
 
 const accountPath = (id) => '/admin/v1/accounts/' + encodeURIComponent(id);
 
+/** How many sessions an answer says ended (SSO sessions too, where the API counts them). */
+const ended = (done) => done.refresh_sessions_revoked + (done.sso_sessions_ended || 0);
+
 // ---- Search -------------------------------------------------------------------------------
 
 let cursor = null;
@@ -322,12 +327,18 @@ async function openAccount(id) {
     [T.c_unionid, (i) => i.unionid],
     [T.c_nickname, (i) => i.nickname],
   ], account.identities);
+  // Refresh-token sessions, and the browsers' OpenID SSO sessions where the API lists them.
+  const live = [
+    ...sessions.refresh.map((s) => ({ ...s, kind: T.k_refresh, clients: s.client_id || T.saoma_api })),
+    ...(sessions.sso || []).map((s) => ({ ...s, kind: T.k_sso, clients: s.client_ids.join(', ') })),
+  ];
   table($('sessions'), [
-    [T.c_client, (s) => s.client_id || T.saoma_api],
+    [T.c_kind, (s) => s.kind],
+    [T.c_client, (s) => s.clients],
     [T.c_provider, (s) => s.provider],
     [T.c_created, (s) => when(s.created_at)],
     [T.c_last_used, (s) => when(s.last_used_at)],
-  ], sessions.refresh);
+  ], live);
   table($('events'), [
     [T.c_time, (e) => when(e.created_at)],
     [T.c_type, (e) => e.type],
@@ -378,7 +389,7 @@ $('disable-form').addEventListener('submit', (event) => {
   run(async () => {
     const done = await api('POST', accountPath(current.id) + '/disable', reason ? { reason } : {});
     await openAccount(current.id);
-    say(T.disabled_done(done.refresh_sessions_revoked), 'ok');
+    say(T.disabled_done(ended(done)), 'ok');
   });
 });
 $('enable').addEventListener('click', () => run(async () => {
@@ -389,7 +400,7 @@ $('enable').addEventListener('click', () => run(async () => {
 $('end-sessions').addEventListener('click', () => run(async () => {
   const done = await api('DELETE', accountPath(current.id) + '/sessions');
   await openAccount(current.id);
-  say(T.ended_done(done.refresh_sessions_revoked), 'ok');
+  say(T.ended_done(ended(done)), 'ok');
 }));
 $('delete-confirm').addEventListener('input', () => {
   $('delete').disabled = !current || $('delete-confirm').value.trim() !== current.id;
