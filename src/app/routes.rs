@@ -13,7 +13,8 @@ use poem::endpoint::BoxEndpoint;
 use poem::{EndpointExt, Route, get, post};
 use std::sync::Arc;
 
-/// The table. `admin_on`: some client may get admin tokens (else `/admin/*` is a 404).
+/// The table. `admin_on`: some client may get admin tokens, or `[admin]` names people (else
+/// `/admin/*` is a 404).
 /// `sandbox`: the fake WeChat's own routes, when the sandbox plays WeChat.
 pub(super) fn routes(oidc_on: bool, admin_on: bool, sandbox: Option<Route>) -> Route {
     let service = openapi::service();

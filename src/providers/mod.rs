@@ -27,6 +27,7 @@ mod watch;
 mod website;
 
 pub use admin::{AdminAccount, EventFilter, SessionView};
+pub use admins::Admins;
 pub use client_login::Redeemed;
 pub(crate) use client_login::random_token;
 pub use cluster::{Cluster, ClusterState, KeyIds};
@@ -40,7 +41,6 @@ pub use official_account::{OfficialAccount, PushQuery, PushRefusal, UrlCheck};
 pub use poll_token::PollToken;
 pub use scenes::{BrowserCallback, NewScene};
 pub use self_service::{AccountExport, ExportedEvent};
-pub use admins::Admins;
 pub use sms_caps::{SmsCaps, SmsSettings};
 pub use sms_verification::SmsSent;
 pub(crate) use throttle::wxacode_key;
