@@ -70,9 +70,9 @@ pub struct Oidc {
 }
 
 impl Oidc {
-    /// The provider from `[oidc]`, or `None` when no client is configured (nor the console). An invalid client
-    /// list or key stops the start.
-    /// With the admin plane on, the console's client is registered too.
+    /// The provider from `[oidc]`, or `None` when no client is configured. With the admin
+    /// plane on, the console's client is registered too (so the provider is on). An invalid
+    /// client list or key stops the start.
     pub fn from_config(
         config: &Config,
         saoma: Arc<Saoma>,
