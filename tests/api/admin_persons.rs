@@ -4,8 +4,9 @@
 
 use crate::admin::{admin_token, with_admin};
 use crate::helpers::{TestApp, error_code, spawn_app_with, spawn_stoppable_with};
-use crate::oidc_helpers::{VERIFIER, browser, challenge, location, login_page, payload};
+use crate::oidc_helpers::{SPA_CB, VERIFIER, browser, challenge, location, login_page, payload};
 use serde_json::{Value, json};
+use std::collections::HashMap;
 
 pub const ADMIN_PHONE: &str = "+8613800138000";
 
@@ -29,22 +30,15 @@ pub async fn person(app: &TestApp, nickname: &str, phone: Option<&str>) -> (Stri
     (user, account)
 }
 
-/// `user` logs in to the console in a fresh browser (the hosted page, the phone confirms) and
-/// the console exchanges the code: the token endpoint's answer.
-pub async fn console_login(app: &TestApp, user: &str) -> reqwest::Response {
+/// `user` logs in through the hosted page for the authorization request `params`, in a fresh
+/// browser (the phone confirms): where the browser is sent back, and its query.
+async fn log_in_as(
+    app: &TestApp,
+    user: &str,
+    params: &[(&str, &str)],
+) -> (String, HashMap<String, String>) {
     let browser = browser();
-    let redirect = console_redirect(app);
-    let challenge = challenge(VERIFIER);
-    let params = [
-        ("client_id", "saoma-console"),
-        ("redirect_uri", redirect.as_str()),
-        ("response_type", "code"),
-        ("scope", "openid saoma:admin"),
-        ("state", "console-state"),
-        ("code_challenge", challenge.as_str()),
-        ("code_challenge_method", "S256"),
-    ];
-    let (_, request) = login_page(app, &browser, &params).await;
+    let (_, request) = login_page(app, &browser, params).await;
     let created: Value = browser
         .post(app.url("/oidc/login/scene"))
         .json(&json!({ "request": request }))
@@ -62,21 +56,48 @@ pub async fn console_login(app: &TestApp, user: &str) -> reqwest::Response {
     let resume = view["redirect"].as_str().expect("a redirect").to_string();
     let res = browser.get(app.url(&resume)).send().await.unwrap();
     assert_eq!(res.status(), 303);
-    let (to, query) = location(&res);
-    assert!(to.starts_with(&redirect), "{to}");
-    assert_eq!(query["state"], "console-state");
+    location(&res)
+}
+
+/// A public client's code exchange, with [`VERIFIER`].
+async fn exchange_public(
+    app: &TestApp,
+    client_id: &str,
+    redirect: &str,
+    code: &str,
+) -> reqwest::Response {
     app.http
         .post(app.url("/oidc/token"))
         .form(&[
             ("grant_type", "authorization_code"),
-            ("client_id", "saoma-console"),
-            ("code", query["code"].as_str()),
-            ("redirect_uri", redirect.as_str()),
+            ("client_id", client_id),
+            ("code", code),
+            ("redirect_uri", redirect),
             ("code_verifier", VERIFIER),
         ])
         .send()
         .await
         .unwrap()
+}
+
+/// `user` logs in to the console and the console exchanges the code: the token endpoint's
+/// answer.
+pub async fn console_login(app: &TestApp, user: &str) -> reqwest::Response {
+    let redirect = console_redirect(app);
+    let challenge = challenge(VERIFIER);
+    let params = [
+        ("client_id", "saoma-console"),
+        ("redirect_uri", redirect.as_str()),
+        ("response_type", "code"),
+        ("scope", "openid saoma:admin"),
+        ("state", "console-state"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let (to, query) = log_in_as(app, user, &params).await;
+    assert!(to.starts_with(&redirect), "{to}");
+    assert_eq!(query["state"], "console-state");
+    exchange_public(app, "saoma-console", &redirect, &query["code"]).await
 }
 
 async fn get(app: &TestApp, path: &str, token: &str) -> reqwest::Response {
@@ -135,7 +156,7 @@ async fn a_person_not_listed_gets_a_token_without_the_scope_that_opens_nothing()
 }
 
 #[tokio::test]
-async fn only_the_console_may_ask_for_the_admin_scope() {
+async fn the_console_client_is_public_and_comes_back_only_to_its_own_page() {
     let app = spawn_app_with(|c| {
         with_admin(c);
         with_admin_phone(c);
@@ -143,21 +164,6 @@ async fn only_the_console_may_ask_for_the_admin_scope() {
     .await;
     let browser = browser();
     let challenge = challenge(VERIFIER);
-    // `spa` asking for saoma:admin is no error: the scope is dropped like any unknown one.
-    let (html, _) = login_page(
-        &app,
-        &browser,
-        &[
-            ("client_id", "spa"),
-            ("redirect_uri", crate::oidc_helpers::SPA_CB),
-            ("response_type", "code"),
-            ("scope", "openid saoma:admin"),
-            ("code_challenge", challenge.as_str()),
-            ("code_challenge_method", "S256"),
-        ],
-    )
-    .await;
-    assert!(html.contains("Single Page App"));
     // The console is a public client: PKCE is required, and its one redirect URI is its own.
     let redirect = console_redirect(&app);
     let no_pkce = browser
@@ -314,4 +320,67 @@ async fn the_console_page_is_served_with_its_redirect_uri_and_a_strict_policy() 
     let off = crate::helpers::spawn_app().await;
     let res = off.http.get(off.url("/admin/")).send().await.unwrap();
     assert_eq!(res.status(), 404, "no admin plane, no console");
+}
+
+/// Start the binary with `env`: its start log, once it answers.
+async fn start_log(env: &[(&str, &str)]) -> String {
+    use crate::cli::{Running, free_port, serve, wait_for};
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let log_path = data.path().join("stderr.log");
+    let _serve = Running(
+        serve(port, data.path())
+            .envs(env.iter().copied())
+            .env_remove("RUST_LOG")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log_path).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for(&format!("http://127.0.0.1:{port}/healthz")).await;
+    std::fs::read_to_string(&log_path).unwrap()
+}
+
+#[tokio::test]
+async fn the_start_log_says_whether_the_admin_plane_is_on() {
+    let off = start_log(&[]).await;
+    assert!(
+        off.contains("admin API off (/admin/* answers 404)"),
+        "{off}"
+    );
+    let on = start_log(&[("SAOMA_ADMIN__PHONES", "[\"+8613800138000\"]")]).await;
+    assert!(on.contains("console at /admin/"), "{on}");
+    assert!(!on.contains("admin API off"), "{on}");
+}
+
+#[tokio::test]
+async fn another_client_asking_for_the_admin_scope_is_not_granted_it() {
+    let app = spawn_app_with(|c| {
+        crate::oidc_helpers::configure(c);
+        with_admin_phone(c);
+    })
+    .await;
+    let (user, _) = person(&app, "管理员", Some(ADMIN_PHONE)).await;
+    let challenge = challenge(VERIFIER);
+    let params = [
+        ("client_id", "spa"),
+        ("redirect_uri", SPA_CB),
+        ("response_type", "code"),
+        ("scope", "openid saoma:admin"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let (_, query) = log_in_as(&app, &user, &params).await;
+    let body: Value = exchange_public(&app, "spa", SPA_CB, &query["code"])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        body["scope"], "openid",
+        "an admin, but not through the console"
+    );
+    let token = body["access_token"].as_str().unwrap();
+    let refused = get(&app, "/admin/v1/accounts", token).await;
+    assert_eq!(refused.status(), 403);
 }
