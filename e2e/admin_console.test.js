@@ -111,6 +111,14 @@ test('an admin finds a user, disables, enables, ends their sessions and deletes 
     await page.locator('#login').waitFor();
     await shot(page, 'admin-console-login');
 
+    // The list the console shows after the login answers late: it must not replace the
+    // search the operator makes meanwhile.
+    const everyone = /\/admin\/v1\/accounts\?limit=20$/;
+    await page.route(everyone, async (route) => {
+      await new Promise((r) => setTimeout(r, 1500));
+      await route.continue().catch(() => {});
+    });
+    const lateList = page.waitForResponse(everyone);
     await logIn(page, admin.user);
     await page.locator('#search').waitFor();
     assert.equal(await page.locator('#whoami').getAttribute('title'), admin.account);
@@ -120,6 +128,9 @@ test('an admin finds a user, disables, enables, ends their sessions and deletes 
     await page.locator('#search-button').click();
     const found = page.locator(`#results button[data-account="${target.account}"]`);
     await found.waitFor();
+    await lateList;
+    await page.evaluate(() => new Promise((r) => setTimeout(r, 100)));
+    await page.unroute(everyone);
     assert.equal(await page.locator('#results li').count(), 1, 'only the matching account');
     await shot(page, 'admin-console-search');
     await found.click();

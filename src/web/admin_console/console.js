@@ -246,6 +246,10 @@ const ended = (done) => done.refresh_sessions_revoked + (done.sso_sessions_ended
 
 let cursor = null;
 let query = '';
+// Answers arrive in any order: only the latest search (or account opened) is shown, so the
+// list of a search started at login never replaces the one the operator asked for since.
+let searches = 0;
+let opened = 0;
 
 /** What names an account in a list or a title: its nickname, else its phone number. */
 function label(account) {
@@ -279,11 +283,12 @@ function resultItem(account) {
 }
 
 async function search(more) {
-  if (!more) cursor = null;
+  const mine = ++searches;
   const params = new URLSearchParams({ limit: '20' });
   if (query) params.set('query', query);
   if (more && cursor) params.set('cursor', cursor);
   const page = await api('GET', '/admin/v1/accounts?' + params);
+  if (mine !== searches) return;
   const items = page.accounts.map(resultItem);
   if (more) $('results').append(...items);
   else $('results').replaceChildren(...(items.length ? items : [el('li', T.no_results, 'muted')]));
@@ -296,6 +301,7 @@ async function search(more) {
 let current = null;
 
 async function openAccount(id) {
+  const mine = ++opened;
   const events = (filter) => api('GET', '/admin/v1/events?' + new URLSearchParams({ account: id, ...filter }));
   const [account, sessions, recent, logins] = await Promise.all([
     api('GET', accountPath(id)),
@@ -303,6 +309,7 @@ async function openAccount(id) {
     events({ limit: '20' }),
     events({ type: 'login.succeeded', limit: '1' }),
   ]);
+  if (mine !== opened) return;
   current = account;
   const lastLogin = logins.events[0];
   $('account-title').textContent = label(account);
