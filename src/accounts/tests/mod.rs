@@ -7,6 +7,7 @@ mod events;
 mod outbox;
 mod pg;
 mod phone_number;
+mod provision;
 mod refresh;
 mod sso;
 
@@ -105,6 +106,8 @@ contract!(
     phone_number::a_phone_of_another_account_links_this_one_into_it,
     phone_number::binding_to_an_unknown_account_is_refused,
     phone_number::without_unionid_linking_each_identity_has_its_own_account,
+    provision::a_provisioned_unionid_is_the_first_logins_account_and_is_taken,
+    provision::a_taken_phone_is_refused_and_nothing_is_created,
     refresh::rotation_returns_a_working_token_and_the_subject,
     refresh::a_reused_token_revokes_its_family,
     refresh::concurrent_rotations_of_one_token_have_one_winner,
