@@ -4,7 +4,9 @@
 
 use crate::accounts::admin::{admin_token, with_admin};
 use crate::support::helpers::{TestApp, error_code, spawn_app_with, spawn_stoppable_with};
-use crate::support::oidc_helpers::{SPA_CB, VERIFIER, browser, challenge, location, login_page, payload};
+use crate::support::oidc_helpers::{
+    SPA_CB, VERIFIER, browser, challenge, location, login_page, payload,
+};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
