@@ -17,15 +17,17 @@ mod refresh;
 mod refresh_batch;
 mod rows;
 mod sql;
+mod webhook_endpoints;
 
 #[cfg(test)]
 mod tests;
 
 pub use event_log::{EventLog, EventQuery, spawn_retention};
 pub use lifecycle::Lifecycle;
-pub use outbox::{DueDelivery, EndpointSpec, Outcome};
+pub use outbox::{DueDelivery, Outcome};
 pub use phone_number::Phone;
 pub use sql::SqlAccounts;
+pub use webhook_endpoints::EndpointSpec;
 
 use crate::ids::{AppId, OpenId, UnionId};
 use crate::scene::Provider;
