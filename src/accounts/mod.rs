@@ -27,7 +27,7 @@ pub use lifecycle::Lifecycle;
 pub use outbox::{DueDelivery, Outcome};
 pub use phone_number::Phone;
 pub use sql::SqlAccounts;
-pub use webhook_endpoints::EndpointSpec;
+pub use webhook_endpoints::{DeliveryLogRow, Endpoint, EndpointSpec, WebhookEndpoints};
 
 use crate::ids::{AppId, OpenId, UnionId};
 use crate::scene::Provider;

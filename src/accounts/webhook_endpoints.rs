@@ -2,14 +2,50 @@
 //! `[[webhooks]]`, the ones an admin creates, secret rotation (the previous secret keeps
 //! signing for an overlap), disabling, and each endpoint's delivery log and redelivery. The
 //! delivery half (queue, claim, outcome) is `outbox.rs`. Schema: `migrations/0012_webhooks.sql`.
-// Until issue 24's admin API is merged, only the configured endpoints' sync is called outside tests.
-#![allow(dead_code)]
-
 use super::outbox::{RETRY_FOR, ms};
 use super::rows::now_ms;
 use super::{AccountError, SqlAccounts};
 use crate::secret::Secret;
+use async_trait::async_trait;
 use std::time::Duration;
+
+/// What the admin API does to endpoints (`src/api/admin_webhooks.rs`). `None` and `false`:
+/// no such endpoint (or delivery).
+#[async_trait]
+pub trait WebhookEndpoints: Send + Sync {
+    /// Every endpoint, oldest first.
+    async fn webhook_endpoints(&self) -> Result<Vec<Endpoint>, AccountError>;
+    async fn webhook_endpoint(&self, id: &str) -> Result<Option<Endpoint>, AccountError>;
+    /// A new `admin` endpoint.
+    async fn create_webhook(&self, spec: &EndpointSpec) -> Result<Endpoint, AccountError>;
+    /// A new secret; the current one keeps signing next to it for `overlap`.
+    async fn rotate_webhook_secret(
+        &self,
+        id: &str,
+        secret: &Secret,
+        overlap: Duration,
+    ) -> Result<Option<Endpoint>, AccountError>;
+    /// Stop delivering to the endpoint (`reason`: `admin`); its waiting deliveries stay. An
+    /// endpoint disabled already is unchanged.
+    async fn disable_webhook(
+        &self,
+        id: &str,
+        reason: &str,
+    ) -> Result<Option<Endpoint>, AccountError>;
+    /// Deliver again, whatever disabled it; its waiting deliveries go out.
+    async fn enable_webhook(&self, id: &str) -> Result<Option<Endpoint>, AccountError>;
+    /// The endpoint's deliveries, newest first, strictly older than `before` (`(created_at
+    /// unix ms, event id)`, the last row of the previous page) when given.
+    async fn webhook_deliveries(
+        &self,
+        endpoint_id: &str,
+        before: Option<(i64, String)>,
+        limit: i64,
+    ) -> Result<Vec<DeliveryLogRow>, AccountError>;
+    /// Deliver the event to the endpoint again, now, with a fresh schedule of retries
+    /// (whether it was delivered, failed or still waiting). `false`: no such delivery.
+    async fn redeliver(&self, endpoint_id: &str, event_id: &str) -> Result<bool, AccountError>;
+}
 
 /// An endpoint of `[[webhooks]]`, as the config (already checked) gives it.
 #[derive(Debug, Clone)]
@@ -162,9 +198,12 @@ impl SqlAccounts {
         tx.commit().await?;
         Ok(())
     }
+}
 
+#[async_trait]
+impl WebhookEndpoints for SqlAccounts {
     /// Every endpoint, oldest first.
-    pub async fn webhook_endpoints(&self) -> Result<Vec<Endpoint>, AccountError> {
+    async fn webhook_endpoints(&self) -> Result<Vec<Endpoint>, AccountError> {
         let rows: Vec<EndpointRow> = sqlx::query_as(&format!(
             "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints ORDER BY created_at, id"
         ))
@@ -173,7 +212,7 @@ impl SqlAccounts {
         Ok(rows.into_iter().map(endpoint).collect())
     }
 
-    pub async fn webhook_endpoint(&self, id: &str) -> Result<Option<Endpoint>, AccountError> {
+    async fn webhook_endpoint(&self, id: &str) -> Result<Option<Endpoint>, AccountError> {
         let row: Option<EndpointRow> = sqlx::query_as(&format!(
             "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = $1"
         ))
@@ -184,7 +223,7 @@ impl SqlAccounts {
     }
 
     /// A new `admin` endpoint.
-    pub async fn create_webhook(&self, spec: &EndpointSpec) -> Result<Endpoint, AccountError> {
+    async fn create_webhook(&self, spec: &EndpointSpec) -> Result<Endpoint, AccountError> {
         let id = endpoint_id(None);
         sqlx::query(
             "INSERT INTO webhook_endpoints (id, url, source, secret, events, created_at) \
@@ -204,7 +243,7 @@ impl SqlAccounts {
 
     /// A new secret; the current one keeps signing next to it for `overlap`. `None`: no such
     /// endpoint.
-    pub async fn rotate_webhook_secret(
+    async fn rotate_webhook_secret(
         &self,
         id: &str,
         secret: &Secret,
@@ -227,7 +266,7 @@ impl SqlAccounts {
 
     /// Stop delivering to the endpoint (`reason`: `admin`, `gone`); its waiting deliveries
     /// stay. `None`: no such endpoint.
-    pub async fn disable_webhook(
+    async fn disable_webhook(
         &self,
         id: &str,
         reason: &str,
@@ -244,11 +283,22 @@ impl SqlAccounts {
         self.webhook_endpoint(id).await
     }
 
-    /// The endpoint's deliveries, newest first, older than `before` (unix ms) when given.
-    pub async fn webhook_deliveries(
+    async fn enable_webhook(&self, id: &str) -> Result<Option<Endpoint>, AccountError> {
+        sqlx::query(
+            "UPDATE webhook_endpoints SET disabled_at = NULL, disabled_reason = NULL WHERE id = $1",
+        )
+        .bind(id)
+        .execute(&self.db.pool)
+        .await?;
+        self.webhook_endpoint(id).await
+    }
+
+    /// The endpoint's deliveries, newest first, older than `before` (`(created_at unix ms,
+    /// event id)`, the last row of the previous page) when given.
+    async fn webhook_deliveries(
         &self,
         endpoint_id: &str,
-        before: Option<i64>,
+        before: Option<(i64, String)>,
         limit: i64,
     ) -> Result<Vec<DeliveryLogRow>, AccountError> {
         type Row = (
@@ -267,11 +317,13 @@ impl SqlAccounts {
             "SELECT d.event_id, e.type, d.state, d.attempts, d.created_at, d.next_attempt_at, \
                     d.last_attempt_at, d.last_status, d.last_error, d.delivered_at \
              FROM webhook_deliveries d JOIN events e ON e.id = d.event_id \
-             WHERE d.endpoint_id = $1 AND d.created_at < $2 \
-             ORDER BY d.created_at DESC, d.event_id DESC LIMIT $3",
+             WHERE d.endpoint_id = $1 \
+               AND (d.created_at < $2 OR (d.created_at = $2 AND d.event_id < $3)) \
+             ORDER BY d.created_at DESC, d.event_id DESC LIMIT $4",
         )
         .bind(endpoint_id)
-        .bind(before.unwrap_or(i64::MAX))
+        .bind(before.as_ref().map_or(i64::MAX, |b| b.0))
+        .bind(before.as_ref().map_or("", |b| b.1.as_str()))
         .bind(limit)
         .fetch_all(&self.db.pool)
         .await?;
@@ -294,7 +346,7 @@ impl SqlAccounts {
 
     /// Deliver the event to the endpoint again, now, with a fresh schedule of retries
     /// (whether it was delivered, failed or still waiting). `false`: no such delivery.
-    pub async fn redeliver(&self, endpoint_id: &str, event_id: &str) -> Result<bool, AccountError> {
+    async fn redeliver(&self, endpoint_id: &str, event_id: &str) -> Result<bool, AccountError> {
         let now = now_ms();
         let done = sqlx::query(
             "UPDATE webhook_deliveries SET state = 'pending', attempts = 0, \

@@ -15,8 +15,9 @@ use poem_openapi::{ApiResponse, Object, OpenApi, SecurityScheme, Tags};
 use std::sync::Arc;
 
 #[derive(Tags)]
-enum ApiTags {
-    /// The management API: accounts, their lifecycle, the event log (admin tokens only).
+pub(super) enum ApiTags {
+    /// The management API: accounts, their lifecycle, the event log, the webhook endpoints
+    /// (admin tokens only).
     Admin,
 }
 
@@ -400,7 +401,7 @@ impl AdminApi {
 
 /// Authenticate, run `work` as that admin, record the call with its status (`ok`: the
 /// status of a success).
-async fn admin_call<T, L>(
+pub(super) async fn admin_call<T, L>(
     saoma: &Saoma,
     auth: &AdminAuth,
     (method, path, ok): (&str, &str, u16),

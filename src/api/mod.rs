@@ -4,6 +4,8 @@
 mod account;
 mod admin;
 mod admin_examples;
+mod admin_webhooks;
+mod admin_webhooks_examples;
 mod callback_error;
 mod created;
 mod error;
@@ -30,6 +32,7 @@ mod website;
 
 pub use account::AccountApi;
 pub use admin::AdminApi;
+pub use admin_webhooks::AdminWebhooksApi;
 pub use error::{ApiError, ErrorBody, ErrorCode, json_errors};
 pub use health::HealthApi;
 pub use in_wechat::InWechatApi;

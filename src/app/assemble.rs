@@ -60,7 +60,7 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
     let signer = signer(config, public_url)?;
     let metrics = Arc::new(Metrics::new()?);
     metrics.set_sandbox(sandbox);
-    start_webhooks(config, &accounts, &metrics, &shutdown).await?;
+    let webhook_settings = start_webhooks(config, &accounts, &metrics, &shutdown).await?;
     let wechat = WeChatClient::new(
         api_base,
         Duration::from_millis(config.wechat.timeout_ms),
@@ -144,7 +144,9 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
         accounts: accounts.clone(),
         refresh_tokens: accounts.clone(),
         lifecycle: accounts.clone(),
-        events: accounts,
+        events: accounts.clone(),
+        webhooks: accounts,
+        webhook_settings,
         signer: Arc::new(signer),
         wechat,
         metrics,
@@ -167,13 +169,14 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
     })
 }
 
-/// `[[webhooks]]` written to the database, and this instance's delivery worker started.
+/// `[[webhooks]]` written to the database, and this instance's delivery worker started; the
+/// settings it read.
 async fn start_webhooks(
     config: &Config,
     accounts: &Arc<SqlAccounts>,
     metrics: &Arc<Metrics>,
     shutdown: &Shutdown,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<crate::webhooks::Settings> {
     let settings = crate::webhooks::Settings::from_config(config)?;
     let endpoints = crate::webhooks::configured_endpoints(config, settings.policy)?;
     accounts
@@ -187,7 +190,7 @@ async fn start_webhooks(
         metrics.clone(),
     )?
     .spawn(shutdown.clone());
-    Ok(())
+    Ok(settings)
 }
 
 /// Claim the RSA id_token keys too when the OpenID Provider is on, check once, then keep

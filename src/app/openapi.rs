@@ -4,8 +4,9 @@
 //! needs no running server.
 
 use crate::api::{
-    AccountApi, AdminApi, HealthApi, InWechatApi, MiniProgramApi, MiniProgramSmsApi, MobileAppApi,
-    OfficialAccountApi, PhoneApi, ProvidersApi, ScenesApi, WebsiteApi,
+    AccountApi, AdminApi, AdminWebhooksApi, HealthApi, InWechatApi, MiniProgramApi,
+    MiniProgramSmsApi, MobileAppApi, OfficialAccountApi, PhoneApi, ProvidersApi, ScenesApi,
+    WebsiteApi,
 };
 use crate::oidc::{OidcApi, OidcBrowserApi};
 use poem_openapi::{LicenseObject, OpenApiService, ServerObject};
@@ -24,7 +25,7 @@ type Apis = (
     OidcApi,
     OidcBrowserApi,
     InWechatApi,
-    (MobileAppApi, MiniProgramSmsApi, AdminApi),
+    (MobileAppApi, MiniProgramSmsApi, AdminApi, AdminWebhooksApi),
 );
 
 pub(super) fn service() -> OpenApiService<Apis, ()> {

@@ -22,6 +22,7 @@ mod sms_verification;
 mod throttle;
 mod views;
 mod watch;
+mod webhooks;
 mod website;
 
 pub use admin::{AdminAccount, EventFilter, SessionView};
@@ -90,6 +91,10 @@ pub struct Parts {
     pub lifecycle: Arc<dyn Lifecycle>,
     /// What happened to accounts (the admin API reads it).
     pub events: Arc<dyn EventLog>,
+    /// The webhook endpoints the admin API manages.
+    pub webhooks: Arc<dyn crate::accounts::WebhookEndpoints>,
+    /// `[webhook_delivery]`: the URL guard and the rotation overlap.
+    pub webhook_settings: crate::webhooks::Settings,
     pub signer: Arc<Signer>,
     pub wechat: WeChatClient,
     pub metrics: Arc<crate::metrics::Metrics>,
@@ -126,6 +131,8 @@ pub struct Saoma {
     refresh_tokens: Arc<dyn RefreshTokens>,
     lifecycle: Arc<dyn Lifecycle>,
     events: Arc<dyn EventLog>,
+    webhooks: Arc<dyn crate::accounts::WebhookEndpoints>,
+    webhook_settings: crate::webhooks::Settings,
     signer: Arc<Signer>,
     wechat: WeChatClient,
     metrics: Arc<crate::metrics::Metrics>,
@@ -161,6 +168,8 @@ impl From<Parts> for Saoma {
             refresh_tokens,
             lifecycle,
             events,
+            webhooks,
+            webhook_settings,
             signer,
             wechat,
             metrics,
@@ -186,6 +195,8 @@ impl From<Parts> for Saoma {
             refresh_tokens,
             lifecycle,
             events,
+            webhooks,
+            webhook_settings,
             signer,
             wechat,
             metrics,

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::accounts::outbox::{Outcome, enqueue};
-use crate::accounts::{DueDelivery, EndpointSpec};
+use crate::accounts::{DueDelivery, EndpointSpec, WebhookEndpoints};
 use crate::secret::Secret;
 use std::collections::HashSet;
 
