@@ -8,6 +8,7 @@ mod outbox;
 mod pg;
 mod phone_number;
 mod refresh;
+mod webhook_endpoints;
 
 use super::*;
 
@@ -118,6 +119,7 @@ contract!(
     outbox::a_410_disables_the_endpoint_and_its_deliveries_wait,
     outbox::a_changed_secret_signs_next_to_the_previous_one_for_the_overlap,
     outbox::an_endpoint_no_longer_configured_is_disabled_until_it_is_again,
+    webhook_endpoints::the_delivery_log_pages_through_deliveries_of_one_millisecond,
 );
 
 #[tokio::test]
