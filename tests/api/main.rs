@@ -20,6 +20,7 @@ mod in_wechat;
 mod limits;
 mod limits_redis;
 mod mobile_app;
+mod multi_platform;
 mod no_login_lost;
 mod oa_helpers;
 mod oa_refusals;
