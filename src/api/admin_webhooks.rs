@@ -60,7 +60,7 @@ pub struct WebhookList {
 
 /// A new endpoint.
 #[derive(Object)]
-#[oai(example)]
+#[oai(skip_serializing_if_is_none, example)]
 pub struct CreateWebhook {
     /// `https://...` (http only with `webhook_delivery.allow_http`, or to loopback in sandbox
     /// mode); no private address unless `webhook_delivery.allow_private_networks`.
@@ -76,7 +76,7 @@ pub struct CreateWebhook {
 
 /// A new secret for an endpoint.
 #[derive(Object, Default)]
-#[oai(example)]
+#[oai(skip_serializing_if_is_none, example)]
 pub struct RotateSecret {
     /// `whsec_` + base64 of 24 to 64 bytes; absent: Saoma generates one.
     #[oai(validator(max_length = 200))]
