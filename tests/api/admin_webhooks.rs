@@ -426,3 +426,79 @@ async fn the_delivery_log_pages_by_cursor_and_a_redelivery_arrives_again() {
         .await;
     assert_eq!((status, code.as_str()), (404, "webhook_delivery_not_found"));
 }
+
+#[tokio::test]
+async fn an_endpoint_removed_from_the_file_is_not_enabled_through_the_api() {
+    let receiver = Receiver::start(Answer::Status(204)).await;
+    let configured = Admin::start(Some(&receiver.url)).await;
+    let id = configured.endpoints().await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The same database started with [[webhooks]] emptied: the endpoint is disabled.
+    let database = configured.app.database_url();
+    let app = spawn_app_with(move |config| {
+        with_admin(config);
+        config.database_url = Some(database);
+    })
+    .await;
+    let token = admin_token(&app).await;
+    let restarted = Admin { app, token };
+    let one = restarted
+        .json("GET", &format!("/admin/v1/webhooks/{id}"), None, 200)
+        .await;
+    assert_eq!(one["disabled_reason"], "config");
+    assert_eq!(one["configured"], true);
+    let (status, code) = restarted
+        .code("POST", &format!("/admin/v1/webhooks/{id}/enable"), None)
+        .await;
+    assert_eq!((status, code.as_str()), (409, "webhook_configured"));
+    let after = restarted
+        .json("GET", &format!("/admin/v1/webhooks/{id}"), None, 200)
+        .await;
+    assert_eq!(after["disabled_at"], one["disabled_at"], "nothing changed");
+}
+
+#[tokio::test]
+async fn an_endpoint_the_receiver_disabled_with_410_is_enabled_and_its_waiting_delivery_goes_out() {
+    let receiver = Receiver::start(Answer::Status(410)).await;
+    let admin = Admin::start(None).await;
+    let created = admin
+        .json(
+            "POST",
+            "/admin/v1/webhooks",
+            Some(json!({"url": receiver.url, "events": ["login.succeeded"], "secret": SECRET})),
+            201,
+        )
+        .await;
+    let path = format!(
+        "/admin/v1/webhooks/{}",
+        created["endpoint"]["id"].as_str().unwrap()
+    );
+    let account = admin.login().await;
+    receiver
+        .until(WAIT, |r| of(r, "login.succeeded", &account) == 1)
+        .await;
+    let mut gone = Value::Null;
+    for _ in 0..50 {
+        gone = admin.json("GET", &path, None, 200).await;
+        if gone["disabled_reason"] == "gone" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(gone["disabled_reason"], "gone");
+
+    receiver.answer(Answer::Status(204));
+    let enabled = admin
+        .json("POST", &format!("{path}/enable"), None, 200)
+        .await;
+    assert!(enabled.get("disabled_reason").is_none());
+    // The delivery waited (its next try, ~5 s after the 410): it goes out now the endpoint is on.
+    let received = receiver
+        .until(Duration::from_secs(20), |r| {
+            of(r, "login.succeeded", &account) == 2
+        })
+        .await;
+    assert!(received.iter().all(|r| r.signed_with(SECRET)));
+}
