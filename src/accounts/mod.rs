@@ -3,6 +3,7 @@
 //! small traits split by capability; [`SqlAccounts`] implements them on SQLite and PostgreSQL
 //! (one implementation over sqlx's `Any` driver, one set of portable migrations).
 
+pub mod backchannel;
 mod db;
 mod event_log;
 pub mod events;
@@ -17,16 +18,18 @@ mod refresh;
 mod refresh_batch;
 mod rows;
 mod sql;
+mod sso;
 mod webhook_endpoints;
 
 #[cfg(test)]
 mod tests;
 
 pub use event_log::{EventLog, EventQuery, spawn_retention};
-pub use lifecycle::Lifecycle;
-pub use outbox::{DueDelivery, Outcome};
+pub use lifecycle::{Ended, Lifecycle};
+pub use outbox::{DeliveryKind, DueDelivery, Outcome};
 pub use phone_number::Phone;
 pub use sql::SqlAccounts;
+pub use sso::{NewSso, SsoSession, SsoSessions, spawn_sso_sweep};
 pub use webhook_endpoints::{DeliveryLogRow, Endpoint, EndpointSpec, WebhookEndpoints};
 
 use crate::ids::{AppId, OpenId, UnionId};

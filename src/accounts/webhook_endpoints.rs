@@ -61,7 +61,7 @@ pub struct EndpointSpec {
 pub struct Endpoint {
     pub id: String,
     pub url: String,
-    /// `config` or `admin`.
+    /// `config` or `admin` (back-channel rows are never read as endpoints).
     pub source: String,
     pub events: Option<Vec<String>>,
     pub created_at: i64,
@@ -124,6 +124,10 @@ type EndpointRow = (
     Option<String>,
     Option<i64>,
 );
+
+/// Webhook endpoints, configured or created: not the back-channel logout rows that share the
+/// table (`backchannel.rs`), which `[[oidc.clients]]` alone manages.
+const WEBHOOKS: &str = "source IN ('config', 'admin')";
 
 const ENDPOINT_COLUMNS: &str = "id, url, source, events, created_at, disabled_at, \
                                 disabled_reason, previous_secret_until";
@@ -205,7 +209,8 @@ impl WebhookEndpoints for SqlAccounts {
     /// Every endpoint, oldest first.
     async fn webhook_endpoints(&self) -> Result<Vec<Endpoint>, AccountError> {
         let rows: Vec<EndpointRow> = sqlx::query_as(&format!(
-            "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints ORDER BY created_at, id"
+            "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE {WEBHOOKS} \
+             ORDER BY created_at, id"
         ))
         .fetch_all(&self.db.pool)
         .await?;
@@ -214,7 +219,7 @@ impl WebhookEndpoints for SqlAccounts {
 
     async fn webhook_endpoint(&self, id: &str) -> Result<Option<Endpoint>, AccountError> {
         let row: Option<EndpointRow> = sqlx::query_as(&format!(
-            "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = $1"
+            "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = $1 AND {WEBHOOKS}"
         ))
         .bind(id)
         .fetch_optional(&self.db.pool)

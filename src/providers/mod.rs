@@ -19,13 +19,14 @@ mod scenes;
 mod self_service;
 mod sms_caps;
 mod sms_verification;
+mod sso;
 mod throttle;
 mod views;
 mod watch;
 mod webhooks;
 mod website;
 
-pub use admin::{AdminAccount, EventFilter, SessionView};
+pub use admin::{AdminAccount, AdminSessions, EventFilter, SessionView};
 pub use client_login::Redeemed;
 pub(crate) use client_login::random_token;
 pub use cluster::{Cluster, ClusterState, KeyIds};
@@ -41,6 +42,7 @@ pub use scenes::{BrowserCallback, NewScene};
 pub use self_service::{AccountExport, ExportedEvent};
 pub use sms_caps::{SmsCaps, SmsSettings};
 pub use sms_verification::SmsSent;
+pub use sso::{SsoLogin, SsoSessionView};
 pub(crate) use throttle::wxacode_key;
 pub use views::WxLogin;
 pub use views::{
@@ -48,7 +50,7 @@ pub use views::{
 };
 pub use website::{CallbackOutcome, Website};
 
-use crate::accounts::{AccountStore, EventLog, Lifecycle, RefreshTokens};
+use crate::accounts::{AccountStore, EventLog, Lifecycle, RefreshTokens, SsoSessions};
 use crate::sms::SmsSender;
 use crate::store::{Dedupe, Ephemeral, Notifier, RateLimiter, SceneStore};
 use crate::tokens::Signer;
@@ -91,6 +93,8 @@ pub struct Parts {
     pub lifecycle: Arc<dyn Lifecycle>,
     /// What happened to accounts (the admin API reads it).
     pub events: Arc<dyn EventLog>,
+    /// The OpenID Provider's single sign-on sessions.
+    pub sso: Arc<dyn SsoSessions>,
     /// The webhook endpoints the admin API manages.
     pub webhooks: Arc<dyn crate::accounts::WebhookEndpoints>,
     /// `[webhook_delivery]`: the URL guard and the rotation overlap.
@@ -131,6 +135,7 @@ pub struct Saoma {
     refresh_tokens: Arc<dyn RefreshTokens>,
     lifecycle: Arc<dyn Lifecycle>,
     events: Arc<dyn EventLog>,
+    sso: Arc<dyn SsoSessions>,
     webhooks: Arc<dyn crate::accounts::WebhookEndpoints>,
     webhook_settings: crate::webhooks::Settings,
     signer: Arc<Signer>,
@@ -168,6 +173,7 @@ impl From<Parts> for Saoma {
             refresh_tokens,
             lifecycle,
             events,
+            sso,
             webhooks,
             webhook_settings,
             signer,
@@ -195,6 +201,7 @@ impl From<Parts> for Saoma {
             refresh_tokens,
             lifecycle,
             events,
+            sso,
             webhooks,
             webhook_settings,
             signer,
