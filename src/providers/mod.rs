@@ -25,6 +25,7 @@ mod sso;
 mod throttle;
 mod views;
 mod watch;
+mod webhooks;
 mod website;
 
 pub use admin::{AdminAccount, AdminSessions, EventFilter, SessionView};
@@ -100,6 +101,10 @@ pub struct Parts {
     pub events: Arc<dyn EventLog>,
     /// The OpenID Provider's single sign-on sessions.
     pub sso: Arc<dyn SsoSessions>,
+    /// The webhook endpoints the admin API manages.
+    pub webhooks: Arc<dyn crate::accounts::WebhookEndpoints>,
+    /// `[webhook_delivery]`: the URL guard and the rotation overlap.
+    pub webhook_settings: crate::webhooks::Settings,
     pub signer: Arc<Signer>,
     pub wechat: WeChatClient,
     pub metrics: Arc<crate::metrics::Metrics>,
@@ -137,6 +142,8 @@ pub struct Saoma {
     lifecycle: Arc<dyn Lifecycle>,
     events: Arc<dyn EventLog>,
     sso: Arc<dyn SsoSessions>,
+    webhooks: Arc<dyn crate::accounts::WebhookEndpoints>,
+    webhook_settings: crate::webhooks::Settings,
     signer: Arc<Signer>,
     wechat: WeChatClient,
     metrics: Arc<crate::metrics::Metrics>,
@@ -173,6 +180,8 @@ impl From<Parts> for Saoma {
             lifecycle,
             events,
             sso,
+            webhooks,
+            webhook_settings,
             signer,
             wechat,
             metrics,
@@ -199,6 +208,8 @@ impl From<Parts> for Saoma {
             lifecycle,
             events,
             sso,
+            webhooks,
+            webhook_settings,
             signer,
             wechat,
             metrics,
