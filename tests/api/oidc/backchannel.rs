@@ -177,6 +177,17 @@ async fn a_bad_backchannel_logout_uri_stops_the_start_naming_the_setting() {
             false,
             "oidc.clients[0].backchannel_logout_uri names a private, loopback or link-local address",
         ),
+        // The same private address through 6to4, and through a network's own NAT64 prefix.
+        (
+            Some("https://[2002:a01:203::1]/logout"),
+            false,
+            "oidc.clients[0].backchannel_logout_uri names a private, loopback or link-local address",
+        ),
+        (
+            Some("https://[64:ff9b:1::a01:203]/logout"),
+            false,
+            "oidc.clients[0].backchannel_logout_uri names a private, loopback or link-local address",
+        ),
         (
             Some("ftp://rp.example.com/logout"),
             false,
