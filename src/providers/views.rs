@@ -159,9 +159,9 @@ pub struct IdentityView {
     pub openid: String,
     /// The user's unionid across the open platform's apps, when WeChat gave one.
     pub unionid: Option<String>,
-    /// The nickname WeChat gave, if any.
+    /// The nickname WeChat gave, if any (never its placeholder "微信用户").
     pub nickname: Option<String>,
-    /// The avatar URL WeChat gave, if any.
+    /// The avatar URL WeChat gave, if any (never its grey default avatar).
     pub avatar: Option<String>,
     /// When the identity was first seen.
     pub created_at: DateTime<Utc>,

@@ -13,6 +13,7 @@ mod error;
 mod oauth;
 mod official_account;
 mod phone_number;
+mod placeholder;
 mod refresh_locks;
 mod sns;
 mod wxacode;

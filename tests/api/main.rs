@@ -38,6 +38,7 @@ mod pg;
 mod phone_sms;
 mod phone_sms_caps;
 mod phone_wechat;
+mod placeholder_profile;
 mod redis_footprint;
 mod redis_instances;
 mod redis_outage;
