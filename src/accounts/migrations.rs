@@ -36,6 +36,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "placeholder profiles",
         include_str!("../../migrations/0005_placeholder_profiles.sql"),
     ),
+    (
+        6,
+        "profiles",
+        include_str!("../../migrations/0006_profiles.sql"),
+    ),
     // 10: the lifecycle and events of issues 24 and 25 (5-9 left to migrations of other
     // work in flight).
     (

@@ -13,6 +13,7 @@ mod migrations;
 mod outbox;
 mod phone_binding;
 mod phone_number;
+mod profiles;
 mod refresh;
 mod refresh_batch;
 mod rows;
@@ -25,6 +26,7 @@ pub use event_log::{EventLog, EventQuery, spawn_retention};
 pub use lifecycle::Lifecycle;
 pub use outbox::{DueDelivery, EndpointSpec, Outcome};
 pub use phone_number::Phone;
+pub use profiles::Profile;
 pub use sql::SqlAccounts;
 
 use crate::ids::{AppId, OpenId, UnionId};
@@ -70,6 +72,8 @@ pub struct Account {
     pub disabled: Option<Disabled>,
     /// When an admin provisioned it ahead of its first login.
     pub provisioned_at: Option<DateTime<Utc>>,
+    /// What the person filled in (头像昵称填写).
+    pub profile: Profile,
 }
 
 /// When and why an account was disabled.
@@ -164,6 +168,10 @@ pub trait AccountStore: Send + Sync {
     /// account left with no identity is deleted, phone binding and all (an account always has
     /// an identity: nothing could log into it). `false`: no such identity.
     async fn unlink(&self, app_id: &AppId, openid: &OpenId) -> Result<bool, AccountError>;
+    /// Set the filled-in nickname (the caller had WeChat check it); records `account.updated`
+    /// (`profile`) by the person.
+    async fn set_nickname(&self, account_id: &str, nickname: &str)
+    -> Result<Account, AccountError>;
 }
 
 /// The account a phone number ended up on.

@@ -7,7 +7,7 @@ use super::identities::LoginPolicy;
 use super::refresh_batch::SessionWriter;
 use super::{
     Account, AccountError, AccountStore, Admission, NewIdentity, Phone, PhoneBinding, identities,
-    phone_binding,
+    phone_binding, profiles,
 };
 use crate::config::SignUp;
 use crate::ids::{AppId, OpenId};
@@ -109,5 +109,13 @@ impl AccountStore for SqlAccounts {
 
     async fn unlink(&self, app_id: &AppId, openid: &OpenId) -> Result<bool, AccountError> {
         identities::unlink(&self.db, app_id, openid).await
+    }
+
+    async fn set_nickname(
+        &self,
+        account_id: &str,
+        nickname: &str,
+    ) -> Result<Account, AccountError> {
+        profiles::set_nickname(&self.db, account_id, nickname).await
     }
 }

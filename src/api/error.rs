@@ -122,6 +122,11 @@ pub enum ErrorCode {
     /// `DELETE /api/v1/me` needs tokens of a login within the last 10 minutes (not refreshed
     /// ones): log in again.
     ReauthenticationRequired,
+    /// The nickname is empty, longer than 32 characters, has control characters, or is
+    /// WeChat's placeholder "微信用户".
+    InvalidNickname,
+    /// WeChat's content check (`msg_sec_check`) did not pass the nickname: nothing changed.
+    NicknameRefused,
 }
 
 /// The body of every error.
@@ -296,6 +301,8 @@ impl From<Error> for ApiError {
             Error::ReauthenticationRequired => {
                 ApiError::Forbidden(body(C::ReauthenticationRequired, msg))
             }
+            Error::InvalidNickname => ApiError::BadRequest(body(C::InvalidNickname, msg)),
+            Error::NicknameRefused => ApiError::Forbidden(body(C::NicknameRefused, msg)),
         }
     }
 }

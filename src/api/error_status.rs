@@ -24,7 +24,8 @@ impl ErrorCode {
             | C::TooManyAttempts
             | C::PhoneCountryNotAllowed
             | C::InvalidState
-            | C::InvalidCursor => 400,
+            | C::InvalidCursor
+            | C::InvalidNickname => 400,
             C::InvalidPollToken | C::Unauthenticated | C::InvalidRefreshToken => 401,
             C::InvalidSignature
             | C::StaleTimestamp
@@ -35,7 +36,8 @@ impl ErrorCode {
             | C::AccountDisabled
             | C::NotProvisioned
             | C::InsufficientScope
-            | C::ReauthenticationRequired => 403,
+            | C::ReauthenticationRequired
+            | C::NicknameRefused => 403,
             C::NotFound | C::SceneNotFound | C::ProviderUnavailable | C::AccountNotFound => 404,
             C::MethodNotAllowed => 405,
             C::SceneExists
@@ -131,6 +133,10 @@ impl ErrorCode {
             C::ReauthenticationRequired => {
                 "log in again (within the last 10 minutes) to delete the account"
             }
+            C::InvalidNickname => {
+                "a nickname is 1 to 32 characters without control characters, and not WeChat's placeholder 微信用户"
+            }
+            C::NicknameRefused => "WeChat's content check refused this nickname: choose another",
             C::NotProvisioned => {
                 "sign-up is closed: only accounts created by the service's operator may log in"
             }
@@ -211,6 +217,8 @@ mod tests {
             Error::NotDisabled,
             Error::InvalidCursor,
             Error::ReauthenticationRequired,
+            Error::InvalidNickname,
+            Error::NicknameRefused,
             Error::ProviderUnavailable(crate::scene::Provider::Website),
             Error::WrongProvider(crate::scene::Provider::Website),
             Error::SceneNotAllowed(crate::scene::Provider::Website),

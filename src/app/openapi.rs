@@ -5,7 +5,7 @@
 
 use crate::api::{
     AccountApi, AdminApi, HealthApi, InWechatApi, MiniProgramApi, MiniProgramSmsApi, MobileAppApi,
-    OfficialAccountApi, PhoneApi, ProvidersApi, ScenesApi, WebsiteApi,
+    OfficialAccountApi, PhoneApi, ProfileApi, ProvidersApi, ScenesApi, WebsiteApi,
 };
 use crate::oidc::{OidcApi, OidcBrowserApi};
 use poem_openapi::{LicenseObject, OpenApiService, ServerObject};
@@ -24,7 +24,7 @@ type Apis = (
     OidcApi,
     OidcBrowserApi,
     InWechatApi,
-    (MobileAppApi, MiniProgramSmsApi, AdminApi),
+    (MobileAppApi, MiniProgramSmsApi, AdminApi, ProfileApi),
 );
 
 pub(super) fn service() -> OpenApiService<Apis, ()> {

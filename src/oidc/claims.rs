@@ -26,15 +26,16 @@ pub const CLAIMS: &[&str] = &[
     "wechat_identities",
 ];
 
-/// What the access token's scopes grant. `profile`: `name` (the WeChat nickname, when WeChat
-/// gave one) and `picture`; `phone`: `phone_number` (E.164) and `phone_number_verified`
+/// What the access token's scopes grant. `profile`: `name` (the nickname the person filled in,
+/// else the WeChat nickname, when WeChat gave one) and `picture`; `phone`: `phone_number` (E.164) and `phone_number_verified`
 /// (always true: Saoma binds only verified numbers); `wechat`: `wechat_identities`.
 #[derive(Object, Debug, Clone)]
 #[oai(example, skip_serializing_if_is_none)]
 pub struct UserInfo {
     /// The account id (the id_token's `sub`).
     pub sub: String,
-    /// `profile`: the WeChat nickname, when WeChat gave one.
+    /// `profile`: the nickname the person filled in (WeChat's content check passed it), else
+    /// the WeChat nickname, when WeChat gave one.
     pub name: Option<String>,
     /// `profile`: URL of the avatar.
     pub picture: Option<String>,
@@ -70,11 +71,13 @@ pub fn scope_claims(account: &Account, scopes: &[&str]) -> UserInfo {
         sub: account.id.clone(),
         name: profile
             .then(|| {
-                account
-                    .identities
-                    .iter()
-                    .rev()
-                    .find_map(|i| i.nickname.clone())
+                account.profile.nickname.clone().or_else(|| {
+                    account
+                        .identities
+                        .iter()
+                        .rev()
+                        .find_map(|i| i.nickname.clone())
+                })
             })
             .flatten(),
         picture: profile

@@ -98,6 +98,14 @@ pub enum Error {
     /// Erasing one's own account needs tokens of a login within the last 10 minutes.
     #[error("log in again (within the last 10 minutes) to delete the account")]
     ReauthenticationRequired,
+    #[error(
+        "a nickname is 1 to {} characters without control characters, and not WeChat's placeholder 微信用户",
+        super::profile::NICKNAME_MAX_CHARS
+    )]
+    InvalidNickname,
+    /// WeChat's content check (`msg_sec_check`) did not pass the nickname: nothing changed.
+    #[error("WeChat's content check refused this nickname: choose another")]
+    NicknameRefused,
 }
 
 impl From<TransitionError> for Error {

@@ -70,6 +70,7 @@ impl poem_openapi::types::Example for AppLoginResult {
                     avatar: None,
                     created_at: at,
                 }],
+                profile: None,
             },
             tokens: Some(TokenSet {
                 access_token: "eyJhbGciOiJFZERTQSIsImtpZCI6Ii4uLiJ9.eyJzdWIiOiIuLi4ifQ.c2ln".into(),

@@ -15,6 +15,7 @@ mod mini_program_phone;
 mod mobile_app;
 mod official_account;
 mod poll_token;
+mod profile;
 mod scenes;
 mod self_service;
 mod sms_caps;
@@ -43,7 +44,8 @@ pub use sms_verification::SmsSent;
 pub(crate) use throttle::wxacode_key;
 pub use views::WxLogin;
 pub use views::{
-    AccountView, CreatedScene, IdentityView, LoginResult, Qr, RequesterView, SceneView, TokenSet,
+    AccountView, CreatedScene, IdentityView, LoginResult, ProfileView, Qr, RequesterView,
+    SceneView, TokenSet,
 };
 pub use website::{CallbackOutcome, Website};
 

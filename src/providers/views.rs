@@ -179,6 +179,17 @@ pub struct AccountView {
     pub created_at: DateTime<Utc>,
     /// The WeChat identities linked to the account.
     pub identities: Vec<IdentityView>,
+    /// What the person filled in (头像昵称填写), once WeChat's content check passed it;
+    /// absent until then.
+    pub profile: Option<ProfileView>,
+}
+
+/// The profile a person filled in from the mini-program.
+#[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
+pub struct ProfileView {
+    /// The nickname (WeChat's content check passed it).
+    pub nickname: Option<String>,
 }
 
 impl From<&Identity> for IdentityView {
@@ -202,6 +213,9 @@ impl From<&Account> for AccountView {
             phone: a.phone.clone(),
             created_at: a.created_at,
             identities: a.identities.iter().map(IdentityView::from).collect(),
+            profile: a.profile.nickname.as_ref().map(|nickname| ProfileView {
+                nickname: Some(nickname.clone()),
+            }),
         }
     }
 }

@@ -39,6 +39,7 @@ mod phone_sms;
 mod phone_sms_caps;
 mod phone_wechat;
 mod placeholder_profile;
+mod profile;
 mod redis_footprint;
 mod redis_instances;
 mod redis_outage;

@@ -55,7 +55,8 @@ async fn an_in_wechat_login_with_the_placeholder_profile_shows_and_stores_no_nam
     assert_no_profile(&account["identities"][0]);
 }
 
-async fn app_login(app: &TestApp, user: &str) -> Value {
+/// A mobile-app login of `user`: its answer, tokens included.
+pub async fn app_login(app: &TestApp, user: &str) -> Value {
     let body = json!({"user": user, "appid": "wxsaomasandboxapp1"});
     let res = app.post("/sandbox/api/mobile-app/auth", body).await;
     assert_eq!(res.status(), 200);

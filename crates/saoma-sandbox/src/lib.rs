@@ -15,6 +15,7 @@
 //!   (POST, DELETE), `/api/invalidate-token`, `/api/clock`: tools for tests and the phone page.
 //! - `/wechat/wxa/business/getuserphonenumber`, `/api/phone-code` and `/api/phone-quota`: the
 //!   getPhoneNumber button and its paid quota.
+//! - `/wechat/wxa/msg_sec_check`: content security of a text (containing "违规": refused).
 //! - `/api/sms`: the messages of Saoma's `log` SMS sender.
 //! - `/wechat/connect/oauth2/authorize`, `/browser`, `/api/in-wechat/authorize`,
 //!   `/api/mobile-app/auth`: web authorization inside WeChat and the mobile SDK (`web_auth*.rs`).
@@ -47,6 +48,7 @@ mod pages;
 mod phone;
 mod phone_number;
 mod phone_quota;
+mod sec_check;
 mod secret;
 pub mod sms;
 mod sns;
@@ -264,6 +266,10 @@ impl Sandbox {
             .at(
                 "/wechat/wxa/business/getuserphonenumber",
                 post(phone_number::getuserphonenumber).data(s.clone()),
+            )
+            .at(
+                "/wechat/wxa/msg_sec_check",
+                post(sec_check::msg_sec_check).data(s.clone()),
             )
             .at(
                 "/api/phone-code",

@@ -164,6 +164,34 @@ pub(super) async fn nickname_and_avatar_are_updated_when_given_and_kept_otherwis
     assert_eq!(renamed.identities[0].nickname.as_deref(), Some("Anna"));
 }
 
+pub(super) async fn a_filled_in_nickname_is_loaded_with_the_account_and_replaced(
+    store: SqlAccounts,
+) {
+    let account = store
+        .find_or_create(&identity("wxa", "o1", None))
+        .await
+        .unwrap();
+    assert_eq!(account.profile.nickname, None);
+
+    store.set_nickname(&account.id, "小明").await.unwrap();
+    let renamed = store.set_nickname(&account.id, "小明明").await.unwrap();
+    let again = store
+        .find_or_create(&identity("wxa", "o1", None))
+        .await
+        .unwrap();
+
+    assert_eq!(renamed.profile.nickname.as_deref(), Some("小明明"));
+    assert_eq!(
+        again.profile.nickname.as_deref(),
+        Some("小明明"),
+        "a returning login"
+    );
+    assert!(matches!(
+        store.set_nickname("no-such-account", "x").await,
+        Err(AccountError::UnknownAccount)
+    ));
+}
+
 pub(super) async fn concurrent_first_logins_of_one_identity_make_one_account(store: SqlAccounts) {
     let store = Arc::new(store);
 
