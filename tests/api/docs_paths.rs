@@ -1,4 +1,4 @@
-//! The README, ARCHITECTURE.md and docs/deploy.md are maps of the tree: every path they name in backticks
+//! The README, ARCHITECTURE.md, docs/deploy.md and docs/privacy.md are maps of the tree: every path they name in backticks
 //! (a file or folder of the repository) must exist, so a move that forgets them fails here.
 
 use std::path::Path;
@@ -58,7 +58,12 @@ fn every_path_the_readme_and_architecture_name_exists() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut missing = Vec::new();
     let mut checked = 0;
-    for doc in ["README.md", "ARCHITECTURE.md", "docs/deploy.md"] {
+    for doc in [
+        "README.md",
+        "ARCHITECTURE.md",
+        "docs/deploy.md",
+        "docs/privacy.md",
+    ] {
         let Ok(text) = std::fs::read_to_string(root.join(doc)) else {
             missing.push(format!("{doc} itself"));
             continue;
