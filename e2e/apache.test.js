@@ -1,4 +1,4 @@
-// The README's Apache mod_auth_openidc settings, exactly as printed there (only the example
+// docs/oidc.md's Apache mod_auth_openidc settings, exactly as printed there (only the example
 // hosts and secrets replaced), in front of a sandbox Saoma: Chromium opens a protected page,
 // Apache sends it to Saoma's hosted login page, the sandbox phone confirms, Apache exchanges
 // the code, checks the id_token and lets the browser in. Needs Debian's apache2 and
@@ -21,17 +21,17 @@ let saoma;
 let apache;
 let browser;
 
-/** The ```apache block under "Apache mod_auth_openidc" in the README. */
+/** The ```apache block under "Apache mod_auth_openidc" in docs/oidc.md. */
 function readmeSnippet() {
-  const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
+  const readme = fs.readFileSync(path.join(REPO, 'docs', 'oidc.md'), 'utf8');
   const from = readme.indexOf('**Apache mod_auth_openidc**');
-  assert.ok(from >= 0, 'the README has an Apache section');
+  assert.ok(from >= 0, 'docs/oidc.md has an Apache section');
   const block = readme.slice(from).match(/```apache\n([\s\S]*?)```/);
   assert.ok(block, 'the Apache section has an ```apache block');
   return block[1];
 }
 
-/** Apache in the foreground on `port`, with the README's snippet as its whole site. */
+/** Apache in the foreground on `port`, with docs/oidc.md's snippet as its whole site. */
 function startApache(port, issuer) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'saoma-apache-'));
   fs.chmodSync(dir, 0o755);
@@ -56,7 +56,7 @@ function startApache(port, issuer) {
     process.getuid && process.getuid() === 0 ? 'User www-data\nGroup www-data' : '',
     'DirectoryIndex index.html',
     `TypesConfig /etc/mime.types`,
-    '# The README, verbatim but for the hosts and the secret:',
+    '# docs/oidc.md, verbatim but for the hosts and the secret:',
     site,
   ].join('\n');
   fs.writeFileSync(path.join(dir, 'apache2.conf'), conf);
@@ -112,7 +112,7 @@ after(async () => {
 });
 
 test(
-  "the README's mod_auth_openidc settings log a browser in through Saoma",
+  "docs/oidc.md's mod_auth_openidc settings log a browser in through Saoma",
   { skip: missing.length ? 'not installed: ' + missing.join(', ') : false },
   async () => {
     const context = await browser.newContext({ viewport: { width: 520, height: 820 }, locale: 'zh-CN' });

@@ -30,7 +30,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "==> cargo test"
 # The workspace: Saoma, crates/saoma-http (whose tests include the differential test against
 # hyper), crates/saoma-sandbox (the fake WeChat, its known-answer vectors) and crates/saoma-bench.
-# The fuzz target (crates/saoma-http/fuzz) needs nightly: see the README.
+# The fuzz target (crates/saoma-http/fuzz) needs nightly: see docs/operations.md (Fuzzing).
 cargo test --workspace --all-targets --locked --no-fail-fast
 
 # ---- Fuzzing (issue 8): schemathesis from PyPI against the live server; fails on any finding --
@@ -48,7 +48,7 @@ node_ok=$(node -p 'const [a, b] = process.versions.node.split(".").map(Number); 
 [ "$node_ok" = true ] || { echo "Node 20.19 or newer is required for the client tests" >&2; exit 1; }
 command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need_apt+=(fonts-noto-cjk)
-# e2e/apache.test.js runs the README's mod_auth_openidc settings against Saoma (issue 17).
+# e2e/apache.test.js runs docs/oidc.md's mod_auth_openidc settings against Saoma (issue 17).
 dpkg -s apache2 >/dev/null 2>&1 || need_apt+=(apache2)
 dpkg -s libapache2-mod-auth-openidc >/dev/null 2>&1 || need_apt+=(libapache2-mod-auth-openidc)
 if [ ${#need_apt[@]} -gt 0 ]; then

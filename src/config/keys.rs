@@ -133,7 +133,7 @@ pub(super) fn check(
 
     anyhow::ensure!(
         problems.is_empty(),
-        "{} (every key and SAOMA_* variable must name a setting; see the README's configuration)",
+        "{} (every key and SAOMA_* variable must name a setting; see docs/configuration.md)",
         problems.join("; ")
     );
     Ok(())

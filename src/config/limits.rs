@@ -1,4 +1,4 @@
-//! `[limits]`: rate limits, caps and the trusted proxies (see the README's Operations).
+//! `[limits]`: rate limits, caps and the trusted proxies (see docs/operations.md).
 
 use serde::{Deserialize, Serialize};
 

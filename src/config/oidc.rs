@@ -1,5 +1,5 @@
-//! `[oidc]`: the OpenID Provider's clients and keys (see the README, "Use Saoma as the WeChat
-//! login of an existing app"). Checked at start by `oidc::Clients::from_config`.
+//! `[oidc]`: the OpenID Provider's clients and keys (see docs/oidc.md). Checked at start by
+//! `oidc::Clients::from_config`.
 
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};

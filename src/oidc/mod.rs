@@ -2,7 +2,7 @@
 //! of its own. Discovery, the authorization endpoint with Saoma's hosted login page, the token,
 //! userinfo, revocation and end-session endpoints, an SSO session cookie. Logins themselves go
 //! through `providers` (a scene bound to the authorization request); this module only speaks
-//! OAuth. See the README, "Use Saoma as the WeChat login of an existing app".
+//! OAuth. See docs/oidc.md.
 
 mod api;
 mod authorize;

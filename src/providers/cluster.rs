@@ -103,7 +103,7 @@ impl Cluster {
             if let Some(why) = why.as_ref().filter(|why| held.1.as_ref() != Some(*why)) {
                 tracing::error!(
                     instance = %self.instance,
-                    "not ready: {why} (see the README's cluster section and \"Keys and their rotation\")"
+                    "not ready: {why} (see docs/operations.md, \"What a cluster shares\", and docs/oidc.md, \"Keys and their rotation\")"
                 );
             }
             *held = (state, why);

@@ -176,7 +176,7 @@ async fn all_ready(live: &[TestApp], when: &str) {
     }
 }
 
-/// The README's three steps (publish the next key, swap, drop the old one), each rolled out
+/// docs/oidc.md's three steps (publish the next key, swap, drop the old one), each rolled out
 /// one instance at a time over two instances: every instance stays ready throughout.
 async fn each_rotation_step_rolls_one_instance_at_a_time(kind: Kind) {
     let shared = Shared::new();
@@ -189,7 +189,7 @@ async fn each_rotation_step_rolls_one_instance_at_a_time(kind: Kind) {
         files(&next, &[]),
     ];
     for (step, pair) in configs.windows(2).enumerate() {
-        // One Redis per step: between steps the README waits minutes, so the claims of the
+        // One Redis per step: between steps docs/oidc.md waits minutes, so the claims of the
         // step before last are gone by then.
         let redis = RedisServer::start();
         let mut live = Vec::new();

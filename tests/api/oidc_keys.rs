@@ -1,5 +1,5 @@
 //! Key rotation for both signing keys (RS256 id_tokens, EdDSA access tokens and id_tokens), as
-//! the README's steps do it: the next key is published before it signs, and after the swap
+//! docs/oidc.md's steps do it: the next key is published before it signs, and after the swap
 //! what the old key signed still verifies through the JWKS.
 
 use crate::helpers::{TestApp, spawn_app_with};

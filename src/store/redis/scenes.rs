@@ -2,7 +2,7 @@
 //! scene id is in the key, not repeated in the value), with the TTL from `keep_until`.
 //! Creating is `SET NX` (never a takeover); replacing is a Lua compare-and-set on the version,
 //! so two instances racing on one scene produce one outcome. MessagePack without field names
-//! keeps a pending scene under 300 bytes of Redis memory (see README, Operations).
+//! keeps a pending scene under 300 bytes of Redis memory (see docs/operations.md).
 
 use super::{RedisStore, keys, ttl_ms};
 use crate::scene::{
