@@ -41,6 +41,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "profiles",
         include_str!("../../migrations/0006_profiles.sql"),
     ),
+    (
+        7,
+        "avatars",
+        include_str!("../../migrations/0007_avatars.sql"),
+    ),
     // 10: the lifecycle and events of issues 24 and 25 (5-9 left to migrations of other
     // work in flight).
     (

@@ -3,6 +3,7 @@
 //! small traits split by capability; [`SqlAccounts`] implements them on SQLite and PostgreSQL
 //! (one implementation over sqlx's `Any` driver, one set of portable migrations).
 
+mod avatars;
 mod db;
 mod event_log;
 pub mod events;
@@ -26,7 +27,7 @@ pub use event_log::{EventLog, EventQuery, spawn_retention};
 pub use lifecycle::Lifecycle;
 pub use outbox::{DueDelivery, EndpointSpec, Outcome};
 pub use phone_number::Phone;
-pub use profiles::Profile;
+pub use profiles::{AvatarStatus, Profile};
 pub use sql::SqlAccounts;
 
 use crate::ids::{AppId, OpenId, UnionId};
@@ -172,6 +173,22 @@ pub trait AccountStore: Send + Sync {
     /// (`profile`) by the person.
     async fn set_nickname(&self, account_id: &str, nickname: &str)
     -> Result<Account, AccountError>;
+    /// Store a new pending avatar `id` (a PNG) for the account, replacing its earlier pending
+    /// or refused ones.
+    async fn add_avatar(&self, account_id: &str, id: &str, png: &[u8]) -> Result<(), AccountError>;
+    /// Remember the content check's trace id for avatar `id`.
+    async fn set_avatar_trace(&self, id: &str, trace_id: &str) -> Result<(), AccountError>;
+    /// Forget avatar `id` (its content check could not be started).
+    async fn remove_avatar(&self, id: &str) -> Result<(), AccountError>;
+    /// The content check's verdict on the pending avatar of `trace_id`: accepted (recorded as
+    /// `account.updated`, `profile`) or refused. `None`: no pending avatar has this trace id.
+    async fn settle_avatar(
+        &self,
+        trace_id: &str,
+        accepted: bool,
+    ) -> Result<Option<String>, AccountError>;
+    /// Avatar `id`'s PNG and status.
+    async fn avatar(&self, id: &str) -> Result<Option<(Vec<u8>, AvatarStatus)>, AccountError>;
 }
 
 /// The account a phone number ended up on.

@@ -13,6 +13,43 @@ use sqlx::AnyConnection;
 pub struct Profile {
     /// A nickname WeChat's content check passed.
     pub nickname: Option<String>,
+    /// The newest avatar and where its content check stands.
+    pub avatar: Option<(String, AvatarStatus)>,
+    /// The newest avatar WeChat's content check accepted: the one shown to others.
+    pub shown_avatar: Option<String>,
+}
+
+/// Where an avatar's content check (WeChat's `media_check_async`) stands.
+#[derive(poem_openapi::Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum AvatarStatus {
+    /// WeChat has not answered yet: shown to its owner only.
+    Pending,
+    /// WeChat passed it: shown to others.
+    Accepted,
+    /// WeChat refused it: never shown.
+    Refused,
+}
+
+impl AvatarStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AvatarStatus::Pending => "pending",
+            AvatarStatus::Accepted => "accepted",
+            AvatarStatus::Refused => "refused",
+        }
+    }
+
+    pub(super) fn parse(status: &str) -> Result<Self, AccountError> {
+        match status {
+            "pending" => Ok(AvatarStatus::Pending),
+            "accepted" => Ok(AvatarStatus::Accepted),
+            "refused" => Ok(AvatarStatus::Refused),
+            other => Err(AccountError::Inconsistent(format!(
+                "unknown avatar status {other:?}"
+            ))),
+        }
+    }
 }
 
 pub(super) async fn load_profile(
@@ -24,8 +61,23 @@ pub(super) async fn load_profile(
             .bind(account_id)
             .fetch_optional(&mut *conn)
             .await?;
+    let avatars: Vec<(String, String)> = sqlx::query_as(
+        "SELECT id, status FROM avatars WHERE account_id = $1 ORDER BY created_at DESC, id",
+    )
+    .bind(account_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let avatars = avatars
+        .into_iter()
+        .map(|(id, status)| Ok((id, AvatarStatus::parse(&status)?)))
+        .collect::<Result<Vec<_>, AccountError>>()?;
     Ok(Profile {
         nickname: row.and_then(|(nickname,)| nickname),
+        shown_avatar: avatars
+            .iter()
+            .find(|(_, status)| *status == AvatarStatus::Accepted)
+            .map(|(id, _)| id.clone()),
+        avatar: avatars.into_iter().next(),
     })
 }
 

@@ -127,6 +127,11 @@ pub enum ErrorCode {
     InvalidNickname,
     /// WeChat's content check (`msg_sec_check`) did not pass the nickname: nothing changed.
     NicknameRefused,
+    /// The avatar is not a PNG, JPEG or WebP image as its Content-Type says, or is larger than
+    /// 2048x2048 px: nothing changed.
+    InvalidAvatar,
+    /// No such avatar, or WeChat's content check refused it.
+    AvatarNotFound,
 }
 
 /// The body of every error.
@@ -303,6 +308,8 @@ impl From<Error> for ApiError {
             }
             Error::InvalidNickname => ApiError::BadRequest(body(C::InvalidNickname, msg)),
             Error::NicknameRefused => ApiError::Forbidden(body(C::NicknameRefused, msg)),
+            Error::InvalidAvatar => ApiError::BadRequest(body(C::InvalidAvatar, msg)),
+            Error::AvatarNotFound => ApiError::NotFound(body(C::AvatarNotFound, msg)),
         }
     }
 }

@@ -25,7 +25,8 @@ impl ErrorCode {
             | C::PhoneCountryNotAllowed
             | C::InvalidState
             | C::InvalidCursor
-            | C::InvalidNickname => 400,
+            | C::InvalidNickname
+            | C::InvalidAvatar => 400,
             C::InvalidPollToken | C::Unauthenticated | C::InvalidRefreshToken => 401,
             C::InvalidSignature
             | C::StaleTimestamp
@@ -38,7 +39,11 @@ impl ErrorCode {
             | C::InsufficientScope
             | C::ReauthenticationRequired
             | C::NicknameRefused => 403,
-            C::NotFound | C::SceneNotFound | C::ProviderUnavailable | C::AccountNotFound => 404,
+            C::NotFound
+            | C::SceneNotFound
+            | C::ProviderUnavailable
+            | C::AccountNotFound
+            | C::AvatarNotFound => 404,
             C::MethodNotAllowed => 405,
             C::SceneExists
             | C::SceneConflict
@@ -137,6 +142,10 @@ impl ErrorCode {
                 "a nickname is 1 to 32 characters without control characters, and not WeChat's placeholder 微信用户"
             }
             C::NicknameRefused => "WeChat's content check refused this nickname: choose another",
+            C::InvalidAvatar => {
+                "the avatar is not an image of its Content-Type, or is larger than 2048x2048 px"
+            }
+            C::AvatarNotFound => "no such avatar",
             C::NotProvisioned => {
                 "sign-up is closed: only accounts created by the service's operator may log in"
             }
@@ -219,6 +228,8 @@ mod tests {
             Error::ReauthenticationRequired,
             Error::InvalidNickname,
             Error::NicknameRefused,
+            Error::InvalidAvatar,
+            Error::AvatarNotFound,
             Error::ProviderUnavailable(crate::scene::Provider::Website),
             Error::WrongProvider(crate::scene::Provider::Website),
             Error::SceneNotAllowed(crate::scene::Provider::Website),

@@ -97,6 +97,8 @@ impl Example for AccountView {
             }],
             profile: Some(ProfileView {
                 nickname: Some("小明".into()),
+                avatar: Some("/avatars/Xq3Jd0vT8kZ2mN5pR7sW9yB1cE4fG6hI8jK0lM2nO4p.png".into()),
+                avatar_status: Some(crate::accounts::AvatarStatus::Accepted),
             }),
         }
     }

@@ -106,6 +106,13 @@ pub enum Error {
     /// WeChat's content check (`msg_sec_check`) did not pass the nickname: nothing changed.
     #[error("WeChat's content check refused this nickname: choose another")]
     NicknameRefused,
+    #[error(
+        "the avatar is not an image of its Content-Type, or is larger than {0}x{0} px",
+        super::avatar::AVATAR_MAX_SIDE
+    )]
+    InvalidAvatar,
+    #[error("no such avatar")]
+    AvatarNotFound,
 }
 
 impl From<TransitionError> for Error {

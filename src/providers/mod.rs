@@ -2,6 +2,7 @@
 //! by `app` from the config; the API layer calls its methods.
 
 mod admin;
+mod avatar;
 mod client_login;
 mod client_tokens;
 mod cluster;
@@ -26,6 +27,7 @@ mod watch;
 mod website;
 
 pub use admin::{AdminAccount, EventFilter, SessionView};
+pub use avatar::AvatarFormat;
 pub use client_login::Redeemed;
 pub(crate) use client_login::random_token;
 pub use cluster::{Cluster, ClusterState, KeyIds};
@@ -42,11 +44,11 @@ pub use self_service::{AccountExport, ExportedEvent};
 pub use sms_caps::{SmsCaps, SmsSettings};
 pub use sms_verification::SmsSent;
 pub(crate) use throttle::wxacode_key;
-pub use views::WxLogin;
 pub use views::{
     AccountView, CreatedScene, IdentityView, LoginResult, ProfileView, Qr, RequesterView,
     SceneView, TokenSet,
 };
+pub use views::{WxLogin, avatar_path};
 pub use website::{CallbackOutcome, Website};
 
 use crate::accounts::{AccountStore, EventLog, Lifecycle, RefreshTokens};

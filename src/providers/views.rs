@@ -190,6 +190,16 @@ pub struct AccountView {
 pub struct ProfileView {
     /// The nickname (WeChat's content check passed it).
     pub nickname: Option<String>,
+    /// The newest avatar, a path on this server (`/avatars/<id>.png`); others see it only
+    /// once `avatar_status` is `accepted`.
+    pub avatar: Option<String>,
+    /// Where WeChat's content check of `avatar` stands.
+    pub avatar_status: Option<crate::accounts::AvatarStatus>,
+}
+
+/// Where avatar `id` is served, on this server.
+pub fn avatar_path(id: &str) -> String {
+    format!("/avatars/{id}.png")
 }
 
 impl From<&Identity> for IdentityView {
@@ -213,8 +223,12 @@ impl From<&Account> for AccountView {
             phone: a.phone.clone(),
             created_at: a.created_at,
             identities: a.identities.iter().map(IdentityView::from).collect(),
-            profile: a.profile.nickname.as_ref().map(|nickname| ProfileView {
-                nickname: Some(nickname.clone()),
+            profile: (a.profile.nickname.is_some() || a.profile.avatar.is_some()).then(|| {
+                ProfileView {
+                    nickname: a.profile.nickname.clone(),
+                    avatar: a.profile.avatar.as_ref().map(|(id, _)| avatar_path(id)),
+                    avatar_status: a.profile.avatar.as_ref().map(|(_, status)| *status),
+                }
             }),
         }
     }

@@ -1,5 +1,7 @@
-//! WeChat's content security (内容安全): `POST wxa/msg_sec_check` (version 2) for a text the
-//! user wrote, before Saoma shows it to anyone else.
+//! WeChat's content security (内容安全), before Saoma shows what a user filled in to anyone
+//! else: `POST wxa/msg_sec_check` (version 2) for a text, answered at once;
+//! `POST wxa/media_check_async` (version 2) for an image at a URL WeChat fetches, answered later
+//! by a `wxa_media_check` push.
 
 use super::access_token::AppCredentials;
 use super::client::WeChatClient;
@@ -8,6 +10,9 @@ use crate::ids::OpenId;
 use serde::{Deserialize, Serialize};
 
 const MSG_SEC_CHECK: &str = "wxa/msg_sec_check";
+const MEDIA_CHECK_ASYNC: &str = "wxa/media_check_async";
+/// `media_check_async`'s `media_type` for an image.
+const MEDIA_IMAGE: u8 = 2;
 
 /// `msg_sec_check`'s scene for a profile (资料).
 pub const PROFILE_SCENE: u8 = 1;
@@ -30,6 +35,20 @@ struct Verdict {
 #[derive(Deserialize)]
 struct Reply {
     result: Verdict,
+}
+
+#[derive(Deserialize)]
+struct Traced {
+    trace_id: String,
+}
+
+#[derive(Serialize)]
+struct MediaBody<'a> {
+    media_url: &'a str,
+    media_type: u8,
+    version: u8,
+    scene: u8,
+    openid: &'a str,
 }
 
 #[derive(Serialize)]
@@ -64,6 +83,35 @@ impl WeChatClient {
                     .post_json(MSG_SEC_CHECK, &app.app_id, &query, body)
                     .await?;
                 Ok(reply.result.suggest)
+            }
+        })
+        .await
+    }
+
+    /// Have WeChat check the image at `media_url` for `openid`, in `scene`: the trace id its
+    /// `wxa_media_check` push will carry.
+    pub async fn media_check_async(
+        &self,
+        app: &AppCredentials,
+        openid: &OpenId,
+        scene: u8,
+        media_url: &str,
+    ) -> Result<String, WeChatError> {
+        let body = MediaBody {
+            media_url,
+            media_type: MEDIA_IMAGE,
+            version: 2,
+            scene,
+            openid: openid.as_str(),
+        };
+        self.with_token(app, |token| {
+            let body = &body;
+            async move {
+                let query = [("access_token", token.expose())];
+                let reply: Traced = self
+                    .post_json(MEDIA_CHECK_ASYNC, &app.app_id, &query, body)
+                    .await?;
+                Ok(reply.trace_id)
             }
         })
         .await

@@ -1,6 +1,7 @@
 //! One integration-test binary: the app on port 0, the embedded sandbox as WeChat.
 mod accounts;
 mod admin;
+mod avatar;
 mod cli;
 mod cli_deploy;
 mod clients;
