@@ -8,14 +8,14 @@ use image::{DynamicImage, ImageFormat, RgbImage};
 use serde_json::{Value, json};
 use std::io::Cursor;
 
-fn encoded(width: u32, height: u32, format: ImageFormat) -> Vec<u8> {
+pub fn encoded(width: u32, height: u32, format: ImageFormat) -> Vec<u8> {
     let image = DynamicImage::ImageRgb8(RgbImage::from_pixel(width, height, [200, 40, 40].into()));
     let mut out = Cursor::new(Vec::new());
     image.write_to(&mut out, format).unwrap();
     out.into_inner()
 }
 
-async fn put_avatar(
+pub async fn put_avatar(
     app: &TestApp,
     token: Option<&str>,
     content_type: &str,
@@ -38,7 +38,7 @@ async fn profile(app: &TestApp, token: &str) -> Value {
 }
 
 /// The sandbox's tool: WeChat pushes its verdict on every pending check.
-async fn wechat_answers(app: &TestApp, suggest: &str) -> Value {
+pub async fn wechat_answers(app: &TestApp, suggest: &str) -> Value {
     let res = app
         .post(
             "/sandbox/api/media-checks/deliver",

@@ -2,12 +2,14 @@
 //! (the sandbox's `msg_sec_check`, which refuses a text containing "违规") passes a nickname
 //! before `/api/v1/me`, the OpenID `name` claim and the events show it.
 
+use crate::avatar::{encoded, put_avatar, wechat_answers};
 use crate::helpers::{TestApp, error_code, spawn_app};
 use crate::oidc_helpers::{
     browser, exchange, grafana_params, location, login_page, spawn_oidc_app,
 };
 use crate::placeholder_profile::app_login;
 use crate::website::me;
+use image::ImageFormat;
 use serde_json::{Value, json};
 
 async fn put_nickname(app: &TestApp, bearer: Option<&str>, nickname: &str) -> reqwest::Response {
@@ -121,7 +123,7 @@ async fn a_wechat_failure_of_the_check_is_502_and_changes_nothing() {
 }
 
 #[tokio::test]
-async fn the_openid_name_claim_is_the_filled_in_nickname() {
+async fn the_openid_name_and_picture_claims_are_the_filled_in_profile_once_accepted() {
     let app = spawn_oidc_app().await;
     let browser = browser();
     let (_, request) = login_page(&app, &browser, &grafana_params(&[])).await;
@@ -143,6 +145,13 @@ async fn the_openid_name_claim_is_the_filled_in_nickname() {
             .status(),
         200
     );
+    let jpeg = encoded(80, 80, ImageFormat::Jpeg);
+    let res = put_avatar(&app, Some(mp_token), "image/jpeg", jpeg).await;
+    let avatar = res.json::<Value>().await.unwrap()["profile"]["avatar"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    wechat_answers(&app, "pass").await;
     let view = app.poll_json(scene, created["poll_token"].as_str()).await;
     let resume = view["redirect"].as_str().unwrap();
     let callback = location(&browser.get(app.url(resume)).send().await.unwrap()).1;
@@ -164,4 +173,12 @@ async fn the_openid_name_claim_is_the_filled_in_nickname() {
         .unwrap();
 
     assert_eq!(info["name"], "填写的名字", "{info}");
+    assert_eq!(info["picture"], app.url(&avatar).as_str(), "{info}");
+    let picture = app
+        .http
+        .get(info["picture"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(picture.status(), 200);
 }

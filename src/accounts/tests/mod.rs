@@ -90,6 +90,7 @@ contract!(
     accounts::when_both_have_a_phone_the_survivor_keeps_its_own,
     accounts::nickname_and_avatar_are_updated_when_given_and_kept_otherwise,
     accounts::a_filled_in_nickname_is_loaded_with_the_account_and_replaced,
+    accounts::an_avatar_is_pending_until_settled_and_the_accepted_one_stays_shown,
     accounts::concurrent_first_logins_of_one_identity_make_one_account,
     accounts::concurrent_first_logins_of_one_person_by_two_apps_make_one_account,
     accounts::get_returns_the_account_with_its_identities,

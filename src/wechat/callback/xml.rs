@@ -51,6 +51,8 @@ pub fn parse(body: &[u8]) -> Result<Fields, PushCodecError> {
     let mut seen_root = false;
     let mut current: Option<(String, String)> = None;
     let mut nested: Option<(String, String)> = None;
+    // Whether the current field holds elements: then only they are recorded (`detail` repeats).
+    let mut container = false;
     loop {
         match reader.read_event().map_err(invalid)? {
             Event::DocType(_) => return Err(PushCodecError::DocType),
@@ -64,8 +66,10 @@ pub fn parse(body: &[u8]) -> Result<Fields, PushCodecError> {
                             .map_err(invalid)?
                             .to_owned();
                         current = Some((name, String::new()));
+                        container = false;
                     }
                     3 => {
+                        container = true;
                         let parent = current.as_ref().map(|(p, _)| p.as_str()).unwrap_or("");
                         let name = start.name();
                         let name = std::str::from_utf8(name.as_ref()).map_err(invalid)?;
@@ -87,6 +91,7 @@ pub fn parse(body: &[u8]) -> Result<Fields, PushCodecError> {
             Event::End(_) => {
                 if depth == 2
                     && let Some((name, value)) = current.take()
+                    && !container
                 {
                     insert(&mut fields, name, value)?;
                 }
