@@ -1,8 +1,12 @@
 // The fill-in profile (头像昵称填写) on the mini-program's login page, rendered by
-// miniprogram-simulate: once the browser's login is confirmed, the page offers WeChat's
-// nickname input; Saoma has WeChat's content check (the sandbox's msg_sec_check, which refuses
-// a text containing "违规") pass the nickname before it stores it.
+// miniprogram-simulate: once the browser's login is confirmed, the page offers WeChat's avatar
+// button and nickname input; Saoma has WeChat's content checks pass them (the sandbox's
+// msg_sec_check refuses a text containing "违规"; its media_check_async answers when the test
+// delivers a verdict) before it shows them.
 const { test, before, after } = require('node:test');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
 const assert = require('node:assert/strict');
 const { startSaoma, postJson } = require('./lib/saoma');
 const { WeChat, openLoginPage } = require('./lib/miniprogram');
@@ -32,8 +36,13 @@ async function loggedIn() {
   await mp.waitForText('在电脑上登录？');
   await mp.tap('确认登录');
   await mp.waitForText('登录成功');
+  wechats.set(mp, wechat);
   return mp;
 }
+
+/** The WeChat of the person on `mp`'s page. */
+const wechats = new Map();
+const wechatOf = (mp) => wechats.get(mp);
 
 /** The person types into the profile form's WeChat nickname input. */
 function typeNickname(mp, value) {
@@ -47,7 +56,7 @@ function typeNickname(mp, value) {
 
 test('after the login the page offers the nickname, and a nickname WeChat passes is saved', async () => {
   const mp = await loggedIn();
-  assert.match(mp.text(), /设置昵称/);
+  assert.match(mp.text(), /设置头像和昵称/);
 
   typeNickname(mp, '小程序昵称');
   await mp.tap('保存昵称');
@@ -75,5 +84,39 @@ test("WeChat's placeholder 微信用户 is not a nickname", async () => {
   await mp.tap('保存昵称');
 
   await mp.waitForText('昵称需为 1 到 32 个字符，且不能是“微信用户”');
+  assert.equal((await me(mp.page.instance.session.access_token)).profile, undefined);
+});
+
+// A 1x1 PNG, as WeChat's chooseAvatar sheet leaves a temporary file.
+const ONE_PIXEL_PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+
+test('the chosen avatar is uploaded, pending until WeChat passes it', async () => {
+  const mp = await loggedIn();
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'saoma-avatar-')), 'tmp_avatar.png');
+  fs.writeFileSync(file, Buffer.from(ONE_PIXEL_PNG, 'base64'));
+  wechatOf(mp).avatarFile = file;
+
+  await mp.tap('选择头像');
+
+  await mp.waitForText('头像已上传，微信内容安全审核通过后显示');
+  const token = mp.page.instance.session.access_token;
+  assert.equal((await me(token)).profile.avatar_status, 'pending');
+  const pushed = await postJson(saoma.base + '/sandbox/api/media-checks/deliver', { suggest: 'pass' });
+  assert.equal(pushed.delivered.length, 1);
+  const account = await me(token);
+  assert.equal(account.profile.avatar_status, 'accepted');
+  const served = await fetch(saoma.base + account.profile.avatar);
+  assert.equal(served.headers.get('content-type'), 'image/png');
+});
+
+test('an image Saoma cannot use is refused on the page', async () => {
+  const mp = await loggedIn();
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'saoma-avatar-')), 'tmp_avatar.png');
+  fs.writeFileSync(file, 'not an image');
+  wechatOf(mp).avatarFile = file;
+
+  await mp.tap('选择头像');
+
+  await mp.waitForText('这张图片无法使用，请换一张 PNG、JPEG 或 WebP 图片');
   assert.equal((await me(mp.page.instance.session.access_token)).profile, undefined);
 });
