@@ -10,6 +10,7 @@ const path = require('node:path');
 const assert = require('node:assert/strict');
 const { startSaoma, postJson } = require('./lib/saoma');
 const { WeChat, openLoginPage } = require('./lib/miniprogram');
+const { launch } = require('./lib/browser');
 
 let saoma;
 
@@ -119,4 +120,28 @@ test('an image Saoma cannot use is refused on the page', async () => {
 
   await mp.waitForText('这张图片无法使用，请换一张 PNG、JPEG 或 WebP 图片');
   assert.equal((await me(mp.page.instance.session.access_token)).profile, undefined);
+});
+
+test("the phone simulator's tool refuses a pending avatar: never shown", async () => {
+  const mp = await loggedIn();
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'saoma-avatar-')), 'tmp_avatar.png');
+  fs.writeFileSync(file, Buffer.from(ONE_PIXEL_PNG, 'base64'));
+  wechatOf(mp).avatarFile = file;
+  await mp.tap('选择头像');
+  await mp.waitForText('头像已上传');
+  const token = mp.page.instance.session.access_token;
+  const { avatar } = (await me(token)).profile;
+
+  const browser = await launch();
+  try {
+    const phone = await browser.newPage();
+    await phone.goto(saoma.base + '/sandbox/phone');
+    await phone.getByRole('button', { name: /拒绝待审图片/ }).click();
+    await phone.getByText('已推送 1 个审核结果').waitFor();
+  } finally {
+    await browser.close();
+  }
+
+  assert.equal((await me(token)).profile.avatar_status, 'refused');
+  assert.equal((await fetch(saoma.base + avatar)).status, 404);
 });
