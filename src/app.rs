@@ -59,6 +59,7 @@ impl Application {
             saoma,
             hooks,
             cluster,
+            logout,
         } = assemble::saoma(assemble::Setting {
             config: &config,
             public_url: &public_url,
@@ -71,6 +72,9 @@ impl Application {
         let issuer = saoma.signer().settings().issuer.clone();
         let oidc = crate::oidc::Oidc::from_config(&config, saoma.clone(), issuer)
             .context("configuring the OpenID Provider ([oidc])")?;
+        if let Some(oidc) = &oidc {
+            logout.set(oidc.clone());
+        }
         assemble::start_cluster(&cluster, oidc.as_deref()).await;
         let table = routes::routes(
             oidc.is_some(),

@@ -312,6 +312,9 @@ pub enum RevokeCause {
     Disabled,
     /// The account was deleted.
     Deleted,
+    /// The person unfollowed the official account the session logged in through, with
+    /// `accounts.unfollow = "unlink"`.
+    Unlinked,
 }
 
 /// `session.revoked`: one session ended.

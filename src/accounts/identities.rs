@@ -3,7 +3,7 @@
 use super::db::{Db, WriteTx};
 use super::events::{
     self, AccountChange, AccountCreated, AccountUpdated, Actor, EventData, LoginDetails,
-    LoginRefused, LoginSucceeded,
+    LoginRefused, LoginSucceeded, RevokeCause,
 };
 use super::profiles::load_profile;
 use super::rows::{corrupt, from_ms, now_ms, parse_provider};
@@ -200,6 +200,17 @@ pub(super) async fn unlink(db: &Db, app_id: &AppId, openid: &OpenId) -> Result<b
     .bind(now_ms())
     .execute(&mut *tx)
     .await?;
+    // Its SSO sessions through that app end; all of them when the account goes.
+    let left: Option<(String,)> =
+        sqlx::query_as("SELECT account_id FROM identities WHERE account_id = $1 LIMIT 1")
+            .bind(&account_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let ended = match left {
+        Some(_) => super::sso::take_of_app(&mut tx, &account_id, app_id.as_str()).await?,
+        None => super::sso::take_all(&mut tx, &account_id).await?,
+    };
+    super::sso::record_ended(&mut tx, &ended, RevokeCause::Unlinked, &Actor::System).await?;
     sqlx::query(
         "DELETE FROM accounts WHERE id = $1 \
          AND NOT EXISTS (SELECT 1 FROM identities WHERE account_id = $1)",

@@ -6,25 +6,27 @@ use super::events::{
     RevokeCause, SessionKind, SessionRevoked,
 };
 use super::rows::now_ms;
+use super::sso;
 use super::{AccountError, SqlAccounts};
 use async_trait::async_trait;
 
 /// What an admin may do to an account.
 #[async_trait]
 pub trait Lifecycle: Send + Sync {
-    /// Disable: no login completes any more, and every refresh-token session is revoked now
+    /// Disable: no login completes any more, and every refresh-token and SSO session ends now
     /// (access tokens already issued live out their few minutes). `UnknownAccount`;
-    /// `AlreadyDisabled` changes nothing. How many sessions were revoked.
+    /// `AlreadyDisabled` changes nothing. How many sessions ended.
     async fn disable(
         &self,
         account_id: &str,
         reason: Option<&str>,
         actor: &Actor,
-    ) -> Result<u64, AccountError>;
+    ) -> Result<Ended, AccountError>;
     /// Enable a disabled account. `UnknownAccount`; `NotDisabled` changes nothing.
     async fn enable(&self, account_id: &str, actor: &Actor) -> Result<(), AccountError>;
     /// Erase: the account, its identities, phone, sessions and tokens, and its events; one
-    /// `account.deleted` event (the id, when, who asked) is all that remains.
+    /// `account.deleted` event (the id, when, who asked) remains, with a `session.revoked`
+    /// (cause `deleted`, no personal data) per SSO session it ended.
     /// `UnknownAccount` for an account that does not exist (or was deleted already).
     async fn delete(
         &self,
@@ -35,8 +37,9 @@ pub trait Lifecycle: Send + Sync {
     /// The account's live refresh-token sessions (a token neither used nor expired), oldest
     /// first. `UnknownAccount`.
     async fn sessions(&self, account_id: &str) -> Result<Vec<RefreshSession>, AccountError>;
-    /// Revoke them all (`session.revoked` each, cause `admin`); how many. `UnknownAccount`.
-    async fn end_sessions(&self, account_id: &str, actor: &Actor) -> Result<u64, AccountError>;
+    /// End them all, and the account's SSO sessions (`session.revoked` each, cause `admin`);
+    /// how many. `UnknownAccount`.
+    async fn end_sessions(&self, account_id: &str, actor: &Actor) -> Result<Ended, AccountError>;
     /// Accounts whose id, phone, openid or unionid is `query`, or whose nickname contains it
     /// (every account for an empty query), newest first, strictly before the cursor
     /// `(created_at, id)`, at most `limit`.
@@ -46,6 +49,13 @@ pub trait Lifecycle: Send + Sync {
         before: Option<(i64, String)>,
         limit: u32,
     ) -> Result<Vec<super::Account>, AccountError>;
+}
+
+/// How many sessions of each kind ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Ended {
+    pub refresh: u64,
+    pub sso: u64,
 }
 
 /// A live refresh-token family: one login session of Saoma's API or of an OpenID client.
@@ -68,7 +78,7 @@ impl Lifecycle for SqlAccounts {
         account_id: &str,
         reason: Option<&str>,
         actor: &Actor,
-    ) -> Result<u64, AccountError> {
+    ) -> Result<Ended, AccountError> {
         let mut tx = self
             .db
             .begin_write(&format!("account:{account_id}"))
@@ -83,14 +93,14 @@ impl Lifecycle for SqlAccounts {
             .bind(reason)
             .execute(&mut *tx)
             .await?;
-        let revoked = revoke_families(&mut tx, account_id, RevokeCause::Disabled, actor).await?;
+        let ended = end_all(&mut tx, account_id, RevokeCause::Disabled, actor).await?;
         let disabled = EventData::AccountDisabled(AccountDisabled {
             reason: reason.map(str::to_owned),
-            refresh_sessions_revoked: revoked,
+            refresh_sessions_revoked: ended.refresh,
         });
         events::record(&mut tx, Some(account_id), actor, &disabled).await?;
         tx.commit().await?;
-        Ok(revoked)
+        Ok(ended)
     }
 
     async fn enable(&self, account_id: &str, actor: &Actor) -> Result<(), AccountError> {
@@ -122,7 +132,9 @@ impl Lifecycle for SqlAccounts {
             .begin_write(&format!("account:{account_id}"))
             .await?;
         // Identities, refresh families and their tokens go with it (ON DELETE CASCADE); the
-        // phone is a column of the account.
+        // phone is a column of the account. SSO sessions are taken out first, to be recorded
+        // as ended once the account's own events are erased.
+        let sso_ended = sso::take_all(&mut tx, account_id).await?;
         let deleted = sqlx::query("DELETE FROM accounts WHERE id = $1")
             .bind(account_id)
             .execute(&mut *tx)
@@ -135,6 +147,7 @@ impl Lifecycle for SqlAccounts {
             .bind(account_id)
             .execute(&mut *tx)
             .await?;
+        sso::record_ended(&mut tx, &sso_ended, RevokeCause::Deleted, actor).await?;
         let deleted = EventData::AccountDeleted(AccountDeleted { by });
         events::record(&mut tx, Some(account_id), actor, &deleted).await?;
         tx.commit().await?;
@@ -213,7 +226,7 @@ impl Lifecycle for SqlAccounts {
         Ok(accounts)
     }
 
-    async fn end_sessions(&self, account_id: &str, actor: &Actor) -> Result<u64, AccountError> {
+    async fn end_sessions(&self, account_id: &str, actor: &Actor) -> Result<Ended, AccountError> {
         let mut tx = self
             .db
             .begin_write(&format!("account:{account_id}"))
@@ -221,9 +234,9 @@ impl Lifecycle for SqlAccounts {
         if !exists(&mut tx, account_id).await? {
             return Err(AccountError::UnknownAccount);
         }
-        let revoked = revoke_families(&mut tx, account_id, RevokeCause::Admin, actor).await?;
+        let ended = end_all(&mut tx, account_id, RevokeCause::Admin, actor).await?;
         tx.commit().await?;
-        Ok(revoked)
+        Ok(ended)
     }
 }
 
@@ -233,6 +246,19 @@ async fn exists(tx: &mut super::db::WriteTx, account_id: &str) -> Result<bool, A
         .fetch_optional(&mut **tx)
         .await?;
     Ok(row.is_some())
+}
+
+/// End every refresh family and SSO session of the account, one `session.revoked` each.
+async fn end_all(
+    tx: &mut super::db::WriteTx,
+    account_id: &str,
+    cause: RevokeCause,
+    actor: &Actor,
+) -> Result<Ended, AccountError> {
+    let refresh = revoke_families(tx, account_id, cause, actor).await?;
+    let taken = sso::take_all(tx, account_id).await?;
+    let sso = sso::record_ended(tx, &taken, cause, actor).await?;
+    Ok(Ended { refresh, sso })
 }
 
 /// Revoke every live refresh family of the account, one `session.revoked` each.

@@ -53,6 +53,13 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "account lifecycle",
         include_str!("../../migrations/0010_account_lifecycle.sql"),
     ),
+    // 11: the OpenID Provider's SSO sessions (issues 24 and 25); it names only `accounts`,
+    // so it applies before 12 on a new database and after it on one that has 12 already.
+    (
+        11,
+        "sso sessions",
+        include_str!("../../migrations/0011_sso_sessions.sql"),
+    ),
     // 12: webhook endpoints and the outbox (issue 25).
     (
         12,

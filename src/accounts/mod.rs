@@ -4,6 +4,7 @@
 //! (one implementation over sqlx's `Any` driver, one set of portable migrations).
 
 mod avatars;
+pub mod backchannel;
 mod db;
 mod event_log;
 pub mod events;
@@ -19,16 +20,18 @@ mod refresh;
 mod refresh_batch;
 mod rows;
 mod sql;
+mod sso;
 
 #[cfg(test)]
 mod tests;
 
 pub use event_log::{EventLog, EventQuery, spawn_retention};
-pub use lifecycle::Lifecycle;
-pub use outbox::{DueDelivery, EndpointSpec, Outcome};
+pub use lifecycle::{Ended, Lifecycle};
+pub use outbox::{DeliveryKind, DueDelivery, EndpointSpec, Outcome};
 pub use phone_number::Phone;
 pub use profiles::{AvatarStatus, Profile};
 pub use sql::SqlAccounts;
+pub use sso::{NewSso, SsoSession, SsoSessions, spawn_sso_sweep};
 
 use crate::ids::{AppId, OpenId, UnionId};
 use crate::scene::Provider;

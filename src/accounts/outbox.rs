@@ -35,9 +35,19 @@ pub struct Endpoint {
     pub previous_secret_until: Option<i64>,
 }
 
+/// What a delivery sends: a signed webhook, or a logout token (an endpoint row of
+/// `backchannel.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryKind {
+    Webhook,
+    /// OpenID Connect Back-Channel Logout to the client the endpoint names.
+    BackchannelLogout,
+}
+
 /// A claimed delivery: what the worker needs to send it once.
 #[derive(Debug, Clone)]
 pub struct DueDelivery {
+    pub kind: DeliveryKind,
     pub event_id: String,
     pub event_type: String,
     pub event_created_at: i64,
@@ -441,10 +451,11 @@ impl SqlAccounts {
                 String,
                 Option<String>,
                 Option<i64>,
+                String,
             );
             let row: Option<Row> = sqlx::query_as(
                 "SELECT e.type, e.created_at, e.account_id, e.actor, e.data, w.url, w.secret, \
-                        w.previous_secret, w.previous_secret_until \
+                        w.previous_secret, w.previous_secret_until, w.source \
                  FROM events e, webhook_endpoints w WHERE e.id = $1 AND w.id = $2",
             )
             .bind(&event_id)
@@ -461,6 +472,7 @@ impl SqlAccounts {
                 secret,
                 previous,
                 until,
+                source,
             )) = row
             else {
                 tracing::warn!(%event_id, %endpoint_id, "a webhook delivery names an event or endpoint that is gone");
@@ -472,7 +484,13 @@ impl SqlAccounts {
             {
                 secrets.push(Secret::new(previous));
             }
+            let kind = if source == super::backchannel::SOURCE {
+                DeliveryKind::BackchannelLogout
+            } else {
+                DeliveryKind::Webhook
+            };
             due.push(DueDelivery {
+                kind,
                 event_id,
                 event_type,
                 event_created_at: created_at,

@@ -4,8 +4,9 @@
 
 use super::error::ApiError;
 use super::op_error::{OpError, errors};
+use crate::accounts::Ended;
 use crate::accounts::events::{Actor, DeletedBy, EventType, StoredEvent};
-use crate::providers::{AdminAccount, Error, EventFilter, Saoma, SessionView};
+use crate::providers::{AdminAccount, Error, EventFilter, Saoma, SessionView, SsoSessionView};
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::auth::Bearer;
@@ -42,6 +43,18 @@ pub struct Disabled {
     /// Refresh-token sessions revoked now (access tokens already issued expire on their own,
     /// within `tokens.access_ttl_seconds`).
     pub refresh_sessions_revoked: u64,
+    /// OpenID SSO sessions ended now: the browser's next authorization request asks for a
+    /// scan, and the clients that got tokens under them get a back-channel logout token.
+    pub sso_sessions_ended: u64,
+}
+
+impl From<Ended> for Disabled {
+    fn from(ended: Ended) -> Self {
+        Disabled {
+            refresh_sessions_revoked: ended.refresh,
+            sso_sessions_ended: ended.sso,
+        }
+    }
 }
 
 /// An event of the log.
@@ -78,14 +91,45 @@ pub struct EventPage {
 #[derive(Object, Debug)]
 #[oai(example)]
 pub struct Sessions {
-    /// Live refresh-token families, oldest first (OpenID SSO sessions are not listed yet).
+    /// Live refresh-token families, oldest first.
     pub refresh: Vec<SessionView>,
+    /// Live OpenID single sign-on sessions (browsers), oldest first.
+    pub sso: Vec<SsoSessionView>,
 }
 
 impl poem_openapi::types::Example for Sessions {
     fn example() -> Self {
         Sessions {
             refresh: vec![poem_openapi::types::Example::example()],
+            sso: vec![poem_openapi::types::Example::example()],
+        }
+    }
+}
+
+impl From<crate::providers::AdminSessions> for Sessions {
+    fn from(s: crate::providers::AdminSessions) -> Self {
+        Sessions {
+            refresh: s.refresh,
+            sso: s.sso,
+        }
+    }
+}
+
+/// An account and its open sessions.
+#[derive(Object, Debug)]
+#[oai(example)]
+pub struct AccountDetail {
+    #[oai(flatten)]
+    pub account: AdminAccount,
+    /// Its open sessions (as `GET /admin/v1/accounts/{id}/sessions`).
+    pub sessions: Sessions,
+}
+
+impl poem_openapi::types::Example for AccountDetail {
+    fn example() -> Self {
+        AccountDetail {
+            account: poem_openapi::types::Example::example(),
+            sessions: poem_openapi::types::Example::example(),
         }
     }
 }
@@ -208,7 +252,7 @@ impl AdminApi {
         .await
     }
 
-    /// An account: identities, phone, disabled state
+    /// An account: identities, phone, disabled state, open sessions
     #[oai(
         path = "/accounts/:id",
         method = "get",
@@ -221,15 +265,17 @@ impl AdminApi {
         /// The account's id.
         #[oai(validator(max_length = 64))]
         id: Path<String>,
-    ) -> Result<Json<AdminAccount>, OpError<GetErrors>> {
+    ) -> Result<Json<AccountDetail>, OpError<GetErrors>> {
         let path = format!("/admin/v1/accounts/{}", id.0);
         admin_call(&saoma, &auth, ("GET", &path, 200), async |_| {
-            saoma.admin_account(&id.0).await.map(Json)
+            let account = saoma.admin_account(&id.0).await?;
+            let sessions = saoma.admin_sessions(&id.0).await?.into();
+            Ok(Json(AccountDetail { account, sessions }))
         })
         .await
     }
 
-    /// Disable an account: no login completes, its refresh tokens stop working now
+    /// Disable an account: no login completes, its refresh tokens and SSO sessions end now
     #[oai(
         path = "/accounts/:id/disable",
         method = "post",
@@ -246,12 +292,10 @@ impl AdminApi {
     ) -> Result<Json<Disabled>, OpError<DisableErrors>> {
         let path = format!("/admin/v1/accounts/{}/disable", id.0);
         admin_call(&saoma, &auth, ("POST", &path, 200), async |actor| {
-            let revoked = saoma
+            let ended = saoma
                 .disable_account(&id.0, body.0.reason.as_deref(), actor)
                 .await?;
-            Ok(Json(Disabled {
-                refresh_sessions_revoked: revoked,
-            }))
+            Ok(Json(ended.into()))
         })
         .await
     }
@@ -307,7 +351,7 @@ impl AdminApi {
         .await
     }
 
-    /// An account's open sessions (refresh-token families), oldest first
+    /// An account's open sessions (refresh-token families, SSO sessions), oldest first
     #[oai(
         path = "/accounts/:id/sessions",
         method = "get",
@@ -323,13 +367,12 @@ impl AdminApi {
     ) -> Result<Json<Sessions>, OpError<SessionsErrors>> {
         let path = format!("/admin/v1/accounts/{}/sessions", id.0);
         admin_call(&saoma, &auth, ("GET", &path, 200), async |_| {
-            let refresh = saoma.admin_sessions(&id.0).await?;
-            Ok(Json(Sessions { refresh }))
+            Ok(Json(saoma.admin_sessions(&id.0).await?.into()))
         })
         .await
     }
 
-    /// End all of an account's sessions: its refresh tokens stop working now
+    /// End all of an account's sessions: its refresh tokens and SSO sessions end now
     #[oai(
         path = "/accounts/:id/sessions",
         method = "delete",
@@ -345,10 +388,7 @@ impl AdminApi {
     ) -> Result<Json<Disabled>, OpError<EndSessionsErrors>> {
         let path = format!("/admin/v1/accounts/{}/sessions", id.0);
         admin_call(&saoma, &auth, ("DELETE", &path, 200), async |actor| {
-            let revoked = saoma.end_admin_sessions(&id.0, actor).await?;
-            Ok(Json(Disabled {
-                refresh_sessions_revoked: revoked,
-            }))
+            Ok(Json(saoma.end_admin_sessions(&id.0, actor).await?.into()))
         })
         .await
     }

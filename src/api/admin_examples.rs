@@ -35,6 +35,7 @@ impl Example for Disabled {
     fn example() -> Self {
         Self {
             refresh_sessions_revoked: 2,
+            sso_sessions_ended: 1,
         }
     }
 }

@@ -14,6 +14,7 @@ use crate::providers::{
 use crate::shutdown::Shutdown;
 use crate::sms::Inbox;
 use crate::tokens::{Signer, TokenSettings};
+use crate::webhooks::backchannel::LogoutSigner;
 use crate::wechat::{AppCredentials, WeChatClient};
 use anyhow::Context;
 use std::sync::Arc;
@@ -37,6 +38,8 @@ pub(super) struct Assembled {
     pub saoma: Arc<Saoma>,
     pub hooks: saoma_http::Hooks,
     pub cluster: Arc<Cluster>,
+    /// Where the webhook worker finds the OpenID Provider's logout-token signer, once built.
+    pub logout: LogoutSigner,
 }
 
 pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
@@ -60,7 +63,7 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
     let signer = signer(config, public_url)?;
     let metrics = Arc::new(Metrics::new()?);
     metrics.set_sandbox(sandbox);
-    start_webhooks(config, &accounts, &metrics, &shutdown).await?;
+    let logout = start_webhooks(config, &accounts, &metrics, &shutdown).await?;
     let wechat = WeChatClient::new(
         api_base,
         Duration::from_millis(config.wechat.timeout_ms),
@@ -138,6 +141,7 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
         let keep = Duration::from_secs(days.saturating_mul(86_400));
         crate::accounts::spawn_retention(accounts.clone(), keep);
     }
+    crate::accounts::spawn_sso_sweep(accounts.clone());
     let saoma = Saoma::from(Parts {
         scenes: store.scenes,
         notifier: store.notifier,
@@ -147,6 +151,7 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
         accounts: accounts.clone(),
         refresh_tokens: accounts.clone(),
         lifecycle: accounts.clone(),
+        sso: accounts.clone(),
         events: accounts,
         signer: Arc::new(signer),
         wechat,
@@ -167,30 +172,39 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
         saoma: Arc::new(saoma),
         hooks,
         cluster,
+        logout,
     })
 }
 
-/// `[[webhooks]]` written to the database, and this instance's delivery worker started.
+/// `[[webhooks]]` and the clients' `backchannel_logout_uri` written to the database, and this
+/// instance's delivery worker started; where it will find the logout-token signer.
 async fn start_webhooks(
     config: &Config,
     accounts: &Arc<SqlAccounts>,
     metrics: &Arc<Metrics>,
     shutdown: &Shutdown,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<LogoutSigner> {
     let settings = crate::webhooks::Settings::from_config(config)?;
     let endpoints = crate::webhooks::configured_endpoints(config, settings.policy)?;
+    let backchannel = crate::webhooks::backchannel_endpoints(config, settings.policy)?;
     accounts
         .sync_configured_webhooks(&endpoints, settings.rotation_overlap)
         .await
         .context("writing [[webhooks]] to the database")?;
+    accounts
+        .sync_backchannel_endpoints(&backchannel)
+        .await
+        .context("writing the clients' backchannel_logout_uri to the database")?;
+    let logout = LogoutSigner::default();
     crate::webhooks::Worker::new(
         accounts.clone(),
         settings.policy,
         settings.timeout,
         metrics.clone(),
+        logout.clone(),
     )?
     .spawn(shutdown.clone());
-    Ok(())
+    Ok(logout)
 }
 
 /// Claim the RSA id_token keys too when the OpenID Provider is on, check once, then keep

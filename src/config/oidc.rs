@@ -67,4 +67,11 @@ pub struct OidcClientConfig {
     /// The scopes the client may be granted beyond OpenID's own: `saoma:admin`.
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// Where a logout token is posted when a session the client got tokens under ends
+    /// (OpenID Connect Back-Channel Logout 1.0); checked like a webhook URL.
+    #[serde(default)]
+    pub backchannel_logout_uri: Option<String>,
+    /// The client needs `sid` in its logout tokens (Saoma always sends it).
+    #[serde(default)]
+    pub backchannel_logout_session_required: bool,
 }

@@ -128,6 +128,12 @@ async fn decide(oidc: &Oidc, req: &Request, params: Params) -> Decided {
                     .as_ref()
                     .is_none_or(|hinted| *hinted == login.account_id) =>
         {
+            if let Some(sid) = &login.sid
+                && let Err(e) = oidc.saoma.sso_session_used(sid).await
+            {
+                // Only the admin plane's "last used" is behind: the login itself stands.
+                tracing::warn!(error = %e, "oidc: could not record an SSO session's use");
+            }
             return match oidc.issue_code(asked.request, login).await {
                 Ok(to) => Decided::Redirect(to),
                 Err(e) => fail(e.code, &e.description),

@@ -19,6 +19,7 @@ pub const CLAIMS: &[&str] = &[
     "amr",
     "at_hash",
     "azp",
+    "sid",
     "name",
     "picture",
     "phone_number",

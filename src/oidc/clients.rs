@@ -264,6 +264,8 @@ mod tests {
             id_token_signed_response_alg: None,
             grant_types: Vec::new(),
             scopes: Vec::new(),
+            backchannel_logout_uri: None,
+            backchannel_logout_session_required: false,
         }
     }
 

@@ -66,6 +66,11 @@ pub struct ProviderMetadata {
     pub request_uri_parameter_supported: bool,
     /// `true`: the redirect carries `iss` (RFC 9207).
     pub authorization_response_iss_parameter_supported: bool,
+    /// `true`: clients with a `backchannel_logout_uri` get logout tokens (Back-Channel
+    /// Logout 1.0).
+    pub backchannel_logout_supported: bool,
+    /// `true`: logout tokens carry `sid`, the id_tokens' session id.
+    pub backchannel_logout_session_supported: bool,
     /// The API's documentation (Swagger UI).
     pub service_documentation: String,
 }
@@ -96,6 +101,8 @@ impl ProviderMetadata {
             request_parameter_supported: false,
             request_uri_parameter_supported: false,
             authorization_response_iss_parameter_supported: true,
+            backchannel_logout_supported: true,
+            backchannel_logout_session_supported: true,
             service_documentation: url("/docs"),
         }
     }

@@ -38,6 +38,9 @@ impl Oidc {
         if let Some(nonce) = &grant.request.nonce {
             claims.insert("nonce".into(), nonce.clone().into());
         }
+        if let Some(sid) = &grant.login.sid {
+            claims.insert("sid".into(), sid.clone().into());
+        }
         claims.insert("amr".into(), vec![AMR].into());
         claims.insert("at_hash".into(), at_hash(alg, access_token).into());
         if let Some(Value::Object(granted)) = scope_claims.to_json() {

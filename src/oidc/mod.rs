@@ -6,6 +6,7 @@
 
 mod api;
 mod authorize;
+mod backchannel;
 mod browser_answers;
 mod browser_api;
 mod claims;

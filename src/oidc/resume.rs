@@ -7,8 +7,8 @@ use super::authorize::{error_redirect, see_other};
 use super::error::OAuthError;
 use super::login_page::error_page;
 use super::session::{cookie, login_cookie_name, session_cookie};
-use super::state::{AuthRequest, Lang, Login, request_key, session_key};
-use crate::providers::{Redeemed, random_token};
+use super::state::{AuthRequest, Lang, Login, request_key};
+use crate::providers::{Redeemed, SsoLogin};
 use poem::http::{StatusCode, header};
 use poem::web::{Data, Query};
 use poem::{Request, Response, handler};
@@ -54,13 +54,6 @@ pub async fn resume(oidc: Data<&Arc<Oidc>>, req: &Request, Query(q): Query<Ticke
         Ok(None) => return expired(Lang::Zh),
         Err(e) => return e.into_page(),
     };
-    let login = Login {
-        account_id: login.account_id,
-        provider: login.provider,
-        app_id: login.app_id,
-        auth_time: login.auth_time,
-    };
-    let sid = random_token();
     let failed = |e: OAuthError| {
         see_other(&error_redirect(
             &oidc,
@@ -70,13 +63,30 @@ pub async fn resume(oidc: Data<&Arc<Oidc>>, req: &Request, Query(q): Query<Ticke
             &e.description,
         ))
     };
-    if let Err(e) = oidc
-        .put(&session_key(sid.expose()), &login, oidc.session_ttl)
-        .await
-    {
-        return failed(e);
-    }
-    let cookie = session_cookie(sid.expose(), oidc.session_ttl, oidc.secure_cookies);
+    let opened = oidc
+        .saoma
+        .open_sso_session(
+            SsoLogin {
+                account_id: login.account_id.clone(),
+                provider: login.provider,
+                app_id: login.app_id.clone(),
+                auth_time: login.auth_time,
+            },
+            oidc.session_ttl,
+        )
+        .await;
+    let (secret, sid) = match opened {
+        Ok(opened) => opened,
+        Err(e) => return failed(OAuthError::domain(e)),
+    };
+    let login = Login {
+        account_id: login.account_id,
+        provider: login.provider,
+        app_id: login.app_id,
+        auth_time: login.auth_time,
+        sid: Some(sid),
+    };
+    let cookie = session_cookie(secret.expose(), oidc.session_ttl, oidc.secure_cookies);
     match oidc.issue_code(request.clone(), login).await {
         Ok(to) => {
             let mut response = see_other(&to);

@@ -1,10 +1,11 @@
 //! The single sign-on session: after a login the browser holds `saoma_sso` (HttpOnly,
-//! SameSite=Lax, Secure under https, path `/oidc`), a random id whose hash keys the login in
-//! the store. Later authorization requests from any client reuse it without a scan.
+//! SameSite=Lax, Secure under https, path `/oidc`), a random secret whose hash keys the session
+//! in SQL (`accounts::SsoSessions`); the session's public name is its `sid`. Later
+//! authorization requests from any client reuse it without a scan.
 
 use super::Oidc;
 use super::error::OAuthError;
-use super::state::{Login, hash, session_key};
+use super::state::{Login, hash};
 use crate::providers::random_token;
 use crate::secret::Secret;
 use poem::Request;
@@ -12,9 +13,9 @@ use std::time::Duration;
 
 pub const SESSION_COOKIE: &str = "saoma_sso";
 
-pub fn session_cookie(sid: &str, ttl: Duration, secure: bool) -> String {
+pub fn session_cookie(secret: &str, ttl: Duration, secure: bool) -> String {
     format!(
-        "{SESSION_COOKIE}={sid}; Path=/oidc; Max-Age={}; HttpOnly; SameSite=Lax{}",
+        "{SESSION_COOKIE}={secret}; Path=/oidc; Max-Age={}; HttpOnly; SameSite=Lax{}",
         ttl.as_secs(),
         if secure { "; Secure" } else { "" }
     )
@@ -27,8 +28,8 @@ pub fn clear_cookie(secure: bool) -> String {
     )
 }
 
-/// The session id the browser sent, if any.
-pub fn session_id(req: &Request) -> Option<String> {
+/// The session secret the browser sent, if any.
+pub fn session_secret(req: &Request) -> Option<String> {
     cookie(req, SESSION_COOKIE)
 }
 
@@ -80,16 +81,30 @@ pub fn cookie(req: &Request, wanted: &str) -> Option<String> {
 impl Oidc {
     /// The browser's live session.
     pub(super) async fn current_session(&self, req: &Request) -> Result<Option<Login>, OAuthError> {
-        match session_id(req) {
-            Some(sid) => self.get(&session_key(&sid)).await,
-            None => Ok(None),
-        }
+        let Some(secret) = session_secret(req) else {
+            return Ok(None);
+        };
+        let session = self
+            .saoma
+            .sso_session(&secret)
+            .await
+            .map_err(OAuthError::domain)?;
+        Ok(session.map(|s| Login {
+            account_id: s.account_id,
+            provider: s.provider,
+            app_id: s.app_id,
+            auth_time: s.auth_time,
+            sid: Some(s.sid),
+        }))
     }
 
     /// End the browser's session (logout).
     pub(super) async fn end_session(&self, req: &Request) -> Result<(), OAuthError> {
-        if let Some(sid) = session_id(req) {
-            self.remove(&session_key(&sid)).await?;
+        if let Some(secret) = session_secret(req) {
+            self.saoma
+                .end_sso_session(&secret)
+                .await
+                .map_err(OAuthError::domain)?;
         }
         Ok(())
     }

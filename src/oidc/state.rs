@@ -1,5 +1,6 @@
 //! What the provider keeps in the ephemeral store: authorization requests waiting for a login,
-//! codes, used-code markers and sign-on sessions. Keys of secrets are their SHA-256 hashes.
+//! codes and used-code markers (sign-on sessions are in SQL: `session.rs`). Keys of secrets are
+//! their SHA-256 hashes.
 
 use super::Oidc;
 use super::error::OAuthError;
@@ -41,6 +42,10 @@ pub struct Login {
     pub app_id: AppId,
     /// Unix seconds.
     pub auth_time: i64,
+    /// The SSO session it came from (the id_token's `sid`); absent in a code stored before
+    /// sessions had one.
+    #[serde(default)]
+    pub sid: Option<String>,
 }
 
 /// An authorization code's grant: bound to its client, redirect URI and PKCE challenge.
@@ -65,10 +70,6 @@ pub fn code_key(code: &str) -> String {
 /// Set once a code was exchanged: the refresh family it opened, revoked if it comes back.
 pub fn used_code_key(code: &str) -> String {
     format!("oidc:used:{}", hash(code))
-}
-
-pub fn session_key(sid: &str) -> String {
-    format!("oidc:sso:{}", hash(sid))
 }
 
 impl Oidc {
@@ -104,14 +105,6 @@ impl Oidc {
             .await
             .map_err(OAuthError::store)?;
         decode(bytes)
-    }
-
-    pub async fn remove(&self, key: &str) -> Result<(), OAuthError> {
-        self.saoma
-            .ephemeral()
-            .remove_value(key)
-            .await
-            .map_err(OAuthError::store)
     }
 }
 

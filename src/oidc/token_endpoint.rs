@@ -95,6 +95,12 @@ async fn exchange_code(
         oidc.put(&used_code_key(code), family, USED_CODE_MEMORY)
             .await?;
     }
+    if let Some(sid) = &grant.login.sid {
+        oidc.saoma
+            .sso_client_got_tokens(sid, &client.id)
+            .await
+            .map_err(OAuthError::domain)?;
+    }
     let account = oidc.account(&grant.login.account_id).await?;
     let scopes: Vec<&str> = grant.request.scopes.iter().map(String::as_str).collect();
     let id_token = oidc.id_token(

@@ -1,9 +1,9 @@
 //! The admin plane's work: who is calling (an admin token), and what may be done to accounts.
 //! Every call is recorded (`admin.called`) by the API layer through [`Saoma::admin_called`].
 
-use super::{AccountView, Error, IdentityView, Saoma};
+use super::{AccountView, Error, IdentityView, Saoma, SsoSessionView};
 use crate::accounts::events::{Actor, AdminCalled, DeletedBy, EventData, EventType, StoredEvent};
-use crate::accounts::{AccountError, EventQuery};
+use crate::accounts::{AccountError, Ended, EventQuery};
 use crate::tokens::AdminTokenError;
 use chrono::{DateTime, Utc};
 use poem_openapi::Object;
@@ -56,13 +56,13 @@ impl Saoma {
         Ok(admin_view(&account))
     }
 
-    /// Disable; how many refresh-token sessions ended.
+    /// Disable; how many sessions ended.
     pub async fn disable_account(
         &self,
         id: &str,
         reason: Option<&str>,
         actor: &Actor,
-    ) -> Result<u64, Error> {
+    ) -> Result<Ended, Error> {
         self.lifecycle
             .disable(id, reason, actor)
             .await
@@ -145,12 +145,20 @@ impl poem_openapi::types::Example for SessionView {
     }
 }
 
+/// An account's open sessions of both kinds.
+#[derive(Debug, Clone)]
+pub struct AdminSessions {
+    pub refresh: Vec<SessionView>,
+    pub sso: Vec<SsoSessionView>,
+}
+
 impl Saoma {
-    /// The account's live refresh-token sessions.
-    pub async fn admin_sessions(&self, id: &str) -> Result<Vec<SessionView>, Error> {
+    /// The account's live refresh-token and SSO sessions.
+    pub async fn admin_sessions(&self, id: &str) -> Result<AdminSessions, Error> {
         let sessions = self.lifecycle.sessions(id).await.map_err(not_found)?;
+        let sso = self.sso.of_account(id).await?;
         let at = |ms| DateTime::from_timestamp_millis(ms).unwrap_or_default();
-        Ok(sessions
+        let refresh = sessions
             .into_iter()
             .map(|s| SessionView {
                 id: s.id,
@@ -160,11 +168,25 @@ impl Saoma {
                 created_at: at(s.created_at),
                 last_used_at: at(s.last_used_at),
             })
-            .collect())
+            .collect();
+        let sso = sso
+            .into_iter()
+            .map(|s| SsoSessionView {
+                sid: s.sid,
+                client_ids: s.client_ids,
+                provider: s.provider.as_str().to_owned(),
+                app_id: s.app_id.to_string(),
+                auth_time: DateTime::from_timestamp(s.auth_time, 0).unwrap_or_default(),
+                created_at: at(s.created_at),
+                last_used_at: at(s.last_used_at),
+                expires_at: at(s.expires_at),
+            })
+            .collect();
+        Ok(AdminSessions { refresh, sso })
     }
 
     /// End them all; how many.
-    pub async fn end_admin_sessions(&self, id: &str, actor: &Actor) -> Result<u64, Error> {
+    pub async fn end_admin_sessions(&self, id: &str, actor: &Actor) -> Result<Ended, Error> {
         self.lifecycle
             .end_sessions(id, actor)
             .await

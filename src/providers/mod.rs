@@ -21,12 +21,13 @@ mod scenes;
 mod self_service;
 mod sms_caps;
 mod sms_verification;
+mod sso;
 mod throttle;
 mod views;
 mod watch;
 mod website;
 
-pub use admin::{AdminAccount, EventFilter, SessionView};
+pub use admin::{AdminAccount, AdminSessions, EventFilter, SessionView};
 pub use avatar::AvatarFormat;
 pub use client_login::Redeemed;
 pub(crate) use client_login::random_token;
@@ -43,6 +44,7 @@ pub use scenes::{BrowserCallback, NewScene};
 pub use self_service::{AccountExport, ExportedEvent};
 pub use sms_caps::{SmsCaps, SmsSettings};
 pub use sms_verification::SmsSent;
+pub use sso::{SsoLogin, SsoSessionView};
 pub(crate) use throttle::wxacode_key;
 pub use views::{
     AccountView, CreatedScene, IdentityView, LoginResult, ProfileView, Qr, RequesterView,
@@ -51,7 +53,7 @@ pub use views::{
 pub use views::{WxLogin, avatar_path};
 pub use website::{CallbackOutcome, Website};
 
-use crate::accounts::{AccountStore, EventLog, Lifecycle, RefreshTokens};
+use crate::accounts::{AccountStore, EventLog, Lifecycle, RefreshTokens, SsoSessions};
 use crate::sms::SmsSender;
 use crate::store::{Dedupe, Ephemeral, Notifier, RateLimiter, SceneStore};
 use crate::tokens::Signer;
@@ -94,6 +96,8 @@ pub struct Parts {
     pub lifecycle: Arc<dyn Lifecycle>,
     /// What happened to accounts (the admin API reads it).
     pub events: Arc<dyn EventLog>,
+    /// The OpenID Provider's single sign-on sessions.
+    pub sso: Arc<dyn SsoSessions>,
     pub signer: Arc<Signer>,
     pub wechat: WeChatClient,
     pub metrics: Arc<crate::metrics::Metrics>,
@@ -130,6 +134,7 @@ pub struct Saoma {
     refresh_tokens: Arc<dyn RefreshTokens>,
     lifecycle: Arc<dyn Lifecycle>,
     events: Arc<dyn EventLog>,
+    sso: Arc<dyn SsoSessions>,
     signer: Arc<Signer>,
     wechat: WeChatClient,
     metrics: Arc<crate::metrics::Metrics>,
@@ -165,6 +170,7 @@ impl From<Parts> for Saoma {
             refresh_tokens,
             lifecycle,
             events,
+            sso,
             signer,
             wechat,
             metrics,
@@ -190,6 +196,7 @@ impl From<Parts> for Saoma {
             refresh_tokens,
             lifecycle,
             events,
+            sso,
             signer,
             wechat,
             metrics,

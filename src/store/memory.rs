@@ -356,5 +356,5 @@ mod tests {
     }
 
     // The rest of the store's behaviour is the contract every store passes:
-    // tests/api/store_contract.rs runs it on memory, Redis and Redis Cluster.
+    // tests/api/cluster/store_contract.rs runs it on memory, Redis and Redis Cluster.
 }

@@ -91,8 +91,24 @@ impl RsaKey {
 
     /// Sign `claims` RS256 with `kid` in the header.
     pub fn sign<T: serde::Serialize>(&self, claims: &T) -> anyhow::Result<String> {
+        self.sign_with(claims, None)
+    }
+
+    /// The same, explicitly typed (`typ`: a logout token's `logout+jwt`).
+    pub fn sign_typed<T: serde::Serialize>(&self, claims: &T, typ: &str) -> anyhow::Result<String> {
+        self.sign_with(claims, Some(typ))
+    }
+
+    fn sign_with<T: serde::Serialize>(
+        &self,
+        claims: &T,
+        typ: Option<&str>,
+    ) -> anyhow::Result<String> {
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some(self.kid.clone());
+        if let Some(typ) = typ {
+            header.typ = Some(typ.to_owned());
+        }
         super::jws::compact(&header, claims, |input| {
             let mut signature = vec![0u8; self.pair.public().modulus_len()];
             self.pair

@@ -189,11 +189,8 @@ impl Signer {
         self.sign_typed(claims, "JWT")
     }
 
-    pub(super) fn sign_typed<T: serde::Serialize>(
-        &self,
-        claims: &T,
-        typ: &str,
-    ) -> anyhow::Result<String> {
+    /// Sign `claims` EdDSA, typed `typ` in the header.
+    pub fn sign_typed<T: serde::Serialize>(&self, claims: &T, typ: &str) -> anyhow::Result<String> {
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.kid.clone());
         header.typ = Some(typ.to_owned());

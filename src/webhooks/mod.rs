@@ -1,7 +1,9 @@
 //! Webhooks: events delivered to the endpoints of `[[webhooks]]` (and those created through the
 //! admin API), signed the Standard Webhooks way, from the outbox that the event's own
-//! transaction wrote (`accounts::outbox`), so none is lost. See `docs/webhooks.md`.
+//! transaction wrote (`accounts::outbox`), so none is lost. The same worker delivers the OpenID
+//! clients' back-channel logout tokens (`backchannel.rs`). See `docs/webhooks.md`.
 
+pub mod backchannel;
 mod envelope;
 mod openapi_doc;
 pub use openapi_doc::add_events as add_event_schemas;
@@ -13,6 +15,7 @@ mod worker;
 pub use worker::Worker;
 
 use crate::accounts::EndpointSpec;
+use crate::accounts::backchannel::BackchannelSpec;
 use crate::accounts::events::EventType;
 use crate::config::Config;
 use crate::secret::Secret;
@@ -91,6 +94,37 @@ pub fn configured_endpoints(config: &Config, policy: Policy) -> anyhow::Result<V
             url: hook.url.clone(),
             secret: Secret::new(secret.expose()),
             events: hook.events.clone(),
+        });
+    }
+    Ok(endpoints)
+}
+
+/// The `backchannel_logout_uri` of each `[[oidc.clients]]` entry, checked like a webhook URL
+/// (and without a fragment, Back-Channel Logout 1.0 section 2.2); each refusal names the setting.
+pub fn backchannel_endpoints(
+    config: &Config,
+    policy: Policy,
+) -> anyhow::Result<Vec<BackchannelSpec>> {
+    let mut endpoints = Vec::new();
+    for (n, client) in config.oidc.clients.iter().enumerate() {
+        let at = format!("oidc.clients[{n}]");
+        let Some(uri) = &client.backchannel_logout_uri else {
+            anyhow::ensure!(
+                !client.backchannel_logout_session_required,
+                "{at}.backchannel_logout_session_required needs a backchannel_logout_uri"
+            );
+            continue;
+        };
+        let url = policy
+            .check_url(uri)
+            .map_err(|e| anyhow::anyhow!("{at}.backchannel_logout_uri {e}"))?;
+        anyhow::ensure!(
+            url.fragment().is_none() && !uri.contains('#'),
+            "{at}.backchannel_logout_uri must not have a fragment (#...)"
+        );
+        endpoints.push(BackchannelSpec {
+            client_id: client.client_id.clone(),
+            url: uri.clone(),
         });
     }
     Ok(endpoints)

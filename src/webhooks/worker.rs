@@ -3,11 +3,12 @@
 //! one; the claim's lease keeps each delivery with one worker at a time, and a worker that
 //! dies leaves its deliveries to be claimed again once their lease has passed.
 
+use super::backchannel::{LogoutSigner, form};
 use super::envelope::body;
 use super::guard::{GuardedResolver, Policy};
 use super::schedule;
 use super::signature::{SigningSecret, signature_header};
-use crate::accounts::{DueDelivery, Outcome, SqlAccounts};
+use crate::accounts::{DeliveryKind, DueDelivery, Outcome, SqlAccounts};
 use crate::metrics::Metrics;
 use crate::shutdown::Shutdown;
 use std::sync::Arc;
@@ -30,6 +31,7 @@ pub struct Worker {
     metrics: Arc<Metrics>,
     lease: Duration,
     slots: Arc<Semaphore>,
+    logout: LogoutSigner,
 }
 
 impl Worker {
@@ -38,6 +40,7 @@ impl Worker {
         policy: Policy,
         timeout: Duration,
         metrics: Arc<Metrics>,
+        logout: LogoutSigner,
     ) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -56,6 +59,7 @@ impl Worker {
             // Longer than an attempt can take, so that a live attempt keeps its claim.
             lease: timeout * 2 + Duration::from_secs(5),
             slots: Arc::new(Semaphore::new(IN_FLIGHT)),
+            logout,
         })
     }
 
@@ -169,6 +173,30 @@ impl Worker {
             .policy
             .check_url(&delivery.url)
             .map_err(|e| format!("the URL {e}"))?;
+        let request = match delivery.kind {
+            DeliveryKind::Webhook => self.webhook(url, delivery)?,
+            DeliveryKind::BackchannelLogout => self
+                .client
+                .post(url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(form(delivery, &self.logout)?),
+        };
+        let response = request.send().await.map_err(describe)?;
+        let status = response.status().as_u16();
+        if (200..300).contains(&status) || status == 410 {
+            return Ok((status, String::new()));
+        }
+        Ok((status, start_of(response).await))
+    }
+}
+
+impl Worker {
+    /// A webhook delivery: the event's body, signed the Standard Webhooks way.
+    fn webhook(
+        &self,
+        url: url::Url,
+        delivery: &DueDelivery,
+    ) -> Result<reqwest::RequestBuilder, String> {
         let secrets: Vec<SigningSecret> = delivery
             .secrets
             .iter()
@@ -182,22 +210,14 @@ impl Worker {
             timestamp,
             &body,
         );
-        let response = self
+        Ok(self
             .client
             .post(url)
             .header("content-type", "application/json")
             .header("webhook-id", &delivery.event_id)
             .header("webhook-timestamp", timestamp.to_string())
             .header("webhook-signature", signature)
-            .body(body)
-            .send()
-            .await
-            .map_err(describe)?;
-        let status = response.status().as_u16();
-        if (200..300).contains(&status) || status == 410 {
-            return Ok((status, String::new()));
-        }
-        Ok((status, start_of(response).await))
+            .body(body))
     }
 }
 

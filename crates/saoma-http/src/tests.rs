@@ -1,5 +1,5 @@
 //! The server's time bounds, its shutdown and its hang-up watch, against a small endpoint.
-//! (The protocol as clients see it through the whole app is in tests/api/http1.rs.)
+//! (The protocol as clients see it through the whole app is in tests/api/edge/http1.rs.)
 
 use super::*;
 use bytes::Bytes;

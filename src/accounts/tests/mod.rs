@@ -8,6 +8,7 @@ mod outbox;
 mod pg;
 mod phone_number;
 mod refresh;
+mod sso;
 
 use super::*;
 
@@ -120,6 +121,13 @@ contract!(
     outbox::a_410_disables_the_endpoint_and_its_deliveries_wait,
     outbox::a_changed_secret_signs_next_to_the_previous_one_for_the_overlap,
     outbox::an_endpoint_no_longer_configured_is_disabled_until_it_is_again,
+    sso::a_session_is_found_by_its_cookie_and_named_by_another_sid,
+    sso::logout_ends_the_session_with_one_event,
+    sso::admin_disable_and_delete_end_every_session_of_the_account,
+    sso::expired_sessions_answer_nothing_and_are_swept,
+    sso::a_merge_moves_the_sessions_to_the_survivor,
+    sso::an_ended_session_is_queued_for_the_logout_uri_of_each_of_its_clients,
+    sso::unlinking_an_identity_ends_the_sessions_through_its_app,
 );
 
 #[tokio::test]
