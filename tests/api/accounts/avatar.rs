@@ -90,6 +90,23 @@ async fn an_avatar_is_re_encoded_served_pending_then_accepted_by_wechats_push() 
     let now = profile(&app, &token).await;
     assert_eq!(now["avatar"], path.as_str());
     assert_eq!(now["avatar_status"], "accepted");
+    let export: Value = app
+        .http
+        .get(app.url("/api/v1/me/export"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let changes = export["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "account.updated" && e["data"]["change"] == "profile")
+        .count();
+    assert_eq!(changes, 1, "account.updated (profile) once accepted");
 }
 
 #[tokio::test]
