@@ -63,8 +63,8 @@ pub enum AvatarImage {
 errors!(
     /// `setMyAvatar`'s errors.
     AvatarErrors = "setMyAvatar", json: false,
-    [InvalidAvatar, Unauthenticated, TokenNotAccepted, ProviderUnavailable, WechatError,
-     WechatQuotaExhausted, WechatTimeout, DatabaseUnavailable]
+    [InvalidAvatar, UnsupportedMediaType, Unauthenticated, TokenNotAccepted, ProviderUnavailable,
+     WechatError, WechatQuotaExhausted, WechatTimeout, DatabaseUnavailable]
 );
 errors!(
     /// `getAvatar`'s errors.
