@@ -61,8 +61,11 @@ pub(super) async fn load_profile(
             .bind(account_id)
             .fetch_optional(&mut *conn)
             .await?;
+    // An upload deletes the account's avatars that are not accepted, so one that is not is the
+    // newest (a millisecond clock cannot tell two quick uploads apart).
     let avatars: Vec<(String, String)> = sqlx::query_as(
-        "SELECT id, status FROM avatars WHERE account_id = $1 ORDER BY created_at DESC, id",
+        "SELECT id, status FROM avatars WHERE account_id = $1 \
+         ORDER BY CASE WHEN status = 'accepted' THEN 1 ELSE 0 END, created_at DESC, id",
     )
     .bind(account_id)
     .fetch_all(&mut *conn)

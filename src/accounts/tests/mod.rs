@@ -105,6 +105,7 @@ contract!(
     phone_number::a_free_phone_is_bound_and_found,
     phone_number::binding_the_same_phone_again_changes_nothing,
     phone_number::a_phone_of_another_account_links_this_one_into_it,
+    phone_number::a_merged_account_brings_its_filled_in_profile_unless_the_survivor_has_one,
     phone_number::binding_to_an_unknown_account_is_refused,
     phone_number::without_unionid_linking_each_identity_has_its_own_account,
     refresh::rotation_returns_a_working_token_and_the_subject,
