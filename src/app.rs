@@ -70,7 +70,7 @@ impl Application {
         })
         .await?;
         let issuer = saoma.signer().settings().issuer.clone();
-        let oidc = crate::oidc::Oidc::from_config(&config, saoma.clone(), issuer)
+        let oidc = crate::oidc::Oidc::from_config(&config, saoma.clone(), issuer, &public_url)
             .context("configuring the OpenID Provider ([oidc])")?;
         if let Some(oidc) = &oidc {
             logout.set(oidc.clone());

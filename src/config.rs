@@ -18,6 +18,7 @@ pub use official_account::{
     SANDBOX_ENCODING_AES_KEY, SANDBOX_OFFICIAL_ACCOUNT_APP_ID,
 };
 mod accounts;
+mod admin;
 mod in_wechat;
 pub use in_wechat::{InWechatConfig, MobileAppConfig, SANDBOX_MOBILE_APP_ID};
 mod keys;
@@ -28,6 +29,7 @@ mod webhooks;
 pub use accounts::{
     AccountsConfig, SignUp, SmsConfig, SmsProvider, TencentSmsConfig, UnfollowPolicy,
 };
+pub use admin::AdminConfig;
 pub use limits::LimitsConfig;
 pub use mode::SandboxReason;
 pub use oidc::{OidcClientConfig, OidcConfig};
@@ -71,6 +73,8 @@ pub struct Config {
     /// The open platform's mobile app (native iOS/Android login with WeChat's SDK).
     pub mobile_app: MobileAppConfig,
     pub accounts: AccountsConfig,
+    /// `[admin]`: who is an admin (the console at `/admin/`).
+    pub admin: AdminConfig,
     pub tokens: TokensConfig,
     pub limits: LimitsConfig,
     pub log: LogConfig,
@@ -166,6 +170,7 @@ impl Default for Config {
             in_wechat: InWechatConfig::default(),
             mobile_app: MobileAppConfig::default(),
             accounts: AccountsConfig::default(),
+            admin: AdminConfig::default(),
             tokens: TokensConfig::default(),
             limits: LimitsConfig::default(),
             log: LogConfig::default(),

@@ -77,14 +77,15 @@ impl EventType {
 }
 
 /// Who caused an event; stored as `system`, `account:<id>` or `admin:<sub>` (a machine admin's
-/// sub is `client:<client id>`).
+/// sub is `client:<client id>`, a person's `account:<account id>`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
     /// Saoma itself: a login, a merge, a retention sweep.
     System,
     /// The person, acting on their own account (self-service deletion).
     Account(String),
-    /// An administrator: `client:<client id>` for a machine with an admin token.
+    /// An administrator: `client:<client id>` for a machine with an admin token,
+    /// `account:<account id>` for a person named in `[admin]` (the console).
     Admin(String),
 }
 

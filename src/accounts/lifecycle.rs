@@ -34,6 +34,15 @@ pub trait Lifecycle: Send + Sync {
         by: DeletedBy,
         actor: &Actor,
     ) -> Result<(), AccountError>;
+    /// An account ahead of its first login, holding `phone` and/or `unionid` (at least one),
+    /// `account.created` by `actor`. `AccountExists` when an account holds either: nothing
+    /// is created (`provision.rs`).
+    async fn provision(
+        &self,
+        phone: Option<&super::Phone>,
+        unionid: Option<&crate::ids::UnionId>,
+        actor: &Actor,
+    ) -> Result<super::Account, AccountError>;
     /// The account's live refresh-token sessions (a token neither used nor expired), oldest
     /// first. `UnknownAccount`.
     async fn sessions(&self, account_id: &str) -> Result<Vec<RefreshSession>, AccountError>;
@@ -190,6 +199,15 @@ impl Lifecycle for SqlAccounts {
             .collect())
     }
 
+    async fn provision(
+        &self,
+        phone: Option<&super::Phone>,
+        unionid: Option<&crate::ids::UnionId>,
+        actor: &Actor,
+    ) -> Result<super::Account, AccountError> {
+        super::provision::provision(&self.db, phone, unionid, actor).await
+    }
+
     async fn search(
         &self,
         query: &str,
@@ -202,7 +220,8 @@ impl Lifecycle for SqlAccounts {
         // No cursor: before every account (no account is created at i64::MAX).
         let (at, id) = before.unwrap_or((i64::MAX, String::new()));
         let sql = "SELECT a.id, a.created_at FROM accounts a WHERE ($1 = '' OR a.id = $1 \
-             OR a.phone = $2 OR EXISTS (SELECT 1 FROM identities i WHERE i.account_id = a.id \
+             OR a.phone = $2 OR a.provisioned_unionid = $1 \
+             OR EXISTS (SELECT 1 FROM identities i WHERE i.account_id = a.id \
              AND (i.openid = $1 OR i.unionid = $1 OR i.nickname LIKE $3))) \
              AND (a.created_at, a.id) < ($4, $5) \
              ORDER BY a.created_at DESC, a.id DESC LIMIT $6";

@@ -16,6 +16,7 @@ mod outbox;
 mod phone_binding;
 mod phone_number;
 mod profiles;
+mod provision;
 mod refresh;
 mod refresh_batch;
 mod rows;
@@ -136,6 +137,9 @@ pub enum AccountError {
     /// Enabling an account that is not disabled: nothing changed.
     #[error("the account is not disabled")]
     NotDisabled,
+    /// Provisioning a phone number or unionid that an account holds already: nothing created.
+    #[error("an account holds this phone number or unionid already")]
+    AccountExists,
 }
 
 /// Accounts and the identities that log into them.

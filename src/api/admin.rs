@@ -16,7 +16,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi, SecurityScheme, Tags};
 use std::sync::Arc;
 
 #[derive(Tags)]
-enum ApiTags {
+pub(super) enum ApiTags {
     /// The management API: accounts, their lifecycle, the event log (admin tokens only).
     Admin,
 }
@@ -440,7 +440,7 @@ impl AdminApi {
 
 /// Authenticate, run `work` as that admin, record the call with its status (`ok`: the
 /// status of a success).
-async fn admin_call<T, L>(
+pub(super) async fn admin_call<T, L>(
     saoma: &Saoma,
     auth: &AdminAuth,
     (method, path, ok): (&str, &str, u16),
@@ -451,6 +451,7 @@ where
 {
     let actor = saoma
         .admin_actor(&auth.0.token)
+        .await
         .map_err(|e| OpError::from(ApiError::from(e)))?;
     let result = work(&actor).await.map_err(ApiError::from);
     let status = match &result {

@@ -19,6 +19,7 @@ impl Example for AdminAccount {
             identities: view.identities,
             disabled_at: DateTime::from_timestamp(1_767_323_045, 0),
             disabled_reason: Some("abuse report 1234".into()),
+            provisioned_at: None,
         }
     }
 }

@@ -117,6 +117,10 @@ pub enum ErrorCode {
     AccountAlreadyDisabled,
     /// The account is not disabled: nothing changed.
     AccountNotDisabled,
+    /// An account holds this phone number or unionid already: nothing was created.
+    AccountExists,
+    /// Provisioning an account needs a phone number, a unionid, or both.
+    PhoneOrUnionidRequired,
     /// The cursor is not one this API returned.
     InvalidCursor,
     /// `DELETE /api/v1/me` needs tokens of a login within the last 10 minutes (not refreshed
@@ -302,6 +306,10 @@ impl From<Error> for ApiError {
             Error::AccountNotFound => ApiError::NotFound(body(C::AccountNotFound, msg)),
             Error::AlreadyDisabled => ApiError::Conflict(body(C::AccountAlreadyDisabled, msg)),
             Error::NotDisabled => ApiError::Conflict(body(C::AccountNotDisabled, msg)),
+            Error::AccountExists => ApiError::Conflict(body(C::AccountExists, msg)),
+            Error::PhoneOrUnionidRequired => {
+                ApiError::BadRequest(body(C::PhoneOrUnionidRequired, msg))
+            }
             Error::InvalidCursor => ApiError::BadRequest(body(C::InvalidCursor, msg)),
             Error::ReauthenticationRequired => {
                 ApiError::Forbidden(body(C::ReauthenticationRequired, msg))

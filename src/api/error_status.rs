@@ -25,6 +25,7 @@ impl ErrorCode {
             | C::PhoneCountryNotAllowed
             | C::InvalidState
             | C::InvalidCursor
+            | C::PhoneOrUnionidRequired
             | C::InvalidNickname
             | C::InvalidAvatar => 400,
             C::InvalidPollToken | C::Unauthenticated | C::InvalidRefreshToken => 401,
@@ -48,7 +49,8 @@ impl ErrorCode {
             C::SceneExists
             | C::SceneConflict
             | C::AccountAlreadyDisabled
-            | C::AccountNotDisabled => 409,
+            | C::AccountNotDisabled
+            | C::AccountExists => 409,
             C::SceneExpired | C::SceneConsumed => 410,
             C::BodyTooLarge => 413,
             C::UnsupportedMediaType => 415,
@@ -134,6 +136,10 @@ impl ErrorCode {
             C::AccountNotFound => "no such account",
             C::AccountAlreadyDisabled => "the account is disabled already",
             C::AccountNotDisabled => "the account is not disabled",
+            C::AccountExists => {
+                "an account holds this phone number or unionid already: nothing was created"
+            }
+            C::PhoneOrUnionidRequired => "give a phone number, a unionid, or both",
             C::InvalidCursor => "the cursor is not one this API returned",
             C::ReauthenticationRequired => {
                 "log in again (within the last 10 minutes) to delete the account"
@@ -224,6 +230,8 @@ mod tests {
             Error::AccountNotFound,
             Error::AlreadyDisabled,
             Error::NotDisabled,
+            Error::AccountExists,
+            Error::PhoneOrUnionidRequired,
             Error::InvalidCursor,
             Error::ReauthenticationRequired,
             Error::InvalidNickname,

@@ -3,6 +3,7 @@
 
 mod account;
 mod admin;
+mod admin_accounts_create;
 mod admin_examples;
 mod callback_error;
 mod created;
@@ -31,6 +32,7 @@ mod website;
 
 pub use account::AccountApi;
 pub use admin::AdminApi;
+pub use admin_accounts_create::AdminProvisionApi;
 pub use error::{ApiError, ErrorBody, ErrorCode, json_errors};
 pub use health::HealthApi;
 pub use in_wechat::InWechatApi;

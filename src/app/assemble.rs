@@ -8,8 +8,8 @@ use crate::config::{Config, OfficialAccountSettings};
 use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::providers::{
-    Cluster, InWechat, KeyIds, MiniProgram, MobileApp, OfficialAccount, Parts, Saoma, Settings,
-    SmsCaps, SmsSettings, Website,
+    Admins, Cluster, InWechat, KeyIds, MiniProgram, MobileApp, OfficialAccount, Parts, Saoma,
+    Settings, SmsCaps, SmsSettings, Website,
 };
 use crate::shutdown::Shutdown;
 use crate::sms::Inbox;
@@ -244,6 +244,7 @@ fn signer(config: &Config, public_url: &url::Url) -> anyhow::Result<Signer> {
 fn settings(config: &Config, public_url: &url::Url, sandbox: bool) -> anyhow::Result<Settings> {
     let scene_ttl = Duration::from_secs(config.limits.scene_ttl_seconds);
     let sms = &config.sms;
+    let admins = Admins::from_config(&config.admin)?;
     Ok(Settings {
         scene_ttl,
         grace: SCENE_GRACE,
@@ -252,7 +253,8 @@ fn settings(config: &Config, public_url: &url::Url, sandbox: bool) -> anyhow::Re
         secure_cookies: public_url.scheme() == "https",
         sandbox,
         require_phone: config.accounts.require_phone,
-        admin: admin_plane(config),
+        admin: admin_plane(config, &admins),
+        admins,
         sms: SmsSettings::new(
             SmsCaps {
                 code_ttl_seconds: sms.code_ttl_seconds,
@@ -270,19 +272,25 @@ fn settings(config: &Config, public_url: &url::Url, sandbox: bool) -> anyhow::Re
     })
 }
 
-/// Whether the admin API answers: some `[[oidc.clients]]` entry may get admin tokens. Said in
-/// the start log either way.
-fn admin_plane(config: &Config) -> bool {
-    let on = config
+/// Whether the admin plane answers: some `[[oidc.clients]]` entry may get admin tokens, or
+/// `[admin]` names people (who log in to the console at `/admin/`). Said in the start log
+/// either way.
+fn admin_plane(config: &Config, admins: &Admins) -> bool {
+    let machines = config
         .oidc
         .clients
         .iter()
         .any(|c| c.grant_types.iter().any(|g| g == "client_credentials"));
+    let on = machines || !admins.is_empty();
     if on {
-        tracing::info!("admin API on at /admin/v1 (admin tokens by client_credentials)");
+        tracing::info!(
+            machines,
+            people = !admins.is_empty(),
+            "admin API on at /admin/v1, console at /admin/ (people in [admin] log in there; machines get admin tokens by client_credentials)"
+        );
     } else {
         tracing::info!(
-            "admin API off (/admin/* answers 404): no [[oidc.clients]] entry has grant_types = [\"client_credentials\"]"
+            "admin API off (/admin/* answers 404): no [admin] accounts or phones, and no [[oidc.clients]] entry has grant_types = [\"client_credentials\"]"
         );
     }
     on

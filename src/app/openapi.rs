@@ -4,8 +4,9 @@
 //! needs no running server.
 
 use crate::api::{
-    AccountApi, AdminApi, HealthApi, InWechatApi, MiniProgramApi, MiniProgramSmsApi, MobileAppApi,
-    OfficialAccountApi, PhoneApi, ProfileApi, ProvidersApi, ScenesApi, WebsiteApi,
+    AccountApi, AdminApi, AdminProvisionApi, HealthApi, InWechatApi, MiniProgramApi,
+    MiniProgramSmsApi, MobileAppApi, OfficialAccountApi, PhoneApi, ProfileApi, ProvidersApi,
+    ScenesApi, WebsiteApi,
 };
 use crate::oidc::{OidcApi, OidcBrowserApi};
 use poem_openapi::{LicenseObject, OpenApiService, ServerObject};
@@ -24,7 +25,13 @@ type Apis = (
     OidcApi,
     OidcBrowserApi,
     InWechatApi,
-    (MobileAppApi, MiniProgramSmsApi, AdminApi, ProfileApi),
+    (
+        MobileAppApi,
+        MiniProgramSmsApi,
+        AdminApi,
+        AdminProvisionApi,
+        ProfileApi,
+    ),
 );
 
 pub(super) fn service() -> OpenApiService<Apis, ()> {

@@ -13,7 +13,8 @@ use poem::endpoint::BoxEndpoint;
 use poem::{EndpointExt, Route, get, post};
 use std::sync::Arc;
 
-/// The table. `admin_on`: some client may get admin tokens (else `/admin/*` is a 404).
+/// The table. `admin_on`: some client may get admin tokens, or `[admin]` names people (else
+/// `/admin/*` is a 404).
 /// `sandbox`: the fake WeChat's own routes, when the sandbox plays WeChat.
 pub(super) fn routes(oidc_on: bool, admin_on: bool, sandbox: Option<Route>) -> Route {
     let service = openapi::service();
@@ -43,8 +44,14 @@ pub(super) fn routes(oidc_on: bool, admin_on: bool, sandbox: Option<Route>) -> R
         // Prometheus.
         .at("/metrics", get(render_metrics));
     if admin_on {
-        // The management API (api/admin.rs).
-        route = route.nest_no_strip("/admin/v1", api.clone());
+        // The management API (api/admin.rs), and the console that uses it (web/admin_console.rs;
+        // its login needs the OpenID Provider, which the admin plane turns on).
+        route = route
+            .nest_no_strip("/admin/v1", api.clone())
+            .at("/admin", get(web::admin_console::to_page))
+            .at("/admin/", get(web::admin_console::page))
+            .at("/admin/console.js", get(web::admin_console::script))
+            .at("/admin/console.css", get(web::admin_console::style));
     }
     if oidc_on {
         // The OpenID Provider, with `[[oidc.clients]]` (oidc/): the browser's endpoints, then

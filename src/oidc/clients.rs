@@ -72,6 +72,11 @@ impl Clients {
         Ok(Clients { by_id })
     }
 
+    /// A built-in client (the console's), whose id `from_config` reserves.
+    pub fn register(&mut self, client: Client) {
+        self.by_id.insert(client.id.clone(), client);
+    }
+
     pub fn get(&self, id: &str) -> Option<&Client> {
         self.by_id.get(id)
     }
@@ -84,6 +89,12 @@ impl Clients {
 fn parse(c: &OidcClientConfig) -> anyhow::Result<Client> {
     if c.client_id.trim().is_empty() || c.client_id.contains(':') {
         bail!("client_id: must be non-empty and must not contain ':'");
+    }
+    if c.client_id == super::CONSOLE_CLIENT_ID {
+        bail!(
+            "client_id: {:?} is the admin console's, built in (it is registered when [admin] or an admin client is configured)",
+            c.client_id
+        );
     }
     if c.name.trim().is_empty() {
         bail!("name: must not be empty (it is shown on the login page and the phone)");

@@ -12,6 +12,7 @@ mod browser_api;
 mod claims;
 mod client_auth;
 mod clients;
+mod console_client;
 mod discovery;
 mod error;
 mod examples;
@@ -42,6 +43,7 @@ pub(crate) mod browser {
     pub(crate) use super::resume::{abort, resume};
 }
 pub use clients::{Client, Clients, IdTokenAlg};
+pub use console_client::CONSOLE_CLIENT_ID;
 
 use crate::config::Config;
 use crate::providers::Saoma;
@@ -69,14 +71,19 @@ pub struct Oidc {
 }
 
 impl Oidc {
-    /// The provider from `[oidc]`, or `None` when no client is configured. An invalid client
-    /// list or key stops the start.
+    /// The provider from `[oidc]`, or `None` when no client is configured. With the admin
+    /// plane on, the console's client is registered too (so the provider is on). An invalid
+    /// client list or key stops the start.
     pub fn from_config(
         config: &Config,
         saoma: Arc<Saoma>,
         issuer: String,
+        public_url: &url::Url,
     ) -> anyhow::Result<Option<Arc<Oidc>>> {
-        let clients = Clients::from_config(&config.oidc)?;
+        let mut clients = Clients::from_config(&config.oidc)?;
+        if saoma.settings().admin {
+            clients.register(console_client::console_client(public_url));
+        }
         if clients.is_empty() {
             return Ok(None);
         }

@@ -62,11 +62,12 @@ pub fn parse(
     if !asked.contains(&"openid") {
         return Err(("invalid_scope", "scope must include openid".into()));
     }
-    let scopes: Vec<String> = super::discovery::SCOPES
+    let mut scopes: Vec<String> = super::discovery::SCOPES
         .iter()
         .filter(|s| asked.contains(s))
         .map(|s| s.to_string())
         .collect();
+    scopes.extend(super::console_client::extra_scopes(client, &asked));
     let code_challenge = match (map.get("code_challenge"), map.get("code_challenge_method")) {
         (Some(challenge), Some(&"S256")) => {
             let valid = challenge.len() == 43

@@ -8,7 +8,7 @@ use super::error::OAuthError;
 use super::state::{CodeGrant, code_key, used_code_key};
 use super::{Client, Oidc};
 use crate::accounts::RefreshSubject;
-use crate::tokens::ADMIN_SCOPE;
+use crate::tokens::{ADMIN_SCOPE, AdminSubject};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use poem::Request;
@@ -53,7 +53,7 @@ async fn exchange_code(
     let code = params
         .get("code")
         .ok_or_else(|| OAuthError::invalid_request("code is missing"))?;
-    let Some(grant) = oidc.take::<CodeGrant>(&code_key(code)).await? else {
+    let Some(mut grant) = oidc.take::<CodeGrant>(&code_key(code)).await? else {
         if let Some(family) = oidc.get::<String>(&used_code_key(code)).await? {
             oidc.saoma
                 .revoke_family(&family)
@@ -79,6 +79,12 @@ async fn exchange_code(
         grant.request.code_challenge.as_deref(),
         params.get("code_verifier"),
     )?;
+    if grant.request.scopes.iter().any(|s| s == ADMIN_SCOPE) {
+        if let Some(admin) = super::console_client::admin_tokens(oidc, client, &grant).await? {
+            return Ok(admin);
+        }
+        grant.request.scopes.retain(|s| s != ADMIN_SCOPE);
+    }
     let scope = grant.request.scopes.join(" ");
     let issued = oidc
         .saoma
@@ -188,7 +194,7 @@ fn admin_token(
     let token = oidc
         .saoma
         .signer()
-        .issue_admin(&client.id)
+        .issue_admin(&AdminSubject::Client(client.id.clone()))
         .map_err(|e| OAuthError::domain(crate::providers::Error::Internal(e)))?;
     tracing::info!(client = %client.id, "oidc: admin token issued");
     Ok(TokenBody {
@@ -219,7 +225,8 @@ pub struct TokenBody {
     pub token_type: String,
     /// The access token's lifetime, in seconds.
     pub expires_in: u64,
-    /// Rotated on every use; bound to the client. Absent for `client_credentials`.
+    /// Rotated on every use; bound to the client. Absent for `client_credentials` and for
+    /// the admin console's logins granted `saoma:admin`.
     pub refresh_token: Option<String>,
     /// For `authorization_code`: RS256 (or EdDSA for clients configured so) JWT.
     pub id_token: Option<String>,

@@ -24,18 +24,28 @@ pub struct AdminAccount {
     pub disabled_at: Option<DateTime<Utc>>,
     /// The reason given when it was disabled.
     pub disabled_reason: Option<String>,
+    /// When an admin provisioned it ahead of its first login (`POST /admin/v1/accounts`).
+    pub provisioned_at: Option<DateTime<Utc>>,
 }
 
 impl Saoma {
     /// The admin behind `token`: `Unauthenticated` (401) without a valid token of this
-    /// server, `InsufficientScope` (403) for any other token (a user's, an OpenID client's).
-    /// (Without admin clients, `/admin/*` is not mounted: 404.)
-    pub fn admin_actor(&self, token: &str) -> Result<Actor, Error> {
-        match self.signer.verify_admin(token) {
-            Ok(client_id) => Ok(Actor::Admin(format!("client:{client_id}"))),
-            Err(AdminTokenError::MissingScope) => Err(Error::InsufficientScope),
-            Err(AdminTokenError::Invalid(_)) => Err(Error::Unauthenticated),
+    /// server, `InsufficientScope` (403) for any other token (a user's, an OpenID client's),
+    /// and for a person's admin token once they are no admin (removed from `[admin]`, their
+    /// account disabled or deleted): asked at every call. (Without an admin plane, `/admin/*`
+    /// is not mounted: 404.)
+    pub async fn admin_actor(&self, token: &str) -> Result<Actor, Error> {
+        let subject = match self.signer.verify_admin(token) {
+            Ok(subject) => subject,
+            Err(AdminTokenError::MissingScope) => return Err(Error::InsufficientScope),
+            Err(AdminTokenError::Invalid(_)) => return Err(Error::Unauthenticated),
+        };
+        if let crate::tokens::AdminSubject::Account { account_id, .. } = &subject
+            && !self.is_admin(account_id).await?
+        {
+            return Err(Error::InsufficientScope);
         }
+        Ok(Actor::Admin(subject.sub()))
     }
 
     /// Record an admin call (`admin.called`). A failure is logged, not answered: the call
@@ -214,7 +224,7 @@ impl Saoma {
     }
 }
 
-fn admin_view(account: &crate::accounts::Account) -> AdminAccount {
+pub(super) fn admin_view(account: &crate::accounts::Account) -> AdminAccount {
     let view = AccountView::from(account);
     AdminAccount {
         id: view.id,
@@ -223,6 +233,7 @@ fn admin_view(account: &crate::accounts::Account) -> AdminAccount {
         identities: view.identities,
         disabled_at: account.disabled.as_ref().map(|d| d.at),
         disabled_reason: account.disabled.as_ref().and_then(|d| d.reason.clone()),
+        provisioned_at: account.provisioned_at,
     }
 }
 

@@ -93,6 +93,12 @@ pub enum Error {
     AlreadyDisabled,
     #[error("the account is not disabled")]
     NotDisabled,
+    /// Provisioning what an account holds already.
+    #[error("an account holds this phone number or unionid already: nothing was created")]
+    AccountExists,
+    /// Provisioning needs a phone number, a unionid, or both.
+    #[error("give a phone number, a unionid, or both")]
+    PhoneOrUnionidRequired,
     #[error("the cursor is not one this API returned")]
     InvalidCursor,
     /// Erasing one's own account needs tokens of a login within the last 10 minutes.
@@ -151,6 +157,7 @@ impl From<AccountError> for Error {
             AccountError::UnknownAccount => Error::Unauthenticated,
             AccountError::AlreadyDisabled => Error::AlreadyDisabled,
             AccountError::NotDisabled => Error::NotDisabled,
+            AccountError::AccountExists => Error::AccountExists,
             other => Error::Accounts(other),
         }
     }

@@ -2,6 +2,7 @@
 //! by `app` from the config; the API layer calls its methods.
 
 mod admin;
+mod admins;
 mod avatar;
 mod client_login;
 mod client_tokens;
@@ -17,6 +18,7 @@ mod mobile_app;
 mod official_account;
 mod poll_token;
 mod profile;
+mod provision;
 mod scenes;
 mod self_service;
 mod sms_caps;
@@ -28,6 +30,7 @@ mod watch;
 mod website;
 
 pub use admin::{AdminAccount, AdminSessions, EventFilter, SessionView};
+pub use admins::Admins;
 pub use avatar::AvatarFormat;
 pub use client_login::Redeemed;
 pub(crate) use client_login::random_token;
@@ -76,8 +79,11 @@ pub struct Settings {
     pub sandbox: bool,
     /// `accounts.require_phone`: an identity whose account has no phone goes to `need_phone`.
     pub require_phone: bool,
-    /// Whether the admin API answers (a client may get admin tokens); else it is a 404.
+    /// Whether the admin plane answers (a client may get admin tokens, or `[admin]` names
+    /// people); else `/admin/*` is a 404.
     pub admin: bool,
+    /// `[admin]`: the people who are admins.
+    pub admins: Admins,
     pub sms: SmsSettings,
 }
 

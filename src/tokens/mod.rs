@@ -14,7 +14,7 @@ mod key_tests;
 #[cfg(test)]
 mod tests;
 
-pub use admin::{ADMIN_SCOPE, AdminTokenError};
+pub use admin::{ADMIN_SCOPE, AdminSubject, AdminTokenError};
 pub use rsa_key::RsaKey;
 pub use signer::{ACCESS_TOKEN_TYP, Signer, is_access_token_typ};
 

@@ -1,6 +1,8 @@
 //! The demo login page and the browser SDK, embedded in the binary (no build step); CORS for
-//! the SDK on other origins (`cors`); what the sandbox phone page needs from Saoma (`sandbox`).
+//! the SDK on other origins (`cors`); what the sandbox phone page needs from Saoma (`sandbox`);
+//! the admin console (`admin_console`).
 
+pub(crate) mod admin_console;
 mod cors;
 mod docs;
 mod headers;

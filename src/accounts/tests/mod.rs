@@ -7,6 +7,7 @@ mod events;
 mod outbox;
 mod pg;
 mod phone_number;
+mod provision;
 mod refresh;
 mod sso;
 
@@ -108,6 +109,8 @@ contract!(
     phone_number::a_merged_account_brings_its_filled_in_profile_unless_the_survivor_has_one,
     phone_number::binding_to_an_unknown_account_is_refused,
     phone_number::without_unionid_linking_each_identity_has_its_own_account,
+    provision::a_provisioned_unionid_is_the_first_logins_account_and_is_taken,
+    provision::a_taken_phone_is_refused_and_nothing_is_created,
     refresh::rotation_returns_a_working_token_and_the_subject,
     refresh::a_reused_token_revokes_its_family,
     refresh::concurrent_rotations_of_one_token_have_one_winner,

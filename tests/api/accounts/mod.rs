@@ -1,5 +1,8 @@
 //! People: one account per person, phone numbers (WeChat and SMS), the filled-in profile, the sign-up policy, the management API, webhooks.
 pub mod admin;
+pub mod admin_instances;
+pub mod admin_persons;
+pub mod admin_provision;
 pub mod avatar;
 pub mod linking;
 pub mod phone_sms;

@@ -362,3 +362,27 @@ fn an_unknown_sign_up_policy_is_refused() {
         &["ACCOUNTS.SIGN_UP", "invite_only", "provisioned_only"],
     );
 }
+
+#[test]
+fn bad_admins_are_refused_naming_the_setting() {
+    let stderr = refused(&[("SAOMA_ADMIN__ACCOUNTS", "[\"alice\"]")], None);
+    assert_says(
+        &stderr,
+        &["admin.accounts", "\"alice\" is not an account id"],
+    );
+    let stderr = refused(&[("SAOMA_ADMIN__PHONES", "[\"555-0100\"]")], None);
+    assert_says(&stderr, &["admin.phones", "invalid phone number"]);
+    let stderr = refused(&[], Some("[admin]\nphone = [\"+8613800138000\"]\n"));
+    assert_says(&stderr, &["unknown key `admin.phone`", "`admin.phones`"]);
+    // The console's client id is built in: a configured client may not take it.
+    let stderr = refused(
+        &[],
+        Some(
+            "[[oidc.clients]]\nclient_id = \"saoma-console\"\nname = \"Mine\"\nredirect_uris = [\"https://app.example/admin/\"]\n",
+        ),
+    );
+    assert_says(
+        &stderr,
+        &["oidc.clients[0]", "the admin console's, built in"],
+    );
+}

@@ -3,7 +3,7 @@
 //! several replicas behind a load balancer would.
 
 use crate::support::helpers::{TestApp, spawn_app_with};
-use saoma::config::StoreKind;
+use saoma::config::{Config, StoreKind};
 use saoma::ids::AppId;
 use saoma::secret::Secret;
 use std::net::{SocketAddr, TcpListener};
@@ -21,10 +21,15 @@ pub struct Pair {
 }
 
 pub async fn spawn_pair(redis_url: &str) -> Pair {
+    spawn_pair_with(redis_url, |_| {}).await
+}
+
+/// [`spawn_pair`], with more settings for both instances (the same for each).
+pub async fn spawn_pair_with(redis_url: &str, configure: impl Fn(&mut Config)) -> Pair {
     let shared = tempfile::tempdir().unwrap();
     let sandbox = spawn_sandbox(&shared.path().join("sandbox")).await;
-    let a = spawn_instance(redis_url, &sandbox.base, shared.path()).await;
-    let b = spawn_instance(redis_url, &sandbox.base, shared.path()).await;
+    let a = spawn_instance(redis_url, &sandbox.base, shared.path(), &configure).await;
+    let b = spawn_instance(redis_url, &sandbox.base, shared.path(), &configure).await;
     Pair {
         a,
         b,
@@ -75,7 +80,12 @@ async fn spawn_sandbox(data_dir: &Path) -> TestApp {
     }
 }
 
-async fn spawn_instance(redis_url: &str, sandbox: &str, data_dir: &Path) -> TestApp {
+async fn spawn_instance(
+    redis_url: &str,
+    sandbox: &str,
+    data_dir: &Path,
+    configure: &impl Fn(&mut Config),
+) -> TestApp {
     spawn_app_with(|c| {
         c.store = StoreKind::Redis;
         c.redis_url = Some(redis_url.to_string());
@@ -86,6 +96,7 @@ async fn spawn_instance(redis_url: &str, sandbox: &str, data_dir: &Path) -> Test
         c.mini_program.app_secret = Some(Secret::new("two-instances-secret"));
         // Behind one load balancer every instance has one public URL, so one token issuer.
         c.tokens.issuer = Some("http://saoma.test".into());
+        configure(c);
     })
     .await
 }
