@@ -12,6 +12,7 @@
 // - the privacy agreement: wx.onNeedPrivacyAuthorization's listener is called before the
 //   first phone number, and WeChat waits for its `resolve`, checking that an
 //   `open-type="agreePrivacyAuthorization"` button was tapped before an `agree`.
+const fs = require('node:fs');
 const path = require('node:path');
 const { JSDOM } = require('jsdom');
 const { REPO } = require('./saoma');
@@ -43,7 +44,9 @@ function simulator() {
 /** wx.request over fetch: `success` for any HTTP answer, `fail` when none. */
 function request({ url, method = 'GET', data, header = {}, timeout = 60000, success, fail, complete }) {
   const init = { method, headers: header, signal: AbortSignal.timeout(timeout) };
-  if (data !== undefined && method !== 'GET') init.body = JSON.stringify(data);
+  if (data !== undefined && method !== 'GET') {
+    init.body = data instanceof ArrayBuffer ? Buffer.from(data) : JSON.stringify(data);
+  }
   fetch(url, init)
     .then(async (res) => {
       const text = await res.text();
@@ -94,6 +97,7 @@ class WeChat {
     this.privacyPrompts = [];
     this.tappedAgreeButtons = new Set();
     this.pendingPrivacy = null;
+    this.avatarFile = null; // what the person picks on the chooseAvatar sheet
   }
 
   /** The `wx` functions this WeChat provides on top of the simulator's. */
@@ -125,6 +129,14 @@ class WeChat {
         if (complete) complete(answer);
       },
       openPrivacyContract: ({ success } = {}) => success && success({ errMsg: 'openPrivacyContract:ok' }),
+      // The temporary files WeChat hands the page (chooseAvatar's) are files on this disk.
+      getFileSystemManager: () => ({
+        readFile: ({ filePath, success, fail }) => {
+          fs.promises.readFile(filePath)
+            .then((buf) => success && success({ data: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) }))
+            .catch((e) => fail && fail({ errMsg: 'readFile:fail ' + e.message }));
+        },
+      }),
     };
   }
 
@@ -243,6 +255,9 @@ async function openLoginPage({ base, wechat, query }) {
     if (openType === 'getPhoneNumber') {
       const detail = await wechat.phoneNumberDetail();
       button.node.dispatchEvent('getphonenumber', { detail });
+    } else if (openType === 'chooseAvatar') {
+      // The person picks `wechat.avatarFile` on WeChat's avatar sheet.
+      button.node.dispatchEvent('chooseavatar', { detail: { avatarUrl: wechat.avatarFile } });
     } else if (openType === 'agreePrivacyAuthorization') {
       wechat.tappedAgreeButtons.add(button.attrs.id);
       button.node.dispatchEvent('agreeprivacyauthorization', { detail: {} });

@@ -35,13 +35,13 @@ class ApiError extends Error {
   }
 }
 
-function request(path, data, token) {
+function request(path, data, token, method = 'POST') {
   return new Promise((resolve, reject) => {
     const header = { 'Content-Type': 'application/json' };
     if (token) header.Authorization = 'Bearer ' + token;
     wx.request({
       url: baseUrl + path,
-      method: 'POST',
+      method,
       data,
       header,
       dataType: 'json',
@@ -110,4 +110,58 @@ function bindSms(accessToken, scene, phone, code) {
   return request('/api/v1/mini-program/phone/sms/bind', { scene, phone, code }, accessToken);
 }
 
-module.exports = { ApiError, setBaseUrl, getBaseUrl, wxLogin, scan, login, bindPhone, sendSms, bindSms };
+/**
+ * The nickname the person filled in (头像昵称填写), with the mini-program's access token: WeChat's
+ * content check must pass it (else `nickname_refused`). Resolves with the account.
+ */
+function setNickname(accessToken, nickname) {
+  return request('/api/v1/me/profile', { nickname }, accessToken, 'PUT');
+}
+
+/** A temporary file's bytes (an ArrayBuffer). */
+function readFile(filePath) {
+  return new Promise((resolve, reject) => {
+    wx.getFileSystemManager().readFile({
+      filePath,
+      success(res) {
+        resolve(res.data);
+      },
+      fail(err) {
+        reject(new ApiError('read_failed', (err && err.errMsg) || 'readFile:fail'));
+      },
+    });
+  });
+}
+
+/**
+ * The avatar the person chose (its bytes as they are, `contentType` image/png, image/jpeg or
+ * image/webp), with the mini-program's access token. Resolves with the account: its
+ * `profile.avatar_status` is `pending` until WeChat's content check answers.
+ */
+function setAvatar(accessToken, bytes, contentType) {
+  return new Promise((resolve, reject) => {
+    wx.request({
+      url: baseUrl + '/api/v1/me/avatar',
+      method: 'PUT',
+      data: bytes,
+      header: { 'Content-Type': contentType, Authorization: 'Bearer ' + accessToken },
+      dataType: 'json',
+      timeout: REQUEST_TIMEOUT_MS,
+      success(res) {
+        if (res.statusCode >= 200 && res.statusCode < 300) {
+          resolve(res.data);
+          return;
+        }
+        const body = res.data && typeof res.data === 'object' ? res.data : {};
+        reject(new ApiError(body.code || 'http_' + res.statusCode, body.message, res.statusCode));
+      },
+      fail(err) {
+        reject(new ApiError('network_error', (err && err.errMsg) || 'request:fail', 0, err && err.errno));
+      },
+    });
+  });
+}
+
+module.exports = {
+  ApiError, setBaseUrl, getBaseUrl, wxLogin, scan, login, bindPhone, sendSms, bindSms, setNickname, readFile, setAvatar,
+};

@@ -5,8 +5,9 @@ use super::events::{
     self, AccountChange, AccountCreated, AccountUpdated, Actor, EventData, LoginDetails,
     LoginRefused, LoginSucceeded, RevokeCause,
 };
+use super::profiles::load_profile;
 use super::rows::{corrupt, from_ms, now_ms, parse_provider};
-use super::{Account, AccountError, Admission, Disabled, Identity, NewIdentity};
+use super::{Account, AccountError, Admission, Disabled, Identity, NewIdentity, Profile};
 use crate::config::SignUp;
 use crate::ids::{AppId, OpenId, UnionId};
 use crate::scene::Refusal;
@@ -336,7 +337,12 @@ async fn known_unchanged(db: &Db, identity: &NewIdentity) -> Result<Option<Accou
             && !news(identity.nickname.as_deref(), known.nickname.as_deref())
             && !news(identity.avatar.as_deref(), known.avatar.as_deref())
     });
-    Ok(unchanged.then_some(account))
+    if !unchanged {
+        return Ok(None);
+    }
+    let mut conn = db.pool.acquire().await?;
+    let profile = load_profile(&mut conn, &account.id).await?;
+    Ok(Some(Account { profile, ..account }))
 }
 
 pub(super) async fn load_account(
@@ -347,7 +353,11 @@ pub(super) async fn load_account(
         .bind(account_id)
         .fetch_all(&mut *conn)
         .await?;
-    account_from_rows(rows)
+    let Some(mut account) = account_from_rows(rows)? else {
+        return Ok(None);
+    };
+    account.profile = load_profile(conn, account_id).await?;
+    Ok(Some(account))
 }
 
 fn account_from_rows(rows: Vec<AccountRow>) -> Result<Option<Account>, AccountError> {
@@ -374,6 +384,7 @@ fn account_from_rows(rows: Vec<AccountRow>) -> Result<Option<Account>, AccountEr
         identities,
         disabled,
         provisioned_at,
+        profile: Profile::default(),
     }))
 }
 

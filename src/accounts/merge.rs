@@ -1,7 +1,8 @@
 //! Two accounts that turn out to be one person (a shared phone, or a unionid learnt late)
 //! become one: the survivor takes the other's identities, refresh-token and SSO sessions (its
 //! logins go on), its events (the person's history: exported and erased with the survivor),
-//! and its phone when the survivor has none; the other account is deleted.
+//! its avatars, and its phone and filled-in profile when the survivor has none; the other
+//! account is deleted.
 //! When both have a phone, the survivor keeps its own and the other's is released.
 
 use super::AccountError;
@@ -33,6 +34,11 @@ pub(super) async fn merge_into(
         "UPDATE refresh_families SET account_id = $2 WHERE account_id = $1",
         "UPDATE sso_sessions SET account_id = $2 WHERE account_id = $1",
         "UPDATE events SET account_id = $2 WHERE account_id = $1",
+        // The filled-in profile comes along when the survivor has none (as the phone does);
+        // the avatars always (the newest is shown).
+        "UPDATE profiles SET account_id = $2 WHERE account_id = $1 \
+         AND NOT EXISTS (SELECT 1 FROM profiles WHERE account_id = $2)",
+        "UPDATE avatars SET account_id = $2 WHERE account_id = $1",
     ] {
         sqlx::query(statement)
             .bind(from)

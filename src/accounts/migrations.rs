@@ -31,6 +31,21 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "refresh client",
         include_str!("../../migrations/0004_refresh_client.sql"),
     ),
+    (
+        5,
+        "placeholder profiles",
+        include_str!("../../migrations/0005_placeholder_profiles.sql"),
+    ),
+    (
+        6,
+        "profiles",
+        include_str!("../../migrations/0006_profiles.sql"),
+    ),
+    (
+        7,
+        "avatars",
+        include_str!("../../migrations/0007_avatars.sql"),
+    ),
     // 10: the lifecycle and events of issues 24 and 25 (5-9 left to migrations of other
     // work in flight).
     (

@@ -3,6 +3,7 @@
 //! small traits split by capability; [`SqlAccounts`] implements them on SQLite and PostgreSQL
 //! (one implementation over sqlx's `Any` driver, one set of portable migrations).
 
+mod avatars;
 pub mod backchannel;
 mod db;
 mod event_log;
@@ -14,6 +15,7 @@ mod migrations;
 mod outbox;
 mod phone_binding;
 mod phone_number;
+mod profiles;
 mod provision;
 mod refresh;
 mod refresh_batch;
@@ -29,6 +31,7 @@ pub use event_log::{EventLog, EventQuery, spawn_retention};
 pub use lifecycle::{Ended, Lifecycle};
 pub use outbox::{DeliveryKind, DueDelivery, Outcome};
 pub use phone_number::Phone;
+pub use profiles::{AvatarStatus, Profile};
 pub use sql::SqlAccounts;
 pub use sso::{NewSso, SsoSession, SsoSessions, spawn_sso_sweep};
 pub use webhook_endpoints::{DeliveryLogRow, Endpoint, EndpointSpec, WebhookEndpoints};
@@ -76,6 +79,8 @@ pub struct Account {
     pub disabled: Option<Disabled>,
     /// When an admin provisioned it ahead of its first login.
     pub provisioned_at: Option<DateTime<Utc>>,
+    /// What the person filled in (头像昵称填写).
+    pub profile: Profile,
 }
 
 /// When and why an account was disabled.
@@ -173,6 +178,26 @@ pub trait AccountStore: Send + Sync {
     /// account left with no identity is deleted, phone binding and all (an account always has
     /// an identity: nothing could log into it). `false`: no such identity.
     async fn unlink(&self, app_id: &AppId, openid: &OpenId) -> Result<bool, AccountError>;
+    /// Set the filled-in nickname (the caller had WeChat check it); records `account.updated`
+    /// (`profile`) by the person.
+    async fn set_nickname(&self, account_id: &str, nickname: &str)
+    -> Result<Account, AccountError>;
+    /// Store a new pending avatar `id` (a PNG) for the account, replacing its earlier pending
+    /// or refused ones.
+    async fn add_avatar(&self, account_id: &str, id: &str, png: &[u8]) -> Result<(), AccountError>;
+    /// Remember the content check's trace id for avatar `id`.
+    async fn set_avatar_trace(&self, id: &str, trace_id: &str) -> Result<(), AccountError>;
+    /// Forget avatar `id` (its content check could not be started).
+    async fn remove_avatar(&self, id: &str) -> Result<(), AccountError>;
+    /// The content check's verdict on the pending avatar of `trace_id`: accepted (recorded as
+    /// `account.updated`, `profile`) or refused. `None`: no pending avatar has this trace id.
+    async fn settle_avatar(
+        &self,
+        trace_id: &str,
+        accepted: bool,
+    ) -> Result<Option<String>, AccountError>;
+    /// Avatar `id`'s PNG and status.
+    async fn avatar(&self, id: &str) -> Result<Option<(Vec<u8>, AvatarStatus)>, AccountError>;
 }
 
 /// The account a phone number ended up on.

@@ -6,8 +6,8 @@ use super::events::LoginDetails;
 use super::identities::LoginPolicy;
 use super::refresh_batch::SessionWriter;
 use super::{
-    Account, AccountError, AccountStore, Admission, NewIdentity, Phone, PhoneBinding, identities,
-    phone_binding,
+    Account, AccountError, AccountStore, Admission, AvatarStatus, NewIdentity, Phone, PhoneBinding,
+    avatars, identities, phone_binding, profiles,
 };
 use crate::config::SignUp;
 use crate::ids::{AppId, OpenId};
@@ -109,5 +109,37 @@ impl AccountStore for SqlAccounts {
 
     async fn unlink(&self, app_id: &AppId, openid: &OpenId) -> Result<bool, AccountError> {
         identities::unlink(&self.db, app_id, openid).await
+    }
+
+    async fn set_nickname(
+        &self,
+        account_id: &str,
+        nickname: &str,
+    ) -> Result<Account, AccountError> {
+        profiles::set_nickname(&self.db, account_id, nickname).await
+    }
+
+    async fn add_avatar(&self, account_id: &str, id: &str, png: &[u8]) -> Result<(), AccountError> {
+        avatars::add(&self.db, account_id, id, png).await
+    }
+
+    async fn set_avatar_trace(&self, id: &str, trace_id: &str) -> Result<(), AccountError> {
+        avatars::set_trace(&self.db, id, trace_id).await
+    }
+
+    async fn remove_avatar(&self, id: &str) -> Result<(), AccountError> {
+        avatars::remove(&self.db, id).await
+    }
+
+    async fn settle_avatar(
+        &self,
+        trace_id: &str,
+        accepted: bool,
+    ) -> Result<Option<String>, AccountError> {
+        avatars::settle(&self.db, trace_id, accepted).await
+    }
+
+    async fn avatar(&self, id: &str) -> Result<Option<(Vec<u8>, AvatarStatus)>, AccountError> {
+        avatars::image(&self.db, id).await
     }
 }

@@ -11,7 +11,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi, SecurityScheme, Tags};
 use std::sync::Arc;
 
 #[derive(Tags)]
-enum ApiTags {
+pub(super) enum ApiTags {
     /// The logged-in account and its tokens.
     Account,
 }

@@ -141,6 +141,16 @@ pub enum ErrorCode {
     WebhookNotDisabled,
     /// The endpoint comes from `[[webhooks]]`: what the file holds is changed there.
     WebhookConfigured,
+    /// The nickname is empty, longer than 32 characters, has control characters, or is
+    /// WeChat's placeholder "微信用户".
+    InvalidNickname,
+    /// WeChat's content check (`msg_sec_check`) did not pass the nickname: nothing changed.
+    NicknameRefused,
+    /// The avatar is not a PNG, JPEG or WebP image as its Content-Type says, or is larger than
+    /// 2048x2048 px: nothing changed.
+    InvalidAvatar,
+    /// No such avatar, or WeChat's content check refused it.
+    AvatarNotFound,
 }
 
 /// The body of every error.
@@ -328,6 +338,10 @@ impl From<Error> for ApiError {
             Error::WebhookDisabled => ApiError::Conflict(body(C::WebhookDisabled, msg)),
             Error::WebhookNotDisabled => ApiError::Conflict(body(C::WebhookNotDisabled, msg)),
             Error::WebhookConfigured(_) => ApiError::Conflict(body(C::WebhookConfigured, msg)),
+            Error::InvalidNickname => ApiError::BadRequest(body(C::InvalidNickname, msg)),
+            Error::NicknameRefused => ApiError::Forbidden(body(C::NicknameRefused, msg)),
+            Error::InvalidAvatar => ApiError::BadRequest(body(C::InvalidAvatar, msg)),
+            Error::AvatarNotFound => ApiError::NotFound(body(C::AvatarNotFound, msg)),
         }
     }
 }

@@ -27,7 +27,9 @@ impl ErrorCode {
             | C::InvalidCursor
             | C::PhoneOrUnionidRequired
             | C::InvalidWebhookUrl
-            | C::InvalidWebhookSecret => 400,
+            | C::InvalidWebhookSecret
+            | C::InvalidNickname
+            | C::InvalidAvatar => 400,
             C::InvalidPollToken | C::Unauthenticated | C::InvalidRefreshToken => 401,
             C::InvalidSignature
             | C::StaleTimestamp
@@ -38,13 +40,15 @@ impl ErrorCode {
             | C::AccountDisabled
             | C::NotProvisioned
             | C::InsufficientScope
-            | C::ReauthenticationRequired => 403,
+            | C::ReauthenticationRequired
+            | C::NicknameRefused => 403,
             C::NotFound
             | C::SceneNotFound
             | C::ProviderUnavailable
             | C::AccountNotFound
             | C::WebhookNotFound
-            | C::WebhookDeliveryNotFound => 404,
+            | C::WebhookDeliveryNotFound
+            | C::AvatarNotFound => 404,
             C::MethodNotAllowed => 405,
             C::SceneExists
             | C::SceneConflict
@@ -147,6 +151,14 @@ impl ErrorCode {
             C::ReauthenticationRequired => {
                 "log in again (within the last 10 minutes) to delete the account"
             }
+            C::InvalidNickname => {
+                "a nickname is 1 to 32 characters without control characters, and not WeChat's placeholder 微信用户"
+            }
+            C::NicknameRefused => "WeChat's content check refused this nickname: choose another",
+            C::InvalidAvatar => {
+                "the avatar is not an image of its Content-Type, or is larger than 2048x2048 px"
+            }
+            C::AvatarNotFound => "no such avatar",
             C::NotProvisioned => {
                 "sign-up is closed: only accounts created by the service's operator may log in"
             }
@@ -252,6 +264,10 @@ mod tests {
             Error::WebhookDisabled,
             Error::WebhookNotDisabled,
             Error::WebhookConfigured("x"),
+            Error::InvalidNickname,
+            Error::NicknameRefused,
+            Error::InvalidAvatar,
+            Error::AvatarNotFound,
             Error::ProviderUnavailable(crate::scene::Provider::Website),
             Error::WrongProvider(crate::scene::Provider::Website),
             Error::SceneNotAllowed(crate::scene::Provider::Website),

@@ -10,8 +10,8 @@ use super::providers::ProvidersResponse;
 use super::scenes::CreateSceneRequest;
 use super::sms_verification::{BindPhoneRequest, SendCodeRequest};
 use crate::providers::{
-    AccountView, ClusterState, CreatedScene, IdentityView, LoginResult, PhoneResult, Qr,
-    RequesterView, SceneView, SmsSent, TokenSet,
+    AccountView, ClusterState, CreatedScene, IdentityView, LoginResult, PhoneResult, ProfileView,
+    Qr, RequesterView, SceneView, SmsSent, TokenSet,
 };
 use crate::scene::{Provider, SceneStatus};
 use crate::tokens::{Jwk, Jwks};
@@ -95,6 +95,11 @@ impl Example for AccountView {
                 avatar: None,
                 created_at: at("2026-01-02T03:04:05Z"),
             }],
+            profile: Some(ProfileView {
+                nickname: Some("小明".into()),
+                avatar: Some("/avatars/Xq3Jd0vT8kZ2mN5pR7sW9yB1cE4fG6hI8jK0lM2nO4p.png".into()),
+                avatar_status: Some(crate::accounts::AvatarStatus::Accepted),
+            }),
         }
     }
 }

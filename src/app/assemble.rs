@@ -78,6 +78,9 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
             env_version: config.mini_program.env_version.clone(),
             check_path: config.mini_program.check_path,
             width: config.mini_program.width,
+            avatars_url: public_url
+                .join("avatars/")
+                .unwrap_or_else(|_| public_url.clone()),
         });
     let website = match config.website_credentials() {
         Some((app_id, secret)) => Some(Website {

@@ -5,8 +5,8 @@
 
 use crate::api::{
     AccountApi, AdminApi, AdminProvisionApi, AdminWebhooksApi, HealthApi, InWechatApi,
-    MiniProgramApi, MiniProgramSmsApi, MobileAppApi, OfficialAccountApi, PhoneApi, ProvidersApi,
-    ScenesApi, WebsiteApi,
+    MiniProgramApi, MiniProgramSmsApi, MobileAppApi, OfficialAccountApi, PhoneApi, ProfileApi,
+    ProvidersApi, ScenesApi, WebsiteApi,
 };
 use crate::oidc::{OidcApi, OidcBrowserApi};
 use poem_openapi::{LicenseObject, OpenApiService, ServerObject};
@@ -31,6 +31,7 @@ type Apis = (
         AdminApi,
         AdminProvisionApi,
         AdminWebhooksApi,
+        ProfileApi,
     ),
 );
 

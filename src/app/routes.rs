@@ -36,6 +36,8 @@ pub(super) fn routes(oidc_on: bool, admin_on: bool, sandbox: Option<Route>) -> R
         .at("/healthz", api.clone())
         .at("/readyz", api.clone())
         .nest_no_strip("/.well-known", api.clone())
+        // Filled-in avatars (api/profile.rs).
+        .nest_no_strip("/avatars", api.clone())
         // Its document and Swagger UI, rendered once (web/docs.rs).
         .at("/openapi.json", web::document(spec))
         .nest("/docs", web::docs(ui_html, ui))

@@ -27,17 +27,19 @@ pub const CLAIMS: &[&str] = &[
     "wechat_identities",
 ];
 
-/// What the access token's scopes grant. `profile`: `name` (the WeChat nickname, when WeChat
-/// gave one) and `picture`; `phone`: `phone_number` (E.164) and `phone_number_verified`
+/// What the access token's scopes grant. `profile`: `name` (the nickname the person filled in,
+/// else the WeChat nickname, when WeChat gave one) and `picture`; `phone`: `phone_number` (E.164) and `phone_number_verified`
 /// (always true: Saoma binds only verified numbers); `wechat`: `wechat_identities`.
 #[derive(Object, Debug, Clone)]
 #[oai(example, skip_serializing_if_is_none)]
 pub struct UserInfo {
     /// The account id (the id_token's `sub`).
     pub sub: String,
-    /// `profile`: the WeChat nickname, when WeChat gave one.
+    /// `profile`: the nickname the person filled in (WeChat's content check passed it), else
+    /// the WeChat nickname, when WeChat gave one.
     pub name: Option<String>,
-    /// `profile`: URL of the avatar.
+    /// `profile`: URL of the avatar: the one the person filled in once WeChat's content check
+    /// accepted it, else WeChat's.
     pub picture: Option<String>,
     /// `phone`: the bound phone number, E.164.
     pub phone_number: Option<String>,
@@ -63,7 +65,8 @@ pub struct WeChatIdentity {
     pub unionid: Option<String>,
 }
 
-pub fn scope_claims(account: &Account, scopes: &[&str]) -> UserInfo {
+/// `issuer` is Saoma's public URL, where filled-in avatars are served.
+pub fn scope_claims(account: &Account, scopes: &[&str], issuer: &str) -> UserInfo {
     let profile = scopes.contains(&"profile");
     let phone = scopes.contains(&"phone");
     let phone_number = account.phone.clone().filter(|_| phone);
@@ -71,20 +74,27 @@ pub fn scope_claims(account: &Account, scopes: &[&str]) -> UserInfo {
         sub: account.id.clone(),
         name: profile
             .then(|| {
-                account
-                    .identities
-                    .iter()
-                    .rev()
-                    .find_map(|i| i.nickname.clone())
+                account.profile.nickname.clone().or_else(|| {
+                    account
+                        .identities
+                        .iter()
+                        .rev()
+                        .find_map(|i| i.nickname.clone())
+                })
             })
             .flatten(),
         picture: profile
             .then(|| {
-                account
-                    .identities
-                    .iter()
-                    .rev()
-                    .find_map(|i| i.avatar.clone())
+                let filled_in = account.profile.shown_avatar.as_deref();
+                filled_in
+                    .map(|id| format!("{issuer}{}", crate::providers::avatar_path(id)))
+                    .or_else(|| {
+                        account
+                            .identities
+                            .iter()
+                            .rev()
+                            .find_map(|i| i.avatar.clone())
+                    })
             })
             .flatten(),
         phone_number_verified: phone_number.as_ref().map(|_| true),

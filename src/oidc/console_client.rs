@@ -78,7 +78,7 @@ pub async fn admin_tokens(
         grant,
         client.alg,
         &access_token,
-        &scope_claims(&account, &scopes),
+        &scope_claims(&account, &scopes, &oidc.issuer),
     )?;
     tracing::info!(client = %client.id, account = %account_id, "oidc: admin token issued to a person");
     Ok(Some(TokenBody {

@@ -113,7 +113,7 @@ async fn exchange_code(
         &grant,
         client.alg,
         &issued.tokens.access_token,
-        &scope_claims(&account, &scopes),
+        &scope_claims(&account, &scopes, &oidc.issuer),
     )?;
     tracing::info!(client = %client.id, "oidc: code exchanged");
     Ok(TokenBody {

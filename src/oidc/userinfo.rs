@@ -26,7 +26,7 @@ pub async fn userinfo(oidc: &Oidc, req: &Request) -> Result<UserInfo, OAuthError
         .account(&claims.base.sub)
         .await
         .map_err(|_| OAuthError::invalid_token("the account no longer exists"))?;
-    Ok(scope_claims(&account, &scopes))
+    Ok(scope_claims(&account, &scopes, &oidc.issuer))
 }
 
 /// RFC 7009: the client authenticates like at the token endpoint; its own refresh token ends

@@ -119,6 +119,21 @@ pub enum Error {
     /// Erasing one's own account needs tokens of a login within the last 10 minutes.
     #[error("log in again (within the last 10 minutes) to delete the account")]
     ReauthenticationRequired,
+    #[error(
+        "a nickname is 1 to {} characters without control characters, and not WeChat's placeholder 微信用户",
+        super::profile::NICKNAME_MAX_CHARS
+    )]
+    InvalidNickname,
+    /// WeChat's content check (`msg_sec_check`) did not pass the nickname: nothing changed.
+    #[error("WeChat's content check refused this nickname: choose another")]
+    NicknameRefused,
+    #[error(
+        "the avatar is not an image of its Content-Type, or is larger than {0}x{0} px",
+        super::avatar::AVATAR_MAX_SIDE
+    )]
+    InvalidAvatar,
+    #[error("no such avatar")]
+    AvatarNotFound,
 }
 
 impl From<TransitionError> for Error {

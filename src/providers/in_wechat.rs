@@ -195,11 +195,11 @@ impl Saoma {
                 .wechat
                 .userinfo(&in_wechat.app.app_id, &grant.access_token, &grant.openid)
                 .await?;
-            unionid = info.unionid.or(unionid);
             scanned_by = Some(ScannedBy {
-                nickname: Some(info.nickname).filter(|n| !n.is_empty()),
-                avatar: Some(info.headimgurl).filter(|a| !a.is_empty()),
+                nickname: info.real_nickname(),
+                avatar: info.real_avatar(),
             });
+            unionid = info.unionid.or(unionid);
         }
         let identity = NewIdentity {
             provider: Provider::InWechat,

@@ -17,6 +17,9 @@ pub struct MiniProgram {
     pub env_version: String,
     pub check_path: bool,
     pub width: u32,
+    /// `<public_url>/avatars/`: where filled-in avatars are served (WeChat fetches them there
+    /// to check them).
+    pub avatars_url: url::Url,
 }
 
 /// `wx.login()`'s code, and optionally the scene the user is answering.

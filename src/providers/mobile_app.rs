@@ -71,10 +71,11 @@ impl poem_openapi::types::Example for AppLoginResult {
                     app_id: "wx1234567890abcdef".into(),
                     openid: "oX8sT5kQ2mN7pR4vW1yZ6bC3dF9g".into(),
                     unionid: Some("oU2aB4cD6eF8gH0iJ2kL4mN6pQ8r".into()),
-                    nickname: Some("微信用户".into()),
+                    nickname: Some("小明".into()),
                     avatar: None,
                     created_at: at,
                 }],
+                profile: None,
             },
             tokens: Some(TokenSet {
                 access_token: "eyJhbGciOiJFZERTQSIsImtpZCI6Ii4uLiJ9.eyJzdWIiOiIuLi4ifQ.c2ln".into(),
@@ -116,9 +117,9 @@ impl Saoma {
                 .wechat
                 .userinfo(&app.app_id, &grant.access_token, &grant.openid)
                 .await?;
+            nickname = info.real_nickname();
+            avatar = info.real_avatar();
             unionid = info.unionid.or(unionid);
-            nickname = Some(info.nickname).filter(|n| !n.is_empty());
-            avatar = Some(info.headimgurl).filter(|a| !a.is_empty());
         }
         let identity = NewIdentity {
             provider: Provider::MobileApp,

@@ -3,6 +3,7 @@
 
 mod admin;
 mod admins;
+mod avatar;
 mod client_login;
 mod client_tokens;
 mod cluster;
@@ -16,6 +17,7 @@ mod mini_program_phone;
 mod mobile_app;
 mod official_account;
 mod poll_token;
+mod profile;
 mod provision;
 mod scenes;
 mod self_service;
@@ -30,6 +32,7 @@ mod website;
 
 pub use admin::{AdminAccount, AdminSessions, EventFilter, SessionView};
 pub use admins::Admins;
+pub use avatar::AvatarFormat;
 pub use client_login::Redeemed;
 pub(crate) use client_login::random_token;
 pub use cluster::{Cluster, ClusterState, KeyIds};
@@ -47,10 +50,11 @@ pub use sms_caps::{SmsCaps, SmsSettings};
 pub use sms_verification::SmsSent;
 pub use sso::{SsoLogin, SsoSessionView};
 pub(crate) use throttle::wxacode_key;
-pub use views::WxLogin;
 pub use views::{
-    AccountView, CreatedScene, IdentityView, LoginResult, Qr, RequesterView, SceneView, TokenSet,
+    AccountView, CreatedScene, IdentityView, LoginResult, ProfileView, Qr, RequesterView,
+    SceneView, TokenSet,
 };
+pub use views::{WxLogin, avatar_path};
 pub use website::{CallbackOutcome, Website};
 
 use crate::accounts::{AccountStore, EventLog, Lifecycle, RefreshTokens, SsoSessions};

@@ -159,9 +159,9 @@ pub struct IdentityView {
     pub openid: String,
     /// The user's unionid across the open platform's apps, when WeChat gave one.
     pub unionid: Option<String>,
-    /// The nickname WeChat gave, if any.
+    /// The nickname WeChat gave, if any (never its placeholder "微信用户").
     pub nickname: Option<String>,
-    /// The avatar URL WeChat gave, if any.
+    /// The avatar URL WeChat gave, if any (never its grey default avatar).
     pub avatar: Option<String>,
     /// When the identity was first seen.
     pub created_at: DateTime<Utc>,
@@ -179,6 +179,27 @@ pub struct AccountView {
     pub created_at: DateTime<Utc>,
     /// The WeChat identities linked to the account.
     pub identities: Vec<IdentityView>,
+    /// What the person filled in (头像昵称填写), once WeChat's content check passed it;
+    /// absent until then.
+    pub profile: Option<ProfileView>,
+}
+
+/// The profile a person filled in from the mini-program.
+#[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
+pub struct ProfileView {
+    /// The nickname (WeChat's content check passed it).
+    pub nickname: Option<String>,
+    /// The newest avatar, a path on this server (`/avatars/<id>.png`); others see it only
+    /// once `avatar_status` is `accepted`.
+    pub avatar: Option<String>,
+    /// Where WeChat's content check of `avatar` stands.
+    pub avatar_status: Option<crate::accounts::AvatarStatus>,
+}
+
+/// Where avatar `id` is served, on this server.
+pub fn avatar_path(id: &str) -> String {
+    format!("/avatars/{id}.png")
 }
 
 impl From<&Identity> for IdentityView {
@@ -202,6 +223,13 @@ impl From<&Account> for AccountView {
             phone: a.phone.clone(),
             created_at: a.created_at,
             identities: a.identities.iter().map(IdentityView::from).collect(),
+            profile: (a.profile.nickname.is_some() || a.profile.avatar.is_some()).then(|| {
+                ProfileView {
+                    nickname: a.profile.nickname.clone(),
+                    avatar: a.profile.avatar.as_ref().map(|(id, _)| avatar_path(id)),
+                    avatar_status: a.profile.avatar.as_ref().map(|(_, status)| *status),
+                }
+            }),
         }
     }
 }

@@ -192,8 +192,8 @@ impl Saoma {
             .wechat
             .userinfo(&website.app.app_id, &grant.access_token, &grant.openid)
             .await?;
-        let nickname = Some(info.nickname).filter(|n| !n.is_empty());
-        let avatar = Some(info.headimgurl).filter(|a| !a.is_empty());
+        let nickname = info.real_nickname();
+        let avatar = info.real_avatar();
         let identity = NewIdentity {
             provider: Provider::Website,
             app_id: website.app.app_id.clone(),

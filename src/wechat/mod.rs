@@ -13,7 +13,9 @@ mod error;
 mod oauth;
 mod official_account;
 mod phone_number;
+pub mod placeholder;
 mod refresh_locks;
+mod sec_check;
 mod sns;
 mod wxacode;
 
@@ -26,5 +28,6 @@ pub use error::WeChatError;
 pub use oauth::{UserGrant, UserInfo};
 pub use official_account::{FollowerInfo, QrCodeRequest, QrTicket};
 pub use phone_number::{PhoneInfo, Watermark};
+pub use sec_check::{PROFILE_SCENE, Suggest};
 pub use sns::Session;
 pub use wxacode::{CodeImage, WxaCodeRequest};

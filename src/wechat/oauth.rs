@@ -68,6 +68,18 @@ pub struct UserInfo {
     pub unionid: Option<UnionId>,
 }
 
+impl UserInfo {
+    /// The nickname, unless it is empty or WeChat's placeholder "微信用户".
+    pub fn real_nickname(&self) -> Option<String> {
+        super::placeholder::real_nickname(&self.nickname)
+    }
+
+    /// The avatar URL, unless it is empty or WeChat's grey default.
+    pub fn real_avatar(&self) -> Option<String> {
+        super::placeholder::real_avatar(&self.headimgurl)
+    }
+}
+
 impl WeChatClient {
     /// `GET sns/oauth2/access_token`: trade the code of a website login (single use, 10 minutes)
     /// for the user's grant. 40029 (invalid), 40163 (used) and 42003 (expired) come back as

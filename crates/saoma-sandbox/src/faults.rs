@@ -24,6 +24,8 @@ pub(crate) const QRCODE_CREATE: &str = "cgi-bin/qrcode/create";
 pub(crate) const SHOWQRCODE: &str = "cgi-bin/showqrcode";
 pub(crate) const USER_INFO: &str = "cgi-bin/user/info";
 pub(crate) const GETUSERPHONENUMBER: &str = "wxa/business/getuserphonenumber";
+pub(crate) const MSG_SEC_CHECK: &str = "wxa/msg_sec_check";
+pub(crate) const MEDIA_CHECK_ASYNC: &str = "wxa/media_check_async";
 const ENDPOINTS: &[&str] = &[
     CGI_BIN_TOKEN,
     STABLE_TOKEN,
@@ -37,6 +39,8 @@ const ENDPOINTS: &[&str] = &[
     SHOWQRCODE,
     USER_INFO,
     GETUSERPHONENUMBER,
+    MSG_SEC_CHECK,
+    MEDIA_CHECK_ASYNC,
 ];
 
 /// The app id counted when an access token is unknown.

@@ -15,6 +15,9 @@
 //!   DELETE), `/api/faults` (POST, DELETE), `/api/invalidate-token`, `/api/clock`: tools for tests and the phone page.
 //! - `/wechat/wxa/business/getuserphonenumber`, `/api/phone-code` and `/api/phone-quota`: the
 //!   getPhoneNumber button and its paid quota.
+//! - `/wechat/wxa/msg_sec_check`: content security of a text (containing "违规": refused);
+//!   `/wechat/wxa/media_check_async` and `/api/media-checks/deliver`: of an image, its verdict
+//!   pushed when a tester delivers it.
 //! - `/api/sms`: the messages of Saoma's `log` SMS sender.
 //! - `/wechat/connect/oauth2/authorize`, `/browser`, `/api/in-wechat/authorize`,
 //!   `/api/mobile-app/auth`: web authorization inside WeChat and the mobile SDK (`web_auth*.rs`).
@@ -39,6 +42,7 @@ pub mod crypto;
 mod errors;
 mod faults;
 mod html;
+mod media_check;
 mod oa_deliver;
 mod oa_push;
 mod oauth;
@@ -47,6 +51,7 @@ mod pages;
 mod phone;
 mod phone_number;
 mod phone_quota;
+mod sec_check;
 mod secret;
 pub mod sms;
 mod sns;
@@ -145,6 +150,7 @@ pub(crate) struct State {
     push_client: reqwest::Client,
     phone_codes: phone_number::PhoneCodes,
     phone_quota: phone_quota::PhoneQuota,
+    media_checks: media_check::MediaChecks,
     /// What Saoma's `log` SMS sender delivered (shared with it by `app`).
     sms: Arc<sms::Inbox>,
 }
@@ -185,6 +191,7 @@ impl Sandbox {
                 .context("building the sandbox's push client")?,
             phone_codes: phone_number::PhoneCodes::default(),
             phone_quota: phone_quota::PhoneQuota::new(config.phone_trial_quota),
+            media_checks: media_check::MediaChecks::default(),
             sms: Arc::default(),
         };
         Ok(Sandbox {
@@ -270,6 +277,18 @@ impl Sandbox {
             .at(
                 "/wechat/wxa/business/getuserphonenumber",
                 post(phone_number::getuserphonenumber).data(s.clone()),
+            )
+            .at(
+                "/wechat/wxa/msg_sec_check",
+                post(sec_check::msg_sec_check).data(s.clone()),
+            )
+            .at(
+                "/wechat/wxa/media_check_async",
+                post(media_check::media_check_async).data(s.clone()),
+            )
+            .at(
+                "/api/media-checks/deliver",
+                post(media_check::deliver_checks).data(s.clone()),
             )
             .at(
                 "/api/phone-code",

@@ -259,11 +259,7 @@ pub(crate) async fn userinfo(
         Ok(user) => user,
         Err(reply) => return reply,
     };
-    let nickname = state
-        .users
-        .get(&user_id)
-        .map(|u| u.nickname)
-        .unwrap_or_default();
+    let (nickname, headimgurl) = state.profile(&user_id);
     wx_json(&serde_json::json!({
         "openid": state.openid(&user_id, &app_id),
         "nickname": nickname,
@@ -271,7 +267,7 @@ pub(crate) async fn userinfo(
         "province": "",
         "city": "",
         "country": "",
-        "headimgurl": state.avatar_url(&user_id),
+        "headimgurl": headimgurl,
         "privilege": [],
         "unionid": state.unionid(&user_id),
     }))

@@ -126,9 +126,29 @@ fn render_png(payload: &str) -> anyhow::Result<Vec<u8>> {
     Ok(png.into_inner())
 }
 
+/// The nickname WeChat answers for a user who shares no profile (since the 2022 recall of
+/// `wx.getUserProfile`), with [`GREY_AVATAR`].
+pub(crate) const PLACEHOLDER_NICKNAME: &str = "微信用户";
+/// WeChat's grey default avatar, as `sns/userinfo` and `getUserProfile` answer it.
+pub(crate) const GREY_AVATAR: &str = "https://thirdwx.qlogo.cn/mmopen/vi_32/POgEwh4mIHO4nibH0KlMECNjjGxQUq24ZEaGT4poC6icRiccVGKSyXwibcPq4BWmiaIGuG1icwxaQX6grC9VemZoJ8rg/132";
+
 impl State {
-    /// `sns/userinfo`'s `headimgurl` for a fake user: served by [`avatar`].
-    pub(crate) fn avatar_url(&self, user_id: &str) -> String {
+    /// `sns/userinfo`'s `nickname` and `headimgurl` for a fake user: a user named "微信用户"
+    /// shares no profile, and WeChat answers its placeholder pair; any other has an avatar
+    /// served by [`avatar`].
+    pub(crate) fn profile(&self, user_id: &str) -> (String, String) {
+        let nickname = self
+            .users
+            .get(user_id)
+            .map(|u| u.nickname)
+            .unwrap_or_default();
+        if nickname == PLACEHOLDER_NICKNAME {
+            return (nickname, GREY_AVATAR.to_owned());
+        }
+        (nickname, self.avatar_url(user_id))
+    }
+
+    fn avatar_url(&self, user_id: &str) -> String {
         let path = format!(
             "api/users/{}/avatar",
             url::form_urlencoded::byte_serialize(user_id.as_bytes()).collect::<String>()

@@ -289,6 +289,18 @@ async function websiteAnswer(approve) {
   } catch (e) { show(e.message, false); setBusy("website-actions", false); }
 }
 
+/** WeChat's verdict on every pending image check, pushed to Saoma's callback. */
+async function deliverMediaChecks(suggest) {
+  try {
+    const answer = await call(sandboxApi("media-checks/deliver"), { suggest });
+    const n = answer.delivered.length;
+    show(n ? "已推送 " + n + " 个审核结果 (pushed " + n + " verdicts: " + suggest + ")"
+      : "没有待审图片 (no pending image)", true);
+  } catch (e) { show(e.message, false); }
+}
+
+$("media-pass").addEventListener("click", () => deliverMediaChecks("pass"));
+$("media-refuse").addEventListener("click", () => deliverMediaChecks("risky"));
 $("new-user").addEventListener("click", newUser);
 $("user-select").addEventListener("change", updateOfficialAccount);
 $("confirm").addEventListener("click", () => decide(true));

@@ -167,6 +167,12 @@ pub(crate) struct TokenQuery {
     access_token: Option<String>,
 }
 
+impl TokenQuery {
+    pub(crate) fn token(&self) -> &str {
+        self.access_token.as_deref().unwrap_or_default()
+    }
+}
+
 #[derive(Deserialize)]
 struct CodeBody {
     code: Option<String>,

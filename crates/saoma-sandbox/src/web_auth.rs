@@ -248,11 +248,7 @@ async fn userinfo(state: &State, q: &HashMap<String, String>, auth_only: bool) -
     if grant.scope != SNSAPI_USERINFO || grant.snapshot {
         return Some(wx_error(API_UNAUTHORIZED));
     }
-    let nickname = state
-        .users
-        .get(&grant.user_id)
-        .map(|u| u.nickname)
-        .unwrap_or_default();
+    let (nickname, headimgurl) = state.profile(&grant.user_id);
     Some(wx_json(&serde_json::json!({
         "openid": openid,
         "nickname": nickname,
@@ -260,7 +256,7 @@ async fn userinfo(state: &State, q: &HashMap<String, String>, auth_only: bool) -
         "province": "",
         "city": "",
         "country": "",
-        "headimgurl": state.avatar_url(&grant.user_id),
+        "headimgurl": headimgurl,
         "privilege": [],
         "unionid": state.unionid(&grant.user_id),
     })))

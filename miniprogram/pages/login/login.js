@@ -171,6 +171,16 @@ Component({
     smsSent: false,
     privacy: false, // the privacy agreement popup is shown
     privacyContractName: '《小程序隐私保护指引》',
+    profileToken: '', // the session's access token, for the fill-in profile once confirmed
+  },
+
+  observers: {
+    // Logged in: the fill-in profile (components/profile-form) is offered with the session.
+    state(state) {
+      if (state === 'confirmed' && this.session && this.session.access_token) {
+        this.setData({ profileToken: this.session.access_token });
+      }
+    },
   },
 
   methods: {

@@ -164,6 +164,80 @@ pub(super) async fn nickname_and_avatar_are_updated_when_given_and_kept_otherwis
     assert_eq!(renamed.identities[0].nickname.as_deref(), Some("Anna"));
 }
 
+pub(super) async fn a_filled_in_nickname_is_loaded_with_the_account_and_replaced(
+    store: SqlAccounts,
+) {
+    let account = store
+        .find_or_create(&identity("wxa", "o1", None))
+        .await
+        .unwrap();
+    assert_eq!(account.profile.nickname, None);
+
+    store.set_nickname(&account.id, "小明").await.unwrap();
+    let renamed = store.set_nickname(&account.id, "小明明").await.unwrap();
+    let again = store
+        .find_or_create(&identity("wxa", "o1", None))
+        .await
+        .unwrap();
+
+    assert_eq!(renamed.profile.nickname.as_deref(), Some("小明明"));
+    assert_eq!(
+        again.profile.nickname.as_deref(),
+        Some("小明明"),
+        "a returning login"
+    );
+    assert!(matches!(
+        store.set_nickname("no-such-account", "x").await,
+        Err(AccountError::UnknownAccount)
+    ));
+}
+
+pub(super) async fn an_avatar_is_pending_until_settled_and_the_accepted_one_stays_shown(
+    store: SqlAccounts,
+) {
+    let account = store
+        .find_or_create(&identity("wxa", "o1", None))
+        .await
+        .unwrap();
+    let profile = |id: &str| {
+        let store = &store;
+        let id = id.to_owned();
+        async move { store.get(&id).await.unwrap().unwrap().profile }
+    };
+
+    store.add_avatar(&account.id, "a1", b"png-1").await.unwrap();
+    store.set_avatar_trace("a1", "t1").await.unwrap();
+    let pending = profile(&account.id).await;
+    assert_eq!(pending.avatar, Some(("a1".into(), AvatarStatus::Pending)));
+    assert_eq!(pending.shown_avatar, None);
+    assert_eq!(
+        store.settle_avatar("t1", true).await.unwrap(),
+        Some(account.id.clone())
+    );
+
+    store.add_avatar(&account.id, "a2", b"png-2").await.unwrap();
+    store.set_avatar_trace("a2", "t2").await.unwrap();
+    assert!(store.settle_avatar("t2", false).await.unwrap().is_some());
+    let after = profile(&account.id).await;
+
+    assert_eq!(after.avatar, Some(("a2".into(), AvatarStatus::Refused)));
+    assert_eq!(after.shown_avatar.as_deref(), Some("a1"));
+    assert_eq!(
+        store.settle_avatar("t1", false).await.unwrap(),
+        None,
+        "settled once"
+    );
+    assert_eq!(
+        store.avatar("a1").await.unwrap(),
+        Some((b"png-1".to_vec(), AvatarStatus::Accepted))
+    );
+    assert_eq!(store.avatar("nope").await.unwrap(), None);
+    assert!(matches!(
+        store.add_avatar("no-such-account", "a3", b"x").await,
+        Err(AccountError::UnknownAccount)
+    ));
+}
+
 pub(super) async fn concurrent_first_logins_of_one_identity_make_one_account(store: SqlAccounts) {
     let store = Arc::new(store);
 

@@ -116,3 +116,51 @@ pub(super) async fn without_unionid_linking_each_identity_has_its_own_account(st
         Some(UnionId::parse("u1").unwrap())
     );
 }
+
+pub(super) async fn a_merged_account_brings_its_filled_in_profile_unless_the_survivor_has_one(
+    store: SqlAccounts,
+) {
+    let owner = store
+        .find_or_create(&identity("wxa", "o1", Some("u1")))
+        .await
+        .unwrap();
+    store
+        .bind_phone(&owner.id, &phone("13800138000"))
+        .await
+        .unwrap();
+    let filled = store
+        .find_or_create(&identity("wxb", "o2", Some("u2")))
+        .await
+        .unwrap();
+    store.set_nickname(&filled.id, "小明").await.unwrap();
+    store.add_avatar(&filled.id, "a1", b"png").await.unwrap();
+    let named = store
+        .find_or_create(&identity("wxc", "o3", Some("u3")))
+        .await
+        .unwrap();
+    store.set_nickname(&named.id, "别的名字").await.unwrap();
+
+    let bound = store
+        .bind_phone(&filled.id, &phone("13800138000"))
+        .await
+        .unwrap();
+    let survivor = store.get(&owner.id).await.unwrap().unwrap();
+
+    assert_eq!(bound.account.id, owner.id);
+    assert_eq!(survivor.profile.nickname.as_deref(), Some("小明"));
+    assert_eq!(
+        survivor.profile.avatar,
+        Some(("a1".into(), AvatarStatus::Pending))
+    );
+
+    store
+        .bind_phone(&named.id, &phone("13800138000"))
+        .await
+        .unwrap();
+    let kept = store.get(&owner.id).await.unwrap().unwrap();
+    assert_eq!(
+        kept.profile.nickname.as_deref(),
+        Some("小明"),
+        "the survivor keeps its own"
+    );
+}

@@ -12,7 +12,7 @@ use crate::providers::{Error, Saoma};
 use crate::scene::Refusal;
 use crate::scene::{Provider, Scene, SceneStatus};
 use crate::store::now_ms;
-use crate::wechat::callback;
+use crate::wechat::{Suggest, callback};
 use rand::Rng;
 use std::time::Duration;
 
@@ -21,6 +21,8 @@ const USER_INFO_BUDGET: Duration = Duration::from_millis(1500);
 /// Longer than WeChat's retries and than the replay window, so a replayed push is caught.
 const DEDUPE_TTL: Duration = Duration::from_secs(2 * push::TIMESTAMP_WINDOW_SECS as u64);
 const SUBSCRIBE_PREFIX: &str = "qrscene_";
+/// The push that carries `media_check_async`'s verdict on a filled-in avatar.
+const MEDIA_CHECK_EVENT: &str = "wxa_media_check";
 
 const LOGGED_IN: &str = "登录成功";
 const CANCELLED: &str = "已取消";
@@ -119,6 +121,9 @@ impl Saoma {
         } else if event.eq_ignore_ascii_case("unsubscribe") {
             self.unfollow(oa, openid).await;
             None
+        } else if event == MEDIA_CHECK_EVENT {
+            self.media_checked(push).await?;
+            None
         } else {
             None
         };
@@ -126,6 +131,26 @@ impl Saoma {
             Some(text) => reply_to(oa, push, from, text),
             None => PushAnswer::Success,
         })
+    }
+
+    /// `wxa_media_check`: WeChat's verdict (`result.suggest`) on the avatar of `trace_id`. A
+    /// push without them is answered `success` and changes nothing.
+    async fn media_checked(&self, push: &Push) -> Result<(), Error> {
+        let trace_id = push.fields.get("trace_id").unwrap_or_default().trim();
+        let suggest = match push.fields.get("result.suggest").map(str::trim) {
+            Some("pass") => Suggest::Pass,
+            Some("review") => Suggest::Review,
+            Some("risky") => Suggest::Risky,
+            _ => {
+                tracing::warn!("wxa_media_check without result.suggest; ignored");
+                return Ok(());
+            }
+        };
+        if trace_id.is_empty() {
+            tracing::warn!("wxa_media_check without trace_id; ignored");
+            return Ok(());
+        }
+        self.avatar_checked(trace_id, suggest).await
     }
 
     /// Confirm `scene` for this follower. `None`: not one of our scenes (no reply).

@@ -148,6 +148,25 @@ fn xml_fields_are_read_from_cdata_and_text() {
     assert_eq!(fields.get("Note"), Some("x & y"));
     assert_eq!(fields.get("Empty"), Some(""));
     assert_eq!(fields.get("Inner"), None);
+    assert_eq!(fields.get("Nested.Inner"), Some("z"));
+}
+
+#[test]
+fn a_media_check_result_is_read_one_level_deep_and_repeats_there_are_not_refused() {
+    let body = b"<xml><Event><![CDATA[wxa_media_check]]></Event><trace_id><![CDATA[t-1]]></trace_id>\
+        <detail><strategy><![CDATA[content_model]]></strategy><suggest><![CDATA[risky]]></suggest></detail>\
+        <detail><strategy><![CDATA[keyword]]></strategy><suggest><![CDATA[pass]]></suggest></detail>\
+        <result><suggest><![CDATA[risky]]></suggest><label>20002</label><deeper><x>1</x></deeper></result></xml>";
+    let fields = parse(body).unwrap();
+    assert_eq!(fields.get("result.suggest"), Some("risky"));
+    assert_eq!(fields.get("result.label"), Some("20002"));
+    assert_eq!(
+        fields.get("detail.strategy"),
+        Some("content_model"),
+        "the first wins"
+    );
+    assert_eq!(fields.get("result.deeper.x"), None);
+    assert_eq!(fields.get("x"), None);
 }
 
 #[test]

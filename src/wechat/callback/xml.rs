@@ -13,8 +13,9 @@ pub const MAX_XML_BYTES: usize = 16 * 1024;
 /// More direct children than any WeChat event has.
 const MAX_FIELDS: usize = 64;
 
-/// The direct children of `<xml>`: element name -> its text (CDATA and text concatenated).
-/// Deeper elements (a few message types nest) are skipped.
+/// The direct children of `<xml>`: element name -> its text (CDATA and text concatenated);
+/// their own children as `parent.child` (the first of a name: `wxa_media_check`'s
+/// `result.suggest`). Deeper elements are skipped.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Fields(BTreeMap<String, String>);
 
@@ -49,6 +50,9 @@ pub fn parse(body: &[u8]) -> Result<Fields, PushCodecError> {
     let mut depth = 0usize;
     let mut seen_root = false;
     let mut current: Option<(String, String)> = None;
+    let mut nested: Option<(String, String)> = None;
+    // Whether the current field holds elements: then only they are recorded (`detail` repeats).
+    let mut container = false;
     loop {
         match reader.read_event().map_err(invalid)? {
             Event::DocType(_) => return Err(PushCodecError::DocType),
@@ -62,6 +66,14 @@ pub fn parse(body: &[u8]) -> Result<Fields, PushCodecError> {
                             .map_err(invalid)?
                             .to_owned();
                         current = Some((name, String::new()));
+                        container = false;
+                    }
+                    3 => {
+                        container = true;
+                        let parent = current.as_ref().map(|(p, _)| p.as_str()).unwrap_or("");
+                        let name = start.name();
+                        let name = std::str::from_utf8(name.as_ref()).map_err(invalid)?;
+                        nested = Some((format!("{parent}.{name}"), String::new()));
                     }
                     _ => {}
                 }
@@ -79,13 +91,23 @@ pub fn parse(body: &[u8]) -> Result<Fields, PushCodecError> {
             Event::End(_) => {
                 if depth == 2
                     && let Some((name, value)) = current.take()
+                    && !container
                 {
                     insert(&mut fields, name, value)?;
+                }
+                if depth == 3
+                    && let Some((name, value)) = nested.take()
+                    && fields.len() < MAX_FIELDS
+                {
+                    fields.entry(name).or_insert(value);
                 }
                 depth = depth.saturating_sub(1);
             }
             Event::Text(text) => {
                 let value = text.unescape().map_err(invalid)?;
+                if let (Some((_, buffer)), 3) = (&mut nested, depth) {
+                    buffer.push_str(&value);
+                }
                 match (&mut current, depth) {
                     (Some((_, buffer)), 2) => buffer.push_str(&value),
                     (_, 0 | 1) if !value.trim().is_empty() => {
@@ -97,6 +119,9 @@ pub fn parse(body: &[u8]) -> Result<Fields, PushCodecError> {
             Event::CData(cdata) => {
                 let raw = cdata.into_inner();
                 let value = std::str::from_utf8(&raw).map_err(invalid)?;
+                if let (Some((_, buffer)), 3) = (&mut nested, depth) {
+                    buffer.push_str(value);
+                }
                 match (&mut current, depth) {
                     (Some((_, buffer)), 2) => buffer.push_str(value),
                     (_, 0 | 1) => return Err(invalid("CDATA outside the fields")),

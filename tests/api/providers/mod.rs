@@ -5,6 +5,7 @@ pub mod multi_platform;
 pub mod oa_refusals;
 pub mod oa_retry;
 pub mod official_account;
+pub mod placeholder_profile;
 pub mod website;
 pub mod website_errors;
 pub mod wechat_faults;

@@ -1,0 +1,119 @@
+//! The profile a person fills in (头像昵称填写): what WeChat's content check passed, shown
+//! instead of what a WeChat identity says.
+
+use super::db::Db;
+use super::events::{self, AccountChange, AccountUpdated, Actor, EventData};
+use super::identities::load_account;
+use super::rows::now_ms;
+use super::{Account, AccountError};
+use sqlx::AnyConnection;
+
+/// The filled-in profile; empty until the person fills it in.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Profile {
+    /// A nickname WeChat's content check passed.
+    pub nickname: Option<String>,
+    /// The newest avatar and where its content check stands.
+    pub avatar: Option<(String, AvatarStatus)>,
+    /// The newest avatar WeChat's content check accepted: the one shown to others.
+    pub shown_avatar: Option<String>,
+}
+
+/// Where an avatar's content check (WeChat's `media_check_async`) stands.
+#[derive(poem_openapi::Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum AvatarStatus {
+    /// WeChat has not answered yet: shown to its owner only.
+    Pending,
+    /// WeChat passed it: shown to others.
+    Accepted,
+    /// WeChat refused it: never shown.
+    Refused,
+}
+
+impl AvatarStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AvatarStatus::Pending => "pending",
+            AvatarStatus::Accepted => "accepted",
+            AvatarStatus::Refused => "refused",
+        }
+    }
+
+    pub(super) fn parse(status: &str) -> Result<Self, AccountError> {
+        match status {
+            "pending" => Ok(AvatarStatus::Pending),
+            "accepted" => Ok(AvatarStatus::Accepted),
+            "refused" => Ok(AvatarStatus::Refused),
+            other => Err(AccountError::Inconsistent(format!(
+                "unknown avatar status {other:?}"
+            ))),
+        }
+    }
+}
+
+pub(super) async fn load_profile(
+    conn: &mut AnyConnection,
+    account_id: &str,
+) -> Result<Profile, AccountError> {
+    let row: Option<(Option<String>,)> =
+        sqlx::query_as("SELECT nickname FROM profiles WHERE account_id = $1")
+            .bind(account_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    // An upload deletes the account's avatars that are not accepted, so one that is not is the
+    // newest (a millisecond clock cannot tell two quick uploads apart).
+    let avatars: Vec<(String, String)> = sqlx::query_as(
+        "SELECT id, status FROM avatars WHERE account_id = $1 \
+         ORDER BY CASE WHEN status = 'accepted' THEN 1 ELSE 0 END, created_at DESC, id",
+    )
+    .bind(account_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let avatars = avatars
+        .into_iter()
+        .map(|(id, status)| Ok((id, AvatarStatus::parse(&status)?)))
+        .collect::<Result<Vec<_>, AccountError>>()?;
+    Ok(Profile {
+        nickname: row.and_then(|(nickname,)| nickname),
+        shown_avatar: avatars
+            .iter()
+            .find(|(_, status)| *status == AvatarStatus::Accepted)
+            .map(|(id, _)| id.clone()),
+        avatar: avatars.into_iter().next(),
+    })
+}
+
+/// Set the account's nickname, recording `account.updated` (`profile`) by the person.
+pub(super) async fn set_nickname(
+    db: &Db,
+    account_id: &str,
+    nickname: &str,
+) -> Result<Account, AccountError> {
+    let mut tx = db.begin_write(&format!("account:{account_id}")).await?;
+    let exists: Option<(String,)> = sqlx::query_as("SELECT id FROM accounts WHERE id = $1")
+        .bind(account_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if exists.is_none() {
+        return Err(AccountError::UnknownAccount);
+    }
+    sqlx::query(
+        "INSERT INTO profiles (account_id, nickname, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (account_id) DO UPDATE SET nickname = excluded.nickname, \
+         updated_at = excluded.updated_at",
+    )
+    .bind(account_id)
+    .bind(nickname)
+    .bind(now_ms())
+    .execute(&mut *tx)
+    .await?;
+    let change = EventData::AccountUpdated(AccountUpdated::change(AccountChange::Profile));
+    let actor = Actor::Account(account_id.to_owned());
+    events::record(&mut tx, Some(account_id), &actor, &change).await?;
+    let account = load_account(&mut tx, account_id)
+        .await?
+        .ok_or(AccountError::UnknownAccount)?;
+    tx.commit().await?;
+    Ok(account)
+}
