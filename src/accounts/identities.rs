@@ -291,7 +291,8 @@ macro_rules! account_rows {
         concat!(
             "SELECT a.id, a.phone, a.created_at, a.disabled_at, a.disabled_reason, ",
             "a.provisioned_at, ",
-            "i.provider, i.app_id, i.openid, i.unionid, i.nickname, i.avatar, i.created_at ",
+            "i.provider, i.app_id, i.openid, i.unionid, i.nickname, i.avatar, i.created_at, ",
+            "a.phone_provisioned_at ",
             "FROM accounts a LEFT JOIN identities i ON i.account_id = a.id WHERE a.id = ",
             $which,
             " ORDER BY i.created_at, i.app_id, i.openid"
@@ -312,6 +313,7 @@ type AccountRow = (
     Option<String>,
     Option<String>,
     Option<String>,
+    Option<i64>,
     Option<i64>,
 );
 
@@ -364,7 +366,12 @@ fn account_from_rows(rows: Vec<AccountRow>) -> Result<Option<Account>, AccountEr
     let Some(first) = rows.first() else {
         return Ok(None);
     };
-    let (id, phone, created_at) = (first.0.clone(), first.1.clone(), first.2);
+    let (id, created_at) = (first.0.clone(), first.2);
+    // A number an admin provisioned is no one's until proven (migration 0013).
+    let (phone, provisioned_phone) = match first.13 {
+        None => (first.1.clone(), None),
+        Some(_) => (None, first.1.clone()),
+    };
     let disabled = match first.3 {
         Some(at) => Some(Disabled {
             at: from_ms(at)?,
@@ -380,6 +387,7 @@ fn account_from_rows(rows: Vec<AccountRow>) -> Result<Option<Account>, AccountEr
     Ok(Some(Account {
         id,
         phone,
+        provisioned_phone,
         created_at: from_ms(created_at)?,
         identities,
         disabled,
@@ -390,7 +398,8 @@ fn account_from_rows(rows: Vec<AccountRow>) -> Result<Option<Account>, AccountEr
 
 /// The row's identity; `None` for the row of an account without identities.
 fn identity_from_row(row: AccountRow) -> Result<Option<Identity>, AccountError> {
-    let (_, _, _, _, _, _, provider, app_id, openid, unionid, nickname, avatar, created_at) = row;
+    let (_, _, _, _, _, _, provider, app_id, openid, unionid, nickname, avatar, created_at, _) =
+        row;
     let (Some(provider), Some(app_id), Some(openid), Some(created_at)) =
         (provider, app_id, openid, created_at)
     else {

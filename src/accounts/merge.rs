@@ -16,17 +16,19 @@ pub(super) async fn merge_into(
     into: &str,
 ) -> Result<(), AccountError> {
     let conn = &mut **tx;
-    let phones: Vec<(String, Option<String>)> =
-        sqlx::query_as("SELECT id, phone FROM accounts WHERE id = $1 OR id = $2")
-            .bind(from)
-            .bind(into)
-            .fetch_all(&mut *conn)
-            .await?;
+    // (id, phone, phone_provisioned_at): a provisioned number moves as one, still unproven.
+    let phones: Vec<(String, Option<String>, Option<i64>)> = sqlx::query_as(
+        "SELECT id, phone, phone_provisioned_at FROM accounts WHERE id = $1 OR id = $2",
+    )
+    .bind(from)
+    .bind(into)
+    .fetch_all(&mut *conn)
+    .await?;
     let phone_of = |id: &str| {
         phones
             .iter()
-            .find(|(account, _)| account == id)
-            .and_then(|(_, phone)| phone.clone())
+            .find(|(account, _, _)| account == id)
+            .and_then(|(_, phone, provisioned)| phone.clone().map(|p| (p, *provisioned)))
     };
     let inherited = phone_of(from).filter(|_| phone_of(into).is_none());
     for statement in [
@@ -51,10 +53,11 @@ pub(super) async fn merge_into(
         .bind(from)
         .execute(&mut *conn)
         .await?;
-    if let Some(phone) = inherited {
-        sqlx::query("UPDATE accounts SET phone = $2 WHERE id = $1")
+    if let Some((phone, provisioned)) = inherited {
+        sqlx::query("UPDATE accounts SET phone = $2, phone_provisioned_at = $3 WHERE id = $1")
             .bind(into)
             .bind(phone)
+            .bind(provisioned)
             .execute(&mut *conn)
             .await?;
     }

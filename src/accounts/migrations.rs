@@ -66,6 +66,12 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "webhooks",
         include_str!("../../migrations/0012_webhooks.sql"),
     ),
+    // 13: a provisioned phone number is not a proven one (the review of issue 24).
+    (
+        13,
+        "provisioned phone",
+        include_str!("../../migrations/0013_provisioned_phone.sql"),
+    ),
 ];
 
 #[derive(Debug)]

@@ -72,7 +72,11 @@ pub struct Identity {
 pub struct Account {
     /// A UUID v4.
     pub id: String,
+    /// The verified phone number: one its owner proved (SMS or WeChat).
     pub phone: Option<String>,
+    /// A number an admin provisioned that nobody proved yet: binding it joins this account,
+    /// and only then is it `phone`.
+    pub provisioned_phone: Option<String>,
     pub created_at: DateTime<Utc>,
     pub identities: Vec<Identity>,
     /// Set while the account is disabled: it completes no login.
@@ -92,6 +96,10 @@ pub struct Disabled {
 
 /// What a login's account lookup decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one per login, moved once to its caller: a Box would only add an allocation"
+)]
 pub enum Admission {
     /// The person may log in to this account (created now when `created`).
     Admitted { account: Account, created: bool },

@@ -43,6 +43,12 @@ pub(super) async fn bind_phone(
             (owner, true)
         }
     };
+    // Whoever binds the number proved it: an admin's provisioned number is now the verified one.
+    sqlx::query("UPDATE accounts SET phone_provisioned_at = NULL WHERE id = $1 AND phone = $2")
+        .bind(&target)
+        .bind(phone.as_str())
+        .execute(&mut *tx)
+        .await?;
     let account = load_account(&mut tx, &target)
         .await?
         .ok_or(AccountError::UnknownAccount)?;

@@ -51,13 +51,15 @@ pub(super) async fn provision(
     let id = uuid::Uuid::new_v4().to_string();
     let now = now_ms();
     sqlx::query(
-        "INSERT INTO accounts (id, phone, created_at, provisioned_at, provisioned_unionid) \
-         VALUES ($1, $2, $3, $3, $4)",
+        "INSERT INTO accounts \
+         (id, phone, created_at, provisioned_at, provisioned_unionid, phone_provisioned_at) \
+         VALUES ($1, $2, $3, $3, $4, $5)",
     )
     .bind(&id)
     .bind(phone.map(Phone::as_str))
     .bind(now)
     .bind(unionid.map(UnionId::as_str))
+    .bind(phone.map(|_| now))
     .execute(&mut *tx)
     .await?;
     let created = EventData::AccountCreated(AccountCreated {

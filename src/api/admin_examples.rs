@@ -20,6 +20,7 @@ impl Example for AdminAccount {
             disabled_at: DateTime::from_timestamp(1_767_323_045, 0),
             disabled_reason: Some("abuse report 1234".into()),
             provisioned_at: None,
+            provisioned_phone: None,
         }
     }
 }

@@ -26,6 +26,8 @@ pub struct AdminAccount {
     pub disabled_reason: Option<String>,
     /// When an admin provisioned it ahead of its first login (`POST /admin/v1/accounts`).
     pub provisioned_at: Option<DateTime<Utc>>,
+    /// The phone number it was provisioned with, until its owner proves it (then `phone`).
+    pub provisioned_phone: Option<String>,
 }
 
 impl Saoma {
@@ -234,6 +236,7 @@ pub(super) fn admin_view(account: &crate::accounts::Account) -> AdminAccount {
         disabled_at: account.disabled.as_ref().map(|d| d.at),
         disabled_reason: account.disabled.as_ref().and_then(|d| d.reason.clone()),
         provisioned_at: account.provisioned_at,
+        provisioned_phone: account.provisioned_phone.clone(),
     }
 }
 

@@ -120,7 +120,7 @@ async fn binding_a_provisioned_phone_joins_its_account() {
         .json()
         .await
         .unwrap();
-    assert_eq!(provisioned["phone"], "+8613800138000");
+    assert_eq!(provisioned["provisioned_phone"], "+8613800138000");
     let id = provisioned["id"].as_str().unwrap();
     let found: Value = app
         .http
@@ -145,6 +145,65 @@ async fn binding_a_provisioned_phone_joins_its_account() {
         account, id,
         "the person now logs into the provisioned account"
     );
+    let joined: Value = app
+        .http
+        .get(app.url(&format!("/admin/v1/accounts/{id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(joined["phone"], "+8613800138000", "proven by the binding");
+    assert_eq!(joined["provisioned_phone"], Value::Null);
+}
+
+/// Review finding: a phone number provisioned with a unionid was claimed as the unionid
+/// person's verified number (`/api/v1/me`, the OpenID `phone_number`, `[admin] phones`)
+/// before anyone proved it. It stays the admin's word until its owner proves it.
+#[tokio::test]
+async fn a_provisioned_phone_is_nobodys_until_it_is_proven() {
+    let app = spawn_app_with(with_admin).await;
+    let token = admin_token(&app).await;
+    let (user, unionid) = sandbox_user(&app, "受邀者").await;
+    let res = provision(
+        &app,
+        &token,
+        json!({"phone": "13800138000", "unionid": unionid}),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let provisioned: Value = res.json().await.unwrap();
+    assert_eq!(provisioned["phone"], Value::Null, "not proven: no phone");
+    assert_eq!(provisioned["provisioned_phone"], "+8613800138000");
+    let id = provisioned["id"].as_str().unwrap();
+
+    let (account, access) = app.mp_session(&user).await;
+    assert_eq!(account, id);
+    let me: Value = app.me(&access).await.json().await.unwrap();
+    assert_eq!(
+        me["phone"],
+        Value::Null,
+        "the unionid's person never proved the number: {me}"
+    );
+
+    let code = app.phone_code(&user, Some("+8613800138000")).await;
+    assert_eq!(app.mp_phone(&access, &code, None).await.status(), 200);
+    let me: Value = app.me(&access).await.json().await.unwrap();
+    assert_eq!(me["phone"], "+8613800138000", "proven now");
+    let found: Value = app
+        .http
+        .get(app.url(&format!("/admin/v1/accounts/{id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["phone"], "+8613800138000");
+    assert_eq!(found["provisioned_phone"], Value::Null);
 }
 
 #[tokio::test]
