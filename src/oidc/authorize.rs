@@ -7,6 +7,7 @@ use super::error::OAuthError;
 use super::login_page::{Page, login_page};
 use super::request::{MAX_ECHOED, now_secs, parse, ui_lang};
 use super::state::{AuthRequest, CodeGrant, Lang, Login, code_key, request_key};
+use super::types::AuthCode;
 use crate::providers::random_token;
 use crate::secret::Secret;
 use poem::http::{StatusCode, header};
@@ -202,9 +203,9 @@ impl Oidc {
         request: AuthRequest,
         login: Login,
     ) -> Result<String, OAuthError> {
-        let code = random_token();
+        let code = AuthCode::new(random_token().expose());
         let to = with_params(
-            &request.redirect_uri,
+            request.redirect_uri.as_str(),
             &[
                 ("code", Some(code.expose())),
                 ("state", request.state.as_deref()),
@@ -212,7 +213,7 @@ impl Oidc {
             ],
         );
         self.put(
-            &code_key(code.expose()),
+            &code_key(&code),
             &CodeGrant { request, login },
             self.code_ttl,
         )

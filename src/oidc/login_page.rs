@@ -55,8 +55,8 @@ pub async fn page(oidc: Data<&Arc<Oidc>>, req: &Request, Query(q): Query<PageQue
 pub fn login_page(oidc: &Oidc, req: &Request, id: &str, request: &AuthRequest) -> Page {
     let name = oidc
         .clients
-        .get(&request.client_id)
-        .map_or_else(|| request.client_id.clone(), |c| c.name.clone());
+        .get(request.client_id.as_str())
+        .map_or_else(|| request.client_id.to_string(), |c| c.name.clone());
     let in_wechat = req
         .header(header::USER_AGENT)
         .is_some_and(|ua| ua.contains("MicroMessenger"));

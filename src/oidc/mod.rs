@@ -29,6 +29,7 @@ mod resume;
 mod session;
 mod state;
 mod token_endpoint;
+mod types;
 mod userinfo;
 
 pub use api::OidcApi;

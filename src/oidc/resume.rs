@@ -57,7 +57,7 @@ pub async fn resume(oidc: Data<&Arc<Oidc>>, req: &Request, Query(q): Query<Ticke
     let failed = |e: OAuthError| {
         see_other(&error_redirect(
             &oidc,
-            &request.redirect_uri,
+            request.redirect_uri.as_str(),
             request.state.as_deref(),
             e.code,
             &e.description,
@@ -127,7 +127,7 @@ pub async fn abort(oidc: Data<&Arc<Oidc>>, Query(q): Query<Abort>) -> Response {
     };
     see_other(&error_redirect(
         &oidc,
-        &request.redirect_uri,
+        request.redirect_uri.as_str(),
         request.state.as_deref(),
         "access_denied",
         text,

@@ -4,6 +4,7 @@
 
 use super::Oidc;
 use super::error::OAuthError;
+use super::types::{AuthCode, ClientId, RedirectUri, Scopes};
 use crate::ids::AppId;
 use crate::scene::Provider;
 use serde::de::DeserializeOwned;
@@ -23,9 +24,9 @@ pub enum Lang {
 /// A validated authorization request, waiting for a login on the hosted page.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuthRequest {
-    pub client_id: String,
-    pub redirect_uri: String,
-    pub scopes: Vec<String>,
+    pub client_id: ClientId,
+    pub redirect_uri: RedirectUri,
+    pub scopes: Scopes,
     pub state: Option<String>,
     pub nonce: Option<String>,
     /// S256 challenge.
@@ -63,13 +64,13 @@ pub fn request_key(id: &str) -> String {
     format!("oidc:req:{id}")
 }
 
-pub fn code_key(code: &str) -> String {
-    format!("oidc:code:{}", hash(code))
+pub fn code_key(code: &AuthCode) -> String {
+    format!("oidc:code:{}", hash(code.expose()))
 }
 
 /// Set once a code was exchanged: the refresh family it opened, revoked if it comes back.
-pub fn used_code_key(code: &str) -> String {
-    format!("oidc:used:{}", hash(code))
+pub fn used_code_key(code: &AuthCode) -> String {
+    format!("oidc:used:{}", hash(code.expose()))
 }
 
 impl Oidc {
