@@ -3,7 +3,7 @@
 //! with "微信一键登录"), whose WeChat redirect comes back to this very login page.
 
 use super::Oidc;
-use super::state::{AuthRequest, hash, request_key};
+use super::state::hash;
 use crate::api::{InWechatCookie, PollCookie};
 use crate::providers::{Error, NewScene};
 use crate::scene::{ClientRequest, Provider};
@@ -31,7 +31,7 @@ pub async fn create_scene(
     req: &Request,
     Json(body): Json<CreateScene>,
 ) -> Response {
-    let request: AuthRequest = match oidc.get(&request_key(&body.request)).await {
+    let request = match oidc.request(&body.request).await {
         Ok(Some(request)) => request,
         Ok(None) => {
             return api_error(

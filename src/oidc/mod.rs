@@ -28,6 +28,7 @@ mod request;
 mod resume;
 mod session;
 mod state;
+mod store;
 mod token_endpoint;
 mod types;
 mod userinfo;

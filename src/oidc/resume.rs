@@ -7,7 +7,7 @@ use super::authorize::{error_redirect, see_other};
 use super::error::OAuthError;
 use super::login_page::error_page;
 use super::session::{cookie, login_cookie_name, session_cookie};
-use super::state::{AuthRequest, Lang, Login, request_key};
+use super::state::{Lang, Login};
 use crate::providers::{Redeemed, SsoLogin};
 use poem::http::{StatusCode, header};
 use poem::web::{Data, Query};
@@ -49,7 +49,7 @@ pub async fn resume(oidc: Data<&Arc<Oidc>>, req: &Request, Query(q): Query<Ticke
         }
         Err(e) => return OAuthError::domain(e).into_page(),
     };
-    let request: AuthRequest = match oidc.take(&request_key(&login.request)).await {
+    let request = match oidc.take_request(&login.request).await {
         Ok(Some(request)) => request,
         Ok(None) => return expired(Lang::Zh),
         Err(e) => return e.into_page(),
@@ -109,7 +109,7 @@ pub struct Abort {
 /// The hosted page's next stop when the phone cancelled or the code expired.
 #[handler]
 pub async fn abort(oidc: Data<&Arc<Oidc>>, Query(q): Query<Abort>) -> Response {
-    let request: AuthRequest = match oidc.take(&request_key(&q.request)).await {
+    let request = match oidc.take_request(&q.request).await {
         Ok(Some(request)) => request,
         Ok(None) => {
             return error_page(

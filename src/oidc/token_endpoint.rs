@@ -5,7 +5,6 @@
 use super::claims::scope_claims;
 use super::clients::authenticate;
 use super::error::OAuthError;
-use super::state::{CodeGrant, code_key, used_code_key};
 use super::types::AuthCode;
 use super::{Client, Oidc};
 use crate::accounts::RefreshSubject;
@@ -17,11 +16,7 @@ use poem_openapi::Object;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::fmt;
-use std::time::Duration;
 use subtle::ConstantTimeEq;
-
-/// How long a used code is remembered, so that its replay revokes what it gave.
-const USED_CODE_MEMORY: Duration = Duration::from_secs(600);
 
 /// The token endpoint's work, on the form's parameters.
 pub async fn token(
@@ -55,8 +50,8 @@ async fn exchange_code(
         .get("code")
         .map(AuthCode::new)
         .ok_or_else(|| OAuthError::invalid_request("code is missing"))?;
-    let Some(mut grant) = oidc.take::<CodeGrant>(&code_key(&code)).await? else {
-        if let Some(family) = oidc.get::<String>(&used_code_key(&code)).await? {
+    let Some(mut grant) = oidc.take_code(&code).await? else {
+        if let Some(family) = oidc.used_code(&code).await? {
             oidc.saoma
                 .revoke_family(&family)
                 .await
@@ -100,8 +95,7 @@ async fn exchange_code(
         .await
         .map_err(OAuthError::domain)?;
     if let Some(family) = &issued.family_id {
-        oidc.put(&used_code_key(&code), family, USED_CODE_MEMORY)
-            .await?;
+        oidc.mark_code_used(&code, family).await?;
     }
     if let Some(sid) = &grant.login.sid {
         oidc.saoma
