@@ -46,6 +46,7 @@ pub(crate) mod browser {
 }
 pub use clients::{Client, Clients, IdTokenAlg};
 pub use console_client::CONSOLE_CLIENT_ID;
+pub use store::OidcResume;
 
 use crate::config::Config;
 use crate::providers::Saoma;

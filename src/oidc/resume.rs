@@ -8,7 +8,8 @@ use super::error::OAuthError;
 use super::login_page::error_page;
 use super::session::{cookie, login_cookie_name, session_cookie};
 use super::state::{Lang, Login};
-use crate::providers::{Redeemed, SsoLogin};
+use super::store::Redeemed;
+use crate::providers::SsoLogin;
 use poem::http::{StatusCode, header};
 use poem::web::{Data, Query};
 use poem::{Request, Response, handler};
@@ -32,11 +33,7 @@ pub async fn resume(oidc: Data<&Arc<Oidc>>, req: &Request, Query(q): Query<Ticke
         )
     };
     let browser_secret = |request: &str| cookie(req, &login_cookie_name(request));
-    let login = match oidc
-        .saoma
-        .redeem_client_ticket(&q.ticket, browser_secret)
-        .await
-    {
+    let login = match oidc.redeem_ticket(&q.ticket, browser_secret).await {
         Ok(Redeemed::Login(login)) => login,
         Ok(Redeemed::Expired) => return expired(Lang::Zh),
         Ok(Redeemed::Elsewhere) => {

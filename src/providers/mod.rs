@@ -29,8 +29,8 @@ mod website;
 
 pub use admin::{AdminAccount, AdminSessions, EventFilter, SessionView};
 pub use admins::Admins;
-pub use client_login::Redeemed;
 pub(crate) use client_login::random_token;
+pub use client_login::{ClientLogin, ClientResume};
 pub use cluster::{Cluster, ClusterState, KeyIds};
 pub use code_pool::{CodePool, PoolSettings, SharedBudget};
 pub use error::Error;
@@ -100,6 +100,8 @@ pub struct Parts {
     pub events: Arc<dyn EventLog>,
     /// The OpenID Provider's single sign-on sessions.
     pub sso: Arc<dyn SsoSessions>,
+    /// Where a confirmed OpenID client scene's login is handed (registered by `oidc`).
+    pub client_resume: Arc<dyn ClientResume>,
     pub signer: Arc<Signer>,
     pub wechat: WeChatClient,
     pub metrics: Arc<crate::metrics::Metrics>,
@@ -137,6 +139,7 @@ pub struct Saoma {
     lifecycle: Arc<dyn Lifecycle>,
     events: Arc<dyn EventLog>,
     sso: Arc<dyn SsoSessions>,
+    client_resume: Arc<dyn ClientResume>,
     signer: Arc<Signer>,
     wechat: WeChatClient,
     metrics: Arc<crate::metrics::Metrics>,
@@ -173,6 +176,7 @@ impl From<Parts> for Saoma {
             lifecycle,
             events,
             sso,
+            client_resume,
             signer,
             wechat,
             metrics,
@@ -199,6 +203,7 @@ impl From<Parts> for Saoma {
             lifecycle,
             events,
             sso,
+            client_resume,
             signer,
             wechat,
             metrics,
