@@ -359,3 +359,23 @@ test('the server address comes from the config file of the build\'s environment'
     global.wx = saved;
   }
 });
+
+test('in Moments single-page mode (scene 1154) the page says how to open the full mini-program and logs nothing in', async () => {
+  const created = await browserCreatesScene(saoma.base);
+  const onMoments = await person(saoma.base, '朋友圈用户', { launchScene: 1154 });
+  const mp = await openLoginPage({ base: saoma.base, wechat: onMoments, query: queryFor(created.scene) });
+  await mp.waitForText('朋友圈单页模式');
+  assert.match(mp.text(), /前往小程序/);
+  assert.deepEqual(mp.labels(), [], 'no button that single-page mode would disable');
+  assert.equal(onMoments.logins, 0, 'wx.login is not called');
+  const polled = await browserPolls(saoma.base, created);
+  assert.equal(polled.body.status, 'pending', 'the scene is untouched');
+
+  // 前往小程序: WeChat opens the same page with the same query in the full mini-program.
+  const full = new WeChat({ sandbox: saoma.base, user: onMoments.user });
+  const opened = await openLoginPage({ base: saoma.base, wechat: full, query: queryFor(created.scene) });
+  await opened.waitForText('在电脑上登录？');
+  await opened.tap('确认登录');
+  await opened.waitForText(CONFIRMED);
+  assert.equal(full.logins, 1);
+});

@@ -4,6 +4,8 @@
 // and WeChat itself, through the `wx` APIs the simulator does not have:
 // - wx.request: real HTTP to the running Saoma (`fail` when nothing answers, as WeChat does);
 // - wx.login: a real code from the sandbox (`POST /sandbox/api/wx-login`) for the test's user;
+// - how the page was opened: wx.getLaunchOptionsSync's scene (`launchScene`, 1047 a scanned
+//   code, 1154 Moments' single-page mode) and wx.getApiCategory (`browseOnly` in 1154);
 // - the getPhoneNumber button: a real code from the sandbox (`POST /sandbox/api/phone-code`),
 //   or WeChat's refusals (the user says no, errno 104 when the privacy agreement is refused,
 //   errno 1400001 when the sandbox's paid quota is spent);
@@ -80,9 +82,11 @@ async function sandboxPost(url, body) {
  * set, runs between WeChat issuing a phone code and the page receiving it (e.g. to age it).
  */
 class WeChat {
-  constructor({ sandbox, user, privacyAgreed = false }) {
+  constructor({ sandbox, user, privacyAgreed = false, launchScene = 1047 }) {
     this.sandbox = sandbox;
     this.user = user;
+    this.launchScene = launchScene;
+    this.logins = 0;
     this.privacyAgreed = privacyAgreed;
     this.phoneAnswer = 'allow';
     this.onPhoneCode = null;
@@ -96,7 +100,10 @@ class WeChat {
   api() {
     return {
       request,
+      getLaunchOptionsSync: () => ({ scene: this.launchScene, query: {}, referrerInfo: {} }),
+      getApiCategory: () => (this.launchScene === 1154 ? 'browseOnly' : 'default'),
       login: ({ success, fail, complete }) => {
+        this.logins += 1;
         sandboxPost(this.sandbox + '/sandbox/api/wx-login', { user: this.user })
           .then((body) => {
             const answer = { code: body.code, errMsg: 'login:ok' };

@@ -1,6 +1,7 @@
 //! Two accounts that turn out to be one person (a shared phone, or a unionid learnt late)
 //! become one: the survivor takes the other's identities, refresh-token and SSO sessions (its
-//! logins go on), and its phone when the survivor has none; the other account is deleted.
+//! logins go on), its events (the person's history: exported and erased with the survivor),
+//! and its phone when the survivor has none; the other account is deleted.
 //! When both have a phone, the survivor keeps its own and the other's is released.
 
 use super::AccountError;
@@ -31,6 +32,7 @@ pub(super) async fn merge_into(
         "UPDATE identities SET account_id = $2 WHERE account_id = $1",
         "UPDATE refresh_families SET account_id = $2 WHERE account_id = $1",
         "UPDATE sso_sessions SET account_id = $2 WHERE account_id = $1",
+        "UPDATE events SET account_id = $2 WHERE account_id = $1",
     ] {
         sqlx::query(statement)
             .bind(from)

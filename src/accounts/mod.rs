@@ -20,16 +20,18 @@ mod refresh_batch;
 mod rows;
 mod sql;
 mod sso;
+mod webhook_endpoints;
 
 #[cfg(test)]
 mod tests;
 
 pub use event_log::{EventLog, EventQuery, spawn_retention};
 pub use lifecycle::{Ended, Lifecycle};
-pub use outbox::{DeliveryKind, DueDelivery, EndpointSpec, Outcome};
+pub use outbox::{DeliveryKind, DueDelivery, Outcome};
 pub use phone_number::Phone;
 pub use sql::SqlAccounts;
 pub use sso::{NewSso, SsoSession, SsoSessions, spawn_sso_sweep};
+pub use webhook_endpoints::{DeliveryLogRow, Endpoint, EndpointSpec, WebhookEndpoints};
 
 use crate::ids::{AppId, OpenId, UnionId};
 use crate::scene::Provider;

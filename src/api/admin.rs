@@ -17,7 +17,8 @@ use std::sync::Arc;
 
 #[derive(Tags)]
 pub(super) enum ApiTags {
-    /// The management API: accounts, their lifecycle, the event log (admin tokens only).
+    /// The management API: accounts, their lifecycle, the event log, the webhook endpoints
+    /// (admin tokens only).
     Admin,
 }
 

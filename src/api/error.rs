@@ -126,6 +126,21 @@ pub enum ErrorCode {
     /// `DELETE /api/v1/me` needs tokens of a login within the last 10 minutes (not refreshed
     /// ones): log in again.
     ReauthenticationRequired,
+    /// No webhook endpoint has this id.
+    WebhookNotFound,
+    /// The endpoint has no delivery of this event.
+    WebhookDeliveryNotFound,
+    /// The webhook URL is refused: not a URL, not https (`webhook_delivery.allow_http`), a
+    /// private address (`webhook_delivery.allow_private_networks`), or user and password in it.
+    InvalidWebhookUrl,
+    /// The webhook secret is not `whsec_` + base64 of 24 to 64 bytes.
+    InvalidWebhookSecret,
+    /// The endpoint is disabled: this needs an enabled one (nothing changed).
+    WebhookDisabled,
+    /// The endpoint is not disabled: nothing changed.
+    WebhookNotDisabled,
+    /// The endpoint comes from `[[webhooks]]`: what the file holds is changed there.
+    WebhookConfigured,
 }
 
 /// The body of every error.
@@ -304,6 +319,15 @@ impl From<Error> for ApiError {
             Error::ReauthenticationRequired => {
                 ApiError::Forbidden(body(C::ReauthenticationRequired, msg))
             }
+            Error::WebhookNotFound => ApiError::NotFound(body(C::WebhookNotFound, msg)),
+            Error::DeliveryNotFound => ApiError::NotFound(body(C::WebhookDeliveryNotFound, msg)),
+            Error::InvalidWebhookUrl(_) => ApiError::BadRequest(body(C::InvalidWebhookUrl, msg)),
+            Error::InvalidWebhookSecret(_) => {
+                ApiError::BadRequest(body(C::InvalidWebhookSecret, msg))
+            }
+            Error::WebhookDisabled => ApiError::Conflict(body(C::WebhookDisabled, msg)),
+            Error::WebhookNotDisabled => ApiError::Conflict(body(C::WebhookNotDisabled, msg)),
+            Error::WebhookConfigured(_) => ApiError::Conflict(body(C::WebhookConfigured, msg)),
         }
     }
 }

@@ -25,7 +25,9 @@ impl ErrorCode {
             | C::PhoneCountryNotAllowed
             | C::InvalidState
             | C::InvalidCursor
-            | C::PhoneOrUnionidRequired => 400,
+            | C::PhoneOrUnionidRequired
+            | C::InvalidWebhookUrl
+            | C::InvalidWebhookSecret => 400,
             C::InvalidPollToken | C::Unauthenticated | C::InvalidRefreshToken => 401,
             C::InvalidSignature
             | C::StaleTimestamp
@@ -37,13 +39,21 @@ impl ErrorCode {
             | C::NotProvisioned
             | C::InsufficientScope
             | C::ReauthenticationRequired => 403,
-            C::NotFound | C::SceneNotFound | C::ProviderUnavailable | C::AccountNotFound => 404,
+            C::NotFound
+            | C::SceneNotFound
+            | C::ProviderUnavailable
+            | C::AccountNotFound
+            | C::WebhookNotFound
+            | C::WebhookDeliveryNotFound => 404,
             C::MethodNotAllowed => 405,
             C::SceneExists
             | C::SceneConflict
             | C::AccountAlreadyDisabled
             | C::AccountNotDisabled
-            | C::AccountExists => 409,
+            | C::AccountExists
+            | C::WebhookDisabled
+            | C::WebhookNotDisabled
+            | C::WebhookConfigured => 409,
             C::SceneExpired | C::SceneConsumed => 410,
             C::BodyTooLarge => 413,
             C::UnsupportedMediaType => 415,
@@ -140,6 +150,22 @@ impl ErrorCode {
             C::NotProvisioned => {
                 "sign-up is closed: only accounts created by the service's operator may log in"
             }
+            C::WebhookNotFound => "no webhook endpoint has this id",
+            C::WebhookDeliveryNotFound => "the endpoint has no delivery of this event",
+            C::InvalidWebhookUrl => {
+                "the webhook URL must be https (http needs webhook_delivery.allow_http, or \
+                 loopback in sandbox mode)"
+            }
+            C::InvalidWebhookSecret => {
+                "the webhook secret must start with whsec_ followed by base64 (a Standard \
+                 Webhooks secret)"
+            }
+            C::WebhookDisabled => "the endpoint is disabled: enable it first",
+            C::WebhookNotDisabled => "the endpoint is not disabled",
+            C::WebhookConfigured => {
+                "the endpoint is configured in [[webhooks]]: change its secret there (the \
+                 previous one keeps signing for the overlap after the restart)"
+            }
         }
     }
 }
@@ -219,6 +245,13 @@ mod tests {
             Error::PhoneOrUnionidRequired,
             Error::InvalidCursor,
             Error::ReauthenticationRequired,
+            Error::WebhookNotFound,
+            Error::DeliveryNotFound,
+            Error::InvalidWebhookUrl(crate::webhooks::guard::Refused::NotHttps),
+            Error::InvalidWebhookSecret(crate::webhooks::signature::SecretError::Length),
+            Error::WebhookDisabled,
+            Error::WebhookNotDisabled,
+            Error::WebhookConfigured("x"),
             Error::ProviderUnavailable(crate::scene::Provider::Website),
             Error::WrongProvider(crate::scene::Provider::Website),
             Error::SceneNotAllowed(crate::scene::Provider::Website),

@@ -1,4 +1,11 @@
-//! `/api/v1/mobile-app`: what a native iOS/Android app calls with the code of WeChat's SDK.
+//! `/api/v1/mobile-app`: what a native iOS/Android app calls with the code of WeChat's SDK,
+//! or, a multi-platform (多端) app, with the code of `wx.getMiniProgramCode`.
+//!
+//! The second is a sibling operation, not a field of the first: its code is the
+//! mini-program's, exchanged with `[mini_program]`'s id and secret at `jscode2session`
+//! (the first: `[mobile_app]`'s at `sns/oauth2/access_token`), it logs the person in with the
+//! mini-program's identity, and it is unavailable when `[mini_program]` is not configured. One
+//! operation per code keeps each one's credentials, errors and documentation its own.
 
 use super::client_of;
 use super::op_error::{OpError, errors};
@@ -41,6 +48,38 @@ impl std::fmt::Debug for MobileAppLoginRequest {
     }
 }
 
+/// The code `wx.getMiniProgramCode` handed a multi-platform app.
+#[derive(Object)]
+#[oai(example)]
+pub struct MultiPlatformLoginRequest {
+    /// The code, for the mini-program of `[mini_program]` (single use, 5 minutes).
+    #[oai(validator(min_length = 1, max_length = 256))]
+    pub code: String,
+}
+
+impl Example for MultiPlatformLoginRequest {
+    fn example() -> Self {
+        Self {
+            code: "0c3Xk0ll2Yb5Hd4VFvml2ZQ7Wj3Xk0lr".into(),
+        }
+    }
+}
+
+impl std::fmt::Debug for MultiPlatformLoginRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MultiPlatformLoginRequest")
+            .field("code", &"[redacted]")
+            .finish()
+    }
+}
+
+errors!(
+    /// `mobileAppMultiPlatformLogin`'s errors.
+    MultiPlatformErrors = "mobileAppMultiPlatformLogin", json: true,
+    [InvalidCode, ProviderUnavailable, RateLimited, WechatError, WechatQuotaExhausted,
+     StoreUnavailable, DatabaseUnavailable, WechatTimeout, AccountDisabled, NotProvisioned]
+);
+
 errors!(
     /// `mobileAppLogin`'s errors.
     AppLoginErrors = "mobileAppLogin", json: true,
@@ -76,5 +115,34 @@ impl MobileAppApi {
             user_agent,
         };
         Ok(Json(saoma.mobile_app_login(login).await?))
+    }
+
+    /// Log in a multi-platform (多端) app with the code of `wx.getMiniProgramCode`
+    ///
+    /// In a multi-platform app (the mini-program's code running as a native app, bound to it
+    /// on the open platform), `wx.getMiniProgramCode` returns a code that the mini-program's
+    /// `jscode2session` resolves to the mini-program's openid and unionid. Saoma exchanges it
+    /// with `[mini_program]`'s id and secret, finds or creates the account of that identity
+    /// (the same account as in the mini-program, and linked by unionid to the person's other
+    /// WeChat identities) and answers as `mobileAppLogin`: tokens, or the phone step when
+    /// `accounts.require_phone` asks for one. Same per-address limit as `mobileAppLogin`.
+    #[oai(
+        path = "/multi-platform-login",
+        method = "post",
+        operation_id = "mobileAppMultiPlatformLogin"
+    )]
+    async fn multi_platform_login(
+        &self,
+        saoma: Data<&Arc<Saoma>>,
+        req: &Request,
+        body: Json<MultiPlatformLoginRequest>,
+    ) -> Result<Json<AppLoginResult>, OpError<MultiPlatformErrors>> {
+        let (requester_ip, user_agent) = client_of(req);
+        let login = AppLoginRequest {
+            code: body.0.code,
+            requester_ip,
+            user_agent,
+        };
+        Ok(Json(saoma.multi_platform_login(login).await?))
     }
 }

@@ -63,7 +63,7 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
     let signer = signer(config, public_url)?;
     let metrics = Arc::new(Metrics::new()?);
     metrics.set_sandbox(sandbox);
-    let logout = start_webhooks(config, &accounts, &metrics, &shutdown).await?;
+    let (logout, webhook_settings) = start_webhooks(config, &accounts, &metrics, &shutdown).await?;
     let wechat = WeChatClient::new(
         api_base,
         Duration::from_millis(config.wechat.timeout_ms),
@@ -151,7 +151,9 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
         lifecycle: accounts.clone(),
         sso: accounts.clone(),
         client_resume,
-        events: accounts,
+        events: accounts.clone(),
+        webhooks: accounts,
+        webhook_settings,
         signer: Arc::new(signer),
         wechat,
         metrics,
@@ -176,13 +178,14 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
 }
 
 /// `[[webhooks]]` and the clients' `backchannel_logout_uri` written to the database, and this
-/// instance's delivery worker started; where it will find the logout-token signer.
+/// instance's delivery worker started; where it will find the logout-token signer, and the
+/// settings it read.
 async fn start_webhooks(
     config: &Config,
     accounts: &Arc<SqlAccounts>,
     metrics: &Arc<Metrics>,
     shutdown: &Shutdown,
-) -> anyhow::Result<LogoutSigner> {
+) -> anyhow::Result<(LogoutSigner, crate::webhooks::Settings)> {
     let settings = crate::webhooks::Settings::from_config(config)?;
     let endpoints = crate::webhooks::configured_endpoints(config, settings.policy)?;
     let backchannel = crate::webhooks::backchannel_endpoints(config, settings.policy)?;
@@ -203,7 +206,7 @@ async fn start_webhooks(
         logout.clone(),
     )?
     .spawn(shutdown.clone());
-    Ok(logout)
+    Ok((logout, settings))
 }
 
 /// Claim the RSA id_token keys too when the OpenID Provider is on, check once, then keep

@@ -4,9 +4,9 @@
 //! needs no running server.
 
 use crate::api::{
-    AccountApi, AdminApi, AdminProvisionApi, HealthApi, InWechatApi, MiniProgramApi,
-    MiniProgramSmsApi, MobileAppApi, OfficialAccountApi, PhoneApi, ProvidersApi, ScenesApi,
-    WebsiteApi,
+    AccountApi, AdminApi, AdminProvisionApi, AdminWebhooksApi, HealthApi, InWechatApi,
+    MiniProgramApi, MiniProgramSmsApi, MobileAppApi, OfficialAccountApi, PhoneApi, ProvidersApi,
+    ScenesApi, WebsiteApi,
 };
 use crate::oidc::{OidcApi, OidcBrowserApi};
 use poem_openapi::{LicenseObject, OpenApiService, ServerObject};
@@ -25,7 +25,13 @@ type Apis = (
     OidcApi,
     OidcBrowserApi,
     InWechatApi,
-    (MobileAppApi, MiniProgramSmsApi, AdminApi, AdminProvisionApi),
+    (
+        MobileAppApi,
+        MiniProgramSmsApi,
+        AdminApi,
+        AdminProvisionApi,
+        AdminWebhooksApi,
+    ),
 );
 
 pub(super) fn service() -> OpenApiService<Apis, ()> {

@@ -5,7 +5,6 @@ use super::claims::UserInfo;
 use super::error::OAuthError;
 use super::state::CodeGrant;
 use super::{IdTokenAlg, Oidc};
-use crate::tokens::is_access_token_typ;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, Validation};
@@ -57,11 +56,17 @@ impl Oidc {
 
     /// The claims of an id_token this provider signed (any of its keys), expired or not: what
     /// `id_token_hint` names. `None` when the signature, the key or the issuer is not ours, or
-    /// when it is an access token (`typ: at+jwt`).
+    /// when it is typed as something else (an access token's `at+jwt`, a logout token's
+    /// `logout+jwt`).
     pub(super) fn verify_hint(&self, token: &str) -> Option<Map<String, Value>> {
         let header = jsonwebtoken::decode_header(token).ok()?;
-        if header.typ.as_deref().is_some_and(is_access_token_typ) {
-            // An access token signed by the same key names no client session (L7).
+        if header
+            .typ
+            .as_deref()
+            .is_some_and(|typ| !typ.eq_ignore_ascii_case("JWT"))
+        {
+            // Other tokens signed by the same keys name no client session (L7): an access
+            // token, or a logout token a relying party received by the back channel.
             return None;
         }
         let kid = header.kid?;

@@ -256,7 +256,7 @@ pub struct EventFilter {
 }
 
 /// `<created_at ms>.<event id>`, as [`Saoma::events`] writes it.
-fn parse_cursor(cursor: &str) -> Result<(i64, String), Error> {
+pub(super) fn parse_cursor(cursor: &str) -> Result<(i64, String), Error> {
     let (at, id) = cursor.split_once('.').ok_or(Error::InvalidCursor)?;
     let at: i64 = at.parse().map_err(|_| Error::InvalidCursor)?;
     let well_formed =

@@ -101,6 +101,21 @@ pub enum Error {
     PhoneOrUnionidRequired,
     #[error("the cursor is not one this API returned")]
     InvalidCursor,
+    #[error("no webhook endpoint has this id")]
+    WebhookNotFound,
+    #[error("the endpoint has no delivery of this event")]
+    DeliveryNotFound,
+    #[error("the webhook URL {0}")]
+    InvalidWebhookUrl(crate::webhooks::guard::Refused),
+    #[error("the webhook secret {0}")]
+    InvalidWebhookSecret(crate::webhooks::signature::SecretError),
+    #[error("the endpoint is disabled: enable it first")]
+    WebhookDisabled,
+    #[error("the endpoint is not disabled")]
+    WebhookNotDisabled,
+    /// What `[[webhooks]]` holds is changed there, not through the API.
+    #[error("{0}")]
+    WebhookConfigured(&'static str),
     /// Erasing one's own account needs tokens of a login within the last 10 minutes.
     #[error("log in again (within the last 10 minutes) to delete the account")]
     ReauthenticationRequired,

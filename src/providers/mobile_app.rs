@@ -4,6 +4,11 @@
 //! mini-program's direct login. With `accounts.require_phone` and no phone on the account, it
 //! answers a `need_phone` scene instead: the app binds a phone by SMS with the scene's poll
 //! token (`/api/v1/phone/*`) and picks the tokens up by polling it, as a browser would.
+//!
+//! A multi-platform (多端) app logs in the same way with the mini-program's identity instead:
+//! `wx.getMiniProgramCode` hands it a code that the mini-program's `jscode2session` resolves
+//! (the mini-program's openid and unionid), so the person is the same account in the
+//! mini-program and in the app ([`Saoma::multi_platform_login`]).
 
 use super::login::LoginOrigin;
 use super::{AccountView, Error, NewScene, Saoma, TokenSet};
@@ -117,12 +122,48 @@ impl Saoma {
         }
         let identity = NewIdentity {
             provider: Provider::MobileApp,
-            app_id: app.app_id.clone(),
+            app_id: app.app_id,
             openid: grant.openid,
             unionid,
             nickname,
             avatar,
         };
+        let answer = self.app_login(identity, req).await?;
+        tracing::info!("mobile-app login");
+        Ok(answer)
+    }
+
+    /// A multi-platform app's `wx.getMiniProgramCode` code: `jscode2session` with the
+    /// mini-program's id and secret (`[mini_program]`), then as [`Saoma::mobile_app_login`],
+    /// with the mini-program's identity (linked to the person's others by unionid).
+    pub async fn multi_platform_login(
+        &self,
+        req: AppLoginRequest,
+    ) -> Result<AppLoginResult, Error> {
+        let mp = self.mini_program()?.app.clone();
+        self.admit_direct_login(&req.requester_ip).await?;
+        let session = self.wechat.jscode2session(&mp, &req.code).await?;
+        let identity = NewIdentity {
+            provider: Provider::MiniProgram,
+            app_id: mp.app_id,
+            openid: session.openid,
+            unionid: session.unionid,
+            nickname: None,
+            avatar: None,
+        };
+        let answer = self.app_login(identity, req).await?;
+        tracing::info!("multi-platform app login");
+        Ok(answer)
+    }
+
+    /// The identity's account found, created or refused (`complete_login`), then its tokens,
+    /// or the phone step when `accounts.require_phone` asks for one.
+    async fn app_login(
+        &self,
+        identity: NewIdentity,
+        req: AppLoginRequest,
+    ) -> Result<AppLoginResult, Error> {
+        let (provider, app_id) = (identity.provider, identity.app_id.clone());
         let origin = LoginOrigin {
             scene: None,
             ip: Some(req.requester_ip.clone()),
@@ -132,7 +173,7 @@ impl Saoma {
         if self.settings.require_phone && account.phone.is_none() {
             let (record, poll_token) = self
                 .insert_scene(NewScene {
-                    provider: Provider::MobileApp,
+                    provider,
                     scene: None,
                     requester_ip: req.requester_ip,
                     user_agent: req.user_agent,
@@ -141,15 +182,9 @@ impl Saoma {
                 })
                 .await?;
             let record = self
-                .confirm_identity(
-                    &record.scene,
-                    Provider::MobileApp,
-                    &account,
-                    &app.app_id,
-                    None,
-                )
+                .confirm_identity(&record.scene, provider, &account, &app_id, None)
                 .await?;
-            tracing::info!(scene = %record.scene, "mobile-app login needs a phone");
+            tracing::info!(scene = %record.scene, "app login needs a phone");
             return Ok(AppLoginResult {
                 account: AccountView::from(&account),
                 tokens: None,
@@ -161,10 +196,7 @@ impl Saoma {
                 }),
             });
         }
-        let tokens = self
-            .mint(&account.id, Provider::MobileApp, &app.app_id)
-            .await?;
-        tracing::info!("mobile-app login");
+        let tokens = self.mint(&account.id, provider, &app_id).await?;
         Ok(AppLoginResult {
             account: AccountView::from(&account),
             tokens: Some(tokens),

@@ -25,6 +25,7 @@ mod sso;
 mod throttle;
 mod views;
 mod watch;
+mod webhooks;
 mod website;
 
 pub use admin::{AdminAccount, AdminSessions, EventFilter, SessionView};
@@ -102,6 +103,10 @@ pub struct Parts {
     pub sso: Arc<dyn SsoSessions>,
     /// Where a confirmed OpenID client scene's login is handed (registered by `oidc`).
     pub client_resume: Arc<dyn ClientResume>,
+    /// The webhook endpoints the admin API manages.
+    pub webhooks: Arc<dyn crate::accounts::WebhookEndpoints>,
+    /// `[webhook_delivery]`: the URL guard and the rotation overlap.
+    pub webhook_settings: crate::webhooks::Settings,
     pub signer: Arc<Signer>,
     pub wechat: WeChatClient,
     pub metrics: Arc<crate::metrics::Metrics>,
@@ -140,6 +145,8 @@ pub struct Saoma {
     events: Arc<dyn EventLog>,
     sso: Arc<dyn SsoSessions>,
     client_resume: Arc<dyn ClientResume>,
+    webhooks: Arc<dyn crate::accounts::WebhookEndpoints>,
+    webhook_settings: crate::webhooks::Settings,
     signer: Arc<Signer>,
     wechat: WeChatClient,
     metrics: Arc<crate::metrics::Metrics>,
@@ -177,6 +184,8 @@ impl From<Parts> for Saoma {
             events,
             sso,
             client_resume,
+            webhooks,
+            webhook_settings,
             signer,
             wechat,
             metrics,
@@ -204,6 +213,8 @@ impl From<Parts> for Saoma {
             events,
             sso,
             client_resume,
+            webhooks,
+            webhook_settings,
             signer,
             wechat,
             metrics,

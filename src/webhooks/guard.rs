@@ -116,6 +116,16 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         let [.., a, b, c, d] = ip.octets();
         return is_public_v4(Ipv4Addr::new(a, b, c, d));
     }
+    // 6to4 (2002::/16) too, through a relay: the IPv4 address follows the prefix (RFC 3056).
+    if first == 0x2002 {
+        let [_, _, a, b, c, d, ..] = ip.octets();
+        return is_public_v4(Ipv4Addr::new(a, b, c, d));
+    }
+    // The local-use NAT64 prefix (64:ff9b:1::/48, RFC 8215) is a network's own translator,
+    // to any IPv4 address it chooses: never global.
+    if ip.segments()[..3] == [0x64, 0xff9b, 1] {
+        return false;
+    }
     !(ip.is_loopback()
         || ip.is_unspecified()
         || ip.is_multicast()

@@ -39,7 +39,6 @@ impl SigningSecret {
     }
 
     /// A new secret: 32 random bytes.
-    #[allow(dead_code)] // the admin API's create and rotate (after issue 24's merge)
     pub fn generate() -> Self {
         let mut key = [0u8; 32];
         rand::rng().fill_bytes(&mut key);

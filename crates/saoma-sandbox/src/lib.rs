@@ -11,8 +11,8 @@
 //!   `/wechat/cgi-bin/user/info`: the fake platform, WeChat's replies, errcodes and expiries.
 //! - `/api/official-account/scan` and `/unfollow`: push the event WeChat would push to Saoma's
 //!   callback (signed, encrypted per the mode, retried like WeChat) and report the answer.
-//! - `/api/users` (GET, POST), `/api/wx-login`, `/api/stats` (GET, DELETE), `/api/faults`
-//!   (POST, DELETE), `/api/invalidate-token`, `/api/clock`: tools for tests and the phone page.
+//! - `/api/users` (GET, POST), `/api/wx-login`, `/api/mini-program-code`, `/api/stats` (GET,
+//!   DELETE), `/api/faults` (POST, DELETE), `/api/invalidate-token`, `/api/clock`: tools for tests and the phone page.
 //! - `/wechat/wxa/business/getuserphonenumber`, `/api/phone-code` and `/api/phone-quota`: the
 //!   getPhoneNumber button and its paid quota.
 //! - `/api/sms`: the messages of Saoma's `log` SMS sender.
@@ -244,6 +244,12 @@ impl Sandbox {
                 post(oa_push::unfollow).data(s.clone()),
             )
             .at("/api/wx-login", post(sns::wx_login).data(s.clone()))
+            // wx.getMiniProgramCode in a multi-platform app: a code of the same kind as wx.login's,
+            // resolved by the mini-program's jscode2session.
+            .at(
+                "/api/mini-program-code",
+                post(sns::wx_login).data(s.clone()),
+            )
             .at(
                 "/api/stats",
                 get(faults::get_stats)

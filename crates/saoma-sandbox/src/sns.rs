@@ -166,8 +166,9 @@ struct WxLoginBody {
     app_id: Option<String>,
 }
 
-/// `POST /api/wx-login {user, app_id?}` -> `{code}`: what `wx.login()` returns. With `app_id`
-/// the code is valid only for that app; without, for the first app that redeems it.
+/// `POST /api/wx-login {user, app_id?}` -> `{code}`: what `wx.login()` returns (and, at
+/// `/api/mini-program-code`, what `wx.getMiniProgramCode` returns a multi-platform app). With
+/// `app_id` the code is valid only for that app; without, for the first app that redeems it.
 #[handler]
 pub(crate) async fn wx_login(Data(state): Data<&Arc<State>>, body: Vec<u8>) -> Response {
     let body: WxLoginBody = match parse_api_body(&body) {

@@ -2,7 +2,8 @@
 // on Confirm logs in with wx.login() and confirms that browser's login (Cancel refuses it).
 // When the account needs a phone number, the getPhoneNumber button's code finishes it, asked
 // only on the person's tap (each number is charged); when WeChat's quota is spent (errno
-// 1400001), an SMS code on this same page does.
+// 1400001), an SMS code on this same page does. Opened in Moments' single-page mode (scene
+// 1154), where wx.login is unavailable, it says how to open the full mini-program instead.
 //
 // Built with Component() (WeChat's constructor for pages with methods, equivalent to Page()),
 // so that miniprogram-simulate renders this very page in the tests. Every method returns its
@@ -11,6 +12,7 @@ const api = require('../../utils/api.js');
 
 const TEXT = {
   no_scene: '没有找到登录请求，请用微信扫描电脑上的二维码',
+  single_page: '当前是朋友圈单页模式，无法在这里登录。请点击页面底部的“前往小程序”，在完整的小程序中确认登录',
   confirmed: '登录成功，请回到电脑继续',
   cancelled: '已取消登录',
   expired: '二维码已过期，请在电脑上刷新二维码后重新扫码',
@@ -132,6 +134,15 @@ function phoneRefusal(detail) {
   return TEXT.phone_failed + (errMsg ? '（' + errMsg + '）' : '');
 }
 
+/** Moments' single-page mode (scene 1154): wx.login and open-type buttons do not work there. */
+const SINGLE_PAGE_SCENE = 1154;
+
+function inSinglePageMode() {
+  if (typeof wx.getApiCategory === 'function' && wx.getApiCategory() === 'browseOnly') return true;
+  const launch = typeof wx.getLaunchOptionsSync === 'function' ? wx.getLaunchOptionsSync() : null;
+  return Boolean(launch && launch.scene === SINGLE_PAGE_SCENE);
+}
+
 /** "Chrome · Windows" from a User-Agent, for a person to recognise their own browser. */
 function describeBrowser(ua) {
   const pick = (rules) => (rules.find((r) => r[0].test(ua || '')) || [])[1];
@@ -145,7 +156,7 @@ function describeBrowser(ua) {
 
 Component({
   data: {
-    state: 'loading', // loading | ask | need_phone | confirmed | cancelled | expired | done | error
+    state: 'loading', // loading | single_page | ask | need_phone | confirmed | cancelled | expired | done | error
     scene: '',
     browser: '',
     ip: '',
@@ -164,10 +175,16 @@ Component({
 
   methods: {
     onLoad(query) {
-      this.watchPrivacy();
       // The code carries the scene URL-encoded (docs/wechat.md section 2).
       const scene = query && query.scene ? decodeURIComponent(query.scene) : '';
       this.setData({ scene });
+      if (inSinglePageMode()) {
+        // Nothing is asked of Saoma: WeChat's "前往小程序" opens this page, scene and all, in
+        // the full mini-program, where the login goes on.
+        this.setData({ state: 'single_page', message: TEXT.single_page, retry: false });
+        return Promise.resolve();
+      }
+      this.watchPrivacy();
       if (!scene) {
         this.setData({ state: 'error', message: TEXT.no_scene, retry: false });
         return Promise.resolve();

@@ -10,6 +10,7 @@ mod phone_number;
 mod provision;
 mod refresh;
 mod sso;
+mod webhook_endpoints;
 
 use super::*;
 
@@ -129,6 +130,7 @@ contract!(
     sso::a_merge_moves_the_sessions_to_the_survivor,
     sso::an_ended_session_is_queued_for_the_logout_uri_of_each_of_its_clients,
     sso::unlinking_an_identity_ends_the_sessions_through_its_app,
+    webhook_endpoints::the_delivery_log_pages_through_deliveries_of_one_millisecond,
 );
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::accounts::outbox::{Outcome, enqueue};
-use crate::accounts::{DueDelivery, EndpointSpec};
+use crate::accounts::{DueDelivery, EndpointSpec, WebhookEndpoints};
 use crate::secret::Secret;
 use std::collections::HashSet;
 
@@ -21,8 +21,12 @@ fn spec(url: &str, events: Option<&[&str]>) -> EndpointSpec {
 /// An event recorded the way the events module records one: in a write transaction, with its
 /// deliveries.
 pub(super) async fn record(store: &SqlAccounts, event_type: &str) -> String {
+    record_at(store, event_type, chrono::Utc::now().timestamp_millis()).await
+}
+
+/// [`record`] at a given time (unix ms).
+pub(super) async fn record_at(store: &SqlAccounts, event_type: &str, now: i64) -> String {
     let id = format!("evt_{}", uuid::Uuid::new_v4().simple());
-    let now = chrono::Utc::now().timestamp_millis();
     let mut tx = store.db.begin_write("events").await.unwrap();
     sqlx::query(
         "INSERT INTO events (id, type, account_id, actor, created_at, data) \

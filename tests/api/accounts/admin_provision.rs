@@ -198,3 +198,70 @@ async fn bad_or_taken_identities_are_refused_and_nothing_is_created() {
     assert_eq!(anonymous.status(), 401);
     assert_eq!(account_count(&app, &token).await, before + 1);
 }
+
+/// The events of `account`, as the admin log lists them.
+async fn events_of(app: &TestApp, token: &str, account: &str) -> Vec<Value> {
+    let page: Value = app
+        .http
+        .get(app.url(&format!("/admin/v1/events?account={account}&limit=100")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    page["events"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn erasing_an_account_erases_the_events_of_the_account_that_joined_it() {
+    let app = spawn_app_with(with_admin).await;
+    let token = admin_token(&app).await;
+    let provisioned: Value = provision(&app, &token, json!({"phone": "13800138000"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = provisioned["id"].as_str().unwrap().to_owned();
+    // The first login makes an account of its own, with the login's address and user agent.
+    let (user, _) = sandbox_user(&app, "合并").await;
+    let (first, access) = app.mp_session(&user).await;
+    assert!(!events_of(&app, &token, &first).await.is_empty());
+    let code = app.phone_code(&user, Some("+8613800138000")).await;
+    assert_eq!(app.mp_phone(&access, &code, None).await.status(), 200);
+    // Joined: the person's history is the surviving account's, in its export too.
+    let (account, access) = app.mp_session(&user).await;
+    assert_eq!(account, id);
+    let export: Value = app
+        .http
+        .get(app.url("/api/v1/me/export"))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let exported = export["events"].as_array().unwrap();
+    assert!(
+        exported
+            .iter()
+            .any(|e| e["type"] == "account.created" && e["data"]["provisioned"] == false),
+        "the first login's account.created is exported: {exported:?}"
+    );
+
+    let deleted = app
+        .http
+        .delete(app.url(&format!("/admin/v1/accounts/{id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    let left = events_of(&app, &token, &first).await;
+    assert!(
+        left.is_empty(),
+        "the person's first logins (addresses, user agents) outlive the erasure: {left:?}"
+    );
+}

@@ -3,6 +3,7 @@ pub mod admin;
 pub mod admin_instances;
 pub mod admin_persons;
 pub mod admin_provision;
+pub mod admin_webhooks;
 pub mod linking;
 pub mod phone_sms;
 pub mod phone_sms_caps;

@@ -7,7 +7,7 @@ use crate::accounts::admin::{admin_token, with_admin};
 use crate::support::helpers::{TestApp, spawn_app_with};
 use crate::support::oidc_helpers::{
     SECRET, SPA_CB, VERIFIER, authorize, browser, challenge, client, exchange, grafana_params,
-    header, location, log_in, payload, token,
+    header, location, log_in, log_in_as, payload, token,
 };
 use crate::support::webhook_receiver::{Answer, Received, Receiver};
 use saoma::app::Application;
@@ -177,6 +177,17 @@ async fn a_bad_backchannel_logout_uri_stops_the_start_naming_the_setting() {
             false,
             "oidc.clients[0].backchannel_logout_uri names a private, loopback or link-local address",
         ),
+        // The same private address through 6to4, and through a network's own NAT64 prefix.
+        (
+            Some("https://[2002:a01:203::1]/logout"),
+            false,
+            "oidc.clients[0].backchannel_logout_uri names a private, loopback or link-local address",
+        ),
+        (
+            Some("https://[64:ff9b:1::a01:203]/logout"),
+            false,
+            "oidc.clients[0].backchannel_logout_uri names a private, loopback or link-local address",
+        ),
         (
             Some("ftp://rp.example.com/logout"),
             false,
@@ -284,4 +295,64 @@ async fn a_logout_token_cut_by_sigkill_is_delivered_after_the_restart() {
     let claims = payload(&logout_token(&after[before]));
     assert_eq!(claims["sid"], id_token["sid"]);
     assert_eq!(claims["aud"], "grafana");
+}
+
+#[tokio::test]
+async fn a_logout_token_is_no_id_token_hint() {
+    let (grafana, spa, edapp) = (
+        Receiver::start(Answer::Status(200)).await,
+        Receiver::start(Answer::Status(200)).await,
+        Receiver::start(Answer::Status(200)).await,
+    );
+    let app = app_with_receivers(&grafana, &spa, &edapp).await;
+    let bearer = admin_token(&app).await;
+    let browser = browser();
+    let user = app.new_user("用户").await;
+    let callback = log_in_as(&app, &browser, &grafana_params(&[]), &user).await;
+    let tokens: Value = exchange(&app, &callback["code"])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let account = payload(tokens["id_token"].as_str().unwrap())["sub"].clone();
+    let ended = app
+        .http
+        .delete(app.url(&format!(
+            "/admin/v1/accounts/{}/sessions",
+            account.as_str().unwrap()
+        )))
+        .bearer_auth(&bearer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ended.status(), 200);
+    let received = grafana
+        .until(Duration::from_secs(10), |r| !r.is_empty())
+        .await;
+    let logout_token = logout_token(&received[0]);
+    // The same person logs in again in the same browser: a new session.
+    let callback = log_in_as(&app, &browser, &grafana_params(&[]), &user).await;
+    let tokens: Value = exchange(&app, &callback["code"])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        payload(tokens["id_token"].as_str().unwrap())["sub"],
+        account
+    );
+
+    // A logout token names the account and the client like an id_token, but it is typed
+    // `logout+jwt`: whoever holds one may not end the person's next session without asking.
+    let res = browser
+        .post(app.url("/oidc/logout"))
+        .header("Origin", "https://evil.example")
+        .form(&[("id_token_hint", logout_token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400, "the hint is refused");
+    let (to, _) =
+        location(&authorize(&app, &browser, &grafana_params(&[("prompt", "none")])).await);
+    assert!(to.contains("code="), "the new session lives: {to}");
 }

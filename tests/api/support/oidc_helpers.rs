@@ -136,6 +136,17 @@ pub async fn log_in(
     browser: &reqwest::Client,
     params: &[(&str, &str)],
 ) -> HashMap<String, String> {
+    let user = app.new_user("测试用户").await;
+    log_in_as(app, browser, params, &user).await
+}
+
+/// [`log_in`] with the sandbox user `user` scanning.
+pub async fn log_in_as(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    params: &[(&str, &str)],
+    user: &str,
+) -> HashMap<String, String> {
     let (_, request) = login_page(app, browser, params).await;
     let created: Value = browser
         .post(app.url("/oidc/login/scene"))
@@ -148,7 +159,9 @@ pub async fn log_in(
         .unwrap();
     let scene = created["scene"].as_str().unwrap();
     let poll_token = created["poll_token"].as_str().unwrap();
-    app.phone_answers(scene, true).await;
+    assert_eq!(app.scan(scene).await.status(), 200);
+    let code = app.wx_login(user).await;
+    assert_eq!(app.mp_login(&code, Some(scene), true).await.status(), 200);
     let view = app.poll_json(scene, Some(poll_token)).await;
     assert!(
         view.get("tokens").is_none(),
