@@ -142,6 +142,7 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
         crate::accounts::spawn_retention(accounts.clone(), keep);
     }
     crate::accounts::spawn_sso_sweep(accounts.clone());
+    let client_resume = Arc::new(crate::oidc::OidcResume::new(Arc::clone(&store.ephemeral)));
     let saoma = Saoma::from(Parts {
         scenes: store.scenes,
         notifier: store.notifier,
@@ -152,6 +153,7 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
         refresh_tokens: accounts.clone(),
         lifecycle: accounts.clone(),
         sso: accounts.clone(),
+        client_resume,
         events: accounts.clone(),
         webhooks: accounts,
         webhook_settings,

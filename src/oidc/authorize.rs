@@ -6,7 +6,8 @@ use super::Oidc;
 use super::error::OAuthError;
 use super::login_page::{Page, login_page};
 use super::request::{MAX_ECHOED, now_secs, parse, ui_lang};
-use super::state::{AuthRequest, CodeGrant, Lang, Login, code_key, request_key};
+use super::state::{AuthRequest, CodeGrant, Lang, Login};
+use super::types::AuthCode;
 use crate::providers::random_token;
 use crate::secret::Secret;
 use poem::http::{StatusCode, header};
@@ -149,10 +150,7 @@ async fn decide(oidc: &Oidc, req: &Request, params: Params) -> Decided {
         );
     }
     let id = random_token();
-    if let Err(e) = oidc
-        .put(&request_key(id.expose()), &asked.request, oidc.request_ttl)
-        .await
-    {
+    if let Err(e) = oidc.save_request(id.expose(), &asked.request).await {
         return fail(e.code, &e.description);
     }
     Decided::Login(id, asked.request)
@@ -202,21 +200,16 @@ impl Oidc {
         request: AuthRequest,
         login: Login,
     ) -> Result<String, OAuthError> {
-        let code = random_token();
+        let code = AuthCode::new(random_token().expose());
         let to = with_params(
-            &request.redirect_uri,
+            request.redirect_uri.as_str(),
             &[
                 ("code", Some(code.expose())),
                 ("state", request.state.as_deref()),
                 ("iss", Some(&self.issuer)),
             ],
         );
-        self.put(
-            &code_key(code.expose()),
-            &CodeGrant { request, login },
-            self.code_ttl,
-        )
-        .await?;
+        self.save_code(&code, &CodeGrant { request, login }).await?;
         Ok(to)
     }
 }

@@ -73,7 +73,7 @@ pub async fn admin_tokens(
         .map_err(|e| OAuthError::domain(crate::providers::Error::Internal(e)))?;
     let access_token = token.token.expose().to_owned();
     let account = oidc.account(account_id).await?;
-    let scopes: Vec<&str> = grant.request.scopes.iter().map(String::as_str).collect();
+    let scopes = grant.request.scopes.as_strs();
     let id_token = oidc.id_token(
         grant,
         client.alg,
@@ -87,6 +87,6 @@ pub async fn admin_tokens(
         expires_in: token.expires_in,
         refresh_token: None,
         id_token: Some(id_token),
-        scope: grant.request.scopes.join(" "),
+        scope: grant.request.scopes.to_string(),
     }))
 }

@@ -28,8 +28,8 @@ impl Oidc {
         let mut claims = Map::new();
         claims.insert("iss".into(), self.issuer.clone().into());
         claims.insert("sub".into(), grant.login.account_id.clone().into());
-        claims.insert("aud".into(), grant.request.client_id.clone().into());
-        claims.insert("azp".into(), grant.request.client_id.clone().into());
+        claims.insert("aud".into(), grant.request.client_id.as_str().into());
+        claims.insert("azp".into(), grant.request.client_id.as_str().into());
         claims.insert("iat".into(), now.into());
         let ttl = i64::try_from(self.id_token_ttl.as_secs()).unwrap_or(3600);
         claims.insert("exp".into(), (now + ttl).into());

@@ -5,7 +5,7 @@
 //! `in_wechat` scene at `/oidc/login/scene`; WeChat's redirect comes back to this page).
 
 use super::Oidc;
-use super::state::{AuthRequest, Lang, request_key};
+use super::state::{AuthRequest, Lang};
 use crate::html::{csp_hash, escape};
 use crate::scene::Provider;
 use poem::http::{StatusCode, header};
@@ -35,7 +35,7 @@ pub struct PageQuery {
 /// (where WeChat's in-WeChat redirect comes back to, and a reload).
 #[handler]
 pub async fn page(oidc: Data<&Arc<Oidc>>, req: &Request, Query(q): Query<PageQuery>) -> Response {
-    let request: AuthRequest = match oidc.get(&request_key(&q.request)).await {
+    let request = match oidc.request(&q.request).await {
         Ok(Some(request)) => request,
         Ok(None) => {
             return error_page(
@@ -55,8 +55,8 @@ pub async fn page(oidc: Data<&Arc<Oidc>>, req: &Request, Query(q): Query<PageQue
 pub fn login_page(oidc: &Oidc, req: &Request, id: &str, request: &AuthRequest) -> Page {
     let name = oidc
         .clients
-        .get(&request.client_id)
-        .map_or_else(|| request.client_id.clone(), |c| c.name.clone());
+        .get(request.client_id.as_str())
+        .map_or_else(|| request.client_id.to_string(), |c| c.name.clone());
     let in_wechat = req
         .header(header::USER_AGENT)
         .is_some_and(|ua| ua.contains("MicroMessenger"));

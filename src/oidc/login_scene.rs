@@ -3,7 +3,7 @@
 //! with "微信一键登录"), whose WeChat redirect comes back to this very login page.
 
 use super::Oidc;
-use super::state::{AuthRequest, hash, request_key};
+use super::state::hash;
 use crate::api::{InWechatCookie, PollCookie};
 use crate::providers::{Error, NewScene};
 use crate::scene::{ClientRequest, Provider};
@@ -31,7 +31,7 @@ pub async fn create_scene(
     req: &Request,
     Json(body): Json<CreateScene>,
 ) -> Response {
-    let request: AuthRequest = match oidc.get(&request_key(&body.request)).await {
+    let request = match oidc.request(&body.request).await {
         Ok(Some(request)) => request,
         Ok(None) => {
             return api_error(
@@ -55,8 +55,8 @@ pub async fn create_scene(
     }
     let client_name = oidc
         .clients
-        .get(&request.client_id)
-        .map_or_else(|| request.client_id.clone(), |c| c.name.clone());
+        .get(request.client_id.as_str())
+        .map_or_else(|| request.client_id.to_string(), |c| c.name.clone());
     let (ip, user_agent) = crate::api::client_of(req);
     let browser = super::session::login_secret(req, &body.request);
     let new = NewScene {
@@ -69,7 +69,7 @@ pub async fn create_scene(
             client_name,
             request: body.request.clone(),
             browser: hash(browser.expose()),
-            client_id: request.client_id.clone(),
+            client_id: request.client_id.to_string(),
         }),
     };
     let request_id = body.request;

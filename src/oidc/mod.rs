@@ -28,7 +28,9 @@ mod request;
 mod resume;
 mod session;
 mod state;
+mod store;
 mod token_endpoint;
+mod types;
 mod userinfo;
 
 pub use api::OidcApi;
@@ -44,6 +46,7 @@ pub(crate) mod browser {
 }
 pub use clients::{Client, Clients, IdTokenAlg};
 pub use console_client::CONSOLE_CLIENT_ID;
+pub use store::OidcResume;
 
 use crate::config::Config;
 use crate::providers::Saoma;

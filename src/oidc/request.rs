@@ -3,6 +3,7 @@
 use super::Client;
 use super::Oidc;
 use super::state::{AuthRequest, Lang};
+use super::types::{ClientId, RedirectUri, Scopes};
 use crate::scene::Provider;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -62,10 +63,10 @@ pub fn parse(
     if !asked.contains(&"openid") {
         return Err(("invalid_scope", "scope must include openid".into()));
     }
-    let mut scopes: Vec<String> = super::discovery::SCOPES
+    let mut scopes: Scopes = super::discovery::SCOPES
         .iter()
         .filter(|s| asked.contains(s))
-        .map(|s| s.to_string())
+        .copied()
         .collect();
     scopes.extend(super::console_client::extra_scopes(client, &asked));
     let code_challenge = match (map.get("code_challenge"), map.get("code_challenge_method")) {
@@ -126,8 +127,8 @@ pub fn parse(
     let provider = pick_provider(oidc, map).map_err(|text| invalid(&text))?;
     Ok(Asked {
         request: AuthRequest {
-            client_id: client.id.clone(),
-            redirect_uri: redirect_uri.to_string(),
+            client_id: ClientId::new(client.id.clone()),
+            redirect_uri: RedirectUri::new(redirect_uri),
             scopes,
             state: map.get("state").map(|s| s.to_string()),
             nonce: map.get("nonce").map(|s| s.to_string()),

@@ -7,8 +7,9 @@ use super::authorize::{error_redirect, see_other};
 use super::error::OAuthError;
 use super::login_page::error_page;
 use super::session::{cookie, login_cookie_name, session_cookie};
-use super::state::{AuthRequest, Lang, Login, request_key};
-use crate::providers::{Redeemed, SsoLogin};
+use super::state::{Lang, Login};
+use super::store::Redeemed;
+use crate::providers::SsoLogin;
 use poem::http::{StatusCode, header};
 use poem::web::{Data, Query};
 use poem::{Request, Response, handler};
@@ -32,11 +33,7 @@ pub async fn resume(oidc: Data<&Arc<Oidc>>, req: &Request, Query(q): Query<Ticke
         )
     };
     let browser_secret = |request: &str| cookie(req, &login_cookie_name(request));
-    let login = match oidc
-        .saoma
-        .redeem_client_ticket(&q.ticket, browser_secret)
-        .await
-    {
+    let login = match oidc.redeem_ticket(&q.ticket, browser_secret).await {
         Ok(Redeemed::Login(login)) => login,
         Ok(Redeemed::Expired) => return expired(Lang::Zh),
         Ok(Redeemed::Elsewhere) => {
@@ -49,7 +46,7 @@ pub async fn resume(oidc: Data<&Arc<Oidc>>, req: &Request, Query(q): Query<Ticke
         }
         Err(e) => return OAuthError::domain(e).into_page(),
     };
-    let request: AuthRequest = match oidc.take(&request_key(&login.request)).await {
+    let request = match oidc.take_request(&login.request).await {
         Ok(Some(request)) => request,
         Ok(None) => return expired(Lang::Zh),
         Err(e) => return e.into_page(),
@@ -57,7 +54,7 @@ pub async fn resume(oidc: Data<&Arc<Oidc>>, req: &Request, Query(q): Query<Ticke
     let failed = |e: OAuthError| {
         see_other(&error_redirect(
             &oidc,
-            &request.redirect_uri,
+            request.redirect_uri.as_str(),
             request.state.as_deref(),
             e.code,
             &e.description,
@@ -109,7 +106,7 @@ pub struct Abort {
 /// The hosted page's next stop when the phone cancelled or the code expired.
 #[handler]
 pub async fn abort(oidc: Data<&Arc<Oidc>>, Query(q): Query<Abort>) -> Response {
-    let request: AuthRequest = match oidc.take(&request_key(&q.request)).await {
+    let request = match oidc.take_request(&q.request).await {
         Ok(Some(request)) => request,
         Ok(None) => {
             return error_page(
@@ -127,7 +124,7 @@ pub async fn abort(oidc: Data<&Arc<Oidc>>, Query(q): Query<Abort>) -> Response {
     };
     see_other(&error_redirect(
         &oidc,
-        &request.redirect_uri,
+        request.redirect_uri.as_str(),
         request.state.as_deref(),
         "access_denied",
         text,

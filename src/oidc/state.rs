@@ -1,15 +1,11 @@
-//! What the provider keeps in the ephemeral store: authorization requests waiting for a login,
-//! codes and used-code markers (sign-on sessions are in SQL: `session.rs`). Keys of secrets are
-//! their SHA-256 hashes.
+//! What the provider keeps while a login goes on: the authorization request waiting for a
+//! login, and a code's grant (where they are kept: `store.rs`).
 
-use super::Oidc;
-use super::error::OAuthError;
+use super::types::{ClientId, RedirectUri, Scopes};
 use crate::ids::AppId;
 use crate::scene::Provider;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::time::Duration;
 
 /// The page's language (`ui_locales`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,9 +19,9 @@ pub enum Lang {
 /// A validated authorization request, waiting for a login on the hosted page.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuthRequest {
-    pub client_id: String,
-    pub redirect_uri: String,
-    pub scopes: Vec<String>,
+    pub client_id: ClientId,
+    pub redirect_uri: RedirectUri,
+    pub scopes: Scopes,
     pub state: Option<String>,
     pub nonce: Option<String>,
     /// S256 challenge.
@@ -57,59 +53,4 @@ pub struct CodeGrant {
 
 pub fn hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
-}
-
-pub fn request_key(id: &str) -> String {
-    format!("oidc:req:{id}")
-}
-
-pub fn code_key(code: &str) -> String {
-    format!("oidc:code:{}", hash(code))
-}
-
-/// Set once a code was exchanged: the refresh family it opened, revoked if it comes back.
-pub fn used_code_key(code: &str) -> String {
-    format!("oidc:used:{}", hash(code))
-}
-
-impl Oidc {
-    pub async fn put<T: Serialize>(
-        &self,
-        key: &str,
-        value: &T,
-        ttl: Duration,
-    ) -> Result<(), OAuthError> {
-        let bytes = serde_json::to_vec(value).map_err(OAuthError::internal)?;
-        self.saoma
-            .ephemeral()
-            .put_value(key, &bytes, ttl)
-            .await
-            .map_err(OAuthError::store)
-    }
-
-    pub async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, OAuthError> {
-        let bytes = self
-            .saoma
-            .ephemeral()
-            .get_value(key)
-            .await
-            .map_err(OAuthError::store)?;
-        decode(bytes)
-    }
-
-    pub async fn take<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, OAuthError> {
-        let bytes = self
-            .saoma
-            .ephemeral()
-            .take_value(key)
-            .await
-            .map_err(OAuthError::store)?;
-        decode(bytes)
-    }
-}
-
-fn decode<T: DeserializeOwned>(bytes: Option<Vec<u8>>) -> Result<Option<T>, OAuthError> {
-    bytes
-        .map(|b| serde_json::from_slice(&b).map_err(OAuthError::internal))
-        .transpose()
 }

@@ -5,7 +5,7 @@
 use super::claims::scope_claims;
 use super::clients::authenticate;
 use super::error::OAuthError;
-use super::state::{CodeGrant, code_key, used_code_key};
+use super::types::AuthCode;
 use super::{Client, Oidc};
 use crate::accounts::RefreshSubject;
 use crate::tokens::{ADMIN_SCOPE, AdminSubject};
@@ -16,11 +16,7 @@ use poem_openapi::Object;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::fmt;
-use std::time::Duration;
 use subtle::ConstantTimeEq;
-
-/// How long a used code is remembered, so that its replay revokes what it gave.
-const USED_CODE_MEMORY: Duration = Duration::from_secs(600);
 
 /// The token endpoint's work, on the form's parameters.
 pub async fn token(
@@ -52,9 +48,10 @@ async fn exchange_code(
     }
     let code = params
         .get("code")
+        .map(AuthCode::new)
         .ok_or_else(|| OAuthError::invalid_request("code is missing"))?;
-    let Some(mut grant) = oidc.take::<CodeGrant>(&code_key(code)).await? else {
-        if let Some(family) = oidc.get::<String>(&used_code_key(code)).await? {
+    let Some(mut grant) = oidc.take_code(&code).await? else {
+        if let Some(family) = oidc.used_code(&code).await? {
             oidc.saoma
                 .revoke_family(&family)
                 .await
@@ -65,12 +62,12 @@ async fn exchange_code(
             "the code is invalid, expired or was already used",
         ));
     };
-    if grant.request.client_id != client.id {
+    if grant.request.client_id != *client.id {
         return Err(OAuthError::invalid_grant(
             "the code was issued to another client",
         ));
     }
-    if params.get("redirect_uri") != Some(&grant.request.redirect_uri) {
+    if params.get("redirect_uri").map(String::as_str) != Some(grant.request.redirect_uri.as_str()) {
         return Err(OAuthError::invalid_grant(
             "redirect_uri differs from the authorization request's",
         ));
@@ -79,13 +76,13 @@ async fn exchange_code(
         grant.request.code_challenge.as_deref(),
         params.get("code_verifier"),
     )?;
-    if grant.request.scopes.iter().any(|s| s == ADMIN_SCOPE) {
+    if grant.request.scopes.contains(ADMIN_SCOPE) {
         if let Some(admin) = super::console_client::admin_tokens(oidc, client, &grant).await? {
             return Ok(admin);
         }
-        grant.request.scopes.retain(|s| s != ADMIN_SCOPE);
+        grant.request.scopes.remove(ADMIN_SCOPE);
     }
-    let scope = grant.request.scopes.join(" ");
+    let scope = grant.request.scopes.to_string();
     let issued = oidc
         .saoma
         .mint_for_client(RefreshSubject {
@@ -98,8 +95,7 @@ async fn exchange_code(
         .await
         .map_err(OAuthError::domain)?;
     if let Some(family) = &issued.family_id {
-        oidc.put(&used_code_key(code), family, USED_CODE_MEMORY)
-            .await?;
+        oidc.mark_code_used(&code, family).await?;
     }
     if let Some(sid) = &grant.login.sid {
         oidc.saoma
@@ -108,7 +104,7 @@ async fn exchange_code(
             .map_err(OAuthError::domain)?;
     }
     let account = oidc.account(&grant.login.account_id).await?;
-    let scopes: Vec<&str> = grant.request.scopes.iter().map(String::as_str).collect();
+    let scopes = grant.request.scopes.as_strs();
     let id_token = oidc.id_token(
         &grant,
         client.alg,

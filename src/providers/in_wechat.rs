@@ -8,9 +8,7 @@
 use super::login::LoginOrigin;
 use super::{BrowserCallback, CreatedScene, Error, NewScene, PollToken, Qr, Saoma};
 use crate::accounts::NewIdentity;
-use crate::scene::{
-    ClientRequest, Event, Provider, ScannedBy, Scene, SceneRecord, SceneStatus, TransitionError,
-};
+use crate::scene::{Event, Provider, ScannedBy, Scene, SceneRecord, SceneStatus, TransitionError};
 use crate::store::now_ms;
 use crate::wechat::AppCredentials;
 
@@ -51,16 +49,16 @@ impl InWechat {
     }
 
     /// Where WeChat's redirect may end. A scene bound to an OpenID authorization request: only
-    /// Saoma's own login page of that very request (never `return_url`, never another
-    /// request's page). Any other scene: `return_url` or one of `allowed_return_urls`.
+    /// `client_page`, the hosted login page of that very request (never `return_url`, never
+    /// another request's page). Any other scene: `return_url` or one of `allowed_return_urls`.
     fn allowed_return_url(
         &self,
         asked: &str,
-        client: Option<&ClientRequest>,
+        client_page: Option<&url::Url>,
     ) -> Result<String, Error> {
         let asked = url::Url::parse(asked).map_err(|_| Error::InvalidReturnUrl)?;
-        let allowed = match client {
-            Some(client) => asked == self.client_login_page(&client.request),
+        let allowed = match client_page {
+            Some(page) => asked == *page,
             None => asked == self.return_url || self.allowed_return_urls.contains(&asked),
         };
         if allowed {
@@ -68,17 +66,6 @@ impl InWechat {
         } else {
             Err(Error::InvalidReturnUrl)
         }
-    }
-
-    /// The hosted OpenID login page of one authorization request, on Saoma's public origin
-    /// (the callback's): `<origin>/oidc/login?request=<id>`, where the page resumes.
-    pub fn client_login_page(&self, request: &str) -> url::Url {
-        let mut url = self.callback_url.clone();
-        url.set_path("/oidc/login");
-        url.set_query(None);
-        url.set_fragment(None);
-        url.query_pairs_mut().append_pair("request", request);
-        url
     }
 
     /// `authorize?appid=&redirect_uri=&response_type=code&scope=&state=#wechat_redirect`, the
@@ -117,15 +104,19 @@ impl Saoma {
             return Err(Error::SceneNotAllowed(Provider::InWechat));
         }
         new.scene = Some(alphanumeric_scene());
-        // A scene for the hosted OpenID login page comes back to that page by default.
-        let asked = new.return_url.take().or_else(|| {
-            new.for_client
-                .as_ref()
-                .map(|client| in_wechat.client_login_page(&client.request).into())
+        // A scene for the hosted OpenID login page comes back to that page by default (on
+        // Saoma's public origin: the callback's).
+        let client_page = new.for_client.as_ref().map(|client| {
+            self.client_resume
+                .login_page(&in_wechat.callback_url, &client.request)
         });
+        let asked = new
+            .return_url
+            .take()
+            .or_else(|| client_page.as_ref().map(|page| page.to_string()));
         new.return_url = asked
             .as_deref()
-            .map(|asked| in_wechat.allowed_return_url(asked, new.for_client.as_ref()))
+            .map(|asked| in_wechat.allowed_return_url(asked, client_page.as_ref()))
             .transpose()?;
         let (record, poll_token) = self.insert_scene(new).await?;
         Ok(CreatedScene {

@@ -33,8 +33,8 @@ mod website;
 pub use admin::{AdminAccount, AdminSessions, EventFilter, SessionView};
 pub use admins::Admins;
 pub use avatar::AvatarFormat;
-pub use client_login::Redeemed;
 pub(crate) use client_login::random_token;
+pub use client_login::{ClientLogin, ClientResume};
 pub use cluster::{Cluster, ClusterState, KeyIds};
 pub use code_pool::{CodePool, PoolSettings, SharedBudget};
 pub use error::Error;
@@ -105,6 +105,8 @@ pub struct Parts {
     pub events: Arc<dyn EventLog>,
     /// The OpenID Provider's single sign-on sessions.
     pub sso: Arc<dyn SsoSessions>,
+    /// Where a confirmed OpenID client scene's login is handed (registered by `oidc`).
+    pub client_resume: Arc<dyn ClientResume>,
     /// The webhook endpoints the admin API manages.
     pub webhooks: Arc<dyn crate::accounts::WebhookEndpoints>,
     /// `[webhook_delivery]`: the URL guard and the rotation overlap.
@@ -146,6 +148,7 @@ pub struct Saoma {
     lifecycle: Arc<dyn Lifecycle>,
     events: Arc<dyn EventLog>,
     sso: Arc<dyn SsoSessions>,
+    client_resume: Arc<dyn ClientResume>,
     webhooks: Arc<dyn crate::accounts::WebhookEndpoints>,
     webhook_settings: crate::webhooks::Settings,
     signer: Arc<Signer>,
@@ -184,6 +187,7 @@ impl From<Parts> for Saoma {
             lifecycle,
             events,
             sso,
+            client_resume,
             webhooks,
             webhook_settings,
             signer,
@@ -212,6 +216,7 @@ impl From<Parts> for Saoma {
             lifecycle,
             events,
             sso,
+            client_resume,
             webhooks,
             webhook_settings,
             signer,

@@ -1,0 +1,163 @@
+//! The OAuth values the provider passes around, each its own type: an authorization code, a
+//! client id, a redirect URI and a set of scopes. Each serializes as the plain string (or list)
+//! stored before these types existed.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// An authorization code, as issued and as presented at the token endpoint. `Debug` and
+/// `Display` print `[redacted]`; the value is only reachable through [`AuthCode::expose`].
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AuthCode(String);
+
+impl AuthCode {
+    pub fn new(code: impl Into<String>) -> Self {
+        Self(code.into())
+    }
+
+    /// The code itself. Call sites are easy to grep for.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for AuthCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AuthCode([redacted])")
+    }
+}
+
+/// A client's `client_id`, as registered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ClientId(String);
+
+impl ClientId {
+    pub fn new(id: impl Into<String>) -> Self {
+        Self(id.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ClientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl PartialEq<str> for ClientId {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+/// A `redirect_uri`, one of the client's registered ones (checked before one is made).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RedirectUri(String);
+
+impl RedirectUri {
+    pub fn new(uri: impl Into<String>) -> Self {
+        Self(uri.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The scopes of a request: each once, in the order they were granted (the order of the
+/// `scope` answered to the client).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Scopes(Vec<String>);
+
+impl Scopes {
+    pub fn contains(&self, scope: &str) -> bool {
+        self.0.iter().any(|s| s == scope)
+    }
+
+    /// Adds `scope` unless it is there already.
+    pub fn insert(&mut self, scope: impl Into<String>) {
+        let scope = scope.into();
+        if !self.contains(&scope) {
+            self.0.push(scope);
+        }
+    }
+
+    pub fn remove(&mut self, scope: &str) {
+        self.0.retain(|s| s != scope);
+    }
+
+    /// The scopes as the claims' filter takes them.
+    pub fn as_strs(&self) -> Vec<&str> {
+        self.0.iter().map(String::as_str).collect()
+    }
+}
+
+/// Space-separated, as OAuth writes a scope.
+impl fmt::Display for Scopes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.join(" "))
+    }
+}
+
+impl<S: Into<String>> FromIterator<S> for Scopes {
+    fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Self {
+        let mut scopes = Scopes::default();
+        for scope in iter {
+            scopes.insert(scope);
+        }
+        scopes
+    }
+}
+
+impl<S: Into<String>> Extend<S> for Scopes {
+    fn extend<I: IntoIterator<Item = S>>(&mut self, iter: I) {
+        for scope in iter {
+            self.insert(scope);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_code_never_shows_in_debug() {
+        let code = AuthCode::new("c0de-value");
+        assert!(!format!("{code:?}").contains("c0de-value"));
+        assert_eq!(code.expose(), "c0de-value");
+    }
+
+    #[test]
+    fn values_serialize_as_stored_before() {
+        let stored = r#"{"c":"app","r":"https://rp.example/cb","s":["openid","profile"]}"#;
+        #[derive(Serialize, Deserialize)]
+        struct Shape {
+            c: ClientId,
+            r: RedirectUri,
+            s: Scopes,
+        }
+        let read: Shape = serde_json::from_str(stored).unwrap();
+        assert_eq!(read.c.as_str(), "app");
+        assert_eq!(read.r.as_str(), "https://rp.example/cb");
+        assert_eq!(read.s.to_string(), "openid profile");
+        assert_eq!(serde_json::to_string(&read).unwrap(), stored);
+    }
+
+    #[test]
+    fn scopes_are_a_set_in_grant_order() {
+        let mut scopes: Scopes = ["openid", "phone", "openid"].into_iter().collect();
+        scopes.extend(Some("saoma:admin"));
+        assert_eq!(scopes.to_string(), "openid phone saoma:admin");
+        scopes.remove("saoma:admin");
+        assert!(!scopes.contains("saoma:admin"));
+        assert_eq!(scopes.as_strs(), ["openid", "phone"]);
+    }
+}
