@@ -435,7 +435,10 @@ pub(super) async fn record(
     data: &EventData,
 ) -> Result<String, AccountError> {
     let now = now_ms();
-    let id = format!("evt_{}", uuid::Uuid::new_v4().simple());
+    // UUID v7: ordered by creation within this process (the uuid crate's guarantee), so the
+    // events of one millisecond list in the order they happened (the log's cursor is
+    // (created_at, id)).
+    let id = format!("evt_{}", uuid::Uuid::now_v7().simple());
     let json = data
         .to_json()
         .map_err(|e| AccountError::Inconsistent(format!("could not encode an event: {e}")))?;
