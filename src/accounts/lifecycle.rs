@@ -151,7 +151,15 @@ impl Lifecycle for SqlAccounts {
         if deleted.rows_affected() == 0 {
             return Err(AccountError::UnknownAccount);
         }
-        // Its events name its logins' addresses and user agents: personal data, erased too.
+        // Its events name its logins' addresses and user agents: personal data, erased too,
+        // with the deliveries still waiting for them (there is nothing left to send).
+        sqlx::query(
+            "DELETE FROM webhook_deliveries WHERE event_id IN \
+             (SELECT id FROM events WHERE account_id = $1)",
+        )
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query("DELETE FROM events WHERE account_id = $1")
             .bind(account_id)
             .execute(&mut *tx)

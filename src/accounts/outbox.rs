@@ -176,7 +176,16 @@ impl SqlAccounts {
                 source,
             )) = row
             else {
-                tracing::warn!(%event_id, %endpoint_id, "a webhook delivery names an event or endpoint that is gone");
+                // Its event was pruned (accounts.event_retention_days) or its endpoint removed:
+                // nothing to send, ever. Dropped, so that it is not claimed again at each lease.
+                tracing::warn!(%event_id, %endpoint_id, "a webhook delivery names an event or endpoint that is gone: dropped");
+                sqlx::query(
+                    "DELETE FROM webhook_deliveries WHERE event_id = $1 AND endpoint_id = $2",
+                )
+                .bind(&event_id)
+                .bind(&endpoint_id)
+                .execute(&self.db.pool)
+                .await?;
                 continue;
             };
             let mut secrets = vec![Secret::new(secret)];

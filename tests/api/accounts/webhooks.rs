@@ -165,3 +165,45 @@ async fn a_410_disables_the_endpoint() {
         "delivered to a disabled endpoint"
     );
 }
+
+/// Review finding: a delivery whose event was erased (the person deleted their account while
+/// the receiver was down) stayed pending for ever: claimed again at each lease, nothing to
+/// send, the backlog gauge never back to 0. The erasure takes the deliveries of the events it
+/// erases; `account.deleted` still goes out.
+#[tokio::test]
+async fn an_erased_accounts_waiting_deliveries_go_with_it() {
+    let receiver = Receiver::start(Answer::Status(500)).await;
+    let app = app_delivering_to(&receiver.url, |_| {}).await;
+    let user = app.new_user("小明").await;
+    let (_, access) = app.mp_session(&user).await;
+    receiver
+        .until(Duration::from_secs(10), |r| {
+            has(r, "account.created") && has(r, "login.succeeded")
+        })
+        .await;
+
+    let erased = app
+        .http
+        .delete(app.url("/api/v1/me"))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(erased.status(), 204);
+    receiver.answer(Answer::Status(204));
+    receiver
+        .until(Duration::from_secs(20), |r| has(r, "account.deleted"))
+        .await;
+
+    // The gauge is read every 5 s: wait for a reading taken after account.deleted went out.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let mut backlog = u64::MAX;
+    for _ in 0..40 {
+        backlog = metric(&app, "saoma_webhook_backlog ").await;
+        if backlog == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(backlog, 0, "nothing is left waiting for an erased event");
+}
