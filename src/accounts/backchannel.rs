@@ -5,13 +5,10 @@
 //! of each client that got tokens under it, in the transaction that ends it. The worker sends
 //! such a delivery as a signed logout token instead of a webhook body.
 
-use super::outbox::RETRY_FOR;
+use super::outbox::{BACKCHANNEL_SOURCE as SOURCE, RETRY_FOR};
 use super::rows::now_ms;
 use super::{AccountError, SqlAccounts};
 use sqlx::AnyConnection;
-
-/// The `source` of a back-channel endpoint row.
-pub const SOURCE: &str = "backchannel";
 
 /// A client's back-channel endpoint id.
 pub fn endpoint_id(client_id: &str) -> String {

@@ -12,6 +12,7 @@ mod identities;
 mod lifecycle;
 mod merge;
 mod migrations;
+mod nickname;
 mod outbox;
 mod phone_binding;
 mod phone_number;

@@ -65,6 +65,9 @@ pub struct Backlog {
     pub oldest_created_at: Option<i64>,
 }
 
+/// The `source` of a back-channel endpoint row.
+pub const BACKCHANNEL_SOURCE: &str = "backchannel";
+
 /// How long a failing delivery is retried, from its event (or its redelivery).
 pub const RETRY_FOR: Duration = Duration::from_secs(3 * 24 * 3600);
 
@@ -194,7 +197,7 @@ impl SqlAccounts {
             {
                 secrets.push(Secret::new(previous));
             }
-            let kind = if source == super::backchannel::SOURCE {
+            let kind = if source == BACKCHANNEL_SOURCE {
                 DeliveryKind::BackchannelLogout
             } else {
                 DeliveryKind::Webhook

@@ -1,11 +1,7 @@
 //! The profile a person fills in (头像昵称填写): what WeChat's content check passed, shown
 //! instead of what a WeChat identity says.
 
-use super::db::Db;
-use super::events::{self, AccountChange, AccountUpdated, Actor, EventData};
-use super::identities::load_account;
-use super::rows::now_ms;
-use super::{Account, AccountError};
+use super::AccountError;
 use sqlx::AnyConnection;
 
 /// The filled-in profile; empty until the person fills it in.
@@ -82,38 +78,4 @@ pub(super) async fn load_profile(
             .map(|(id, _)| id.clone()),
         avatar: avatars.into_iter().next(),
     })
-}
-
-/// Set the account's nickname, recording `account.updated` (`profile`) by the person.
-pub(super) async fn set_nickname(
-    db: &Db,
-    account_id: &str,
-    nickname: &str,
-) -> Result<Account, AccountError> {
-    let mut tx = db.begin_write(&format!("account:{account_id}")).await?;
-    let exists: Option<(String,)> = sqlx::query_as("SELECT id FROM accounts WHERE id = $1")
-        .bind(account_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    if exists.is_none() {
-        return Err(AccountError::UnknownAccount);
-    }
-    sqlx::query(
-        "INSERT INTO profiles (account_id, nickname, updated_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (account_id) DO UPDATE SET nickname = excluded.nickname, \
-         updated_at = excluded.updated_at",
-    )
-    .bind(account_id)
-    .bind(nickname)
-    .bind(now_ms())
-    .execute(&mut *tx)
-    .await?;
-    let change = EventData::AccountUpdated(AccountUpdated::change(AccountChange::Profile));
-    let actor = Actor::Account(account_id.to_owned());
-    events::record(&mut tx, Some(account_id), &actor, &change).await?;
-    let account = load_account(&mut tx, account_id)
-        .await?
-        .ok_or(AccountError::UnknownAccount)?;
-    tx.commit().await?;
-    Ok(account)
 }

@@ -2,7 +2,7 @@
 //! grouped in families so that a replayed token revokes its whole session.
 
 use super::refresh_batch::{self, NewSession};
-use super::rows::{corrupt, now_ms, parse_provider};
+use super::rows::{corrupt, hash_token, now_ms, parse_provider};
 use super::sql::SqlAccounts;
 use super::{AccountError, IssuedRefresh, RefreshSubject, RefreshTokens};
 use crate::ids::AppId;
@@ -13,7 +13,6 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::TryRngCore;
 use rand::rngs::OsRng;
-use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 use std::time::Duration;
 
@@ -229,9 +228,4 @@ fn new_token() -> Result<Secret, AccountError> {
         AccountError::Inconsistent(format!("has no randomness for a refresh token: {e}"))
     })?;
     Ok(Secret::new(URL_SAFE_NO_PAD.encode(bytes)))
-}
-
-/// What the database keeps instead of the token.
-pub(super) fn hash_token(token: &Secret) -> String {
-    hex::encode(Sha256::digest(token.expose().as_bytes()))
 }

@@ -20,3 +20,10 @@ pub(super) fn now_ms() -> i64 {
 pub(super) fn from_ms(ms: i64) -> Result<DateTime<Utc>, AccountError> {
     DateTime::from_timestamp_millis(ms).ok_or_else(|| corrupt(format!("timestamp {ms}")))
 }
+
+/// What the database keeps instead of the token.
+pub(super) fn hash_token(token: &crate::secret::Secret) -> String {
+    hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+        token.expose().as_bytes(),
+    ))
+}

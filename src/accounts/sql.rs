@@ -7,7 +7,7 @@ use super::identities::LoginPolicy;
 use super::refresh_batch::SessionWriter;
 use super::{
     Account, AccountError, AccountStore, Admission, AvatarStatus, NewIdentity, Phone, PhoneBinding,
-    avatars, identities, phone_binding, profiles,
+    avatars, identities, nickname, phone_binding,
 };
 use crate::config::SignUp;
 use crate::ids::{AppId, OpenId};
@@ -116,7 +116,7 @@ impl AccountStore for SqlAccounts {
         account_id: &str,
         nickname: &str,
     ) -> Result<Account, AccountError> {
-        profiles::set_nickname(&self.db, account_id, nickname).await
+        nickname::set_nickname(&self.db, account_id, nickname).await
     }
 
     async fn add_avatar(&self, account_id: &str, id: &str, png: &[u8]) -> Result<(), AccountError> {

@@ -6,7 +6,7 @@
 
 use super::db::WriteTx;
 use super::events::{self, Actor, EventData, RevokeCause, SessionKind, SessionRevoked};
-use super::refresh::hash_token;
+use super::rows::hash_token;
 use super::rows::{corrupt, now_ms, parse_provider};
 use super::{AccountError, SqlAccounts};
 use crate::ids::AppId;

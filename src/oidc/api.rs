@@ -9,7 +9,7 @@ use super::claims::UserInfo;
 use super::client_auth::{AccessToken, ClientAuth};
 use super::discovery::{ProviderJwks, ProviderMetadata};
 use super::oauth_answer::{OAuthAnswer, oauth_errors};
-use super::token_endpoint::TokenBody;
+use super::token_body::TokenBody;
 use crate::api::op_error::{Errors, OpError, errors};
 use crate::api::public_json::public_json;
 use crate::api::{ApiError, ErrorBody, ErrorCode};

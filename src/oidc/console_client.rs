@@ -7,7 +7,7 @@
 use super::claims::scope_claims;
 use super::error::OAuthError;
 use super::state::CodeGrant;
-use super::token_endpoint::TokenBody;
+use super::token_body::TokenBody;
 use super::{Client, IdTokenAlg, Oidc};
 use crate::tokens::{ADMIN_SCOPE, AdminSubject};
 

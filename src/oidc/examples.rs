@@ -2,7 +2,7 @@
 
 use super::api::{EmptyBody, RevokeForm, TokenForm};
 use super::claims::{UserInfo, WeChatIdentity};
-use super::token_endpoint::TokenBody;
+use super::token_body::TokenBody;
 use crate::scene::Provider;
 use poem_openapi::types::Example;
 

@@ -29,6 +29,7 @@ mod resume;
 mod session;
 mod state;
 mod store;
+mod token_body;
 mod token_endpoint;
 mod types;
 mod userinfo;

@@ -5,6 +5,7 @@
 use super::claims::scope_claims;
 use super::clients::authenticate;
 use super::error::OAuthError;
+use super::token_body::TokenBody;
 use super::types::AuthCode;
 use super::{Client, Oidc};
 use crate::accounts::RefreshSubject;
@@ -12,10 +13,8 @@ use crate::tokens::{ADMIN_SCOPE, AdminSubject};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use poem::Request;
-use poem_openapi::Object;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::fmt;
 use subtle::ConstantTimeEq;
 
 /// The token endpoint's work, on the form's parameters.
@@ -209,32 +208,4 @@ fn unauthorized_client(grant: &str) -> OAuthError {
         "unauthorized_client",
         format!("this client may not use {grant} (its grant_types)"),
     )
-}
-
-/// The tokens (RFC 6749 5.1, OpenID Connect Core 3.1.3.3).
-#[derive(Object)]
-#[oai(example, skip_serializing_if_is_none)]
-pub struct TokenBody {
-    /// EdDSA JWT with `client_id` and `scope`; use it at the userinfo endpoint.
-    pub access_token: String,
-    /// `Bearer`.
-    pub token_type: String,
-    /// The access token's lifetime, in seconds.
-    pub expires_in: u64,
-    /// Rotated on every use; bound to the client. Absent for `client_credentials` and for
-    /// the admin console's logins granted `saoma:admin`.
-    pub refresh_token: Option<String>,
-    /// For `authorization_code`: RS256 (or EdDSA for clients configured so) JWT.
-    pub id_token: Option<String>,
-    /// The granted scopes, space-separated.
-    pub scope: String,
-}
-
-impl fmt::Debug for TokenBody {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenBody")
-            .field("expires_in", &self.expires_in)
-            .field("scope", &self.scope)
-            .finish_non_exhaustive()
-    }
 }

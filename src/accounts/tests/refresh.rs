@@ -1,5 +1,5 @@
 use super::*;
-use crate::accounts::refresh::hash_token;
+use crate::accounts::rows::hash_token;
 use std::sync::Arc;
 
 async fn account(store: &SqlAccounts) -> String {
