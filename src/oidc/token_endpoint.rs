@@ -77,6 +77,7 @@ async fn exchange_code(
     )?;
     if grant.request.scopes.contains(ADMIN_SCOPE) {
         if let Some(admin) = super::console_client::admin_tokens(oidc, client, &grant).await? {
+            record_on_session(oidc, client, &grant).await?;
             return Ok(admin);
         }
         grant.request.scopes.remove(ADMIN_SCOPE);
@@ -96,12 +97,7 @@ async fn exchange_code(
     if let Some(family) = &issued.family_id {
         oidc.mark_code_used(&code, family).await?;
     }
-    if let Some(sid) = &grant.login.sid {
-        oidc.saoma
-            .sso_client_got_tokens(sid, &client.id)
-            .await
-            .map_err(OAuthError::domain)?;
-    }
+    record_on_session(oidc, client, &grant).await?;
     let account = oidc.account(&grant.login.account_id).await?;
     let scopes = grant.request.scopes.as_strs();
     let id_token = oidc.id_token(
@@ -119,6 +115,22 @@ async fn exchange_code(
         id_token: Some(id_token),
         scope,
     })
+}
+
+/// The client got tokens under the login's SSO session: the admin plane lists it there, and
+/// the session's end tells it (back-channel logout).
+async fn record_on_session(
+    oidc: &Oidc,
+    client: &Client,
+    grant: &super::state::CodeGrant,
+) -> Result<(), OAuthError> {
+    if let Some(sid) = &grant.login.sid {
+        oidc.saoma
+            .sso_client_got_tokens(sid, &client.id)
+            .await
+            .map_err(OAuthError::domain)?;
+    }
+    Ok(())
 }
 
 /// RFC 7636 4.6: S256(verifier) must equal the challenge; a verifier without a challenge is

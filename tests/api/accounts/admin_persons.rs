@@ -129,6 +129,21 @@ async fn a_listed_phone_gets_the_admin_scope_through_the_console_login() {
     assert_eq!(found.status(), 200);
     let page: Value = found.json().await.unwrap();
     assert_eq!(page["accounts"][0]["id"], account);
+    // The console's login is a single sign-on session like any other, naming its client.
+    let sessions: Value = get(
+        &app,
+        &format!("/admin/v1/accounts/{account}/sessions"),
+        token,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        sessions["sso"][0]["client_ids"],
+        json!(["saoma-console"]),
+        "{sessions}"
+    );
     assert_eq!(app.me(token).await.status(), 401, "not a user's token");
 
     let events: Value = get(&app, "/admin/v1/events?type=admin.called", token)
