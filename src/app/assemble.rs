@@ -249,7 +249,14 @@ fn signer(config: &Config, public_url: &url::Url) -> anyhow::Result<Signer> {
 fn settings(config: &Config, public_url: &url::Url, sandbox: bool) -> anyhow::Result<Settings> {
     let scene_ttl = Duration::from_secs(config.limits.scene_ttl_seconds);
     let sms = &config.sms;
-    let admins = Admins::from_config(&config.admin)?;
+    let admins = Admins::from_config(&config.admin)?.with_machines(
+        config
+            .oidc
+            .clients
+            .iter()
+            .filter(|c| c.grant_types.iter().any(|g| g == "client_credentials"))
+            .map(|c| c.client_id.clone()),
+    );
     Ok(Settings {
         scene_ttl,
         grace: SCENE_GRACE,
@@ -258,7 +265,7 @@ fn settings(config: &Config, public_url: &url::Url, sandbox: bool) -> anyhow::Re
         secure_cookies: public_url.scheme() == "https",
         sandbox,
         require_phone: config.accounts.require_phone,
-        admin: admin_plane(config, &admins),
+        admin: admin_plane(&admins),
         admins,
         sms: SmsSettings::new(
             SmsCaps {
@@ -280,12 +287,8 @@ fn settings(config: &Config, public_url: &url::Url, sandbox: bool) -> anyhow::Re
 /// Whether the admin plane answers: some `[[oidc.clients]]` entry may get admin tokens, or
 /// `[admin]` names people (who log in to the console at `/admin/`). Said in the start log
 /// either way.
-fn admin_plane(config: &Config, admins: &Admins) -> bool {
-    let machines = config
-        .oidc
-        .clients
-        .iter()
-        .any(|c| c.grant_types.iter().any(|g| g == "client_credentials"));
+fn admin_plane(admins: &Admins) -> bool {
+    let machines = admins.has_machines();
     let on = machines || !admins.is_empty();
     if on {
         tracing::info!(

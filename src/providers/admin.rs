@@ -42,10 +42,19 @@ impl Saoma {
             Err(AdminTokenError::MissingScope) => return Err(Error::InsufficientScope),
             Err(AdminTokenError::Invalid(_)) => return Err(Error::Unauthenticated),
         };
-        if let crate::tokens::AdminSubject::Account { account_id, .. } = &subject
-            && !self.is_admin(account_id).await?
-        {
-            return Err(Error::InsufficientScope);
+        match &subject {
+            crate::tokens::AdminSubject::Account { account_id, .. } => {
+                if !self.is_admin(account_id).await? {
+                    return Err(Error::InsufficientScope);
+                }
+            }
+            // A machine's token stands for a client the configuration allows now: one removed
+            // (or no longer allowed client_credentials) is no one here.
+            crate::tokens::AdminSubject::Client(client_id) => {
+                if !self.settings.admins.admits_machine(client_id) {
+                    return Err(Error::Unauthenticated);
+                }
+            }
         }
         Ok(Actor::Admin(subject.sub()))
     }

@@ -8,12 +8,14 @@ use crate::config::AdminConfig;
 use anyhow::bail;
 use std::collections::HashSet;
 
-/// The people named in `[admin]`.
+/// The people named in `[admin]`, and the machines: the `[[oidc.clients]]` allowed
+/// `client_credentials`.
 #[derive(Debug, Clone, Default)]
 pub struct Admins {
     accounts: HashSet<String>,
     /// E.164, as accounts hold them.
     phones: HashSet<String>,
+    clients: HashSet<String>,
 }
 
 impl Admins {
@@ -37,11 +39,33 @@ impl Admins {
                 Err(e) => bail!("admin.phones: {:?}: {e}", masked(phone)),
             };
         }
-        Ok(Admins { accounts, phones })
+        Ok(Admins {
+            accounts,
+            phones,
+            clients: HashSet::new(),
+        })
     }
 
+    /// The machines: the ids of the clients allowed `client_credentials` now. A token of a
+    /// client no longer among them opens nothing, however unexpired.
+    pub fn with_machines(mut self, clients: impl IntoIterator<Item = String>) -> Admins {
+        self.clients = clients.into_iter().collect();
+        self
+    }
+
+    /// Whether `[admin]` names no person.
     pub fn is_empty(&self) -> bool {
         self.accounts.is_empty() && self.phones.is_empty()
+    }
+
+    /// Whether some client may get admin tokens.
+    pub fn has_machines(&self) -> bool {
+        !self.clients.is_empty()
+    }
+
+    /// Whether the client is (still) allowed `client_credentials`.
+    pub fn admits_machine(&self, client_id: &str) -> bool {
+        self.clients.contains(client_id)
     }
 
     /// Whether the account is listed (by id or by its phone) and may act: not disabled.

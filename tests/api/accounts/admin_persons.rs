@@ -401,3 +401,34 @@ async fn another_client_asking_for_the_admin_scope_is_not_granted_it() {
     let refused = get(&app, "/admin/v1/accounts", token).await;
     assert_eq!(refused.status(), 403);
 }
+
+/// Review finding: a machine's admin token outlived its client. Removed from
+/// `[[oidc.clients]]` (or its `client_credentials` taken away) and restarted, the client's
+/// unexpired token still opened the management API for up to five minutes; people were asked
+/// again at every call, machines were not.
+#[tokio::test]
+async fn a_removed_admin_clients_token_opens_nothing_after_the_restart() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_path_buf();
+    const ISSUER: &str = "https://saoma.test";
+    let (app, stop) = spawn_stoppable_with(|c| {
+        c.data_dir = dir.clone();
+        c.tokens.issuer = Some(ISSUER.into());
+        with_admin(c);
+    })
+    .await;
+    let token = admin_token(&app).await;
+    assert_eq!(get(&app, "/admin/v1/accounts", &token).await.status(), 200);
+    stop.send(()).unwrap();
+
+    // Restarted with a person as the only admin: the plane is on, the machine is gone.
+    let other = spawn_app_with(|c| {
+        c.data_dir = dir.clone();
+        c.tokens.issuer = Some(ISSUER.into());
+        c.admin.accounts = vec![uuid::Uuid::new_v4().to_string()];
+    })
+    .await;
+    let refused = get(&other, "/admin/v1/accounts", &token).await;
+    assert_eq!(refused.status(), 401);
+    assert_eq!(error_code(refused).await, "unauthenticated");
+}
