@@ -12,10 +12,9 @@ use std::sync::{Arc, Mutex};
 
 use super::State;
 use super::errors::{self, api_error, parse_api_body, random_hex, wx_error, wx_json};
-use super::faults::{self, observe};
+use super::faults::{self, authorise};
 use super::oa_deliver::{cdata, deliver, original_id};
 use super::phone_number::TokenQuery;
-use super::tokens::TokenCheck;
 
 /// `media_type` of an image.
 const IMAGE: u8 = 2;
@@ -55,19 +54,10 @@ pub(crate) async fn media_check_async(
     Query(q): Query<TokenQuery>,
     body: Vec<u8>,
 ) -> Response {
-    let check = state.tokens.check(q.token(), state.clock.now());
-    let app_id = match &check {
-        TokenCheck::Valid { app_id } | TokenCheck::Invalid { app_id, .. } => app_id.clone(),
-        TokenCheck::Unknown => faults::UNKNOWN_APP.to_string(),
+    let app_id = match authorise(state, faults::MEDIA_CHECK_ASYNC, q.token()).await {
+        Ok(app_id) => app_id,
+        Err(reply) => return reply,
     };
-    if let Some(reply) = observe(state, faults::MEDIA_CHECK_ASYNC, &app_id).await {
-        return reply;
-    }
-    match check {
-        TokenCheck::Valid { .. } => {}
-        TokenCheck::Invalid { errcode, .. } => return wx_error(errcode),
-        TokenCheck::Unknown => return wx_error(errors::INVALID_CREDENTIAL),
-    }
     let Ok(body) = serde_json::from_slice::<CheckBody>(&body) else {
         return wx_error(errors::DATA_FORMAT_ERROR);
     };

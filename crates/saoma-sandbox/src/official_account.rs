@@ -13,8 +13,7 @@ use std::time::{Duration, Instant};
 
 use super::State;
 use super::errors::{self, random_bytes, wx_error, wx_json};
-use super::faults::{self, observe};
-use super::tokens::TokenCheck;
+use super::faults::{self, authorise, observe};
 
 pub(crate) const INVALID_OPENID: i64 = 40003;
 pub(crate) const INVALID_ACTION_INFO: i64 = 40053;
@@ -105,23 +104,6 @@ impl OfficialAccounts {
 #[derive(Deserialize)]
 pub(crate) struct TokenQuery {
     access_token: Option<String>,
-}
-
-/// Checks the token and applies faults; `Err` is the reply to send.
-async fn authorise(state: &State, endpoint: &str, token: &str) -> Result<String, Response> {
-    let check = state.tokens.check(token, state.clock.now());
-    let label = match &check {
-        TokenCheck::Valid { app_id } | TokenCheck::Invalid { app_id, .. } => app_id.clone(),
-        TokenCheck::Unknown => faults::UNKNOWN_APP.to_owned(),
-    };
-    if let Some(reply) = observe(state, endpoint, &label).await {
-        return Err(reply);
-    }
-    match check {
-        TokenCheck::Valid { app_id } => Ok(app_id),
-        TokenCheck::Invalid { errcode, .. } => Err(wx_error(errcode)),
-        TokenCheck::Unknown => Err(wx_error(errors::INVALID_CREDENTIAL)),
-    }
 }
 
 /// The scene of a qrcode/create body, and whether the QR is temporary; `None`: 40053.

@@ -18,10 +18,9 @@ use std::time::{Duration, Instant};
 
 use super::State;
 use super::errors::{self, api_error, parse_api_body, random_hex, wx_error, wx_json};
-use super::faults::{self, observe};
+use super::faults::{self, authorise};
 use super::phone_quota::NO_QUOTA_ERRNO;
 use super::sns::unknown_user_or_app;
-use super::tokens::TokenCheck;
 
 const CODE_TTL: Duration = Duration::from_secs(300);
 const MINUTE: Duration = Duration::from_secs(60);
@@ -186,19 +185,10 @@ pub(crate) async fn getuserphonenumber(
     body: Vec<u8>,
 ) -> Response {
     let token = q.access_token.unwrap_or_default();
-    let check = state.tokens.check(&token, state.clock.now());
-    let app_id = match &check {
-        TokenCheck::Valid { app_id } | TokenCheck::Invalid { app_id, .. } => app_id.clone(),
-        TokenCheck::Unknown => faults::UNKNOWN_APP.to_string(),
+    let app_id = match authorise(state, faults::GETUSERPHONENUMBER, &token).await {
+        Ok(app_id) => app_id,
+        Err(reply) => return reply,
     };
-    if let Some(reply) = observe(state, faults::GETUSERPHONENUMBER, &app_id).await {
-        return reply;
-    }
-    match check {
-        TokenCheck::Valid { .. } => {}
-        TokenCheck::Invalid { errcode, .. } => return wx_error(errcode),
-        TokenCheck::Unknown => return wx_error(errors::INVALID_CREDENTIAL),
-    }
     let Ok(body) = serde_json::from_slice::<CodeBody>(&body) else {
         return wx_error(errors::DATA_FORMAT_ERROR);
     };

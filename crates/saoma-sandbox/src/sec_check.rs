@@ -9,9 +9,8 @@ use std::sync::Arc;
 
 use super::State;
 use super::errors::{self, random_hex, wx_error, wx_json};
-use super::faults::{self, observe};
+use super::faults::{self, authorise};
 use super::phone_number::TokenQuery;
-use super::tokens::TokenCheck;
 
 /// What a tester writes into a text for WeChat to refuse it (违规: "against the rules").
 pub(crate) const REFUSED_MARKER: &str = "违规";
@@ -35,19 +34,10 @@ pub(crate) async fn msg_sec_check(
     Query(q): Query<TokenQuery>,
     body: Vec<u8>,
 ) -> Response {
-    let check = state.tokens.check(q.token(), state.clock.now());
-    let app_id = match &check {
-        TokenCheck::Valid { app_id } | TokenCheck::Invalid { app_id, .. } => app_id.clone(),
-        TokenCheck::Unknown => faults::UNKNOWN_APP.to_string(),
+    let app_id = match authorise(state, faults::MSG_SEC_CHECK, q.token()).await {
+        Ok(app_id) => app_id,
+        Err(reply) => return reply,
     };
-    if let Some(reply) = observe(state, faults::MSG_SEC_CHECK, &app_id).await {
-        return reply;
-    }
-    match check {
-        TokenCheck::Valid { .. } => {}
-        TokenCheck::Invalid { errcode, .. } => return wx_error(errcode),
-        TokenCheck::Unknown => return wx_error(errors::INVALID_CREDENTIAL),
-    }
     let Ok(body) = serde_json::from_slice::<CheckBody>(&body) else {
         return wx_error(errors::DATA_FORMAT_ERROR);
     };
