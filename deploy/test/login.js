@@ -11,7 +11,7 @@ const { launch, readQr, screenshot, shownAccount } = require('../../e2e/lib/brow
 const BASE = process.env.SAOMA_PUBLIC_URL.replace(/\/$/, '');
 const PROJECT = process.env.COMPOSE_PROJECT;
 const PODMAN = ['--runtime', 'runc'];
-const CADDY_ADDRESS = '10.89.250.2';
+const CADDY_ADDRESS = '10.89.250.250';
 const container = (service) => `${PROJECT}_${service}_1`;
 const podman = (...args) =>
   execFileSync('podman', [...PODMAN, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
