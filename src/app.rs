@@ -11,7 +11,7 @@ pub use openapi::spec_json;
 use parts::{open_sandbox, wechat_api_base};
 
 use crate::config::Config;
-use crate::providers::Cluster;
+use crate::login::Cluster;
 use crate::shutdown::Shutdown;
 use anyhow::Context;
 use saoma_sandbox::Sandbox;

@@ -1,6 +1,6 @@
 //! Saoma (扫码): a WeChat scan-to-login server.
 //!
-//! The arrows point one way: `api` -> `providers` -> (`scene`, `store`, `accounts`, `tokens`,
+//! The arrows point one way: `api` -> `login` -> (`scene`, `store`, `accounts`, `tokens`,
 //! `wechat`). `scene` depends on nothing; the sandbox (a fake WeChat, the `saoma-sandbox`
 //! crate) is mounted by `app` and depends on nothing of Saoma.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::await_holding_lock)]
@@ -13,9 +13,9 @@ pub mod config;
 mod html;
 pub mod ids;
 mod limits;
+mod login;
 mod metrics;
 mod oidc;
-mod providers;
 pub mod scene;
 pub mod secret;
 pub mod shutdown;

@@ -158,7 +158,7 @@ impl Db {
     }
 
     /// This database's name, given on first use: instances that share a Redis compare it to
-    /// tell whether they share their accounts too (`providers::cluster`).
+    /// tell whether they share their accounts too (`login::cluster`).
     pub(super) async fn database_id(&self) -> Result<String, AccountError> {
         sqlx::query(
             "INSERT INTO saoma_meta (key, value) VALUES ('database_id', $1) \

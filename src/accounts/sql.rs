@@ -38,7 +38,7 @@ impl SqlAccounts {
     }
 
     /// This database's name, given on first use: instances that share a Redis compare it to
-    /// tell whether they share their accounts too (`providers::cluster`).
+    /// tell whether they share their accounts too (`login::cluster`).
     pub async fn database_id(&self) -> Result<String, AccountError> {
         self.db.database_id().await
     }

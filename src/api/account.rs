@@ -2,7 +2,7 @@
 
 use super::op_error::{OpError, errors};
 use super::public_json::public_json;
-use crate::providers::{AccountExport, AccountView, Saoma, TokenSet};
+use crate::login::{AccountExport, AccountView, Saoma, TokenSet};
 use crate::tokens::Jwks;
 use poem::web::Data;
 use poem_openapi::auth::Bearer;

@@ -6,7 +6,7 @@ use super::error::ApiError;
 use super::op_error::{OpError, errors};
 use crate::accounts::Ended;
 use crate::accounts::events::{Actor, DeletedBy, EventType, StoredEvent};
-use crate::providers::{AdminAccount, Error, EventFilter, Saoma, SessionView, SsoSessionView};
+use crate::login::{AdminAccount, Error, EventFilter, Saoma, SessionView, SsoSessionView};
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::auth::Bearer;
@@ -107,8 +107,8 @@ impl poem_openapi::types::Example for Sessions {
     }
 }
 
-impl From<crate::providers::AdminSessions> for Sessions {
-    fn from(s: crate::providers::AdminSessions) -> Self {
+impl From<crate::login::AdminSessions> for Sessions {
+    fn from(s: crate::login::AdminSessions) -> Self {
         Sessions {
             refresh: s.refresh,
             sso: s.sso,

@@ -5,7 +5,7 @@ use super::admin::{AdminAuth, ApiTags, admin_call};
 use super::error::{ApiError, ErrorCode, body as body_error};
 use super::op_error::{OpError, errors};
 use crate::ids::UnionId;
-use crate::providers::{AdminAccount, Saoma};
+use crate::login::{AdminAccount, Saoma};
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};

@@ -2,7 +2,7 @@
 
 use super::admin::{DisableRequest, Disabled, EventPage, EventView};
 use crate::accounts::events::EventType;
-use crate::providers::{AccountExport, AccountView, AdminAccount, ExportedEvent};
+use crate::login::{AccountExport, AccountView, AdminAccount, ExportedEvent};
 use chrono::DateTime;
 use poem_openapi::types::Example;
 use serde_json::json;

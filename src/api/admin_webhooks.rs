@@ -6,7 +6,7 @@ use super::admin::{AdminAuth, ApiTags, Done, MAX_LIMIT, admin_call};
 use super::op_error::{OpError, errors};
 use crate::accounts::events::EventType;
 use crate::accounts::{DeliveryLogRow, Endpoint};
-use crate::providers::Saoma;
+use crate::login::Saoma;
 use crate::webhooks::signature::SigningSecret;
 use chrono::{DateTime, Utc};
 use poem::web::Data;

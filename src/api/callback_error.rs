@@ -2,7 +2,7 @@
 //! errors are `error.rs`).
 
 use super::error::{ApiError, ErrorBody, ErrorCode, body, refusal_code};
-use crate::providers::Error;
+use crate::login::Error;
 use poem_openapi::ApiResponse;
 use poem_openapi::payload::Json;
 

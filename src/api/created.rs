@@ -9,7 +9,7 @@
 //! nothing JSON would escape (a base64 data URL never does; anything else is escaped as usual).
 //! The documented schema is `Json<CreatedScene>`'s.
 
-use crate::providers::CreatedScene;
+use crate::login::CreatedScene;
 use poem::{IntoResponse, Response};
 use poem_openapi::payload::{Json, Payload};
 use poem_openapi::registry::{MetaSchemaRef, Registry};
@@ -93,7 +93,7 @@ fn needs_no_escape(bytes: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::Qr;
+    use crate::login::Qr;
     use crate::scene::{Provider, SceneStatus};
 
     fn scene(image: Option<&str>, url: Option<&str>) -> CreatedScene {

@@ -1,8 +1,8 @@
-//! The one place where errors become HTTP: `providers::Error` -> status + stable `code`.
+//! The one place where errors become HTTP: `login::Error` -> status + stable `code`.
 //! Errors raised by poem itself (bad JSON, unknown route, body too large) are turned into the
 //! same `{code, message}` shape by [`json_errors`].
 
-use crate::providers::{Error, PushRefusal};
+use crate::login::{Error, PushRefusal};
 use crate::wechat::callback::PushCodecError;
 use poem::{IntoResponse, Response};
 use poem_openapi::payload::Json;

@@ -207,7 +207,7 @@ impl ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::Error;
+    use crate::login::Error;
     use poem::IntoResponse;
     use std::time::Duration;
 

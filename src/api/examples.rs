@@ -9,7 +9,7 @@ use super::mini_program::{MiniProgramLoginRequest, PhoneRequest, ScanRequest, Sc
 use super::providers::ProvidersResponse;
 use super::scenes::CreateSceneRequest;
 use super::sms_verification::{BindPhoneRequest, SendCodeRequest};
-use crate::providers::{
+use crate::login::{
     AccountView, ClusterState, CreatedScene, IdentityView, LoginResult, PhoneResult, ProfileView,
     Qr, RequesterView, SceneView, SmsSent, TokenSet,
 };

@@ -1,7 +1,7 @@
 //! Liveness and readiness.
 
 use super::op_error::{OpError, errors};
-use crate::providers::{ClusterState, Saoma};
+use crate::login::{ClusterState, Saoma};
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Tags};

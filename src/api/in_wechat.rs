@@ -3,7 +3,7 @@
 
 use super::error::{ApiError, ErrorBody};
 use super::pages::{self, page_headers};
-use crate::providers::{BrowserCallback, InWechatOutcome, Saoma};
+use crate::login::{BrowserCallback, InWechatOutcome, Saoma};
 use poem::web::Data;
 use poem_openapi::param::{Cookie, Query};
 use poem_openapi::payload::Html;

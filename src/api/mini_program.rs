@@ -3,7 +3,7 @@
 use super::account::BearerAuth;
 use super::op_error::{OpError, errors};
 use super::{SceneId, client_of};
-use crate::providers::{LoginRequest, LoginResult, PhoneResult, RequesterView, Saoma};
+use crate::login::{LoginRequest, LoginResult, PhoneResult, RequesterView, Saoma};
 use crate::scene::SceneStatus;
 use poem::Request;
 use poem::web::Data;

@@ -7,7 +7,7 @@ use super::account::BearerAuth;
 use super::client_of;
 use super::op_error::{OpError, errors};
 use super::sms_verification::{BindPhoneRequest, SendCodeRequest};
-use crate::providers::{Saoma, SceneView, SmsSent};
+use crate::login::{Saoma, SceneView, SmsSent};
 use poem::Request;
 use poem::web::Data;
 use poem_openapi::payload::Json;

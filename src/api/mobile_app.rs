@@ -9,7 +9,7 @@
 
 use super::client_of;
 use super::op_error::{OpError, errors};
-use crate::providers::{AppLoginRequest, AppLoginResult, Saoma};
+use crate::login::{AppLoginRequest, AppLoginResult, Saoma};
 use poem::Request;
 use poem::web::Data;
 use poem_openapi::payload::Json;

@@ -76,7 +76,7 @@ pub(crate) fn client_ip(req: &Request) -> Option<IpAddr> {
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|v| v.to_str().ok());
-    Some(match req.data::<Arc<crate::providers::Saoma>>() {
+    Some(match req.data::<Arc<crate::login::Saoma>>() {
         Some(saoma) => saoma.client_ip(peer, forwarded),
         None => peer.to_canonical(),
     })

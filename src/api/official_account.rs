@@ -2,7 +2,7 @@
 //! WeChat checks it with a GET and pushes events to it with POSTs of XML.
 
 use super::callback_error::CallbackError;
-use crate::providers::{PushQuery, Saoma, UrlCheck};
+use crate::login::{PushQuery, Saoma, UrlCheck};
 use poem::web::Data;
 use poem::{FromRequest, Request, RequestBody};
 use poem_openapi::param::Query;

@@ -75,8 +75,8 @@ impl<L> std::fmt::Debug for OpError<L> {
     }
 }
 
-impl<L: Errors> From<crate::providers::Error> for OpError<L> {
-    fn from(e: crate::providers::Error) -> Self {
+impl<L: Errors> From<crate::login::Error> for OpError<L> {
+    fn from(e: crate::login::Error) -> Self {
         Self(ApiError::from(e), PhantomData)
     }
 }
@@ -172,7 +172,7 @@ impl<L: Errors> From<OpError<L>> for poem::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::Error;
+    use crate::login::Error;
     use poem_openapi::types::ParseFromJSON;
 
     errors!(TestErrors = "testOperation", json: false, [SceneNotFound]);

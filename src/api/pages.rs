@@ -8,7 +8,7 @@ use poem_openapi::types::ToJSON;
 use std::sync::{Arc, LazyLock};
 
 use crate::html::{csp_hash, escape};
-use crate::providers::Saoma;
+use crate::login::Saoma;
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;background:#fff;color:#222}\
 main{max-width:360px;margin:32px auto;padding:0 16px;text-align:center}\

@@ -3,7 +3,7 @@
 
 use super::account::{ApiTags, BearerAuth};
 use super::op_error::{OpError, errors};
-use crate::providers::{AccountView, AvatarFormat, Saoma};
+use crate::login::{AccountView, AvatarFormat, Saoma};
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::{Binary, Json};

@@ -1,7 +1,7 @@
 //! `/api/v1/providers`: which logins this server offers, for the page's tabs.
 
 use super::op_error::{OpError, errors};
-use crate::providers::Saoma;
+use crate::login::Saoma;
 use crate::scene::Provider;
 use poem::web::Data;
 use poem_openapi::payload::Json;

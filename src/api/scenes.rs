@@ -9,7 +9,7 @@ use super::{
     ExtraCookie, InWechatCookie, PollCookie, SceneId, WebsiteCookie, client_ip, client_of,
     with_extra_cookie,
 };
-use crate::providers::{NewScene, Saoma, SceneView};
+use crate::login::{NewScene, Saoma, SceneView};
 use crate::scene::Provider;
 use futures::StreamExt;
 use poem::Request;
@@ -121,7 +121,7 @@ impl ScenesApi {
             _ if new.return_url.is_some()
                 && !matches!(new.provider, Provider::Website | Provider::InWechat) =>
             {
-                return Err(crate::providers::Error::InvalidReturnUrl.into());
+                return Err(crate::login::Error::InvalidReturnUrl.into());
             }
             Provider::MiniProgram => saoma.create_mini_program_scene(new).await?,
             Provider::Website => saoma.create_website_scene(new).await?,
@@ -129,9 +129,7 @@ impl ScenesApi {
             Provider::InWechat => saoma.create_in_wechat_scene(new).await?,
             // The app logs in by `POST /api/v1/mobile-app/login`, with no scene of its own.
             Provider::MobileApp => {
-                return Err(
-                    crate::providers::Error::ProviderUnavailable(Provider::MobileApp).into(),
-                );
+                return Err(crate::login::Error::ProviderUnavailable(Provider::MobileApp).into());
             }
         };
         let cookie = PollCookie::set(

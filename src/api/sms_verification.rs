@@ -3,7 +3,7 @@
 use super::client_of;
 use super::op_error::{OpError, errors};
 use super::poll_auth::PollTokenHeader;
-use crate::providers::{Saoma, SceneView, SmsSent};
+use crate::login::{Saoma, SceneView, SmsSent};
 use poem::Request;
 use poem::web::Data;
 use poem_openapi::payload::Json;

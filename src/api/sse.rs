@@ -7,7 +7,7 @@
 //! documented schema is `EventStream`'s, so the OpenAPI document is unchanged.
 
 use super::error::ErrorBody;
-use crate::providers::SceneView;
+use crate::login::SceneView;
 use bytes::Bytes;
 use futures::StreamExt;
 use futures::stream::BoxStream;

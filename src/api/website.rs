@@ -3,7 +3,7 @@
 
 use super::error::{ApiError, ErrorBody, ErrorCode};
 use super::pages::{self, page_headers};
-use crate::providers::{BrowserCallback, CallbackOutcome, Saoma};
+use crate::login::{BrowserCallback, CallbackOutcome, Saoma};
 use poem::web::Data;
 use poem_openapi::param::{Cookie, Query};
 use poem_openapi::payload::Html;

@@ -6,11 +6,11 @@ use super::parts::{code_pool, open_store};
 use crate::accounts::SqlAccounts;
 use crate::config::{Config, OfficialAccountSettings};
 use crate::limits::Limits;
-use crate::metrics::Metrics;
-use crate::providers::{
+use crate::login::{
     Admins, Cluster, InWechat, KeyIds, MiniProgram, MobileApp, OfficialAccount, Parts, Saoma,
     Settings, SmsCaps, SmsSettings, Website,
 };
+use crate::metrics::Metrics;
 use crate::shutdown::Shutdown;
 use crate::sms::Inbox;
 use crate::tokens::{Signer, TokenSettings};

@@ -4,8 +4,8 @@
 use super::SWEEP_EVERY;
 use crate::config::{CallbackMode, Config, OfficialAccountSettings, StoreKind};
 use crate::limits::Rule;
+use crate::login::{CodePool, MiniProgram, PoolSettings, Saoma, SharedBudget, wxacode_key};
 use crate::metrics::Metrics;
-use crate::providers::{CodePool, MiniProgram, PoolSettings, Saoma, SharedBudget, wxacode_key};
 use crate::store::{MemoryStore, RateLimiter, RedisStore, Stores};
 use crate::wechat::WeChatClient;
 use anyhow::Context;

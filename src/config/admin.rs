@@ -1,7 +1,7 @@
 //! `[admin]`: the people who are admins (docs/admin.md). They reach the console at `/admin/`
 //! by logging in through Saoma's own OpenID Provider; the token exchange grants them
 //! `saoma:admin` only while they are listed here. Checked at start by
-//! `providers::Admins::from_config`, which names the setting it refuses.
+//! `login::Admins::from_config`, which names the setting it refuses.
 
 use serde::{Deserialize, Serialize};
 

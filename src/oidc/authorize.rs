@@ -8,7 +8,7 @@ use super::login_page::{Page, login_page};
 use super::request::{MAX_ECHOED, now_secs, parse, ui_lang};
 use super::state::{AuthRequest, CodeGrant, Lang, Login};
 use super::types::AuthCode;
-use crate::providers::random_token;
+use crate::login::random_token;
 use crate::secret::Secret;
 use poem::http::{StatusCode, header};
 use poem::{Request, Response};

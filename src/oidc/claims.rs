@@ -87,7 +87,7 @@ pub fn scope_claims(account: &Account, scopes: &[&str], issuer: &str) -> UserInf
             .then(|| {
                 let filled_in = account.profile.shown_avatar.as_deref();
                 filled_in
-                    .map(|id| format!("{issuer}{}", crate::providers::avatar_path(id)))
+                    .map(|id| format!("{issuer}{}", crate::login::avatar_path(id)))
                     .or_else(|| {
                         account
                             .identities

@@ -70,7 +70,7 @@ pub async fn admin_tokens(
             account_id: account_id.clone(),
             client_id: client.id.clone(),
         })
-        .map_err(|e| OAuthError::domain(crate::providers::Error::Internal(e)))?;
+        .map_err(|e| OAuthError::domain(crate::login::Error::Internal(e)))?;
     let access_token = token.token.expose().to_owned();
     let account = oidc.account(account_id).await?;
     let scopes = grant.request.scopes.as_strs();

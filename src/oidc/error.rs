@@ -1,7 +1,7 @@
 //! OAuth errors (RFC 6749 section 5.2): `{"error", "error_description"}` with
 //! `Cache-Control: no-store`; a failed client authentication is 401 with `WWW-Authenticate`.
 
-use crate::providers::Error as DomainError;
+use crate::login::Error as DomainError;
 use crate::store::StoreError;
 use poem::http::{StatusCode, header};
 use poem::{IntoResponse, Response};

@@ -5,7 +5,7 @@
 use super::Oidc;
 use super::state::hash;
 use crate::api::{InWechatCookie, PollCookie};
-use crate::providers::{Error, NewScene};
+use crate::login::{Error, NewScene};
 use crate::scene::{ClientRequest, Provider};
 use poem::http::{StatusCode, header};
 use poem::web::{Data, Json};

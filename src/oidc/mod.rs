@@ -50,7 +50,7 @@ pub use console_client::CONSOLE_CLIENT_ID;
 pub use store::OidcResume;
 
 use crate::config::Config;
-use crate::providers::Saoma;
+use crate::login::Saoma;
 use crate::tokens::RsaKey;
 use anyhow::Context;
 use std::sync::Arc;

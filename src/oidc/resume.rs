@@ -9,7 +9,7 @@ use super::login_page::error_page;
 use super::session::{cookie, login_cookie_name, session_cookie};
 use super::state::{Lang, Login};
 use super::store::Redeemed;
-use crate::providers::SsoLogin;
+use crate::login::SsoLogin;
 use poem::http::{StatusCode, header};
 use poem::web::{Data, Query};
 use poem::{Request, Response, handler};

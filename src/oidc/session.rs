@@ -6,7 +6,7 @@
 use super::Oidc;
 use super::error::OAuthError;
 use super::state::{Login, hash};
-use crate::providers::random_token;
+use crate::login::random_token;
 use crate::secret::Secret;
 use poem::Request;
 use std::time::Duration;

@@ -7,7 +7,7 @@ use super::Oidc;
 use super::error::OAuthError;
 use super::state::{AuthRequest, CodeGrant, hash};
 use super::types::AuthCode;
-use crate::providers::{ClientLogin, ClientResume, Error, random_token};
+use crate::login::{ClientLogin, ClientResume, Error, random_token};
 use crate::store::Ephemeral;
 use async_trait::async_trait;
 use serde::Serialize;

@@ -202,7 +202,7 @@ fn admin_token(
         .saoma
         .signer()
         .issue_admin(&AdminSubject::Client(client.id.clone()))
-        .map_err(|e| OAuthError::domain(crate::providers::Error::Internal(e)))?;
+        .map_err(|e| OAuthError::domain(crate::login::Error::Internal(e)))?;
     tracing::info!(client = %client.id, "oidc: admin token issued");
     Ok(TokenBody {
         access_token: token.token.expose().to_owned(),

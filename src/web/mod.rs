@@ -13,7 +13,7 @@ pub use docs::{docs, document};
 pub use headers::{base_headers, security_headers};
 pub use sandbox::scanned_scene;
 
-use crate::providers::Saoma;
+use crate::login::Saoma;
 use poem::http::header;
 use poem::web::Data;
 use poem::{Response, handler};

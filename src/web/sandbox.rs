@@ -2,7 +2,7 @@
 //! which provider a scanned scene belongs to, so that the page shows the matching buttons.
 //! Mounted under `/sandbox` only when the sandbox is on.
 
-use crate::providers::Saoma;
+use crate::login::Saoma;
 use poem::http::StatusCode;
 use poem::web::{Data, Json, Path};
 use poem::{IntoResponse, Response, handler};

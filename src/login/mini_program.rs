@@ -1,7 +1,7 @@
 //! The mini-program code: the page shows a code carrying the scene; the mini-program opens
 //! with it, reports the scan, and confirms with `wx.login()`'s code.
 
-use super::login::LoginOrigin;
+use super::complete::LoginOrigin;
 use super::{AccountView, CreatedScene, Error, LoginResult, NewScene, Qr, RequesterView, Saoma};
 use crate::accounts::NewIdentity;
 use crate::scene::{Event, Provider, Scene, SceneRecord, SceneStatus, TransitionError};

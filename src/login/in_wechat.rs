@@ -5,7 +5,7 @@
 //! the scene's poll token, else nothing is spent and nothing changes. The page then picks the
 //! tokens up with its poll token, as with every provider.
 
-use super::login::LoginOrigin;
+use super::complete::LoginOrigin;
 use super::{BrowserCallback, CreatedScene, Error, NewScene, PollToken, Qr, Saoma};
 use crate::accounts::NewIdentity;
 use crate::scene::{Event, Provider, ScannedBy, Scene, SceneRecord, SceneStatus, TransitionError};

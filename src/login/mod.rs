@@ -1,5 +1,6 @@
-//! Providers turn WeChat facts into scene transitions. `Saoma` holds every part, built once
-//! by `app` from the config; the API layer calls its methods.
+//! The login core: `Saoma` holds every part, built once by `app` from the config, turns WeChat
+//! facts into scene transitions and completes every login (`complete_login`); the API layer
+//! calls its methods.
 
 mod admin;
 mod admins;
@@ -8,10 +9,10 @@ mod client_login;
 mod client_tokens;
 mod cluster;
 mod code_pool;
+mod complete;
 mod confirm;
 mod error;
 mod in_wechat;
-mod login;
 mod mini_program;
 mod mini_program_phone;
 mod mobile_app;
@@ -134,7 +135,7 @@ pub struct Parts {
     pub shutdown: crate::shutdown::Shutdown,
 }
 
-/// The server's state. Its fields are private to `providers`: the layers above use it through
+/// The server's state. Its fields are private to `login`: the layers above use it through
 /// its methods, grouped by feature in the files of this module.
 pub struct Saoma {
     scenes: Arc<dyn SceneStore>,

@@ -3,7 +3,7 @@
 //! which Saoma exchanges (`sns/oauth2/access_token`, `sns/userinfo`) to confirm the scene. The
 //! page still learns the outcome through its poll token, so no token ever rides in a URL.
 
-use super::login::LoginOrigin;
+use super::complete::LoginOrigin;
 use super::{BrowserCallback, CreatedScene, Error, NewScene, PollToken, Qr, Saoma, WxLogin};
 use crate::accounts::NewIdentity;
 use crate::scene::{Event, Provider, ScannedBy, Scene, SceneRecord, SceneStatus, TransitionError};

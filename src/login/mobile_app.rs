@@ -10,7 +10,7 @@
 //! (the mini-program's openid and unionid), so the person is the same account in the
 //! mini-program and in the app ([`Saoma::multi_platform_login`]).
 
-use super::login::LoginOrigin;
+use super::complete::LoginOrigin;
 use super::{AccountView, Error, NewScene, Saoma, TokenSet};
 use crate::accounts::NewIdentity;
 use crate::scene::{Provider, SceneStatus};
