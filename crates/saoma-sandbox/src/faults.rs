@@ -9,8 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::State;
-use super::errors::{self, api_error, parse_api_body, wx_error};
-use super::tokens::TokenCheck;
+use super::errors::{api_error, parse_api_body, wx_error};
 
 /// The fake endpoints, named as in stats and faults.
 pub(crate) const CGI_BIN_TOKEN: &str = "cgi-bin/token";
@@ -106,28 +105,6 @@ pub(crate) async fn observe(state: &State, endpoint: &str, app_id: &str) -> Opti
         tokio::time::sleep(Duration::from_millis(ms).min(MAX_DELAY)).await;
     }
     fault.errcode.map(wx_error)
-}
-
-/// Checks the access token and applies faults to a call of `endpoint`: the caller's app id,
-/// or `Err`, the reply to send (a fault's, or 40001 and the like for a bad token).
-pub(crate) async fn authorise(
-    state: &State,
-    endpoint: &str,
-    token: &str,
-) -> Result<String, Response> {
-    let check = state.tokens.check(token, state.clock.now());
-    let label = match &check {
-        TokenCheck::Valid { app_id } | TokenCheck::Invalid { app_id, .. } => app_id.clone(),
-        TokenCheck::Unknown => UNKNOWN_APP.to_owned(),
-    };
-    if let Some(reply) = observe(state, endpoint, &label).await {
-        return Err(reply);
-    }
-    match check {
-        TokenCheck::Valid { app_id } => Ok(app_id),
-        TokenCheck::Invalid { errcode, .. } => Err(wx_error(errcode)),
-        TokenCheck::Unknown => Err(wx_error(errors::INVALID_CREDENTIAL)),
-    }
 }
 
 /// `GET /api/stats`: `{"calls": {endpoint: {app_id: n}}}`.

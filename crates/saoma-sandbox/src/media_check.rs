@@ -12,9 +12,10 @@ use std::sync::{Arc, Mutex};
 
 use super::State;
 use super::errors::{self, api_error, parse_api_body, random_hex, wx_error, wx_json};
-use super::faults::{self, authorise};
+use super::faults;
 use super::oa_deliver::{cdata, deliver, original_id};
 use super::phone_number::TokenQuery;
+use super::tokens::authorise;
 
 /// `media_type` of an image.
 const IMAGE: u8 = 2;

@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use super::State;
 use super::errors::{self, random_bytes, wx_error, wx_json};
-use super::faults::{self, authorise, observe};
+use super::faults::{self, observe};
+use super::tokens::authorise;
 
 pub(crate) const INVALID_OPENID: i64 = 40003;
 pub(crate) const INVALID_ACTION_INFO: i64 = 40053;

@@ -18,9 +18,10 @@ use std::time::{Duration, Instant};
 
 use super::State;
 use super::errors::{self, api_error, parse_api_body, random_hex, wx_error, wx_json};
-use super::faults::{self, authorise};
+use super::faults;
 use super::phone_quota::NO_QUOTA_ERRNO;
 use super::sns::unknown_user_or_app;
+use super::tokens::authorise;
 
 const CODE_TTL: Duration = Duration::from_secs(300);
 const MINUTE: Duration = Duration::from_secs(60);

@@ -9,8 +9,9 @@ use std::sync::Arc;
 
 use super::State;
 use super::errors::{self, random_hex, wx_error, wx_json};
-use super::faults::{self, authorise};
+use super::faults;
 use super::phone_number::TokenQuery;
+use super::tokens::authorise;
 
 /// What a tester writes into a text for WeChat to refuse it (违规: "against the rules").
 pub(crate) const REFUSED_MARKER: &str = "违规";

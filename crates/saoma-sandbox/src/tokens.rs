@@ -286,3 +286,25 @@ pub(crate) async fn invalidate_token(Data(state): Data<&Arc<State>>, body: Vec<u
         api_error(StatusCode::NOT_FOUND, "no_token", &message)
     }
 }
+
+/// Checks the access token and applies faults to a call of `endpoint`: the caller's app id,
+/// or `Err`, the reply to send (a fault's, or 40001 and the like for a bad token).
+pub(crate) async fn authorise(
+    state: &State,
+    endpoint: &str,
+    token: &str,
+) -> Result<String, Response> {
+    let check = state.tokens.check(token, state.clock.now());
+    let label = match &check {
+        TokenCheck::Valid { app_id } | TokenCheck::Invalid { app_id, .. } => app_id.clone(),
+        TokenCheck::Unknown => faults::UNKNOWN_APP.to_owned(),
+    };
+    if let Some(reply) = observe(state, endpoint, &label).await {
+        return Err(reply);
+    }
+    match check {
+        TokenCheck::Valid { app_id } => Ok(app_id),
+        TokenCheck::Invalid { errcode, .. } => Err(wx_error(errcode)),
+        TokenCheck::Unknown => Err(wx_error(errors::INVALID_CREDENTIAL)),
+    }
+}
