@@ -427,33 +427,78 @@ pub struct StoredEvent {
 }
 
 /// Record one event inside the transaction of the change that caused it: it commits or rolls
-/// back with that change. The one place an event is written. Returns the event's id.
+/// back with that change. Returns the event's id. See [`record_all`].
 pub(super) async fn record(
     tx: &mut WriteTx,
     account_id: Option<&str>,
     actor: &Actor,
     data: &EventData,
 ) -> Result<String, AccountError> {
+    let mut ids = record_all(tx, actor, &[(account_id, data)]).await?;
+    ids.pop()
+        .ok_or_else(|| AccountError::Inconsistent("an event was not recorded".to_owned()))
+}
+
+/// Record events, in this order, inside the transaction of the change that caused them, and
+/// queue their webhook deliveries: the one place an event is written. Two statements however
+/// many events (a first login records two inside SQLite's one write turn, where every
+/// statement counts: BENCHMARKS.md, "full-login before and after"). Returns the events' ids.
+pub(super) async fn record_all(
+    tx: &mut WriteTx,
+    actor: &Actor,
+    events: &[(Option<&str>, &EventData)],
+) -> Result<Vec<String>, AccountError> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
     let now = now_ms();
-    // UUID v7: ordered by creation within this process (the uuid crate's guarantee), so the
-    // events of one millisecond list in the order they happened (the log's cursor is
-    // (created_at, id)).
-    let id = format!("evt_{}", uuid::Uuid::now_v7().simple());
-    let json = data
-        .to_json()
-        .map_err(|e| AccountError::Inconsistent(format!("could not encode an event: {e}")))?;
-    sqlx::query(
-        "INSERT INTO events (id, type, account_id, actor, created_at, data) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+    let actor = actor.to_string();
+    let mut rows = Vec::with_capacity(events.len());
+    for (account_id, data) in events {
+        // UUID v7: ordered by creation within this process (the uuid crate's guarantee), so
+        // the events of one millisecond list in the order they happened (the log's cursor is
+        // (created_at, id)).
+        let id = format!("evt_{}", uuid::Uuid::now_v7().simple());
+        let json = data
+            .to_json()
+            .map_err(|e| AccountError::Inconsistent(format!("could not encode an event: {e}")))?;
+        rows.push((id, data.event_type().as_str(), *account_id, json));
+    }
+    let sql = insert_events_sql(rows.len());
+    let mut insert = sqlx::query(&sql);
+    for (id, event_type, account_id, json) in &rows {
+        insert = insert
+            .bind(id.as_str())
+            .bind(*event_type)
+            .bind(*account_id)
+            .bind(actor.as_str())
+            .bind(now)
+            .bind(json.as_str());
+    }
+    insert.execute(&mut **tx).await?;
+    let ids: Vec<String> = rows.into_iter().map(|(id, ..)| id).collect();
+    super::outbox::enqueue(tx, &ids, now).await?;
+    Ok(ids)
+}
+
+/// `INSERT INTO events ... VALUES (..), (..)` for `n` events, 6 parameters each.
+fn insert_events_sql(n: usize) -> String {
+    let rows: Vec<String> = (0..n)
+        .map(|i| {
+            let p = |k: usize| format!("${}", i * 6 + k);
+            format!(
+                "({}, {}, {}, {}, {}, {})",
+                p(1),
+                p(2),
+                p(3),
+                p(4),
+                p(5),
+                p(6)
+            )
+        })
+        .collect();
+    format!(
+        "INSERT INTO events (id, type, account_id, actor, created_at, data) VALUES {}",
+        rows.join(", ")
     )
-    .bind(&id)
-    .bind(data.event_type().as_str())
-    .bind(account_id)
-    .bind(actor.to_string())
-    .bind(now)
-    .bind(json)
-    .execute(&mut **tx)
-    .await?;
-    super::outbox::enqueue(tx, &id, data.event_type().as_str(), now).await?;
-    Ok(id)
 }

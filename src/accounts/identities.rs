@@ -23,7 +23,8 @@ pub(super) async fn try_log_in(
     if let Some(account) = known_unchanged(db, identity).await? {
         // A returning user whose login changes nothing: the event is the only write.
         let mut tx = db.begin_write(&format!("account:{}", account.id)).await?;
-        let admission = admit(&mut tx, account, false, login).await?;
+        let (admission, outcome) = admit(account, login);
+        events::record(&mut tx, admission.account_id(), &Actor::System, &outcome).await?;
         tx.commit().await?;
         return Ok(Some(admission));
     }
@@ -100,11 +101,6 @@ pub(super) async fn try_log_in(
                     .bind(now)
                     .execute(&mut *tx)
                     .await?;
-                    let created = EventData::AccountCreated(AccountCreated {
-                        login: Some(login.clone()),
-                        provisioned: false,
-                    });
-                    events::record(&mut tx, Some(&account_id), &Actor::System, &created).await?;
                     (account_id, true)
                 }
             };
@@ -133,14 +129,62 @@ pub(super) async fn try_log_in(
             (account_id, created)
         }
     };
+    if created {
+        // What this transaction wrote is the whole account: nothing to read back. Its two
+        // events are one insert (every statement here holds SQLite's one write turn).
+        let account = first_account(account_id, identity, now)?;
+        let account_created = EventData::AccountCreated(AccountCreated {
+            login: Some(login.clone()),
+            provisioned: false,
+        });
+        let succeeded = EventData::LoginSucceeded(LoginSucceeded {
+            login: login.clone(),
+        });
+        let id = Some(account.id.as_str());
+        events::record_all(
+            &mut tx,
+            &Actor::System,
+            &[(id, &account_created), (id, &succeeded)],
+        )
+        .await?;
+        tx.commit().await?;
+        return Ok(Some(Admission::Admitted {
+            account,
+            created: true,
+        }));
+    }
     let Some(account) = load_account(&mut tx, &account_id).await? else {
         return Err(AccountError::Inconsistent(format!(
             "has an identity pointing at a missing account {account_id}"
         )));
     };
-    let admission = admit(&mut tx, account, created, login).await?;
+    let (admission, outcome) = admit(account, login);
+    events::record(&mut tx, admission.account_id(), &Actor::System, &outcome).await?;
     tx.commit().await?;
     Ok(Some(admission))
+}
+
+/// The account a first login has just created: no phone, this one identity, nothing filled in.
+fn first_account(id: String, identity: &NewIdentity, now: i64) -> Result<Account, AccountError> {
+    let created_at = from_ms(now)?;
+    Ok(Account {
+        id,
+        phone: None,
+        provisioned_phone: None,
+        created_at,
+        identities: vec![Identity {
+            provider: identity.provider,
+            app_id: identity.app_id.clone(),
+            openid: identity.openid.clone(),
+            unionid: identity.unionid.clone(),
+            nickname: identity.nickname.clone(),
+            avatar: identity.avatar.clone(),
+            created_at,
+        }],
+        disabled: None,
+        provisioned_at: None,
+        profile: Profile::default(),
+    })
 }
 
 /// How logins find their account: `accounts.link_by_unionid` and `accounts.sign_up`.
@@ -151,29 +195,27 @@ pub(super) struct LoginPolicy {
 }
 
 /// The account is found: a disabled one is refused, any other logs in; the event says which.
-async fn admit(
-    tx: &mut WriteTx,
-    account: Account,
-    created: bool,
-    login: &LoginDetails,
-) -> Result<Admission, AccountError> {
+fn admit(account: Account, login: &LoginDetails) -> (Admission, EventData) {
     if account.disabled.is_some() {
         let reason = Refusal::AccountDisabled;
         let refused = EventData::LoginRefused(LoginRefused {
             login: login.clone(),
             reason,
         });
-        events::record(tx, Some(&account.id), &Actor::System, &refused).await?;
-        return Ok(Admission::Refused {
+        let admission = Admission::Refused {
             account_id: Some(account.id),
             reason,
-        });
+        };
+        return (admission, refused);
     }
     let succeeded = EventData::LoginSucceeded(LoginSucceeded {
         login: login.clone(),
     });
-    events::record(tx, Some(&account.id), &Actor::System, &succeeded).await?;
-    Ok(Admission::Admitted { account, created })
+    let admission = Admission::Admitted {
+        account,
+        created: false,
+    };
+    (admission, succeeded)
 }
 
 /// See [`super::AccountStore::unlink`].
@@ -232,23 +274,20 @@ async fn account_of_unionid(
     let Some(unionid) = &identity.unionid else {
         return Ok(None);
     };
+    // One statement (it runs in the write turn): an identity's account first, else the one
+    // provisioned ahead of its first login (`POST /admin/v1/accounts`).
     let row: Option<(String,)> = sqlx::query_as(
-        "SELECT i.account_id FROM identities i JOIN accounts a ON a.id = i.account_id \
-         WHERE i.unionid = $1 ORDER BY a.created_at, a.id LIMIT 1",
+        "SELECT account_id FROM ( \
+           SELECT i.account_id, 0 AS provisioned, a.created_at FROM identities i \
+             JOIN accounts a ON a.id = i.account_id WHERE i.unionid = $1 \
+           UNION ALL \
+           SELECT id, 1, created_at FROM accounts WHERE provisioned_unionid = $1 \
+         ) holders ORDER BY provisioned, created_at, account_id LIMIT 1",
     )
     .bind(unionid.as_str())
     .fetch_optional(&mut *conn)
     .await?;
-    if let Some((account_id,)) = row {
-        return Ok(Some(account_id));
-    }
-    // Provisioned ahead of its first login (`POST /admin/v1/accounts`).
-    let provisioned: Option<(String,)> =
-        sqlx::query_as("SELECT id FROM accounts WHERE provisioned_unionid = $1")
-            .bind(unionid.as_str())
-            .fetch_optional(&mut *conn)
-            .await?;
-    Ok(provisioned.map(|(account_id,)| account_id))
+    Ok(row.map(|(account_id,)| account_id))
 }
 
 /// A login revealed this identity's unionid: every account holding it is the same person, and

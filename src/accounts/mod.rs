@@ -112,6 +112,16 @@ pub enum Admission {
     },
 }
 
+impl Admission {
+    /// The account the login reached, admitted or refused.
+    pub fn account_id(&self) -> Option<&str> {
+        match self {
+            Admission::Admitted { account, .. } => Some(&account.id),
+            Admission::Refused { account_id, .. } => account_id.as_deref(),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
     /// A query failed; callers fail closed (503).

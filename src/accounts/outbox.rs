@@ -73,26 +73,29 @@ pub const RETRY_FOR: Duration = Duration::from_secs(3 * 24 * 3600);
 
 const ENABLED: &str = "endpoint_id IN (SELECT id FROM webhook_endpoints WHERE disabled_at IS NULL)";
 
-/// Queue the event for every enabled endpoint subscribed to its type: called by the one
-/// function that records events, inside its write transaction.
+/// Queue a delivery of each of these events (just recorded in this transaction) to every
+/// enabled endpoint whose filter takes its type: one statement for all of them.
 pub(super) async fn enqueue(
     conn: &mut AnyConnection,
-    event_id: &str,
-    event_type: &str,
+    event_ids: &[String],
     now: i64,
 ) -> Result<(), AccountError> {
-    sqlx::query(
+    let params: Vec<String> = (0..event_ids.len())
+        .map(|i| format!("${}", i + 3))
+        .collect();
+    let sql = format!(
         "INSERT INTO webhook_deliveries \
            (event_id, endpoint_id, state, attempts, next_attempt_at, retry_until, created_at) \
-         SELECT $1, id, 'pending', 0, $2, $3, $2 FROM webhook_endpoints \
-         WHERE disabled_at IS NULL AND (events = ' * ' OR events LIKE $4)",
-    )
-    .bind(event_id)
-    .bind(now)
-    .bind(now + ms(RETRY_FOR))
-    .bind(format!("% {event_type} %"))
-    .execute(conn)
-    .await?;
+         SELECT e.id, w.id, 'pending', 0, $1, $2, $1 FROM events e JOIN webhook_endpoints w \
+           ON w.disabled_at IS NULL AND (w.events = ' * ' OR w.events LIKE '% ' || e.type || ' %') \
+         WHERE e.id IN ({})",
+        params.join(", ")
+    );
+    let mut insert = sqlx::query(&sql).bind(now).bind(now + ms(RETRY_FOR));
+    for id in event_ids {
+        insert = insert.bind(id.as_str());
+    }
+    insert.execute(conn).await?;
     Ok(())
 }
 
