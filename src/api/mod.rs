@@ -21,7 +21,7 @@ mod mini_program_sms;
 mod mobile_app;
 mod official_account;
 pub(crate) mod op_error;
-mod pages;
+pub(crate) mod pages;
 mod poll_auth;
 mod profile;
 mod providers;
@@ -30,7 +30,6 @@ mod scene_id;
 mod scenes;
 mod sms_verification;
 mod sse;
-mod website;
 
 pub use account::AccountApi;
 pub use admin::AdminApi;
@@ -49,7 +48,6 @@ pub use providers::ProvidersApi;
 pub use scene_id::{SCENE_PATTERN, SceneId};
 pub use scenes::{ScenesApi, scene_path};
 pub use sms_verification::PhoneApi;
-pub use website::WebsiteApi;
 
 use poem::Request;
 use std::net::IpAddr;

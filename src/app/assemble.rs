@@ -8,7 +8,7 @@ use crate::config::{Config, OfficialAccountSettings};
 use crate::limits::Limits;
 use crate::login::{
     Admins, Cluster, InWechat, KeyIds, Methods, MiniProgram, MobileApp, OfficialAccount, Parts,
-    Saoma, Settings, SmsCaps, SmsSettings, Website,
+    Saoma, Settings, SmsCaps, SmsSettings,
 };
 use crate::metrics::Metrics;
 use crate::shutdown::Shutdown;
@@ -82,16 +82,6 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
                 .join("avatars/")
                 .unwrap_or_else(|_| public_url.clone()),
         });
-    let website = match config.website_credentials() {
-        Some((app_id, secret)) => Some(Website {
-            app: AppCredentials { app_id, secret },
-            qrconnect_url: config.website_qrconnect_url(public_url)?,
-            callback_url: config.website_callback_url(public_url)?,
-            return_url: config.website_return_url(public_url),
-            allowed_return_urls: config.website.allowed_return_urls.clone(),
-        }),
-        None => None,
-    };
     let limits = Arc::new(Limits::from_config(&config.limits)?);
     let hooks = super::http::hooks(metrics.clone(), limits.proxies.clone(), limits.addresses);
     let code_pool = code_pool(
@@ -144,21 +134,11 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
     crate::accounts::spawn_sso_sweep(accounts.clone());
     let client_resume = Arc::new(crate::oidc::OidcResume::new(Arc::clone(&store.ephemeral)));
     let mut methods = Methods::default();
-    if let Some(method) = mini_program {
-        methods.register(method);
-    }
-    if let Some(method) = official_account {
-        methods.register(method);
-    }
-    if let Some(method) = website {
-        methods.register(method);
-    }
-    if let Some(method) = in_wechat {
-        methods.register(method);
-    }
-    if let Some(method) = mobile_app {
-        methods.register(method);
-    }
+    crate::methods::register(&crate::methods::Setup { config, public_url }, &mut methods)?;
+    methods.register_some(mini_program);
+    methods.register_some(official_account);
+    methods.register_some(in_wechat);
+    methods.register_some(mobile_app);
     let saoma = Saoma::from(Parts {
         scenes: store.scenes,
         notifier: store.notifier,

@@ -6,8 +6,9 @@
 use crate::api::{
     AccountApi, AdminApi, AdminProvisionApi, AdminWebhooksApi, HealthApi, InWechatApi,
     MiniProgramApi, MiniProgramSmsApi, MobileAppApi, OfficialAccountApi, PhoneApi, ProfileApi,
-    ProvidersApi, ScenesApi, WebsiteApi,
+    ProvidersApi, ScenesApi,
 };
+use crate::methods::website::WebsiteApi;
 use crate::oidc::{OidcApi, OidcBrowserApi};
 use poem_openapi::{LicenseObject, OpenApiService, ServerObject};
 

@@ -30,7 +30,6 @@ mod throttle;
 mod views;
 mod watch;
 mod webhooks;
-mod website;
 
 pub use admin::{AdminAccount, AdminSessions, EventFilter, SessionView};
 pub use admins::Admins;
@@ -39,6 +38,7 @@ pub(crate) use client_login::random_token;
 pub use client_login::{ClientLogin, ClientResume};
 pub use cluster::{Cluster, ClusterState, KeyIds};
 pub use code_pool::{CodePool, PoolSettings, SharedBudget};
+pub(crate) use complete::LoginOrigin;
 pub use error::Error;
 pub use in_wechat::{InWechat, InWechatOutcome};
 pub use method::{LoginMethod, Methods};
@@ -58,7 +58,6 @@ pub use views::{
     SceneView, TokenSet,
 };
 pub use views::{WxLogin, avatar_path};
-pub use website::{CallbackOutcome, Website};
 
 use crate::accounts::{AccountStore, EventLog, Lifecycle, RefreshTokens, SsoSessions};
 use crate::sms::SmsSender;
@@ -242,9 +241,9 @@ impl Saoma {
         Ok(self.accounts.get(id).await?)
     }
 
-    /// The website provider, when configured: the pages frame its QR page.
-    pub fn website(&self) -> Option<&Website> {
-        self.method(crate::scene::Provider::Website).ok()
+    /// The WeChat client, for a method's own calls.
+    pub(crate) fn wechat(&self) -> &WeChatClient {
+        &self.wechat
     }
 
     /// The metrics in Prometheus text format.

@@ -1,0 +1,24 @@
+//! The login methods, one folder each: its struct and logic, its HTTP operations, its WeChat
+//! calls that no other method makes. A method reaches the core (`login`) through `Saoma`'s
+//! `pub(crate)` methods and is called by it through `LoginMethod`; the core never imports
+//! this module. [`register`] is the one table of them.
+
+pub(crate) mod website;
+
+use crate::config::Config;
+use crate::login::Methods;
+
+/// What a method is built from.
+pub(crate) struct Setup<'a> {
+    pub config: &'a Config,
+    pub public_url: &'a url::Url,
+}
+
+/// The table: one line per method, registered when configured (or played by the sandbox).
+pub(crate) fn register(setup: &Setup<'_>, methods: &mut Methods) -> anyhow::Result<()> {
+    methods.register_some(website::Website::from_config(
+        setup.config,
+        setup.public_url,
+    )?);
+    Ok(())
+}
