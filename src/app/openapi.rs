@@ -4,10 +4,11 @@
 //! needs no running server.
 
 use crate::api::{
-    AccountApi, AdminApi, AdminProvisionApi, AdminWebhooksApi, HealthApi, InWechatApi,
-    MiniProgramApi, MiniProgramSmsApi, MobileAppApi, OfficialAccountApi, PhoneApi, ProfileApi,
-    ProvidersApi, ScenesApi,
+    AccountApi, AdminApi, AdminProvisionApi, AdminWebhooksApi, HealthApi, MiniProgramApi,
+    MiniProgramSmsApi, MobileAppApi, OfficialAccountApi, PhoneApi, ProfileApi, ProvidersApi,
+    ScenesApi,
 };
+use crate::methods::in_wechat::InWechatApi;
 use crate::methods::website::WebsiteApi;
 use crate::oidc::{OidcApi, OidcBrowserApi};
 use poem_openapi::{LicenseObject, OpenApiService, ServerObject};

@@ -3,21 +3,29 @@
 //! `pub(crate)` methods and is called by it through `LoginMethod`; the core never imports
 //! this module. [`register`] is the one table of them.
 
+pub(crate) mod in_wechat;
 pub(crate) mod website;
 
-use crate::config::Config;
+use crate::config::{Config, OfficialAccountSettings};
 use crate::login::Methods;
 
 /// What a method is built from.
 pub(crate) struct Setup<'a> {
     pub config: &'a Config,
     pub public_url: &'a url::Url,
+    /// `[official_account]`, resolved (its secret read).
+    pub official_account: Option<&'a OfficialAccountSettings>,
 }
 
 /// The table: one line per method, registered when configured (or played by the sandbox).
 pub(crate) fn register(setup: &Setup<'_>, methods: &mut Methods) -> anyhow::Result<()> {
     methods.register_some(website::Website::from_config(
         setup.config,
+        setup.public_url,
+    )?);
+    methods.register_some(in_wechat::InWechat::from_config(
+        setup.config,
+        setup.official_account,
         setup.public_url,
     )?);
     Ok(())
