@@ -7,8 +7,8 @@ use crate::accounts::SqlAccounts;
 use crate::config::{Config, OfficialAccountSettings};
 use crate::limits::Limits;
 use crate::login::{
-    Admins, Cluster, KeyIds, Methods, MiniProgram, MobileApp, OfficialAccount, Parts, Saoma,
-    Settings, SmsCaps, SmsSettings,
+    Admins, Cluster, KeyIds, Methods, MiniProgram, OfficialAccount, Parts, Saoma, Settings,
+    SmsCaps, SmsSettings,
 };
 use crate::metrics::Metrics;
 use crate::shutdown::Shutdown;
@@ -98,11 +98,6 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
         &metrics,
         (&store.limiter, limits.wxacode),
     );
-    let mobile_app = config
-        .mobile_app_credentials()
-        .map(|(app_id, secret)| MobileApp {
-            app: AppCredentials { app_id, secret },
-        });
     let sms = crate::sms::from_config(&config.sms, sandbox_inbox)
         .context("configuring the SMS sender")?;
     let cluster = Arc::new(Cluster::new(
@@ -128,7 +123,6 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
         .transpose()?;
     methods.register_some(mini_program);
     methods.register_some(official_account);
-    methods.register_some(mobile_app);
     let saoma = Saoma::from(Parts {
         scenes: store.scenes,
         notifier: store.notifier,

@@ -4,6 +4,7 @@
 //! this module. [`register`] is the one table of them.
 
 pub(crate) mod in_wechat;
+pub(crate) mod mobile_app;
 pub(crate) mod website;
 
 use crate::config::{Config, OfficialAccountSettings};
@@ -28,5 +29,6 @@ pub(crate) fn register(setup: &Setup<'_>, methods: &mut Methods) -> anyhow::Resu
         setup.official_account,
         setup.public_url,
     )?);
+    methods.register_some(mobile_app::MobileApp::from_config(setup.config));
     Ok(())
 }
