@@ -1,8 +1,8 @@
 //! `/api/v1/in-wechat`: where WeChat sends the browser after the official account's web
 //! authorization (a page opened inside WeChat). Pages and redirects, as for the website login.
 
-use super::error::{ApiError, ErrorBody};
 use super::pages::{self, page_headers};
+use crate::edge::error::{ApiError, ErrorBody};
 use crate::login::{BrowserCallback, InWechatOutcome, Saoma};
 use poem::web::Data;
 use poem_openapi::param::{Cookie, Query};
@@ -106,7 +106,7 @@ fn error_page(error: ApiError) -> InWechatCallbackResponse {
         ApiError::TooManyRequests(b, retry_after) | ApiError::Unavailable(b, retry_after) => {
             R::Unavailable(page(b), retry_after)
         }
-        ApiError::NotFound(b) if b.0.code == super::ErrorCode::ProviderUnavailable => {
+        ApiError::NotFound(b) if b.0.code == crate::edge::ErrorCode::ProviderUnavailable => {
             R::NotFound(page(b))
         }
         ApiError::NotFound(b) => R::BadRequest(page(b)),

@@ -7,8 +7,8 @@
 //! mini-program's identity, and it is unavailable when `[mini_program]` is not configured. One
 //! operation per code keeps each one's credentials, errors and documentation its own.
 
-use super::client_of;
-use super::op_error::{OpError, errors};
+use crate::edge::client_of;
+use crate::edge::op_error::{OpError, errors};
 use crate::login::{AppLoginRequest, AppLoginResult, Saoma};
 use poem::Request;
 use poem::web::Data;

@@ -1,8 +1,8 @@
 //! `/api/v1/website`: where WeChat sends the browser after a website login. The answers are
 //! pages and redirects, not JSON: a browser, not a script, is on the other end.
 
-use super::error::{ApiError, ErrorBody, ErrorCode};
 use super::pages::{self, page_headers};
+use crate::edge::error::{ApiError, ErrorBody, ErrorCode};
 use crate::login::{BrowserCallback, CallbackOutcome, Saoma};
 use poem::web::Data;
 use poem_openapi::param::{Cookie, Query};
