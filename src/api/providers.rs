@@ -51,7 +51,7 @@ impl ProvidersApi {
         Ok(Json(ProvidersResponse {
             providers: saoma.providers(),
             sandbox: saoma.settings().sandbox,
-            in_wechat: saoma.in_wechat_enabled(),
+            in_wechat: saoma.offers(Provider::InWechat),
         }))
     }
 }

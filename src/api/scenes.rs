@@ -117,21 +117,7 @@ impl ScenesApi {
             return_url: body.0.return_url,
             for_client: None,
         };
-        let created = match new.provider {
-            _ if new.return_url.is_some()
-                && !matches!(new.provider, Provider::Website | Provider::InWechat) =>
-            {
-                return Err(crate::login::Error::InvalidReturnUrl.into());
-            }
-            Provider::MiniProgram => saoma.create_mini_program_scene(new).await?,
-            Provider::Website => saoma.create_website_scene(new).await?,
-            Provider::OfficialAccount => saoma.create_official_account_scene(new).await?,
-            Provider::InWechat => saoma.create_in_wechat_scene(new).await?,
-            // The app logs in by `POST /api/v1/mobile-app/login`, with no scene of its own.
-            Provider::MobileApp => {
-                return Err(crate::login::Error::ProviderUnavailable(Provider::MobileApp).into());
-            }
-        };
+        let created = saoma.create_scene(new).await?;
         let cookie = PollCookie::set(
             &created.scene,
             &created.poll_token,

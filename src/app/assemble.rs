@@ -7,8 +7,8 @@ use crate::accounts::SqlAccounts;
 use crate::config::{Config, OfficialAccountSettings};
 use crate::limits::Limits;
 use crate::login::{
-    Admins, Cluster, InWechat, KeyIds, MiniProgram, MobileApp, OfficialAccount, Parts, Saoma,
-    Settings, SmsCaps, SmsSettings, Website,
+    Admins, Cluster, InWechat, KeyIds, Methods, MiniProgram, MobileApp, OfficialAccount, Parts,
+    Saoma, Settings, SmsCaps, SmsSettings, Website,
 };
 use crate::metrics::Metrics;
 use crate::shutdown::Shutdown;
@@ -143,6 +143,22 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
     }
     crate::accounts::spawn_sso_sweep(accounts.clone());
     let client_resume = Arc::new(crate::oidc::OidcResume::new(Arc::clone(&store.ephemeral)));
+    let mut methods = Methods::default();
+    if let Some(method) = mini_program {
+        methods.register(method);
+    }
+    if let Some(method) = official_account {
+        methods.register(method);
+    }
+    if let Some(method) = website {
+        methods.register(method);
+    }
+    if let Some(method) = in_wechat {
+        methods.register(method);
+    }
+    if let Some(method) = mobile_app {
+        methods.register(method);
+    }
     let saoma = Saoma::from(Parts {
         scenes: store.scenes,
         notifier: store.notifier,
@@ -160,12 +176,8 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
         signer: Arc::new(signer),
         wechat,
         metrics,
-        mini_program,
+        methods,
         code_pool,
-        website,
-        official_account,
-        in_wechat,
-        mobile_app,
         settings: settings(config, public_url, sandbox)?,
         sms,
         limits,

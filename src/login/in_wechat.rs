@@ -6,7 +6,7 @@
 //! tokens up with its poll token, as with every provider.
 
 use super::complete::LoginOrigin;
-use super::{BrowserCallback, CreatedScene, Error, NewScene, PollToken, Qr, Saoma};
+use super::{BrowserCallback, CreatedScene, Error, LoginMethod, NewScene, PollToken, Qr, Saoma};
 use crate::accounts::NewIdentity;
 use crate::scene::{Event, Provider, ScannedBy, Scene, SceneRecord, SceneStatus, TransitionError};
 use crate::store::now_ms;
@@ -89,17 +89,21 @@ fn alphanumeric_scene() -> String {
     hex::encode(rand::random::<[u8; 16]>())
 }
 
-impl Saoma {
-    fn in_wechat(&self) -> Result<&InWechat, Error> {
-        self.in_wechat
-            .as_ref()
-            .ok_or(Error::ProviderUnavailable(Provider::InWechat))
+#[async_trait::async_trait]
+impl LoginMethod for InWechat {
+    fn provider(&self) -> Provider {
+        Provider::InWechat
     }
 
-    /// Create a scene (Saoma picks the id: it travels as `state`) and answer the authorize URL
-    /// the browser goes to.
-    pub async fn create_in_wechat_scene(&self, mut new: NewScene) -> Result<CreatedScene, Error> {
-        let in_wechat = self.in_wechat()?;
+    /// A page inside WeChat's browser has no tab: `GET /api/v1/providers` says `in_wechat`.
+    fn listed(&self) -> bool {
+        false
+    }
+
+    /// Saoma picks the id (it travels as `state`) and answers the authorize URL the browser
+    /// goes to.
+    async fn create_scene(&self, saoma: &Saoma, mut new: NewScene) -> Result<CreatedScene, Error> {
+        let in_wechat = self;
         if new.scene.is_some() {
             return Err(Error::SceneNotAllowed(Provider::InWechat));
         }
@@ -107,7 +111,8 @@ impl Saoma {
         // A scene for the hosted OpenID login page comes back to that page by default (on
         // Saoma's public origin: the callback's).
         let client_page = new.for_client.as_ref().map(|client| {
-            self.client_resume
+            saoma
+                .client_resume
                 .login_page(&in_wechat.callback_url, &client.request)
         });
         let asked = new
@@ -118,19 +123,25 @@ impl Saoma {
             .as_deref()
             .map(|asked| in_wechat.allowed_return_url(asked, client_page.as_ref()))
             .transpose()?;
-        let (record, poll_token) = self.insert_scene(new).await?;
+        let (record, poll_token) = saoma.insert_scene(new).await?;
         Ok(CreatedScene {
             scene: record.scene.to_string(),
             provider: Provider::InWechat,
             poll_token: poll_token.expose().to_string(),
             status: record.status,
             expires_in: record.expires_in(now_ms()),
-            interval: self.settings.interval_secs,
+            interval: saoma.settings.interval_secs,
             qr: Qr {
                 url: Some(in_wechat.authorize(&record.scene)),
                 ..Qr::default()
             },
         })
+    }
+}
+
+impl Saoma {
+    fn in_wechat(&self) -> Result<&InWechat, Error> {
+        self.method(Provider::InWechat)
     }
 
     /// WeChat sent the browser back. The state must name a waiting in-WeChat scene created by

@@ -2,7 +2,9 @@
 //! with it, reports the scan, and confirms with `wx.login()`'s code.
 
 use super::complete::LoginOrigin;
-use super::{AccountView, CreatedScene, Error, LoginResult, NewScene, Qr, RequesterView, Saoma};
+use super::{
+    AccountView, CreatedScene, Error, LoginMethod, LoginResult, NewScene, Qr, RequesterView, Saoma,
+};
 use crate::accounts::NewIdentity;
 use crate::scene::{Event, Provider, Scene, SceneRecord, SceneStatus, TransitionError};
 use crate::secret::Secret;
@@ -31,17 +33,26 @@ pub struct LoginRequest {
     pub requester_ip: String,
 }
 
+#[async_trait::async_trait]
+impl LoginMethod for MiniProgram {
+    fn provider(&self) -> Provider {
+        Provider::MiniProgram
+    }
+
+    async fn create_scene(&self, saoma: &Saoma, new: NewScene) -> Result<CreatedScene, Error> {
+        saoma.create_mini_program_scene(new).await
+    }
+}
+
 impl Saoma {
     pub(super) fn mini_program(&self) -> Result<&MiniProgram, Error> {
-        self.mini_program
-            .as_ref()
-            .ok_or(Error::ProviderUnavailable(Provider::MiniProgram))
+        self.method(Provider::MiniProgram)
     }
 
     /// Create a scene and draw its mini-program code. Without a browser-chosen scene, a code
     /// from the pool is used when one is ready (no WeChat call). If WeChat fails, the scene is
     /// released so the browser may retry with the same id.
-    pub async fn create_mini_program_scene(&self, new: NewScene) -> Result<CreatedScene, Error> {
+    async fn create_mini_program_scene(&self, new: NewScene) -> Result<CreatedScene, Error> {
         let mp = self.mini_program()?.clone();
         let pooled = match (&new.scene, &self.code_pool) {
             (None, Some(pool)) => pool.take(std::time::Instant::now()),

@@ -11,7 +11,7 @@
 //! mini-program and in the app ([`Saoma::multi_platform_login`]).
 
 use super::complete::LoginOrigin;
-use super::{AccountView, Error, NewScene, Saoma, TokenSet};
+use super::{AccountView, CreatedScene, Error, LoginMethod, NewScene, Saoma, TokenSet};
 use crate::accounts::NewIdentity;
 use crate::scene::{Provider, SceneStatus};
 use crate::store::now_ms;
@@ -98,11 +98,25 @@ impl std::fmt::Debug for PhoneStep {
     }
 }
 
+#[async_trait::async_trait]
+impl LoginMethod for MobileApp {
+    fn provider(&self) -> Provider {
+        Provider::MobileApp
+    }
+
+    /// The app logs in by `POST /api/v1/mobile-app/login`: no tab, no scene of its own.
+    fn listed(&self) -> bool {
+        false
+    }
+
+    async fn create_scene(&self, _: &Saoma, _: NewScene) -> Result<CreatedScene, Error> {
+        Err(Error::ProviderUnavailable(Provider::MobileApp))
+    }
+}
+
 impl Saoma {
     fn mobile_app(&self) -> Result<&MobileApp, Error> {
-        self.mobile_app
-            .as_ref()
-            .ok_or(Error::ProviderUnavailable(Provider::MobileApp))
+        self.method(Provider::MobileApp)
     }
 
     /// Exchange the SDK's code, read the profile when the grant allows it, find or create the

@@ -13,6 +13,7 @@ mod complete;
 mod confirm;
 mod error;
 mod in_wechat;
+mod method;
 mod mini_program;
 mod mini_program_phone;
 mod mobile_app;
@@ -40,6 +41,7 @@ pub use cluster::{Cluster, ClusterState, KeyIds};
 pub use code_pool::{CodePool, PoolSettings, SharedBudget};
 pub use error::Error;
 pub use in_wechat::{InWechat, InWechatOutcome};
+pub use method::{LoginMethod, Methods};
 pub use mini_program::{LoginRequest, MiniProgram};
 pub use mini_program_phone::PhoneResult;
 pub use mobile_app::{AppLoginRequest, AppLoginResult, MobileApp};
@@ -89,8 +91,7 @@ pub struct Settings {
     pub sms: SmsSettings,
 }
 
-/// Every part a login needs, built once by `app` from the config (adding a provider is one
-/// field here, one in [`Saoma`] and one line in `app`).
+/// Every part a login needs, built once by `app` from the config.
 pub struct Parts {
     pub scenes: Arc<dyn SceneStore>,
     pub notifier: Arc<dyn Notifier>,
@@ -115,15 +116,10 @@ pub struct Parts {
     pub signer: Arc<Signer>,
     pub wechat: WeChatClient,
     pub metrics: Arc<crate::metrics::Metrics>,
-    pub mini_program: Option<MiniProgram>,
+    /// The login methods this server offers, keyed by provider.
+    pub methods: Methods,
     /// Mini-program codes drawn ahead of time (`mini_program.pool_size`; `None`: off).
     pub code_pool: Option<Arc<CodePool>>,
-    pub website: Option<Website>,
-    pub official_account: Option<OfficialAccount>,
-    /// Web authorization inside WeChat's browser, through the official account.
-    pub in_wechat: Option<InWechat>,
-    /// The native app whose WeChat SDK codes are exchanged.
-    pub mobile_app: Option<MobileApp>,
     pub settings: Settings,
     /// Sends the codes that verify phone numbers of `need_phone` scenes.
     pub sms: Arc<dyn SmsSender>,
@@ -155,15 +151,10 @@ pub struct Saoma {
     signer: Arc<Signer>,
     wechat: WeChatClient,
     metrics: Arc<crate::metrics::Metrics>,
-    mini_program: Option<MiniProgram>,
+    /// The login methods this server offers, keyed by provider.
+    methods: Methods,
     /// Mini-program codes drawn ahead of time (`mini_program.pool_size`; `None`: off).
     code_pool: Option<Arc<CodePool>>,
-    website: Option<Website>,
-    official_account: Option<OfficialAccount>,
-    /// Web authorization inside WeChat's browser, through the official account.
-    in_wechat: Option<InWechat>,
-    /// The native app whose WeChat SDK codes are exchanged.
-    mobile_app: Option<MobileApp>,
     settings: Settings,
     /// Sends the codes that verify phone numbers of `need_phone` scenes.
     sms: Arc<dyn SmsSender>,
@@ -194,12 +185,8 @@ impl From<Parts> for Saoma {
             signer,
             wechat,
             metrics,
-            mini_program,
+            methods,
             code_pool,
-            website,
-            official_account,
-            in_wechat,
-            mobile_app,
             settings,
             sms,
             limits,
@@ -223,12 +210,8 @@ impl From<Parts> for Saoma {
             signer,
             wechat,
             metrics,
-            mini_program,
+            methods,
             code_pool,
-            website,
-            official_account,
-            in_wechat,
-            mobile_app,
             settings,
             sms,
             limits,
@@ -259,14 +242,9 @@ impl Saoma {
         Ok(self.accounts.get(id).await?)
     }
 
-    /// Whether a page opened inside WeChat's browser may log in without a code.
-    pub fn in_wechat_enabled(&self) -> bool {
-        self.in_wechat.is_some()
-    }
-
     /// The website provider, when configured: the pages frame its QR page.
     pub fn website(&self) -> Option<&Website> {
-        self.website.as_ref()
+        self.method(crate::scene::Provider::Website).ok()
     }
 
     /// The metrics in Prometheus text format.
@@ -282,23 +260,6 @@ impl Saoma {
         forwarded: impl Iterator<Item = &'a str>,
     ) -> std::net::IpAddr {
         self.limits.proxies.client_ip(peer, forwarded)
-    }
-
-    /// The providers this server can create scenes for: configured, or played by the sandbox.
-    /// A new provider adds one line here.
-    pub fn providers(&self) -> Vec<crate::scene::Provider> {
-        use crate::scene::Provider;
-        let mut enabled = Vec::new();
-        if self.mini_program.is_some() {
-            enabled.push(Provider::MiniProgram);
-        }
-        if self.official_account.is_some() {
-            enabled.push(Provider::OfficialAccount);
-        }
-        if self.website.is_some() {
-            enabled.push(Provider::Website);
-        }
-        enabled
     }
 
     pub fn jwks(&self) -> crate::tokens::Jwks {

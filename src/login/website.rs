@@ -4,7 +4,9 @@
 //! page still learns the outcome through its poll token, so no token ever rides in a URL.
 
 use super::complete::LoginOrigin;
-use super::{BrowserCallback, CreatedScene, Error, NewScene, PollToken, Qr, Saoma, WxLogin};
+use super::{
+    BrowserCallback, CreatedScene, Error, LoginMethod, NewScene, PollToken, Qr, Saoma, WxLogin,
+};
 use crate::accounts::NewIdentity;
 use crate::scene::{Event, Provider, ScannedBy, Scene, SceneRecord, SceneStatus, TransitionError};
 use crate::store::now_ms;
@@ -115,17 +117,16 @@ impl Website {
     }
 }
 
-impl Saoma {
-    fn configured_website(&self) -> Result<&Website, Error> {
-        self.website
-            .as_ref()
-            .ok_or(Error::ProviderUnavailable(Provider::Website))
+#[async_trait::async_trait]
+impl LoginMethod for Website {
+    fn provider(&self) -> Provider {
+        Provider::Website
     }
 
-    /// Create a scene (Saoma picks the id: it travels as `state` through WeChat) and answer the
-    /// qrconnect URL plus what wxLogin.js needs to embed it.
-    pub async fn create_website_scene(&self, mut new: NewScene) -> Result<CreatedScene, Error> {
-        let website = self.configured_website()?;
+    /// Saoma picks the id (it travels as `state` through WeChat) and answers the qrconnect URL
+    /// plus what wxLogin.js needs to embed it.
+    async fn create_scene(&self, saoma: &Saoma, mut new: NewScene) -> Result<CreatedScene, Error> {
+        let website = self;
         if new.scene.is_some() {
             return Err(Error::SceneNotAllowed(Provider::Website));
         }
@@ -134,24 +135,26 @@ impl Saoma {
             .as_deref()
             .map(|asked| website.allowed_return_url(asked))
             .transpose()?;
-        let (record, poll_token) = self.insert_scene(new).await?;
+        let (record, poll_token) = saoma.insert_scene(new).await?;
         Ok(CreatedScene {
             scene: record.scene.to_string(),
             provider: Provider::Website,
             poll_token: poll_token.expose().to_string(),
             status: record.status,
             expires_in: record.expires_in(now_ms()),
-            interval: self.settings.interval_secs,
+            interval: saoma.settings.interval_secs,
             qr: website.qr(&record.scene),
         })
     }
+}
 
+impl Saoma {
     /// WeChat sent the browser back. Without a code the user refused: cancel, when the browser
     /// is the one that created the scene (its `saoma_website` cookie). With one:
     /// exchange it and read the profile (before touching any account, so a WeChat error leaves
     /// nothing half made), find or create the account, then scan and confirm the scene.
     pub async fn website_callback(&self, cb: BrowserCallback) -> Result<CallbackOutcome, Error> {
-        let website = self.configured_website()?;
+        let website: &Website = self.method(Provider::Website)?;
         let scene = cb
             .state
             .and_then(|s| Scene::parse(s).ok())

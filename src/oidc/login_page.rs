@@ -67,7 +67,7 @@ pub fn login_page(oidc: &Oidc, req: &Request, id: &str, request: &AuthRequest) -
         lang: request.lang,
         sandbox: oidc.saoma.settings().sandbox,
         in_wechat,
-        offer_in_wechat: in_wechat && oidc.saoma.in_wechat_enabled(),
+        offer_in_wechat: in_wechat && oidc.saoma.offers(Provider::InWechat),
     });
     Page {
         status: StatusCode::OK,

@@ -74,14 +74,7 @@ pub async fn create_scene(
     };
     let request_id = body.request;
     let saoma = &oidc.saoma;
-    let created = match provider {
-        Provider::MiniProgram => saoma.create_mini_program_scene(new).await,
-        Provider::Website => saoma.create_website_scene(new).await,
-        Provider::OfficialAccount => saoma.create_official_account_scene(new).await,
-        Provider::InWechat => saoma.create_in_wechat_scene(new).await,
-        Provider::MobileApp => Err(Error::ProviderUnavailable(Provider::MobileApp)),
-    };
-    let created = match created {
+    let created = match saoma.create_scene(new).await {
         Ok(created) => created,
         Err(e) => return domain_error(e),
     };

@@ -1,7 +1,19 @@
 use serde::{Deserialize, Serialize};
 
 /// How the phone proves who it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, poem_openapi::Enum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    poem_openapi::Enum,
+)]
 #[serde(rename_all = "snake_case")]
 #[oai(rename_all = "snake_case")]
 pub enum Provider {
@@ -27,5 +39,11 @@ impl Provider {
             Provider::InWechat => "in_wechat",
             Provider::MobileApp => "mobile_app",
         }
+    }
+
+    /// Whether a scene of this provider may name where the browser goes after WeChat's
+    /// redirect (`return_url`): the providers whose WeChat step happens in the browser.
+    pub fn takes_return_url(self) -> bool {
+        matches!(self, Provider::Website | Provider::InWechat)
     }
 }

@@ -12,7 +12,7 @@ mod qr;
 
 pub use push::{PushQuery, PushRefusal, UrlCheck};
 
-use super::{CreatedScene, Error, NewScene, Qr, Saoma};
+use super::{CreatedScene, Error, LoginMethod, NewScene, Qr, Saoma};
 use crate::config::{CallbackMode, OfficialAccountSettings, UnfollowPolicy};
 use crate::scene::Provider;
 use crate::secret::Secret;
@@ -76,19 +76,25 @@ impl PushAnswer {
     }
 }
 
+#[async_trait::async_trait]
+impl LoginMethod for OfficialAccount {
+    fn provider(&self) -> Provider {
+        Provider::OfficialAccount
+    }
+
+    async fn create_scene(&self, saoma: &Saoma, new: NewScene) -> Result<CreatedScene, Error> {
+        saoma.create_official_account_scene(new).await
+    }
+}
+
 impl Saoma {
     pub(crate) fn official_account(&self) -> Result<&OfficialAccount, Error> {
-        self.official_account
-            .as_ref()
-            .ok_or(Error::ProviderUnavailable(Provider::OfficialAccount))
+        self.method(Provider::OfficialAccount)
     }
 
     /// Create a server-generated scene and its temporary QR, drawn locally from the ticket's
     /// `url` (no second round trip to showqrcode). If WeChat fails, the scene is released.
-    pub async fn create_official_account_scene(
-        &self,
-        new: NewScene,
-    ) -> Result<CreatedScene, Error> {
+    async fn create_official_account_scene(&self, new: NewScene) -> Result<CreatedScene, Error> {
         let oa = self.official_account()?;
         if new.scene.is_some() {
             return Err(Error::SceneNotAllowed(Provider::OfficialAccount));
