@@ -1,7 +1,7 @@
 //! Saoma (扫码): a WeChat scan-to-login server.
 //!
-//! The arrows point one way: `api` -> `login` -> (`scene`, `store`, `accounts`, `tokens`,
-//! `wechat`). `scene` depends on nothing; the sandbox (a fake WeChat, the `saoma-sandbox`
+//! The arrows point one way: (`api`, `oidc`) -> `edge` -> `login` -> (`scene`, `store`,
+//! `accounts`, `tokens`, `wechat`). `scene` depends on nothing; the sandbox (a fake WeChat, the `saoma-sandbox`
 //! crate) is mounted by `app` and depends on nothing of Saoma.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::await_holding_lock)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
@@ -10,6 +10,7 @@ mod accounts;
 mod api;
 pub mod app;
 pub mod config;
+mod edge;
 mod html;
 pub mod ids;
 mod limits;

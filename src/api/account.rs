@@ -1,7 +1,7 @@
 //! `/api/v1/me`, `/api/v1/tokens/*` and the JWKS.
 
-use super::op_error::{OpError, errors};
-use super::public_json::public_json;
+use crate::edge::op_error::{OpError, errors};
+use crate::edge::public_json::public_json;
 use crate::login::{AccountExport, AccountView, Saoma, TokenSet};
 use crate::tokens::Jwks;
 use poem::web::Data;

@@ -2,10 +2,10 @@
 //! bearer of an admin token (scope `saoma:admin`, from `client_credentials` at `/oidc/token`).
 //! Every call that names its admin is recorded as `admin.called`.
 
-use super::error::ApiError;
-use super::op_error::{OpError, errors};
 use crate::accounts::Ended;
 use crate::accounts::events::{Actor, DeletedBy, EventType, StoredEvent};
+use crate::edge::error::ApiError;
+use crate::edge::op_error::{OpError, errors};
 use crate::login::{AdminAccount, Error, EventFilter, Saoma, SessionView, SsoSessionView};
 use chrono::{DateTime, Utc};
 use poem::web::Data;

@@ -2,8 +2,8 @@
 //! and/or unionid (`docs/admin.md`, "Provisioning").
 
 use super::admin::{AdminAuth, ApiTags, admin_call};
-use super::error::{ApiError, ErrorCode, body as body_error};
-use super::op_error::{OpError, errors};
+use crate::edge::error::{ApiError, ErrorCode, body as body_error};
+use crate::edge::op_error::{OpError, errors};
 use crate::ids::UnionId;
 use crate::login::{AdminAccount, Saoma};
 use poem::web::Data;

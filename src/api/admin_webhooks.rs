@@ -3,9 +3,9 @@
 //! tag and error lists as `admin.rs`; every call is recorded as `admin.called`.
 
 use super::admin::{AdminAuth, ApiTags, Done, MAX_LIMIT, admin_call};
-use super::op_error::{OpError, errors};
 use crate::accounts::events::EventType;
 use crate::accounts::{DeliveryLogRow, Endpoint};
+use crate::edge::op_error::{OpError, errors};
 use crate::login::Saoma;
 use crate::webhooks::signature::SigningSecret;
 use chrono::{DateTime, Utc};

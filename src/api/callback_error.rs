@@ -1,7 +1,7 @@
 //! What the official-account callback answers when it does not take a push (the JSON API's
 //! errors are `error.rs`).
 
-use super::error::{ApiError, ErrorBody, ErrorCode, body, refusal_code};
+use crate::edge::error::{ApiError, ErrorBody, ErrorCode, body, refusal_code};
 use crate::login::Error;
 use poem_openapi::ApiResponse;
 use poem_openapi::payload::Json;

@@ -3,12 +3,12 @@
 
 use super::SceneId;
 use super::account::RefreshRequest;
-use super::error::{ErrorBody, ErrorCode};
 use super::health::{ComponentState, Health, Readiness};
 use super::mini_program::{MiniProgramLoginRequest, PhoneRequest, ScanRequest, ScanResponse};
 use super::providers::ProvidersResponse;
 use super::scenes::CreateSceneRequest;
 use super::sms_verification::{BindPhoneRequest, SendCodeRequest};
+use crate::edge::error::{ErrorBody, ErrorCode};
 use crate::login::{
     AccountView, ClusterState, CreatedScene, IdentityView, LoginResult, PhoneResult, ProfileView,
     Qr, RequesterView, SceneView, SmsSent, TokenSet,

@@ -1,6 +1,6 @@
 //! Liveness and readiness.
 
-use super::op_error::{OpError, errors};
+use crate::edge::op_error::{OpError, errors};
 use crate::login::{ClusterState, Saoma};
 use poem::web::Data;
 use poem_openapi::payload::Json;

@@ -1,8 +1,9 @@
 //! `/api/v1/mini-program`: what the mini-program calls.
 
+use super::SceneId;
 use super::account::BearerAuth;
-use super::op_error::{OpError, errors};
-use super::{SceneId, client_of};
+use crate::edge::client_of;
+use crate::edge::op_error::{OpError, errors};
 use crate::login::{LoginRequest, LoginResult, PhoneResult, RequesterView, Saoma};
 use crate::scene::SceneStatus;
 use poem::Request;

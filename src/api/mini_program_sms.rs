@@ -4,9 +4,9 @@
 //! (`sms_caps`), authorised by the mini-program's bearer token instead of a poll token.
 
 use super::account::BearerAuth;
-use super::client_of;
-use super::op_error::{OpError, errors};
 use super::sms_verification::{BindPhoneRequest, SendCodeRequest};
+use crate::edge::client_of;
+use crate::edge::op_error::{OpError, errors};
 use crate::login::{Saoma, SceneView, SmsSent};
 use poem::Request;
 use poem::web::Data;

@@ -1,7 +1,7 @@
 //! The few HTML pages Saoma itself renders (WeChat sends browsers, not scripts, to the website
 //! callback): small, every value escaped, the one style pinned by hash in a strict CSP.
 
-use super::error::ErrorCode;
+use crate::edge::error::ErrorCode;
 use poem::http::header;
 use poem::{Endpoint, EndpointExt, IntoResponse, Response};
 use poem_openapi::types::ToJSON;

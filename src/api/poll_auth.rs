@@ -6,7 +6,7 @@
 //! operation, which answers `invalid_poll_token` (or `scene_not_found` for an unknown scene)
 //! as before, where the derive would answer a generic 401 first.
 
-use super::PollCookie;
+use crate::edge::PollCookie;
 use poem::http::StatusCode;
 use poem::{Request, RequestBody};
 use poem_openapi::registry::{MetaSecurityScheme, Registry};

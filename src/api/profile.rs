@@ -2,7 +2,7 @@
 //! in from the mini-program (头像昵称填写).
 
 use super::account::{ApiTags, BearerAuth};
-use super::op_error::{OpError, errors};
+use crate::edge::op_error::{OpError, errors};
 use crate::login::{AccountView, AvatarFormat, Saoma};
 use poem::web::Data;
 use poem_openapi::param::Path;

@@ -1,6 +1,6 @@
 //! `/api/v1/providers`: which logins this server offers, for the page's tabs.
 
-use super::op_error::{OpError, errors};
+use crate::edge::op_error::{OpError, errors};
 use crate::login::Saoma;
 use crate::scene::Provider;
 use poem::web::Data;

@@ -1,13 +1,13 @@
 //! `/api/v1/scenes`: create a scene, poll it, stream it.
 
+use super::SceneId;
 use super::created::CreatedJson;
-use super::error::ApiError;
-use super::op_error::{OpError, errors};
 use super::poll_auth::PollToken;
 use super::sse::SceneEvents;
-use super::{
-    ExtraCookie, InWechatCookie, PollCookie, SceneId, WebsiteCookie, client_ip, client_of,
-    with_extra_cookie,
+use crate::edge::error::ApiError;
+use crate::edge::op_error::{OpError, errors};
+use crate::edge::{
+    CallbackCookie, ExtraCookie, PollCookie, client_ip, client_of, with_extra_cookie,
 };
 use crate::login::{NewScene, Saoma, SceneView};
 use crate::scene::Provider;
@@ -124,15 +124,13 @@ impl ScenesApi {
             created.expires_in,
             saoma.settings().secure_cookies,
         );
-        if created.provider == Provider::Website {
-            extra_cookie.put(WebsiteCookie::set(
-                &created.poll_token,
-                created.expires_in,
-                saoma.settings().secure_cookies,
-            ));
-        }
-        if created.provider == Provider::InWechat {
-            extra_cookie.put(InWechatCookie::set(
+        let callback = match created.provider {
+            Provider::Website => Some(CallbackCookie::WEBSITE),
+            Provider::InWechat => Some(CallbackCookie::IN_WECHAT),
+            _ => None,
+        };
+        if let Some(callback) = callback {
+            extra_cookie.put(callback.set(
                 &created.poll_token,
                 created.expires_in,
                 saoma.settings().secure_cookies,
@@ -181,18 +179,4 @@ impl ScenesApi {
             "no-cache".into(),
         ))
     }
-}
-
-/// The path a scene's cookie is scoped to, percent-encoded as `encodeURIComponent` would.
-pub fn scene_path(scene: &str) -> String {
-    const KEEP: &[u8] = b"-_.!~*'()";
-    let mut out = String::from("/api/v1/scenes/");
-    for b in scene.bytes() {
-        if b.is_ascii_alphanumeric() || KEEP.contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }

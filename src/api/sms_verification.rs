@@ -1,8 +1,8 @@
 //! `/api/v1/phone`: verify a phone number by SMS for a `need_phone` scene (poll token required).
 
-use super::client_of;
-use super::op_error::{OpError, errors};
 use super::poll_auth::PollTokenHeader;
+use crate::edge::client_of;
+use crate::edge::op_error::{OpError, errors};
 use crate::login::{Saoma, SceneView, SmsSent};
 use poem::Request;
 use poem::web::Data;

@@ -6,7 +6,7 @@
 //! is the wait for the next event timing out, and a quiet stream holds no buffer. The
 //! documented schema is `EventStream`'s, so the OpenAPI document is unchanged.
 
-use super::error::ErrorBody;
+use crate::edge::error::ErrorBody;
 use crate::login::SceneView;
 use bytes::Bytes;
 use futures::StreamExt;

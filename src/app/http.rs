@@ -1,6 +1,5 @@
 //! The HTTP server's settings and hooks, from `[limits]`.
 
-use crate::api;
 use crate::config::LimitsConfig;
 use crate::limits::{AddressKeys, TrustedProxies};
 use crate::metrics::Metrics;
@@ -69,7 +68,7 @@ pub(super) fn hooks(
 ) -> saoma_http::Hooks {
     let on_error: saoma_http::OnError = Arc::new(|e| {
         Box::pin(async move {
-            let mut response = api::json_errors(e).await;
+            let mut response = crate::edge::json_errors(e).await;
             web::base_headers(&mut response);
             response
         })

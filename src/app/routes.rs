@@ -92,7 +92,7 @@ pub(super) fn endpoint(
     let endpoint = route
         .around(move |ep, req| api::body_limit(ep, req, max_body))
         .around(move |ep, req| api::header_limit(ep, req, max_headers))
-        .catch_all_error(api::json_errors)
+        .catch_all_error(crate::edge::json_errors)
         .around(api::access_log)
         .data(saoma);
     let endpoint = match oidc {

@@ -5,7 +5,7 @@ use crate::store::StoreError;
 use crate::wechat::WeChatError;
 use std::time::Duration;
 
-/// Everything a login can run into. Mapped to HTTP in exactly one place (`api::error`).
+/// Everything a login can run into. Mapped to HTTP in exactly one place (`edge::error`).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]

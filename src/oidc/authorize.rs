@@ -113,7 +113,7 @@ async fn decide(oidc: &Oidc, req: &Request, params: Params) -> Decided {
     };
     // Counted whether a scan follows or a code at once: each stores something for a while (the
     // request for the login page, or a code with its state and nonce).
-    let (ip, _) = crate::api::client_of(req);
+    let (ip, _) = crate::edge::client_of(req);
     if let Err(e) = oidc.saoma.admit_authorization_request(&ip).await {
         let e = OAuthError::domain(e);
         return fail(e.code, &e.description);

@@ -3,6 +3,7 @@
 
 use super::Oidc;
 use super::error::OAuthError;
+use super::types::ClientId;
 use crate::config::{OidcClientConfig, OidcConfig};
 use crate::secret::Secret;
 use crate::tokens::ADMIN_SCOPE;
@@ -24,7 +25,7 @@ pub enum IdTokenAlg {
 /// A relying party. `Debug` never shows the secret.
 #[derive(Debug, Clone)]
 pub struct Client {
-    pub id: String,
+    pub id: ClientId,
     pub name: String,
     /// `None`: a public client (PKCE required, no authentication at the token endpoint).
     pub secret: Option<Secret>,
@@ -56,7 +57,7 @@ impl Client {
 
 #[derive(Debug, Clone, Default)]
 pub struct Clients {
-    by_id: HashMap<String, Client>,
+    by_id: HashMap<ClientId, Client>,
 }
 
 impl Clients {
@@ -157,7 +158,7 @@ fn parse(c: &OidcClientConfig) -> anyhow::Result<Client> {
         }
     };
     Ok(Client {
-        id: c.client_id.clone(),
+        id: ClientId::new(c.client_id.clone()),
         name: c.name.clone(),
         secret,
         redirect_uris: c.redirect_uris.clone(),

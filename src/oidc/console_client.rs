@@ -8,6 +8,7 @@ use super::claims::scope_claims;
 use super::error::OAuthError;
 use super::state::CodeGrant;
 use super::token_body::TokenBody;
+use super::types::ClientId;
 use super::{Client, IdTokenAlg, Oidc};
 use crate::tokens::{ADMIN_SCOPE, AdminSubject};
 
@@ -18,7 +19,7 @@ pub const CONSOLE_CLIENT_ID: &str = "saoma-console";
 pub fn console_client(public_url: &url::Url) -> Client {
     let base = public_url.as_str().trim_end_matches('/');
     Client {
-        id: CONSOLE_CLIENT_ID.to_owned(),
+        id: ClientId::new(CONSOLE_CLIENT_ID),
         name: "Saoma 管理控制台".to_owned(),
         secret: None,
         redirect_uris: vec![format!("{base}/admin/")],
@@ -42,7 +43,8 @@ impl Oidc {
 /// The scopes of an authorization request of `client` beyond OpenID's own: `saoma:admin`
 /// for the console when asked.
 pub fn extra_scopes(client: &Client, asked: &[&str]) -> Option<String> {
-    (client.id == CONSOLE_CLIENT_ID && asked.contains(&ADMIN_SCOPE)).then(|| ADMIN_SCOPE.to_owned())
+    (client.id.as_str() == CONSOLE_CLIENT_ID && asked.contains(&ADMIN_SCOPE))
+        .then(|| ADMIN_SCOPE.to_owned())
 }
 
 /// The code exchange of a grant that asks for `saoma:admin`: the admin's tokens, or `None`
@@ -68,7 +70,7 @@ pub async fn admin_tokens(
         .signer()
         .issue_admin(&AdminSubject::Account {
             account_id: account_id.clone(),
-            client_id: client.id.clone(),
+            client_id: client.id.to_string(),
         })
         .map_err(|e| OAuthError::domain(crate::login::Error::Internal(e)))?;
     let access_token = token.token.expose().to_owned();

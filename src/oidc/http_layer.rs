@@ -1,11 +1,11 @@
 //! What the HTTP layer answers on the browser-facing OAuth operations before they run (a body
 //! or headers over the cap, a malformed request, a fault): Saoma's `{code, message}` JSON, in
-//! the document next to the operations' own redirects and HTML pages, as `api::op_error`'s
+//! the document next to the operations' own redirects and HTML pages, as `edge::op_error`'s
 //! `ALWAYS` is on every other operation.
 
 use super::oauth_doc::status_description;
-use crate::api::ErrorCode;
-use crate::api::op_error::{ALWAYS, error_schema};
+use crate::edge::ErrorCode;
+use crate::edge::op_error::{ALWAYS, error_schema};
 use poem::{IntoResponse, Response};
 use poem_openapi::ApiResponse;
 use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registry};

@@ -4,7 +4,7 @@
 
 use super::Oidc;
 use super::state::hash;
-use crate::api::{InWechatCookie, PollCookie};
+use crate::edge::{CallbackCookie, PollCookie};
 use crate::login::{Error, NewScene};
 use crate::scene::{ClientRequest, Provider};
 use poem::http::{StatusCode, header};
@@ -57,7 +57,7 @@ pub async fn create_scene(
         .clients
         .get(request.client_id.as_str())
         .map_or_else(|| request.client_id.to_string(), |c| c.name.clone());
-    let (ip, user_agent) = crate::api::client_of(req);
+    let (ip, user_agent) = crate::edge::client_of(req);
     let browser = super::session::login_secret(req, &body.request);
     let new = NewScene {
         provider,
@@ -90,7 +90,7 @@ pub async fn create_scene(
     ];
     if created.provider == Provider::InWechat {
         // The callback's proof that WeChat came back to the browser that started the login.
-        cookies.push(InWechatCookie::set(
+        cookies.push(CallbackCookie::IN_WECHAT.set(
             &created.poll_token,
             created.expires_in,
             secure,
@@ -112,7 +112,7 @@ pub async fn create_scene(
 
 /// As `POST /api/v1/scenes` answers it (`invalid_return_url`, `provider_unavailable`, ...).
 fn domain_error(e: Error) -> Response {
-    crate::api::ApiError::from(e).into_response()
+    crate::edge::ApiError::from(e).into_response()
 }
 
 /// The API's error shape (`{code, message}`), as the SDK reads it.

@@ -1,6 +1,6 @@
 //! What the OAuth operations (token, userinfo, revocation) answer, and the one list per
 //! operation of the errors it can answer: the source of both the document's `error` enums and
-//! the run-time guard, as `api::op_error` is for Saoma's `{code, message}` operations.
+//! the run-time guard, as `edge::op_error` is for Saoma's `{code, message}` operations.
 //!
 //! An OAuth error is `{error, error_description}` (RFC 6749 5.2) with `Cache-Control:
 //! no-store`; what the HTTP layer refuses before the operation runs (a body or headers over the
@@ -11,8 +11,8 @@
 
 use super::error::OAuthError;
 use super::oauth_doc::{JSON, error_response, string_header};
-use crate::api::op_error::ALWAYS;
-use crate::api::{ApiError, ErrorBody, ErrorCode};
+use crate::edge::op_error::ALWAYS;
+use crate::edge::{ApiError, ErrorBody, ErrorCode};
 use poem::http::{StatusCode, header};
 use poem::{IntoResponse, Response};
 use poem_openapi::ApiResponse;

@@ -2,8 +2,8 @@
 //! the operation's OAuth codes (`{error, error_description}`, the `error` enum narrowed to
 //! them), the HTTP layer's `{code, message}`, or a `oneOf` of both, with their headers.
 
-use crate::api::ErrorCode;
-use crate::api::op_error::error_schema;
+use crate::edge::ErrorCode;
+use crate::edge::op_error::error_schema;
 use poem_openapi::registry::{MetaHeader, MetaMediaType, MetaResponse, MetaSchema, MetaSchemaRef};
 use poem_openapi::types::Type;
 

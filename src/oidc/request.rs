@@ -3,7 +3,7 @@
 use super::Client;
 use super::Oidc;
 use super::state::{AuthRequest, Lang};
-use super::types::{ClientId, RedirectUri, Scopes};
+use super::types::{RedirectUri, Scopes};
 use crate::scene::Provider;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -127,7 +127,7 @@ pub fn parse(
     let provider = pick_provider(oidc, map).map_err(|text| invalid(&text))?;
     Ok(Asked {
         request: AuthRequest {
-            client_id: ClientId::new(client.id.clone()),
+            client_id: client.id.clone(),
             redirect_uri: RedirectUri::new(redirect_uri),
             scopes,
             state: map.get("state").map(|s| s.to_string()),

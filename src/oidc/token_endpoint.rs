@@ -61,7 +61,7 @@ async fn exchange_code(
             "the code is invalid, expired or was already used",
         ));
     };
-    if grant.request.client_id != *client.id {
+    if grant.request.client_id != client.id {
         return Err(OAuthError::invalid_grant(
             "the code was issued to another client",
         ));
@@ -89,7 +89,7 @@ async fn exchange_code(
             account_id: grant.login.account_id.clone(),
             provider: grant.login.provider,
             app_id: grant.login.app_id.clone(),
-            client_id: Some(client.id.clone()),
+            client_id: Some(client.id.to_string()),
             scope: Some(scope.clone()),
         })
         .await
@@ -126,7 +126,7 @@ async fn record_on_session(
 ) -> Result<(), OAuthError> {
     if let Some(sid) = &grant.login.sid {
         oidc.saoma
-            .sso_client_got_tokens(sid, &client.id)
+            .sso_client_got_tokens(sid, client.id.as_str())
             .await
             .map_err(OAuthError::domain)?;
     }
@@ -167,7 +167,7 @@ async fn refresh(
         .ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
     let issued = oidc
         .saoma
-        .refresh_for_client(presented, &client.id)
+        .refresh_for_client(presented, client.id.as_str())
         .await
         .map_err(OAuthError::domain)?;
     Ok(TokenBody {
@@ -201,7 +201,7 @@ fn admin_token(
     let token = oidc
         .saoma
         .signer()
-        .issue_admin(&AdminSubject::Client(client.id.clone()))
+        .issue_admin(&AdminSubject::Client(client.id.to_string()))
         .map_err(|e| OAuthError::domain(crate::login::Error::Internal(e)))?;
     tracing::info!(client = %client.id, "oidc: admin token issued");
     Ok(TokenBody {

@@ -28,8 +28,9 @@ impl fmt::Debug for AuthCode {
     }
 }
 
-/// A client's `client_id`, as registered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A client's `client_id`, as registered. Looked up by `&str` (`Borrow<str>`), as a form or a
+/// query names it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct ClientId(String);
 
@@ -49,9 +50,9 @@ impl fmt::Display for ClientId {
     }
 }
 
-impl PartialEq<str> for ClientId {
-    fn eq(&self, other: &str) -> bool {
-        self.0 == other
+impl std::borrow::Borrow<str> for ClientId {
+    fn borrow(&self) -> &str {
+        &self.0
     }
 }
 

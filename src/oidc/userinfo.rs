@@ -47,7 +47,7 @@ pub async fn revoke(
     }
     let revoked = oidc
         .saoma
-        .revoke_for_client(&token, &client.id)
+        .revoke_for_client(&token, client.id.as_str())
         .await
         .map_err(OAuthError::domain)?;
     if revoked {

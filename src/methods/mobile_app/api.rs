@@ -8,8 +8,8 @@
 //! operation per code keeps each one's credentials, errors and documentation its own.
 
 use super::{AppLoginRequest, AppLoginResult};
-use crate::api::client_of;
-use crate::api::op_error::{OpError, errors};
+use crate::edge::client_of;
+use crate::edge::op_error::{OpError, errors};
 use crate::login::Saoma;
 use poem::Request;
 use poem::web::Data;

@@ -3,7 +3,7 @@
 
 use super::CallbackOutcome;
 use crate::api::pages::{self, page_headers};
-use crate::api::{ApiError, ErrorBody, ErrorCode};
+use crate::edge::error::{ApiError, ErrorBody, ErrorCode};
 use crate::login::{BrowserCallback, Saoma};
 use poem::web::Data;
 use poem_openapi::param::{Cookie, Query};

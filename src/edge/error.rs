@@ -163,7 +163,7 @@ pub struct ErrorBody {
     pub message: String,
 }
 
-pub(super) fn body(code: ErrorCode, message: impl Into<String>) -> Json<ErrorBody> {
+pub(crate) fn body(code: ErrorCode, message: impl Into<String>) -> Json<ErrorBody> {
     Json(ErrorBody {
         code,
         message: message.into(),
@@ -395,7 +395,7 @@ pub async fn json_errors(err: poem::Error) -> Response {
 }
 
 /// The code of a refused official-account push (here and in the callback's own answers).
-pub(super) fn refusal_code(refusal: &PushRefusal) -> ErrorCode {
+pub(crate) fn refusal_code(refusal: &PushRefusal) -> ErrorCode {
     use ErrorCode as C;
     match refusal {
         PushRefusal::BadSignature | PushRefusal::BadMsgSignature => C::InvalidSignature,

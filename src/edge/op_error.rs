@@ -57,10 +57,10 @@ macro_rules! errors {
     ($(#[$meta:meta])* $name:ident = $op:literal, json: $json:literal, [$($code:ident),* $(,)?]) => {
         $(#[$meta])*
         pub struct $name;
-        impl $crate::api::op_error::Errors for $name {
+        impl $crate::edge::op_error::Errors for $name {
             const OPERATION: &'static str = $op;
             const JSON_BODY: bool = $json;
-            const CODES: &'static [$crate::api::ErrorCode] = &[$($crate::api::ErrorCode::$code),*];
+            const CODES: &'static [$crate::edge::ErrorCode] = &[$($crate::edge::ErrorCode::$code),*];
         }
     };
 }
