@@ -7,8 +7,7 @@ use crate::accounts::SqlAccounts;
 use crate::config::{Config, OfficialAccountSettings};
 use crate::limits::Limits;
 use crate::login::{
-    Admins, Cluster, KeyIds, Methods, MiniProgram, OfficialAccount, Parts, Saoma, Settings,
-    SmsCaps, SmsSettings,
+    Admins, Cluster, KeyIds, Methods, MiniProgram, Parts, Saoma, Settings, SmsCaps, SmsSettings,
 };
 use crate::metrics::Metrics;
 use crate::shutdown::Shutdown;
@@ -118,11 +117,7 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
     }
     crate::accounts::spawn_sso_sweep(accounts.clone());
     let client_resume = Arc::new(crate::oidc::OidcResume::new(Arc::clone(&store.ephemeral)));
-    let official_account = official_account
-        .map(|settings| OfficialAccount::from_settings(settings, config.accounts.unfollow))
-        .transpose()?;
     methods.register_some(mini_program);
-    methods.register_some(official_account);
     let saoma = Saoma::from(Parts {
         scenes: store.scenes,
         notifier: store.notifier,

@@ -5,10 +5,11 @@
 
 use crate::api::{
     AccountApi, AdminApi, AdminProvisionApi, AdminWebhooksApi, HealthApi, MiniProgramApi,
-    MiniProgramSmsApi, OfficialAccountApi, PhoneApi, ProfileApi, ProvidersApi, ScenesApi,
+    MiniProgramSmsApi, PhoneApi, ProfileApi, ProvidersApi, ScenesApi,
 };
 use crate::methods::in_wechat::InWechatApi;
 use crate::methods::mobile_app::MobileAppApi;
+use crate::methods::official_account::OfficialAccountApi;
 use crate::methods::website::WebsiteApi;
 use crate::oidc::{OidcApi, OidcBrowserApi};
 use poem_openapi::{LicenseObject, OpenApiService, ServerObject};

@@ -98,6 +98,14 @@ impl Saoma {
         }
     }
 
+    /// Delete a scene that could not be shown (WeChat failed to draw its code), so that the
+    /// browser may retry with the same id. A failure is logged: the scene then just expires.
+    pub(crate) async fn release_scene(&self, scene: &Scene) {
+        if let Err(del) = self.scenes.delete(scene).await {
+            tracing::warn!(error = %crate::telemetry::chain(&del), "could not release a scene after a WeChat error");
+        }
+    }
+
     /// A scene's record as the store has it now; `None` when unknown or gone.
     pub(crate) async fn scene_record(&self, scene: &Scene) -> Result<Option<SceneRecord>, Error> {
         Ok(self.scenes.get(scene).await?.map(|found| found.record))

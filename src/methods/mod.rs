@@ -5,6 +5,7 @@
 
 pub(crate) mod in_wechat;
 pub(crate) mod mobile_app;
+pub(crate) mod official_account;
 pub(crate) mod website;
 
 use crate::config::{Config, OfficialAccountSettings};
@@ -30,5 +31,14 @@ pub(crate) fn register(setup: &Setup<'_>, methods: &mut Methods) -> anyhow::Resu
         setup.public_url,
     )?);
     methods.register_some(mobile_app::MobileApp::from_config(setup.config));
+    methods.register_some(
+        setup
+            .official_account
+            .cloned()
+            .map(|oa| {
+                official_account::OfficialAccount::from_settings(oa, setup.config.accounts.unfollow)
+            })
+            .transpose()?,
+    );
     Ok(())
 }
