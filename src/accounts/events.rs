@@ -4,12 +4,14 @@
 //! delivers the same rows.
 
 use super::AccountError;
-use super::db::WriteTx;
+use super::db::{Db, WriteTx};
+use super::group_commit::{GroupRows, placeholders};
 use super::rows::now_ms;
 use crate::scene::Refusal;
 use poem_openapi::types::Example;
 use poem_openapi::{Enum, Object};
 use serde::{Deserialize, Serialize};
+use sqlx::AnyConnection;
 
 /// The type of an event; its wire name is the event's `type`.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -440,65 +442,92 @@ pub(super) async fn record(
 }
 
 /// Record events, in this order, inside the transaction of the change that caused them, and
-/// queue their webhook deliveries: the one place an event is written. Two statements however
-/// many events (a first login records two inside SQLite's one write turn, where every
-/// statement counts: BENCHMARKS.md, "full-login before and after"). Returns the events' ids.
+/// queue their webhook deliveries: with [`NewEvent`]'s group writer, the one place an event is
+/// written. Two statements however many events (a first login records two inside SQLite's
+/// one write turn, where every statement counts: BENCHMARKS.md, "full-login"). Returns the
+/// events' ids.
 pub(super) async fn record_all(
     tx: &mut WriteTx,
     actor: &Actor,
     events: &[(Option<&str>, &EventData)],
 ) -> Result<Vec<String>, AccountError> {
-    if events.is_empty() {
-        return Ok(Vec::new());
-    }
     let now = now_ms();
-    let actor = actor.to_string();
-    let mut rows = Vec::with_capacity(events.len());
-    for (account_id, data) in events {
-        // UUID v7: ordered by creation within this process (the uuid crate's guarantee), so
-        // the events of one millisecond list in the order they happened (the log's cursor is
-        // (created_at, id)).
-        let id = format!("evt_{}", uuid::Uuid::now_v7().simple());
+    let rows = events
+        .iter()
+        .map(|(account_id, data)| NewEvent::new(*account_id, actor, data, now))
+        .collect::<Result<Vec<_>, _>>()?;
+    insert(tx, &rows).await?;
+    Ok(rows.into_iter().map(|row| row.id).collect())
+}
+
+/// An event ready to be written: on its own by the group writer (a returning person's login,
+/// [`super::group_commit`]), or with the change that caused it ([`record_all`]).
+pub(super) struct NewEvent {
+    /// `evt_` + a UUID v7: ordered by creation within this process (the uuid crate's
+    /// guarantee), so the events of one millisecond list in the order they happened (the log's
+    /// cursor is (created_at, id)).
+    id: String,
+    event_type: EventType,
+    account_id: Option<String>,
+    actor: String,
+    created_at: i64,
+    data: String,
+}
+
+impl NewEvent {
+    pub(super) fn new(
+        account_id: Option<&str>,
+        actor: &Actor,
+        data: &EventData,
+        now: i64,
+    ) -> Result<NewEvent, AccountError> {
         let json = data
             .to_json()
             .map_err(|e| AccountError::Inconsistent(format!("could not encode an event: {e}")))?;
-        rows.push((id, data.event_type().as_str(), *account_id, json));
+        Ok(NewEvent {
+            id: format!("evt_{}", uuid::Uuid::now_v7().simple()),
+            event_type: data.event_type(),
+            account_id: account_id.map(str::to_owned),
+            actor: actor.to_string(),
+            created_at: now,
+            data: json,
+        })
     }
-    let sql = insert_events_sql(rows.len());
-    let mut insert = sqlx::query(&sql);
-    for (id, event_type, account_id, json) in &rows {
-        insert = insert
-            .bind(id.as_str())
-            .bind(*event_type)
-            .bind(*account_id)
-            .bind(actor.as_str())
-            .bind(now)
-            .bind(json.as_str());
-    }
-    insert.execute(&mut **tx).await?;
-    let ids: Vec<String> = rows.into_iter().map(|(id, ..)| id).collect();
-    super::outbox::enqueue(tx, &ids, now).await?;
-    Ok(ids)
 }
 
-/// `INSERT INTO events ... VALUES (..), (..)` for `n` events, 6 parameters each.
-fn insert_events_sql(n: usize) -> String {
-    let rows: Vec<String> = (0..n)
-        .map(|i| {
-            let p = |k: usize| format!("${}", i * 6 + k);
-            format!(
-                "({}, {}, {}, {}, {}, {})",
-                p(1),
-                p(2),
-                p(3),
-                p(4),
-                p(5),
-                p(6)
-            )
-        })
-        .collect();
-    format!(
+#[async_trait::async_trait]
+impl GroupRows for NewEvent {
+    const WHAT: &'static str = "events";
+
+    async fn insert(db: &Db, events: &[NewEvent]) -> Result<(), AccountError> {
+        let mut tx = db.begin_holding_turn().await?;
+        insert(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// The events in one multi-row insert, then their webhook deliveries in one more.
+async fn insert(conn: &mut AnyConnection, events: &[NewEvent]) -> Result<(), AccountError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
         "INSERT INTO events (id, type, account_id, actor, created_at, data) VALUES {}",
-        rows.join(", ")
-    )
+        placeholders(events.len(), 6)
+    );
+    let mut insert = sqlx::query(&sql);
+    for e in events {
+        insert = insert
+            .bind(e.id.as_str())
+            .bind(e.event_type.as_str())
+            .bind(e.account_id.as_deref())
+            .bind(e.actor.as_str())
+            .bind(e.created_at)
+            .bind(e.data.as_str());
+    }
+    insert.execute(&mut *conn).await?;
+    let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
+    super::outbox::enqueue(conn, &ids, now_ms()).await?;
+    Ok(())
 }

@@ -3,8 +3,9 @@
 use super::db::{Db, WriteTx};
 use super::events::{
     self, AccountChange, AccountCreated, AccountUpdated, Actor, EventData, LoginDetails,
-    LoginRefused, LoginSucceeded, RevokeCause,
+    LoginRefused, LoginSucceeded, NewEvent, RevokeCause,
 };
+use super::group_commit::GroupWriter;
 use super::profiles::load_profile;
 use super::rows::{corrupt, from_ms, now_ms, parse_provider};
 use super::{Account, AccountError, Admission, Disabled, Identity, NewIdentity, Profile};
@@ -16,16 +17,17 @@ use sqlx::AnyConnection;
 /// One attempt; `None` when another writer inserted the same identity first.
 pub(super) async fn try_log_in(
     db: &Db,
+    events_writer: &GroupWriter<NewEvent>,
     policy: LoginPolicy,
     identity: &NewIdentity,
     login: &LoginDetails,
 ) -> Result<Option<Admission>, AccountError> {
     if let Some(account) = known_unchanged(db, identity).await? {
-        // A returning user whose login changes nothing: the event is the only write.
-        let mut tx = db.begin_write(&format!("account:{}", account.id)).await?;
+        // A returning user whose login changes nothing: the event is the only write, grouped
+        // with the other logins' events of the moment (one transaction for all of them).
         let (admission, outcome) = admit(account, login);
-        events::record(&mut tx, admission.account_id(), &Actor::System, &outcome).await?;
-        tx.commit().await?;
+        let event = NewEvent::new(admission.account_id(), &Actor::System, &outcome, now_ms())?;
+        events_writer.write(db, event).await?;
         return Ok(Some(admission));
     }
     let now = now_ms();

@@ -8,6 +8,7 @@ pub mod backchannel;
 mod db;
 mod event_log;
 pub mod events;
+mod group_commit;
 mod identities;
 mod lifecycle;
 mod merge;

@@ -77,7 +77,7 @@ const ENABLED: &str = "endpoint_id IN (SELECT id FROM webhook_endpoints WHERE di
 /// enabled endpoint whose filter takes its type: one statement for all of them.
 pub(super) async fn enqueue(
     conn: &mut AnyConnection,
-    event_ids: &[String],
+    event_ids: &[&str],
     now: i64,
 ) -> Result<(), AccountError> {
     let params: Vec<String> = (0..event_ids.len())
@@ -93,7 +93,7 @@ pub(super) async fn enqueue(
     );
     let mut insert = sqlx::query(&sql).bind(now).bind(now + ms(RETRY_FOR));
     for id in event_ids {
-        insert = insert.bind(id.as_str());
+        insert = insert.bind(*id);
     }
     insert.execute(conn).await?;
     Ok(())

@@ -48,34 +48,38 @@ impl AvatarStatus {
     }
 }
 
+/// One statement: logins read it (a returning person's login reads the account and this, and
+/// writes only its event).
 pub(super) async fn load_profile(
     conn: &mut AnyConnection,
     account_id: &str,
 ) -> Result<Profile, AccountError> {
-    let row: Option<(Option<String>,)> =
-        sqlx::query_as("SELECT nickname FROM profiles WHERE account_id = $1")
-            .bind(account_id)
-            .fetch_optional(&mut *conn)
-            .await?;
     // An upload deletes the account's avatars that are not accepted, so one that is not is the
     // newest (a millisecond clock cannot tell two quick uploads apart).
-    let avatars: Vec<(String, String)> = sqlx::query_as(
-        "SELECT id, status FROM avatars WHERE account_id = $1 \
-         ORDER BY CASE WHEN status = 'accepted' THEN 1 ELSE 0 END, created_at DESC, id",
+    let (nickname, newest, newest_status, shown_avatar): (
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    ) = sqlx::query_as(
+        "SELECT (SELECT nickname FROM profiles WHERE account_id = $1), \
+           (SELECT id FROM avatars WHERE account_id = $1 \
+             ORDER BY CASE WHEN status = 'accepted' THEN 1 ELSE 0 END, created_at DESC, id LIMIT 1), \
+           (SELECT status FROM avatars WHERE account_id = $1 \
+             ORDER BY CASE WHEN status = 'accepted' THEN 1 ELSE 0 END, created_at DESC, id LIMIT 1), \
+           (SELECT id FROM avatars WHERE account_id = $1 AND status = 'accepted' \
+             ORDER BY created_at DESC, id LIMIT 1)",
     )
     .bind(account_id)
-    .fetch_all(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
-    let avatars = avatars
-        .into_iter()
-        .map(|(id, status)| Ok((id, AvatarStatus::parse(&status)?)))
-        .collect::<Result<Vec<_>, AccountError>>()?;
+    let avatar = match (newest, newest_status) {
+        (Some(id), Some(status)) => Some((id, AvatarStatus::parse(&status)?)),
+        _ => None,
+    };
     Ok(Profile {
-        nickname: row.and_then(|(nickname,)| nickname),
-        shown_avatar: avatars
-            .iter()
-            .find(|(_, status)| *status == AvatarStatus::Accepted)
-            .map(|(id, _)| id.clone()),
-        avatar: avatars.into_iter().next(),
+        nickname,
+        avatar,
+        shown_avatar,
     })
 }

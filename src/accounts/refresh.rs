@@ -1,7 +1,7 @@
 //! [`RefreshTokens`] in SQL: opaque random tokens, stored as SHA-256 hashes, rotated on use,
 //! grouped in families so that a replayed token revokes its whole session.
 
-use super::refresh_batch::{self, NewSession};
+use super::refresh_batch::NewSession;
 use super::rows::{corrupt, hash_token, now_ms, parse_provider};
 use super::sql::SqlAccounts;
 use super::{AccountError, IssuedRefresh, RefreshSubject, RefreshTokens};
@@ -39,7 +39,7 @@ impl RefreshTokens for SqlAccounts {
             client_id: None,
             client_scope: None,
         };
-        refresh_batch::write(&self.db, &self.sessions, session).await?;
+        self.sessions.write(&self.db, session).await?;
         Ok(IssuedRefresh { token })
     }
 
@@ -155,7 +155,7 @@ impl RefreshTokens for SqlAccounts {
             client_id: subject.client_id.clone(),
             client_scope: subject.scope.clone(),
         };
-        refresh_batch::write(&self.db, &self.sessions, session).await?;
+        self.sessions.write(&self.db, session).await?;
         let issued = IssuedRefresh { token };
         Ok((issued, family_id))
     }

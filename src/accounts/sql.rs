@@ -3,6 +3,8 @@
 
 use super::db::Db;
 use super::events::LoginDetails;
+use super::events::NewEvent;
+use super::group_commit::GroupWriter;
 use super::identities::LoginPolicy;
 use super::refresh_batch::SessionWriter;
 use super::{
@@ -21,6 +23,8 @@ pub struct SqlAccounts {
     pub(super) policy: LoginPolicy,
     /// New sessions (refresh-token families), written in groups.
     pub(super) sessions: Arc<SessionWriter>,
+    /// Events written on their own (a returning person's login), in groups.
+    pub(super) events: Arc<GroupWriter<NewEvent>>,
 }
 
 impl SqlAccounts {
@@ -34,6 +38,7 @@ impl SqlAccounts {
                 sign_up: SignUp::Open,
             },
             sessions: Arc::default(),
+            events: Arc::default(),
         })
     }
 
@@ -66,7 +71,7 @@ impl AccountStore for SqlAccounts {
     ) -> Result<Admission, AccountError> {
         for _ in 0..3 {
             if let Some(admission) =
-                identities::try_log_in(&self.db, self.policy, identity, login).await?
+                identities::try_log_in(&self.db, &self.events, self.policy, identity, login).await?
             {
                 return Ok(admission);
             }

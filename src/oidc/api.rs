@@ -7,49 +7,25 @@
 use super::Oidc;
 use super::claims::UserInfo;
 use super::client_auth::{AccessToken, ClientAuth};
+use super::clients::FormCredentials;
 use super::discovery::{ProviderJwks, ProviderMetadata};
 use super::oauth_answer::{OAuthAnswer, oauth_errors};
 use super::token_body::TokenBody;
+use super::token_request::TokenForm;
 use crate::edge::op_error::{Errors, OpError, errors};
 use crate::edge::public_json::public_json;
 use crate::edge::{ApiError, ErrorBody, ErrorCode};
+use crate::secret::Secret;
 use poem::Request;
 use poem::web::Data;
 use poem_openapi::payload::{Form, Json};
 use poem_openapi::{Object, OpenApi, Tags};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 #[derive(Tags)]
 enum ApiTags {
     /// OpenID Provider: the endpoints an OpenID Connect relying party calls.
     OpenIdConnect,
-}
-
-/// A token request (RFC 6749 4.1.3 and 6). Client credentials go in HTTP Basic
-/// (`client_secret_basic`) or in `client_id` + `client_secret` (`client_secret_post`); a public
-/// client sends `client_id` only.
-#[derive(Object, serde::Deserialize)]
-#[oai(example, skip_serializing_if_is_none)]
-pub struct TokenForm {
-    /// `authorization_code`, `refresh_token`, or `client_credentials` (admin clients).
-    pub grant_type: Option<String>,
-    /// `authorization_code`: the `code` the redirect brought (60 s, once).
-    pub code: Option<String>,
-    /// `authorization_code`: the `redirect_uri` of the authorization request, exactly.
-    pub redirect_uri: Option<String>,
-    /// `authorization_code`: the PKCE verifier (RFC 7636) whose S256 is the request's
-    /// `code_challenge`; required when the request had one.
-    pub code_verifier: Option<String>,
-    /// `refresh_token`: the refresh token to rotate (spent by this request).
-    pub refresh_token: Option<String>,
-    /// The client (`client_secret_post` and public clients; with Basic, the same id or none).
-    pub client_id: Option<String>,
-    /// `client_secret_post`: the client's secret (never together with Basic).
-    pub client_secret: Option<String>,
-    /// `client_credentials`: `saoma:admin` (the default) or absent. Ignored otherwise: a
-    /// refresh keeps the scopes granted at the authorization.
-    pub scope: Option<String>,
 }
 
 /// A revocation request (RFC 7009), with client credentials as at the token endpoint.
@@ -135,18 +111,7 @@ impl OidcApi {
         _auth: ClientAuth,
         form: Form<TokenForm>,
     ) -> OAuthAnswer<TokenBody, TokenErrors> {
-        let f = form.0;
-        let params = fields([
-            ("grant_type", f.grant_type),
-            ("code", f.code),
-            ("redirect_uri", f.redirect_uri),
-            ("code_verifier", f.code_verifier),
-            ("refresh_token", f.refresh_token),
-            ("client_id", f.client_id),
-            ("client_secret", f.client_secret),
-            ("scope", f.scope),
-        ]);
-        match super::token_endpoint::token(&oidc, req, params).await {
+        match super::token_endpoint::token(&oidc, req, form.0.into()).await {
             Ok(body) => OAuthAnswer::ok(body),
             Err(e) => e.into(),
         }
@@ -194,12 +159,11 @@ impl OidcApi {
         form: Form<RevokeForm>,
     ) -> OAuthAnswer<EmptyBody, RevokeErrors> {
         let f = form.0;
-        let params = fields([
-            ("token", f.token),
-            ("client_id", f.client_id),
-            ("client_secret", f.client_secret),
-        ]);
-        match super::userinfo::revoke(&oidc, req, params).await {
+        let credentials = FormCredentials {
+            client_id: f.client_id,
+            client_secret: f.client_secret.map(Secret::new),
+        };
+        match super::userinfo::revoke(&oidc, req, credentials, f.token).await {
             Ok(()) => OAuthAnswer::ok(EmptyBody {}),
             Err(e) => e.into(),
         }
@@ -223,11 +187,4 @@ impl OidcApi {
     async fn jwks(&self, req: &Request) -> Result<JwksAnswer, OpError<JwksErrors>> {
         configured(req, super::discovery::jwks)
     }
-}
-
-fn fields<const N: usize>(pairs: [(&str, Option<String>); N]) -> HashMap<String, String> {
-    pairs
-        .into_iter()
-        .filter_map(|(k, v)| v.map(|v| (k.to_string(), v)))
-        .collect()
 }

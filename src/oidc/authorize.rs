@@ -36,17 +36,85 @@ pub(super) async fn run(oidc: &Oidc, req: &Request, params: Params) -> Outcome {
             .map(|(_, v)| v.as_str()),
     );
     match decide(oidc, req, params).await {
-        Decided::Redirect(to) => Outcome::Redirect(to),
-        Decided::Login(id, request) => Outcome::Login(login_page(oidc, req, id.expose(), &request)),
-        Decided::Page(code, message) => Outcome::Page(code, message, lang),
+        Ok(Decision::Code(to)) => Outcome::Redirect(to),
+        Ok(Decision::Login(id, request)) => {
+            Outcome::Login(login_page(oidc, req, id.expose(), &request))
+        }
+        Err(refusal) => refused(oidc, refusal, lang),
     }
 }
 
-enum Decided {
-    Redirect(String),
+/// What the protocol decided for an authorization request it accepts.
+enum Decision {
+    /// A signed-in session: the client's redirect URI with the code.
+    Code(String),
     /// A scan is needed: the stored request's id, and the request.
     Login(Secret, AuthRequest),
-    Page(&'static str, String),
+}
+
+/// Why an authorization request is refused, decided apart from how it is answered
+/// ([`refused`] alone maps it to a page or a redirect; kanidm's `Oauth2Error` is the model).
+enum Refusal {
+    /// An unknown `client_id`: no redirect can be trusted (RFC 6749 4.1.2.1).
+    UnknownClient,
+    /// `redirect_uri` missing or not registered for the client (its name): no redirect either.
+    UnregisteredRedirectUri(String),
+    /// The redirect URI is the client's: the error goes back to it, with the request's state.
+    ToClient {
+        back: Back,
+        code: &'static str,
+        description: String,
+    },
+}
+
+/// Where a refusal goes back to once the redirect URI is the client's: it, and the request's
+/// `state` (unless oversized).
+#[derive(Clone)]
+struct Back {
+    redirect_uri: String,
+    state: Option<String>,
+}
+
+impl Back {
+    fn refuse(&self, code: &'static str, description: impl Into<String>) -> Refusal {
+        Refusal::ToClient {
+            back: self.clone(),
+            code,
+            description: description.into(),
+        }
+    }
+
+    fn failed(&self, e: OAuthError) -> Refusal {
+        self.refuse(e.code, e.description)
+    }
+}
+
+/// The one answer of each refusal: an error page (400) where a redirect would be unsafe, else
+/// the client's redirect URI with `error`, `error_description`, `state` and `iss`.
+fn refused(oidc: &Oidc, refusal: Refusal, lang: Lang) -> Outcome {
+    match refusal {
+        Refusal::UnknownClient => Outcome::Page(
+            "invalid_client",
+            "unknown client_id: no redirect is made".into(),
+            lang,
+        ),
+        Refusal::UnregisteredRedirectUri(client) => Outcome::Page(
+            "invalid_redirect_uri",
+            format!("redirect_uri is missing or not registered for {client}: no redirect is made"),
+            lang,
+        ),
+        Refusal::ToClient {
+            back,
+            code,
+            description,
+        } => Outcome::Redirect(error_redirect(
+            oidc,
+            &back.redirect_uri,
+            back.state.as_deref(),
+            code,
+            &description,
+        )),
+    }
 }
 
 pub fn see_other(to: &str) -> Response {
@@ -57,7 +125,7 @@ pub fn see_other(to: &str) -> Response {
         .finish()
 }
 
-async fn decide(oidc: &Oidc, req: &Request, params: Params) -> Decided {
+async fn decide(oidc: &Oidc, req: &Request, params: Params) -> Result<Decision, Refusal> {
     let mut map: HashMap<&str, &str> = HashMap::new();
     let mut repeated = None;
     for (k, v) in &params {
@@ -65,95 +133,78 @@ async fn decide(oidc: &Oidc, req: &Request, params: Params) -> Decided {
             repeated = Some(k.clone());
         }
     }
-    let Some(client) = map.get("client_id").and_then(|id| oidc.clients.get(id)) else {
-        return Decided::Page(
-            "invalid_client",
-            "unknown client_id: no redirect is made".into(),
-        );
-    };
-    let Some(redirect_uri) = map
+    let client = map
+        .get("client_id")
+        .and_then(|id| oidc.clients.get(id))
+        .ok_or(Refusal::UnknownClient)?;
+    let redirect_uri = map
         .get("redirect_uri")
         .filter(|uri| client.redirect_uris.iter().any(|r| r == *uri))
-    else {
-        return Decided::Page(
-            "invalid_redirect_uri",
-            format!(
-                "redirect_uri is missing or not registered for {}: no redirect is made",
-                client.name
-            ),
-        );
-    };
+        .ok_or_else(|| Refusal::UnregisteredRedirectUri(client.name.clone()))?;
     // An oversized state is refused without being echoed back (nor stored).
     let oversized = map.get("state").is_some_and(|s| s.len() > MAX_ECHOED);
-    let state = map
-        .get("state")
-        .filter(|_| !oversized)
-        .map(|s| s.to_string());
-    let fail = |code: &'static str, text: &str| {
-        Decided::Redirect(error_redirect(
-            oidc,
-            redirect_uri,
-            state.as_deref(),
-            code,
-            text,
-        ))
+    let back = Back {
+        redirect_uri: redirect_uri.to_string(),
+        state: map
+            .get("state")
+            .filter(|_| !oversized)
+            .map(|s| s.to_string()),
     };
     if let Some(name) = repeated {
-        return fail("invalid_request", &format!("{name} appears more than once"));
+        return Err(back.refuse("invalid_request", format!("{name} appears more than once")));
     }
     if oversized {
-        return fail(
+        return Err(back.refuse(
             "invalid_request",
-            &format!("state is longer than {MAX_ECHOED} bytes"),
-        );
+            format!("state is longer than {MAX_ECHOED} bytes"),
+        ));
     }
-    let asked = match parse(oidc, client, redirect_uri, &map) {
-        Ok(asked) => asked,
-        Err((code, text)) => return fail(code, &text),
-    };
+    let asked =
+        parse(oidc, client, redirect_uri, &map).map_err(|(code, text)| back.refuse(code, text))?;
     // Counted whether a scan follows or a code at once: each stores something for a while (the
     // request for the login page, or a code with its state and nonce).
     let (ip, _) = crate::edge::client_of(req);
-    if let Err(e) = oidc.saoma.admit_authorization_request(&ip).await {
-        let e = OAuthError::domain(e);
-        return fail(e.code, &e.description);
-    }
-    match oidc.current_session(req).await {
-        Ok(Some(login))
-            if !asked.fresh_login
-                && asked
-                    .max_age
-                    .is_none_or(|max| now_secs() - login.auth_time <= max)
-                && asked
-                    .hinted_account
-                    .as_ref()
-                    .is_none_or(|hinted| *hinted == login.account_id) =>
+    oidc.saoma
+        .admit_authorization_request(&ip)
+        .await
+        .map_err(|e| back.failed(OAuthError::domain(e)))?;
+    let session = oidc
+        .current_session(req)
+        .await
+        .map_err(|e| back.failed(e))?;
+    if let Some(login) = session
+        && !asked.fresh_login
+        && asked
+            .max_age
+            .is_none_or(|max| now_secs() - login.auth_time <= max)
+        && asked
+            .hinted_account
+            .as_ref()
+            .is_none_or(|hinted| *hinted == login.account_id)
+    {
+        if let Some(sid) = &login.sid
+            && let Err(e) = oidc.saoma.sso_session_used(sid).await
         {
-            if let Some(sid) = &login.sid
-                && let Err(e) = oidc.saoma.sso_session_used(sid).await
-            {
-                // Only the admin plane's "last used" is behind: the login itself stands.
-                tracing::warn!(error = %e, "oidc: could not record an SSO session's use");
-            }
-            return match oidc.issue_code(asked.request, login).await {
-                Ok(to) => Decided::Redirect(to),
-                Err(e) => fail(e.code, &e.description),
-            };
+            // Only the admin plane's "last used" is behind: the login itself stands.
+            tracing::warn!(error = %e, "oidc: could not record an SSO session's use");
         }
-        Ok(_) => {}
-        Err(e) => return fail(e.code, &e.description),
+        return oidc
+            .issue_code(asked.request, login)
+            .await
+            .map(Decision::Code)
+            .map_err(|e| back.failed(e));
     }
     if asked.prompt_none {
-        return fail(
+        return Err(back.refuse(
             "login_required",
             "no signed-in session: the user must scan a code",
-        );
+        ));
     }
     let id = random_token();
-    if let Err(e) = oidc.save_request(id.expose(), &asked.request).await {
-        return fail(e.code, &e.description);
-    }
-    Decided::Login(id, asked.request)
+    oidc.save_request(id.expose(), &asked.request)
+        .await
+        .map_err(|e| back.failed(e))?;
+    Ok(Decision::Login(id, asked.request))
 }
 
 /// `redirect_uri` with `params` added to its query (its own query kept).

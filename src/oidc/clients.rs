@@ -193,16 +193,25 @@ fn is_loopback(url: &url::Url) -> bool {
     }
 }
 
+/// A client's credentials as a form carries them: `client_id` and `client_secret`
+/// (`client_secret_post`), or the id alone (a public client, or beside Basic).
+pub struct FormCredentials {
+    pub client_id: Option<String>,
+    pub client_secret: Option<Secret>,
+}
+
 /// The client, authenticated by one method: HTTP Basic, the form's `client_secret`, or none
-/// (public clients). Removes the credentials from `params`.
+/// (public clients).
 pub fn authenticate<'a>(
     oidc: &'a Oidc,
     req: &Request,
-    params: &mut HashMap<String, String>,
+    form: FormCredentials,
 ) -> Result<&'a Client, OAuthError> {
     let basic = credentials(req, "Basic").map(parse_basic).transpose()?;
-    let form_id = params.remove("client_id");
-    let form_secret = params.remove("client_secret");
+    let FormCredentials {
+        client_id: form_id,
+        client_secret: form_secret,
+    } = form;
     let (id, secret) = match (basic, form_secret) {
         (Some(_), Some(_)) => {
             return Err(OAuthError::invalid_request(
@@ -228,7 +237,7 @@ pub fn authenticate<'a>(
         .ok_or_else(|| OAuthError::invalid_client("client authentication failed"))?;
     let ok = match (&client.secret, secret) {
         (None, None) => true,
-        (Some(_), Some(given)) => client.secret_matches(&given),
+        (Some(_), Some(given)) => client.secret_matches(given.expose()),
         _ => false,
     };
     if !ok {
@@ -247,7 +256,7 @@ pub fn credentials<'r>(req: &'r Request, scheme: &str) -> Option<&'r str> {
 }
 
 /// `Basic base64(urlencode(id) ":" urlencode(secret))` (RFC 6749 2.3.1).
-fn parse_basic(value: &str) -> Result<(String, String), OAuthError> {
+fn parse_basic(value: &str) -> Result<(String, Secret), OAuthError> {
     let bad = || OAuthError::invalid_client("malformed Basic credentials");
     let decoded = STANDARD.decode(value.trim()).map_err(|_| bad())?;
     let text = String::from_utf8(decoded).map_err(|_| bad())?;
@@ -258,7 +267,7 @@ fn parse_basic(value: &str) -> Result<(String, String), OAuthError> {
             .map(|(_, v)| v.to_string())
             .unwrap_or_default()
     };
-    Ok((unescape(id), unescape(secret)))
+    Ok((unescape(id), Secret::new(unescape(secret))))
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! The examples of the OAuth operations' bodies in the OpenAPI document (`#[oai(example)]`).
 
-use super::api::{EmptyBody, RevokeForm, TokenForm};
+use super::api::{EmptyBody, RevokeForm};
 use super::claims::{UserInfo, WeChatIdentity};
 use super::token_body::TokenBody;
+use super::token_request::TokenForm;
 use crate::scene::Provider;
 use poem_openapi::types::Example;
 

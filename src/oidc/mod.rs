@@ -31,6 +31,7 @@ mod state;
 mod store;
 mod token_body;
 mod token_endpoint;
+mod token_request;
 mod types;
 mod userinfo;
 

@@ -6,49 +6,56 @@ use super::claims::scope_claims;
 use super::clients::authenticate;
 use super::error::OAuthError;
 use super::token_body::TokenBody;
-use super::types::AuthCode;
+use super::token_request::{Grant, TokenRequest};
+use super::types::{AuthCode, CodeVerifier, RedirectUri, Scopes};
 use super::{Client, Oidc};
 use crate::accounts::RefreshSubject;
+use crate::secret::Secret;
 use crate::tokens::{ADMIN_SCOPE, AdminSubject};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use poem::Request;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use subtle::ConstantTimeEq;
 
-/// The token endpoint's work, on the form's parameters.
+/// The token endpoint's work, on the request read from its form.
 pub async fn token(
     oidc: &Oidc,
     req: &Request,
-    mut params: HashMap<String, String>,
+    request: TokenRequest,
 ) -> Result<TokenBody, OAuthError> {
-    let client = authenticate(oidc, req, &mut params)?;
-    match params.get("grant_type").map(String::as_str) {
-        Some("authorization_code") => exchange_code(oidc, client, &params).await,
-        Some("refresh_token") => refresh(oidc, client, &params).await,
-        Some("client_credentials") => admin_token(oidc, client, &params),
-        Some(_) => Err(OAuthError::new(
-            poem::http::StatusCode::BAD_REQUEST,
-            "unsupported_grant_type",
-            "grant_type must be authorization_code, refresh_token or client_credentials",
-        )),
-        None => Err(OAuthError::invalid_request("grant_type is missing")),
+    let client = authenticate(oidc, req, request.credentials)?;
+    match request.grant {
+        Grant::AuthorizationCode {
+            code,
+            redirect_uri,
+            verifier,
+        } => exchange_code(oidc, client, code, redirect_uri, verifier).await,
+        Grant::RefreshToken { refresh_token } => refresh(oidc, client, refresh_token).await,
+        Grant::ClientCredentials { scope } => admin_token(oidc, client, &scope),
+        Grant::Unsupported(grant_type) => {
+            tracing::info!(client = %client.id, grant_type = ?grant_type, "oidc: unsupported grant_type");
+            Err(OAuthError::new(
+                poem::http::StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "grant_type must be authorization_code, refresh_token or client_credentials",
+            ))
+        }
+        Grant::Missing => Err(OAuthError::invalid_request("grant_type is missing")),
     }
 }
 
 async fn exchange_code(
     oidc: &Oidc,
     client: &Client,
-    params: &HashMap<String, String>,
+    code: Option<AuthCode>,
+    redirect_uri: Option<RedirectUri>,
+    verifier: Option<CodeVerifier>,
 ) -> Result<TokenBody, OAuthError> {
     if !client.code_grant {
         return Err(unauthorized_client("authorization_code"));
     }
-    let code = params
-        .get("code")
-        .map(AuthCode::new)
-        .ok_or_else(|| OAuthError::invalid_request("code is missing"))?;
+    let code = code.ok_or_else(|| OAuthError::invalid_request("code is missing"))?;
     let Some(mut grant) = oidc.take_code(&code).await? else {
         if let Some(family) = oidc.used_code(&code).await? {
             oidc.saoma
@@ -66,15 +73,12 @@ async fn exchange_code(
             "the code was issued to another client",
         ));
     }
-    if params.get("redirect_uri").map(String::as_str) != Some(grant.request.redirect_uri.as_str()) {
+    if redirect_uri.as_ref() != Some(&grant.request.redirect_uri) {
         return Err(OAuthError::invalid_grant(
             "redirect_uri differs from the authorization request's",
         ));
     }
-    check_pkce(
-        grant.request.code_challenge.as_deref(),
-        params.get("code_verifier"),
-    )?;
+    check_pkce(grant.request.code_challenge.as_deref(), verifier.as_ref())?;
     if grant.request.scopes.contains(ADMIN_SCOPE) {
         if let Some(admin) = super::console_client::admin_tokens(oidc, client, &grant).await? {
             record_on_session(oidc, client, &grant).await?;
@@ -135,7 +139,7 @@ async fn record_on_session(
 
 /// RFC 7636 4.6: S256(verifier) must equal the challenge; a verifier without a challenge is
 /// refused too (RFC 9700 2.1.1).
-fn check_pkce(challenge: Option<&str>, verifier: Option<&String>) -> Result<(), OAuthError> {
+fn check_pkce(challenge: Option<&str>, verifier: Option<&CodeVerifier>) -> Result<(), OAuthError> {
     match (challenge, verifier) {
         (None, None) => Ok(()),
         (Some(_), None) => Err(OAuthError::invalid_grant("code_verifier is missing")),
@@ -143,6 +147,7 @@ fn check_pkce(challenge: Option<&str>, verifier: Option<&String>) -> Result<(), 
             "code_verifier sent, but the authorization request had no code_challenge",
         )),
         (Some(challenge), Some(verifier)) => {
+            let verifier = verifier.expose();
             let well_formed = (43..=128).contains(&verifier.len())
                 && verifier
                     .bytes()
@@ -160,14 +165,13 @@ fn check_pkce(challenge: Option<&str>, verifier: Option<&String>) -> Result<(), 
 async fn refresh(
     oidc: &Oidc,
     client: &Client,
-    params: &HashMap<String, String>,
+    refresh_token: Option<Secret>,
 ) -> Result<TokenBody, OAuthError> {
-    let presented = params
-        .get("refresh_token")
-        .ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
+    let presented =
+        refresh_token.ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
     let issued = oidc
         .saoma
-        .refresh_for_client(presented, client.id.as_str())
+        .refresh_for_client(presented.expose(), client.id.as_str())
         .await
         .map_err(OAuthError::domain)?;
     Ok(TokenBody {
@@ -182,16 +186,11 @@ async fn refresh(
 
 /// RFC 6749 4.4: an admin token (scope `saoma:admin`, short-lived, no refresh token) for a
 /// client configured with `grant_types = ["client_credentials"]`.
-fn admin_token(
-    oidc: &Oidc,
-    client: &Client,
-    params: &HashMap<String, String>,
-) -> Result<TokenBody, OAuthError> {
+fn admin_token(oidc: &Oidc, client: &Client, asked: &Scopes) -> Result<TokenBody, OAuthError> {
     if !client.admin {
         return Err(unauthorized_client("client_credentials"));
     }
-    let asked = params.get("scope").map(String::as_str).unwrap_or_default();
-    if asked.split(' ').any(|s| !s.is_empty() && s != ADMIN_SCOPE) {
+    if asked.as_strs().iter().any(|s| *s != ADMIN_SCOPE) {
         return Err(OAuthError::new(
             poem::http::StatusCode::BAD_REQUEST,
             "invalid_scope",

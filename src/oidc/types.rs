@@ -1,5 +1,5 @@
 //! The OAuth values the provider passes around, each its own type: an authorization code, a
-//! client id, a redirect URI and a set of scopes. Each serializes as the plain string (or list)
+//! PKCE verifier, a client id, a redirect URI and a set of scopes. Each serializes as the plain string (or list)
 //! stored before these types existed.
 
 use serde::{Deserialize, Serialize};
@@ -25,6 +25,27 @@ impl AuthCode {
 impl fmt::Debug for AuthCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("AuthCode([redacted])")
+    }
+}
+
+/// A PKCE `code_verifier` (RFC 7636), as presented at the token endpoint. `Debug` prints
+/// `[redacted]`: with the code, it is what redeems a public client's login.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CodeVerifier(String);
+
+impl CodeVerifier {
+    pub fn new(verifier: impl Into<String>) -> Self {
+        Self(verifier.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for CodeVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CodeVerifier([redacted])")
     }
 }
 
@@ -56,7 +77,9 @@ impl std::borrow::Borrow<str> for ClientId {
     }
 }
 
-/// A `redirect_uri`, one of the client's registered ones (checked before one is made).
+/// A `redirect_uri`: in a stored authorization request one of the client's registered ones
+/// (checked before the request is made); at the token endpoint the one presented, compared
+/// with the request's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct RedirectUri(String);
@@ -78,6 +101,11 @@ impl RedirectUri {
 pub struct Scopes(Vec<String>);
 
 impl Scopes {
+    /// A `scope` parameter: space-separated, empty entries skipped.
+    pub fn parse(scope: &str) -> Self {
+        scope.split(' ').filter(|s| !s.is_empty()).collect()
+    }
+
     pub fn contains(&self, scope: &str) -> bool {
         self.0.iter().any(|s| s == scope)
     }
@@ -134,6 +162,9 @@ mod tests {
         let code = AuthCode::new("c0de-value");
         assert!(!format!("{code:?}").contains("c0de-value"));
         assert_eq!(code.expose(), "c0de-value");
+        let verifier = CodeVerifier::new("v3rifier-value");
+        assert!(!format!("{verifier:?}").contains("v3rifier-value"));
+        assert_eq!(verifier.expose(), "v3rifier-value");
     }
 
     #[test]
@@ -160,5 +191,10 @@ mod tests {
         scopes.remove("saoma:admin");
         assert!(!scopes.contains("saoma:admin"));
         assert_eq!(scopes.as_strs(), ["openid", "phone"]);
+        assert_eq!(
+            Scopes::parse(" saoma:admin  openid").as_strs(),
+            ["saoma:admin", "openid"]
+        );
+        assert!(Scopes::parse("").as_strs().is_empty());
     }
 }

@@ -2,10 +2,9 @@
 
 use super::Oidc;
 use super::claims::{UserInfo, scope_claims};
-use super::clients::{authenticate, credentials};
+use super::clients::{FormCredentials, authenticate, credentials};
 use super::error::OAuthError;
 use poem::Request;
-use std::collections::HashMap;
 
 /// The claims behind the request's Bearer access token.
 pub async fn userinfo(oidc: &Oidc, req: &Request) -> Result<UserInfo, OAuthError> {
@@ -36,12 +35,11 @@ pub async fn userinfo(oidc: &Oidc, req: &Request) -> Result<UserInfo, OAuthError
 pub async fn revoke(
     oidc: &Oidc,
     req: &Request,
-    mut params: HashMap<String, String>,
+    credentials: FormCredentials,
+    token: Option<String>,
 ) -> Result<(), OAuthError> {
-    let client = authenticate(oidc, req, &mut params)?;
-    let token = params
-        .remove("token")
-        .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
+    let client = authenticate(oidc, req, credentials)?;
+    let token = token.ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
     if oidc.saoma.signer().verify(&token).is_ok() {
         return Ok(());
     }

@@ -38,9 +38,7 @@ pub(super) async fn record_at(store: &SqlAccounts, event_type: &str, now: i64) -
     .execute(&mut *tx)
     .await
     .unwrap();
-    enqueue(&mut tx, std::slice::from_ref(&id), now)
-        .await
-        .unwrap();
+    enqueue(&mut tx, &[id.as_str()], now).await.unwrap();
     tx.commit().await.unwrap();
     id
 }

@@ -326,3 +326,108 @@ async fn a_server_without_oidc_clients_answers_discovery_with_a_documented_404()
         );
     }
 }
+
+/// Every bad token request gets the error that names its fault, in the endpoint's order: the
+/// client is authenticated first, then its grant is checked, then the grant's parameters.
+#[tokio::test]
+async fn a_bad_token_request_gets_the_error_that_names_its_fault() {
+    let app = spawn_oidc_app().await;
+    let grafana = Some(("grafana", SECRET));
+    let cases = [
+        (
+            grafana,
+            "code=c".into(),
+            400,
+            "invalid_request",
+            "grant_type is missing",
+        ),
+        (
+            grafana,
+            "grant_type=password".into(),
+            400,
+            "unsupported_grant_type",
+            "grant_type must be",
+        ),
+        (
+            None,
+            "grant_type=refresh_token&grant_type=authorization_code&client_id=spa".into(),
+            400,
+            "invalid_request",
+            "",
+        ),
+        (
+            grafana,
+            format!("grant_type=authorization_code&redirect_uri={GRAFANA_CB}"),
+            400,
+            "invalid_request",
+            "code is missing",
+        ),
+        (
+            grafana,
+            "grant_type=refresh_token".into(),
+            400,
+            "invalid_request",
+            "refresh_token is missing",
+        ),
+        (
+            grafana,
+            format!("grant_type=refresh_token&refresh_token=x&client_secret={SECRET}"),
+            400,
+            "invalid_request",
+            "not Basic and client_secret both",
+        ),
+        (
+            grafana,
+            "grant_type=refresh_token&refresh_token=x&client_id=spa".into(),
+            400,
+            "invalid_request",
+            "client_id differs",
+        ),
+        (
+            None,
+            "grant_type=password&client_id=nobody".into(),
+            401,
+            "invalid_client",
+            "",
+        ),
+        (
+            Some(("grafana", "wrong")),
+            "grant_type=password".into(),
+            401,
+            "invalid_client",
+            "",
+        ),
+        (
+            grafana,
+            "grant_type=client_credentials&scope=openid".into(),
+            400,
+            "unauthorized_client",
+            "client_credentials",
+        ),
+        (
+            None,
+            format!(
+                "grant_type=authorization_code&client_id=spa&code=nope&redirect_uri={SPA_CB}&code_verifier={VERIFIER}"
+            ),
+            400,
+            "invalid_grant",
+            "the code is invalid",
+        ),
+    ];
+    for (client, body, status, error, description) in cases {
+        let mut req = app
+            .http
+            .post(app.url("/oidc/token"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body.clone());
+        if let Some((id, secret)) = client {
+            req = req.basic_auth(id, Some(secret));
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), status, "{body}");
+        let answer: Value = res.json().await.unwrap();
+        assert_eq!(answer["error"], error, "{body}: {answer}");
+        let text = answer["error_description"].as_str().unwrap_or_default();
+        assert!(text.contains(description), "{body}: {answer}");
+    }
+}
