@@ -7,29 +7,24 @@ use crate::api::{
     AccountApi, AdminApi, AdminProvisionApi, AdminWebhooksApi, HealthApi, MiniProgramApi,
     MiniProgramSmsApi, PhoneApi, ProfileApi, ProvidersApi, ScenesApi,
 };
-use crate::methods::in_wechat::InWechatApi;
-use crate::methods::mobile_app::MobileAppApi;
-use crate::methods::official_account::OfficialAccountApi;
-use crate::methods::website::WebsiteApi;
+use crate::methods::MethodApis;
 use crate::oidc::{OidcApi, OidcBrowserApi};
 use poem_openapi::{LicenseObject, OpenApiService, ServerObject};
 
-/// Every operation of the server, one `#[OpenApi]` impl per feature (a tuple has `Default` up to
-/// twelve members: a thirteenth goes in a nested tuple).
+/// Every operation of the server, one `#[OpenApi]` impl per feature, the login methods' in their
+/// table (a tuple has `Default` up to twelve members: a thirteenth goes in a nested tuple).
+/// The document does not depend on the order.
 type Apis = (
     ScenesApi,
     MiniProgramApi,
     AccountApi,
     HealthApi,
     ProvidersApi,
-    WebsiteApi,
-    OfficialAccountApi,
     PhoneApi,
     OidcApi,
     OidcBrowserApi,
-    InWechatApi,
+    MethodApis,
     (
-        MobileAppApi,
         MiniProgramSmsApi,
         AdminApi,
         AdminProvisionApi,

@@ -37,7 +37,7 @@ impl Saoma {
     /// account disabled or deleted): asked at every call. (Without an admin plane, `/admin/*`
     /// is not mounted: 404.)
     pub async fn admin_actor(&self, token: &str) -> Result<Actor, Error> {
-        let subject = match self.signer.verify_admin(token) {
+        let subject = match self.parts.signer.verify_admin(token) {
             Ok(subject) => subject,
             Err(AdminTokenError::MissingScope) => return Err(Error::InsufficientScope),
             Err(AdminTokenError::Invalid(_)) => return Err(Error::Unauthenticated),
@@ -51,7 +51,7 @@ impl Saoma {
             // A machine's token stands for a client the configuration allows now: one removed
             // (or no longer allowed client_credentials) is no one here.
             crate::tokens::AdminSubject::Client(client_id) => {
-                if !self.settings.admins.admits_machine(client_id) {
+                if !self.parts.settings.admins.admits_machine(client_id) {
                     return Err(Error::Unauthenticated);
                 }
             }
@@ -67,13 +67,18 @@ impl Saoma {
             path: path.to_owned(),
             status,
         });
-        if let Err(e) = self.events.record_alone(None, actor, &called).await {
+        if let Err(e) = self.parts.events.record_alone(None, actor, &called).await {
             tracing::error!(error = %crate::telemetry::chain(&e), "an admin call could not be recorded");
         }
     }
 
     pub async fn admin_account(&self, id: &str) -> Result<AdminAccount, Error> {
-        let account = self.accounts.get(id).await?.ok_or(Error::AccountNotFound)?;
+        let account = self
+            .parts
+            .accounts
+            .get(id)
+            .await?
+            .ok_or(Error::AccountNotFound)?;
         Ok(admin_view(&account))
     }
 
@@ -84,14 +89,19 @@ impl Saoma {
         reason: Option<&str>,
         actor: &Actor,
     ) -> Result<Ended, Error> {
-        self.lifecycle
+        self.parts
+            .lifecycle
             .disable(id, reason, actor)
             .await
             .map_err(not_found)
     }
 
     pub async fn enable_account(&self, id: &str, actor: &Actor) -> Result<(), Error> {
-        self.lifecycle.enable(id, actor).await.map_err(not_found)
+        self.parts
+            .lifecycle
+            .enable(id, actor)
+            .await
+            .map_err(not_found)
     }
 
     pub async fn delete_account(
@@ -100,7 +110,8 @@ impl Saoma {
         by: DeletedBy,
         actor: &Actor,
     ) -> Result<(), Error> {
-        self.lifecycle
+        self.parts
+            .lifecycle
             .delete(id, by, actor)
             .await
             .map_err(not_found)?;
@@ -123,7 +134,7 @@ impl Saoma {
             before,
             limit,
         };
-        let events = self.events.events(&query).await?;
+        let events = self.parts.events.events(&query).await?;
         let next = match events.last() {
             Some(last) if events.len() == usize::try_from(limit).unwrap_or(usize::MAX) => {
                 Some(format!("{}.{}", last.created_at, last.id))
@@ -176,8 +187,8 @@ pub struct AdminSessions {
 impl Saoma {
     /// The account's live refresh-token and SSO sessions.
     pub async fn admin_sessions(&self, id: &str) -> Result<AdminSessions, Error> {
-        let sessions = self.lifecycle.sessions(id).await.map_err(not_found)?;
-        let sso = self.sso.of_account(id).await?;
+        let sessions = self.parts.lifecycle.sessions(id).await.map_err(not_found)?;
+        let sso = self.parts.sso.of_account(id).await?;
         let at = |ms| DateTime::from_timestamp_millis(ms).unwrap_or_default();
         let refresh = sessions
             .into_iter()
@@ -208,7 +219,8 @@ impl Saoma {
 
     /// End them all; how many.
     pub async fn end_admin_sessions(&self, id: &str, actor: &Actor) -> Result<Ended, Error> {
-        self.lifecycle
+        self.parts
+            .lifecycle
             .end_sessions(id, actor)
             .await
             .map_err(not_found)
@@ -224,7 +236,11 @@ impl Saoma {
         limit: u32,
     ) -> Result<(Vec<AdminAccount>, Option<String>), Error> {
         let before = cursor.map(parse_account_cursor).transpose()?;
-        let accounts = self.lifecycle.search(query.trim(), before, limit).await?;
+        let accounts = self
+            .parts
+            .lifecycle
+            .search(query.trim(), before, limit)
+            .await?;
         let next = match accounts.last() {
             Some(last) if accounts.len() == usize::try_from(limit).unwrap_or(usize::MAX) => Some(
                 format!("{}.{}", last.created_at.timestamp_millis(), last.id),

@@ -94,11 +94,11 @@ impl Saoma {
     /// Whether `account_id` is an admin now: named in `[admin]` (by id or phone), existing,
     /// not disabled. Read from the database at each call.
     pub async fn is_admin(&self, account_id: &str) -> Result<bool, Error> {
-        let admins = &self.settings.admins;
+        let admins = &self.parts.settings.admins;
         if admins.is_empty() {
             return Ok(false);
         }
-        let account = self.accounts.get(account_id).await?;
+        let account = self.parts.accounts.get(account_id).await?;
         Ok(account.is_some_and(|a| admins.admits(&a)))
     }
 }

@@ -72,6 +72,7 @@ impl Saoma {
             .map_err(|e| Error::Internal(e.into()))??;
         let mp = self.mini_program()?;
         let account = self
+            .parts
             .accounts
             .get(&account_id)
             .await?
@@ -87,19 +88,24 @@ impl Saoma {
             .avatars_url
             .join(&format!("{id}.png"))
             .map_err(|e| Error::Internal(e.into()))?;
-        self.accounts.add_avatar(&account_id, &id, &png).await?;
+        self.parts
+            .accounts
+            .add_avatar(&account_id, &id, &png)
+            .await?;
         let checked = self
+            .parts
             .wechat
             .media_check_async(&mp.app, &openid, PROFILE_SCENE, url.as_str())
             .await;
         match checked {
-            Ok(trace_id) => self.accounts.set_avatar_trace(&id, &trace_id).await?,
+            Ok(trace_id) => self.parts.accounts.set_avatar_trace(&id, &trace_id).await?,
             Err(e) => {
-                self.accounts.remove_avatar(&id).await?;
+                self.parts.accounts.remove_avatar(&id).await?;
                 return Err(e.into());
             }
         }
         let account = self
+            .parts
             .accounts
             .get(&account_id)
             .await?
@@ -111,7 +117,12 @@ impl Saoma {
     /// accepts it. An unknown or settled trace id changes nothing.
     pub async fn avatar_checked(&self, trace_id: &str, suggest: Suggest) -> Result<(), Error> {
         let accepted = suggest == Suggest::Pass;
-        match self.accounts.settle_avatar(trace_id, accepted).await? {
+        match self
+            .parts
+            .accounts
+            .settle_avatar(trace_id, accepted)
+            .await?
+        {
             Some(_) => tracing::info!(accepted, "an avatar's content check arrived"),
             None => tracing::info!("a content check result for no pending avatar; ignored"),
         }
@@ -127,7 +138,7 @@ impl Saoma {
         if !well_formed {
             return Err(Error::AvatarNotFound);
         }
-        match self.accounts.avatar(id).await? {
+        match self.parts.accounts.avatar(id).await? {
             Some((png, status)) if status != AvatarStatus::Refused => Ok(png),
             _ => Err(Error::AvatarNotFound),
         }

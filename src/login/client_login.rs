@@ -66,11 +66,16 @@ impl Saoma {
             auth_time: now / 1000,
             browser: client.browser.clone(),
         };
-        let redirect = self.client_resume.park(&login).await.inspect_err(|e| {
-            if matches!(e, Error::Store(_)) {
-                self.metrics.store_error("ephemeral");
-            }
-        })?;
+        let redirect = self
+            .parts
+            .client_resume
+            .park(&login)
+            .await
+            .inspect_err(|e| {
+                if matches!(e, Error::Store(_)) {
+                    self.parts.metrics.store_error("ephemeral");
+                }
+            })?;
         self.transition(&record.scene, |r, now| Ok(r.apply(Event::PickUp, now)?))
             .await?;
         let mut view = self.view(&record, now);
@@ -82,6 +87,6 @@ impl Saoma {
 impl Saoma {
     /// The hosted login page of an OpenID authorization request, on `origin`.
     pub(crate) fn client_login_page(&self, origin: &url::Url, request: &str) -> url::Url {
-        self.client_resume.login_page(origin, request)
+        self.parts.client_resume.login_page(origin, request)
     }
 }

@@ -20,13 +20,14 @@ impl Saoma {
     /// A disabled account gets none (its SSO sessions may still answer authorization
     /// requests with codes: this is where they stop).
     pub async fn mint_for_client(&self, subject: RefreshSubject) -> Result<ClientTokens, Error> {
-        let account = self.accounts.get(&subject.account_id).await?;
+        let account = self.parts.accounts.get(&subject.account_id).await?;
         if account.is_none_or(|a| a.disabled.is_some()) {
             return Err(Error::LoginRefused(crate::scene::Refusal::AccountDisabled));
         }
         let (refresh, family_id) = self
+            .parts
             .refresh_tokens
-            .issue_for_client(&subject, self.settings.refresh_ttl)
+            .issue_for_client(&subject, self.parts.settings.refresh_ttl)
             .await?;
         let tokens = self.client_token_set(&subject, &refresh.token)?;
         Ok(ClientTokens {
@@ -61,11 +62,12 @@ impl Saoma {
         holder: Option<&str>,
     ) -> Result<(IssuedRefresh, RefreshSubject), Error> {
         let (issued, subject) = self
+            .parts
             .refresh_tokens
-            .rotate(&Secret::new(refresh_token), self.settings.refresh_ttl)
+            .rotate(&Secret::new(refresh_token), self.parts.settings.refresh_ttl)
             .await?;
         if subject.client_id.as_deref() != holder {
-            self.refresh_tokens.revoke(&issued.token).await?;
+            self.parts.refresh_tokens.revoke(&issued.token).await?;
             tracing::warn!(
                 issued_to = subject.client_id.as_deref().unwrap_or("the API"),
                 presented_by = holder.unwrap_or("the API"),
@@ -81,10 +83,10 @@ impl Saoma {
     /// revoked already.
     pub async fn revoke_for_client(&self, token: &str, client_id: &str) -> Result<bool, Error> {
         let token = Secret::new(token);
-        match self.refresh_tokens.holder(&token).await? {
+        match self.parts.refresh_tokens.holder(&token).await? {
             None => Ok(true),
             Some(holder) if holder.as_deref() == Some(client_id) => {
-                self.refresh_tokens.revoke(&token).await?;
+                self.parts.refresh_tokens.revoke(&token).await?;
                 Ok(true)
             }
             Some(_) => Ok(false),
@@ -93,7 +95,7 @@ impl Saoma {
 
     /// End a session by its family id.
     pub async fn revoke_family(&self, family_id: &str) -> Result<(), Error> {
-        Ok(self.refresh_tokens.revoke_family(family_id).await?)
+        Ok(self.parts.refresh_tokens.revoke_family(family_id).await?)
     }
 
     fn client_token_set(
@@ -102,6 +104,7 @@ impl Saoma {
         refresh: &Secret,
     ) -> Result<TokenSet, Error> {
         let access = self
+            .parts
             .signer
             .issue_for_client(
                 &AccessSubject {

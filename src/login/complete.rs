@@ -27,11 +27,16 @@ impl Saoma {
         origin: LoginOrigin,
     ) -> Result<Account, Error> {
         let record = match &origin.scene {
-            Some(scene) => self.scenes.get(scene).await?.map(|found| found.record),
+            Some(scene) => self
+                .parts
+                .scenes
+                .get(scene)
+                .await?
+                .map(|found| found.record),
             None => None,
         };
         let details = details(identity, &origin, record.as_ref());
-        match self.accounts.log_in(identity, &details).await? {
+        match self.parts.accounts.log_in(identity, &details).await? {
             Admission::Admitted { account, .. } => Ok(account),
             Admission::Refused { reason, .. } => {
                 tracing::info!(

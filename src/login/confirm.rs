@@ -20,7 +20,7 @@ impl Saoma {
         app_id: &AppId,
         scanned_by: Option<ScannedBy>,
     ) -> Result<SceneRecord, Error> {
-        let event = if self.settings.require_phone && account.phone.is_none() {
+        let event = if self.parts.settings.require_phone && account.phone.is_none() {
             Event::RequirePhone
         } else {
             Event::Confirm

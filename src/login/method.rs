@@ -70,6 +70,7 @@ impl Saoma {
             return Err(Error::InvalidReturnUrl);
         }
         let method = self
+            .parts
             .methods
             .get(new.provider)
             .ok_or(Error::ProviderUnavailable(new.provider))?;
@@ -79,7 +80,8 @@ impl Saoma {
     /// The registered method of `provider`, as its own type; `ProviderUnavailable` when the
     /// server has none.
     pub(crate) fn method<M: LoginMethod>(&self, provider: Provider) -> Result<&M, Error> {
-        self.methods
+        self.parts
+            .methods
             .find(provider)
             .ok_or(Error::ProviderUnavailable(provider))
     }
@@ -87,7 +89,8 @@ impl Saoma {
     /// The providers a page may create scenes for (configured, or played by the sandbox), in
     /// the order to show them.
     pub fn providers(&self) -> Vec<Provider> {
-        self.methods
+        self.parts
+            .methods
             .0
             .values()
             .filter(|method| method.listed())
@@ -108,6 +111,7 @@ impl Saoma {
 
     fn joined(&self, part: impl Fn(&dyn LoginMethod) -> Option<String>) -> Option<String> {
         let parts: Vec<String> = self
+            .parts
             .methods
             .0
             .values()
@@ -118,6 +122,6 @@ impl Saoma {
 
     /// Whether the method of `provider` is registered.
     pub fn offers(&self, provider: Provider) -> bool {
-        self.methods.get(provider).is_some()
+        self.parts.methods.get(provider).is_some()
     }
 }

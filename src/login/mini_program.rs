@@ -54,7 +54,7 @@ impl Saoma {
     /// released so the browser may retry with the same id.
     async fn create_mini_program_scene(&self, new: NewScene) -> Result<CreatedScene, Error> {
         let mp = self.mini_program()?.clone();
-        let pooled = match (&new.scene, &self.code_pool) {
+        let pooled = match (&new.scene, &self.parts.code_pool) {
             (None, Some(pool)) => pool.take(std::time::Instant::now()),
             _ => None,
         };
@@ -76,6 +76,7 @@ impl Saoma {
         };
         let drawn = match self.wxacode_budget(&mp.app.app_id).await {
             Ok(()) => self
+                .parts
                 .wechat
                 .wxacode_unlimit(&mp.app, &request)
                 .await
@@ -85,7 +86,7 @@ impl Saoma {
         let image = match drawn {
             Ok(image) => image,
             Err(e) => {
-                if let Err(del) = self.scenes.delete(&record.scene).await {
+                if let Err(del) = self.parts.scenes.delete(&record.scene).await {
                     tracing::warn!(error = %crate::telemetry::chain(&del), "could not release a scene after a WeChat error");
                 }
                 return Err(e);
@@ -106,7 +107,7 @@ impl Saoma {
             poll_token: poll_token.expose().to_string(),
             status: record.status,
             expires_in: record.expires_in(now_ms()),
-            interval: self.settings.interval_secs,
+            interval: self.parts.settings.interval_secs,
             qr: Qr {
                 image: Some(data_url),
                 ..Qr::default()
@@ -132,7 +133,12 @@ impl Saoma {
         let scene = req.scene.map(Scene::parse).transpose()?;
         if let Some(scene) = &scene {
             // Fail before spending the user's single-use code on a scene that cannot move.
-            let found = self.scenes.get(scene).await?.ok_or(Error::SceneNotFound)?;
+            let found = self
+                .parts
+                .scenes
+                .get(scene)
+                .await?
+                .ok_or(Error::SceneNotFound)?;
             ensure_mini_program(&found.record)?;
             let status = found.record.status_at(now_ms());
             if !status.is_waiting() {
@@ -145,7 +151,7 @@ impl Saoma {
         } else {
             self.admit_direct_login(&req.requester_ip).await?;
         }
-        let session = match self.wechat.jscode2session(&mp.app, &req.code).await {
+        let session = match self.parts.wechat.jscode2session(&mp.app, &req.code).await {
             Ok(session) => session,
             Err(e) => return Err(self.login_failed(scene.as_ref(), e.into()).await),
         };

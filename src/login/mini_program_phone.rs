@@ -49,6 +49,7 @@ impl Saoma {
             self.mini_program_need_phone(scene, &account_id).await?;
         }
         let account = self
+            .parts
             .accounts
             .get(&account_id)
             .await?
@@ -66,7 +67,7 @@ impl Saoma {
                 scene_status,
             });
         }
-        let info = self.wechat.user_phone_number(&mp.app, code).await?;
+        let info = self.parts.wechat.user_phone_number(&mp.app, code).await?;
         if info.watermark.appid != mp.app.app_id.as_str() {
             return Err(Error::Internal(anyhow::anyhow!(
                 "getuserphonenumber answered with another app's watermark"
@@ -74,7 +75,7 @@ impl Saoma {
         }
         let phone = Phone::from_parts(&info.country_code, &info.pure_phone_number)
             .map_err(|_| Error::InvalidPhone)?;
-        let binding = self.accounts.bind_phone(&account.id, &phone).await?;
+        let binding = self.parts.accounts.bind_phone(&account.id, &phone).await?;
         tracing::info!(phone = %phone.masked(), linked = binding.linked, "phone bound by WeChat");
 
         let scene_status = match &scene {
@@ -104,7 +105,7 @@ impl Saoma {
     pub(super) fn mini_program_bearer(&self, bearer: Option<&str>) -> Result<String, Error> {
         let mp = self.mini_program()?;
         let claims = bearer
-            .and_then(|t| self.signer.verify(t).ok())
+            .and_then(|t| self.parts.signer.verify(t).ok())
             .ok_or(Error::Unauthenticated)?;
         if claims.provider != Provider::MiniProgram.as_str()
             || claims.app_id != mp.app.app_id.as_str()
@@ -120,7 +121,12 @@ impl Saoma {
         scene: &Scene,
         account_id: &str,
     ) -> Result<SceneRecord, Error> {
-        let found = self.scenes.get(scene).await?.ok_or(Error::SceneNotFound)?;
+        let found = self
+            .parts
+            .scenes
+            .get(scene)
+            .await?
+            .ok_or(Error::SceneNotFound)?;
         ensure_mini_program(&found.record)?;
         ensure_need_phone(&found.record, now_ms(), Event::PhoneBound)?;
         if found.record.outcome.as_ref().map(|o| o.account_id.as_str()) != Some(account_id) {

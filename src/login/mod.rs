@@ -127,125 +127,48 @@ pub struct Parts {
     pub shutdown: crate::shutdown::Shutdown,
 }
 
-/// The server's state. Its fields are private to `login`: the layers above use it through
-/// its methods, grouped by feature in the files of this module.
+/// The server's state: the parts, private to `login`. The layers above use it through its
+/// methods, grouped by feature in the files of this module; the login methods (`methods`)
+/// through its `pub(crate)` ones.
 pub struct Saoma {
-    scenes: Arc<dyn SceneStore>,
-    notifier: Arc<dyn Notifier>,
-    dedupe: Arc<dyn Dedupe>,
-    limiter: Arc<dyn RateLimiter>,
-    /// Single values with a TTL: the OpenID Provider's requests, codes and sessions.
-    ephemeral: Arc<dyn Ephemeral>,
-    accounts: Arc<dyn AccountStore>,
-    refresh_tokens: Arc<dyn RefreshTokens>,
-    lifecycle: Arc<dyn Lifecycle>,
-    events: Arc<dyn EventLog>,
-    sso: Arc<dyn SsoSessions>,
-    client_resume: Arc<dyn ClientResume>,
-    webhooks: Arc<dyn crate::accounts::WebhookEndpoints>,
-    webhook_settings: crate::webhooks::Settings,
-    signer: Arc<Signer>,
-    wechat: WeChatClient,
-    metrics: Arc<crate::metrics::Metrics>,
-    /// The login methods this server offers, keyed by provider.
-    methods: Methods,
-    /// Mini-program codes drawn ahead of time (`mini_program.pool_size`; `None`: off).
-    code_pool: Option<Arc<CodePool>>,
-    settings: Settings,
-    /// Sends the codes that verify phone numbers of `need_phone` scenes.
-    sms: Arc<dyn SmsSender>,
-    /// `[limits]`: rate rules, open-stream counts, trusted proxies.
-    limits: Arc<crate::limits::Limits>,
-    /// Whether the instances on this store share the database and the signing key.
-    cluster: Arc<Cluster>,
-    /// Tripped on SIGTERM: open SSE streams tell their browsers to reconnect elsewhere.
-    shutdown: crate::shutdown::Shutdown,
+    parts: Parts,
 }
 
 impl From<Parts> for Saoma {
     fn from(parts: Parts) -> Saoma {
-        let Parts {
-            scenes,
-            notifier,
-            dedupe,
-            limiter,
-            ephemeral,
-            accounts,
-            refresh_tokens,
-            lifecycle,
-            events,
-            sso,
-            client_resume,
-            webhooks,
-            webhook_settings,
-            signer,
-            wechat,
-            metrics,
-            methods,
-            code_pool,
-            settings,
-            sms,
-            limits,
-            cluster,
-            shutdown,
-        } = parts;
-        Saoma {
-            scenes,
-            notifier,
-            dedupe,
-            limiter,
-            ephemeral,
-            accounts,
-            refresh_tokens,
-            lifecycle,
-            events,
-            sso,
-            client_resume,
-            webhooks,
-            webhook_settings,
-            signer,
-            wechat,
-            metrics,
-            methods,
-            code_pool,
-            settings,
-            sms,
-            limits,
-            cluster,
-            shutdown,
-        }
+        Saoma { parts }
     }
 }
 
 impl Saoma {
     pub fn settings(&self) -> &Settings {
-        &self.settings
+        &self.parts.settings
     }
 
     /// The signing key of access tokens (and of EdDSA id_tokens).
     pub fn signer(&self) -> &Signer {
-        &self.signer
+        &self.parts.signer
     }
 
     /// Short-lived values with a TTL: the OpenID Provider keeps its requests, codes and
     /// sessions here.
     pub fn ephemeral(&self) -> &dyn Ephemeral {
-        self.ephemeral.as_ref()
+        self.parts.ephemeral.as_ref()
     }
 
     /// An account by id; `None` when it no longer exists.
     pub async fn account(&self, id: &str) -> Result<Option<crate::accounts::Account>, Error> {
-        Ok(self.accounts.get(id).await?)
+        Ok(self.parts.accounts.get(id).await?)
     }
 
     /// The WeChat client, for a method's own calls.
     pub(crate) fn wechat(&self) -> &WeChatClient {
-        &self.wechat
+        &self.parts.wechat
     }
 
     /// The metrics in Prometheus text format.
     pub fn render_metrics(&self) -> String {
-        self.metrics.render()
+        self.parts.metrics.render()
     }
 
     /// The client a request comes from: the TCP peer, or the client a trusted proxy forwards
@@ -255,28 +178,28 @@ impl Saoma {
         peer: std::net::IpAddr,
         forwarded: impl Iterator<Item = &'a str>,
     ) -> std::net::IpAddr {
-        self.limits.proxies.client_ip(peer, forwarded)
+        self.parts.limits.proxies.client_ip(peer, forwarded)
     }
 
     pub fn jwks(&self) -> crate::tokens::Jwks {
-        self.signer.jwks()
+        self.parts.signer.jwks()
     }
 
     /// Whether this instance agrees with its peers, looked at now (claims renewed).
     pub async fn cluster_state(&self) -> ClusterState {
-        self.cluster.check().await
+        self.parts.cluster.check().await
     }
 
     /// Whether the ephemeral store and the database answer, each on its own.
     pub async fn readiness(&self) -> (bool, bool) {
-        let (store, database) = tokio::join!(self.scenes.ping(), self.accounts.ping());
+        let (store, database) = tokio::join!(self.parts.scenes.ping(), self.parts.accounts.ping());
         if let Err(e) = &store {
             tracing::warn!(error = %crate::telemetry::chain(&e), "readiness: the store does not answer");
-            self.metrics.store_error("ephemeral");
+            self.parts.metrics.store_error("ephemeral");
         }
         if let Err(e) = &database {
             tracing::warn!(error = %crate::telemetry::chain(&e), "readiness: the database does not answer");
-            self.metrics.store_error("database");
+            self.parts.metrics.store_error("database");
         }
         (store.is_ok(), database.is_ok())
     }

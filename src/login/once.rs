@@ -8,12 +8,12 @@ use std::time::Duration;
 impl Saoma {
     /// Whether `key` is seen for the first time within `ttl` (then it is remembered).
     pub(crate) async fn first_seen(&self, key: &str, ttl: Duration) -> Result<bool, Error> {
-        Ok(self.dedupe.first_seen(key, ttl).await?)
+        Ok(self.parts.dedupe.first_seen(key, ttl).await?)
     }
 
     /// Forget `key`: what it named failed, and its retry must be handled.
     pub(crate) async fn forget_seen(&self, key: &str) -> Result<(), Error> {
-        Ok(self.dedupe.forget(key).await?)
+        Ok(self.parts.dedupe.forget(key).await?)
     }
 
     /// Unlink the identity `openid` of `app_id` from its account (an unfollow, with
@@ -23,6 +23,6 @@ impl Saoma {
         app_id: &AppId,
         openid: &OpenId,
     ) -> Result<bool, Error> {
-        Ok(self.accounts.unlink(app_id, openid).await?)
+        Ok(self.parts.accounts.unlink(app_id, openid).await?)
     }
 }

@@ -33,6 +33,7 @@ impl Saoma {
         let nickname = valid_nickname(nickname)?;
         let mp = self.mini_program()?;
         let account = self
+            .parts
             .accounts
             .get(&account_id)
             .await?
@@ -44,6 +45,7 @@ impl Saoma {
             .map(|i| i.openid.clone())
             .ok_or(Error::TokenNotAccepted)?;
         let suggest = self
+            .parts
             .wechat
             .msg_sec_check(&mp.app, &openid, PROFILE_SCENE, &nickname)
             .await?;
@@ -51,7 +53,11 @@ impl Saoma {
             tracing::info!(?suggest, "a nickname was refused by WeChat's content check");
             return Err(Error::NicknameRefused);
         }
-        let account = self.accounts.set_nickname(&account_id, &nickname).await?;
+        let account = self
+            .parts
+            .accounts
+            .set_nickname(&account_id, &nickname)
+            .await?;
         Ok(AccountView::from(&account))
     }
 }

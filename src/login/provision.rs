@@ -23,6 +23,7 @@ impl Saoma {
             return Err(Error::PhoneOrUnionidRequired);
         }
         let account = self
+            .parts
             .lifecycle
             .provision(phone.as_ref(), unionid.as_ref(), actor)
             .await?;

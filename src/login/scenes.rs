@@ -58,7 +58,7 @@ impl Saoma {
                 created_at: now,
                 for_client: new.for_client,
             },
-            expires_at: now + millis(self.settings.scene_ttl),
+            expires_at: now + millis(self.parts.settings.scene_ttl),
             scanned_by: None,
             outcome: None,
             return_url: new.return_url,
@@ -66,12 +66,13 @@ impl Saoma {
             refused: None,
         };
         match self
+            .parts
             .scenes
             .create(&record, self.keep_until(&record, now))
             .await
         {
             Ok(()) => {
-                self.metrics.scene_created(record.provider);
+                self.parts.metrics.scene_created(record.provider);
                 Ok((record, token))
             }
             Err(StoreError::Exists) => Err(Error::SceneExists),
@@ -93,7 +94,7 @@ impl Saoma {
             poll_token: poll_token.expose().to_string(),
             status: record.status,
             expires_in: record.expires_in(now_ms()),
-            interval: self.settings.interval_secs,
+            interval: self.parts.settings.interval_secs,
             qr,
         }
     }
@@ -101,20 +102,25 @@ impl Saoma {
     /// Delete a scene that could not be shown (WeChat failed to draw its code), so that the
     /// browser may retry with the same id. A failure is logged: the scene then just expires.
     pub(crate) async fn release_scene(&self, scene: &Scene) {
-        if let Err(del) = self.scenes.delete(scene).await {
+        if let Err(del) = self.parts.scenes.delete(scene).await {
             tracing::warn!(error = %crate::telemetry::chain(&del), "could not release a scene after a WeChat error");
         }
     }
 
     /// A scene's record as the store has it now; `None` when unknown or gone.
     pub(crate) async fn scene_record(&self, scene: &Scene) -> Result<Option<SceneRecord>, Error> {
-        Ok(self.scenes.get(scene).await?.map(|found| found.record))
+        Ok(self
+            .parts
+            .scenes
+            .get(scene)
+            .await?
+            .map(|found| found.record))
     }
 
     /// Until when the store keeps a record: while it waits, then a grace period so that late
     /// readers learn it expired or was consumed.
     fn keep_until(&self, record: &SceneRecord, now: i64) -> i64 {
-        let grace = millis(self.settings.grace);
+        let grace = millis(self.parts.settings.grace);
         if record.status.is_waiting() {
             record.expires_at + grace
         } else {
@@ -129,6 +135,7 @@ impl Saoma {
     {
         for _ in 0..CAS_ATTEMPTS {
             let current = self
+                .parts
                 .scenes
                 .get(scene)
                 .await
@@ -139,15 +146,18 @@ impl Saoma {
             change(&mut record, now)?;
             let keep_until = self.keep_until(&record, now);
             let replaced = self
+                .parts
                 .scenes
                 .replace(&record, current.version, keep_until)
                 .await
                 .map_err(|e| self.store_failed(e))?;
             if replaced {
                 if record.status != current.record.status {
-                    self.metrics.scene_reached(record.provider, record.status);
+                    self.parts
+                        .metrics
+                        .scene_reached(record.provider, record.status);
                 }
-                if let Err(e) = self.notifier.publish(scene).await {
+                if let Err(e) = self.parts.notifier.publish(scene).await {
                     // Streams also wake at expiry and re-read on reconnect; a lost hint delays,
                     // never loses, an outcome.
                     tracing::warn!(error = %crate::telemetry::chain(&e), "could not publish a scene change");
@@ -172,6 +182,7 @@ impl Saoma {
             .ok_or(Error::BadPollToken)?;
         let scene = Scene::parse(scene).map_err(|_| Error::SceneNotFound)?;
         let found = self
+            .parts
             .scenes
             .get(&scene)
             .await
@@ -245,7 +256,7 @@ impl Saoma {
             scene: record.scene.to_string(),
             status: record.status_at(now),
             expires_in: record.expires_in(now),
-            interval: self.settings.interval_secs,
+            interval: self.parts.settings.interval_secs,
             scanned_by: record.scanned_by.clone(),
             refused: record.refused,
             tokens: None,
@@ -261,8 +272,14 @@ impl Saoma {
         app_id: &AppId,
     ) -> Result<TokenSet, Error> {
         let refresh = self
+            .parts
             .refresh_tokens
-            .issue(account_id, provider, app_id, self.settings.refresh_ttl)
+            .issue(
+                account_id,
+                provider,
+                app_id,
+                self.parts.settings.refresh_ttl,
+            )
             .await?;
         let subject = AccessSubject {
             account_id: account_id.to_string(),
@@ -274,7 +291,7 @@ impl Saoma {
     }
 
     fn token_set(&self, subject: &AccessSubject, refresh: &Secret) -> Result<TokenSet, Error> {
-        let access = self.signer.issue(subject).map_err(Error::Internal)?;
+        let access = self.parts.signer.issue(subject).map_err(Error::Internal)?;
         Ok(TokenSet {
             access_token: access.token.expose().to_string(),
             token_type: "Bearer".into(),
@@ -299,6 +316,7 @@ impl Saoma {
 
     pub async fn revoke(&self, refresh_token: &str) -> Result<(), Error> {
         Ok(self
+            .parts
             .refresh_tokens
             .revoke(&Secret::new(refresh_token))
             .await?)
@@ -307,9 +325,10 @@ impl Saoma {
     /// The account behind a bearer access token.
     pub async fn me(&self, bearer: Option<&str>) -> Result<Account, Error> {
         let claims = bearer
-            .and_then(|t| self.signer.verify(t).ok())
+            .and_then(|t| self.parts.signer.verify(t).ok())
             .ok_or(Error::Unauthenticated)?;
-        self.accounts
+        self.parts
+            .accounts
             .get(&claims.sub)
             .await?
             .ok_or(Error::Unauthenticated)
@@ -329,7 +348,7 @@ fn expire(r: &mut SceneRecord, now: i64) -> Result<(), Error> {
 impl Saoma {
     /// Count a store failure and turn it into the domain error (503 for the caller).
     pub(crate) fn store_failed(&self, e: StoreError) -> Error {
-        self.metrics.store_error("ephemeral");
+        self.parts.metrics.store_error("ephemeral");
         Error::Store(e)
     }
 }

@@ -39,6 +39,7 @@ impl Saoma {
     pub async fn export_me(&self, bearer: &str) -> Result<AccountExport, Error> {
         let account = self.me(Some(bearer)).await?;
         let events = self
+            .parts
             .events
             .events(&EventQuery {
                 account_id: Some(account.id.clone()),
@@ -63,6 +64,7 @@ impl Saoma {
     /// minutes (a refreshed token does not count).
     pub async fn delete_me(&self, bearer: &str) -> Result<(), Error> {
         let claims = self
+            .parts
             .signer
             .verify(bearer)
             .map_err(|_| Error::Unauthenticated)?;
@@ -74,7 +76,8 @@ impl Saoma {
             return Err(Error::ReauthenticationRequired);
         }
         let actor = Actor::Account(claims.sub.clone());
-        self.lifecycle
+        self.parts
+            .lifecycle
             .delete(&claims.sub, DeletedBy::Owner, &actor)
             .await?;
         tracing::info!("an account was deleted by its owner");

@@ -115,7 +115,7 @@ impl Saoma {
         phone: &Phone,
         ip: &str,
     ) -> Result<(), Error> {
-        let s = &self.settings.sms;
+        let s = &self.parts.settings.sms;
         let phone_key = hex::encode(&Sha256::digest(phone.as_str().as_bytes())[..12]);
         // Each cap counts its hit before it checks, so the order matters: first what the sender
         // controls (its scene, address and account), then the number. A send refused for its
@@ -128,7 +128,7 @@ impl Saoma {
                 "sms_per_scene",
             ),
             (
-                format!("sms:ip:{}", self.limits.addresses.key(ip)),
+                format!("sms:ip:{}", self.parts.limits.addresses.key(ip)),
                 s.per_address,
                 "sms_per_ip",
             ),
@@ -155,7 +155,7 @@ impl Saoma {
                 tracing::warn!(
                     "sms.budget_per_hour is spent: no SMS code goes out until the hour ends"
                 );
-                self.metrics.sms_budget_exhausted();
+                self.parts.metrics.sms_budget_exhausted();
                 Err(Error::SmsBudgetExhausted { retry_after })
             }
         }

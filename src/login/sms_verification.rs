@@ -63,7 +63,7 @@ impl Saoma {
     /// A number SMS codes may go to.
     fn sms_destination(&self, phone: &str) -> Result<Phone, Error> {
         let phone = Phone::parse(phone).map_err(|_| Error::InvalidPhone)?;
-        let countries = &self.settings.sms.countries;
+        let countries = &self.parts.settings.sms.countries;
         if !countries.allow(&phone) {
             return Err(Error::PhoneCountryNotAllowed {
                 allowed: countries.to_string(),
@@ -79,7 +79,7 @@ impl Saoma {
         phone: &Phone,
         ip: &str,
     ) -> Result<SmsSent, Error> {
-        let s = &self.settings.sms;
+        let s = &self.parts.settings.sms;
         let phone = phone.clone();
         ensure_need_phone(record, now_ms(), Event::PhoneBound)?;
         self.admit_sms(record, &phone, ip).await?;
@@ -97,11 +97,12 @@ impl Saoma {
             Ok(())
         })
         .await?;
-        self.sms
+        self.parts
+            .sms
             .send_code(&phone, &code, s.code_ttl)
             .await
             .map_err(Error::Sms)?;
-        self.metrics.sms_sent();
+        self.parts.metrics.sms_sent();
         tracing::info!(scene = %record.scene, phone = %phone.masked(), "phone code sent");
         Ok(SmsSent {
             phone: phone.to_string(),
@@ -145,7 +146,7 @@ impl Saoma {
         code: &str,
     ) -> Result<SceneView, Error> {
         let phone = phone.clone();
-        let max_attempts = self.settings.sms.max_attempts;
+        let max_attempts = self.parts.settings.sms.max_attempts;
         let presented = code_hash(&record.scene, &phone, code.trim());
         let verdict = Mutex::new(None);
         let checked = self
@@ -189,6 +190,7 @@ impl Saoma {
             Error::Internal(anyhow::anyhow!("need_phone scene without an outcome"))
         })?;
         let binding = self
+            .parts
             .accounts
             .bind_phone(&outcome.account_id, &phone)
             .await?;

@@ -38,28 +38,28 @@ impl Saoma {
             auth_time: login.auth_time,
             expires_at: chrono::Utc::now().timestamp_millis().saturating_add(ttl_ms),
         };
-        let sid = self.sso.open(&cookie, &new).await?;
+        let sid = self.parts.sso.open(&cookie, &new).await?;
         Ok((cookie, sid))
     }
 
     /// The live session the cookie names.
     pub async fn sso_session(&self, cookie: &str) -> Result<Option<SsoSession>, Error> {
-        Ok(self.sso.find(&Secret::new(cookie)).await?)
+        Ok(self.parts.sso.find(&Secret::new(cookie)).await?)
     }
 
     /// The session answered an authorization request (its last use, for the admin plane).
     pub async fn sso_session_used(&self, sid: &str) -> Result<(), Error> {
-        Ok(self.sso.touch(sid).await?)
+        Ok(self.parts.sso.touch(sid).await?)
     }
 
     /// `client_id` received tokens under the session: it is told when the session ends.
     pub async fn sso_client_got_tokens(&self, sid: &str, client_id: &str) -> Result<(), Error> {
-        Ok(self.sso.add_client(sid, client_id).await?)
+        Ok(self.parts.sso.add_client(sid, client_id).await?)
     }
 
     /// End the session the cookie names (logout); `false`: there was none.
     pub async fn end_sso_session(&self, cookie: &str) -> Result<bool, Error> {
-        Ok(self.sso.end(&Secret::new(cookie)).await?)
+        Ok(self.parts.sso.end(&Secret::new(cookie)).await?)
     }
 }
 

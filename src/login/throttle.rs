@@ -23,14 +23,14 @@ impl Saoma {
             Verdict::Allowed => Ok(()),
             Verdict::Refused { retry_after } => {
                 tracing::info!(limit, "rate limited");
-                self.metrics.rate_limited(limit);
+                self.parts.metrics.rate_limited(limit);
                 Err(Error::RateLimited { what, retry_after })
             }
         }
     }
 
     pub(super) async fn hit(&self, key: &str, rule: Rule) -> Result<Verdict, Error> {
-        limits::check(self.limiter.as_ref(), key, rule)
+        limits::check(self.parts.limiter.as_ref(), key, rule)
             .await
             .map_err(|e| self.store_failed(e))
     }
@@ -48,7 +48,7 @@ impl Saoma {
     }
 
     async fn admit_waiting(&self, ip: &str, counted: &Waiting) -> Result<(), Error> {
-        let rules = &self.limits;
+        let rules = &self.parts.limits;
         let ip = rules.addresses.key(ip);
         self.enforce(
             &format!("{}:{ip}", counted.per_minute.0),
@@ -69,10 +69,10 @@ impl Saoma {
     /// A login without a scene from a client address, before its code is exchanged with
     /// WeChat: so many a minute.
     pub(crate) async fn admit_direct_login(&self, ip: &str) -> Result<(), Error> {
-        let ip = self.limits.addresses.key(ip);
+        let ip = self.parts.limits.addresses.key(ip);
         self.enforce(
             &format!("logins:{ip}"),
-            self.limits.direct_logins,
+            self.parts.limits.direct_logins,
             "direct_logins_per_ip",
             "logins without a scene from this address",
         )
@@ -82,10 +82,10 @@ impl Saoma {
     /// A phone number asked of WeChat (`getuserphonenumber`, charged per success) from a client
     /// address, before WeChat is called: so many a minute.
     pub(crate) async fn admit_phone_number(&self, ip: &str) -> Result<(), Error> {
-        let ip = self.limits.addresses.key(ip);
+        let ip = self.parts.limits.addresses.key(ip);
         self.enforce(
             &format!("phone-numbers:{ip}"),
-            self.limits.phone_numbers,
+            self.parts.limits.phone_numbers,
             "phone_numbers_per_ip",
             "phone numbers asked from this address",
         )
@@ -96,12 +96,12 @@ impl Saoma {
     /// token is checked, so that nobody else can spend the holder's polls.
     pub(crate) async fn pace_poll(&self, scene: &Scene) -> Result<(), Error> {
         match self
-            .hit(&format!("poll:{scene}"), self.limits.poll_pace)
+            .hit(&format!("poll:{scene}"), self.parts.limits.poll_pace)
             .await?
         {
             Verdict::Allowed => Ok(()),
             Verdict::Refused { retry_after } => {
-                self.metrics.rate_limited("slow_down");
+                self.parts.metrics.rate_limited("slow_down");
                 Err(Error::SlowDown { retry_after })
             }
         }
@@ -114,11 +114,12 @@ impl Saoma {
         let (Error::InvalidCode(_), Some(scene)) = (&err, scene) else {
             return err;
         };
-        let rule = self.limits.failed_logins;
+        let rule = self.parts.limits.failed_logins;
         if rule.is_off() {
             return err;
         }
         let hits = match self
+            .parts
             .limiter
             .hit(&format!("fail:{scene}"), rule.window)
             .await
@@ -140,7 +141,7 @@ impl Saoma {
                 .await;
             if cancelled.is_ok() {
                 tracing::warn!(scene = %scene, hits, "scene cancelled after repeated bad login codes");
-                self.metrics.rate_limited("failed_logins");
+                self.parts.metrics.rate_limited("failed_logins");
             }
         }
         err
@@ -149,11 +150,14 @@ impl Saoma {
     /// Keep `getwxacodeunlimit` under its per-minute budget for the whole cluster: past it,
     /// 503 `wechat_quota_exhausted` before WeChat is called.
     pub(crate) async fn wxacode_budget(&self, app_id: &AppId) -> Result<(), Error> {
-        match self.hit(&wxacode_key(app_id), self.limits.wxacode).await? {
+        match self
+            .hit(&wxacode_key(app_id), self.parts.limits.wxacode)
+            .await?
+        {
             Verdict::Allowed => Ok(()),
             Verdict::Refused { retry_after } => {
                 tracing::warn!(app_id = %app_id, "getwxacodeunlimit budget spent for this minute");
-                self.metrics.rate_limited("wxacode_budget");
+                self.parts.metrics.rate_limited("wxacode_budget");
                 Err(Error::WeChatQuota {
                     retry_after: retry_after.max(Duration::from_secs(1)),
                 })

@@ -260,7 +260,7 @@ impl super::Saoma {
         let Ok(scene) = crate::scene::Scene::parse(scene.to_string()) else {
             return Ok(None);
         };
-        let Some(found) = self.scenes.get(&scene).await? else {
+        let Some(found) = self.parts.scenes.get(&scene).await? else {
             return Ok(None);
         };
         let record = found.record;

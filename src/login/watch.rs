@@ -46,7 +46,7 @@ impl Saoma {
             _ => {}
         }
         // Subscribe before the first read so that no change falls between the two.
-        let notes = self.notifier.subscribe(&record.scene);
+        let notes = self.parts.notifier.subscribe(&record.scene);
         let watch = Watch {
             saoma: Arc::clone(self),
             scene: record.scene,
@@ -54,7 +54,7 @@ impl Saoma {
             last: None,
             done: false,
             failed: false,
-            _open: self.metrics.sse_stream(),
+            _open: self.parts.metrics.sse_stream(),
         };
         Ok(futures::stream::unfold(watch, next_event).boxed())
     }
@@ -68,15 +68,15 @@ impl Saoma {
         poll_token: Option<&str>,
     ) -> Result<BoxStream<'static, Option<Result<SceneView, Error>>>, Error> {
         let stream = self.watch(scene, poll_token).await?;
-        let client = self.limits.addresses.client(ip);
-        let Some(slot) = self.limits.streams.try_open(client) else {
-            self.metrics.rate_limited("sse_per_ip");
+        let client = self.parts.limits.addresses.client(ip);
+        let Some(slot) = self.parts.limits.streams.try_open(client) else {
+            self.parts.metrics.rate_limited("sse_per_ip");
             return Err(Error::RateLimited {
                 what: "open event streams from this address",
                 retry_after: SSE_RETRY_AFTER,
             });
         };
-        let stream = self.shutdown.interrupt(stream).map(move |item| {
+        let stream = self.parts.shutdown.interrupt(stream).map(move |item| {
             // The slot counts this stream until the stream is dropped.
             let _open = &slot;
             item
@@ -128,7 +128,7 @@ async fn next_event(mut w: Watch) -> Option<(Result<SceneView, Error>, Watch)> {
 
 /// The current view (None on a transient failure) and, while waiting, the expiry deadline.
 async fn read(saoma: &Saoma, scene: &Scene) -> Result<(Option<SceneView>, Option<i64>), Error> {
-    let Some(found) = saoma.scenes.get(scene).await? else {
+    let Some(found) = saoma.parts.scenes.get(scene).await? else {
         return Ok((Some(final_view(saoma, scene, SceneStatus::Expired)), None));
     };
     let record: SceneRecord = found.record;
@@ -150,7 +150,7 @@ fn final_view(saoma: &Saoma, scene: &Scene, status: SceneStatus) -> SceneView {
         scene: scene.to_string(),
         status,
         expires_in: 0,
-        interval: saoma.settings.interval_secs,
+        interval: saoma.parts.settings.interval_secs,
         scanned_by: None,
         refused: None,
         tokens: None,

@@ -15,11 +15,12 @@ const CONFIGURED: &str = "config";
 
 impl Saoma {
     pub async fn webhook_endpoints(&self) -> Result<Vec<Endpoint>, Error> {
-        Ok(self.webhooks.webhook_endpoints().await?)
+        Ok(self.parts.webhooks.webhook_endpoints().await?)
     }
 
     pub async fn webhook_endpoint(&self, id: &str) -> Result<Endpoint, Error> {
-        self.webhooks
+        self.parts
+            .webhooks
             .webhook_endpoint(id)
             .await?
             .ok_or(Error::WebhookNotFound)
@@ -32,7 +33,8 @@ impl Saoma {
         events: Option<Vec<EventType>>,
         secret: Option<&str>,
     ) -> Result<(Endpoint, SigningSecret), Error> {
-        self.webhook_settings
+        self.parts
+            .webhook_settings
             .policy
             .check_url(url)
             .map_err(Error::InvalidWebhookUrl)?;
@@ -42,7 +44,7 @@ impl Saoma {
             secret: Secret::new(secret.expose()),
             events: events.map(|types| types.iter().map(|t| t.as_str().to_owned()).collect()),
         };
-        Ok((self.webhooks.create_webhook(&spec).await?, secret))
+        Ok((self.parts.webhooks.create_webhook(&spec).await?, secret))
     }
 
     /// A new secret (given, or new); the current one signs next to it for
@@ -63,8 +65,9 @@ impl Saoma {
             return Err(Error::WebhookDisabled);
         }
         let secret = signing_secret(secret)?;
-        let overlap = self.webhook_settings.rotation_overlap;
+        let overlap = self.parts.webhook_settings.rotation_overlap;
         let rotated = self
+            .parts
             .webhooks
             .rotate_webhook_secret(id, &Secret::new(secret.expose()), overlap)
             .await?
@@ -76,7 +79,8 @@ impl Saoma {
         if self.webhook_endpoint(id).await?.disabled_at.is_some() {
             return Err(Error::WebhookDisabled);
         }
-        self.webhooks
+        self.parts
+            .webhooks
             .disable_webhook(id, "admin")
             .await?
             .ok_or(Error::WebhookNotFound)
@@ -93,7 +97,8 @@ impl Saoma {
             }
             _ => {}
         }
-        self.webhooks
+        self.parts
+            .webhooks
             .enable_webhook(id)
             .await?
             .ok_or(Error::WebhookNotFound)
@@ -109,6 +114,7 @@ impl Saoma {
         let before = cursor.map(super::admin::parse_cursor).transpose()?;
         self.webhook_endpoint(id).await?;
         let rows = self
+            .parts
             .webhooks
             .webhook_deliveries(id, before, limit.into())
             .await?;
@@ -125,7 +131,7 @@ impl Saoma {
     /// disabled endpoint: once it is enabled).
     pub async fn redeliver_webhook(&self, id: &str, event_id: &str) -> Result<(), Error> {
         self.webhook_endpoint(id).await?;
-        if self.webhooks.redeliver(id, event_id).await? {
+        if self.parts.webhooks.redeliver(id, event_id).await? {
             Ok(())
         } else {
             Err(Error::DeliveryNotFound)

@@ -1,12 +1,7 @@
 //! The login methods, one folder each: its struct and logic, its HTTP operations, its WeChat
 //! calls that no other method makes. A method reaches the core (`login`) through `Saoma`'s
 //! `pub(crate)` methods and is called by it through `LoginMethod`; the core never imports
-//! this module. [`register`] is the one table of them.
-
-pub(crate) mod in_wechat;
-pub(crate) mod mobile_app;
-pub(crate) mod official_account;
-pub(crate) mod website;
+//! this module. The `table!` at the end is the one table of them.
 
 use crate::config::{Config, OfficialAccountSettings};
 use crate::login::Methods;
@@ -19,26 +14,27 @@ pub(crate) struct Setup<'a> {
     pub official_account: Option<&'a OfficialAccountSettings>,
 }
 
-/// The table: one line per method, registered when configured (or played by the sandbox).
-pub(crate) fn register(setup: &Setup<'_>, methods: &mut Methods) -> anyhow::Result<()> {
-    methods.register_some(website::Website::from_config(
-        setup.config,
-        setup.public_url,
-    )?);
-    methods.register_some(in_wechat::InWechat::from_config(
-        setup.config,
-        setup.official_account,
-        setup.public_url,
-    )?);
-    methods.register_some(mobile_app::MobileApp::from_config(setup.config));
-    methods.register_some(
-        setup
-            .official_account
-            .cloned()
-            .map(|oa| {
-                official_account::OfficialAccount::from_settings(oa, setup.config.accounts.unfollow)
-            })
-            .transpose()?,
-    );
-    Ok(())
+/// One line per method: its folder, its struct (registered when `from_setup` finds it
+/// configured) and its HTTP operations. Makes the modules, `register` and `MethodApis`.
+macro_rules! table {
+    ($($method:ident :: $struct:ident, $api:ident;)*) => {
+        $(pub(crate) mod $method;)*
+
+        /// Register the methods that are configured (or played by the sandbox).
+        pub(crate) fn register(setup: &Setup<'_>, methods: &mut Methods) -> anyhow::Result<()> {
+            $(methods.register_some($method::$struct::from_setup(setup)?);)*
+            Ok(())
+        }
+
+        /// Every method's HTTP operations: the OpenAPI service (`app/openapi.rs`) mounts them
+        /// (the document does not depend on their order).
+        pub(crate) type MethodApis = ($($method::$api,)*);
+    };
+}
+
+table! {
+    official_account::OfficialAccount, OfficialAccountApi;
+    website::Website, WebsiteApi;
+    in_wechat::InWechat, InWechatApi;
+    mobile_app::MobileApp, MobileAppApi;
 }

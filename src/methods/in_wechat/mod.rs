@@ -10,7 +10,7 @@ mod callback;
 
 pub(crate) use api::InWechatApi;
 
-use crate::config::{Config, OfficialAccountSettings};
+use super::Setup;
 use crate::login::{CreatedScene, Error, LoginMethod, NewScene, Qr, Saoma};
 use crate::scene::{Provider, Scene};
 use crate::wechat::AppCredentials;
@@ -45,12 +45,12 @@ pub enum InWechatOutcome {
 impl InWechat {
     /// The official account's web authorization, when the account is configured and
     /// `in_wechat.enabled` does not turn it off.
-    pub(crate) fn from_config(
-        config: &Config,
-        official_account: Option<&OfficialAccountSettings>,
-        public_url: &url::Url,
-    ) -> anyhow::Result<Option<InWechat>> {
-        let Some(oa) = official_account.filter(|_| config.in_wechat_enabled(true)) else {
+    pub(crate) fn from_setup(setup: &Setup<'_>) -> anyhow::Result<Option<InWechat>> {
+        let (config, public_url) = (setup.config, setup.public_url);
+        let Some(oa) = setup
+            .official_account
+            .filter(|_| config.in_wechat_enabled(true))
+        else {
             return Ok(None);
         };
         Ok(Some(InWechat {

@@ -15,7 +15,7 @@ mod login;
 
 pub(crate) use api::MobileAppApi;
 
-use crate::config::Config;
+use super::Setup;
 use crate::login::{AccountView, CreatedScene, Error, LoginMethod, NewScene, Saoma, TokenSet};
 use crate::scene::{Provider, SceneStatus};
 use crate::wechat::AppCredentials;
@@ -28,12 +28,13 @@ pub struct MobileApp {
 
 impl MobileApp {
     /// The app `[mobile_app]` configures, if any.
-    pub(crate) fn from_config(config: &Config) -> Option<MobileApp> {
-        config
+    pub(crate) fn from_setup(setup: &Setup<'_>) -> anyhow::Result<Option<MobileApp>> {
+        Ok(setup
+            .config
             .mobile_app_credentials()
             .map(|(app_id, secret)| MobileApp {
                 app: AppCredentials { app_id, secret },
-            })
+            }))
     }
 }
 

@@ -14,6 +14,7 @@ mod qr;
 pub(crate) use api::OfficialAccountApi;
 pub use push::{PushQuery, UrlCheck};
 
+use super::Setup;
 use crate::config::{CallbackMode, OfficialAccountSettings, UnfollowPolicy};
 use crate::login::{CreatedScene, Error, LoginMethod, NewScene, Qr, Saoma};
 use crate::scene::Provider;
@@ -36,6 +37,14 @@ pub struct OfficialAccount {
 }
 
 impl OfficialAccount {
+    /// The account `[official_account]` configures (or the sandbox plays), if any.
+    pub(crate) fn from_setup(setup: &Setup<'_>) -> anyhow::Result<Option<OfficialAccount>> {
+        setup
+            .official_account
+            .map(|oa| OfficialAccount::from_settings(oa.clone(), setup.config.accounts.unfollow))
+            .transpose()
+    }
+
     /// From the resolved config; fails on an EncodingAESKey that is not 43 base64 characters.
     pub fn from_settings(
         settings: OfficialAccountSettings,

@@ -8,7 +8,7 @@ mod callback;
 
 pub(crate) use api::WebsiteApi;
 
-use crate::config::Config;
+use super::Setup;
 use crate::login::{CreatedScene, Error, LoginMethod, NewScene, Qr, Saoma, WxLogin};
 use crate::scene::{Provider, Scene};
 use crate::wechat::AppCredentials;
@@ -47,10 +47,8 @@ pub enum CallbackOutcome {
 
 impl Website {
     /// The website app `[website]` configures, if any.
-    pub(crate) fn from_config(
-        config: &Config,
-        public_url: &url::Url,
-    ) -> anyhow::Result<Option<Website>> {
+    pub(crate) fn from_setup(setup: &Setup<'_>) -> anyhow::Result<Option<Website>> {
+        let (config, public_url) = (setup.config, setup.public_url);
         let Some((app_id, secret)) = config.website_credentials() else {
             return Ok(None);
         };
