@@ -15,6 +15,7 @@ mod html;
 pub mod ids;
 mod limits;
 mod login;
+mod methods;
 mod metrics;
 mod oidc;
 pub mod scene;

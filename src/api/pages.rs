@@ -71,8 +71,8 @@ pub(crate) fn page_headers<E: Endpoint + 'static>(ep: E) -> impl Endpoint {
     ep.around(|ep, req| async move {
         let ancestors = req
             .data::<Arc<Saoma>>()
-            .and_then(|saoma| saoma.website())
-            .map_or_else(|| "'none'".to_string(), |w| w.frame_ancestors());
+            .and_then(|saoma| saoma.frame_ancestors())
+            .unwrap_or_else(|| "'none'".to_string());
         let mut response: Response = ep.call(req).await?.into_response();
         let csp = format!(
             "default-src 'none'; style-src '{}'; base-uri 'none'; form-action 'none'; \

@@ -7,8 +7,7 @@ use crate::accounts::SqlAccounts;
 use crate::config::{Config, OfficialAccountSettings};
 use crate::limits::Limits;
 use crate::login::{
-    Admins, Cluster, InWechat, KeyIds, Methods, MiniProgram, MobileApp, OfficialAccount, Parts,
-    Saoma, Settings, SmsCaps, SmsSettings, Website,
+    Admins, Cluster, KeyIds, Methods, MiniProgram, Parts, Saoma, Settings, SmsCaps, SmsSettings,
 };
 use crate::metrics::Metrics;
 use crate::shutdown::Shutdown;
@@ -82,16 +81,13 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
                 .join("avatars/")
                 .unwrap_or_else(|_| public_url.clone()),
         });
-    let website = match config.website_credentials() {
-        Some((app_id, secret)) => Some(Website {
-            app: AppCredentials { app_id, secret },
-            qrconnect_url: config.website_qrconnect_url(public_url)?,
-            callback_url: config.website_callback_url(public_url)?,
-            return_url: config.website_return_url(public_url),
-            allowed_return_urls: config.website.allowed_return_urls.clone(),
-        }),
-        None => None,
+    let mut methods = Methods::default();
+    let setup = crate::methods::Setup {
+        config,
+        public_url,
+        official_account: official_account.as_ref(),
     };
+    crate::methods::register(&setup, &mut methods)?;
     let limits = Arc::new(Limits::from_config(&config.limits)?);
     let hooks = super::http::hooks(metrics.clone(), limits.proxies.clone(), limits.addresses);
     let code_pool = code_pool(
@@ -101,28 +97,6 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
         &metrics,
         (&store.limiter, limits.wxacode),
     );
-    let in_wechat = match &official_account {
-        Some(oa) if config.in_wechat_enabled(true) => Some(InWechat {
-            app: AppCredentials {
-                app_id: oa.app_id.clone(),
-                secret: oa.app_secret.clone(),
-            },
-            authorize_url: config.in_wechat_authorize_url(public_url)?,
-            callback_url: config.in_wechat_callback_url(public_url)?,
-            fetch_profile: config.in_wechat.fetch_profile,
-            return_url: config.in_wechat_return_url(public_url),
-            allowed_return_urls: config.in_wechat.allowed_return_urls.clone(),
-        }),
-        _ => None,
-    };
-    let mobile_app = config
-        .mobile_app_credentials()
-        .map(|(app_id, secret)| MobileApp {
-            app: AppCredentials { app_id, secret },
-        });
-    let official_account = official_account
-        .map(|settings| OfficialAccount::from_settings(settings, config.accounts.unfollow))
-        .transpose()?;
     let sms = crate::sms::from_config(&config.sms, sandbox_inbox)
         .context("configuring the SMS sender")?;
     let cluster = Arc::new(Cluster::new(
@@ -143,22 +117,7 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
     }
     crate::accounts::spawn_sso_sweep(accounts.clone());
     let client_resume = Arc::new(crate::oidc::OidcResume::new(Arc::clone(&store.ephemeral)));
-    let mut methods = Methods::default();
-    if let Some(method) = mini_program {
-        methods.register(method);
-    }
-    if let Some(method) = official_account {
-        methods.register(method);
-    }
-    if let Some(method) = website {
-        methods.register(method);
-    }
-    if let Some(method) = in_wechat {
-        methods.register(method);
-    }
-    if let Some(method) = mobile_app {
-        methods.register(method);
-    }
+    methods.register_some(mini_program);
     let saoma = Saoma::from(Parts {
         scenes: store.scenes,
         notifier: store.notifier,

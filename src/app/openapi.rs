@@ -4,10 +4,13 @@
 //! needs no running server.
 
 use crate::api::{
-    AccountApi, AdminApi, AdminProvisionApi, AdminWebhooksApi, HealthApi, InWechatApi,
-    MiniProgramApi, MiniProgramSmsApi, MobileAppApi, OfficialAccountApi, PhoneApi, ProfileApi,
-    ProvidersApi, ScenesApi, WebsiteApi,
+    AccountApi, AdminApi, AdminProvisionApi, AdminWebhooksApi, HealthApi, MiniProgramApi,
+    MiniProgramSmsApi, PhoneApi, ProfileApi, ProvidersApi, ScenesApi,
 };
+use crate::methods::in_wechat::InWechatApi;
+use crate::methods::mobile_app::MobileAppApi;
+use crate::methods::official_account::OfficialAccountApi;
+use crate::methods::website::WebsiteApi;
 use crate::oidc::{OidcApi, OidcBrowserApi};
 use poem_openapi::{LicenseObject, OpenApiService, ServerObject};
 

@@ -78,3 +78,10 @@ impl Saoma {
         Ok(view)
     }
 }
+
+impl Saoma {
+    /// The hosted login page of an OpenID authorization request, on `origin`.
+    pub(crate) fn client_login_page(&self, origin: &url::Url, request: &str) -> url::Url {
+        self.client_resume.login_page(origin, request)
+    }
+}

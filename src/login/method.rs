@@ -20,6 +20,16 @@ pub trait LoginMethod: Any + Send + Sync {
         true
     }
 
+    /// The origin the login page frames to show this method's code (CSP `frame-src`), if any.
+    fn framed_origin(&self) -> Option<String> {
+        None
+    }
+
+    /// The pages that may frame this method's pages on Saoma (CSP `frame-ancestors`), if any.
+    fn frame_ancestors(&self) -> Option<String> {
+        None
+    }
+
     /// Create a scene of this provider (`new.provider`) and what the browser shows for it.
     async fn create_scene(&self, saoma: &Saoma, new: NewScene) -> Result<CreatedScene, Error>;
 }
@@ -32,6 +42,13 @@ impl Methods {
     /// Add a method; a second one for the same provider replaces the first.
     pub fn register(&mut self, method: impl LoginMethod) {
         self.0.insert(method.provider(), Box::new(method));
+    }
+
+    /// Add a method when there is one (configured).
+    pub fn register_some(&mut self, method: Option<impl LoginMethod>) {
+        if let Some(method) = method {
+            self.register(method);
+        }
     }
 
     fn get(&self, provider: Provider) -> Option<&dyn LoginMethod> {
@@ -76,6 +93,27 @@ impl Saoma {
             .filter(|method| method.listed())
             .map(|method| method.provider())
             .collect()
+    }
+
+    /// The origins the login page frames (CSP `frame-src`); `None`: it frames nothing.
+    pub fn framed_origins(&self) -> Option<String> {
+        self.joined(|method| method.framed_origin())
+    }
+
+    /// The pages that may frame the methods' own pages (CSP `frame-ancestors`); `None`: none
+    /// may.
+    pub fn frame_ancestors(&self) -> Option<String> {
+        self.joined(|method| method.frame_ancestors())
+    }
+
+    fn joined(&self, part: impl Fn(&dyn LoginMethod) -> Option<String>) -> Option<String> {
+        let parts: Vec<String> = self
+            .methods
+            .0
+            .values()
+            .filter_map(|m| part(m.as_ref()))
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(" "))
     }
 
     /// Whether the method of `provider` is registered.

@@ -12,15 +12,14 @@ mod code_pool;
 mod complete;
 mod confirm;
 mod error;
-mod in_wechat;
 mod method;
 mod mini_program;
 mod mini_program_phone;
-mod mobile_app;
-mod official_account;
+mod once;
 mod poll_token;
 mod profile;
 mod provision;
+mod push_refusal;
 mod scenes;
 mod self_service;
 mod sms_caps;
@@ -30,7 +29,6 @@ mod throttle;
 mod views;
 mod watch;
 mod webhooks;
-mod website;
 
 pub use admin::{AdminAccount, AdminSessions, EventFilter, SessionView};
 pub use admins::Admins;
@@ -39,14 +37,13 @@ pub(crate) use client_login::random_token;
 pub use client_login::{ClientLogin, ClientResume};
 pub use cluster::{Cluster, ClusterState, KeyIds};
 pub use code_pool::{CodePool, PoolSettings, SharedBudget};
+pub(crate) use complete::LoginOrigin;
 pub use error::Error;
-pub use in_wechat::{InWechat, InWechatOutcome};
 pub use method::{LoginMethod, Methods};
 pub use mini_program::{LoginRequest, MiniProgram};
 pub use mini_program_phone::PhoneResult;
-pub use mobile_app::{AppLoginRequest, AppLoginResult, MobileApp};
-pub use official_account::{OfficialAccount, PushQuery, PushRefusal, UrlCheck};
 pub use poll_token::PollToken;
+pub use push_refusal::{PushRefusal, TIMESTAMP_WINDOW_SECS};
 pub use scenes::{BrowserCallback, NewScene};
 pub use self_service::{AccountExport, ExportedEvent};
 pub use sms_caps::{SmsCaps, SmsSettings};
@@ -58,7 +55,6 @@ pub use views::{
     SceneView, TokenSet,
 };
 pub use views::{WxLogin, avatar_path};
-pub use website::{CallbackOutcome, Website};
 
 use crate::accounts::{AccountStore, EventLog, Lifecycle, RefreshTokens, SsoSessions};
 use crate::sms::SmsSender;
@@ -242,9 +238,9 @@ impl Saoma {
         Ok(self.accounts.get(id).await?)
     }
 
-    /// The website provider, when configured: the pages frame its QR page.
-    pub fn website(&self) -> Option<&Website> {
-        self.method(crate::scene::Provider::Website).ok()
+    /// The WeChat client, for a method's own calls.
+    pub(crate) fn wechat(&self) -> &WeChatClient {
+        &self.wechat
     }
 
     /// The metrics in Prometheus text format.

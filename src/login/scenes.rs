@@ -1,7 +1,7 @@
 //! What every provider shares: creating a scene, moving it (compare-and-set), reading it with
 //! the poll token, and handing its tokens to the first authorised reader.
 
-use super::{Error, PollToken, Saoma, SceneView, TokenSet};
+use super::{CreatedScene, Error, PollToken, Qr, Saoma, SceneView, TokenSet};
 use crate::accounts::Account;
 use crate::ids::AppId;
 use crate::scene::{ClientRequest, Event, Provider, Requester, Scene, SceneRecord, SceneStatus};
@@ -77,6 +77,38 @@ impl Saoma {
             Err(StoreError::Exists) => Err(Error::SceneExists),
             Err(e) => Err(self.store_failed(e)),
         }
+    }
+
+    /// The answer to a created scene: its id, poll token and deadline, and what the browser
+    /// shows (`qr`).
+    pub(crate) fn created_scene(
+        &self,
+        record: &SceneRecord,
+        poll_token: &Secret,
+        qr: Qr,
+    ) -> CreatedScene {
+        CreatedScene {
+            scene: record.scene.to_string(),
+            provider: record.provider,
+            poll_token: poll_token.expose().to_string(),
+            status: record.status,
+            expires_in: record.expires_in(now_ms()),
+            interval: self.settings.interval_secs,
+            qr,
+        }
+    }
+
+    /// Delete a scene that could not be shown (WeChat failed to draw its code), so that the
+    /// browser may retry with the same id. A failure is logged: the scene then just expires.
+    pub(crate) async fn release_scene(&self, scene: &Scene) {
+        if let Err(del) = self.scenes.delete(scene).await {
+            tracing::warn!(error = %crate::telemetry::chain(&del), "could not release a scene after a WeChat error");
+        }
+    }
+
+    /// A scene's record as the store has it now; `None` when unknown or gone.
+    pub(crate) async fn scene_record(&self, scene: &Scene) -> Result<Option<SceneRecord>, Error> {
+        Ok(self.scenes.get(scene).await?.map(|found| found.record))
     }
 
     /// Until when the store keeps a record: while it waits, then a grace period so that late

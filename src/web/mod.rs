@@ -35,16 +35,9 @@ pub const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'se
 /// served here (the sandbox), else WeChat's origin (`open.weixin.qq.com`). Without the website
 /// provider the page frames nothing.
 pub fn page_csp(saoma: &Saoma) -> String {
-    let Some(website) = saoma.website() else {
-        return PAGE_CSP.to_string();
-    };
-    let framed = website.qrconnect_url.origin();
-    if framed == website.callback_url.origin() {
-        format!("{PAGE_CSP}; frame-src 'self'")
-    } else if framed.is_tuple() {
-        format!("{PAGE_CSP}; frame-src {}", framed.ascii_serialization())
-    } else {
-        PAGE_CSP.to_string()
+    match saoma.framed_origins() {
+        Some(framed) => format!("{PAGE_CSP}; frame-src {framed}"),
+        None => PAGE_CSP.to_string(),
     }
 }
 

@@ -1,9 +1,10 @@
 //! `/api/v1/website`: where WeChat sends the browser after a website login. The answers are
 //! pages and redirects, not JSON: a browser, not a script, is on the other end.
 
-use super::pages::{self, page_headers};
+use super::CallbackOutcome;
+use crate::api::pages::{self, page_headers};
 use crate::edge::error::{ApiError, ErrorBody, ErrorCode};
-use crate::login::{BrowserCallback, CallbackOutcome, Saoma};
+use crate::login::{BrowserCallback, Saoma};
 use poem::web::Data;
 use poem_openapi::param::{Cookie, Query};
 use poem_openapi::payload::Html;
@@ -47,7 +48,7 @@ pub enum CallbackResponse {
 }
 
 #[derive(Default)]
-pub struct WebsiteApi;
+pub(crate) struct WebsiteApi;
 
 #[OpenApi(prefix_path = "/api/v1/website", tag = "ApiTags::Website")]
 impl WebsiteApi {
@@ -82,7 +83,7 @@ impl WebsiteApi {
             state: state.0,
             browser: browser.0,
         };
-        match saoma.website_callback(callback).await {
+        match super::callback::callback(&saoma, callback).await {
             Ok(outcome) => {
                 let (confirmed, return_url) = match outcome {
                     CallbackOutcome::Confirmed { return_url } => (true, return_url),

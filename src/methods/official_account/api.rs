@@ -1,8 +1,9 @@
 //! `/api/v1/official-account/callback`: the server URL configured on the official account.
 //! WeChat checks it with a GET and pushes events to it with POSTs of XML.
 
-use super::callback_error::CallbackError;
-use crate::login::{PushQuery, Saoma, UrlCheck};
+use super::{PushQuery, UrlCheck};
+use crate::api::callback_error::CallbackError;
+use crate::login::Saoma;
 use poem::web::Data;
 use poem::{FromRequest, Request, RequestBody};
 use poem_openapi::param::Query;
@@ -106,7 +107,7 @@ impl OfficialAccountApi {
             nonce: nonce.0,
             echostr: echostr.0,
         };
-        let echo = saoma.official_account_url_check(&check)?;
+        let echo = super::effects::url_check(&saoma, &check)?;
         Ok(UrlCheckResponse::Echo(PlainText(echo)))
     }
 
@@ -142,7 +143,7 @@ impl OfficialAccountApi {
             encrypt_type: encrypt_type.0,
             msg_signature: msg_signature.0,
         };
-        let answer = saoma.official_account_push(&query, &body.0).await?;
+        let answer = super::effects::handle_push(&saoma, &query, &body.0).await?;
         Ok(PushResponse::Answer(PlainText(answer.into_body())))
     }
 }

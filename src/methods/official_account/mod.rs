@@ -6,17 +6,18 @@
 //! - `effects`: what each event does to scenes and accounts, and the passive reply.
 //! - `qr`: the QR drawn locally from the ticket's `url`.
 
+mod api;
 mod effects;
 mod push;
 mod qr;
 
-pub use push::{PushQuery, PushRefusal, UrlCheck};
+pub(crate) use api::OfficialAccountApi;
+pub use push::{PushQuery, UrlCheck};
 
-use super::{CreatedScene, Error, LoginMethod, NewScene, Qr, Saoma};
 use crate::config::{CallbackMode, OfficialAccountSettings, UnfollowPolicy};
+use crate::login::{CreatedScene, Error, LoginMethod, NewScene, Qr, Saoma};
 use crate::scene::Provider;
 use crate::secret::Secret;
-use crate::store::now_ms;
 use crate::wechat::callback::AesKey;
 use crate::wechat::{AppCredentials, QrCodeRequest};
 use anyhow::Context;
@@ -82,52 +83,33 @@ impl LoginMethod for OfficialAccount {
         Provider::OfficialAccount
     }
 
-    async fn create_scene(&self, saoma: &Saoma, new: NewScene) -> Result<CreatedScene, Error> {
-        saoma.create_official_account_scene(new).await
-    }
-}
-
-impl Saoma {
-    pub(crate) fn official_account(&self) -> Result<&OfficialAccount, Error> {
-        self.method(Provider::OfficialAccount)
-    }
-
     /// Create a server-generated scene and its temporary QR, drawn locally from the ticket's
     /// `url` (no second round trip to showqrcode). If WeChat fails, the scene is released.
-    async fn create_official_account_scene(&self, new: NewScene) -> Result<CreatedScene, Error> {
-        let oa = self.official_account()?;
+    async fn create_scene(&self, saoma: &Saoma, new: NewScene) -> Result<CreatedScene, Error> {
+        let oa = self;
         if new.scene.is_some() {
             return Err(Error::SceneNotAllowed(Provider::OfficialAccount));
         }
-        let (record, poll_token) = self.insert_scene(new).await?;
+        let (record, poll_token) = saoma.insert_scene(new).await?;
         let request = QrCodeRequest {
             scene_str: record.scene.to_string(),
             expire_seconds: oa.qr_expire_seconds,
         };
-        let drawn = match self.wechat.qrcode_create(&oa.app, &request).await {
+        let drawn = match saoma.wechat().qrcode_create(&oa.app, &request).await {
             Ok(ticket) => qr::data_url(ticket.url).await,
             Err(e) => Err(e.into()),
         };
         let image = match drawn {
             Ok(image) => image,
             Err(e) => {
-                if let Err(del) = self.scenes.delete(&record.scene).await {
-                    tracing::warn!(error = %crate::telemetry::chain(&del), "could not release a scene after a WeChat error");
-                }
+                saoma.release_scene(&record.scene).await;
                 return Err(e);
             }
         };
-        Ok(CreatedScene {
-            scene: record.scene.to_string(),
-            provider: Provider::OfficialAccount,
-            poll_token: poll_token.expose().to_string(),
-            status: record.status,
-            expires_in: record.expires_in(now_ms()),
-            interval: self.settings.interval_secs,
-            qr: Qr {
-                image: Some(image),
-                ..Qr::default()
-            },
-        })
+        let qr = Qr {
+            image: Some(image),
+            ..Qr::default()
+        };
+        Ok(saoma.created_scene(&record, &poll_token, qr))
     }
 }

@@ -1,6 +1,6 @@
 //! The official account's QR, drawn here from the ticket's `url` as a PNG data URL.
 
-use super::Error;
+use crate::login::Error;
 use base64::Engine;
 use image::codecs::png::PngEncoder;
 use image::{ImageBuffer, ImageEncoder, Luma};

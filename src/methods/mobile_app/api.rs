@@ -7,9 +7,10 @@
 //! mini-program's identity, and it is unavailable when `[mini_program]` is not configured. One
 //! operation per code keeps each one's credentials, errors and documentation its own.
 
+use super::{AppLoginRequest, AppLoginResult};
 use crate::edge::client_of;
 use crate::edge::op_error::{OpError, errors};
-use crate::login::{AppLoginRequest, AppLoginResult, Saoma};
+use crate::login::Saoma;
 use poem::Request;
 use poem::web::Data;
 use poem_openapi::payload::Json;
@@ -114,7 +115,7 @@ impl MobileAppApi {
             requester_ip,
             user_agent,
         };
-        Ok(Json(saoma.mobile_app_login(login).await?))
+        Ok(Json(super::login::login(&saoma, login).await?))
     }
 
     /// Log in a multi-platform (多端) app with the code of `wx.getMiniProgramCode`
@@ -143,6 +144,8 @@ impl MobileAppApi {
             requester_ip,
             user_agent,
         };
-        Ok(Json(saoma.multi_platform_login(login).await?))
+        Ok(Json(
+            super::login::multi_platform_login(&saoma, login).await?,
+        ))
     }
 }

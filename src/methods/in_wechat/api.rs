@@ -1,9 +1,10 @@
 //! `/api/v1/in-wechat`: where WeChat sends the browser after the official account's web
 //! authorization (a page opened inside WeChat). Pages and redirects, as for the website login.
 
-use super::pages::{self, page_headers};
-use crate::edge::error::{ApiError, ErrorBody};
-use crate::login::{BrowserCallback, InWechatOutcome, Saoma};
+use super::InWechatOutcome;
+use crate::api::pages::{self, page_headers};
+use crate::edge::error::{ApiError, ErrorBody, ErrorCode};
+use crate::login::{BrowserCallback, Saoma};
 use poem::web::Data;
 use poem_openapi::param::{Cookie, Query};
 use poem_openapi::payload::Html;
@@ -79,7 +80,7 @@ impl InWechatApi {
             state: state.0,
             browser: browser.0,
         };
-        match saoma.in_wechat_callback(callback).await {
+        match super::callback::callback(&saoma, callback).await {
             Ok(InWechatOutcome::Confirmed { return_url })
             | Ok(InWechatOutcome::Cancelled { return_url }) => {
                 InWechatCallbackResponse::Redirect(return_url)
@@ -106,9 +107,7 @@ fn error_page(error: ApiError) -> InWechatCallbackResponse {
         ApiError::TooManyRequests(b, retry_after) | ApiError::Unavailable(b, retry_after) => {
             R::Unavailable(page(b), retry_after)
         }
-        ApiError::NotFound(b) if b.0.code == crate::edge::ErrorCode::ProviderUnavailable => {
-            R::NotFound(page(b))
-        }
+        ApiError::NotFound(b) if b.0.code == ErrorCode::ProviderUnavailable => R::NotFound(page(b)),
         ApiError::NotFound(b) => R::BadRequest(page(b)),
         ApiError::Internal(b) => R::Internal(page(b)),
         ApiError::BadGateway(b) => R::BadGateway(page(b)),
