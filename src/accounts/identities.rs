@@ -6,13 +6,13 @@ use super::events::{
     LoginRefused, LoginSucceeded, NewEvent, RevokeCause,
 };
 use super::group_commit::GroupWriter;
-use super::profiles::load_profile;
 use super::rows::{corrupt, from_ms, now_ms, parse_provider};
 use super::{Account, AccountError, Admission, Disabled, Identity, NewIdentity, Profile};
 use crate::config::SignUp;
 use crate::ids::{AppId, OpenId, UnionId};
 use crate::scene::Refusal;
-use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
 /// One attempt; `None` when another writer inserted the same identity first.
 pub(super) async fn try_log_in(
@@ -325,15 +325,25 @@ async fn join_by_unionid(
 }
 
 /// An account and its identities, one row per identity (one row of NULL identity columns for
-/// a provisioned account that has none yet), for the accounts `$which` selects. A literal, so
-/// no SQL is built per call on the login path.
+/// a provisioned account that has none yet), with its filled-in profile, for the accounts
+/// `$which` selects: one statement (a returning person's login reads only this). A literal, so
+/// no SQL is built per call on the login path. The newest avatar comes first: an upload
+/// deletes the account's avatars that are not accepted, so one that is not is the newest (a
+/// millisecond clock cannot tell two quick uploads apart).
 macro_rules! account_rows {
     ($which:literal) => {
         concat!(
             "SELECT a.id, a.phone, a.created_at, a.disabled_at, a.disabled_reason, ",
             "a.provisioned_at, ",
             "i.provider, i.app_id, i.openid, i.unionid, i.nickname, i.avatar, i.created_at, ",
-            "a.phone_provisioned_at ",
+            "a.phone_provisioned_at, ",
+            "(SELECT nickname FROM profiles WHERE account_id = a.id), ",
+            "(SELECT id FROM avatars WHERE account_id = a.id ",
+            "ORDER BY CASE WHEN status = 'accepted' THEN 1 ELSE 0 END, created_at DESC, id LIMIT 1), ",
+            "(SELECT status FROM avatars WHERE account_id = a.id ",
+            "ORDER BY CASE WHEN status = 'accepted' THEN 1 ELSE 0 END, created_at DESC, id LIMIT 1), ",
+            "(SELECT id FROM avatars WHERE account_id = a.id AND status = 'accepted' ",
+            "ORDER BY created_at DESC, id LIMIT 1) ",
             "FROM accounts a LEFT JOIN identities i ON i.account_id = a.id WHERE a.id = ",
             $which,
             " ORDER BY i.created_at, i.app_id, i.openid"
@@ -341,26 +351,55 @@ macro_rules! account_rows {
     };
 }
 
-type AccountRow = (
-    String,
-    Option<String>,
-    i64,
-    Option<i64>,
-    Option<String>,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-    Option<i64>,
-);
+/// A row of [`account_rows`].
+struct AccountRow {
+    id: String,
+    phone: Option<String>,
+    created_at: i64,
+    disabled_at: Option<i64>,
+    disabled_reason: Option<String>,
+    provisioned_at: Option<i64>,
+    provider: Option<String>,
+    app_id: Option<String>,
+    openid: Option<String>,
+    unionid: Option<String>,
+    nickname: Option<String>,
+    avatar: Option<String>,
+    identity_created_at: Option<i64>,
+    phone_provisioned_at: Option<i64>,
+    profile_nickname: Option<String>,
+    newest_avatar: Option<String>,
+    newest_avatar_status: Option<String>,
+    shown_avatar: Option<String>,
+}
+
+impl sqlx::FromRow<'_, AnyRow> for AccountRow {
+    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(AccountRow {
+            id: row.try_get(0)?,
+            phone: row.try_get(1)?,
+            created_at: row.try_get(2)?,
+            disabled_at: row.try_get(3)?,
+            disabled_reason: row.try_get(4)?,
+            provisioned_at: row.try_get(5)?,
+            provider: row.try_get(6)?,
+            app_id: row.try_get(7)?,
+            openid: row.try_get(8)?,
+            unionid: row.try_get(9)?,
+            nickname: row.try_get(10)?,
+            avatar: row.try_get(11)?,
+            identity_created_at: row.try_get(12)?,
+            phone_provisioned_at: row.try_get(13)?,
+            profile_nickname: row.try_get(14)?,
+            newest_avatar: row.try_get(15)?,
+            newest_avatar_status: row.try_get(16)?,
+            shown_avatar: row.try_get(17)?,
+        })
+    }
+}
 
 /// A returning user's login: the identity exists and this login tells nothing new about it
-/// (no unionid it lacks, no other nickname or avatar). One read, outside the write turn,
-/// instead of a writing transaction of five statements.
+/// (no unionid it lacks, no other nickname or avatar). One read, outside the write turn.
 async fn known_unchanged(db: &Db, identity: &NewIdentity) -> Result<Option<Account>, AccountError> {
     let rows: Vec<AccountRow> = sqlx::query_as(account_rows!(
         "(SELECT account_id FROM identities WHERE app_id = $1 AND openid = $2)"
@@ -380,12 +419,7 @@ async fn known_unchanged(db: &Db, identity: &NewIdentity) -> Result<Option<Accou
             && !news(identity.nickname.as_deref(), known.nickname.as_deref())
             && !news(identity.avatar.as_deref(), known.avatar.as_deref())
     });
-    if !unchanged {
-        return Ok(None);
-    }
-    let mut conn = db.pool.acquire().await?;
-    let profile = load_profile(&mut conn, &account.id).await?;
-    Ok(Some(Account { profile, ..account }))
+    Ok(unchanged.then_some(account))
 }
 
 pub(super) async fn load_account(
@@ -396,31 +430,33 @@ pub(super) async fn load_account(
         .bind(account_id)
         .fetch_all(&mut *conn)
         .await?;
-    let Some(mut account) = account_from_rows(rows)? else {
-        return Ok(None);
-    };
-    account.profile = load_profile(conn, account_id).await?;
-    Ok(Some(account))
+    account_from_rows(rows)
 }
 
 fn account_from_rows(rows: Vec<AccountRow>) -> Result<Option<Account>, AccountError> {
     let Some(first) = rows.first() else {
         return Ok(None);
     };
-    let (id, created_at) = (first.0.clone(), first.2);
+    let (id, created_at) = (first.id.clone(), first.created_at);
     // A number an admin provisioned is no one's until proven (migration 0013).
-    let (phone, provisioned_phone) = match first.13 {
-        None => (first.1.clone(), None),
-        Some(_) => (None, first.1.clone()),
+    let (phone, provisioned_phone) = match first.phone_provisioned_at {
+        None => (first.phone.clone(), None),
+        Some(_) => (None, first.phone.clone()),
     };
-    let disabled = match first.3 {
+    let disabled = match first.disabled_at {
         Some(at) => Some(Disabled {
             at: from_ms(at)?,
-            reason: first.4.clone(),
+            reason: first.disabled_reason.clone(),
         }),
         None => None,
     };
-    let provisioned_at = first.5.map(from_ms).transpose()?;
+    let provisioned_at = first.provisioned_at.map(from_ms).transpose()?;
+    let profile = Profile::from_columns(
+        first.profile_nickname.clone(),
+        first.newest_avatar.clone(),
+        first.newest_avatar_status.as_deref(),
+        first.shown_avatar.clone(),
+    )?;
     let identities = rows
         .into_iter()
         .filter_map(|row| identity_from_row(row).transpose())
@@ -433,26 +469,31 @@ fn account_from_rows(rows: Vec<AccountRow>) -> Result<Option<Account>, AccountEr
         identities,
         disabled,
         provisioned_at,
-        profile: Profile::default(),
+        profile,
     }))
 }
 
 /// The row's identity; `None` for the row of an account without identities.
 fn identity_from_row(row: AccountRow) -> Result<Option<Identity>, AccountError> {
-    let (_, _, _, _, _, _, provider, app_id, openid, unionid, nickname, avatar, created_at, _) =
-        row;
-    let (Some(provider), Some(app_id), Some(openid), Some(created_at)) =
-        (provider, app_id, openid, created_at)
-    else {
+    let (Some(provider), Some(app_id), Some(openid), Some(created_at)) = (
+        row.provider,
+        row.app_id,
+        row.openid,
+        row.identity_created_at,
+    ) else {
         return Ok(None);
     };
     Ok(Some(Identity {
         provider: parse_provider(&provider)?,
         app_id: AppId::parse(app_id).map_err(corrupt)?,
         openid: OpenId::parse(openid).map_err(corrupt)?,
-        unionid: unionid.map(UnionId::parse).transpose().map_err(corrupt)?,
-        nickname,
-        avatar,
+        unionid: row
+            .unionid
+            .map(UnionId::parse)
+            .transpose()
+            .map_err(corrupt)?,
+        nickname: row.nickname,
+        avatar: row.avatar,
         created_at: from_ms(created_at)?,
     }))
 }

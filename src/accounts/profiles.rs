@@ -2,7 +2,6 @@
 //! instead of what a WeChat identity says.
 
 use super::AccountError;
-use sqlx::AnyConnection;
 
 /// The filled-in profile; empty until the person fills it in.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -48,38 +47,23 @@ impl AvatarStatus {
     }
 }
 
-/// One statement: logins read it (a returning person's login reads the account and this, and
-/// writes only its event).
-pub(super) async fn load_profile(
-    conn: &mut AnyConnection,
-    account_id: &str,
-) -> Result<Profile, AccountError> {
-    // An upload deletes the account's avatars that are not accepted, so one that is not is the
-    // newest (a millisecond clock cannot tell two quick uploads apart).
-    let (nickname, newest, newest_status, shown_avatar): (
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    ) = sqlx::query_as(
-        "SELECT (SELECT nickname FROM profiles WHERE account_id = $1), \
-           (SELECT id FROM avatars WHERE account_id = $1 \
-             ORDER BY CASE WHEN status = 'accepted' THEN 1 ELSE 0 END, created_at DESC, id LIMIT 1), \
-           (SELECT status FROM avatars WHERE account_id = $1 \
-             ORDER BY CASE WHEN status = 'accepted' THEN 1 ELSE 0 END, created_at DESC, id LIMIT 1), \
-           (SELECT id FROM avatars WHERE account_id = $1 AND status = 'accepted' \
-             ORDER BY created_at DESC, id LIMIT 1)",
-    )
-    .bind(account_id)
-    .fetch_one(&mut *conn)
-    .await?;
-    let avatar = match (newest, newest_status) {
-        (Some(id), Some(status)) => Some((id, AvatarStatus::parse(&status)?)),
-        _ => None,
-    };
-    Ok(Profile {
-        nickname,
-        avatar,
-        shown_avatar,
-    })
+impl Profile {
+    /// The profile from the columns an account is read with (`identities::account_rows`): the
+    /// checked nickname, the newest avatar and its status, the newest accepted avatar.
+    pub(super) fn from_columns(
+        nickname: Option<String>,
+        newest_avatar: Option<String>,
+        newest_avatar_status: Option<&str>,
+        shown_avatar: Option<String>,
+    ) -> Result<Profile, AccountError> {
+        let avatar = match (newest_avatar, newest_avatar_status) {
+            (Some(id), Some(status)) => Some((id, AvatarStatus::parse(status)?)),
+            _ => None,
+        };
+        Ok(Profile {
+            nickname,
+            avatar,
+            shown_avatar,
+        })
+    }
 }

@@ -73,6 +73,56 @@ pub(super) async fn events_of_one_millisecond_list_in_the_order_they_happened(st
     }
 }
 
+/// Returning people logging in at once (their events are written in groups): every login is
+/// one `login.succeeded` of its own account, each queued once for the webhook endpoint, and
+/// all of it is committed when the logins answer.
+pub(super) async fn concurrent_returning_logins_each_record_their_event_and_delivery(
+    store: SqlAccounts,
+) {
+    store
+        .sync_configured_webhooks(
+            &[super::outbox::spec("https://hook.example/", None)],
+            super::outbox::DAY,
+        )
+        .await
+        .unwrap();
+    let people: Vec<NewIdentity> = (0..40)
+        .map(|n| identity("wxa", &format!("o{n}"), None))
+        .collect();
+    let mut accounts = Vec::new();
+    for person in &people {
+        accounts.push(store.find_or_create(person).await.unwrap().id);
+    }
+
+    let details: Vec<_> = people.iter().map(details).collect();
+    let logins = people.iter().zip(&details).map(|(p, d)| store.log_in(p, d));
+    let admitted = futures::future::join_all(logins).await;
+
+    for (n, admission) in admitted.into_iter().enumerate() {
+        let Admission::Admitted { account, created } = admission.unwrap() else {
+            panic!("person {n} was refused");
+        };
+        assert_eq!(
+            (account.id.as_str(), created),
+            (accounts[n].as_str(), false)
+        );
+        let events = events_of(&store, Some(&account.id)).await;
+        assert_eq!(
+            types(&events),
+            ["account.created", "login.succeeded", "login.succeeded"],
+            "person {n}"
+        );
+    }
+    let (queued,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM webhook_deliveries d JOIN events e ON e.id = d.event_id \
+         WHERE e.type = 'login.succeeded'",
+    )
+    .fetch_one(&store.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(queued, 80);
+}
+
 pub(super) async fn provisioned_only_refuses_an_unknown_person_and_creates_nothing(
     store: SqlAccounts,
 ) {

@@ -100,6 +100,7 @@ contract!(
     accounts::unlinking_an_identity_ends_its_sessions_only,
     events::a_first_login_records_the_account_created_and_the_login,
     events::events_of_one_millisecond_list_in_the_order_they_happened,
+    events::concurrent_returning_logins_each_record_their_event_and_delivery,
     events::provisioned_only_refuses_an_unknown_person_and_creates_nothing,
     events::a_disabled_account_is_refused_and_the_refusal_recorded,
     events::a_merge_records_both_ids_on_the_survivor,

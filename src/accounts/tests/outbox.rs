@@ -8,9 +8,9 @@ use crate::secret::Secret;
 use std::collections::HashSet;
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-const DAY: Duration = Duration::from_secs(24 * 3600);
+pub(super) const DAY: Duration = Duration::from_secs(24 * 3600);
 
-fn spec(url: &str, events: Option<&[&str]>) -> EndpointSpec {
+pub(super) fn spec(url: &str, events: Option<&[&str]>) -> EndpointSpec {
     EndpointSpec {
         url: url.into(),
         secret: Secret::new(SECRET),
