@@ -1,7 +1,8 @@
 //! Saoma (扫码): a WeChat scan-to-login server.
 //!
-//! The arrows point one way: (`api`, `oidc`) -> `edge` -> `login` -> (`scene`, `store`,
-//! `accounts`, `tokens`, `wechat`). `scene` depends on nothing; the sandbox (a fake WeChat, the `saoma-sandbox`
+//! The arrows point one way: `methods` (the login methods) -> (`api`, `oidc`) -> `edge` ->
+//! `login` -> (`scene`, `store`, `accounts`, `tokens`, `wechat`); `login` calls a method
+//! through its `LoginMethod` table, never by importing `methods`. `scene` depends on nothing; the sandbox (a fake WeChat, the `saoma-sandbox`
 //! crate) is mounted by `app` and depends on nothing of Saoma.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::await_holding_lock)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
