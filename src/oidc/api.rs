@@ -4,12 +4,12 @@
 //! its scene, resume, abort) are not API and stay out of the document. The bodies' examples
 //! are in `examples`.
 
-use super::Oidc;
 use super::claims::UserInfo;
 use super::client_auth::{AccessToken, ClientAuth};
 use super::clients::FormCredentials;
 use super::discovery::{ProviderJwks, ProviderMetadata};
 use super::oauth_answer::{OAuthAnswer, oauth_errors};
+use super::server::Oidc;
 use super::token_body::TokenBody;
 use super::token_request::TokenForm;
 use crate::edge::op_error::{Errors, OpError, errors};

@@ -2,10 +2,10 @@
 //! once (single sign-on), or the hosted login page itself (no redirect to it: one round trip
 //! less); and how codes and redirects are made.
 
-use super::Oidc;
 use super::error::OAuthError;
 use super::login_page::{Page, login_page};
 use super::request::{MAX_ECHOED, now_secs, parse, ui_lang};
+use super::server::Oidc;
 use super::state::{AuthRequest, CodeGrant, Lang, Login};
 use super::types::AuthCode;
 use crate::login::random_token;

@@ -2,7 +2,8 @@
 //! client's id_token key and typed `logout+jwt`; the webhook outbox delivers them
 //! (`webhooks::backchannel`) when a session the client got tokens under ends.
 
-use super::{IdTokenAlg, Oidc};
+use super::clients::IdTokenAlg;
+use super::server::Oidc;
 use crate::webhooks::backchannel::LogoutTokens;
 use serde_json::{Map, Value, json};
 

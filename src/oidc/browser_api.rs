@@ -2,11 +2,11 @@
 //! (GET with a query, POST with a form) and end-session. They answer with redirects and small
 //! HTML pages, never JSON; the work is in `authorize` and `logout`.
 
-use super::Oidc;
 use super::authorize::{Params, run};
 use super::browser_answers::{AuthorizeAnswer, AuthorizeForm, LogoutAnswer, LogoutForm};
 use super::http_layer::HttpLayer;
 use super::logout::{LogoutQuery, end_session};
+use super::server::Oidc;
 use poem::Request;
 use poem::web::Data;
 use poem_openapi::param::Query;

@@ -1,8 +1,8 @@
 //! The claims scopes grant (the id_token's, userinfo's), every claim Saoma can assert
 //! (discovery's `claims_supported`), and the account behind them.
 
-use super::Oidc;
 use super::error::OAuthError;
+use super::server::Oidc;
 use crate::accounts::Account;
 use crate::scene::Provider;
 use poem_openapi::Object;

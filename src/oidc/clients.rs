@@ -1,7 +1,6 @@
 //! The relying parties from `[[oidc.clients]]`, checked once at start: an invalid list stops
 //! the start with a message naming the client and the field.
 
-use super::Oidc;
 use super::error::OAuthError;
 use super::types::ClientId;
 use crate::config::{OidcClientConfig, OidcConfig};
@@ -203,7 +202,7 @@ pub struct FormCredentials {
 /// The client, authenticated by one method: HTTP Basic, the form's `client_secret`, or none
 /// (public clients).
 pub fn authenticate<'a>(
-    oidc: &'a Oidc,
+    clients: &'a Clients,
     req: &Request,
     form: FormCredentials,
 ) -> Result<&'a Client, OAuthError> {
@@ -231,8 +230,7 @@ pub fn authenticate<'a>(
             secret,
         ),
     };
-    let client = oidc
-        .clients
+    let client = clients
         .get(&id)
         .ok_or_else(|| OAuthError::invalid_client("client authentication failed"))?;
     let ok = match (&client.secret, secret) {

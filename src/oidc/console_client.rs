@@ -5,11 +5,12 @@
 //! token. Anyone else gets the tokens of an ordinary login, without the scope.
 
 use super::claims::scope_claims;
+use super::clients::{Client, IdTokenAlg};
 use super::error::OAuthError;
+use super::server::Oidc;
 use super::state::CodeGrant;
 use super::token_body::TokenBody;
 use super::types::ClientId;
-use super::{Client, IdTokenAlg, Oidc};
 use crate::tokens::{ADMIN_SCOPE, AdminSubject};
 
 /// The console's client id, reserved: `[[oidc.clients]]` may not use it.

@@ -1,8 +1,8 @@
 //! `/.well-known/openid-configuration` (OpenID Connect Discovery 1.0) and the JWKS that holds
 //! every key an id_token or access token may be signed with.
 
-use super::Oidc;
 use super::claims::CLAIMS;
+use super::server::Oidc;
 use poem_openapi::Object;
 
 /// The scopes and what each grants (see `claims::CLAIMS`).

@@ -2,9 +2,10 @@
 //! Ed25519 key when the client asks for it; verifying one again (`id_token_hint`).
 
 use super::claims::UserInfo;
+use super::clients::IdTokenAlg;
 use super::error::OAuthError;
+use super::server::Oidc;
 use super::state::CodeGrant;
-use super::{IdTokenAlg, Oidc};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, Validation};

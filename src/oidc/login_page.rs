@@ -4,7 +4,7 @@
 //! with the in-WeChat login configured, it leads with "微信一键登录" (`login.js` creates an
 //! `in_wechat` scene at `/oidc/login/scene`; WeChat's redirect comes back to this page).
 
-use super::Oidc;
+use super::server::Oidc;
 use super::state::{AuthRequest, Lang};
 use crate::html::{csp_hash, escape};
 use crate::scene::Provider;

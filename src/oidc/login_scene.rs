@@ -2,7 +2,7 @@
 //! For the request's provider, or `in_wechat` (the page opened inside WeChat's browser leads
 //! with "微信一键登录"), whose WeChat redirect comes back to this very login page.
 
-use super::Oidc;
+use super::server::Oidc;
 use super::state::hash;
 use crate::edge::{CallbackCookie, PollCookie};
 use crate::login::{Error, NewScene};

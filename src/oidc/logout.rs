@@ -4,10 +4,10 @@
 //! that account); otherwise the user is asked first (section 2), and `/oidc/logout/confirm`
 //! ends it.
 
-use super::Oidc;
 use super::error::OAuthError;
 use super::login_page::{Page, error_page_parts, simple_page_parts_with};
 use super::request::ui_lang;
+use super::server::Oidc;
 use super::state::Lang;
 use crate::html::escape;
 use poem::Request;

@@ -2,11 +2,11 @@
 //! answer. Apart from `logout.rs` so that the protocol decisions there never import the HTTP
 //! answers of `browser_answers.rs` (which import them).
 
-use super::Oidc;
 use super::browser_answers::LogoutAnswer;
 use super::login_page::error_page_parts;
 use super::logout::{LogoutQuery, check, finish, refused, same_origin};
 use super::request::ui_lang;
+use super::server::Oidc;
 use poem::http::StatusCode;
 use poem::{Request, Response, handler, web::Data, web::Form};
 use std::sync::Arc;

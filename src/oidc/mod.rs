@@ -1,7 +1,7 @@
 //! The OpenID Provider: any app that speaks OpenID Connect gets WeChat scan login with no code
 //! of its own. Discovery, the authorization endpoint with Saoma's hosted login page, the token,
 //! userinfo, revocation and end-session endpoints, an SSO session cookie. Logins themselves go
-//! through `providers` (a scene bound to the authorization request); this module only speaks
+//! through the login core (a scene bound to the authorization request); this module only speaks
 //! OAuth. See docs/oidc.md.
 
 mod api;
@@ -26,6 +26,7 @@ mod oauth_answer;
 mod oauth_doc;
 mod request;
 mod resume;
+mod server;
 mod session;
 mod state;
 mod store;
@@ -46,34 +47,17 @@ pub(crate) mod browser {
     pub(crate) use super::logout_confirm::confirm as logout_confirm;
     pub(crate) use super::resume::{abort, resume};
 }
-pub use clients::{Client, Clients, IdTokenAlg};
 pub use console_client::CONSOLE_CLIENT_ID;
+pub use server::Oidc;
 pub use store::OidcResume;
 
 use crate::config::Config;
 use crate::login::Saoma;
 use crate::tokens::RsaKey;
 use anyhow::Context;
+use clients::Clients;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// Everything the endpoints need, built once at start.
-pub struct Oidc {
-    pub saoma: Arc<Saoma>,
-    pub clients: Clients,
-    /// The issuer (no trailing slash): the same `iss` as Saoma's access tokens.
-    pub issuer: String,
-    /// Signs RS256 id_tokens.
-    pub rsa: RsaKey,
-    /// Published in the JWKS without signing (rotation).
-    pub published: Vec<RsaKey>,
-    pub id_token_ttl: Duration,
-    pub session_ttl: Duration,
-    pub code_ttl: Duration,
-    /// How long a user has for the hosted login page (the scene's TTL and some).
-    pub request_ttl: Duration,
-    pub secure_cookies: bool,
-}
 
 impl Oidc {
     /// The provider from `[oidc]`, or `None` when no client is configured. With the admin
@@ -122,10 +106,5 @@ impl Oidc {
             request_ttl,
             secure_cookies,
         })))
-    }
-
-    /// `{issuer}` + `path`.
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.issuer)
     }
 }

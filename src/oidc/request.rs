@@ -1,7 +1,7 @@
 //! Parsing an authorization request into what it asks (pure: no store, no network).
 
-use super::Client;
-use super::Oidc;
+use super::clients::Client;
+use super::server::Oidc;
 use super::state::{AuthRequest, Lang};
 use super::types::{RedirectUri, Scopes};
 use crate::scene::Provider;

@@ -2,10 +2,10 @@
 //! cookie, then the client's redirect with a code) and `abort` (cancelled or expired on the
 //! phone: `access_denied`).
 
-use super::Oidc;
 use super::authorize::{error_redirect, see_other};
 use super::error::OAuthError;
 use super::login_page::error_page;
+use super::server::Oidc;
 use super::session::{cookie, login_cookie_name, session_cookie};
 use super::state::{Lang, Login};
 use super::store::Redeemed;

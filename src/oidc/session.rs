@@ -3,8 +3,8 @@
 //! in SQL (`accounts::SsoSessions`); the session's public name is its `sid`. Later
 //! authorization requests from any client reuse it without a scan.
 
-use super::Oidc;
 use super::error::OAuthError;
+use super::server::Oidc;
 use super::state::{Login, hash};
 use crate::login::random_token;
 use crate::secret::Secret;

@@ -3,8 +3,8 @@
 //! private to this file; keys of secrets are their SHA-256 hashes (sign-on sessions are in SQL:
 //! `session.rs`).
 
-use super::Oidc;
 use super::error::OAuthError;
+use super::server::Oidc;
 use super::state::{AuthRequest, CodeGrant, hash};
 use super::types::AuthCode;
 use crate::login::{ClientLogin, ClientResume, Error, random_token};

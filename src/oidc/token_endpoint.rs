@@ -3,12 +3,13 @@
 //! client). Client authentication: `client_secret_basic`, `client_secret_post`, `none`.
 
 use super::claims::scope_claims;
+use super::clients::Client;
 use super::clients::authenticate;
 use super::error::OAuthError;
+use super::server::Oidc;
 use super::token_body::TokenBody;
 use super::token_request::{Grant, TokenRequest};
 use super::types::{AuthCode, CodeVerifier, RedirectUri, Scopes};
-use super::{Client, Oidc};
 use crate::accounts::RefreshSubject;
 use crate::secret::Secret;
 use crate::tokens::{ADMIN_SCOPE, AdminSubject};
@@ -24,7 +25,7 @@ pub async fn token(
     req: &Request,
     request: TokenRequest,
 ) -> Result<TokenBody, OAuthError> {
-    let client = authenticate(oidc, req, request.credentials)?;
+    let client = authenticate(&oidc.clients, req, request.credentials)?;
     match request.grant {
         Grant::AuthorizationCode {
             code,

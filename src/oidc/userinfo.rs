@@ -1,9 +1,9 @@
 //! The userinfo endpoint (Bearer) and revocation (RFC 7009).
 
-use super::Oidc;
 use super::claims::{UserInfo, scope_claims};
 use super::clients::{FormCredentials, authenticate, credentials};
 use super::error::OAuthError;
+use super::server::Oidc;
 use poem::Request;
 
 /// The claims behind the request's Bearer access token.
@@ -38,7 +38,7 @@ pub async fn revoke(
     credentials: FormCredentials,
     token: Option<String>,
 ) -> Result<(), OAuthError> {
-    let client = authenticate(oidc, req, credentials)?;
+    let client = authenticate(&oidc.clients, req, credentials)?;
     let token = token.ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
     if oidc.saoma.signer().verify(&token).is_ok() {
         return Ok(());
