@@ -52,21 +52,21 @@ impl<T> std::fmt::Debug for GroupWriter<T> {
 }
 
 impl<T: GroupRows> GroupWriter<T> {
-    fn queue(&self) -> std::sync::MutexGuard<'_, Vec<(T, Answer)>> {
+    fn waiting(&self) -> std::sync::MutexGuard<'_, Vec<(T, Answer)>> {
         self.queued.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Write `row`, with whatever else is queued; resolves once it is committed.
     pub(super) async fn write(&self, db: &Db, row: T) -> Result<(), AccountError> {
         let (answer, mut answered) = oneshot::channel();
-        self.queue().push((row, answer));
+        self.waiting().push((row, answer));
         // Either an earlier leader writes ours along (and we leave the line), or we lead.
         let leader = tokio::select! {
             biased;
             written = &mut answered => return stopped_if_dropped(written),
             leader = Arc::clone(&self.leader).lock_owned() => leader,
         };
-        let batch = std::mem::take(&mut *self.queue());
+        let batch = std::mem::take(&mut *self.waiting());
         if !batch.is_empty() {
             let db = db.clone();
             tokio::spawn(async move {
@@ -76,6 +76,30 @@ impl<T: GroupRows> GroupWriter<T> {
             });
         }
         stopped_if_dropped(answered.await)
+    }
+}
+
+/// A row queued by [`GroupWriter::queue`]: written with the next group whether or not this
+/// is waited for; wait for it before answering, so that what the answer reports is committed.
+#[must_use = "wait for the row before answering"]
+pub struct Queued(tokio::task::JoinHandle<Result<(), AccountError>>);
+
+impl Queued {
+    pub(super) async fn wait(self) -> Result<(), AccountError> {
+        self.0
+            .await
+            .map_err(|e| AccountError::Inconsistent(format!("a group write stopped: {e}")))?
+    }
+}
+
+impl<T: GroupRows> GroupWriter<T> {
+    /// Queue `row` now and go on: the caller does its other work while the row's group is
+    /// written, then waits (a login's event beside its session, instead of one after the
+    /// other on SQLite's write turn).
+    pub(super) fn queue(self: &Arc<Self>, db: &Db, row: T) -> Queued {
+        let writer = Arc::clone(self);
+        let db = db.clone();
+        Queued(tokio::spawn(async move { writer.write(&db, row).await }))
     }
 }
 

@@ -7,7 +7,7 @@ use super::events::{
 };
 use super::login_writes::{LoginWrite, LoginWriter};
 use super::rows::{corrupt, from_ms, now_ms, parse_provider};
-use super::{Account, AccountError, Admission, Disabled, Identity, NewIdentity, Profile};
+use super::{Account, AccountError, Admission, Disabled, Identity, NewIdentity, Profile, Recorded};
 use crate::config::SignUp;
 use crate::ids::{AppId, OpenId, UnionId};
 use crate::scene::Refusal;
@@ -17,18 +17,18 @@ use sqlx::{AnyConnection, Row};
 /// One attempt; `None` when another writer inserted the same identity first.
 pub(super) async fn try_log_in(
     db: &Db,
-    writer: &LoginWriter,
+    writer: &std::sync::Arc<LoginWriter>,
     policy: LoginPolicy,
     identity: &NewIdentity,
     login: &LoginDetails,
-) -> Result<Option<Admission>, AccountError> {
+) -> Result<Option<(Admission, Recorded)>, AccountError> {
     if let Some(account) = known_unchanged(db, identity).await? {
         // A returning user whose login changes nothing: the event is the only write, grouped
         // with the other logins' events of the moment (one transaction for all of them).
         let (admission, outcome) = admit(account, login);
         let event = NewEvent::new(admission.account_id(), &Actor::System, &outcome, now_ms())?;
-        writer.write(db, LoginWrite::Event(event)).await?;
-        return Ok(Some(admission));
+        let recorded = Recorded::queued(writer.queue(db, LoginWrite::Event(event)));
+        return Ok(Some((admission, recorded)));
     }
     let now = now_ms();
     let lock_key = match (&identity.unionid, policy.link_by_unionid) {
@@ -89,10 +89,11 @@ pub(super) async fn try_log_in(
                     });
                     events::record(&mut tx, None, &Actor::System, &refused).await?;
                     tx.commit().await?;
-                    return Ok(Some(Admission::Refused {
+                    let refused = Admission::Refused {
                         account_id: None,
                         reason: Refusal::NotProvisioned,
-                    }));
+                    };
+                    return Ok(Some((refused, Recorded::done())));
                 }
                 None => {
                     let account_id = uuid::Uuid::new_v4().to_string();
@@ -150,10 +151,11 @@ pub(super) async fn try_log_in(
         )
         .await?;
         tx.commit().await?;
-        return Ok(Some(Admission::Admitted {
+        let admitted = Admission::Admitted {
             account,
             created: true,
-        }));
+        };
+        return Ok(Some((admitted, Recorded::done())));
     }
     let Some(account) = load_account(&mut tx, &account_id).await? else {
         return Err(AccountError::Inconsistent(format!(
@@ -163,7 +165,7 @@ pub(super) async fn try_log_in(
     let (admission, outcome) = admit(account, login);
     events::record(&mut tx, admission.account_id(), &Actor::System, &outcome).await?;
     tx.commit().await?;
-    Ok(Some(admission))
+    Ok(Some((admission, Recorded::done())))
 }
 
 /// The account a first login has just created: no phone, this one identity, nothing filled in.

@@ -114,6 +114,29 @@ pub enum Admission {
     },
 }
 
+/// A login's event on its way to the database ([`AccountStore::log_in_recording`]).
+#[must_use = "wait for the login's event before answering"]
+pub struct Recorded(Option<group_commit::Queued>);
+
+impl Recorded {
+    /// Already committed with the login's own transaction.
+    pub(crate) fn done() -> Recorded {
+        Recorded(None)
+    }
+
+    /// Queued with the other logins' writes of the moment.
+    fn queued(queued: group_commit::Queued) -> Recorded {
+        Recorded(Some(queued))
+    }
+
+    pub async fn wait(self) -> Result<(), AccountError> {
+        match self.0 {
+            Some(queued) => queued.wait().await,
+            None => Ok(()),
+        }
+    }
+}
+
 impl Admission {
     /// The account the login reached, admitted or refused.
     pub fn account_id(&self) -> Option<&str> {
@@ -168,17 +191,31 @@ pub enum AccountError {
 /// Accounts and the identities that log into them.
 #[async_trait]
 pub trait AccountStore: Send + Sync {
+    /// [`AccountStore::log_in_recording`], its event waited for (the contract tests).
+    #[cfg(test)]
+    async fn log_in(
+        &self,
+        identity: &NewIdentity,
+        login: &events::LoginDetails,
+    ) -> Result<Admission, AccountError> {
+        let (admission, recorded) = self.log_in_recording(identity, login).await?;
+        recorded.wait().await?;
+        Ok(admission)
+    }
     /// A login by this `(app_id, openid)`: its account, created on first sight (unless
     /// `accounts.sign_up = "provisioned_only"`). If the identity is new but its unionid is
     /// already known on another identity, or was provisioned, it joins that account (link by
     /// unionid); an identity first seen without unionid gets it recorded when a later login
     /// reveals it. Nickname and avatar are updated when given. A disabled account is refused.
     /// Records `account.created`, `login.succeeded` or `login.refused` with the change.
-    async fn log_in(
+    /// Answers before a returning person's `login.succeeded` is committed: the caller waits
+    /// for `Recorded` before it answers, and meanwhile does the rest of the login (the
+    /// mini-program's confirm mints its session in the same group).
+    async fn log_in_recording(
         &self,
         identity: &NewIdentity,
         login: &events::LoginDetails,
-    ) -> Result<Admission, AccountError>;
+    ) -> Result<(Admission, Recorded), AccountError>;
     async fn get(&self, account_id: &str) -> Result<Option<Account>, AccountError>;
     async fn ping(&self) -> Result<(), AccountError>;
     /// The account this phone number is bound to (the contract tests read bindings with it).

@@ -7,7 +7,7 @@ use super::identities::LoginPolicy;
 use super::login_writes::LoginWriter;
 use super::{
     Account, AccountError, AccountStore, Admission, AvatarStatus, NewIdentity, Phone, PhoneBinding,
-    avatars, identities, nickname, phone_binding,
+    Recorded, avatars, identities, nickname, phone_binding,
 };
 use crate::config::SignUp;
 use crate::ids::{AppId, OpenId};
@@ -59,16 +59,16 @@ impl SqlAccounts {
 
 #[async_trait]
 impl AccountStore for SqlAccounts {
-    async fn log_in(
+    async fn log_in_recording(
         &self,
         identity: &NewIdentity,
         login: &LoginDetails,
-    ) -> Result<Admission, AccountError> {
+    ) -> Result<(Admission, Recorded), AccountError> {
         for _ in 0..3 {
-            if let Some(admission) =
+            if let Some(logged_in) =
                 identities::try_log_in(&self.db, &self.writes, self.policy, identity, login).await?
             {
-                return Ok(admission);
+                return Ok(logged_in);
             }
         }
         Err(AccountError::Inconsistent(

@@ -6,7 +6,7 @@
 
 use super::{Error, Saoma};
 use crate::accounts::events::LoginDetails;
-use crate::accounts::{Account, Admission, NewIdentity};
+use crate::accounts::{Account, Admission, NewIdentity, Recorded};
 use crate::scene::{Event, Refusal, Scene, SceneRecord, SceneStatus};
 
 /// Where a login comes from, besides the WeChat identity.
@@ -26,6 +26,19 @@ impl Saoma {
         identity: &NewIdentity,
         origin: LoginOrigin,
     ) -> Result<Account, Error> {
+        let (account, recorded) = self.complete_login_recording(identity, origin).await?;
+        recorded.wait().await?;
+        Ok(account)
+    }
+
+    /// [`Saoma::complete_login`], answering before a returning person's `login.succeeded` is
+    /// committed: the caller does the rest of its login meanwhile (a login that mints its
+    /// session has both written in one group) and waits for `Recorded` before it answers.
+    pub(crate) async fn complete_login_recording(
+        &self,
+        identity: &NewIdentity,
+        origin: LoginOrigin,
+    ) -> Result<(Account, Recorded), Error> {
         let record = match &origin.scene {
             Some(scene) => self
                 .parts
@@ -36,8 +49,13 @@ impl Saoma {
             None => None,
         };
         let details = details(identity, &origin, record.as_ref());
-        match self.parts.accounts.log_in(identity, &details).await? {
-            Admission::Admitted { account, .. } => Ok(account),
+        let (admission, recorded) = self
+            .parts
+            .accounts
+            .log_in_recording(identity, &details)
+            .await?;
+        match admission {
+            Admission::Admitted { account, .. } => Ok((account, recorded)),
             Admission::Refused { reason, .. } => {
                 tracing::info!(
                     provider = identity.provider.as_str(),

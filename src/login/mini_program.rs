@@ -168,7 +168,8 @@ impl Saoma {
             ip: Some(req.requester_ip.clone()),
             user_agent: None,
         };
-        let account = self.complete_login(&identity, origin).await?;
+        // The event of a returning login is written beside the session minted below.
+        let (account, recorded) = self.complete_login_recording(&identity, origin).await?;
         let scene_status = match &scene {
             Some(scene) => {
                 let record = if req.approve {
@@ -191,7 +192,9 @@ impl Saoma {
         };
         let tokens = self
             .mint(&account.id, Provider::MiniProgram, &mp.app.app_id)
-            .await?;
+            .await;
+        recorded.wait().await?;
+        let tokens = tokens?;
         Ok(LoginResult {
             account: AccountView::from(&account),
             tokens,
