@@ -2,13 +2,15 @@
 
 use super::SceneId;
 use super::account::BearerAuth;
+use super::examples::{SCENE, at};
 use crate::edge::client_of;
 use crate::edge::op_error::{OpError, errors};
-use crate::login::{LoginRequest, LoginResult, PhoneResult, RequesterView, Saoma};
+use crate::login::{AccountView, LoginRequest, LoginResult, PhoneResult, RequesterView, Saoma};
 use crate::scene::SceneStatus;
 use poem::Request;
 use poem::web::Data;
 use poem_openapi::payload::Json;
+use poem_openapi::types::Example;
 use poem_openapi::{Object, OpenApi, Tags};
 use std::sync::Arc;
 
@@ -180,5 +182,58 @@ impl MiniProgramApi {
             .mini_program_phone(Some(&auth.0.token), &body.code, body.scene.as_deref(), &ip)
             .await?;
         Ok(Json(result))
+    }
+}
+
+impl Example for ScanRequest {
+    fn example() -> Self {
+        Self {
+            scene: SceneId(SCENE.into()),
+        }
+    }
+}
+
+impl Example for ScanResponse {
+    fn example() -> Self {
+        Self {
+            scene: SCENE.into(),
+            status: SceneStatus::Scanned,
+            requester: RequesterView {
+                ip: "203.0.113.7".into(),
+                user_agent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) Safari/605.1.15".into(),
+                created_at: at("2026-01-02T03:04:05Z"),
+                client_name: None,
+            },
+        }
+    }
+}
+
+impl Example for MiniProgramLoginRequest {
+    fn example() -> Self {
+        Self {
+            code: "0a3Xyz000abcde1FGH2jk3LmNo4Xyz0F".into(),
+            scene: Some(SceneId(SCENE.into())),
+            approve: true,
+        }
+    }
+}
+
+impl Example for PhoneRequest {
+    fn example() -> Self {
+        Self {
+            code: "e31968a7f94cc5ee25fafc2aef2773f0bb8c3937b22520eb8ee345274d00c144".into(),
+            scene: Some(SCENE.into()),
+        }
+    }
+}
+
+impl Example for PhoneResult {
+    fn example() -> Self {
+        Self {
+            account: AccountView::example(),
+            linked: false,
+            tokens: None,
+            scene_status: Some(SceneStatus::Confirmed),
+        }
     }
 }

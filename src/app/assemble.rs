@@ -77,9 +77,7 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
             env_version: config.mini_program.env_version.clone(),
             check_path: config.mini_program.check_path,
             width: config.mini_program.width,
-            avatars_url: public_url
-                .join("avatars/")
-                .unwrap_or_else(|_| public_url.clone()),
+            pool: None,
         });
     let mut methods = Methods::default();
     let setup = crate::methods::Setup {
@@ -90,13 +88,16 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
     crate::methods::register(&setup, &mut methods)?;
     let limits = Arc::new(Limits::from_config(&config.limits)?);
     let hooks = super::http::hooks(metrics.clone(), limits.proxies.clone(), limits.addresses);
-    let code_pool = code_pool(
-        config,
-        mini_program.as_ref(),
-        &wechat,
-        &metrics,
-        (&store.limiter, limits.wxacode),
-    );
+    let mini_program = mini_program.map(|mp| MiniProgram {
+        pool: code_pool(
+            config,
+            &mp,
+            &wechat,
+            &metrics,
+            (&store.limiter, limits.wxacode),
+        ),
+        ..mp
+    });
     let sms = crate::sms::from_config(&config.sms, sandbox_inbox)
         .context("configuring the SMS sender")?;
     let cluster = Arc::new(Cluster::new(
@@ -136,7 +137,6 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
         wechat,
         metrics,
         methods,
-        code_pool,
         settings: settings(config, public_url, sandbox)?,
         sms,
         limits,
@@ -252,6 +252,9 @@ fn settings(config: &Config, public_url: &url::Url, sandbox: bool) -> anyhow::Re
             },
             scene_ttl + SCENE_GRACE,
         )?,
+        avatars_url: public_url
+            .join("avatars/")
+            .unwrap_or_else(|_| public_url.clone()),
     })
 }
 

@@ -55,15 +55,15 @@ pub(super) fn open_store(config: &Config) -> anyhow::Result<Stores> {
     }
 }
 
-/// The mini-program code pool, filling in the background; `None` when `pool_size` is 0.
+/// The mini-program code pool, filling in the background; `None` when `pool_size` is 0. The
+/// refill draws codes as `mp` says (its own `pool` is not needed).
 pub(super) fn code_pool(
     config: &Config,
-    mini_program: Option<&MiniProgram>,
+    mp: &MiniProgram,
     wechat: &WeChatClient,
     metrics: &Metrics,
     (limiter, wxacode): (&Arc<dyn RateLimiter>, Rule),
 ) -> Option<Arc<CodePool>> {
-    let mp = mini_program?;
     let settings = PoolSettings {
         size: config.mini_program.pool_size,
         max_age: Duration::from_secs(config.mini_program.pool_max_age_seconds),

@@ -1,15 +1,17 @@
 //! The mini-program code: the page shows a code carrying the scene; the mini-program opens
 //! with it, reports the scan, and confirms with `wx.login()`'s code.
 
+use super::bearer::ensure_mini_program;
+use super::code_pool::CodePool;
 use super::complete::LoginOrigin;
 use super::{
     AccountView, CreatedScene, Error, LoginMethod, LoginResult, NewScene, Qr, RequesterView, Saoma,
 };
 use crate::accounts::NewIdentity;
 use crate::scene::{Event, Provider, Scene, SceneRecord, SceneStatus, TransitionError};
-use crate::secret::Secret;
 use crate::store::now_ms;
 use crate::wechat::{AppCredentials, WxaCodeRequest};
+use std::sync::Arc;
 
 /// The configured mini-program and how its code is drawn.
 #[derive(Debug, Clone)]
@@ -19,9 +21,8 @@ pub struct MiniProgram {
     pub env_version: String,
     pub check_path: bool,
     pub width: u32,
-    /// `<public_url>/avatars/`: where filled-in avatars are served (WeChat fetches them there
-    /// to check them).
-    pub avatars_url: url::Url,
+    /// Codes drawn ahead of time (`mini_program.pool_size`; `None`: off).
+    pub pool: Option<Arc<CodePool>>,
 }
 
 /// `wx.login()`'s code, and optionally the scene the user is answering.
@@ -39,6 +40,10 @@ impl LoginMethod for MiniProgram {
         Provider::MiniProgram
     }
 
+    fn app(&self) -> Option<&AppCredentials> {
+        Some(&self.app)
+    }
+
     async fn create_scene(&self, saoma: &Saoma, new: NewScene) -> Result<CreatedScene, Error> {
         saoma.create_mini_program_scene(new).await
     }
@@ -54,7 +59,7 @@ impl Saoma {
     /// released so the browser may retry with the same id.
     async fn create_mini_program_scene(&self, new: NewScene) -> Result<CreatedScene, Error> {
         let mp = self.mini_program()?.clone();
-        let pooled = match (&new.scene, &self.parts.code_pool) {
+        let pooled = match (&new.scene, &mp.pool) {
             (None, Some(pool)) => pool.take(std::time::Instant::now()),
             _ => None,
         };
@@ -64,7 +69,7 @@ impl Saoma {
                 ..new
             };
             let (record, poll_token) = self.insert_scene(new).await?;
-            return Ok(self.created_mini_program_scene(&record, &poll_token, pooled.data_url));
+            return Ok(self.created_scene(&record, &poll_token, code(pooled.data_url)));
         }
         let (record, poll_token) = self.insert_scene(new).await?;
         let request = WxaCodeRequest {
@@ -86,33 +91,11 @@ impl Saoma {
         let image = match drawn {
             Ok(image) => image,
             Err(e) => {
-                if let Err(del) = self.parts.scenes.delete(&record.scene).await {
-                    tracing::warn!(error = %crate::telemetry::chain(&del), "could not release a scene after a WeChat error");
-                }
+                self.release_scene(&record.scene).await;
                 return Err(e);
             }
         };
-        Ok(self.created_mini_program_scene(&record, &poll_token, image.data_url()))
-    }
-
-    fn created_mini_program_scene(
-        &self,
-        record: &SceneRecord,
-        poll_token: &Secret,
-        data_url: String,
-    ) -> CreatedScene {
-        CreatedScene {
-            scene: record.scene.to_string(),
-            provider: Provider::MiniProgram,
-            poll_token: poll_token.expose().to_string(),
-            status: record.status,
-            expires_in: record.expires_in(now_ms()),
-            interval: self.parts.settings.interval_secs,
-            qr: Qr {
-                image: Some(data_url),
-                ..Qr::default()
-            },
-        }
+        Ok(self.created_scene(&record, &poll_token, code(image.data_url())))
     }
 
     /// The mini-program opened the code: mark the scene scanned and say who asked to log in.
@@ -200,11 +183,12 @@ impl Saoma {
     }
 }
 
-pub(super) fn ensure_mini_program(record: &SceneRecord) -> Result<(), Error> {
-    if record.provider != Provider::MiniProgram {
-        return Err(Error::WrongProvider(record.provider));
+/// What the browser shows: the code, as a `data:` URL.
+fn code(data_url: String) -> Qr {
+    Qr {
+        image: Some(data_url),
+        ..Qr::default()
     }
-    Ok(())
 }
 
 /// The user refused; a scene the mini-program never reported as scanned is scanned first.

@@ -6,12 +6,11 @@
 //! (`limits.phone_numbers_per_ip_per_minute`). The calls are counted in
 //! `saoma_wechat_calls_total{endpoint="wxa/business/getuserphonenumber"}`.
 
-use super::mini_program::{MiniProgram, ensure_mini_program};
+use super::mini_program::MiniProgram;
 use super::sms_verification::ensure_need_phone;
 use super::{AccountView, Error, Saoma, TokenSet};
 use crate::accounts::Phone;
-use crate::scene::{Event, Outcome, Provider, Scene, SceneRecord, SceneStatus};
-use crate::store::now_ms;
+use crate::scene::{Event, Outcome, Provider, Scene, SceneStatus};
 
 /// The account after binding.
 #[derive(Debug, Clone, poem_openapi::Object)]
@@ -99,40 +98,6 @@ impl Saoma {
             tokens,
             scene_status,
         })
-    }
-
-    /// The account of a bearer token issued to this mini-program.
-    pub(super) fn mini_program_bearer(&self, bearer: Option<&str>) -> Result<String, Error> {
-        let mp = self.mini_program()?;
-        let claims = bearer
-            .and_then(|t| self.parts.signer.verify(t).ok())
-            .ok_or(Error::Unauthenticated)?;
-        if claims.provider != Provider::MiniProgram.as_str()
-            || claims.app_id != mp.app.app_id.as_str()
-        {
-            return Err(Error::TokenNotAccepted);
-        }
-        Ok(claims.sub)
-    }
-
-    /// The mini-program scene `scene`, waiting for a phone for `account_id`.
-    pub(super) async fn mini_program_need_phone(
-        &self,
-        scene: &Scene,
-        account_id: &str,
-    ) -> Result<SceneRecord, Error> {
-        let found = self
-            .parts
-            .scenes
-            .get(scene)
-            .await?
-            .ok_or(Error::SceneNotFound)?;
-        ensure_mini_program(&found.record)?;
-        ensure_need_phone(&found.record, now_ms(), Event::PhoneBound)?;
-        if found.record.outcome.as_ref().map(|o| o.account_id.as_str()) != Some(account_id) {
-            return Err(Error::TokenNotAccepted);
-        }
-        Ok(found.record)
     }
 
     /// The `need_phone` scene's login goes on with `account_id`, which now has a number.

@@ -5,6 +5,7 @@
 mod admin;
 mod admins;
 mod avatar;
+mod bearer;
 mod client_login;
 mod client_tokens;
 mod cluster;
@@ -85,6 +86,9 @@ pub struct Settings {
     /// `[admin]`: the people who are admins.
     pub admins: Admins,
     pub sms: SmsSettings,
+    /// `<public_url>/avatars/`: where filled-in avatars are served (WeChat fetches them there
+    /// to check them).
+    pub avatars_url: url::Url,
 }
 
 /// Every part a login needs, built once by `app` from the config.
@@ -114,8 +118,6 @@ pub struct Parts {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// The login methods this server offers, keyed by provider.
     pub methods: Methods,
-    /// Mini-program codes drawn ahead of time (`mini_program.pool_size`; `None`: off).
-    pub code_pool: Option<Arc<CodePool>>,
     pub settings: Settings,
     /// Sends the codes that verify phone numbers of `need_phone` scenes.
     pub sms: Arc<dyn SmsSender>,

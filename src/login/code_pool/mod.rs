@@ -67,6 +67,14 @@ pub struct CodePool {
     gauge: Option<prometheus::IntGauge>,
 }
 
+impl std::fmt::Debug for CodePool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CodePool")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
 impl CodePool {
     pub fn new(settings: PoolSettings) -> CodePool {
         CodePool {
