@@ -1,11 +1,11 @@
 //! `/api/v1/mini-program`: what the mini-program calls.
 
-use super::SceneId;
-use super::account::BearerAuth;
-use super::examples::{SCENE, at};
+use super::{LoginRequest, PhoneResult};
+use crate::api::examples::{SCENE, at};
+use crate::api::{BearerAuth, SceneId};
 use crate::edge::client_of;
 use crate::edge::op_error::{OpError, errors};
-use crate::login::{AccountView, LoginRequest, LoginResult, PhoneResult, RequesterView, Saoma};
+use crate::login::{AccountView, LoginResult, RequesterView, Saoma};
 use crate::scene::SceneStatus;
 use poem::Request;
 use poem::web::Data;
@@ -124,7 +124,7 @@ impl MiniProgramApi {
         saoma: Data<&Arc<Saoma>>,
         body: Json<ScanRequest>,
     ) -> Result<Json<ScanResponse>, OpError<ScanErrors>> {
-        let requester = saoma.mini_program_scan(&body.0.scene.0).await?;
+        let requester = super::login::scan(&saoma, &body.0.scene.0).await?;
         Ok(Json(ScanResponse {
             scene: body.0.scene.0,
             status: SceneStatus::Scanned,
@@ -146,14 +146,13 @@ impl MiniProgramApi {
     ) -> Result<Json<LoginResult>, OpError<LoginErrors>> {
         let body = body.0;
         let (requester_ip, _) = client_of(req);
-        let result = saoma
-            .mini_program_login(LoginRequest {
-                code: body.code,
-                scene: body.scene.map(|s| s.0),
-                approve: body.approve,
-                requester_ip,
-            })
-            .await?;
+        let login = LoginRequest {
+            code: body.code,
+            scene: body.scene.map(|s| s.0),
+            approve: body.approve,
+            requester_ip,
+        };
+        let result = super::login::login(&saoma, login).await?;
         Ok(Json(result))
     }
 
@@ -178,9 +177,9 @@ impl MiniProgramApi {
     ) -> Result<Json<PhoneResult>, OpError<PhoneErrors>> {
         let body = body.0;
         let (ip, _) = client_of(req);
-        let result = saoma
-            .mini_program_phone(Some(&auth.0.token), &body.code, body.scene.as_deref(), &ip)
-            .await?;
+        let scene = body.scene.as_deref();
+        let result =
+            super::phone::bind(&saoma, Some(&auth.0.token), &body.code, scene, &ip).await?;
         Ok(Json(result))
     }
 }
