@@ -4,8 +4,8 @@
 //! delivers the same rows.
 
 use super::AccountError;
-use super::db::{Db, WriteTx};
-use super::group_commit::{GroupRows, placeholders};
+use super::db::WriteTx;
+use super::group_commit::placeholders;
 use super::rows::now_ms;
 use crate::scene::Refusal;
 use poem_openapi::types::Example;
@@ -456,7 +456,7 @@ pub(super) async fn record_all(
         .iter()
         .map(|(account_id, data)| NewEvent::new(*account_id, actor, data, now))
         .collect::<Result<Vec<_>, _>>()?;
-    insert(tx, &rows).await?;
+    insert(tx, &rows.iter().collect::<Vec<_>>()).await?;
     Ok(rows.into_iter().map(|row| row.id).collect())
 }
 
@@ -495,20 +495,11 @@ impl NewEvent {
     }
 }
 
-#[async_trait::async_trait]
-impl GroupRows for NewEvent {
-    const WHAT: &'static str = "events";
-
-    async fn insert(db: &Db, events: &[NewEvent]) -> Result<(), AccountError> {
-        let mut tx = db.begin_holding_turn().await?;
-        insert(&mut tx, events).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-}
-
 /// The events in one multi-row insert, then their webhook deliveries in one more.
-async fn insert(conn: &mut AnyConnection, events: &[NewEvent]) -> Result<(), AccountError> {
+pub(super) async fn insert(
+    conn: &mut AnyConnection,
+    events: &[&NewEvent],
+) -> Result<(), AccountError> {
     if events.is_empty() {
         return Ok(());
     }

@@ -5,7 +5,7 @@ use super::events::{
     self, AccountChange, AccountCreated, AccountUpdated, Actor, EventData, LoginDetails,
     LoginRefused, LoginSucceeded, NewEvent, RevokeCause,
 };
-use super::group_commit::GroupWriter;
+use super::login_writes::{LoginWrite, LoginWriter};
 use super::rows::{corrupt, from_ms, now_ms, parse_provider};
 use super::{Account, AccountError, Admission, Disabled, Identity, NewIdentity, Profile};
 use crate::config::SignUp;
@@ -17,7 +17,7 @@ use sqlx::{AnyConnection, Row};
 /// One attempt; `None` when another writer inserted the same identity first.
 pub(super) async fn try_log_in(
     db: &Db,
-    events_writer: &GroupWriter<NewEvent>,
+    writer: &LoginWriter,
     policy: LoginPolicy,
     identity: &NewIdentity,
     login: &LoginDetails,
@@ -27,7 +27,7 @@ pub(super) async fn try_log_in(
         // with the other logins' events of the moment (one transaction for all of them).
         let (admission, outcome) = admit(account, login);
         let event = NewEvent::new(admission.account_id(), &Actor::System, &outcome, now_ms())?;
-        events_writer.write(db, event).await?;
+        writer.write(db, LoginWrite::Event(event)).await?;
         return Ok(Some(admission));
     }
     let now = now_ms();

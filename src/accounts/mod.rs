@@ -11,6 +11,7 @@ pub mod events;
 mod group_commit;
 mod identities;
 mod lifecycle;
+mod login_writes;
 mod merge;
 mod migrations;
 mod nickname;

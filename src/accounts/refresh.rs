@@ -1,6 +1,7 @@
 //! [`RefreshTokens`] in SQL: opaque random tokens, stored as SHA-256 hashes, rotated on use,
 //! grouped in families so that a replayed token revokes its whole session.
 
+use super::login_writes::LoginWrite;
 use super::refresh_batch::NewSession;
 use super::rows::{corrupt, hash_token, now_ms, parse_provider};
 use super::sql::SqlAccounts;
@@ -39,7 +40,9 @@ impl RefreshTokens for SqlAccounts {
             client_id: None,
             client_scope: None,
         };
-        self.sessions.write(&self.db, session).await?;
+        self.writes
+            .write(&self.db, LoginWrite::Session(session))
+            .await?;
         Ok(IssuedRefresh { token })
     }
 
@@ -155,7 +158,9 @@ impl RefreshTokens for SqlAccounts {
             client_id: subject.client_id.clone(),
             client_scope: subject.scope.clone(),
         };
-        self.sessions.write(&self.db, session).await?;
+        self.writes
+            .write(&self.db, LoginWrite::Session(session))
+            .await?;
         let issued = IssuedRefresh { token };
         Ok((issued, family_id))
     }

@@ -1,13 +1,13 @@
 //! New sessions, written in groups (`group_commit.rs`). Every login writes a refresh-token
 //! family and its first token; one login after another capped logins near 1,300/s with the
 //! rest of the process idle (BENCHMARKS.md), so the sessions queued meanwhile are written in
-//! one transaction of two multi-row statements.
+//! one transaction, two multi-row statements for all of them.
 
 use super::AccountError;
-use super::db::Db;
-use super::group_commit::{GroupRows, GroupWriter, placeholders};
+use super::group_commit::placeholders;
 use crate::ids::AppId;
 use crate::scene::Provider;
+use sqlx::AnyConnection;
 
 /// One new session: a family and its first token (already hashed).
 pub(super) struct NewSession {
@@ -23,18 +23,14 @@ pub(super) struct NewSession {
     pub client_scope: Option<String>,
 }
 
-#[async_trait::async_trait]
-impl GroupRows for NewSession {
-    const WHAT: &'static str = "new sessions";
-
-    async fn insert(db: &Db, sessions: &[NewSession]) -> Result<(), AccountError> {
-        insert(db, sessions).await
+/// The families, then their tokens, in the caller's transaction.
+pub(super) async fn insert(
+    tx: &mut AnyConnection,
+    sessions: &[&NewSession],
+) -> Result<(), AccountError> {
+    if sessions.is_empty() {
+        return Ok(());
     }
-}
-
-/// The families, then their tokens, in one transaction.
-async fn insert(db: &Db, sessions: &[NewSession]) -> Result<(), AccountError> {
-    let mut tx = db.begin_holding_turn().await?;
     let sql = format!(
         "INSERT INTO refresh_families \
          (id, account_id, provider, app_id, created_at, client_id, client_scope) VALUES {}",
@@ -65,9 +61,5 @@ async fn insert(db: &Db, sessions: &[NewSession]) -> Result<(), AccountError> {
             .bind(s.expires_at);
     }
     tokens.execute(&mut *tx).await?;
-    tx.commit().await?;
     Ok(())
 }
-
-/// The sessions waiting to be written.
-pub(super) type SessionWriter = GroupWriter<NewSession>;

@@ -3,10 +3,8 @@
 
 use super::db::Db;
 use super::events::LoginDetails;
-use super::events::NewEvent;
-use super::group_commit::GroupWriter;
 use super::identities::LoginPolicy;
-use super::refresh_batch::SessionWriter;
+use super::login_writes::LoginWriter;
 use super::{
     Account, AccountError, AccountStore, Admission, AvatarStatus, NewIdentity, Phone, PhoneBinding,
     avatars, identities, nickname, phone_binding,
@@ -21,10 +19,8 @@ use std::sync::Arc;
 pub struct SqlAccounts {
     pub(super) db: Db,
     pub(super) policy: LoginPolicy,
-    /// New sessions (refresh-token families), written in groups.
-    pub(super) sessions: Arc<SessionWriter>,
-    /// Events written on their own (a returning person's login), in groups.
-    pub(super) events: Arc<GroupWriter<NewEvent>>,
+    /// What logins write (new sessions, a returning person's event), in groups.
+    pub(super) writes: Arc<LoginWriter>,
 }
 
 impl SqlAccounts {
@@ -37,8 +33,7 @@ impl SqlAccounts {
                 link_by_unionid: true,
                 sign_up: SignUp::Open,
             },
-            sessions: Arc::default(),
-            events: Arc::default(),
+            writes: Arc::default(),
         })
     }
 
@@ -71,7 +66,7 @@ impl AccountStore for SqlAccounts {
     ) -> Result<Admission, AccountError> {
         for _ in 0..3 {
             if let Some(admission) =
-                identities::try_log_in(&self.db, &self.events, self.policy, identity, login).await?
+                identities::try_log_in(&self.db, &self.writes, self.policy, identity, login).await?
             {
                 return Ok(admission);
             }
