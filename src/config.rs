@@ -112,7 +112,7 @@ pub struct MiniProgramConfig {
     pub env_version: String,
     pub check_path: bool,
     pub width: u32,
-    /// Codes drawn ahead of time for scenes Saoma picks (0: off). See `login::CodePool`.
+    /// Codes drawn ahead of time for scenes Saoma picks (0: off). See `methods::mini_program`'s code pool.
     pub pool_size: usize,
     /// Pooled codes older than this are dropped unused.
     pub pool_max_age_seconds: u64,

@@ -1,27 +1,25 @@
 //! The examples of the OpenAPI document's bodies (`#[oai(example)]`): one realistic value per
 //! type, so that the document shows a client what to send and what comes back.
 
-use super::SceneId;
 use super::account::RefreshRequest;
 use super::health::{ComponentState, Health, Readiness};
-use super::mini_program::{MiniProgramLoginRequest, PhoneRequest, ScanRequest, ScanResponse};
 use super::providers::ProvidersResponse;
 use super::scenes::CreateSceneRequest;
 use super::sms_verification::{BindPhoneRequest, SendCodeRequest};
 use crate::edge::error::{ErrorBody, ErrorCode};
 use crate::login::{
-    AccountView, ClusterState, CreatedScene, IdentityView, LoginResult, PhoneResult, ProfileView,
-    Qr, RequesterView, SceneView, SmsSent, TokenSet,
+    AccountView, ClusterState, CreatedScene, IdentityView, LoginResult, ProfileView, Qr, SceneView,
+    SmsSent, TokenSet,
 };
 use crate::scene::{Provider, SceneStatus};
 use crate::tokens::{Jwk, Jwks};
 use chrono::{DateTime, Utc};
 use poem_openapi::types::Example;
 
-const SCENE: &str = "Hk3v9Qm2TzL8wXr4bN6pYa";
+pub(crate) const SCENE: &str = "Hk3v9Qm2TzL8wXr4bN6pYa";
 const POLL_TOKEN: &str = "q8W2vN4kT7xR1mZ5bJ9cL3fH6dS0gY2aP8eU4iO7tKw";
 
-fn at(rfc3339: &str) -> DateTime<Utc> {
+pub(crate) fn at(rfc3339: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(rfc3339).map_or_else(|_| DateTime::default(), |t| t.to_utc())
 }
 
@@ -114,17 +112,6 @@ impl Example for LoginResult {
     }
 }
 
-impl Example for PhoneResult {
-    fn example() -> Self {
-        Self {
-            account: AccountView::example(),
-            linked: false,
-            tokens: None,
-            scene_status: Some(SceneStatus::Confirmed),
-        }
-    }
-}
-
 impl Example for SmsSent {
     fn example() -> Self {
         Self {
@@ -181,48 +168,6 @@ impl Example for RefreshRequest {
     fn example() -> Self {
         Self {
             refresh_token: TokenSet::example().refresh_token,
-        }
-    }
-}
-
-impl Example for ScanRequest {
-    fn example() -> Self {
-        Self {
-            scene: SceneId(SCENE.into()),
-        }
-    }
-}
-
-impl Example for ScanResponse {
-    fn example() -> Self {
-        Self {
-            scene: SCENE.into(),
-            status: SceneStatus::Scanned,
-            requester: RequesterView {
-                ip: "203.0.113.7".into(),
-                user_agent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) Safari/605.1.15".into(),
-                created_at: at("2026-01-02T03:04:05Z"),
-                client_name: None,
-            },
-        }
-    }
-}
-
-impl Example for MiniProgramLoginRequest {
-    fn example() -> Self {
-        Self {
-            code: "0a3Xyz000abcde1FGH2jk3LmNo4Xyz0F".into(),
-            scene: Some(SceneId(SCENE.into())),
-            approve: true,
-        }
-    }
-}
-
-impl Example for PhoneRequest {
-    fn example() -> Self {
-        Self {
-            code: "e31968a7f94cc5ee25fafc2aef2773f0bb8c3937b22520eb8ee345274d00c144".into(),
-            scene: Some(SCENE.into()),
         }
     }
 }

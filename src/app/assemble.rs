@@ -2,19 +2,19 @@
 //! client, the providers that are configured, the limits and the cluster check.
 
 use super::SCENE_GRACE;
-use super::parts::{code_pool, open_store};
+use super::parts::open_store;
 use crate::accounts::SqlAccounts;
 use crate::config::{Config, OfficialAccountSettings};
 use crate::limits::Limits;
 use crate::login::{
-    Admins, Cluster, KeyIds, Methods, MiniProgram, Parts, Saoma, Settings, SmsCaps, SmsSettings,
+    Admins, Cluster, KeyIds, Methods, Parts, Saoma, Settings, SmsCaps, SmsSettings,
 };
 use crate::metrics::Metrics;
 use crate::shutdown::Shutdown;
 use crate::sms::Inbox;
 use crate::tokens::{Signer, TokenSettings};
 use crate::webhooks::backchannel::LogoutSigner;
-use crate::wechat::{AppCredentials, WeChatClient};
+use crate::wechat::WeChatClient;
 use anyhow::Context;
 use std::sync::Arc;
 use std::time::Duration;
@@ -69,34 +69,19 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
         store.tokens.clone(),
     )?
     .with_metrics(metrics.clone());
-    let mini_program = config
-        .mini_program_credentials()
-        .map(|(app_id, secret)| MiniProgram {
-            app: AppCredentials { app_id, secret },
-            page: config.mini_program.page.clone(),
-            env_version: config.mini_program.env_version.clone(),
-            check_path: config.mini_program.check_path,
-            width: config.mini_program.width,
-            avatars_url: public_url
-                .join("avatars/")
-                .unwrap_or_else(|_| public_url.clone()),
-        });
+    let limits = Arc::new(Limits::from_config(&config.limits)?);
     let mut methods = Methods::default();
     let setup = crate::methods::Setup {
         config,
         public_url,
         official_account: official_account.as_ref(),
+        wechat: &wechat,
+        metrics: &metrics,
+        limiter: &store.limiter,
+        limits: &limits,
     };
     crate::methods::register(&setup, &mut methods)?;
-    let limits = Arc::new(Limits::from_config(&config.limits)?);
     let hooks = super::http::hooks(metrics.clone(), limits.proxies.clone(), limits.addresses);
-    let code_pool = code_pool(
-        config,
-        mini_program.as_ref(),
-        &wechat,
-        &metrics,
-        (&store.limiter, limits.wxacode),
-    );
     let sms = crate::sms::from_config(&config.sms, sandbox_inbox)
         .context("configuring the SMS sender")?;
     let cluster = Arc::new(Cluster::new(
@@ -117,7 +102,6 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
     }
     crate::accounts::spawn_sso_sweep(accounts.clone());
     let client_resume = Arc::new(crate::oidc::OidcResume::new(Arc::clone(&store.ephemeral)));
-    methods.register_some(mini_program);
     let saoma = Saoma::from(Parts {
         scenes: store.scenes,
         notifier: store.notifier,
@@ -136,7 +120,6 @@ pub(super) async fn saoma(setting: Setting<'_>) -> anyhow::Result<Assembled> {
         wechat,
         metrics,
         methods,
-        code_pool,
         settings: settings(config, public_url, sandbox)?,
         sms,
         limits,
@@ -252,6 +235,9 @@ fn settings(config: &Config, public_url: &url::Url, sandbox: bool) -> anyhow::Re
             },
             scene_ttl + SCENE_GRACE,
         )?,
+        avatars_url: public_url
+            .join("avatars/")
+            .unwrap_or_else(|_| public_url.clone()),
     })
 }
 

@@ -4,8 +4,8 @@
 //! needs no running server.
 
 use crate::api::{
-    AccountApi, AdminApi, AdminProvisionApi, AdminWebhooksApi, HealthApi, MiniProgramApi,
-    MiniProgramSmsApi, PhoneApi, ProfileApi, ProvidersApi, ScenesApi,
+    AccountApi, AdminApi, AdminProvisionApi, AdminWebhooksApi, HealthApi, PhoneApi, ProfileApi,
+    ProvidersApi, ScenesApi,
 };
 use crate::methods::MethodApis;
 use crate::oidc::{OidcApi, OidcBrowserApi};
@@ -16,7 +16,6 @@ use poem_openapi::{LicenseObject, OpenApiService, ServerObject};
 /// The document does not depend on the order.
 type Apis = (
     ScenesApi,
-    MiniProgramApi,
     AccountApi,
     HealthApi,
     ProvidersApi,
@@ -24,13 +23,7 @@ type Apis = (
     OidcApi,
     OidcBrowserApi,
     MethodApis,
-    (
-        MiniProgramSmsApi,
-        AdminApi,
-        AdminProvisionApi,
-        AdminWebhooksApi,
-        ProfileApi,
-    ),
+    (AdminApi, AdminProvisionApi, AdminWebhooksApi, ProfileApi),
 );
 
 pub(super) fn service() -> OpenApiService<Apis, ()> {

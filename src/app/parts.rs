@@ -1,18 +1,14 @@
-//! The parts `Application::build` assembles: the store the config names, the code pool, where
+//! The parts `Application::build` assembles: the store the config names, where
 //! WeChat (or the embedded sandbox) is, and the metrics endpoint.
 
 use super::SWEEP_EVERY;
 use crate::config::{CallbackMode, Config, OfficialAccountSettings, StoreKind};
-use crate::limits::Rule;
-use crate::login::{CodePool, MiniProgram, PoolSettings, Saoma, SharedBudget, wxacode_key};
-use crate::metrics::Metrics;
-use crate::store::{MemoryStore, RateLimiter, RedisStore, Stores};
-use crate::wechat::WeChatClient;
+use crate::login::Saoma;
+use crate::store::{MemoryStore, RedisStore, Stores};
 use anyhow::Context;
 use saoma_sandbox::{Sandbox, SandboxConfig, SandboxOfficialAccount};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// This instance over loopback, even when it listens on every address: the embedded sandbox
 /// and Saoma reach each other this way whatever the public URL is.
@@ -53,37 +49,6 @@ pub(super) fn open_store(config: &Config) -> anyhow::Result<Stores> {
             Ok(Stores::all(store))
         }
     }
-}
-
-/// The mini-program code pool, filling in the background; `None` when `pool_size` is 0.
-pub(super) fn code_pool(
-    config: &Config,
-    mini_program: Option<&MiniProgram>,
-    wechat: &WeChatClient,
-    metrics: &Metrics,
-    (limiter, wxacode): (&Arc<dyn RateLimiter>, Rule),
-) -> Option<Arc<CodePool>> {
-    let mp = mini_program?;
-    let settings = PoolSettings {
-        size: config.mini_program.pool_size,
-        max_age: Duration::from_secs(config.mini_program.pool_max_age_seconds),
-        refill_per_minute: config.mini_program.pool_refill_per_minute,
-    };
-    if settings.size == 0 {
-        return None;
-    }
-    if settings.max_age.is_zero() {
-        tracing::warn!("mini_program.pool_max_age_seconds = 0 keeps no code: the pool is off");
-        return None;
-    }
-    let pool = Arc::new(CodePool::new(settings).with_gauge(metrics.code_pool_gauge()));
-    let shared = SharedBudget {
-        limiter: Arc::clone(limiter),
-        key: wxacode_key(&mp.app.app_id),
-        rule: wxacode,
-    };
-    pool.spawn_refill(wechat.clone(), mp.clone(), shared);
-    Some(pool)
 }
 
 /// The embedded sandbox is reached over loopback even when the public URL is elsewhere.

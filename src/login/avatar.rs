@@ -4,6 +4,7 @@
 
 use super::{AccountView, Error, Saoma, random_token};
 use crate::accounts::AvatarStatus;
+use crate::scene::Provider;
 use crate::wechat::{PROFILE_SCENE, Suggest};
 use image::{ImageFormat, ImageReader, Limits};
 use std::io::Cursor;
@@ -70,7 +71,7 @@ impl Saoma {
         let png = tokio::task::spawn_blocking(move || reencode(&bytes, format))
             .await
             .map_err(|e| Error::Internal(e.into()))??;
-        let mp = self.mini_program()?;
+        let app = self.app_of(Provider::MiniProgram)?;
         let account = self
             .parts
             .accounts
@@ -80,11 +81,13 @@ impl Saoma {
         let openid = account
             .identities
             .iter()
-            .find(|i| i.app_id == mp.app.app_id)
+            .find(|i| i.app_id == app.app_id)
             .map(|i| i.openid.clone())
             .ok_or(Error::TokenNotAccepted)?;
         let id = random_token().expose().to_owned();
-        let url = mp
+        let url = self
+            .parts
+            .settings
             .avatars_url
             .join(&format!("{id}.png"))
             .map_err(|e| Error::Internal(e.into()))?;
@@ -95,7 +98,7 @@ impl Saoma {
         let checked = self
             .parts
             .wechat
-            .media_check_async(&mp.app, &openid, PROFILE_SCENE, url.as_str())
+            .media_check_async(app, &openid, PROFILE_SCENE, url.as_str())
             .await;
         match checked {
             Ok(trace_id) => self.parts.accounts.set_avatar_trace(&id, &trace_id).await?,

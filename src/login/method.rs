@@ -5,6 +5,7 @@
 
 use super::{CreatedScene, Error, NewScene, Saoma};
 use crate::scene::Provider;
+use crate::wechat::AppCredentials;
 use std::any::Any;
 use std::collections::BTreeMap;
 
@@ -27,6 +28,12 @@ pub trait LoginMethod: Any + Send + Sync {
 
     /// The pages that may frame this method's pages on Saoma (CSP `frame-ancestors`), if any.
     fn frame_ancestors(&self) -> Option<String> {
+        None
+    }
+
+    /// The WeChat app its identities belong to (the core checks tokens and calls WeChat for
+    /// the person with it), if it has one.
+    fn app(&self) -> Option<&AppCredentials> {
         None
     }
 
@@ -83,6 +90,16 @@ impl Saoma {
         self.parts
             .methods
             .find(provider)
+            .ok_or(Error::ProviderUnavailable(provider))
+    }
+
+    /// The WeChat app of the registered method of `provider`; `ProviderUnavailable` when the
+    /// server has none.
+    pub(crate) fn app_of(&self, provider: Provider) -> Result<&AppCredentials, Error> {
+        self.parts
+            .methods
+            .get(provider)
+            .and_then(|method| method.app())
             .ok_or(Error::ProviderUnavailable(provider))
     }
 

@@ -5,16 +5,14 @@
 mod admin;
 mod admins;
 mod avatar;
+mod bearer;
 mod client_login;
 mod client_tokens;
 mod cluster;
-mod code_pool;
 mod complete;
 mod confirm;
 mod error;
 mod method;
-mod mini_program;
-mod mini_program_phone;
 mod once;
 mod poll_token;
 mod profile;
@@ -33,21 +31,20 @@ mod webhooks;
 pub use admin::{AdminAccount, AdminSessions, EventFilter, SessionView};
 pub use admins::Admins;
 pub use avatar::AvatarFormat;
+pub(crate) use bearer::ensure_mini_program;
 pub(crate) use client_login::random_token;
 pub use client_login::{ClientLogin, ClientResume};
 pub use cluster::{Cluster, ClusterState, KeyIds};
-pub use code_pool::{CodePool, PoolSettings, SharedBudget};
 pub(crate) use complete::LoginOrigin;
 pub use error::Error;
 pub use method::{LoginMethod, Methods};
-pub use mini_program::{LoginRequest, MiniProgram};
-pub use mini_program_phone::PhoneResult;
 pub use poll_token::PollToken;
 pub use push_refusal::{PushRefusal, TIMESTAMP_WINDOW_SECS};
 pub use scenes::{BrowserCallback, NewScene};
 pub use self_service::{AccountExport, ExportedEvent};
 pub use sms_caps::{SmsCaps, SmsSettings};
 pub use sms_verification::SmsSent;
+pub(crate) use sms_verification::ensure_need_phone;
 pub use sso::{SsoLogin, SsoSessionView};
 pub(crate) use throttle::wxacode_key;
 pub use views::{
@@ -85,6 +82,9 @@ pub struct Settings {
     /// `[admin]`: the people who are admins.
     pub admins: Admins,
     pub sms: SmsSettings,
+    /// `<public_url>/avatars/`: where filled-in avatars are served (WeChat fetches them there
+    /// to check them).
+    pub avatars_url: url::Url,
 }
 
 /// Every part a login needs, built once by `app` from the config.
@@ -114,8 +114,6 @@ pub struct Parts {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// The login methods this server offers, keyed by provider.
     pub methods: Methods,
-    /// Mini-program codes drawn ahead of time (`mini_program.pool_size`; `None`: off).
-    pub code_pool: Option<Arc<CodePool>>,
     pub settings: Settings,
     /// Sends the codes that verify phone numbers of `need_phone` scenes.
     pub sms: Arc<dyn SmsSender>,
@@ -159,6 +157,11 @@ impl Saoma {
     /// An account by id; `None` when it no longer exists.
     pub async fn account(&self, id: &str) -> Result<Option<crate::accounts::Account>, Error> {
         Ok(self.parts.accounts.get(id).await?)
+    }
+
+    /// The account database, for a method's own writes (a phone WeChat vouches for).
+    pub(crate) fn accounts(&self) -> &dyn AccountStore {
+        self.parts.accounts.as_ref()
     }
 
     /// The WeChat client, for a method's own calls.

@@ -2,6 +2,7 @@
 //! content (`msg_sec_check`) before Saoma stores it and shows it to anyone else.
 
 use super::{AccountView, Error, Saoma};
+use crate::scene::Provider;
 use crate::wechat::placeholder::real_nickname;
 use crate::wechat::{PROFILE_SCENE, Suggest};
 
@@ -31,7 +32,7 @@ impl Saoma {
     ) -> Result<AccountView, Error> {
         let account_id = self.mini_program_bearer(bearer)?;
         let nickname = valid_nickname(nickname)?;
-        let mp = self.mini_program()?;
+        let app = self.app_of(Provider::MiniProgram)?;
         let account = self
             .parts
             .accounts
@@ -41,13 +42,13 @@ impl Saoma {
         let openid = account
             .identities
             .iter()
-            .find(|i| i.app_id == mp.app.app_id)
+            .find(|i| i.app_id == app.app_id)
             .map(|i| i.openid.clone())
             .ok_or(Error::TokenNotAccepted)?;
         let suggest = self
             .parts
             .wechat
-            .msg_sec_check(&mp.app, &openid, PROFILE_SCENE, &nickname)
+            .msg_sec_check(app, &openid, PROFILE_SCENE, &nickname)
             .await?;
         if suggest != Suggest::Pass {
             tracing::info!(?suggest, "a nickname was refused by WeChat's content check");

@@ -222,7 +222,7 @@ impl Saoma {
 }
 
 /// The scene must wait for a phone; an expired or consumed scene says so (410).
-pub(super) fn ensure_need_phone(r: &SceneRecord, now: i64, event: Event) -> Result<(), Error> {
+pub(crate) fn ensure_need_phone(r: &SceneRecord, now: i64, event: Event) -> Result<(), Error> {
     let from = r.status_at(now);
     if from != SceneStatus::NeedPhone {
         return Err(TransitionError { from, event }.into());

@@ -4,7 +4,12 @@
 //! this module. The `table!` at the end is the one table of them.
 
 use crate::config::{Config, OfficialAccountSettings};
+use crate::limits::Limits;
 use crate::login::Methods;
+use crate::metrics::Metrics;
+use crate::store::RateLimiter;
+use crate::wechat::WeChatClient;
+use std::sync::Arc;
 
 /// What a method is built from.
 pub(crate) struct Setup<'a> {
@@ -12,6 +17,12 @@ pub(crate) struct Setup<'a> {
     pub public_url: &'a url::Url,
     /// `[official_account]`, resolved (its secret read).
     pub official_account: Option<&'a OfficialAccountSettings>,
+    /// What a method that calls WeChat in the background (the mini-program's code pool) needs:
+    /// the client, the metrics, and the cluster's limiter with `[limits]`.
+    pub wechat: &'a WeChatClient,
+    pub metrics: &'a Metrics,
+    pub limiter: &'a Arc<dyn RateLimiter>,
+    pub limits: &'a Limits,
 }
 
 /// One line per method: its folder, its struct (registered when `from_setup` finds it
@@ -37,4 +48,5 @@ table! {
     website::Website, WebsiteApi;
     in_wechat::InWechat, InWechatApi;
     mobile_app::MobileApp, MobileAppApi;
+    mini_program::MiniProgram, MiniProgramApis;
 }

@@ -121,6 +121,10 @@ impl LoginMethod for InWechat {
         Provider::InWechat
     }
 
+    fn app(&self) -> Option<&AppCredentials> {
+        Some(&self.app)
+    }
+
     /// A page inside WeChat's browser has no tab: `GET /api/v1/providers` says `in_wechat`.
     fn listed(&self) -> bool {
         false

@@ -1,8 +1,9 @@
 //! The two native-app logins: the SDK's code, and a multi-platform app's mini-program code.
 
 use super::{AppLoginRequest, AppLoginResult, MobileApp, PhoneStep};
+use crate::methods::mini_program::MiniProgram;
 use crate::accounts::NewIdentity;
-use crate::login::{AccountView, Error, LoginOrigin, MiniProgram, NewScene, Saoma};
+use crate::login::{AccountView, Error, LoginOrigin, NewScene, Saoma};
 use crate::scene::Provider;
 use crate::store::now_ms;
 

@@ -119,6 +119,10 @@ impl LoginMethod for MobileApp {
         Provider::MobileApp
     }
 
+    fn app(&self) -> Option<&AppCredentials> {
+        Some(&self.app)
+    }
+
     /// The app logs in by `POST /api/v1/mobile-app/login`: no tab, no scene of its own.
     fn listed(&self) -> bool {
         false

@@ -92,6 +92,10 @@ impl LoginMethod for OfficialAccount {
         Provider::OfficialAccount
     }
 
+    fn app(&self) -> Option<&AppCredentials> {
+        Some(&self.app)
+    }
+
     /// Create a server-generated scene and its temporary QR, drawn locally from the ticket's
     /// `url` (no second round trip to showqrcode). If WeChat fails, the scene is released.
     async fn create_scene(&self, saoma: &Saoma, new: NewScene) -> Result<CreatedScene, Error> {

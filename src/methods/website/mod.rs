@@ -126,6 +126,10 @@ impl LoginMethod for Website {
         Provider::Website
     }
 
+    fn app(&self) -> Option<&AppCredentials> {
+        Some(&self.app)
+    }
+
     /// Saoma picks the id (it travels as `state` through WeChat) and answers the qrconnect URL
     /// plus what wxLogin.js needs to embed it.
     async fn create_scene(&self, saoma: &Saoma, mut new: NewScene) -> Result<CreatedScene, Error> {

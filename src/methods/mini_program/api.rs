@@ -1,14 +1,16 @@
 //! `/api/v1/mini-program`: what the mini-program calls.
 
-use super::SceneId;
-use super::account::BearerAuth;
+use super::{LoginRequest, PhoneResult};
+use crate::api::examples::{SCENE, at};
+use crate::api::{BearerAuth, SceneId};
 use crate::edge::client_of;
 use crate::edge::op_error::{OpError, errors};
-use crate::login::{LoginRequest, LoginResult, PhoneResult, RequesterView, Saoma};
+use crate::login::{AccountView, LoginResult, RequesterView, Saoma};
 use crate::scene::SceneStatus;
 use poem::Request;
 use poem::web::Data;
 use poem_openapi::payload::Json;
+use poem_openapi::types::Example;
 use poem_openapi::{Object, OpenApi, Tags};
 use std::sync::Arc;
 
@@ -122,7 +124,7 @@ impl MiniProgramApi {
         saoma: Data<&Arc<Saoma>>,
         body: Json<ScanRequest>,
     ) -> Result<Json<ScanResponse>, OpError<ScanErrors>> {
-        let requester = saoma.mini_program_scan(&body.0.scene.0).await?;
+        let requester = super::login::scan(&saoma, &body.0.scene.0).await?;
         Ok(Json(ScanResponse {
             scene: body.0.scene.0,
             status: SceneStatus::Scanned,
@@ -144,14 +146,13 @@ impl MiniProgramApi {
     ) -> Result<Json<LoginResult>, OpError<LoginErrors>> {
         let body = body.0;
         let (requester_ip, _) = client_of(req);
-        let result = saoma
-            .mini_program_login(LoginRequest {
-                code: body.code,
-                scene: body.scene.map(|s| s.0),
-                approve: body.approve,
-                requester_ip,
-            })
-            .await?;
+        let login = LoginRequest {
+            code: body.code,
+            scene: body.scene.map(|s| s.0),
+            approve: body.approve,
+            requester_ip,
+        };
+        let result = super::login::login(&saoma, login).await?;
         Ok(Json(result))
     }
 
@@ -176,9 +177,62 @@ impl MiniProgramApi {
     ) -> Result<Json<PhoneResult>, OpError<PhoneErrors>> {
         let body = body.0;
         let (ip, _) = client_of(req);
-        let result = saoma
-            .mini_program_phone(Some(&auth.0.token), &body.code, body.scene.as_deref(), &ip)
-            .await?;
+        let scene = body.scene.as_deref();
+        let result =
+            super::phone::bind(&saoma, Some(&auth.0.token), &body.code, scene, &ip).await?;
         Ok(Json(result))
+    }
+}
+
+impl Example for ScanRequest {
+    fn example() -> Self {
+        Self {
+            scene: SceneId(SCENE.into()),
+        }
+    }
+}
+
+impl Example for ScanResponse {
+    fn example() -> Self {
+        Self {
+            scene: SCENE.into(),
+            status: SceneStatus::Scanned,
+            requester: RequesterView {
+                ip: "203.0.113.7".into(),
+                user_agent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) Safari/605.1.15".into(),
+                created_at: at("2026-01-02T03:04:05Z"),
+                client_name: None,
+            },
+        }
+    }
+}
+
+impl Example for MiniProgramLoginRequest {
+    fn example() -> Self {
+        Self {
+            code: "0a3Xyz000abcde1FGH2jk3LmNo4Xyz0F".into(),
+            scene: Some(SceneId(SCENE.into())),
+            approve: true,
+        }
+    }
+}
+
+impl Example for PhoneRequest {
+    fn example() -> Self {
+        Self {
+            code: "e31968a7f94cc5ee25fafc2aef2773f0bb8c3937b22520eb8ee345274d00c144".into(),
+            scene: Some(SCENE.into()),
+        }
+    }
+}
+
+impl Example for PhoneResult {
+    fn example() -> Self {
+        Self {
+            account: AccountView::example(),
+            linked: false,
+            tokens: None,
+            scene_status: Some(SceneStatus::Confirmed),
+        }
     }
 }

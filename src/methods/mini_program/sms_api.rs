@@ -3,8 +3,7 @@
 //! the `need_phone` scene its account is logging into. The same caps as `/api/v1/phone/*`
 //! (`sms_caps`), authorised by the mini-program's bearer token instead of a poll token.
 
-use super::account::BearerAuth;
-use super::sms_verification::{BindPhoneRequest, SendCodeRequest};
+use crate::api::{BearerAuth, BindPhoneRequest, SendCodeRequest};
 use crate::edge::client_of;
 use crate::edge::op_error::{OpError, errors};
 use crate::login::{Saoma, SceneView, SmsSent};

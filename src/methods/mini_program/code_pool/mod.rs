@@ -22,6 +22,8 @@ mod refill;
 pub use refill::SharedBudget;
 
 use super::MiniProgram;
+use crate::login::wxacode_key;
+use crate::methods::Setup;
 use crate::scene::Scene;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -65,6 +67,14 @@ pub struct CodePool {
     taken: Arc<tokio::sync::Notify>,
     /// Kept at the number of entries (`saoma_code_pool_codes`).
     gauge: Option<prometheus::IntGauge>,
+}
+
+impl std::fmt::Debug for CodePool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CodePool")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
 }
 
 impl CodePool {
@@ -126,6 +136,32 @@ impl CodePool {
         self.report(entries.len());
         Ok(())
     }
+}
+
+/// The mini-program code pool, filling in the background; `None` when `pool_size` is 0. The
+/// refill draws codes as `mp` says (its own `pool` is not needed).
+pub(super) fn from_setup(setup: &Setup<'_>, mp: &MiniProgram) -> Option<Arc<CodePool>> {
+    let config = setup.config;
+    let settings = PoolSettings {
+        size: config.mini_program.pool_size,
+        max_age: Duration::from_secs(config.mini_program.pool_max_age_seconds),
+        refill_per_minute: config.mini_program.pool_refill_per_minute,
+    };
+    if settings.size == 0 {
+        return None;
+    }
+    if settings.max_age.is_zero() {
+        tracing::warn!("mini_program.pool_max_age_seconds = 0 keeps no code: the pool is off");
+        return None;
+    }
+    let pool = Arc::new(CodePool::new(settings).with_gauge(setup.metrics.code_pool_gauge()));
+    let shared = SharedBudget {
+        limiter: Arc::clone(setup.limiter),
+        key: wxacode_key(&mp.app.app_id),
+        rule: setup.limits.wxacode,
+    };
+    pool.spawn_refill(setup.wechat.clone(), mp.clone(), shared);
+    Some(pool)
 }
 
 /// Entries are in drawing order, so the stale ones are at the front.
